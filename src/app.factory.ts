@@ -1,0 +1,98 @@
+import type { AddressInfo } from 'node:net';
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import express, { NextFunction, Request, Response } from 'express';
+import { AppModule, AppModuleOptions } from './app.module';
+import { AllExceptionsFilter, toErrorResponse } from './common/all-exceptions.filter';
+import { createValidationPipe } from './common/validation';
+import { AppConfig, setCurrentConfig } from './config';
+import { correlationMiddleware } from './context/correlation.middleware';
+import { DatabaseTarget, EmbeddedPostgres, startEmbeddedPostgres } from './database';
+import { configureStructuredLogging } from './logging';
+
+export const WEBHOOK_PATH = '/api/webhooks/replicate';
+const JSON_LIMIT = '1mb';
+const WEBHOOK_LIMIT = '10mb';
+
+export interface RunningApp {
+  app: INestApplication;
+  config: AppConfig;
+  /** Base URL when listening, e.g. http://127.0.0.1:8001 */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface CreateAppOptions {
+  imports?: AppModuleOptions['imports'];
+  /** Listen on config HOST/PORT (default) or on this port (0 = any free port). */
+  port?: number;
+}
+
+/** Express-level body handling so malformed JSON and 413 get SPEC §11 bodies with the correlation id. */
+function installBodyParsers(app: NestExpressApplication): void {
+  app.use(correlationMiddleware);
+  app.use(WEBHOOK_PATH, express.raw({ type: () => true, limit: WEBHOOK_LIMIT }));
+  const json = express.json({ limit: JSON_LIMIT, type: ['application/json', 'application/*+json'] });
+  app.use((req: Request, res: Response, next: NextFunction) => (req.path === WEBHOOK_PATH ? next() : json(req, res, next)));
+  app.use(express.urlencoded({ extended: false, limit: JSON_LIMIT }));
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const { status, body } = toErrorResponse(err);
+    res.status(status).json(body);
+  });
+}
+
+/** Builds, configures and starts the whole application: the one path used by main.ts, tests and benches. */
+export async function createApp(config: AppConfig, opts: CreateAppOptions = {}): Promise<RunningApp> {
+  setCurrentConfig(config);
+  configureStructuredLogging({
+    level: config.env.SIMPLETUNER_LOG_LEVEL,
+    jsonOutput: config.env.SIMPLETUNER_LOG_FORMAT === 'json',
+    logFile: config.env.SIMPLETUNER_LOG_FILE,
+    includeStackInfo: config.env.SIMPLETUNER_LOG_INCLUDE_STACK,
+  });
+
+  let embedded: EmbeddedPostgres | undefined;
+  let database: DatabaseTarget;
+  if (config.env.DATABASE_URL) {
+    database = { kind: 'postgres', url: config.env.DATABASE_URL, poolSize: config.env.DB_POOL_SIZE };
+  } else {
+    embedded = await startEmbeddedPostgres(config.dataDir);
+    database = { kind: 'embedded', socketDir: embedded.socketDir, port: embedded.port };
+  }
+
+  let app: NestExpressApplication;
+  try {
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, database, imports: opts.imports }), {
+      bodyParser: false,
+      abortOnError: false,
+    });
+    app.set('trust proxy', false);
+    app.disable('x-powered-by');
+    installBodyParsers(app);
+    app.useGlobalFilters(new AllExceptionsFilter());
+    app.useGlobalPipes(createValidationPipe());
+    await app.listen(opts.port ?? config.env.PORT, config.env.HOST);
+  } catch (err) {
+    await embedded?.stop().catch(() => undefined);
+    throw err;
+  }
+
+  const address = app.getHttpServer().address() as AddressInfo;
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    config,
+    url: `http://${config.env.HOST}:${address.port}`,
+    close() {
+      closing ??= (async () => {
+        try {
+          await app.close();
+        } finally {
+          await embedded?.stop();
+        }
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ClsModule } from 'nestjs-cls';
+import { ScheduleModule } from '@nestjs/schedule';
+import { AuthModule } from './auth/auth.module';
+import { AppConfig, ConfigModule } from './config';
+import { DatabaseModule, DatabaseTarget } from './database';
+import { HealthModule } from './health/health.module';
+
+export interface AppModuleOptions {
+  config: AppConfig;
+  database: DatabaseTarget;
+  /** Extra modules (enterprise features, test modules) added without editing core files. */
+  imports?: DynamicModule['imports'];
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(opts: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(opts.config),
+        // The correlation middleware is mounted in the app factory (before body parsing), not here.
+        ClsModule.forRoot({ global: true, middleware: { mount: false } }),
+        ScheduleModule.forRoot(),
+        DatabaseModule.forRoot(opts.database),
+        AuthModule,
+        HealthModule,
+        ...(opts.imports ?? []),
+      ],
+    };
+  }
+}

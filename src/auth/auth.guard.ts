@@ -1,0 +1,50 @@
+import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { AuthenticationError, PermissionDeniedError } from '../common/errors';
+import { IS_PUBLIC, MIN_LEVEL } from './auth.decorators';
+import { AuthService } from './auth.service';
+import { atLeast, UserLevel } from './user.entity';
+
+export const QUERY_KEY_ALLOWED = 'auth:queryKey';
+/** Accept `?api_key=` (browsers' EventSource cannot set headers); only the SSE route uses it. */
+export const AllowQueryApiKey = () => SetMetadata(QUERY_KEY_ALLOWED, true);
+
+export function extractApiKey(req: Request, allowQuery: boolean): string | undefined {
+  const header = req.headers['x-api-key'];
+  if (typeof header === 'string' && header.trim()) return header.trim();
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string') {
+    const match = /^Bearer\s+(\S+)$/i.exec(auth.trim());
+    if (match) return match[1];
+  }
+  if (allowQuery && typeof req.query?.api_key === 'string') return req.query.api_key;
+  return undefined;
+}
+
+/** Global guard: every route needs a valid key unless @Public, and the level of @MinLevel (default admin). */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly auth: AuthService,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    if (ctx.getType() !== 'http') return true;
+    const targets = [ctx.getHandler(), ctx.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const req = ctx.switchToHttp().getRequest<Request & { user?: unknown }>();
+    const allowQuery = this.reflector.getAllAndOverride<boolean>(QUERY_KEY_ALLOWED, targets) ?? false;
+    const key = extractApiKey(req, allowQuery);
+    if (!key) throw new AuthenticationError();
+    const user = await this.auth.authenticate(key);
+    if (!user) throw new AuthenticationError('The API key is invalid, expired or revoked, or its user is inactive');
+    req.user = user;
+    const required = this.reflector.getAllAndOverride<UserLevel>(MIN_LEVEL, targets) ?? 'admin';
+    if (!atLeast(user.level, required)) {
+      throw new PermissionDeniedError(`This action needs level ${required} or above`, { required_level: required });
+    }
+    return true;
+  }
+}

@@ -1,0 +1,189 @@
+import * as path from 'node:path';
+import { z } from 'zod';
+import { EnterpriseFileError, loadEnterpriseFile } from './enterprise-config';
+
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['true', 'false', '1', '0', 'yes', 'no'].includes(v), 'must be true or false')
+  .transform((v) => ['true', '1', 'yes'].includes(v));
+
+const int = (min: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .refine((n) => n >= min, `must be at least ${min}`);
+
+const seconds = z
+  .string()
+  .trim()
+  .regex(/^\d+(\.\d+)?$/, 'must be a number of seconds')
+  .transform(Number)
+  .refine((n) => n >= 1, 'must be at least 1 second');
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+/** Every environment variable the service reads, with its default. Nothing else reads process.env. */
+export const envSchema = z.object({
+  PORT: int(0).default(8001),
+  HOST: z.string().default('127.0.0.1'),
+  DATABASE_URL: optionalString.refine(
+    (v) => v === undefined || /^postgres(ql)?:\/\//.test(v),
+    'must be a postgres:// URL',
+  ),
+  DB_POOL_SIZE: int(1).default(10),
+  DB_MIGRATIONS_RUN: bool.default(true),
+  SIMPLETUNER_DATA_DIR: z.string().default('./data'),
+  SIMPLETUNER_ADMIN_API_KEY: optionalString.refine(
+    (v) => v === undefined || /^st_[A-Za-z0-9]{32}$/.test(v),
+    'must be st_ followed by 32 letters or digits',
+  ),
+  SIMPLETUNER_LOG_LEVEL: z
+    .string()
+    .default('INFO')
+    .transform((v) => v.trim().toUpperCase())
+    .refine((v): v is LogLevelName => (LOG_LEVELS as readonly string[]).includes(v), {
+      message: `must be one of ${LOG_LEVELS.join(', ')}`,
+    }),
+  SIMPLETUNER_LOG_FORMAT: z
+    .string()
+    .default('json')
+    .transform((v) => v.trim().toLowerCase())
+    .refine((v) => v === 'json' || v === 'text', 'must be json or text'),
+  SIMPLETUNER_LOG_FILE: optionalString,
+  SIMPLETUNER_LOG_MAX_BYTES: int(1024).default(100 * 1024 * 1024),
+  SIMPLETUNER_LOG_RETENTION: int(1).default(7),
+  SIMPLETUNER_LOG_INCLUDE_STACK: bool.default(false),
+  SIMPLETUNER_ENTERPRISE_CONFIG: optionalString,
+  SIMPLETUNER_JOB_POLL_INTERVAL: seconds.optional(),
+  SIMPLETUNER_QUEUE_INTERVAL: seconds.optional(),
+  SIMPLETUNER_APPROVAL_CHECK_INTERVAL: seconds.optional(),
+  SIMPLETUNER_SHUTDOWN_TIMEOUT: seconds.default(30),
+  SIMPLETUNER_HTTP_TIMEOUT: seconds.default(30),
+  SIMPLETUNER_HTTP_PROXY: optionalString,
+  SIMPLETUNER_HTTP_CA_FILE: optionalString,
+  SIMPLETUNER_EVENT_RETENTION_DAYS: int(1).default(7),
+  SIMPLETUNER_SSE_MAX_PER_USER: int(1).default(10),
+  SIMPLETUNER_SSE_HEARTBEAT_SECONDS: seconds.default(15),
+  REPLICATE_API_TOKEN: optionalString,
+  REPLICATE_API_BASE: z.string().url('must be a URL').default('https://api.replicate.com/v1'),
+  SIMULATOR_STEP_SECONDS: z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, 'must be a number of seconds')
+    .transform(Number)
+    .default(5),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** The enterprise view of SPEC §1: env > file > default, resolved once. */
+export interface EnterpriseConfig {
+  readonly sourceFile: string | null;
+  readonly jobPollingEnabled: boolean | undefined;
+  readonly jobPollingInterval: number;
+  readonly queueProcessingInterval: number;
+  readonly approvalCheckInterval: number;
+  readonly queueMaxConcurrent: number;
+  readonly queueUserMaxConcurrent: number;
+  readonly queueOrgMaxConcurrent: number;
+  readonly starvationMinutes: number;
+  readonly approvalExpiresHours: number;
+  /** The whole parsed file, unknown keys included, for enterprise modules. */
+  readonly raw: Readonly<Record<string, unknown>>;
+}
+
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+  }
+}
+
+/** The validated configuration, injected by class token everywhere. */
+export class AppConfig {
+  readonly env: Env;
+  readonly enterprise: EnterpriseConfig;
+  readonly dataDir: string;
+  readonly embeddedDatabase: boolean;
+
+  constructor(env: Env, enterprise: EnterpriseConfig) {
+    this.env = Object.freeze(env);
+    this.enterprise = enterprise;
+    this.dataDir = path.resolve(env.SIMPLETUNER_DATA_DIR);
+    this.embeddedDatabase = !env.DATABASE_URL;
+    Object.freeze(this);
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+function formatZodIssues(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${String(i.path[0])}: ${i.message}`);
+}
+
+/** Reads, validates and resolves all configuration; throws one error naming every bad variable. */
+export function loadAppConfig(source: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): AppConfig {
+  const problems: string[] = [];
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) problems.push(...formatZodIssues(parsed.error));
+
+  let file: ReturnType<typeof loadEnterpriseFile> = { path: null, data: {} };
+  try {
+    file = loadEnterpriseFile(source, cwd);
+  } catch (err) {
+    if (err instanceof EnterpriseFileError) problems.push(...err.problems);
+    else throw err;
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigValidationError(problems);
+
+  const env = parsed.data;
+  const bg = file.data.background ?? {};
+  const q = file.data.queue ?? {};
+  const enterprise: EnterpriseConfig = deepFreeze({
+    sourceFile: file.path,
+    jobPollingEnabled: bg.job_status_polling?.enabled ?? undefined,
+    jobPollingInterval: env.SIMPLETUNER_JOB_POLL_INTERVAL ?? bg.job_status_polling?.interval_seconds ?? 30,
+    queueProcessingInterval: env.SIMPLETUNER_QUEUE_INTERVAL ?? bg.queue_processing?.interval_seconds ?? 5,
+    approvalCheckInterval:
+      env.SIMPLETUNER_APPROVAL_CHECK_INTERVAL ?? bg.approval_expiration?.interval_seconds ?? 300,
+    queueMaxConcurrent: q.max_concurrent ?? 5,
+    queueUserMaxConcurrent: q.user_max_concurrent ?? 2,
+    queueOrgMaxConcurrent: q.org_max_concurrent ?? 10,
+    starvationMinutes: q.starvation_minutes ?? 60,
+    approvalExpiresHours: file.data.approvals?.expires_hours ?? 24,
+    raw: file.data as Record<string, unknown>,
+  });
+  return new AppConfig(env, enterprise);
+}
+
+let current: AppConfig | undefined;
+
+/** Installs the configuration the process runs with (done once by the app factory). */
+export function setCurrentConfig(config: AppConfig): void {
+  current = config;
+}
+
+export function getCurrentConfig(): AppConfig {
+  current ??= loadAppConfig();
+  return current;
+}
+
+/** SPEC §1: the typed, frozen enterprise view (loads from the environment on first use). */
+export function getEnterpriseConfig(): EnterpriseConfig {
+  return getCurrentConfig().enterprise;
+}

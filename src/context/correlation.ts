@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { ClsServiceManager } from 'nestjs-cls';
+
+/** Keys of the per-async-flow store held by nestjs-cls. */
+export const CLS_CORRELATION_ID = 'correlationId';
+export const CLS_LOG_FIELDS = 'logFields';
+export const CLS_TRACEPARENT = 'traceparent';
+
+export const CORRELATION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function generateCorrelationId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+export function isValidCorrelationId(value: unknown): value is string {
+  return typeof value === 'string' && CORRELATION_ID_PATTERN.test(value);
+}
+
+function cls() {
+  return ClsServiceManager.getClsService();
+}
+
+/** The current flow's id, or null outside any context (what log lines show at boot). */
+export function peekCorrelationId(): string | null {
+  const c = cls();
+  if (!c.isActive()) return null;
+  return (c.get(CLS_CORRELATION_ID) as string | undefined) ?? null;
+}
+
+/** SPEC §2: the current id; one is generated (and kept for the flow) when none is set. */
+export function getCorrelationId(): string {
+  const c = cls();
+  const existing = c.isActive() ? (c.get(CLS_CORRELATION_ID) as string | undefined) : undefined;
+  if (existing) return existing;
+  const id = generateCorrelationId();
+  if (c.isActive()) c.set(CLS_CORRELATION_ID, id);
+  return id;
+}
+
+export function setCorrelationId(id: string): void {
+  const c = cls();
+  if (!c.isActive()) throw new Error('setCorrelationId() needs an active context: use runWithCorrelationId()');
+  c.set(CLS_CORRELATION_ID, id);
+}
+
+export function clearCorrelationId(): void {
+  const c = cls();
+  if (c.isActive()) c.set(CLS_CORRELATION_ID, undefined);
+}
+
+/** Runs fn in a fresh context (nothing inherited) whose correlation id is `id`. */
+export function runWithCorrelationId<T>(id: string, fn: () => T): T {
+  return cls().run({ ifNested: 'override' }, () => {
+    cls().set(CLS_CORRELATION_ID, id);
+    return fn();
+  });
+}

@@ -1,0 +1,26 @@
+import { ClsServiceManager } from 'nestjs-cls';
+import { CLS_LOG_FIELDS } from './correlation';
+
+export type LogFields = Record<string, unknown>;
+
+/**
+ * Structured fields added to every log line inside a scope (SPEC §2). Backed by AsyncLocalStorage via
+ * nestjs-cls, so scopes follow awaits, timers and promise chains and never leak between requests.
+ */
+export const LogContext = {
+  run<T>(fields: LogFields, fn: () => T): T {
+    const cls = ClsServiceManager.getClsService();
+    const outer = LogContext.current();
+    // 'inherit' copies the parent's store: the correlation id stays, and our write stays local.
+    return cls.run({ ifNested: 'inherit' }, () => {
+      cls.set(CLS_LOG_FIELDS, { ...outer, ...fields });
+      return fn();
+    });
+  },
+
+  current(): LogFields {
+    const cls = ClsServiceManager.getClsService();
+    if (!cls.isActive()) return {};
+    return (cls.get(CLS_LOG_FIELDS) as LogFields | undefined) ?? {};
+  },
+};

@@ -1,0 +1,37 @@
+import * as path from 'node:path';
+import type { DataSourceOptions } from 'typeorm';
+import { SnakeNamingStrategy } from './snake-naming.strategy';
+
+export const ENTITY_GLOB = path.join(__dirname, '..', '**', '*.entity.{ts,js}');
+export const MIGRATION_GLOB = path.join(__dirname, 'migrations', '*.{ts,js}');
+
+export type DatabaseTarget =
+  | { kind: 'postgres'; url: string; poolSize: number }
+  | { kind: 'embedded'; socketDir: string; port: number };
+
+/** TypeORM options for either database: one SQL dialect and one driver (`pg`) everywhere. */
+export function buildDataSourceOptions(target: DatabaseTarget, applicationName = 'simpletuner-cloud'): DataSourceOptions {
+  const common = {
+    type: 'postgres' as const,
+    entities: [ENTITY_GLOB],
+    migrations: [MIGRATION_GLOB],
+    migrationsTableName: 'migrations',
+    migrationsRun: false, // run by MigrationService under an advisory lock
+    synchronize: false,
+    namingStrategy: new SnakeNamingStrategy(),
+    applicationName,
+    logging: false,
+  };
+  if (target.kind === 'postgres') {
+    return { ...common, url: target.url, extra: { max: target.poolSize, application_name: applicationName } };
+  }
+  return {
+    ...common,
+    host: target.socketDir,
+    port: target.port,
+    username: 'postgres',
+    database: 'postgres',
+    // PGlite is one session: a pool of one makes concurrent transactions queue instead of interleave.
+    extra: { max: 1 },
+  };
+}

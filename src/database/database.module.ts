@@ -1,0 +1,46 @@
+import { DynamicModule, Global, Injectable, Module, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../config';
+import { getLogger } from '../logging';
+import { buildDataSourceOptions, DatabaseTarget } from './data-source-options';
+import { pendingMigrations, runMigrationsLocked } from './migration-runner';
+
+const log = getLogger('simpletuner.cloud.database');
+
+/** Runs boot migrations (unless DB_MIGRATIONS_RUN=false) and answers "is the schema current?". */
+@Injectable()
+export class MigrationService implements OnModuleInit {
+  private current = false;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly config: AppConfig,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    if (!this.config.env.DB_MIGRATIONS_RUN) return;
+    const ran = await runMigrationsLocked(this.db);
+    if (ran.length > 0) log.info(`Applied ${ran.length} migrations`, { migrations: ran });
+    this.current = true;
+  }
+
+  async isSchemaCurrent(): Promise<boolean> {
+    if (this.current) return true;
+    this.current = (await pendingMigrations(this.db)).length === 0;
+    return this.current;
+  }
+}
+
+@Global()
+@Module({})
+export class DatabaseModule {
+  static forRoot(target: DatabaseTarget): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [TypeOrmModule.forRoot({ ...buildDataSourceOptions(target), retryAttempts: 3, retryDelay: 1000 })],
+      providers: [MigrationService],
+      exports: [MigrationService],
+    };
+  }
+}

@@ -1,0 +1,42 @@
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { AppError } from '../common/errors';
+import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { Public } from '../auth/auth.decorators';
+import { MigrationService } from '../database/database.module';
+
+@Controller('health')
+@Public()
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly db: TypeOrmHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    private readonly migrations: MigrationService,
+  ) {}
+
+  @Get('live')
+  live() {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  async ready() {
+    try {
+      return await this.check();
+    } catch (err) {
+      const details = err instanceof ServiceUnavailableException ? (err.getResponse() as Record<string, unknown>) : {};
+      throw new AppError('not_ready', 503, 'Service is not ready', { checks: details.details ?? details });
+    }
+  }
+
+  @HealthCheck()
+  private check() {
+    return this.health.check([
+      () => this.db.pingCheck('database', { timeout: 3000 }),
+      async () => {
+        const indicator = this.indicators.check('migrations');
+        return (await this.migrations.isSchemaCurrent()) ? indicator.up() : indicator.down({ reason: 'pending migrations' });
+      },
+    ]);
+  }
+}
