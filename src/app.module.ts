@@ -5,6 +5,7 @@ import { AuthModule } from './auth/auth.module';
 import { AppConfig, ConfigModule } from './config';
 import { DatabaseModule, DatabaseTarget } from './database';
 import { HealthModule } from './health/health.module';
+import { HttpModule } from './http';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -24,6 +25,7 @@ export class AppModule {
         ClsModule.forRoot({ global: true, middleware: { mount: false } }),
         ScheduleModule.forRoot(),
         DatabaseModule.forRoot(opts.database),
+        HttpModule,
         AuthModule,
         HealthModule,
         ...(opts.imports ?? []),

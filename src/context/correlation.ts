@@ -55,3 +55,16 @@ export function runWithCorrelationId<T>(id: string, fn: () => T): T {
     return fn();
   });
 }
+
+export interface TraceContext {
+  traceId: string;
+  parentId: string;
+  flags: string;
+}
+
+/** The W3C trace context that came in with the current request, if any (outbound calls keep its trace id). */
+export function getTraceparent(): TraceContext | null {
+  const c = cls();
+  if (!c.isActive()) return null;
+  return (c.get(CLS_TRACEPARENT) as TraceContext | undefined) ?? null;
+}

@@ -1,0 +1,103 @@
+/**
+ * A small consecutive-failure circuit breaker, one per named target (SPEC §5: 5 failures open it for 60 s, then
+ * 2 successes in half-open close it). cockatiel's breaker closes after a single half-open success, so we keep our
+ * own; it is a few lines and has no timers (state is computed from the clock when asked).
+ */
+export type CircuitState = 'closed' | 'open' | 'half_open';
+
+export interface CircuitBreakerOptions {
+  failureThreshold?: number;
+  openMs?: number;
+  halfOpenSuccesses?: number;
+}
+
+export class CircuitBreaker {
+  readonly failureThreshold: number;
+  readonly openMs: number;
+  readonly halfOpenSuccesses: number;
+  private failures = 0;
+  private successes = 0;
+  private openedAt: number | null = null;
+  private halfOpen = false;
+
+  constructor(
+    readonly name: string,
+    opts: CircuitBreakerOptions = {},
+    private readonly now: () => number = Date.now,
+  ) {
+    this.failureThreshold = opts.failureThreshold ?? 5;
+    this.openMs = opts.openMs ?? 60_000;
+    this.halfOpenSuccesses = opts.halfOpenSuccesses ?? 2;
+  }
+
+  state(): CircuitState {
+    if (this.openedAt !== null) {
+      if (this.now() - this.openedAt < this.openMs) return 'open';
+      // The open period is over: let trial calls through.
+      this.openedAt = null;
+      this.halfOpen = true;
+      this.successes = 0;
+    }
+    return this.halfOpen ? 'half_open' : 'closed';
+  }
+
+  /** Milliseconds until an open circuit lets a trial call through (0 when not open). */
+  remainingOpenMs(): number {
+    if (this.state() !== 'open' || this.openedAt === null) return 0;
+    return Math.max(0, this.openMs - (this.now() - this.openedAt));
+  }
+
+  /** Whether a call may be attempted now. */
+  allows(): boolean {
+    return this.state() !== 'open';
+  }
+
+  recordSuccess(): void {
+    const state = this.state();
+    this.failures = 0;
+    if (state === 'half_open' && ++this.successes >= this.halfOpenSuccesses) {
+      this.halfOpen = false;
+      this.successes = 0;
+    }
+  }
+
+  recordFailure(): void {
+    const state = this.state();
+    if (state === 'half_open') {
+      this.trip();
+      return;
+    }
+    if (state === 'closed' && ++this.failures >= this.failureThreshold) this.trip();
+  }
+
+  private trip(): void {
+    this.openedAt = this.now();
+    this.halfOpen = false;
+    this.failures = 0;
+    this.successes = 0;
+  }
+}
+
+const breakers = new Map<string, CircuitBreaker>();
+
+/** One breaker per target name, shared by every client created with that name. */
+export function breakerFor(name: string, opts: CircuitBreakerOptions): CircuitBreaker {
+  let breaker = breakers.get(name);
+  if (!breaker) {
+    breaker = new CircuitBreaker(name, opts);
+    breakers.set(name, breaker);
+  }
+  return breaker;
+}
+
+/** Every breaker's state, for metrics and health (SPEC §10). */
+export function circuitStates(): Record<string, CircuitState> {
+  const out: Record<string, CircuitState> = {};
+  for (const [name, b] of breakers) out[name] = b.state();
+  return out;
+}
+
+/** Tests only: forget every breaker. */
+export function resetCircuitBreakers(): void {
+  breakers.clear();
+}

@@ -1,0 +1,279 @@
+import { randomBytes } from 'node:crypto';
+import { fetch, type Response as UndiciResponse } from 'undici';
+import { getCorrelationId, getTraceparent } from '../context';
+import { getLogger } from '../logging';
+import { backoffDelay, parseRetryAfter, sleep } from './backoff';
+import { breakerFor, CircuitBreaker, CircuitBreakerOptions, CircuitState } from './circuit-breaker';
+import { getHttpDefaults } from './http-defaults';
+import {
+  CircuitOpenError,
+  HttpClientError,
+  HttpNetworkError,
+  HttpOutcomeUnknownError,
+  HttpStatusError,
+  HttpTimeoutError,
+} from './http-errors';
+
+const log = getLogger('simpletuner.cloud.http.client');
+
+export interface HttpClientOptions {
+  /** Target name: the circuit breaker is shared by every client with this name (e.g. `replicate`). */
+  name: string;
+  baseUrl?: string;
+  /** Per-attempt timeout; default SIMPLETUNER_HTTP_TIMEOUT. */
+  timeoutMs?: number;
+  headers?: Record<string, string>;
+  /** Default 3 attempts in all, 500 ms base, 30 s cap, full jitter. */
+  retry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  /** Default 5 consecutive failures open it for 60 s; 2 successes in half-open close it. */
+  breaker?: CircuitBreakerOptions | false;
+  /** The path itself may carry a secret (e.g. a webhook URL): logs and errors show only the host. */
+  redactPaths?: boolean;
+}
+
+export interface HttpRequestOptions {
+  /** JSON-encoded (a Buffer/Uint8Array is sent as is). */
+  body?: unknown;
+  headers?: Record<string, string>;
+  query?: Record<string, string | number | undefined>;
+  /**
+   * Default true. false for non-idempotent calls (a provider create): retried only on 429 or a connection
+   * refused before sending; a timeout/reset after sending throws HttpOutcomeUnknownError.
+   */
+  idempotent?: boolean;
+  timeoutMs?: number;
+  /** false: a single attempt. */
+  retry?: boolean;
+}
+
+export interface HttpResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON when the answer says JSON, else the text. */
+  body: T;
+  durationMs: number;
+}
+
+/** Codes meaning the request cannot have reached the server. */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+type Outcome =
+  | { kind: 'response'; response: HttpResponse<unknown> }
+  | { kind: 'timeout' }
+  | { kind: 'network'; code: string | undefined; sent: boolean; cause: unknown };
+
+function networkCode(err: unknown): string | undefined {
+  let cause = (err as { cause?: unknown })?.cause ?? err;
+  // Happy-eyeballs connects fail with an AggregateError of per-address errors.
+  if (cause instanceof AggregateError && cause.errors.length > 0) cause = cause.errors[0];
+  const code = (cause as { code?: unknown })?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function newSpanId(): string {
+  return randomBytes(8).toString('hex');
+}
+
+/** The one outbound HTTP client (SPEC §8). Correlation headers are read from the context at each call. */
+export class HttpClient {
+  readonly name: string;
+  private readonly breaker: CircuitBreaker | null;
+  private readonly maxAttempts: number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+
+  constructor(private readonly opts: HttpClientOptions) {
+    this.name = opts.name;
+    this.breaker = opts.breaker === false ? null : breakerFor(opts.name, opts.breaker ?? {});
+    this.maxAttempts = Math.max(1, opts.retry?.maxAttempts ?? 3);
+    this.baseDelayMs = opts.retry?.baseDelayMs ?? 500;
+    this.maxDelayMs = opts.retry?.maxDelayMs ?? 30_000;
+  }
+
+  circuitState(): CircuitState {
+    return this.breaker?.state() ?? 'closed';
+  }
+
+  get<T = unknown>(path: string, opts?: HttpRequestOptions): Promise<HttpResponse<T>> {
+    return this.request<T>('GET', path, opts);
+  }
+  post<T = unknown>(path: string, opts?: HttpRequestOptions): Promise<HttpResponse<T>> {
+    return this.request<T>('POST', path, opts);
+  }
+  put<T = unknown>(path: string, opts?: HttpRequestOptions): Promise<HttpResponse<T>> {
+    return this.request<T>('PUT', path, opts);
+  }
+  delete<T = unknown>(path: string, opts?: HttpRequestOptions): Promise<HttpResponse<T>> {
+    return this.request<T>('DELETE', path, opts);
+  }
+
+  async request<T = unknown>(method: string, path: string, opts: HttpRequestOptions = {}): Promise<HttpResponse<T>> {
+    method = method.toUpperCase();
+    const url = this.buildUrl(path, opts.query);
+    const target = this.opts.redactPaths ? `${url.host}/…` : `${url.host}${url.pathname}`;
+    const idempotent = opts.idempotent ?? true;
+    const maxAttempts = opts.retry === false ? 1 : this.maxAttempts;
+    const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs ?? getHttpDefaults().timeoutMs;
+    let lastError: HttpClientError | undefined;
+
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      if (this.breaker && !this.breaker.allows()) {
+        if (lastError) throw lastError;
+        throw new CircuitOpenError(this.name, method, target, this.breaker.remainingOpenMs());
+      }
+      const started = performance.now();
+      const outcome = await this.attempt(method, url, opts, timeoutMs);
+      const durationMs = Math.round((performance.now() - started) * 10) / 10;
+      this.logAttempt(method, url, target, outcome, durationMs, attempt);
+
+      let retryable: boolean;
+      let retryAfterMs: number | null = null;
+      if (outcome.kind === 'response') {
+        const { status } = outcome.response;
+        if (status < 400) {
+          this.breaker?.recordSuccess();
+          return outcome.response as HttpResponse<T>;
+        }
+        const res = outcome.response;
+        lastError = new HttpStatusError(this.name, method, target, status, res.body, res.headers);
+        if (status >= 500) this.recordFailure();
+        else if (status !== 429) this.breaker?.recordSuccess(); // the target is up; the request was wrong
+        // A 5xx on a create may have been applied before failing: only a 429 is safe to repeat.
+        retryable = status === 429 || (status >= 500 && idempotent);
+        if (status === 429 || status === 503) retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
+      } else if (outcome.kind === 'timeout') {
+        this.recordFailure();
+        if (!idempotent) throw new HttpOutcomeUnknownError(this.name, method, target, 'timeout');
+        lastError = new HttpTimeoutError(this.name, method, target, timeoutMs);
+        retryable = true;
+      } else {
+        this.recordFailure();
+        if (!idempotent && outcome.sent) {
+          throw new HttpOutcomeUnknownError(this.name, method, target, 'network', outcome.cause);
+        }
+        lastError = new HttpNetworkError(this.name, method, target, outcome.sent, outcome.code, outcome.cause);
+        retryable = true;
+      }
+
+      if (!retryable || attempt === maxAttempts) throw lastError;
+      // Honour the server's Retry-After exactly; one longer than our cap is not worth holding the caller for.
+      if (retryAfterMs !== null && retryAfterMs > this.maxDelayMs) throw lastError;
+      const delayMs = retryAfterMs ?? backoffDelay(attempt, { baseDelayMs: this.baseDelayMs, maxDelayMs: this.maxDelayMs });
+      log.debug(`Retrying ${method} ${target} in ${delayMs} ms`, {
+        http_client: this.name,
+        attempt,
+        delay_ms: delayMs,
+        retry_after: retryAfterMs !== null,
+      });
+      await sleep(delayMs);
+    }
+    throw lastError ?? new Error('unreachable');
+  }
+
+  private recordFailure(): void {
+    if (!this.breaker) return;
+    const before = this.breaker.state();
+    this.breaker.recordFailure();
+    if (before !== 'open' && this.breaker.state() === 'open') {
+      log.warning(`Circuit breaker for ${this.name} opened`, { http_client: this.name, open_ms: this.breaker.openMs });
+    }
+  }
+
+  private buildUrl(path: string, query: HttpRequestOptions['query']): URL {
+    let url: URL;
+    if (/^https?:\/\//i.test(path)) url = new URL(path);
+    else {
+      if (!this.opts.baseUrl) throw new Error(`HttpClient ${this.name}: relative path ${path} without baseUrl`);
+      const base = this.opts.baseUrl.endsWith('/') ? this.opts.baseUrl : this.opts.baseUrl + '/';
+      url = new URL(path.replace(/^\//, ''), base);
+    }
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    return url;
+  }
+
+  private buildHeaders(opts: HttpRequestOptions, hasJsonBody: boolean): Record<string, string> {
+    // Lower-case keys so a caller's header replaces ours whatever its spelling.
+    const headers: Record<string, string> = { 'user-agent': getHttpDefaults().userAgent, accept: 'application/json' };
+    for (const [k, v] of Object.entries(this.opts.headers ?? {})) headers[k.toLowerCase()] = v;
+    for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k.toLowerCase()] = v;
+    if (hasJsonBody && !headers['content-type']) headers['content-type'] = 'application/json';
+    // Read at call time, never at client creation: the same client serves many requests and ticks.
+    headers['x-correlation-id'] = getCorrelationId();
+    const trace = getTraceparent();
+    if (trace) headers.traceparent = `00-${trace.traceId}-${newSpanId()}-${trace.flags}`;
+    return headers;
+  }
+
+  private async attempt(method: string, url: URL, opts: HttpRequestOptions, timeoutMs: number): Promise<Outcome> {
+    let body: string | Uint8Array | undefined;
+    if (opts.body instanceof Uint8Array) body = opts.body;
+    else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+    const headers = this.buildHeaders(opts, typeof body === 'string');
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const started = performance.now();
+    try {
+      const res = (await fetch(url, {
+        method,
+        headers,
+        body,
+        signal: controller.signal,
+        dispatcher: getHttpDefaults().dispatcher,
+      })) as UndiciResponse;
+      // Reading the body is part of the call: the same timeout covers it.
+      const text = await res.text();
+      const type = res.headers.get('content-type') ?? '';
+      let parsed: unknown = text;
+      if (text !== '' && /[/+]json\b/i.test(type)) {
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          parsed = text;
+        }
+      }
+      return {
+        kind: 'response',
+        response: {
+          status: res.status,
+          headers: res.headers as unknown as Headers,
+          body: parsed,
+          durationMs: Math.round((performance.now() - started) * 10) / 10,
+        },
+      };
+    } catch (err) {
+      if (controller.signal.aborted) return { kind: 'timeout' };
+      const code = networkCode(err);
+      return { kind: 'network', code, sent: code === undefined || !NOT_SENT_CODES.has(code), cause: err };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private logAttempt(method: string, url: URL, target: string, outcome: Outcome, durationMs: number, attempt: number): void {
+    const status = outcome.kind === 'response' ? outcome.response.status : null;
+    const what = outcome.kind === 'response' ? String(status) : outcome.kind === 'timeout' ? 'timeout' : (outcome.code ?? 'network error');
+    // Host and path only: query strings and bodies may carry secrets.
+    log.debug(`HTTP ${method} ${target} ${what} (${durationMs} ms)`, {
+      http_client: this.name,
+      method,
+      host: url.host,
+      path: this.opts.redactPaths ? '/…' : url.pathname,
+      status,
+      duration_ms: durationMs,
+      attempt,
+      ...(outcome.kind === 'network' ? { error_code: outcome.code ?? null } : {}),
+    });
+  }
+}
+
+/** A client for one named target; the breaker is shared by name across calls. */
+export function getHttpClient(opts: HttpClientOptions): HttpClient {
+  return new HttpClient(opts);
+}
