@@ -6,6 +6,7 @@ import { AppConfig, ConfigModule } from './config';
 import { DatabaseModule, DatabaseTarget } from './database';
 import { HealthModule } from './health/health.module';
 import { HttpModule } from './http';
+import { JobsModule } from './jobs/jobs.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -28,6 +29,7 @@ export class AppModule {
         HttpModule,
         AuthModule,
         HealthModule,
+        JobsModule,
         ...(opts.imports ?? []),
       ],
     };

@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import type { Job } from './job.entity';
+import type { JobStatus } from './job-status';
+
+/** What submit hooks see and may add to (merged in hook order). */
+export interface SubmitContext {
+  user: AuthenticatedUser;
+  requiresApproval: boolean;
+  approvalId?: string;
+  approvalReason?: string;
+  costEstimate: number;
+  /** Set by the queue's hook: the queue dispatches; otherwise the jobs module dispatches after commit. */
+  dispatchedByQueue: boolean;
+}
+
+export type SubmitHook = (manager: EntityManager, job: Job, ctx: SubmitContext) => Promise<Partial<SubmitContext> | void>;
+export type TerminalHook = (manager: EntityManager, job: Job, previous: JobStatus) => Promise<void>;
+export type QueueInfoProvider = (jobIds: string[]) => Promise<Map<string, { position: number | null }>>;
+
+/**
+ * Extension points other modules (approvals, queue, enterprise) plug into without the jobs module importing them:
+ * dependencies point from those modules to jobs, never back.
+ */
+@Injectable()
+export class JobHooks {
+  private readonly submitHooks: { order: number; seq: number; hook: SubmitHook }[] = [];
+  private readonly terminalHooks: TerminalHook[] = [];
+  private queueInfo: QueueInfoProvider | null = null;
+
+  /** Runs inside the submit transaction after the job row is inserted, in ascending `order`. */
+  addSubmitHook(order: number, hook: SubmitHook): void {
+    this.submitHooks.push({ order, seq: this.submitHooks.length, hook });
+    this.submitHooks.sort((a, b) => a.order - b.order || a.seq - b.seq);
+  }
+
+  /** Runs inside the transaction that moves a job to a terminal status (the queue releases its slot there). */
+  addTerminalHook(hook: TerminalHook): void {
+    this.terminalHooks.push(hook);
+  }
+
+  setQueueInfoProvider(fn: QueueInfoProvider): void {
+    this.queueInfo = fn;
+  }
+
+  async runSubmitHooks(manager: EntityManager, job: Job, ctx: SubmitContext): Promise<SubmitContext> {
+    let current = ctx;
+    for (const { hook } of this.submitHooks) {
+      const result = await hook(manager, job, current);
+      if (result) current = { ...current, ...result };
+    }
+    return current;
+  }
+
+  async runTerminalHooks(manager: EntityManager, job: Job, previous: JobStatus): Promise<void> {
+    for (const hook of this.terminalHooks) await hook(manager, job, previous);
+  }
+
+  /** Positions for these jobs; without a queue module every job is "not waiting in a queue" (null). */
+  async queuePositions(jobIds: string[]): Promise<Map<string, { position: number | null }>> {
+    if (!this.queueInfo || jobIds.length === 0) return new Map();
+    return this.queueInfo(jobIds);
+  }
+
+  get hasQueue(): boolean {
+    return this.queueInfo !== null;
+  }
+}

@@ -1,0 +1,42 @@
+/** SPEC §4 statuses and the forward-only rule every writer goes through. */
+export const JOB_STATUSES = ['pending', 'uploading', 'queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const ACTIVE_STATUSES: readonly JobStatus[] = ['pending', 'uploading', 'queued', 'running'];
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
+
+const RANK: Record<JobStatus, number> = {
+  pending: 0,
+  uploading: 1,
+  queued: 2,
+  running: 3,
+  completed: 4,
+  failed: 4,
+  cancelled: 4,
+};
+
+export function isJobStatus(value: unknown): value is JobStatus {
+  return typeof value === 'string' && (JOB_STATUSES as readonly string[]).includes(value);
+}
+
+export function isTerminal(status: JobStatus): boolean {
+  return RANK[status] === 4;
+}
+
+export function isActive(status: JobStatus): boolean {
+  return !isTerminal(status);
+}
+
+/**
+ * Forward only: pending < uploading < queued < running < terminal. Any jump forward is allowed (a webhook may
+ * report `succeeded` for a job still `pending` here); a terminal status never changes; same status is no move.
+ */
+export function canTransition(from: JobStatus, to: JobStatus): boolean {
+  if (isTerminal(from)) return false;
+  return RANK[to] > RANK[from];
+}
+
+/** The statuses a job in `from` may still move to (for invalid_job_state details). */
+export function allowedNextStatuses(from: JobStatus): JobStatus[] {
+  return JOB_STATUSES.filter((to) => canTransition(from, to));
+}

@@ -1,0 +1,70 @@
+import type { Job } from '../jobs/job.entity';
+import type { JobStatus } from '../jobs/job-status';
+
+export interface ProviderSubmission {
+  externalId: string;
+  /** The provider's status mapped to ours (usually `queued`). */
+  status: JobStatus;
+  raw?: unknown;
+}
+
+export interface ProviderJobState {
+  externalId: string;
+  /** null = a status string we do not know: keep the job's current status (and log WARNING). */
+  status: JobStatus | null;
+  rawStatus: string;
+  error?: string | null;
+  outputUrl?: string | null;
+  logsUrl?: string | null;
+  costUsd?: number | null;
+  startedAt?: Date | null;
+  completedAt?: Date | null;
+  /** Our job_id as carried in the prediction input, when the provider still has it. */
+  jobId?: string | null;
+}
+
+/** A training backend. An enterprise module adds one with ProviderRegistry.register() without editing core. */
+export interface TrainingProvider {
+  readonly name: string;
+  /** Throws ProviderCallError. */
+  submit(job: Job): Promise<ProviderSubmission>;
+  /** null = the provider no longer knows this prediction (404). */
+  get(externalId: string): Promise<ProviderJobState | null>;
+  /** A 404 means already gone, which is success. */
+  cancel(externalId: string): Promise<void>;
+  /** Finds the prediction carrying this job_id (reconciles a dispatch whose outcome is unknown). */
+  findByJobId(jobId: string, since: Date): Promise<ProviderJobState | null>;
+  /** Syncs many jobs in few calls; the map is keyed by externalId (null = unknown to the provider). */
+  syncMany?(jobs: Job[]): Promise<Map<string, ProviderJobState | null>>;
+  /** Whether this provider can be used now (credentials present). */
+  isConfigured?(): boolean;
+}
+
+/** A failed provider call, classified for the dispatcher and the API. */
+export class ProviderCallError extends Error {
+  constructor(
+    message: string,
+    readonly provider: string,
+    readonly opts: { retryable: boolean; outcomeUnknown?: boolean; status?: number; circuitOpen?: boolean; cause?: unknown },
+  ) {
+    super(message, { cause: opts.cause });
+    this.name = 'ProviderCallError';
+  }
+
+  get retryable(): boolean {
+    return this.opts.retryable;
+  }
+
+  /** The call may have reached the provider (create timed out after sending): reconcile by job_id, never resend. */
+  get outcomeUnknown(): boolean {
+    return this.opts.outcomeUnknown ?? false;
+  }
+
+  get status(): number | undefined {
+    return this.opts.status;
+  }
+
+  get circuitOpen(): boolean {
+    return this.opts.circuitOpen ?? false;
+  }
+}
