@@ -1,12 +1,19 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { User } from './user.entity';
 
 @Entity('api_keys')
+@Unique('api_keys_key_hash_key', ['keyHash'])
+@Index('api_keys_user_id_idx', ['userId'])
 export class ApiKey {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
   @Column('uuid')
   userId: string;
+
+  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'api_keys_user_id_fkey' })
+  user?: User;
 
   @Column('text', { nullable: true })
   name: string | null;

@@ -1,6 +1,7 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 @Entity('orgs')
+@Unique('orgs_name_key', ['name'])
 export class Org {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -1,4 +1,5 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { Org } from './org.entity';
 
 export const USER_LEVELS = ['viewer', 'researcher', 'lead', 'admin'] as const;
 export type UserLevel = (typeof USER_LEVELS)[number];
@@ -12,6 +13,9 @@ export function atLeast(level: UserLevel, required: UserLevel): boolean {
 }
 
 @Entity('users')
+@Unique('users_username_key', ['username'])
+@Index('users_org_id_idx', ['orgId'])
+@Check('users_level_check', `level = ANY (ARRAY['viewer'::text, 'researcher'::text, 'lead'::text, 'admin'::text])`)
 export class User {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -27,6 +31,10 @@ export class User {
 
   @Column('uuid')
   orgId: string;
+
+  @ManyToOne(() => Org, { onDelete: 'NO ACTION' })
+  @JoinColumn({ name: 'org_id', foreignKeyConstraintName: 'users_org_id_fkey' })
+  org?: Org;
 
   @Column('boolean', { default: true })
   isActive: boolean;

@@ -41,14 +41,19 @@ function isAlive(pid: number): boolean {
  * Takes the data folder's lock file (O_EXCL), replacing it only when its owner is dead.
  * Returns the release function.
  */
+const heldByThisProcess = new Set<string>();
+
 export function acquireDataDirLock(dataDir: string): () => void {
   const lockPath = path.join(dataDir, LOCK_FILE);
+  if (heldByThisProcess.has(lockPath)) throw new DataDirLockedError(dataDir, process.pid);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = fs.openSync(lockPath, 'wx', 0o600);
       fs.writeSync(fd, `${process.pid}\n`);
       fs.closeSync(fd);
+      heldByThisProcess.add(lockPath);
       return () => {
+        heldByThisProcess.delete(lockPath);
         try {
           if (fs.readFileSync(lockPath, 'utf8').trim() === String(process.pid)) fs.unlinkSync(lockPath);
         } catch {
@@ -61,7 +66,7 @@ export function acquireDataDirLock(dataDir: string): () => void {
       if (Number.isFinite(holder) && holder !== process.pid && isAlive(holder)) {
         throw new DataDirLockedError(dataDir, holder);
       }
-      // Stale lock from a process that died without releasing it.
+      // Stale: its process died without releasing it (or a reused pid of ours from an earlier boot).
       fs.rmSync(lockPath, { force: true });
     }
   }

@@ -1,0 +1,14 @@
+import { Column, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+
+/** A run-time setting changed through the API; its row wins over env/file/default until deleted (SPEC §1). */
+@Entity('app_settings')
+export class AppSetting {
+  @PrimaryColumn('text')
+  key: string;
+
+  @Column('jsonb')
+  value: unknown;
+
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updatedAt: Date;
+}
