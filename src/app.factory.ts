@@ -10,6 +10,7 @@ import { AppConfig, setCurrentConfig } from './config';
 import { correlationMiddleware } from './context/correlation.middleware';
 import { DatabaseTarget, EmbeddedPostgres, startEmbeddedPostgres } from './database';
 import { configureStructuredLogging } from './logging';
+import { BackgroundTaskManager } from './scheduling';
 
 export const WEBHOOK_PATH = '/api/webhooks/replicate';
 const JSON_LIMIT = '1mb';
@@ -73,6 +74,8 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     app.useGlobalFilters(new AllExceptionsFilter());
     app.useGlobalPipes(createValidationPipe());
     await app.listen(opts.port ?? config.env.PORT, config.env.HOST);
+    // Ticks start only once the app serves requests (SPEC §10); /health/ready stays 503 until then.
+    await app.get(BackgroundTaskManager).start();
   } catch (err) {
     await embedded?.stop().catch(() => undefined);
     throw err;
@@ -87,6 +90,9 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     close() {
       closing ??= (async () => {
         try {
+          // No new tick starts; in-flight ones finish (bounded by SIMPLETUNER_SHUTDOWN_TIMEOUT) before the
+          // database and HTTP server go away.
+          await app.get(BackgroundTaskManager).stop();
           await app.close();
         } finally {
           await embedded?.stop();

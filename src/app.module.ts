@@ -5,6 +5,8 @@ import { AuthModule } from './auth/auth.module';
 import { AppConfig, ConfigModule } from './config';
 import { DatabaseModule, DatabaseTarget } from './database';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics';
+import { SchedulingModule } from './scheduling';
 import { HttpModule } from './http';
 import { JobsModule } from './jobs/jobs.module';
 
@@ -25,6 +27,8 @@ export class AppModule {
         // The correlation middleware is mounted in the app factory (before body parsing), not here.
         ClsModule.forRoot({ global: true, middleware: { mount: false } }),
         ScheduleModule.forRoot(),
+        MetricsModule,
+        SchedulingModule,
         DatabaseModule.forRoot(opts.database),
         HttpModule,
         AuthModule,

@@ -3,6 +3,7 @@ import { createApp, RunningApp } from './app.factory';
 import { ConfigValidationError, loadAppConfig } from './config';
 import { DataDirLockedError } from './database';
 import { getLogger } from './logging';
+import { installShutdownHandlers } from './scheduling';
 
 async function main(): Promise<void> {
   let config;
@@ -32,25 +33,8 @@ async function main(): Promise<void> {
     database: config.embeddedDatabase ? `pglite:${config.dataDir}` : 'postgres',
   });
 
-  // Our own signal handling: Nest's enableShutdownHooks re-raises the signal, which exits 143, not 0.
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info(`Received ${signal}, shutting down`);
-    running
-      .close()
-      .then(() => {
-        log.info('Shutdown complete');
-        process.exit(0);
-      })
-      .catch((err: unknown) => {
-        log.error('Error during shutdown', { error: err });
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  // Our own signal handling (shared with the shutdown test's child process): tasks drain, then exit 0.
+  installShutdownHandlers(running);
 }
 
 void main();

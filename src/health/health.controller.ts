@@ -3,6 +3,7 @@ import { AppError } from '../common/errors';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../auth/auth.decorators';
 import { MigrationService } from '../database/database.module';
+import { BackgroundTaskManager } from '../scheduling';
 
 @Controller('health')
 @Public()
@@ -12,6 +13,7 @@ export class HealthController {
     private readonly db: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
     private readonly migrations: MigrationService,
+    private readonly tasks: BackgroundTaskManager,
   ) {}
 
   @Get('live')
@@ -36,6 +38,11 @@ export class HealthController {
       async () => {
         const indicator = this.indicators.check('migrations');
         return (await this.migrations.isSchemaCurrent()) ? indicator.up() : indicator.down({ reason: 'pending migrations' });
+      },
+      () => {
+        // Not ready until the background tasks run, and again once shutdown stops them (drains a load balancer).
+        const indicator = this.indicators.check('background_tasks');
+        return this.tasks.isStarted() ? indicator.up() : indicator.down({ reason: 'background tasks not started' });
       },
     ]);
   }

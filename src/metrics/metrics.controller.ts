@@ -1,0 +1,19 @@
+import { Controller, Get, Header, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { Public } from '../auth/auth.decorators';
+import { MetricsService } from './metrics.service';
+
+/** Prometheus scrape endpoint; public like /health so a scraper needs no API key. */
+@Controller()
+@Public()
+export class MetricsController {
+  constructor(private readonly metrics: MetricsService) {}
+
+  @Get('metrics')
+  @Header('Cache-Control', 'no-store')
+  async scrape(@Res() res: Response): Promise<void> {
+    const body = await this.metrics.render();
+    res.setHeader('Content-Type', this.metrics.contentType);
+    res.send(body);
+  }
+}

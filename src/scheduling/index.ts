@@ -1,0 +1,6 @@
+export { BackgroundTaskManager, getTaskManager, startBackgroundTasks, stopBackgroundTasks } from './background-task-manager';
+export { SchedulingModule } from './scheduling.module';
+export { tryAcquireLease, withAdvisoryXactLock, advisoryKey, leaseSlackSeconds } from './task-lease';
+export { runForSubject } from './tick-scope';
+export { installShutdownHandlers } from './shutdown';
+export type { TickContext, TickFn, IntervalTaskDef, DeclaredTaskDef, TaskState, TickOutcome } from './task-types';

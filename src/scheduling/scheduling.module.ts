@@ -1,0 +1,15 @@
+import { Global, Module } from '@nestjs/common';
+import { BackgroundTaskManager } from './background-task-manager';
+import { BackgroundTasksController } from './background-tasks.controller';
+
+/**
+ * Global: feature modules (and enterprise modules added through AppModule's `imports`) inject the manager and
+ * register their tasks without touching core files. Needs ScheduleModule.forRoot() in the app (AppModule has it).
+ */
+@Global()
+@Module({
+  providers: [BackgroundTaskManager],
+  controllers: [BackgroundTasksController],
+  exports: [BackgroundTaskManager],
+})
+export class SchedulingModule {}
