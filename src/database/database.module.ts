@@ -19,7 +19,17 @@ export class MigrationService implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    if (!this.config.env.DB_MIGRATIONS_RUN) return;
+    if (!this.config.env.DB_MIGRATIONS_RUN) {
+      const pending = await pendingMigrations(this.db);
+      if (pending.length > 0) {
+        throw new Error(
+          `The database schema is behind (${pending.length} pending migrations) and DB_MIGRATIONS_RUN=false: ` +
+            'run `npm run migration:run` first, or unset DB_MIGRATIONS_RUN',
+        );
+      }
+      this.current = true;
+      return;
+    }
     const ran = await runMigrationsLocked(this.db);
     if (ran.length > 0) log.info(`Applied ${ran.length} migrations`, { migrations: ran });
     this.current = true;
