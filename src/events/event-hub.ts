@@ -1,0 +1,208 @@
+import { AsyncResource } from 'node:async_hooks';
+import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { AppConfig } from '../config';
+import { getLogger } from '../logging';
+import { EventsRepository } from './events.repository';
+import { EventPosition, LoggedEvent, START_POSITION } from './events.types';
+
+const log = getLogger('simpletuner.cloud.events');
+
+/** One stream's end of the fan-out (an SSE connection). */
+export interface EventSink {
+  deliver(event: LoggedEvent): void;
+  heartbeat(): void;
+  /** Ends the stream (shutdown). */
+  close(): void;
+}
+
+export interface EventHubStats {
+  /** Stream slots held (per-user limit), from the request that opens a stream to its end. */
+  connections: number;
+  /** Sinks receiving the fan-out. */
+  listeners: number;
+  /** Users holding at least one slot. */
+  users: number;
+  /** Timers the hub holds (poll, heartbeat, retry): constant while streams come and go. */
+  timers: number;
+}
+
+const READ_BATCH = 500;
+/** Safety net for a lost notification or one the listening connection missed while reconnecting. */
+export const CATCH_UP_POLL_MS = 5_000;
+/** Re-read soon when committed rows wait behind an older running transaction (nobody else will wake us). */
+const HELD_BACK_RETRY_MS = [5, 10, 25, 50, 100, 250, 500, 1000];
+
+/**
+ * Reads new events from the table once per instance and fans them out in memory. Every wake-up (a NOTIFY, an
+ * in-process commit, the poll) just schedules a read; reads never overlap and never skip: the head only moves
+ * over rows that are safe (their transaction is older than every running one), in (tx_id, id) order.
+ */
+@Injectable()
+export class EventHub implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private head: EventPosition | null = null;
+  private readonly sinks = new Set<EventSink>();
+  private readonly slots = new Map<string, number>();
+  private reading = false;
+  private again = false;
+  private stopped = false;
+  private retryStep = 0;
+  private retryTimer?: NodeJS.Timeout;
+  private pollTimer?: NodeJS.Timeout;
+  private heartbeatTimer?: NodeJS.Timeout;
+  /**
+   * Boot's async context. Wake-ups come from requests (commit hooks); running the read in the request's context
+   * would stamp its correlation id on the hub's lines and keep that request's CLS store alive.
+   */
+  private readonly scope = new AsyncResource('simpletuner.events.hub');
+
+  constructor(
+    private readonly repo: EventsRepository,
+    private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.start();
+  }
+
+  /** Before the HTTP server closes: open streams would otherwise keep app.close() waiting. */
+  beforeApplicationShutdown(): void {
+    this.stop();
+    const closed = this.closeAll();
+    if (closed > 0) log.info(`Closed ${closed} event streams for shutdown`);
+  }
+
+  /** Starts at the current safe head (a live-only stream never replays what was there before it). */
+  async start(): Promise<void> {
+    this.head = (await this.repo.safeHead()) ?? START_POSITION;
+    this.scope.runInAsyncScope(() => {
+      this.pollTimer = setInterval(() => this.wake(), CATCH_UP_POLL_MS).unref();
+      const beat = this.config.env.SIMPLETUNER_SSE_HEARTBEAT_SECONDS * 1000;
+      this.heartbeatTimer = setInterval(() => this.forEachSink((s) => s.heartbeat()), beat).unref();
+    });
+    this.wake();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.pollTimer);
+    clearInterval(this.heartbeatTimer);
+    clearTimeout(this.retryTimer);
+    this.pollTimer = this.heartbeatTimer = this.retryTimer = undefined;
+  }
+
+  /** Ends every open stream (shutdown, so app.close() does not wait on them). */
+  closeAll(): number {
+    const open = [...this.sinks];
+    for (const sink of open) {
+      try {
+        sink.close();
+      } catch (error) {
+        log.warning('Closing an event stream failed', { error });
+      }
+    }
+    return open.length;
+  }
+
+  get currentHead(): EventPosition {
+    return this.head ?? START_POSITION;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** Schedules a read of new rows; cheap and safe to call any number of times from anywhere. */
+  wake(): void {
+    if (this.stopped || this.head === null) return;
+    if (this.reading) {
+      this.again = true;
+      return;
+    }
+    this.reading = true;
+    this.scope.runInAsyncScope(() => setImmediate(() => void this.pump()));
+  }
+
+  /** Takes a per-user stream slot; false when the user is at `max`. */
+  reserve(userId: string, max: number): boolean {
+    const held = this.slots.get(userId) ?? 0;
+    if (this.stopped || held >= max) return false;
+    this.slots.set(userId, held + 1);
+    return true;
+  }
+
+  release(userId: string): void {
+    const held = (this.slots.get(userId) ?? 0) - 1;
+    if (held > 0) this.slots.set(userId, held);
+    else this.slots.delete(userId);
+  }
+
+  /** Adds a sink; returns the head at that moment: every later event reaches the sink through deliver(). */
+  attach(sink: EventSink): EventPosition {
+    this.sinks.add(sink);
+    return this.currentHead;
+  }
+
+  detach(sink: EventSink): void {
+    this.sinks.delete(sink);
+  }
+
+  stats(): EventHubStats {
+    let connections = 0;
+    for (const n of this.slots.values()) connections += n;
+    const timers = [this.pollTimer, this.heartbeatTimer, this.retryTimer].filter(Boolean).length;
+    return { connections, listeners: this.sinks.size, users: this.slots.size, timers };
+  }
+
+  private async pump(): Promise<void> {
+    let heldBack = false;
+    try {
+      do {
+        this.again = false;
+        heldBack = await this.readAvailable();
+      } while (this.again && !this.stopped);
+    } catch (error) {
+      heldBack = true;
+      if (!this.stopped) log.warning('Reading new events failed; retrying', { error });
+    } finally {
+      this.reading = false;
+    }
+    if (heldBack) this.scheduleRetry();
+    else this.retryStep = 0;
+  }
+
+  /** Delivers every safe row after the head; true when committed rows still wait behind an older transaction. */
+  private async readAvailable(): Promise<boolean> {
+    for (;;) {
+      if (this.stopped || this.head === null) return false;
+      const rows = await this.repo.readAfter(this.head, READ_BATCH);
+      let safe = 0;
+      while (safe < rows.length && rows[safe].safe) safe++;
+      for (let i = 0; i < safe; i++) {
+        const { safe: _s, ...event } = rows[i];
+        this.head = event.position;
+        this.forEachSink((sink) => sink.deliver(event));
+      }
+      if (safe < rows.length) return true;
+      if (rows.length < READ_BATCH) return false;
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.stopped || this.retryTimer) return;
+    const delay = HELD_BACK_RETRY_MS[Math.min(this.retryStep++, HELD_BACK_RETRY_MS.length - 1)];
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.wake();
+    }, delay).unref();
+  }
+
+  private forEachSink(fn: (sink: EventSink) => void): void {
+    for (const sink of this.sinks) {
+      try {
+        fn(sink);
+      } catch (error) {
+        log.warning('An event stream failed to take an event', { error });
+      }
+    }
+  }
+}

@@ -1,0 +1,105 @@
+import { Injectable, MessageEvent } from '@nestjs/common';
+import { EMPTY, Observable } from 'rxjs';
+import type { AuthenticatedUser } from '../auth';
+import { RateLimitError, ValidationError } from '../common/errors';
+import { AppConfig } from '../config';
+import { EventHub } from './event-hub';
+import type { StreamFilter } from './event-visibility';
+import { EventsRepository } from './events.repository';
+import { START_POSITION } from './events.types';
+import { SseConnection, StreamStart } from './sse-connection';
+
+/** What GET /api/events was asked, unparsed. */
+export interface StreamParams {
+  lastEventIdHeader?: string;
+  lastEventIdQuery?: unknown;
+  jobId?: unknown;
+  types?: unknown;
+}
+
+const MAX_BIGINT = 9_223_372_036_854_775_807n;
+const TYPE_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+
+function parseLastEventId(params: StreamParams): bigint | null {
+  // EventSource sends the header on reconnect while the URL keeps its first ?last_event_id=: the header wins.
+  const raw = params.lastEventIdHeader?.trim() || (typeof params.lastEventIdQuery === 'string' ? params.lastEventIdQuery.trim() : '');
+  if (params.lastEventIdQuery !== undefined && typeof params.lastEventIdQuery !== 'string') {
+    throw new ValidationError('Invalid last_event_id', { last_event_id: 'must be given once' });
+  }
+  if (!raw) return null;
+  if (!/^\d{1,19}$/.test(raw) || BigInt(raw) > MAX_BIGINT) {
+    throw new ValidationError('Invalid Last-Event-ID', { last_event_id: 'must be an event id (a whole number)' });
+  }
+  return BigInt(raw);
+}
+
+export function parseStreamFilter(params: StreamParams): StreamFilter {
+  const details: Record<string, string> = {};
+  let jobId: string | null = null;
+  if (params.jobId !== undefined) {
+    if (typeof params.jobId !== 'string' || !params.jobId.trim() || params.jobId.length > 200) details.job_id = 'must be one job id';
+    else jobId = params.jobId.trim();
+  }
+  let types: Set<string> | null = null;
+  if (params.types !== undefined) {
+    const names = typeof params.types === 'string' ? params.types.split(',').map((t) => t.trim()).filter(Boolean) : [];
+    if (names.length === 0 || names.some((t) => !TYPE_NAME.test(t))) details.types = 'must be event types separated by commas';
+    else types = new Set(names);
+  }
+  if (Object.keys(details).length) throw new ValidationError(`Invalid request: ${Object.keys(details).join(', ')}`, details);
+  return { jobId, types };
+}
+
+/** Opens SSE streams: parses the request, applies the per-user limit, resolves where the stream starts. */
+@Injectable()
+export class EventStreamService {
+  constructor(
+    private readonly hub: EventHub,
+    private readonly repo: EventsRepository,
+    private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * `signal` is the request's lifetime (Nest's @SseSignal): it releases the user's slot even when the client
+   * leaves before the stream is subscribed, which would otherwise leak the slot.
+   */
+  async open(user: AuthenticatedUser, params: StreamParams, signal: AbortSignal): Promise<Observable<MessageEvent>> {
+    const lastEventId = parseLastEventId(params);
+    const filter = parseStreamFilter(params);
+    const max = this.config.env.SIMPLETUNER_SSE_MAX_PER_USER;
+    if (!this.hub.reserve(user.id, max)) {
+      throw new RateLimitError(`At most ${max} event streams may be open per user`, { limit: max });
+    }
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.hub.release(user.id);
+    };
+    signal.addEventListener('abort', release, { once: true });
+    let start: StreamStart = { kind: 'live' };
+    try {
+      if (lastEventId !== null) {
+        const after = await this.repo.findPosition(lastEventId);
+        start = after
+          ? { kind: 'resume', after }
+          : { kind: 'reset', lastEventId: lastEventId.toString(), after: START_POSITION };
+      }
+    } catch (err) {
+      release();
+      throw err;
+    }
+    if (signal.aborted) {
+      release();
+      return EMPTY;
+    }
+    return new Observable<MessageEvent>((subscriber) => {
+      const connection = new SseConnection(user, filter, subscriber, this.hub, this.repo);
+      connection.start(start);
+      return () => {
+        connection.dispose();
+        release();
+      };
+    });
+  }
+}

@@ -1,0 +1,17 @@
+import { Global, Module } from '@nestjs/common';
+import { EventHub } from './event-hub';
+import { EventStreamService } from './event-stream.service';
+import { EventsController } from './events.controller';
+import { EventsNotifyListener } from './events-notify.listener';
+import { EventsRepository } from './events.repository';
+import { EventsScheduler } from './events.scheduler';
+import { EventsService } from './events.service';
+
+/** Global: every feature module publishes through EventsService without importing this module. */
+@Global()
+@Module({
+  controllers: [EventsController],
+  providers: [EventsRepository, EventHub, EventsService, EventStreamService, EventsNotifyListener, EventsScheduler],
+  exports: [EventsService, EventHub],
+})
+export class EventsModule {}

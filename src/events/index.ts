@@ -1,0 +1,7 @@
+export { EventsModule } from './events.module';
+export { EventsService } from './events.service';
+export { EventHub } from './event-hub';
+export type { EventHubStats } from './event-hub';
+export { EventsNotifyListener } from './events-notify.listener';
+export { EVENT_TYPES, RESET_EVENT } from './events.types';
+export type { NewEvent, StoredEvent, EventType } from './events.types';
