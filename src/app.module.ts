@@ -4,6 +4,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { AuthModule } from './auth/auth.module';
 import { AppConfig, ConfigModule } from './config';
 import { DatabaseModule, DatabaseTarget } from './database';
+import { EventsModule } from './events';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics';
 import { SchedulingModule } from './scheduling';
@@ -32,6 +33,7 @@ export class AppModule {
         DatabaseModule.forRoot(opts.database),
         HttpModule,
         AuthModule,
+        EventsModule,
         HealthModule,
         JobsModule,
         ...(opts.imports ?? []),
