@@ -1,10 +1,25 @@
+import { Controller, Get, Module } from '@nestjs/common';
+import { Public } from '../../src/auth/auth.decorators';
 import { http } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
+import { createTestDatabase } from '../support/test-database';
+
+@Controller('test-only')
+class ExplodingController {
+  @Get('boom')
+  @Public()
+  boom(): never {
+    throw new Error('password=hunter2 at /srv/internal/db.ts:42');
+  }
+}
+
+@Module({ controllers: [ExplodingController] })
+class ExplodingModule {}
 
 describe('foundation over HTTP (PostgreSQL)', () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp();
+    app = await startTestApp({ imports: [ExplodingModule] });
   });
   afterAll(async () => {
     await app?.stop();
@@ -102,5 +117,39 @@ describe('foundation over HTTP (PostgreSQL)', () => {
     // A user the lead cannot see is 404, not 403.
     const admin = await http(app.url, 'GET', '/api/users/me', { key: app.adminKey });
     expect((await http(app.url, 'PATCH', `/api/users/${admin.body.id}`, { key: leadKey, body: { is_active: false } })).status).toBe(404);
+  });
+
+  it('answers an unexpected error with 500 internal_error and no internals', async () => {
+    const res = await http(app.url, 'GET', '/test-only/boom');
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual({ error: 'internal_error', message: 'Internal server error', correlation_id: res.headers.get('x-correlation-id') });
+    expect(res.text).not.toMatch(/hunter2|internal\/db|stack/);
+  });
+
+  it('answers an unknown route with 404 not_found in the error shape', async () => {
+    const res = await http(app.url, 'GET', '/api/nothing-here', { key: app.adminKey });
+    expect(res.status).toBe(404);
+    expect(res.body).toMatchObject({ error: 'not_found', correlation_id: expect.any(String) });
+  });
+});
+
+describe('restart on PostgreSQL', () => {
+  it('keeps users created before the restart', async () => {
+    const database = await createTestDatabase();
+    try {
+      const first = await startTestApp({ database });
+      const created = await http(first.url, 'POST', '/api/users', { key: first.adminKey, body: { username: 'persisted', level: 'lead' } });
+      expect(created.status).toBe(201);
+      await first.stop();
+      const second = await startTestApp({ database, env: { SIMPLETUNER_ADMIN_API_KEY: first.adminKey } });
+      try {
+        const users = await http(second.url, 'GET', '/api/users', { key: first.adminKey });
+        expect(users.body.users.map((u: { username: string }) => u.username)).toEqual(['admin', 'persisted']);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await database.drop();
+    }
   });
 });
