@@ -2,4 +2,8 @@ export * from './job-status';
 export * from './job.entity';
 export * from './job-hooks';
 export * from './job-transition.service';
+export * from './job-dispatch.service';
+export * from './job-state-applier';
+export * from './job-sync.service';
+export * from './jobs.service';
 export * from './jobs.module';

@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { getLogger } from '../logging';
-
-const log = getLogger('simpletuner.cloud.jobs');
+import { EventsService } from '../events/events.service';
 
 export interface JobEvent {
   type: string;
@@ -12,13 +10,12 @@ export interface JobEvent {
   data: Record<string, unknown>;
 }
 
-/**
- * The jobs module's one door to the events module (SPEC §9): every event is stored in the caller's transaction.
- * TEMPORARY until src/events lands: events are only logged at DEBUG.
- */
+/** The jobs module's one door to the event log (SPEC §9): stored in the caller's transaction. */
 @Injectable()
 export class JobEventPublisher {
-  async publish(_manager: EntityManager, event: JobEvent): Promise<void> {
-    log.debug(`Event ${event.type}`, { job_id: event.jobId, event_type: event.type });
+  constructor(private readonly events: EventsService) {}
+
+  async publish(manager: EntityManager, event: JobEvent): Promise<void> {
+    await this.events.publish(manager, event);
   }
 }

@@ -17,6 +17,8 @@ export interface ProviderJobState {
   outputUrl?: string | null;
   logsUrl?: string | null;
   costUsd?: number | null;
+  /** Billed seconds (Replicate `metrics.predict_time`): the jobs module prices them with the job's own profile. */
+  predictTimeSeconds?: number | null;
   startedAt?: Date | null;
   completedAt?: Date | null;
   /** Our job_id as carried in the prediction input, when the provider still has it. */

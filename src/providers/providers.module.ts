@@ -1,9 +1,42 @@
-import { Module } from '@nestjs/common';
+import { Module, OnModuleInit } from '@nestjs/common';
+import { AppConfig } from '../config';
+import { ProviderConfigService } from './provider-config.service';
 import { ProviderRegistry } from './provider-registry';
+import { ReplicateClient } from './replicate/replicate.client';
+import { ReplicateProvider } from './replicate/replicate.provider';
+import { SimulatorProvider } from './simulator/simulator.provider';
 
 /** The provider registry and the built-in providers; enterprise modules register more at init. */
 @Module({
-  providers: [ProviderRegistry],
-  exports: [ProviderRegistry],
+  providers: [
+    ProviderRegistry,
+    ProviderConfigService,
+    {
+      provide: ReplicateProvider,
+      inject: [AppConfig, ProviderConfigService],
+      useFactory: (config: AppConfig, configs: ProviderConfigService) =>
+        new ReplicateProvider(
+          new ReplicateClient({ baseUrl: config.env.REPLICATE_API_BASE, token: config.env.REPLICATE_API_TOKEN }),
+          configs,
+        ),
+    },
+    {
+      provide: SimulatorProvider,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => new SimulatorProvider(config.env.SIMULATOR_STEP_SECONDS),
+    },
+  ],
+  exports: [ProviderRegistry, ProviderConfigService, ReplicateProvider, SimulatorProvider],
 })
-export class ProvidersModule {}
+export class ProvidersModule implements OnModuleInit {
+  constructor(
+    private readonly registry: ProviderRegistry,
+    private readonly replicate: ReplicateProvider,
+    private readonly simulator: SimulatorProvider,
+  ) {}
+
+  onModuleInit(): void {
+    this.registry.register(this.replicate);
+    this.registry.register(this.simulator);
+  }
+}

@@ -1,0 +1,52 @@
+import type { EntityManager } from 'typeorm';
+import { DEFAULT_DURATION_SECONDS, hardwareRate, roundUsd } from '../providers/hardware';
+
+export interface CostEstimate {
+  hardware_profile: string;
+  cost_per_second: number;
+  cost_per_hour: number;
+  estimated_duration_seconds: number;
+  estimated_cost: number;
+  basis: 'history' | 'config' | 'default';
+  sample_size: number;
+}
+
+/**
+ * SPEC §4: mean duration of the org's completed jobs on this profile in the last 90 days × rate; with no
+ * history, `config.estimated_duration_seconds` or 3600 s.
+ */
+export async function estimateCost(
+  manager: EntityManager,
+  orgId: string,
+  profile: string,
+  config: Record<string, unknown> | undefined,
+  overrides: Record<string, unknown>,
+): Promise<CostEstimate> {
+  const rate = hardwareRate(profile, overrides);
+  const [row] = (await manager.query(
+    `SELECT avg(extract(epoch FROM completed_at - started_at))::float8 AS mean, count(*)::int AS n
+       FROM jobs
+      WHERE org_id = $1 AND hardware_profile = $2 AND status = 'completed'
+        AND started_at IS NOT NULL AND completed_at > now() - interval '90 days'`,
+    [orgId, profile],
+  )) as { mean: number | null; n: number }[];
+  const configured = Number(config?.estimated_duration_seconds);
+  let duration = DEFAULT_DURATION_SECONDS;
+  let basis: CostEstimate['basis'] = 'default';
+  if (row && row.n > 0 && row.mean !== null) {
+    duration = row.mean;
+    basis = 'history';
+  } else if (Number.isFinite(configured) && configured > 0) {
+    duration = configured;
+    basis = 'config';
+  }
+  return {
+    hardware_profile: profile,
+    cost_per_second: rate,
+    cost_per_hour: roundUsd(rate * 3600),
+    estimated_duration_seconds: Math.round(duration),
+    estimated_cost: roundUsd(duration * rate),
+    basis,
+    sample_size: row?.n ?? 0,
+  };
+}

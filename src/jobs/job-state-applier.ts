@@ -1,0 +1,84 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { getLogger } from '../logging';
+import { hardwareRate, roundUsd } from '../providers/hardware';
+import { ProviderConfigService } from '../providers/provider-config.service';
+import type { ProviderJobState } from '../providers/provider.interface';
+import { isTerminal, JobStatus } from './job-status';
+import { JobPatch, JobTransitionService, TransitionResult } from './job-transition.service';
+import type { Job } from './job.entity';
+
+const log = getLogger('simpletuner.cloud.jobs');
+
+export interface PlannedChange {
+  to: JobStatus;
+  patch: JobPatch;
+}
+
+function differs(job: Job, patch: JobPatch): boolean {
+  return Object.entries(patch).some(([k, v]) => {
+    const cur = (job as unknown as Record<string, unknown>)[k];
+    if (cur instanceof Date && v instanceof Date) return cur.getTime() !== v.getTime();
+    return cur !== v;
+  });
+}
+
+/** Turns what a provider reports (poll, webhook, simulator, reconcile) into one call of the transition function. */
+@Injectable()
+export class JobStateApplier {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly transitions: JobTransitionService,
+    private readonly configs: ProviderConfigService,
+  ) {}
+
+  /** Price overrides per provider, read once per batch. */
+  async ratesFor(provider: string): Promise<Record<string, unknown>> {
+    return (await this.configs.get(provider)).hardwareInfo ?? {};
+  }
+
+  /**
+   * What to write for this report, or null when nothing would change (so a poll writes only changes).
+   * `null` state = the provider no longer knows the prediction: the job fails with a clear message.
+   */
+  plan(job: Job, state: ProviderJobState | null, overrides: Record<string, unknown> = {}): PlannedChange | null {
+    if (state === null) {
+      return { to: 'failed', patch: { errorMessage: `Prediction ${job.externalId} no longer exists at ${job.provider}` } };
+    }
+    if (state.status === null) {
+      log.warning(`Unknown provider status ${JSON.stringify(state.rawStatus).slice(0, 64)}; keeping ${job.status}`, {
+        job_id: job.jobId,
+        provider_status: state.rawStatus.slice(0, 64),
+      });
+      return null;
+    }
+    const patch: JobPatch = {};
+    if (!job.externalId) patch.externalId = state.externalId;
+    if (state.error) patch.errorMessage = state.error.slice(0, 2000);
+    if (state.outputUrl) patch.outputUrl = state.outputUrl;
+    if (state.logsUrl) patch.logsUrl = state.logsUrl;
+    if (state.startedAt && !job.startedAt) patch.startedAt = state.startedAt;
+    if (state.completedAt && isTerminal(state.status)) patch.completedAt = state.completedAt;
+    if (typeof state.predictTimeSeconds === 'number') {
+      try {
+        patch.costUsd = roundUsd(state.predictTimeSeconds * hardwareRate(job.hardwareProfile, overrides));
+      } catch {
+        // Unknown profile (a provider added by an enterprise module): no price.
+      }
+    }
+    if (state.status === job.status && !differs(job, patch)) return null;
+    return { to: state.status, patch };
+  }
+
+  async applyIn(manager: EntityManager, job: Job, change: PlannedChange, source: string, now: Date): Promise<TransitionResult> {
+    return this.transitions.transition(manager, job.jobId, change.to, { patch: change.patch, source, now });
+  }
+
+  /** plan + transition in a transaction of its own; null when nothing needed writing. */
+  async apply(job: Job, state: ProviderJobState | null, source: string, now: Date, overrides?: Record<string, unknown>): Promise<TransitionResult | null> {
+    const change = this.plan(job, state, overrides ?? (await this.ratesFor(job.provider)));
+    if (!change) return null;
+    return this.db.transaction((m) => this.applyIn(m, job, change, source, now));
+  }
+}

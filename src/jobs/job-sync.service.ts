@@ -1,0 +1,155 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In, IsNull, Not } from 'typeorm';
+import { generateCorrelationId, LogContext, peekCorrelationId, runWithCorrelationId } from '../context';
+import { getLogger } from '../logging';
+import { ProviderRegistry } from '../providers/provider-registry';
+import type { ProviderJobState, TrainingProvider } from '../providers/provider.interface';
+import { ACTIVE_STATUSES } from './job-status';
+import { JobStateApplier } from './job-state-applier';
+import type { Job } from './job.entity';
+import { Job as JobEntity } from './job.entity';
+
+const log = getLogger('simpletuner.cloud.jobs.polling');
+
+export interface SyncTick {
+  tickId: string;
+  correlationId: string;
+}
+
+export interface SyncSummary {
+  synced: number;
+  changed: number;
+  failed: number;
+  timedOut: number;
+}
+
+/** Runs fn with bounded concurrency over items. */
+async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let i = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (i < items.length) await fn(items[i++]);
+  }));
+}
+
+/** SPEC §10 job status polling: every active dispatched job of every provider, in few provider calls. */
+@Injectable()
+export class JobSyncService {
+  /** Database writes in flight at once during a tick. */
+  applyConcurrency = 4;
+  /** Single gets at once for providers without syncMany. */
+  getConcurrency = 8;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly registry: ProviderRegistry,
+    private readonly applier: JobStateApplier,
+  ) {}
+
+  /** One tick. `providers` limits it (the simulator driver syncs only simulator jobs). Never throws. */
+  syncActiveJobs(now: Date = new Date(), opts: { tick?: SyncTick; providers?: string[] } = {}): Promise<SyncSummary> {
+    const correlationId = opts.tick?.correlationId ?? peekCorrelationId() ?? generateCorrelationId();
+    const tick = opts.tick ?? { tickId: correlationId, correlationId };
+    return runWithCorrelationId(correlationId, () => this.runTick(now, tick, opts.providers));
+  }
+
+  private async runTick(now: Date, tick: SyncTick, only?: string[]): Promise<SyncSummary> {
+    const summary: SyncSummary = { synced: 0, changed: 0, failed: 0, timedOut: 0 };
+    try {
+      const jobs = await this.db.getRepository(JobEntity).find({
+        where: { status: In([...ACTIVE_STATUSES]), externalId: Not(IsNull()), ...(only ? { provider: In(only) } : {}) },
+        order: { createdAt: 'ASC' },
+      });
+      const byProvider = new Map<string, Job[]>();
+      for (const job of jobs) byProvider.set(job.provider, [...(byProvider.get(job.provider) ?? []), job]);
+      for (const [name, group] of byProvider) {
+        if (!this.registry.has(name)) {
+          log.warning(`No provider ${name} registered for ${group.length} active jobs`, { provider: name });
+          continue;
+        }
+        await this.syncProvider(this.registry.get(name), group, now, tick, summary);
+      }
+      log.debug(`Synced ${summary.synced} active jobs`, { ...summary });
+    } catch (err) {
+      log.error('Error in job polling', { error: err });
+    }
+    return summary;
+  }
+
+  private async syncProvider(provider: TrainingProvider, jobs: Job[], now: Date, tick: SyncTick, summary: SyncSummary): Promise<void> {
+    const overrides = await this.applier.ratesFor(provider.name);
+    const overdue = jobs.filter((j) => this.isOverdue(j, now));
+    const current = jobs.filter((j) => !this.isOverdue(j, now));
+    let states: Map<string, ProviderJobState | null>;
+    try {
+      states = await this.fetchStates(provider, current);
+    } catch (err) {
+      log.error('Error in job polling', { error: err, provider: provider.name, jobs: current.length });
+      states = new Map();
+    }
+    await eachLimit(current, this.applyConcurrency, (job) =>
+      this.inJobScope(job, tick, 'poll', async () => {
+        if (!states.has(job.externalId!)) {
+          summary.failed++;
+          log.warning(`Failed to sync job ${job.jobId}`, { reason: 'no answer from provider' });
+          return;
+        }
+        try {
+          const result = await this.applier.apply(job, states.get(job.externalId!) ?? null, 'poll', now, overrides);
+          summary.synced++;
+          if (result?.changed) summary.changed++;
+        } catch (err) {
+          summary.failed++;
+          log.warning(`Failed to sync job ${job.jobId}`, { error: err });
+        }
+      }),
+    );
+    await eachLimit(overdue, this.applyConcurrency, (job) => this.inJobScope(job, tick, 'timeout', () => this.expire(provider, job, now, summary)));
+  }
+
+  private async fetchStates(provider: TrainingProvider, jobs: Job[]): Promise<Map<string, ProviderJobState | null>> {
+    if (jobs.length === 0) return new Map();
+    if (provider.syncMany) return provider.syncMany(jobs);
+    const states = new Map<string, ProviderJobState | null>();
+    await eachLimit(jobs, this.getConcurrency, async (job) => {
+      try {
+        states.set(job.externalId!, await provider.get(job.externalId!));
+      } catch (err) {
+        log.debug('Provider get failed', { job_id: job.jobId, error: err });
+      }
+    });
+    return states;
+  }
+
+  private isOverdue(job: Job, now: Date): boolean {
+    const since = (job.startedAt ?? job.createdAt).getTime();
+    return now.getTime() - since > job.maxRuntimeSeconds * 1000;
+  }
+
+  /** Past max_runtime_seconds: cancel at the provider, then fail. A failed cancel is retried next tick. */
+  private async expire(provider: TrainingProvider, job: Job, now: Date, summary: SyncSummary): Promise<void> {
+    try {
+      await provider.cancel(job.externalId!);
+    } catch (err) {
+      summary.failed++;
+      log.warning(`Failed to sync job ${job.jobId}`, { error: err, reason: 'cancel after max runtime failed' });
+      return;
+    }
+    const result = await this.db.transaction((m) =>
+      this.applier.applyIn(m, job, { to: 'failed', patch: { errorMessage: 'Exceeded max runtime' } }, 'timeout', now),
+    );
+    if (result.changed) {
+      summary.timedOut++;
+      log.warning('Job exceeded its max runtime: cancelled at the provider and failed', {
+        max_runtime_seconds: job.maxRuntimeSeconds,
+      });
+    }
+  }
+
+  /** Work on one job logs under the correlation id stored on it, with job fields (SPEC §2). */
+  private inJobScope<T>(job: Job, tick: SyncTick, step: string, fn: () => Promise<T>): Promise<T> {
+    return runWithCorrelationId(job.correlationId || tick.correlationId, () =>
+      LogContext.run({ job_id: job.jobId, provider: job.provider, step, tick_id: tick.tickId }, fn),
+    );
+  }
+}

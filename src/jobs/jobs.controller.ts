@@ -1,0 +1,51 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { CurrentUser, MinLevel } from '../auth/auth.decorators';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { CostEstimateQuery, ListJobsQuery, SubmitJobDto } from './jobs.dto';
+import { JobsService } from './jobs.service';
+
+@Controller('api/cloud')
+export class JobsController {
+  constructor(private readonly jobs: JobsService) {}
+
+  /** 201 for a new job; 200 with `idempotent_hit: true` for a repeated idempotency key. */
+  @Post('jobs/submit')
+  @MinLevel('researcher')
+  async submit(@CurrentUser() user: AuthenticatedUser, @Body() dto: SubmitJobDto, @Res({ passthrough: true }) res: Response) {
+    const result = await this.jobs.submit(user, dto);
+    res.status(result.created ? 201 : 200);
+    return result.body;
+  }
+
+  @Get('jobs')
+  @MinLevel('viewer')
+  list(@CurrentUser() user: AuthenticatedUser, @Query() q: ListJobsQuery) {
+    return this.jobs.list(user, q);
+  }
+
+  @Get('jobs/:id')
+  @MinLevel('viewer')
+  get(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string) {
+    return this.jobs.get(user, id);
+  }
+
+  @Post('jobs/:id/cancel')
+  @HttpCode(200)
+  @MinLevel('researcher')
+  cancel(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string) {
+    return this.jobs.cancel(user, id);
+  }
+
+  @Delete('jobs/:id')
+  @MinLevel('researcher')
+  remove(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string) {
+    return this.jobs.remove(user, id);
+  }
+
+  @Get('cost-estimate')
+  @MinLevel('viewer')
+  costEstimate(@CurrentUser() user: AuthenticatedUser, @Query() q: CostEstimateQuery) {
+    return this.jobs.costEstimate(user, q.hardware_profile);
+  }
+}

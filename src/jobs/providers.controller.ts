@@ -1,0 +1,62 @@
+import { Body, Controller, Get, Param, Put } from '@nestjs/common';
+import { MinLevel } from '../auth/auth.decorators';
+import { NotFoundError } from '../common/errors';
+import { allProfiles, hardwareRate } from '../providers/hardware';
+import type { ProviderConfig } from '../providers/provider-config.entity';
+import { ProviderConfigService } from '../providers/provider-config.service';
+import { ProviderRegistry } from '../providers/provider-registry';
+import { ProviderConfigDto } from './jobs.dto';
+import { JobsService } from './jobs.service';
+
+/** webhook_secret is write-only: responses say whether one is set, never what it is. */
+function configView(c: ProviderConfig) {
+  return {
+    name: c.name,
+    webhook_url: c.webhookUrl,
+    webhook_secret_set: Boolean(c.webhookSecret),
+    version_override: c.versionOverride,
+    hardware_info: c.hardwareInfo ?? {},
+    updated_at: c.updatedAt ? c.updatedAt.toISOString() : null,
+  };
+}
+
+@Controller('api/cloud/providers')
+export class ProvidersController {
+  constructor(
+    private readonly registry: ProviderRegistry,
+    private readonly configs: ProviderConfigService,
+    private readonly jobs: JobsService,
+  ) {}
+
+  @Get()
+  @MinLevel('viewer')
+  async list() {
+    const def = this.jobs.defaultProvider();
+    const providers = await Promise.all(
+      this.registry.list().map(async (p) => {
+        const c = await this.configs.get(p.name);
+        return {
+          name: p.name,
+          configured: p.isConfigured ? p.isConfigured() : true,
+          is_default: p.name === def,
+          webhook_configured: Boolean(c.webhookUrl),
+          hardware: allProfiles().map((profile) => ({ profile, cost_per_second: hardwareRate(profile, c.hardwareInfo ?? {}) })),
+        };
+      }),
+    );
+    return { providers, default_provider: def };
+  }
+
+  @Get(':name/config')
+  async getConfig(@Param('name') name: string) {
+    if (!this.registry.has(name)) throw new NotFoundError(`Provider ${name} not found`);
+    return configView(await this.configs.get(name));
+  }
+
+  /** Changing webhook_url re-evaluates job polling at once (SPEC §10). */
+  @Put(':name/config')
+  async putConfig(@Param('name') name: string, @Body() dto: ProviderConfigDto) {
+    if (!this.registry.has(name)) throw new NotFoundError(`Provider ${name} not found`);
+    return configView(await this.configs.update(name, dto));
+  }
+}

@@ -1,0 +1,47 @@
+/** SPEC §4 hardware profiles: per-second prices, `-x2/-x4/-x8` multiply GPUs and price. */
+export const BASE_RATES: Readonly<Record<string, number>> = Object.freeze({
+  l40s: 0.000972222,
+  h100: 0.001525,
+});
+export const MULTIPLIERS = [1, 2, 4, 8] as const;
+export const DEFAULT_HARDWARE_PROFILE = 'l40s';
+export const DEFAULT_DURATION_SECONDS = 3600;
+
+const PROFILE = /^([a-z0-9]+)(?:-x(2|4|8))?$/;
+
+export function parseProfile(profile: string): { base: string; gpus: number } | null {
+  const m = PROFILE.exec(profile);
+  if (!m || !(m[1] in BASE_RATES)) return null;
+  return { base: m[1], gpus: m[2] ? Number(m[2]) : 1 };
+}
+
+export function isValidProfile(profile: string): boolean {
+  return parseProfile(profile) !== null;
+}
+
+export function allProfiles(): string[] {
+  return Object.keys(BASE_RATES).flatMap((base) => MULTIPLIERS.map((m) => (m === 1 ? base : `${base}-x${m}`)));
+}
+
+/**
+ * Dollars per second for a profile. `overrides` (a provider config's `hardware_info`) may price a whole profile
+ * (`{"h100-x2": 0.004}`) or a base (`{"h100": 0.002}`, then multiplied); unknown profiles throw.
+ */
+export function hardwareRate(profile: string, overrides: Record<string, unknown> = {}): number {
+  const parsed = parseProfile(profile);
+  if (!parsed) throw new Error(`Unknown hardware profile ${profile}`);
+  const exact = overrides[profile];
+  if (typeof exact === 'number' && exact >= 0) return exact;
+  const base = overrides[parsed.base];
+  const baseRate = typeof base === 'number' && base >= 0 ? base : BASE_RATES[parsed.base];
+  return baseRate * parsed.gpus;
+}
+
+/** The Replicate model training this profile. */
+export function replicateModelFor(profile: string): { owner: string; name: string } {
+  return { owner: 'simpletuner', name: `advanced-trainer-${profile}` };
+}
+
+export function roundUsd(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}

@@ -1,0 +1,144 @@
+import {
+  CircuitOpenError,
+  getHttpClient,
+  HttpClient,
+  HttpClientOptions,
+  HttpNetworkError,
+  HttpOutcomeUnknownError,
+  HttpStatusError,
+  HttpTimeoutError,
+} from '../../http';
+import { ProviderCallError } from '../provider.interface';
+import { SlidingWindowLimiter } from './rate-limiter';
+import type { CreatePredictionBody, ReplicatePage, ReplicatePrediction } from './replicate.types';
+
+export interface ReplicateClientOptions {
+  baseUrl: string;
+  token: string | undefined;
+  /** Circuit-breaker name; the app uses `replicate` (one breaker per provider). */
+  name?: string;
+  timeoutMs?: number;
+  retry?: HttpClientOptions['retry'];
+  breaker?: HttpClientOptions['breaker'];
+  createsPerMinute?: number;
+  othersPerMinute?: number;
+}
+
+const PROVIDER = 'replicate';
+
+/** Classifies an HTTP client failure for the dispatcher and the API (SPEC §5, §6). */
+export function toProviderCallError(err: unknown, what: string): ProviderCallError {
+  if (err instanceof ProviderCallError) return err;
+  if (err instanceof CircuitOpenError) {
+    return new ProviderCallError(`Replicate is unavailable (circuit open): ${what}`, PROVIDER, { retryable: true, circuitOpen: true, cause: err });
+  }
+  if (err instanceof HttpOutcomeUnknownError) {
+    return new ProviderCallError(`Replicate ${what}: outcome unknown`, PROVIDER, { retryable: false, outcomeUnknown: true, cause: err });
+  }
+  if (err instanceof HttpStatusError) {
+    const detail = typeof err.body === 'object' && err.body ? (err.body as { detail?: unknown }).detail : undefined;
+    const retryable = err.status === 429 || err.status >= 500;
+    const suffix = typeof detail === 'string' ? `: ${detail.slice(0, 200)}` : '';
+    return new ProviderCallError(`Replicate ${what} failed with HTTP ${err.status}${suffix}`, PROVIDER, { retryable, status: err.status, cause: err });
+  }
+  if (err instanceof HttpTimeoutError || err instanceof HttpNetworkError) {
+    return new ProviderCallError(`Replicate ${what} failed: ${err.message}`, PROVIDER, { retryable: true, cause: err });
+  }
+  return new ProviderCallError(`Replicate ${what} failed: ${(err as Error)?.message ?? String(err)}`, PROVIDER, { retryable: true, cause: err });
+}
+
+/** Replicate's HTTP API over the shared client (correlation header, retries, breaker) plus a client-side rate limit. */
+export class ReplicateClient {
+  readonly http: HttpClient;
+  readonly createLimiter: SlidingWindowLimiter;
+  readonly otherLimiter: SlidingWindowLimiter;
+
+  constructor(readonly opts: ReplicateClientOptions) {
+    this.http = getHttpClient({
+      name: opts.name ?? PROVIDER,
+      baseUrl: opts.baseUrl,
+      timeoutMs: opts.timeoutMs,
+      retry: opts.retry,
+      breaker: opts.breaker,
+      headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {},
+    });
+    this.createLimiter = new SlidingWindowLimiter(opts.createsPerMinute ?? 600);
+    this.otherLimiter = new SlidingWindowLimiter(opts.othersPerMinute ?? 3000);
+  }
+
+  get configured(): boolean {
+    return Boolean(this.opts.token);
+  }
+
+  /** Never retried once it may have reached Replicate: an unknown outcome is reconciled by job_id. */
+  async createPrediction(body: CreatePredictionBody): Promise<ReplicatePrediction> {
+    await this.createLimiter.acquire();
+    try {
+      const res = await this.http.request<ReplicatePrediction>('POST', '/predictions', { body, idempotent: false });
+      return res.body;
+    } catch (err) {
+      throw toProviderCallError(err, 'create prediction');
+    }
+  }
+
+  /** null when Replicate no longer knows the prediction. */
+  async getPrediction(id: string): Promise<ReplicatePrediction | null> {
+    try {
+      return await this.call<ReplicatePrediction>('GET', `/predictions/${encodeURIComponent(id)}`);
+    } catch (err) {
+      if (err instanceof HttpStatusError && err.status === 404) return null;
+      throw toProviderCallError(err, 'get prediction');
+    }
+  }
+
+  /** One page of the account's predictions, newest first; `cursor` is the previous page's `next` URL. */
+  async listPredictions(cursor?: string | null): Promise<ReplicatePage<ReplicatePrediction>> {
+    if (cursor && /^https?:/i.test(cursor) && new URL(cursor).host !== new URL(this.opts.baseUrl).host) {
+      // A `next` URL on another host would receive our token.
+      throw new ProviderCallError('Replicate returned a cursor for another host', PROVIDER, { retryable: false });
+    }
+    try {
+      const page = await this.call<ReplicatePage<ReplicatePrediction>>('GET', cursor ?? '/predictions');
+      return { results: page?.results ?? [], next: page?.next ?? null };
+    } catch (err) {
+      throw toProviderCallError(err, 'list predictions');
+    }
+  }
+
+  /** A 404 means the prediction is already gone: success. */
+  async cancelPrediction(id: string): Promise<void> {
+    try {
+      await this.call('POST', `/predictions/${encodeURIComponent(id)}/cancel`);
+    } catch (err) {
+      if (err instanceof HttpStatusError && err.status === 404) return;
+      throw toProviderCallError(err, 'cancel prediction');
+    }
+  }
+
+  async listModelVersions(owner: string, name: string): Promise<{ id: string; created_at?: string }[]> {
+    try {
+      const page = await this.call<ReplicatePage<{ id: string; created_at?: string }>>(
+        'GET',
+        `/models/${encodeURIComponent(owner)}/${encodeURIComponent(name)}/versions`,
+      );
+      return page?.results ?? [];
+    } catch (err) {
+      throw toProviderCallError(err, 'list model versions');
+    }
+  }
+
+  async getDefaultWebhookSecret(): Promise<string> {
+    try {
+      const body = await this.call<{ key: string }>('GET', '/webhooks/default/secret');
+      return body.key;
+    } catch (err) {
+      throw toProviderCallError(err, 'get webhook secret');
+    }
+  }
+
+  private async call<T>(method: string, path: string): Promise<T> {
+    await this.otherLimiter.acquire();
+    const res = await this.http.request<T>(method, path);
+    return res.body;
+  }
+}

@@ -1,0 +1,174 @@
+import type { Job } from '../../jobs/job.entity';
+import type { JobStatus } from '../../jobs/job-status';
+import { getLogger } from '../../logging';
+import { replicateModelFor } from '../hardware';
+import type { ProviderConfigService } from '../provider-config.service';
+import { ProviderCallError, ProviderJobState, ProviderSubmission, TrainingProvider } from '../provider.interface';
+import type { ReplicateClient } from './replicate.client';
+import type { ReplicatePrediction } from './replicate.types';
+
+const log = getLogger('simpletuner.cloud.providers.replicate');
+
+const STATUS_MAP: Record<string, JobStatus> = {
+  starting: 'queued',
+  processing: 'running',
+  succeeded: 'completed',
+  failed: 'failed',
+  canceled: 'cancelled',
+  aborted: 'cancelled',
+};
+
+/** SPEC §4's mapping; null for a status we do not know (the job keeps its status). */
+export function mapReplicateStatus(raw: string): JobStatus | null {
+  return STATUS_MAP[raw] ?? null;
+}
+
+const date = (v: string | null | undefined): Date | null => (v ? new Date(v) : null);
+
+function firstUrl(output: unknown): string | null {
+  if (typeof output === 'string') return output;
+  if (Array.isArray(output)) return output.find((o): o is string => typeof o === 'string') ?? null;
+  return null;
+}
+
+export function predictionToState(p: ReplicatePrediction): ProviderJobState {
+  const jobId = p.input && typeof p.input.job_id === 'string' ? p.input.job_id : null;
+  const error = p.error === null || p.error === undefined ? null : typeof p.error === 'string' ? p.error : JSON.stringify(p.error);
+  return {
+    externalId: p.id,
+    status: mapReplicateStatus(p.status),
+    rawStatus: p.status,
+    error,
+    outputUrl: firstUrl(p.output),
+    logsUrl: p.urls?.stream ?? p.urls?.get ?? null,
+    predictTimeSeconds: typeof p.metrics?.predict_time === 'number' ? p.metrics.predict_time : null,
+    startedAt: date(p.started_at),
+    completedAt: date(p.completed_at),
+    jobId,
+  };
+}
+
+export interface ReplicateProviderOptions {
+  /** Predictions fetched one by one concurrently after paging (bounded). */
+  getConcurrency?: number;
+  /** A sync stops paging after this many pages even if jobs are missing (they are then fetched singly). */
+  maxListPages?: number;
+}
+
+async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  });
+  await Promise.all(workers);
+}
+
+/** Replicate (SPEC §5): one prediction per job, our job_id in its input. */
+export class ReplicateProvider implements TrainingProvider {
+  readonly name = 'replicate';
+  private readonly versions = new Map<string, string>();
+  private cachedSecret: string | null = null;
+
+  constructor(
+    readonly client: ReplicateClient,
+    private readonly configs: ProviderConfigService,
+    private readonly opts: ReplicateProviderOptions = {},
+  ) {}
+
+  isConfigured(): boolean {
+    return this.client.configured;
+  }
+
+  async submit(job: Job): Promise<ProviderSubmission> {
+    const config = await this.configs.get(this.name);
+    const version = config.versionOverride ?? (await this.latestVersion(job.hardwareProfile));
+    const input = { ...job.config, config_name: job.configName, job_id: job.jobId };
+    const prediction = await this.client.createPrediction({
+      version,
+      input,
+      ...(config.webhookUrl ? { webhook: config.webhookUrl, webhook_events_filter: ['start', 'completed'] } : {}),
+    });
+    return { externalId: prediction.id, status: mapReplicateStatus(prediction.status) ?? 'queued', raw: prediction };
+  }
+
+  async get(externalId: string): Promise<ProviderJobState | null> {
+    const p = await this.client.getPrediction(externalId);
+    return p ? predictionToState(p) : null;
+  }
+
+  cancel(externalId: string): Promise<void> {
+    return this.client.cancelPrediction(externalId);
+  }
+
+  /** Pages newest first until predictions are older than `since` (inputs vanish after an hour: call promptly). */
+  async findByJobId(jobId: string, since: Date): Promise<ProviderJobState | null> {
+    let cursor: string | null = null;
+    for (let page = 0; page < (this.opts.maxListPages ?? 10); page++) {
+      const { results, next } = await this.client.listPredictions(cursor);
+      const hit = results.find((p) => p.input?.job_id === jobId);
+      if (hit) return predictionToState(hit);
+      const oldest = results[results.length - 1];
+      if (!next || (oldest?.created_at && new Date(oldest.created_at) < since)) return null;
+      cursor = next;
+    }
+    return null;
+  }
+
+  /**
+   * Few calls for many jobs (SPEC §5): list pages until every wanted prediction was seen or the pages reach
+   * predictions older than the oldest job, then get the rest one by one with bounded concurrency.
+   */
+  async syncMany(jobs: Job[]): Promise<Map<string, ProviderJobState | null>> {
+    const wanted = new Set(jobs.map((j) => j.externalId).filter((id): id is string => Boolean(id)));
+    const found = new Map<string, ProviderJobState | null>();
+    if (wanted.size === 0) return found;
+    // A minute of slack for clock skew between us and the provider.
+    const oldest = Math.min(...jobs.map((j) => j.createdAt.getTime())) - 60_000;
+    let cursor: string | null = null;
+    let pages = 0;
+    while (found.size < wanted.size && pages < (this.opts.maxListPages ?? 10)) {
+      const { results, next } = await this.client.listPredictions(cursor);
+      pages++;
+      for (const p of results) if (wanted.has(p.id)) found.set(p.id, predictionToState(p));
+      const last = results[results.length - 1];
+      if (!next || !last || (last.created_at && new Date(last.created_at).getTime() < oldest)) break;
+      cursor = next;
+    }
+    const missing = [...wanted].filter((id) => !found.has(id));
+    const errors: unknown[] = [];
+    await mapLimit(missing, this.opts.getConcurrency ?? 8, async (id) => {
+      try {
+        found.set(id, await this.get(id));
+      } catch (err) {
+        // Left out of the map: the caller logs `Failed to sync job X` and keeps the job as it is.
+        errors.push(err);
+      }
+    });
+    log.debug(`Replicate sync: ${pages} list pages, ${missing.length} single gets`, {
+      list_pages: pages,
+      single_gets: missing.length,
+      failed_gets: errors.length,
+    });
+    return found;
+  }
+
+  /** The webhook secret: the provider config's when set, else Replicate's default (cached). */
+  async webhookSecret(): Promise<string> {
+    const config = await this.configs.get(this.name);
+    if (config.webhookSecret) return config.webhookSecret;
+    this.cachedSecret ??= await this.client.getDefaultWebhookSecret();
+    return this.cachedSecret;
+  }
+
+  private async latestVersion(profile: string): Promise<string> {
+    const cached = this.versions.get(profile);
+    if (cached) return cached;
+    const { owner, name } = replicateModelFor(profile);
+    const versions = await this.client.listModelVersions(owner, name);
+    if (versions.length === 0) {
+      throw new ProviderCallError(`No version of ${owner}/${name} on Replicate`, this.name, { retryable: false });
+    }
+    this.versions.set(profile, versions[0].id);
+    return versions[0].id;
+  }
+}

@@ -1,0 +1,52 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { InvalidSignatureError } from '../../common/errors';
+
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+
+export interface WebhookHeaders {
+  id: string;
+  timestamp: string;
+  signature: string;
+}
+
+function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Reads the three Standard-Webhooks headers; any missing → invalid_signature. */
+export function readWebhookHeaders(headers: Record<string, string | string[] | undefined>): WebhookHeaders {
+  const id = header(headers, 'webhook-id');
+  const timestamp = header(headers, 'webhook-timestamp');
+  const signature = header(headers, 'webhook-signature');
+  if (!id || !timestamp || !signature) throw new InvalidSignatureError('Missing webhook-id, webhook-timestamp or webhook-signature header');
+  return { id, timestamp, signature };
+}
+
+/** The HMAC key: the base64 part after `whsec_`. */
+export function webhookKey(secret: string): Buffer {
+  return Buffer.from(secret.startsWith('whsec_') ? secret.slice(6) : secret, 'base64');
+}
+
+export function signWebhook(secret: string, id: string, timestamp: number | string, body: Buffer | string): string {
+  const mac = createHmac('sha256', webhookKey(secret)).update(`${id}.${timestamp}.`).update(body).digest('base64');
+  return `v1,${mac}`;
+}
+
+/**
+ * Standard-Webhooks verification (SPEC §5): HMAC-SHA256 of `id.timestamp.rawBody`, compared in constant time
+ * against every `v1,` signature in the header, timestamp within ±300 s. Throws InvalidSignatureError.
+ */
+export function verifyWebhook(secret: string, h: WebhookHeaders, rawBody: Buffer, now: Date = new Date()): void {
+  if (!/^\d{1,12}$/.test(h.timestamp)) throw new InvalidSignatureError('Invalid webhook-timestamp');
+  const skew = Math.abs(now.getTime() / 1000 - Number(h.timestamp));
+  if (skew > WEBHOOK_TOLERANCE_SECONDS) throw new InvalidSignatureError('Webhook timestamp outside the allowed window');
+  const expected = createHmac('sha256', webhookKey(secret)).update(`${h.id}.${h.timestamp}.`).update(rawBody).digest();
+  for (const part of h.signature.split(' ')) {
+    const [version, sig] = part.split(',', 2);
+    if (version !== 'v1' || !sig) continue;
+    const given = Buffer.from(sig, 'base64');
+    if (given.length === expected.length && timingSafeEqual(given, expected)) return;
+  }
+  throw new InvalidSignatureError('Webhook signature does not match');
+}

@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import type { Job } from '../../jobs/job.entity';
+import type { JobStatus } from '../../jobs/job-status';
+import type { ProviderJobState, ProviderSubmission, TrainingProvider } from '../provider.interface';
+
+const ID = /^sim_([0-9a-z]+)_([sf])_[0-9a-f]+$/;
+
+/**
+ * The built-in provider of SPEC §4: needs no credentials; a run goes starting → processing → succeeded (or
+ * failed when `config.simulate_failure`) one step per `stepSeconds`. Its state is derived from the prediction
+ * id (creation time and outcome are encoded in it), so it survives a restart and several instances agree.
+ */
+export class SimulatorProvider implements TrainingProvider {
+  readonly name = 'simulator';
+  private readonly cancelled = new Set<string>();
+
+  constructor(
+    private readonly stepSeconds: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  isConfigured(): boolean {
+    return true;
+  }
+
+  async submit(job: Job): Promise<ProviderSubmission> {
+    const fail = job.config?.simulate_failure === true ? 'f' : 's';
+    const externalId = `sim_${this.now().toString(36)}_${fail}_${randomBytes(4).toString('hex')}`;
+    return { externalId, status: 'queued' };
+  }
+
+  async get(externalId: string): Promise<ProviderJobState | null> {
+    const m = ID.exec(externalId);
+    if (!m) return null;
+    const created = parseInt(m[1], 36);
+    const stepMs = this.stepSeconds * 1000;
+    const elapsed = this.now() - created;
+    const step = Math.floor(elapsed / stepMs);
+    let raw: string;
+    if (this.cancelled.has(externalId)) raw = 'canceled';
+    else if (step < 1) raw = 'starting';
+    else if (step < 2) raw = 'processing';
+    else raw = m[2] === 'f' ? 'failed' : 'succeeded';
+    const status: Record<string, JobStatus> = { starting: 'queued', processing: 'running', succeeded: 'completed', failed: 'failed', canceled: 'cancelled' };
+    const done = raw === 'succeeded' || raw === 'failed';
+    return {
+      externalId,
+      status: status[raw],
+      rawStatus: raw,
+      error: raw === 'failed' ? 'Simulated failure (config.simulate_failure)' : null,
+      outputUrl: raw === 'succeeded' ? `simulator://outputs/${externalId}` : null,
+      predictTimeSeconds: done ? this.stepSeconds : null,
+      startedAt: step >= 1 ? new Date(created + stepMs) : null,
+      completedAt: done ? new Date(created + 2 * stepMs) : null,
+    };
+  }
+
+  async cancel(externalId: string): Promise<void> {
+    this.cancelled.add(externalId);
+  }
+
+  async findByJobId(): Promise<ProviderJobState | null> {
+    // Submitting is in-process and cannot have an unknown outcome.
+    return null;
+  }
+}
