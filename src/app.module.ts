@@ -10,6 +10,7 @@ import { MetricsModule } from './metrics';
 import { SchedulingModule } from './scheduling';
 import { HttpModule } from './http';
 import { JobsModule } from './jobs/jobs.module';
+import { QueueModule } from './queue/queue.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -36,6 +37,7 @@ export class AppModule {
         EventsModule,
         HealthModule,
         JobsModule,
+        QueueModule,
         ...(opts.imports ?? []),
       ],
     };

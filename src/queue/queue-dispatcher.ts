@@ -1,0 +1,215 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { AppConfig } from '../config';
+import { isTerminal, JobStatus } from '../jobs/job-status';
+import { Job } from '../jobs/job.entity';
+import { JobTransitionService } from '../jobs/job-transition.service';
+import { getLogger } from '../logging';
+import { ProviderRegistry } from '../providers/provider-registry';
+import { ProviderCallError, TrainingProvider } from '../providers/provider.interface';
+import { QueueEntry, QueueEntryStatus } from './queue-entry.entity';
+import { QueueEvents } from './queue-events';
+import { agedPriority, backoffMs } from './queue-priority';
+import { QueueRepository } from './queue.repository';
+
+const log = getLogger('simpletuner.cloud.queue');
+
+/** What happened to one claimed entry. */
+export type DispatchOutcome = 'dispatched' | 'adopted' | 'redispatch' | 'retry' | 'failed' | 'unknown' | 'lost' | 'finished';
+
+interface Recorded {
+  outcome: DispatchOutcome;
+  /** A prediction to cancel at the provider once the transaction has committed. */
+  cancel?: { externalId: string; duplicate: boolean };
+}
+
+const PROVIDER_STATUSES: readonly JobStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
+
+/**
+ * Submits claimed entries and records each outcome in a short transaction of its own (SPEC §6). Every write is
+ * fenced by the claim's token, so a stalled dispatcher whose entry was taken over can never record over it.
+ */
+@Injectable()
+export class QueueDispatcher {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly config: AppConfig,
+    private readonly repo: QueueRepository,
+    private readonly registry: ProviderRegistry,
+    private readonly transitions: JobTransitionService,
+    private readonly events: QueueEvents,
+  ) {}
+
+  /** The provider call happens here, outside any transaction. */
+  async dispatch(entry: QueueEntry, job: Job, token: string, now: Date): Promise<DispatchOutcome> {
+    let provider: TrainingProvider;
+    try {
+      provider = this.registry.get(job.provider);
+    } catch {
+      return this.recordFailure(entry, token, new ProviderCallError(`Unknown provider ${job.provider}`, job.provider, { retryable: false }), now);
+    }
+    try {
+      const submission = await provider.submit(job);
+      return await this.recordSuccess(entry.jobId, token, submission.externalId, submission.status, now, provider, 'dispatched');
+    } catch (err) {
+      return this.recordFailure(entry, token, err, now);
+    }
+  }
+
+  /**
+   * A `dispatching` entry whose dispatcher went quiet: find the prediction carrying its job_id and adopt it, or
+   * put the entry back to pending so it is dispatched (once) again. Never creates a prediction itself.
+   */
+  async reconcile(entry: QueueEntry, job: Job, token: string, now: Date): Promise<DispatchOutcome> {
+    const provider = this.registry.get(job.provider);
+    // A little before the entry joined the queue: clocks of the provider and of this host differ.
+    const since = new Date(entry.queuedAt.getTime() - 10 * 60_000);
+    const found = await provider.findByJobId(job.jobId, since);
+    if (found) {
+      log.info('Adopted prediction of an interrupted dispatch', { external_id: found.externalId });
+      return this.recordSuccess(job.jobId, token, found.externalId, found.status ?? 'queued', now, provider, 'adopted');
+    }
+    return this.db.transaction(async (m) => {
+      const current = await this.ownEntry(m, job.jobId, token);
+      if (!current) return 'lost';
+      const fresh = await m.getRepository(Job).findOneByOrFail({ jobId: job.jobId });
+      if (isTerminal(fresh.status)) {
+        await this.repo.finish(m, job.jobId, fresh.status as QueueEntryStatus, now);
+        return 'finished';
+      }
+      if (current.attempt >= current.maxAttempts) {
+        await this.fail(m, current, 'Dispatch outcome unknown and no prediction found after the last attempt', now);
+        return 'failed';
+      }
+      log.info('No prediction found for an interrupted dispatch; dispatching again', { attempt: current.attempt });
+      await this.repo.update(m, job.jobId, this.backToPending(current, now, now), { status: 'dispatching', token });
+      return 'redispatch';
+    });
+  }
+
+  private async recordSuccess(
+    jobId: string,
+    token: string,
+    externalId: string,
+    status: JobStatus,
+    now: Date,
+    provider: TrainingProvider,
+    success: 'dispatched' | 'adopted',
+  ): Promise<DispatchOutcome> {
+    const recorded = await this.db.transaction(async (m): Promise<Recorded> => {
+      const entry = await this.ownEntry(m, jobId, token);
+      const job = await m.getRepository(Job).findOneByOrFail({ jobId });
+      if (!entry) {
+        // Taken over after a stall: unless the take-over adopted this very prediction, ours is a duplicate.
+        return { outcome: 'lost', cancel: job.externalId === externalId ? undefined : { externalId, duplicate: true } };
+      }
+      if (isTerminal(job.status)) {
+        // Cancelled (or finished by a webhook) while the create was in flight: keep the id, release the slot.
+        await this.setExternalId(m, jobId, externalId);
+        await this.repo.finish(m, jobId, job.status as QueueEntryStatus, now);
+        return { outcome: 'finished', cancel: job.status === 'cancelled' ? { externalId, duplicate: false } : undefined };
+      }
+      await this.repo.update(m, jobId, { status: 'running', lastError: null, updatedAt: now }, { status: 'dispatching', token });
+      const to = PROVIDER_STATUSES.includes(status) ? status : 'queued';
+      const result = await this.transitions.transition(m, jobId, to, {
+        patch: { externalId, attempt: entry.attempt },
+        source: success === 'adopted' ? 'queue.reconcile' : 'queue.dispatch',
+        now,
+      });
+      if (result.job.externalId !== externalId) await this.setExternalId(m, jobId, externalId);
+      await this.events.publish(m, {
+        type: 'job_dispatched',
+        jobId,
+        userId: job.userId,
+        orgId: job.orgId,
+        data: { provider: job.provider, external_id: externalId, attempt: entry.attempt },
+      });
+      return { outcome: success, cancel: job.cancelRequestedAt ? { externalId, duplicate: false } : undefined };
+    });
+    if (recorded.cancel) await this.cancelAtProvider(provider, jobId, recorded.cancel.externalId, recorded.cancel.duplicate);
+    if (recorded.outcome === success) log.info(success === 'adopted' ? 'Job dispatch reconciled' : 'Job dispatched', { external_id: externalId });
+    return recorded.outcome;
+  }
+
+  private async recordFailure(entry: QueueEntry, token: string, err: unknown, now: Date): Promise<DispatchOutcome> {
+    const e = err instanceof ProviderCallError ? err : null;
+    const message = err instanceof Error ? err.message : String(err);
+    if (e?.outcomeUnknown) {
+      // The create may have reached the provider: resending could make a second prediction. Reconcile later.
+      log.warning('Dispatch outcome unknown; the entry stays dispatching until reconciled', { error: err });
+      return 'unknown';
+    }
+    // Anything but a classified provider error (a bug before sending) is retried like a transient failure.
+    const retryable = e ? e.retryable : true;
+    return this.db.transaction(async (m) => {
+      const current = await this.ownEntry(m, entry.jobId, token);
+      if (!current) return 'lost';
+      const job = await m.getRepository(Job).findOneByOrFail({ jobId: entry.jobId });
+      if (isTerminal(job.status) || job.cancelRequestedAt) {
+        await this.repo.finish(m, job.jobId, isTerminal(job.status) ? (job.status as QueueEntryStatus) : 'cancelled', now);
+        if (!isTerminal(job.status)) await this.transitions.transition(m, job.jobId, 'cancelled', { source: 'queue.cancel', now });
+        return 'finished';
+      }
+      if (retryable && current.attempt < current.maxAttempts) {
+        const notBefore = new Date(now.getTime() + backoffMs(current.attempt));
+        await this.repo.update(m, job.jobId, { ...this.backToPending(current, notBefore, now), lastError: message }, { status: 'dispatching', token });
+        log.warning('Dispatch failed; will retry', { error: err, attempt: current.attempt, not_before: notBefore.toISOString() });
+        return 'retry';
+      }
+      const reason = retryable ? `Dispatch failed after ${current.attempt} attempts: ${message}` : `Provider rejected the job: ${message}`;
+      await this.fail(m, current, reason, now);
+      log.error('Dispatch failed; job failed', { error: err, attempt: current.attempt });
+      return 'failed';
+    });
+  }
+
+  /** The entry, locked, if this claim still owns it. */
+  private async ownEntry(m: EntityManager, jobId: string, token: string): Promise<QueueEntry | null> {
+    const entry = await this.repo.find(m, jobId, true);
+    return entry && entry.status === 'dispatching' && entry.dispatchToken === token ? entry : null;
+  }
+
+  private async fail(m: EntityManager, entry: QueueEntry, reason: string, now: Date): Promise<void> {
+    await this.repo.finish(m, entry.jobId, 'failed', now, reason);
+    await this.transitions.transition(m, entry.jobId, 'failed', { patch: { errorMessage: reason, attempt: entry.attempt }, source: 'queue.dispatch', now });
+  }
+
+  /**
+   * Pending again from `notBefore`. Aging pauses while dispatching or backing off: pending_since moves forward by
+   * that time, so the priority already earned is kept and the next step comes that much later.
+   */
+  private backToPending(entry: QueueEntry, notBefore: Date, now: Date): Partial<QueueEntry> {
+    const away = notBefore.getTime() - (entry.dispatchedAt ?? now).getTime();
+    const pendingSince = new Date((entry.pendingSince ?? now).getTime() + Math.max(0, away));
+    const aged = agedPriority(entry.basePriority, entry.priorityOverride, pendingSince, notBefore, this.config.enterprise.starvationMinutes);
+    return {
+      status: 'pending',
+      notBefore: notBefore.getTime() > now.getTime() ? notBefore : null,
+      pendingSince,
+      effectivePriority: Math.max(entry.effectivePriority, aged.effective),
+      nextAgingAt: aged.nextAgingAt,
+      dispatchToken: null,
+      updatedAt: now,
+    };
+  }
+
+  private async setExternalId(m: EntityManager, jobId: string, externalId: string): Promise<void> {
+    await m.query(`UPDATE jobs SET external_id = $2 WHERE job_id = $1 AND external_id IS NULL`, [jobId, externalId]);
+  }
+
+  /** A cancel that arrived while dispatching, or a duplicate prediction: stop it at the provider. */
+  private async cancelAtProvider(provider: TrainingProvider, jobId: string, externalId: string, duplicate: boolean): Promise<void> {
+    try {
+      await provider.cancel(externalId);
+      if (duplicate) {
+        log.warning('Cancelled a duplicate prediction of a dispatch that was taken over', { external_id: externalId });
+        return;
+      }
+      await this.transitions.transitionNow(jobId, 'cancelled', { source: 'queue.cancel' });
+      log.info('Carried out a cancel requested during dispatch', { external_id: externalId });
+    } catch (err) {
+      log.error('Failed to cancel prediction at provider', { error: err, external_id: externalId, duplicate });
+    }
+  }
+}

@@ -1,0 +1,21 @@
+import { Injectable, Optional } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { EventsService } from '../events/events.service';
+import type { NewEvent } from '../events/events.types';
+import { getLogger } from '../logging';
+
+const log = getLogger('simpletuner.cloud.queue');
+
+/**
+ * The queue's door to the event log (SPEC §9): events are stored in the caller's transaction. Optional so the
+ * queue still runs in an app assembled without the events module (they are then only logged at DEBUG).
+ */
+@Injectable()
+export class QueueEvents {
+  constructor(@Optional() private readonly events?: EventsService) {}
+
+  async publish(manager: EntityManager, event: NewEvent): Promise<void> {
+    if (this.events) await this.events.publish(manager, event);
+    else log.debug(`Event ${event.type}`, { job_id: event.jobId ?? null, event_type: event.type });
+  }
+}

@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { AppConfig } from '../config';
+import { getLogger } from '../logging';
+import { QueueEvents } from './queue-events';
+import { QueueRepository, StoredLimits } from './queue.repository';
+
+const log = getLogger('simpletuner.cloud.queue');
+
+export interface QueueLimits {
+  maxConcurrent: number;
+  userMaxConcurrent: number;
+  orgMaxConcurrent: number;
+}
+
+export interface LimitsView {
+  max_concurrent: number;
+  user_max_concurrent: number;
+  org_max_concurrent: number;
+  /** Where each value comes from: `database` (set through the API) or `config` (env/file/default). */
+  source: Record<keyof StoredLimits, 'database' | 'config'>;
+}
+
+const KEYS: (keyof StoredLimits)[] = ['max_concurrent', 'user_max_concurrent', 'org_max_concurrent'];
+
+/** Limits live in the database (SPEC §6): every instance reads the same values inside its claim transaction. */
+@Injectable()
+export class QueueLimitsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly config: AppConfig,
+    private readonly repo: QueueRepository,
+    private readonly events: QueueEvents,
+  ) {}
+
+  private defaults(): Record<keyof StoredLimits, number> {
+    const e = this.config.enterprise;
+    return {
+      max_concurrent: e.queueMaxConcurrent,
+      user_max_concurrent: e.queueUserMaxConcurrent,
+      org_max_concurrent: e.queueOrgMaxConcurrent,
+    };
+  }
+
+  async current(m: EntityManager = this.db.manager): Promise<QueueLimits> {
+    const v = await this.view(m);
+    return { maxConcurrent: v.max_concurrent, userMaxConcurrent: v.user_max_concurrent, orgMaxConcurrent: v.org_max_concurrent };
+  }
+
+  async view(m: EntityManager = this.db.manager): Promise<LimitsView> {
+    const stored = await this.repo.readLimits(m);
+    const defaults = this.defaults();
+    const out = { source: {} } as LimitsView;
+    for (const k of KEYS) {
+      const v = stored[k];
+      const fromDb = typeof v === 'number' && v >= 1;
+      out[k] = fromDb ? (v as number) : defaults[k];
+      out.source[k] = fromDb ? 'database' : 'config';
+    }
+    return out;
+  }
+
+  /** A field absent keeps its stored value; null clears it back to the configured default. */
+  async update(patch: Partial<StoredLimits>, by: string): Promise<LimitsView> {
+    const view = await this.db.transaction(async (m) => {
+      const stored = await this.repo.readLimits(m);
+      const next: StoredLimits = {
+        max_concurrent: stored.max_concurrent ?? null,
+        user_max_concurrent: stored.user_max_concurrent ?? null,
+        org_max_concurrent: stored.org_max_concurrent ?? null,
+      };
+      for (const k of KEYS) if (patch[k] !== undefined) next[k] = patch[k];
+      await this.repo.writeLimits(m, next);
+      const v = await this.view(m);
+      await this.events.publish(m, {
+        type: 'queue_limits_changed',
+        data: { max_concurrent: v.max_concurrent, user_max_concurrent: v.user_max_concurrent, org_max_concurrent: v.org_max_concurrent, changed_by: by },
+      });
+      return v;
+    });
+    log.info('Queue limits changed', {
+      max_concurrent: view.max_concurrent,
+      user_max_concurrent: view.user_max_concurrent,
+      org_max_concurrent: view.org_max_concurrent,
+      changed_by: by,
+    });
+    return view;
+  }
+}

@@ -1,0 +1,232 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager, In } from 'typeorm';
+import { QueueEntry, QueueEntryStatus } from './queue-entry.entity';
+import { AGING_CAP, AGING_STEP } from './queue-priority';
+
+/** Limits as stored (null = use the configured default). */
+export interface StoredLimits {
+  max_concurrent: number | null;
+  user_max_concurrent: number | null;
+  org_max_concurrent: number | null;
+}
+
+export interface SlotCount {
+  userId: string;
+  orgId: string;
+  n: number;
+}
+
+export interface Candidate {
+  jobId: string;
+  userId: string;
+  orgId: string;
+  effectivePriority: number;
+  /** Microseconds since the epoch: FIFO ties need the database's precision, not a Date's milliseconds. */
+  queuedAtUs: number;
+}
+
+export const LIMITS_KEY = 'queue_limits';
+
+/** TypeORM's postgres driver answers an UPDATE with [rows, affected]. */
+function updatedRows<T>(result: unknown): T[] {
+  const r = result as unknown[];
+  return (Array.isArray(r[0]) ? r[0] : r) as T[];
+}
+
+/** The queue's SQL. Every method takes the caller's EntityManager, so it runs in the caller's transaction. */
+@Injectable()
+export class QueueRepository {
+  async insert(m: EntityManager, entry: Partial<QueueEntry>): Promise<void> {
+    await m.getRepository(QueueEntry).insert(entry);
+  }
+
+  find(m: EntityManager, jobId: string, lock = false): Promise<QueueEntry | null> {
+    return m.getRepository(QueueEntry).findOne({ where: { jobId }, ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+  }
+
+  findMany(m: EntityManager, jobIds: string[]): Promise<QueueEntry[]> {
+    return m.getRepository(QueueEntry).findBy({ jobId: In(jobIds) });
+  }
+
+  async update(m: EntityManager, jobId: string, patch: Partial<QueueEntry>, onlyIf?: { status?: QueueEntryStatus; token?: string }): Promise<boolean> {
+    const qb = m.createQueryBuilder().update(QueueEntry).set(patch).where('job_id = :jobId', { jobId });
+    if (onlyIf?.status) qb.andWhere('status = :st', { st: onlyIf.status });
+    if (onlyIf?.token) qb.andWhere('dispatch_token = :tok', { tok: onlyIf.token });
+    const res = await qb.execute();
+    return (res.affected ?? 0) > 0;
+  }
+
+  /**
+   * Stored aging: one UPDATE touching only rows whose next step is due (partial index on next_aging_at), so a
+   * deep queue costs nothing here. Same rule as agedPriority().
+   */
+  async refreshAging(m: EntityManager, now: Date, starvationMinutes: number): Promise<number> {
+    const res: [unknown[], number] = await m.query(
+      `WITH due AS (
+         SELECT job_id, COALESCE(priority_override, base_priority) AS start,
+                GREATEST(0, floor(extract(epoch FROM ($1::timestamptz - pending_since)) / $2))::int AS k
+           FROM queue_entries
+          WHERE status = 'pending' AND next_aging_at IS NOT NULL AND next_aging_at <= $1
+       )
+       UPDATE queue_entries q
+          SET effective_priority = GREATEST(due.start, LEAST($3, due.start + $4 * due.k)),
+              next_aging_at = CASE WHEN due.start + $4 * due.k < $3
+                                   THEN q.pending_since + make_interval(secs => (due.k + 1) * $2) END
+         FROM due
+        WHERE q.job_id = due.job_id`,
+      [now, starvationMinutes * 60, AGING_CAP, AGING_STEP],
+    );
+    return res[1] ?? 0;
+  }
+
+  /** Slots in use (dispatching + running), by user and org. */
+  async slotCounts(m: EntityManager): Promise<SlotCount[]> {
+    const rows: { user_id: string; org_id: string; n: number }[] = await m.query(
+      `SELECT user_id, org_id, count(*)::int AS n FROM queue_entries
+        WHERE status IN ('dispatching', 'running') GROUP BY user_id, org_id`,
+    );
+    return rows.map((r) => ({ userId: r.user_id, orgId: r.org_id, n: r.n }));
+  }
+
+  /**
+   * Each user's best dispatchable entries (at most `perUser`), one index probe per user: the cost depends on the
+   * number of users, not on the queue depth. Saturated users and orgs are left out; the caller merges and orders.
+   */
+  async candidates(m: EntityManager, now: Date, perUser: number, skipUsers: string[], skipOrgs: string[]): Promise<Candidate[]> {
+    const rows: { job_id: string; user_id: string; org_id: string; effective_priority: number; queued_us: string }[] = await m.query(
+      `SELECT c.job_id, c.user_id, c.org_id, c.effective_priority, (extract(epoch FROM c.queued_at) * 1000000)::bigint AS queued_us
+         FROM users u
+         CROSS JOIN LATERAL (
+           SELECT q.job_id, q.user_id, q.org_id, q.effective_priority, q.queued_at
+             FROM queue_entries q
+            WHERE q.user_id = u.id AND q.status = 'pending'
+              AND (q.not_before IS NULL OR q.not_before <= $1)
+              AND q.org_id <> ALL($4::uuid[])
+            ORDER BY q.effective_priority DESC, q.queued_at, q.job_id
+            LIMIT $2
+         ) c
+        WHERE u.id <> ALL($3::uuid[])`,
+      [now, perUser, skipUsers, skipOrgs],
+    );
+    return rows.map((r) => ({
+      jobId: r.job_id,
+      userId: r.user_id,
+      orgId: r.org_id,
+      effectivePriority: r.effective_priority,
+      queuedAtUs: Number(r.queued_us),
+    }));
+  }
+
+  /** Claims the chosen entries; each submission counts as an attempt. Runs under the claim lock. */
+  async markDispatching(m: EntityManager, jobIds: string[], now: Date, token: string): Promise<string[]> {
+    if (jobIds.length === 0) return [];
+    const rows: unknown = await m.query(
+      `UPDATE queue_entries
+          SET status = 'dispatching', dispatched_at = $2, dispatch_token = $3, attempt = attempt + 1,
+              not_before = NULL, next_aging_at = NULL, updated_at = $2
+        WHERE job_id = ANY($1::uuid[]) AND status = 'pending'
+        RETURNING job_id`,
+      [jobIds, now, token],
+    );
+    return updatedRows<{ job_id: string }>(rows).map((r) => r.job_id);
+  }
+
+  /**
+   * `dispatching` entries whose dispatcher went quiet (crash, lost outcome), taken over with a fresh token so that
+   * two instances never reconcile the same one and the old dispatcher can no longer record.
+   */
+  async takeOverStale(m: EntityManager, cutoff: Date, now: Date, token: string, limit: number): Promise<QueueEntry[]> {
+    const rows: unknown = await m.query(
+      `UPDATE queue_entries SET dispatched_at = $2, dispatch_token = $3, updated_at = $2
+        WHERE job_id IN (
+          SELECT job_id FROM queue_entries
+           WHERE status = 'dispatching' AND dispatched_at < $1
+           ORDER BY dispatched_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+        RETURNING job_id`,
+      [cutoff, now, token, limit],
+    );
+    const ids = updatedRows<{ job_id: string }>(rows).map((r) => r.job_id);
+    return ids.length ? this.findMany(m, ids) : [];
+  }
+
+  /** Terminal job → finished entry (frees its slot); a finished entry stays as it is. */
+  async finish(m: EntityManager, jobId: string, status: QueueEntryStatus, now: Date, reason?: string | null): Promise<boolean> {
+    const rows: unknown = await m.query(
+      `UPDATE queue_entries
+          SET status = $2, finished_at = $3, updated_at = $3, next_aging_at = NULL,
+              last_error = COALESCE($4, last_error)
+        WHERE job_id = $1 AND status NOT IN ('completed', 'failed', 'cancelled')
+        RETURNING job_id`,
+      [jobId, status, now, reason ?? null],
+    );
+    return updatedRows(rows).length > 0;
+  }
+
+  /** 1-based rank among pending entries in dispatch order (SPEC §4 queue_position). */
+  async positions(m: EntityManager, jobIds: string[]): Promise<Map<string, number>> {
+    if (jobIds.length === 0) return new Map();
+    const rows: { job_id: string; position: number }[] = await m.query(
+      `SELECT e.job_id,
+              (SELECT count(*) FROM queue_entries p
+                WHERE p.status = 'pending'
+                  AND (p.effective_priority > e.effective_priority
+                       OR (p.effective_priority = e.effective_priority AND (p.queued_at, p.job_id) < (e.queued_at, e.job_id))))::int + 1
+                AS position
+         FROM queue_entries e
+        WHERE e.job_id = ANY($1::uuid[]) AND e.status = 'pending'`,
+      [jobIds],
+    );
+    return new Map(rows.map((r) => [r.job_id, r.position]));
+  }
+
+  async countsByStatus(m: EntityManager): Promise<Record<string, number>> {
+    const rows: { status: string; n: number }[] = await m.query(`SELECT status, count(*)::int AS n FROM queue_entries GROUP BY status`);
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
+  /** Measured waits over a recent window: dispatches made and their mean wait from entering the queue. */
+  async recentDispatches(m: EntityManager, since: Date): Promise<{ count: number; avgWaitSeconds: number | null }> {
+    const [row]: { n: number; avg_wait: string | null }[] = await m.query(
+      `SELECT count(*)::int AS n, avg(extract(epoch FROM dispatched_at - queued_at)) AS avg_wait
+         FROM queue_entries WHERE dispatched_at >= $1 AND status <> 'dispatching'`,
+      [since],
+    );
+    return { count: row.n, avgWaitSeconds: row.avg_wait === null ? null : Number(row.avg_wait) };
+  }
+
+  async slotsFor(m: EntityManager, userId: string, orgId: string): Promise<{ user: number; org: number; total: number }> {
+    const [row]: { u: number; o: number; t: number }[] = await m.query(
+      `SELECT count(*) FILTER (WHERE user_id = $1)::int AS u, count(*) FILTER (WHERE org_id = $2)::int AS o, count(*)::int AS t
+         FROM queue_entries WHERE status IN ('dispatching', 'running')`,
+      [userId, orgId],
+    );
+    return { user: row.u, org: row.o, total: row.t };
+  }
+
+  async list(
+    m: EntityManager,
+    scope: { userId?: string; orgId?: string },
+    filter: { status?: QueueEntryStatus; limit: number; offset: number },
+  ): Promise<{ entries: QueueEntry[]; total: number }> {
+    const qb = m.getRepository(QueueEntry).createQueryBuilder('e');
+    if (scope.userId) qb.andWhere('e.user_id = :userId', { userId: scope.userId });
+    if (scope.orgId) qb.andWhere('e.org_id = :orgId', { orgId: scope.orgId });
+    if (filter.status) qb.andWhere('e.status = :status', { status: filter.status });
+    qb.orderBy('e.queued_at', 'DESC').addOrderBy('e.job_id', 'ASC').take(filter.limit).skip(filter.offset);
+    const [entries, total] = await qb.getManyAndCount();
+    return { entries, total };
+  }
+
+  async readLimits(m: EntityManager): Promise<Partial<StoredLimits>> {
+    const rows: { value: Partial<StoredLimits> }[] = await m.query(`SELECT value FROM app_settings WHERE key = $1`, [LIMITS_KEY]);
+    return rows[0]?.value ?? {};
+  }
+
+  async writeLimits(m: EntityManager, value: StoredLimits): Promise<void> {
+    await m.query(
+      `INSERT INTO app_settings (key, value, updated_at) VALUES ($1, $2::jsonb, now())
+       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
+      [LIMITS_KEY, JSON.stringify(value)],
+    );
+  }
+}

@@ -1,0 +1,286 @@
+import { randomBytes } from 'node:crypto';
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
+import { AppConfig } from '../config';
+import { LogContext, runWithCorrelationId } from '../context';
+import { JobHooks, SubmitContext } from '../jobs/job-hooks';
+import { Job } from '../jobs/job.entity';
+import { getLogger } from '../logging';
+import { withAdvisoryXactLock } from '../scheduling/task-lease';
+import { DispatchOutcome, QueueDispatcher } from './queue-dispatcher';
+import { QueueEntry, QueueEntryStatus } from './queue-entry.entity';
+import { QueueLimits, QueueLimitsService } from './queue-limits.service';
+import { agedPriority } from './queue-priority';
+import { Candidate, QueueRepository, SlotCount } from './queue.repository';
+
+const log = getLogger('simpletuner.cloud.queue');
+
+/** Serialises the claim across instances (SPEC §6, PITFALLS: SKIP LOCKED alone double-counts a free slot). */
+export const CLAIM_LOCK = 'simpletuner.queue.claim';
+/** Entries claimed per round; a tick claims again while rounds come back full. */
+export const CLAIM_BATCH = 100;
+const MAX_ROUNDS = 10;
+const RECONCILE_BATCH = 50;
+
+export interface TickSummary {
+  tick_id: string;
+  aged: number;
+  claimed: number;
+  dispatched: number;
+  retried: number;
+  failed: number;
+  unknown: number;
+  lost: number;
+  reconciled: { adopted: number; redispatched: number; failed: number };
+  duration_ms: number;
+}
+
+interface Claim {
+  entries: QueueEntry[];
+  jobs: Map<string, Job>;
+  aged: number;
+}
+
+/** The queue's rules: claim under the lock, dispatch outside it, release on terminal status. */
+@Injectable()
+export class QueueService implements OnModuleInit {
+  private readonly wakeListeners = new Set<() => void>();
+  private wakeTimer: NodeJS.Timeout | null = null;
+  /** A released slot wakes the next tick at once; tests that drive ticks with a set clock turn this off. */
+  wakeOnRelease = true;
+  /** Time of hook-driven changes (enqueue, release, unblock); tests set it to drive aging. */
+  clock: () => Date = () => new Date();
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly config: AppConfig,
+    private readonly repo: QueueRepository,
+    private readonly limits: QueueLimitsService,
+    private readonly dispatcher: QueueDispatcher,
+    private readonly hooks: JobHooks,
+  ) {}
+
+  onModuleInit(): void {
+    this.hooks.addSubmitHook(20, (m, job, ctx) => this.enqueue(m, job, ctx));
+    this.hooks.addTerminalHook((m, job) => this.release(m, job.jobId, job.status as QueueEntryStatus));
+    this.hooks.setQueueInfoProvider(async (ids) => {
+      const positions = await this.repo.positions(this.db.manager, ids);
+      return new Map(ids.map((id) => [id, { position: positions.get(id) ?? null }]));
+    });
+  }
+
+  /** Called after a slot is released (the scheduler subscribes and runs a tick). */
+  onWake(fn: () => void): () => void {
+    this.wakeListeners.add(fn);
+    return () => this.wakeListeners.delete(fn);
+  }
+
+  /** Dispatch grace: a `dispatching` entry older than this lost its dispatcher (longer than any create call). */
+  get dispatchGraceMs(): number {
+    return Math.max(60, 2 * this.config.env.SIMPLETUNER_HTTP_TIMEOUT) * 1000;
+  }
+
+  /**
+   * One processing tick (SPEC §6), safe with several instances: reconcile stalled dispatches, then claim batches
+   * under the advisory lock, submit each claimed job concurrently outside any transaction, record the outcomes.
+   */
+  async processTick(now: Date = new Date(), tickId: string = randomBytes(6).toString('hex')): Promise<TickSummary> {
+    const started = process.hrtime.bigint();
+    const summary: TickSummary = {
+      tick_id: tickId,
+      aged: 0,
+      claimed: 0,
+      dispatched: 0,
+      retried: 0,
+      failed: 0,
+      unknown: 0,
+      lost: 0,
+      reconciled: { adopted: 0, redispatched: 0, failed: 0 },
+      duration_ms: 0,
+    };
+    await this.reconcileStale(now, tickId, summary);
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const token = `${tickId}:${round}`;
+      const claim = await this.claim(now, token);
+      summary.aged += claim.aged;
+      summary.claimed += claim.entries.length;
+      const outcomes = await Promise.all(
+        claim.entries.map((entry) => this.inJobScope(claim.jobs.get(entry.jobId), tickId, (job) => this.dispatcher.dispatch(entry, job, token, now))),
+      );
+      for (const o of outcomes) this.count(summary, o);
+      if (claim.entries.length < CLAIM_BATCH) break;
+    }
+    summary.duration_ms = Number(process.hrtime.bigint() - started) / 1e6;
+    if (summary.claimed > 0 || summary.reconciled.adopted + summary.reconciled.redispatched > 0) {
+      log.info('Queue tick dispatched jobs', { ...summary });
+    }
+    return summary;
+  }
+
+  private count(s: TickSummary, o: DispatchOutcome): void {
+    if (o === 'dispatched') s.dispatched++;
+    else if (o === 'retry') s.retried++;
+    else if (o === 'failed') s.failed++;
+    else if (o === 'unknown') s.unknown++;
+    else if (o === 'lost') s.lost++;
+  }
+
+  private async inJobScope(job: Job | undefined, tickId: string, fn: (job: Job) => Promise<DispatchOutcome>): Promise<DispatchOutcome> {
+    if (!job) return 'lost';
+    return runWithCorrelationId(job.correlationId, () =>
+      LogContext.run({ job_id: job.jobId, provider: job.provider, step: 'dispatch', tick_id: tickId }, async () => {
+        try {
+          return await fn(job);
+        } catch (err) {
+          // The entry stays `dispatching` and is reconciled after the grace period.
+          log.error('Failed to record dispatch outcome', { error: err });
+          return 'unknown';
+        }
+      }),
+    );
+  }
+
+  private async claim(now: Date, token: string): Promise<Claim> {
+    return this.db.transaction(async (m) => {
+      await withAdvisoryXactLock(m, CLAIM_LOCK);
+      const aged = await this.repo.refreshAging(m, now, this.config.enterprise.starvationMinutes);
+      const limits = await this.limits.current(m);
+      const chosen = await this.choose(m, now, limits, await this.repo.slotCounts(m));
+      const ids = await this.repo.markDispatching(m, chosen, now, token);
+      if (ids.length === 0) return { entries: [], jobs: new Map(), aged };
+      const [entries, jobs] = await Promise.all([this.repo.findMany(m, ids), m.getRepository(Job).findBy({ jobId: In(ids) })]);
+      entries.sort((a, b) => ids.indexOf(a.jobId) - ids.indexOf(b.jobId));
+      return { entries, jobs: new Map(jobs.map((j) => [j.jobId, j])), aged };
+    });
+  }
+
+  /** Highest effective priority first, oldest first within a level, skipping users and orgs at their limit. */
+  private async choose(m: EntityManager, now: Date, limits: QueueLimits, slots: SlotCount[]): Promise<string[]> {
+    const byUser = new Map<string, number>();
+    const byOrg = new Map<string, number>();
+    let total = 0;
+    for (const s of slots) {
+      byUser.set(s.userId, (byUser.get(s.userId) ?? 0) + s.n);
+      byOrg.set(s.orgId, (byOrg.get(s.orgId) ?? 0) + s.n);
+      total += s.n;
+    }
+    const room = Math.min(CLAIM_BATCH, limits.maxConcurrent - total);
+    if (room <= 0) return [];
+    const fullUsers = [...byUser].filter(([, n]) => n >= limits.userMaxConcurrent).map(([id]) => id);
+    const fullOrgs = [...byOrg].filter(([, n]) => n >= limits.orgMaxConcurrent).map(([id]) => id);
+    const perUser = Math.min(limits.userMaxConcurrent, room);
+    const candidates = await this.repo.candidates(m, now, perUser, fullUsers, fullOrgs);
+    candidates.sort(byDispatchOrder);
+    const chosen: string[] = [];
+    for (const c of candidates) {
+      if (chosen.length >= room) break;
+      if ((byUser.get(c.userId) ?? 0) >= limits.userMaxConcurrent) continue;
+      if ((byOrg.get(c.orgId) ?? 0) >= limits.orgMaxConcurrent) continue;
+      chosen.push(c.jobId);
+      byUser.set(c.userId, (byUser.get(c.userId) ?? 0) + 1);
+      byOrg.set(c.orgId, (byOrg.get(c.orgId) ?? 0) + 1);
+    }
+    return chosen;
+  }
+
+  private async reconcileStale(now: Date, tickId: string, summary: TickSummary): Promise<void> {
+    const token = `${tickId}:reconcile`;
+    const cutoff = new Date(now.getTime() - this.dispatchGraceMs);
+    const stale = await this.db.transaction((m) => this.repo.takeOverStale(m, cutoff, now, token, RECONCILE_BATCH));
+    if (stale.length === 0) return;
+    const jobs = new Map((await this.db.getRepository(Job).findBy({ jobId: In(stale.map((e) => e.jobId)) })).map((j) => [j.jobId, j]));
+    const outcomes = await Promise.all(
+      stale.map((entry) =>
+        this.inJobScope(jobs.get(entry.jobId), tickId, async (job) => {
+          try {
+            return await this.dispatcher.reconcile(entry, job, token, now);
+          } catch (err) {
+            log.warning('Could not reconcile an interrupted dispatch; will retry', { error: err });
+            return 'unknown';
+          }
+        }),
+      ),
+    );
+    for (const o of outcomes) {
+      if (o === 'adopted') summary.reconciled.adopted++;
+      else if (o === 'redispatch') summary.reconciled.redispatched++;
+      else if (o === 'failed') summary.reconciled.failed++;
+    }
+  }
+
+  /** Submit hook (order 20): every job goes through the queue, blocked while it awaits approval. */
+  private async enqueue(m: EntityManager, job: Job, ctx: SubmitContext): Promise<Partial<SubmitContext>> {
+    const blocked = ctx.requiresApproval;
+    const now = this.clock();
+    const start = job.priorityOverride ?? job.priority;
+    await this.repo.insert(m, {
+      jobId: job.jobId,
+      userId: job.userId,
+      orgId: job.orgId,
+      provider: job.provider,
+      basePriority: job.priority,
+      priorityOverride: job.priorityOverride,
+      effectivePriority: start,
+      status: blocked ? 'blocked' : 'pending',
+      blockedReason: blocked ? 'awaiting_approval' : null,
+      pendingSince: blocked ? null : now,
+      nextAgingAt: blocked ? null : agedPriority(job.priority, job.priorityOverride, now, now, this.config.enterprise.starvationMinutes).nextAgingAt,
+      maxAttempts: job.maxAttempts,
+    });
+    if (!blocked) this.wake();
+    return { dispatchedByQueue: true };
+  }
+
+  /** Approve → pending; aging starts now (SPEC §6). Called by the approvals module in its transaction. */
+  async unblock(manager: EntityManager, jobId: string, now: Date = this.clock()): Promise<boolean> {
+    const entry = await this.repo.find(manager, jobId, true);
+    if (!entry || entry.status !== 'blocked') return false;
+    const aged = agedPriority(entry.basePriority, entry.priorityOverride, now, now, this.config.enterprise.starvationMinutes);
+    await this.repo.update(manager, jobId, {
+      status: 'pending',
+      blockedReason: null,
+      pendingSince: now,
+      nextAgingAt: aged.nextAgingAt,
+      effectivePriority: aged.effective,
+      updatedAt: now,
+    });
+    this.wake();
+    return true;
+  }
+
+  /** Reject/expiry: the entry ends (frees nothing: a blocked entry holds no slot) with the reason. */
+  async cancelEntry(manager: EntityManager, jobId: string, status: 'cancelled' | 'failed', reason: string, now: Date = this.clock()): Promise<boolean> {
+    return this.repo.finish(manager, jobId, status, now, reason);
+  }
+
+  /**
+   * Terminal hook: the job's terminal status releases its slot in the same transaction. A `dispatching` entry is
+   * left to its dispatcher, which cancels the prediction if needed and releases the slot when it records.
+   */
+  private async release(m: EntityManager, jobId: string, status: QueueEntryStatus): Promise<void> {
+    const entry = await this.repo.find(m, jobId, true);
+    if (!entry || entry.status === 'dispatching') return;
+    const freed = entry.status === 'running';
+    await this.repo.finish(m, jobId, status, this.clock());
+    if (freed) this.wake();
+  }
+
+  /** Debounced wake-up: lets the releasing transaction commit before the tick counts slots. */
+  private wake(): void {
+    if (!this.wakeOnRelease || this.wakeListeners.size === 0 || this.wakeTimer) return;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = null;
+      for (const fn of this.wakeListeners) fn();
+    }, 50);
+    this.wakeTimer.unref();
+  }
+}
+
+export function byDispatchOrder(a: Candidate, b: Candidate): number {
+  return (
+    b.effectivePriority - a.effectivePriority ||
+    a.queuedAtUs - b.queuedAtUs ||
+    (a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : 0)
+  );
+}

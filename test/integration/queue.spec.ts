@@ -1,0 +1,352 @@
+import { ProviderCallError } from '../../src/providers/provider.interface';
+import { http } from '../support/http';
+import { FakeQueueProvider, harness, jobStatuses, makeMembers, minutes, QueueHarness, sampleSlots, submitJob } from '../support/queue-fixtures';
+import { startTestApp, TestApp } from '../support/test-app';
+
+/**
+ * Queue module (issue #7) on real PostgreSQL through the whole app, with an instant in-process provider and a
+ * set clock passed to processTick. The interval tick is an hour away: the tests drive every tick themselves.
+ */
+describe('queue (PostgreSQL)', () => {
+  let app: TestApp;
+  let h: QueueHarness;
+  let fake: FakeQueueProvider;
+
+  const setLimits = async (body: Record<string, number | null>) => {
+    const res = await http(app.url, 'PUT', '/api/queue/concurrency', { key: app.adminKey, body });
+    expect(res.status).toBe(200);
+    return res.body;
+  };
+
+  beforeAll(async () => {
+    app = await startTestApp({ env: { SIMPLETUNER_QUEUE_INTERVAL: '3600' } });
+    h = harness(app.app);
+    h.queue.wakeOnRelease = false;
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+  beforeEach(async () => {
+    fake = new FakeQueueProvider();
+    h.registry.register(fake);
+    h.queue.clock = () => new Date();
+    // Every test starts from an idle queue.
+    await h.db.query(`UPDATE queue_entries SET status = 'cancelled' WHERE status NOT IN ('completed','failed','cancelled')`);
+    await h.db.query(`UPDATE jobs SET status = 'cancelled' WHERE status NOT IN ('completed','failed','cancelled')`);
+  });
+
+  it('never exceeds user 2 / org 3 / global 5 while 40 jobs from 6 users in 3 orgs all run to completion', async () => {
+    const limits = await setLimits({ max_concurrent: 5, user_max_concurrent: 2, org_max_concurrent: 3 });
+    expect(limits).toMatchObject({ max_concurrent: 5, user_max_concurrent: 2, org_max_concurrent: 3, source: { max_concurrent: 'database' } });
+    const members = await makeMembers(h.db, 3, 2);
+    const jobs = [];
+    for (let i = 0; i < 40; i++) jobs.push(await submitJob(h, members[i % 6], { priority: [0, 10, 20][i % 3] }));
+
+    let now = Date.now();
+    const peak = { global: 0, maxUser: 0, maxOrg: 0 };
+    const finishAfter = new Map<string, number>();
+    for (let tick = 0; tick < 200; tick++) {
+      now += 5_000;
+      await h.queue.processTick(new Date(now));
+      const s = await sampleSlots(h.db);
+      expect(s.global).toBeLessThanOrEqual(5);
+      expect(s.maxUser).toBeLessThanOrEqual(2);
+      expect(s.maxOrg).toBeLessThanOrEqual(3);
+      peak.global = Math.max(peak.global, s.global);
+      peak.maxUser = Math.max(peak.maxUser, s.maxUser);
+      peak.maxOrg = Math.max(peak.maxOrg, s.maxOrg);
+      // Running jobs finish after 1-3 ticks, through the transition function (as polling or a webhook would).
+      const running: { job_id: string }[] = await h.db.query(`SELECT job_id FROM queue_entries WHERE status = 'running'`);
+      for (const { job_id } of running) {
+        const left = finishAfter.get(job_id) ?? 1 + (job_id.charCodeAt(0) % 3);
+        if (left <= 1) await h.transitions.transitionNow(job_id, 'completed', { source: 'test.poll' });
+        finishAfter.set(job_id, left - 1);
+      }
+      if ((await jobStatuses(h.db)).completed === 40) break;
+    }
+    expect(await jobStatuses(h.db)).toEqual({ completed: 40 });
+    // The limits were actually reached, not merely respected by an idle queue.
+    expect(peak).toEqual({ global: 5, maxUser: 2, maxOrg: 3 });
+    for (const j of jobs) expect(fake.createsFor(j.jobId)).toBe(1);
+  });
+
+  it('dispatches by effective priority, FIFO within a level, and an override moves a job', async () => {
+    await setLimits({ max_concurrent: 1, user_max_concurrent: 1, org_max_concurrent: 1 });
+    const [m] = await makeMembers(h.db, 1, 1);
+    const low = await submitJob(h, m, { priority: 0 });
+    const normal1 = await submitJob(h, m, { priority: 10 });
+    const high = await submitJob(h, m, { priority: 20 });
+    const normal2 = await submitJob(h, m, { priority: 10 });
+    const normal3 = await submitJob(h, m, { priority: 10 });
+
+    // normal3 is raised to URGENT by an admin: it now goes first.
+    const moved = await http(app.url, 'POST', `/api/queue/${normal3.jobId}/priority`, { key: app.adminKey, body: { priority: 30 } });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({ job_id: normal3.jobId, effective_priority: 30, position: 1 });
+    const before = await http(app.url, 'GET', `/api/queue/position/${normal2.jobId}`, { key: app.adminKey });
+    expect(before.body.position).toBe(4);
+
+    const order: string[] = [];
+    let now = Date.now();
+    for (let i = 0; i < 5; i++) {
+      now += 1000;
+      const summary = await h.queue.processTick(new Date(now));
+      expect(summary.dispatched).toBe(1);
+      const [running] = await h.db.query(`SELECT job_id FROM queue_entries WHERE status = 'running'`);
+      order.push(running.job_id);
+      await h.transitions.transitionNow(running.job_id, 'completed', { source: 'test.poll' });
+    }
+    expect(order).toEqual([normal3.jobId, high.jobId, normal1.jobId, normal2.jobId, low.jobId]);
+  });
+
+  it('lets a LOW job waiting past starvation_minutes (60) overtake newer NORMAL ones (set clock)', async () => {
+    await setLimits({ max_concurrent: 1, user_max_concurrent: 1, org_max_concurrent: 1 });
+    const [m] = await makeMembers(h.db, 1, 1);
+    const t0 = Date.now();
+    h.queue.clock = () => new Date(t0);
+    const low = await submitJob(h, m, { priority: 0 });
+    h.queue.clock = () => new Date(t0 + minutes(61));
+    const normalA = await submitJob(h, m, { priority: 10 });
+    const normalB = await submitJob(h, m, { priority: 10 });
+
+    // Before the period has passed, NORMAL goes first.
+    const early = await h.queue.processTick(new Date(t0 + minutes(30)));
+    expect(early.aged).toBe(0);
+    const [first] = await h.db.query(`SELECT job_id FROM queue_entries WHERE status = 'running'`);
+    expect(first.job_id).toBe(normalA.jobId);
+    await h.transitions.transitionNow(normalA.jobId, 'completed', { source: 'test.poll' });
+
+    const late = await h.queue.processTick(new Date(t0 + minutes(61)));
+    expect(late.aged).toBe(1);
+    const [second] = await h.db.query(`SELECT job_id FROM queue_entries WHERE status = 'running'`);
+    expect(second.job_id).toBe(low.jobId);
+    const [aged] = await h.db.query(`SELECT effective_priority FROM queue_entries WHERE job_id = $1`, [low.jobId]);
+    expect(aged.effective_priority).toBe(10);
+    const pos = await http(app.url, 'GET', `/api/queue/position/${normalB.jobId}`, { key: app.adminKey });
+    expect(pos.body).toMatchObject({ position: 1, effective_priority: 10, blocked_reason: 'user_limit' });
+  });
+
+  it('ages at most to 40 and never lowers an override of 50', async () => {
+    await setLimits({ max_concurrent: 1, user_max_concurrent: 1, org_max_concurrent: 1 });
+    const [m] = await makeMembers(h.db, 1, 1);
+    const t0 = Date.now();
+    h.queue.clock = () => new Date(t0);
+    const blocker = await submitJob(h, m, { priority: 40 });
+    await h.queue.processTick(new Date(t0));
+    const low = await submitJob(h, m, { priority: 0 });
+    const top = await submitJob(h, m, { priority: 10 });
+    expect((await http(app.url, 'POST', `/api/queue/${top.jobId}/priority`, { key: app.adminKey, body: { priority: 50 } })).status).toBe(200);
+    await h.queue.processTick(new Date(t0 + minutes(600)));
+    const rows: { job_id: string; effective_priority: number }[] = await h.db.query(
+      `SELECT job_id, effective_priority FROM queue_entries WHERE job_id = ANY($1)`,
+      [[low.jobId, top.jobId]],
+    );
+    const eff = Object.fromEntries(rows.map((r) => [r.job_id, r.effective_priority]));
+    expect(eff).toEqual({ [low.jobId]: 40, [top.jobId]: 50 });
+    expect((await h.db.query(`SELECT status FROM queue_entries WHERE job_id = $1`, [blocker.jobId]))[0].status).toBe('running');
+  });
+
+  describe('interrupted dispatches', () => {
+    beforeEach(() => setLimits({ max_concurrent: 5, user_max_concurrent: 5, org_max_concurrent: 5 }));
+
+    const strand = (jobId: string, at: number) =>
+      h.db.query(`UPDATE queue_entries SET status = 'dispatching', dispatched_at = $2, dispatch_token = 'dead', attempt = 1 WHERE job_id = $1`, [
+        jobId,
+        new Date(at),
+      ]);
+
+    it('adopts the prediction of an instance that died after the provider call, without a second create', async () => {
+      const [m] = await makeMembers(h.db, 1, 1);
+      const job = await submitJob(h, m);
+      const t0 = Date.now();
+      await strand(job.jobId, t0);
+      await fake.submit(job); // the create that reached the provider before the crash
+      // Within the grace period nothing happens to it.
+      expect((await h.queue.processTick(new Date(t0 + 5_000))).reconciled.adopted).toBe(0);
+      const summary = await h.queue.processTick(new Date(t0 + minutes(5)));
+      expect(summary.reconciled.adopted).toBe(1);
+      expect(fake.createsFor(job.jobId)).toBe(1);
+      const [row] = await h.db.query(
+        `SELECT j.status, j.external_id, q.status AS entry FROM jobs j JOIN queue_entries q USING (job_id) WHERE job_id = $1`,
+        [job.jobId],
+      );
+      expect(row).toEqual({ status: 'queued', external_id: fake.creates[0].externalId, entry: 'running' });
+    });
+
+    it('dispatches once an entry left before the provider call', async () => {
+      const [m] = await makeMembers(h.db, 1, 1);
+      const job = await submitJob(h, m);
+      const t0 = Date.now();
+      await strand(job.jobId, t0);
+      const summary = await h.queue.processTick(new Date(t0 + minutes(5)));
+      expect(summary.reconciled.redispatched).toBe(1);
+      expect(summary.dispatched).toBe(1);
+      await h.queue.processTick(new Date(t0 + minutes(10)));
+      expect(fake.createsFor(job.jobId)).toBe(1);
+      const [row] = await h.db.query(`SELECT status, external_id FROM jobs WHERE job_id = $1`, [job.jobId]);
+      expect(row).toEqual({ status: 'queued', external_id: fake.creates[0].externalId });
+    });
+
+    it('keeps a create whose outcome is unknown dispatching, then adopts it instead of resending', async () => {
+      const [m] = await makeMembers(h.db, 1, 1);
+      const job = await submitJob(h, m);
+      fake.failWith = () => ({ error: new ProviderCallError('socket hang up after send', 'fakeq', { retryable: false, outcomeUnknown: true }), created: true });
+      const t0 = Date.now();
+      const first = await h.queue.processTick(new Date(t0));
+      expect(first.unknown).toBe(1);
+      fake.failWith = null;
+      expect((await h.db.query(`SELECT status FROM queue_entries WHERE job_id = $1`, [job.jobId]))[0].status).toBe('dispatching');
+      // The slot stays taken meanwhile.
+      expect((await sampleSlots(h.db)).global).toBe(1);
+      const later = await h.queue.processTick(new Date(t0 + minutes(5)));
+      expect(later.reconciled.adopted).toBe(1);
+      expect(fake.createsFor(job.jobId)).toBe(1);
+      expect((await h.db.query(`SELECT status FROM jobs WHERE job_id = $1`, [job.jobId]))[0].status).toBe('queued');
+    });
+  });
+
+  describe('provider errors', () => {
+    beforeEach(() => setLimits({ max_concurrent: 5, user_max_concurrent: 5, org_max_concurrent: 5 }));
+
+    it('backs off a retryable error (30 s·2ⁿ with jitter) and fails after max_attempts', async () => {
+      const [m] = await makeMembers(h.db, 1, 1);
+      const job = await submitJob(h, m);
+      fake.failWith = () => ({ error: new ProviderCallError('HTTP 503', 'fakeq', { retryable: true, status: 503 }) });
+      const t0 = Date.now();
+      expect((await h.queue.processTick(new Date(t0))).retried).toBe(1);
+      const [e1] = await h.db.query(`SELECT status, attempt, not_before, last_error FROM queue_entries WHERE job_id = $1`, [job.jobId]);
+      expect(e1).toMatchObject({ status: 'pending', attempt: 1, last_error: 'HTTP 503' });
+      const delay = new Date(e1.not_before).getTime() - t0;
+      expect(delay).toBeGreaterThanOrEqual(22_500);
+      expect(delay).toBeLessThanOrEqual(37_500);
+      // Not before the backoff ends.
+      expect((await h.queue.processTick(new Date(t0 + 10_000))).claimed).toBe(0);
+      const pos = await http(app.url, 'GET', `/api/queue/position/${job.jobId}`, { key: app.adminKey });
+      expect(pos.body).toMatchObject({ blocked_reason: 'backoff', position: 1 });
+      expect(pos.body.estimated_wait_seconds).toBeGreaterThan(0);
+      expect((await h.queue.processTick(new Date(t0 + 40_000))).retried).toBe(1);
+      const [e2] = await h.db.query(`SELECT attempt, not_before FROM queue_entries WHERE job_id = $1`, [job.jobId]);
+      expect(e2.attempt).toBe(2);
+      expect(new Date(e2.not_before).getTime() - (t0 + 40_000)).toBeGreaterThanOrEqual(45_000);
+      expect((await h.queue.processTick(new Date(t0 + 200_000))).failed).toBe(1);
+      const [row] = await h.db.query(
+        `SELECT j.status, j.error_message, q.status AS entry FROM jobs j JOIN queue_entries q USING (job_id) WHERE job_id = $1`,
+        [job.jobId],
+      );
+      expect(row.status).toBe('failed');
+      expect(row.entry).toBe('failed');
+      expect(row.error_message).toMatch(/after 3 attempts: HTTP 503/);
+      expect(fake.createsFor(job.jobId)).toBe(0);
+    });
+
+    it('fails at once on a 4xx', async () => {
+      const [m] = await makeMembers(h.db, 1, 1);
+      const job = await submitJob(h, m);
+      fake.failWith = () => ({ error: new ProviderCallError('HTTP 422: invalid input', 'fakeq', { retryable: false, status: 422 }) });
+      expect((await h.queue.processTick(new Date())).failed).toBe(1);
+      const [row] = await h.db.query(`SELECT status, error_message FROM jobs WHERE job_id = $1`, [job.jobId]);
+      expect(row.status).toBe('failed');
+      expect(row.error_message).toMatch(/rejected the job: HTTP 422/);
+      expect((await sampleSlots(h.db)).global).toBe(0);
+    });
+  });
+
+  it('names user_limit, org_limit, global_limit and awaiting_approval in GET /api/queue/position', async () => {
+    await setLimits({ max_concurrent: 5, user_max_concurrent: 2, org_max_concurrent: 3 });
+    const [a1, a2, b1, c1, d1] = await makeMembers(h.db, 1, 2).then(async (org1) => [...org1, ...(await makeMembers(h.db, 3, 1))]);
+    // a1 runs 2 (user limit), a2 runs 1 (org A at 3), b1 runs 2: global 5.
+    for (const m of [a1, a1, a2, b1, b1]) await submitJob(h, m);
+    await h.queue.processTick(new Date());
+    expect((await sampleSlots(h.db)).global).toBe(5);
+    const userWait = await submitJob(h, a1);
+    const orgWait = await submitJob(h, a2);
+    const globalWait = await submitJob(h, c1);
+    const approvalWait = await submitJob(h, d1, { requiresApproval: true });
+    const reason = async (jobId: string) => (await http(app.url, 'GET', `/api/queue/position/${jobId}`, { key: app.adminKey })).body;
+    expect(await reason(userWait.jobId)).toMatchObject({ blocked_reason: 'user_limit', position: 1 });
+    expect(await reason(orgWait.jobId)).toMatchObject({ blocked_reason: 'org_limit', position: 2 });
+    expect(await reason(globalWait.jobId)).toMatchObject({ blocked_reason: 'global_limit', position: 3 });
+    expect(await reason(approvalWait.jobId)).toMatchObject({ blocked_reason: 'awaiting_approval', position: null });
+
+    // Approval → pending: it joins the queue, and a freed global slot goes to it (its user and org have room).
+    await h.db.transaction((m) => h.queue.unblock(m, approvalWait.jobId));
+    expect(await reason(approvalWait.jobId)).toMatchObject({ position: 4, blocked_reason: 'global_limit' });
+    const [b1Job] = await h.db.query(`SELECT job_id FROM queue_entries WHERE user_id = $1 AND status = 'running' LIMIT 1`, [b1.id]);
+    await h.transitions.transitionNow(b1Job.job_id, 'completed', { source: 'test.poll' });
+    await h.queue.processTick(new Date());
+    const running: { job_id: string }[] = await h.db.query(`SELECT job_id FROM queue_entries WHERE status = 'running'`);
+    expect(running.map((r) => r.job_id)).toContain(globalWait.jobId);
+    expect(await reason(approvalWait.jobId)).toMatchObject({ position: 3, blocked_reason: 'global_limit' });
+  });
+
+  describe('a job never goes back from running to queued', () => {
+    beforeEach(() => setLimits({ max_concurrent: 5, user_max_concurrent: 5, org_max_concurrent: 5 }));
+
+    it('when a webhook reports processing while the create is still in flight', async () => {
+      const [m] = await makeMembers(h.db, 1, 1);
+      const job = await submitJob(h, m);
+      fake.duringSubmit = async (j) => {
+        await h.transitions.transitionNow(j.jobId, 'running', { source: 'test.webhook' });
+      };
+      expect((await h.queue.processTick(new Date())).dispatched).toBe(1);
+      // A late poll result `starting` after that.
+      await h.transitions.transitionNow(job.jobId, 'queued', { source: 'test.poll' });
+      await h.queue.processTick(new Date());
+      const [row] = await h.db.query(
+        `SELECT j.status, j.external_id, q.status AS entry FROM jobs j JOIN queue_entries q USING (job_id) WHERE job_id = $1`,
+        [job.jobId],
+      );
+      expect(row).toEqual({ status: 'running', external_id: fake.creates[0].externalId, entry: 'running' });
+    });
+
+    it('when the job already finished before the dispatch was recorded: the slot is freed', async () => {
+      const [m] = await makeMembers(h.db, 1, 1);
+      const job = await submitJob(h, m);
+      fake.duringSubmit = async (j) => {
+        await h.transitions.transitionNow(j.jobId, 'completed', { source: 'test.webhook' });
+      };
+      await h.queue.processTick(new Date());
+      const [row] = await h.db.query(
+        `SELECT j.status, j.external_id, q.status AS entry FROM jobs j JOIN queue_entries q USING (job_id) WHERE job_id = $1`,
+        [job.jobId],
+      );
+      expect(row).toEqual({ status: 'completed', external_id: fake.creates[0].externalId, entry: 'completed' });
+      expect((await sampleSlots(h.db)).global).toBe(0);
+    });
+
+    it('carries out a cancel requested during dispatch once the outcome is recorded', async () => {
+      const [m] = await makeMembers(h.db, 1, 1);
+      const job = await submitJob(h, m);
+      fake.duringSubmit = async (j) => {
+        await h.db.query(`UPDATE jobs SET cancel_requested_at = now() WHERE job_id = $1`, [j.jobId]);
+      };
+      await h.queue.processTick(new Date());
+      expect(fake.cancels).toEqual([fake.creates[0].externalId]);
+      const [row] = await h.db.query(`SELECT j.status, q.status AS entry FROM jobs j JOIN queue_entries q USING (job_id) WHERE job_id = $1`, [job.jobId]);
+      expect(row).toEqual({ status: 'cancelled', entry: 'cancelled' });
+    });
+  });
+
+  it('serves GET /api/queue, /stats and /concurrency, and rejects a bad limit', async () => {
+    await setLimits({ max_concurrent: 5, user_max_concurrent: 2, org_max_concurrent: null });
+    const conc = await http(app.url, 'GET', '/api/queue/concurrency', { key: app.adminKey });
+    expect(conc.body).toMatchObject({ max_concurrent: 5, user_max_concurrent: 2, org_max_concurrent: 10, source: { org_max_concurrent: 'config' } });
+    const bad = await http(app.url, 'PUT', '/api/queue/concurrency', { key: app.adminKey, body: { max_concurrent: 0 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toBe('validation_error');
+    const events = await h.db.query(`SELECT data FROM events WHERE type = 'queue_limits_changed' ORDER BY id DESC LIMIT 1`);
+    expect(events[0].data).toMatchObject({ type: 'queue_limits_changed', max_concurrent: 5, user_max_concurrent: 2 });
+
+    const [m] = await makeMembers(h.db, 1, 1);
+    const job = await submitJob(h, m);
+    const list = await http(app.url, 'GET', '/api/queue?status=pending', { key: app.adminKey });
+    expect(list.status).toBe(200);
+    expect(list.body.entries).toEqual([expect.objectContaining({ job_id: job.jobId, status: 'pending', position: 1, effective_priority: 10 })]);
+    await h.queue.processTick(new Date());
+    const stats = await http(app.url, 'GET', '/api/queue/stats', { key: app.adminKey });
+    expect(stats.body).toMatchObject({ depth: 0, running: 1, limits: { max_concurrent: 5 } });
+    expect(stats.body.avg_wait_seconds).toEqual(expect.any(Number));
+    const dispatched = await h.db.query(`SELECT data FROM events WHERE type = 'job_dispatched' AND job_id = $1`, [job.jobId]);
+    expect(dispatched[0].data).toMatchObject({ job_id: job.jobId, provider: 'fakeq', external_id: fake.creates[0].externalId });
+  });
+});

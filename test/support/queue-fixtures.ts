@@ -1,0 +1,161 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { INestApplication } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { JobHooks } from '../../src/jobs/job-hooks';
+import { JobTransitionService } from '../../src/jobs/job-transition.service';
+import { Job } from '../../src/jobs/job.entity';
+import type { JobStatus } from '../../src/jobs/job-status';
+import { ProviderRegistry } from '../../src/providers/provider-registry';
+import { ProviderCallError, ProviderJobState, ProviderSubmission, TrainingProvider } from '../../src/providers/provider.interface';
+import { QueueService } from '../../src/queue/queue.service';
+
+/** An instant in-process provider (the issue's "instant fake provider") that records every create. */
+export class FakeQueueProvider implements TrainingProvider {
+  readonly creates: { jobId: string; externalId: string }[] = [];
+  readonly cancels: string[] = [];
+  /** Returns an error to throw for this submission (after recording it, if `created`), or nothing. */
+  failWith: ((job: Job, attempt: number) => { error: ProviderCallError; created?: boolean } | void) | null = null;
+  /** Runs inside submit before it returns (e.g. a webhook arriving while the create is in flight). */
+  duringSubmit: ((job: Job, externalId: string) => Promise<void>) | null = null;
+  submitStatus: JobStatus = 'queued';
+
+  constructor(readonly name = 'fakeq') {}
+
+  isConfigured(): boolean {
+    return true;
+  }
+
+  createsFor(jobId: string): number {
+    return this.creates.filter((c) => c.jobId === jobId).length;
+  }
+
+  async submit(job: Job): Promise<ProviderSubmission> {
+    const attempt = this.createsFor(job.jobId) + 1;
+    const fault = this.failWith?.(job, attempt);
+    const externalId = `p_${randomBytes(6).toString('hex')}`;
+    if (fault && !fault.created) throw fault.error;
+    this.creates.push({ jobId: job.jobId, externalId });
+    if (fault) throw fault.error;
+    if (this.duringSubmit) await this.duringSubmit(job, externalId);
+    return { externalId, status: this.submitStatus };
+  }
+
+  async get(externalId: string): Promise<ProviderJobState | null> {
+    const c = this.creates.find((x) => x.externalId === externalId);
+    return c ? { externalId, status: 'queued', rawStatus: 'starting', jobId: c.jobId } : null;
+  }
+
+  async cancel(externalId: string): Promise<void> {
+    this.cancels.push(externalId);
+  }
+
+  async findByJobId(jobId: string): Promise<ProviderJobState | null> {
+    const c = [...this.creates].reverse().find((x) => x.jobId === jobId);
+    return c ? { externalId: c.externalId, status: 'queued', rawStatus: 'starting', jobId } : null;
+  }
+}
+
+export interface QueueHarness {
+  db: DataSource;
+  queue: QueueService;
+  hooks: JobHooks;
+  transitions: JobTransitionService;
+  registry: ProviderRegistry;
+}
+
+export function harness(app: INestApplication): QueueHarness {
+  return {
+    db: app.get<DataSource>(getDataSourceToken()),
+    queue: app.get(QueueService),
+    hooks: app.get(JobHooks),
+    transitions: app.get(JobTransitionService),
+    registry: app.get(ProviderRegistry),
+  };
+}
+
+export interface Member {
+  id: string;
+  orgId: string;
+  username: string;
+}
+
+/** Orgs with users (level lead: no default approval rule applies to them). */
+export async function makeMembers(db: DataSource, orgs: number, usersPerOrg: number): Promise<Member[]> {
+  const out: Member[] = [];
+  for (let o = 0; o < orgs; o++) {
+    const [org] = await db.query(`INSERT INTO orgs (name) VALUES ($1) RETURNING id`, [`org-${o}-${randomBytes(3).toString('hex')}`]);
+    for (let u = 0; u < usersPerOrg; u++) {
+      const username = `u${o}_${u}_${randomBytes(3).toString('hex')}`;
+      const [user] = await db.query(`INSERT INTO users (username, level, org_id) VALUES ($1, 'lead', $2) RETURNING id`, [username, org.id]);
+      out.push({ id: user.id, orgId: org.id, username });
+    }
+  }
+  return out;
+}
+
+/**
+ * Submits a job the way the jobs module does: insert the row and run the submit hooks (the queue's creates the
+ * entry) in one transaction.
+ */
+export async function submitJob(
+  h: QueueHarness,
+  member: Member,
+  opts: { priority?: number; provider?: string; requiresApproval?: boolean } = {},
+): Promise<Job> {
+  return h.db.transaction(async (m) => {
+    const repo = m.getRepository(Job);
+    const job = await repo.save(
+      repo.create({
+        userId: member.id,
+        orgId: member.orgId,
+        provider: opts.provider ?? 'fakeq',
+        status: 'pending',
+        configName: 'cfg',
+        config: {},
+        hardwareProfile: 'l40s',
+        priority: opts.priority ?? 10,
+        costEstimate: 0,
+        correlationId: randomUUID().slice(0, 12),
+        metadata: {},
+      }),
+    );
+    const ctx = await h.hooks.runSubmitHooks(m, job, {
+      user: { id: member.id, username: member.username, level: 'lead', orgId: member.orgId, apiKeyId: 'test' },
+      requiresApproval: opts.requiresApproval ?? false,
+      costEstimate: 0,
+      dispatchedByQueue: false,
+    });
+    if (!ctx.dispatchedByQueue) throw new Error('the queue submit hook did not take the job');
+    return job;
+  });
+}
+
+export interface SlotSample {
+  global: number;
+  maxUser: number;
+  maxOrg: number;
+}
+
+/** Slots held right now, from the database (running + dispatching). */
+export async function sampleSlots(db: DataSource): Promise<SlotSample> {
+  const rows: { user_id: string; org_id: string; n: number }[] = await db.query(
+    `SELECT user_id, org_id, count(*)::int AS n FROM queue_entries WHERE status IN ('dispatching','running') GROUP BY user_id, org_id`,
+  );
+  const byUser = new Map<string, number>();
+  const byOrg = new Map<string, number>();
+  let global = 0;
+  for (const r of rows) {
+    byUser.set(r.user_id, (byUser.get(r.user_id) ?? 0) + r.n);
+    byOrg.set(r.org_id, (byOrg.get(r.org_id) ?? 0) + r.n);
+    global += r.n;
+  }
+  return { global, maxUser: Math.max(0, ...byUser.values()), maxOrg: Math.max(0, ...byOrg.values()) };
+}
+
+export async function jobStatuses(db: DataSource): Promise<Record<string, number>> {
+  const rows: { status: string; n: number }[] = await db.query(`SELECT status, count(*)::int AS n FROM jobs GROUP BY status`);
+  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+}
+
+export const minutes = (n: number) => n * 60_000;
