@@ -1,0 +1,22 @@
+/**
+ * The service's process entry (as src/main.ts) plus an enterprise task with a slow tick, for the SIGTERM test.
+ * Usage: node -r ts-node/register/transpile-only shutdown-child.ts <tickMs>; configuration from the environment.
+ */
+import 'reflect-metadata';
+import { createApp } from '../../../src/app.factory';
+import { loadAppConfig } from '../../../src/config';
+import { getLogger } from '../../../src/logging';
+import { installShutdownHandlers } from '../../../src/scheduling';
+import { slowExportModule } from './slow-export.module';
+
+async function main(): Promise<void> {
+  const tickMs = Number(process.argv[2] ?? '0');
+  const running = await createApp(loadAppConfig(), { imports: [slowExportModule(tickMs)] });
+  getLogger('simpletuner.cloud.main').info(`SimpleTuner Cloud listening on ${running.url}`);
+  installShutdownHandlers(running);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});
