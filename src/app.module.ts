@@ -11,6 +11,7 @@ import { SchedulingModule } from './scheduling';
 import { HttpModule } from './http';
 import { JobsModule } from './jobs/jobs.module';
 import { QueueModule } from './queue/queue.module';
+import { ApprovalsModule } from './approvals/approvals.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -38,6 +39,7 @@ export class AppModule {
         HealthModule,
         JobsModule,
         QueueModule,
+        ApprovalsModule,
         ...(opts.imports ?? []),
       ],
     };

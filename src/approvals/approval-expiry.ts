@@ -1,0 +1,117 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { LogContext, runWithCorrelationId } from '../context';
+import type { JobTransitionService } from '../jobs';
+import { getLogger } from '../logging';
+import type { ApprovalEvents, ApprovalQueue } from './approval-ports';
+
+const log = getLogger('simpletuner.cloud.approvals');
+
+export const EXPIRED_ENTRY_MESSAGE = 'Approval request expired (auto-rejected after timeout)';
+export const EXPIRED_EVENT_MESSAGE = 'Approval request expired and job was auto-rejected';
+
+interface ExpiredRow {
+  id: string;
+  job_id: string;
+  user_id: string;
+  org_id: string;
+  created_at: Date;
+  expires_at: Date;
+  correlation_id: string | null;
+}
+
+/**
+ * The expiry of SPEC §7: every pending request past its deadline — all of them, in batches — becomes `expired`,
+ * and in the SAME transaction its queue entry `failed`, its job `cancelled` and one `approval_expired` event.
+ * A crash or an error anywhere in a batch rolls the whole batch back: no request is expired with a live job.
+ */
+export class ApprovalExpiry {
+  constructor(
+    private readonly db: DataSource,
+    private readonly transitions: JobTransitionService,
+    private readonly queue: ApprovalQueue,
+    private readonly events: ApprovalEvents,
+  ) {}
+
+  async expireDue(now: Date, batchSize: number): Promise<{ expired: number }> {
+    let expired = 0;
+    const poisoned: string[] = [];
+    for (;;) {
+      try {
+        const n = await this.db.transaction((m) => this.expireBatch(m, now, batchSize, poisoned));
+        expired += n;
+        if (n < batchSize) break;
+      } catch (err) {
+        // One bad job must not hold back every other expiry: retry this batch one request per transaction,
+        // and leave the failing ones pending (a later tick tries them again).
+        log.warning('Approval expiry batch failed; retrying its requests one by one', { error: err });
+        const ids = await this.dueIds(now, batchSize, poisoned);
+        for (const id of ids) {
+          try {
+            expired += await this.db.transaction((m) => this.expireBatch(m, now, 1, poisoned, id));
+          } catch (one) {
+            poisoned.push(id);
+            log.error('Failed to expire approval request', { approval_id: id, error: one });
+          }
+        }
+        if (ids.length < batchSize) break;
+      }
+    }
+    if (expired > 0) log.info(`Expired ${expired} approval requests`, { count: expired });
+    return { expired };
+  }
+
+  private async dueIds(now: Date, limit: number, exclude: string[]): Promise<string[]> {
+    const rows: { id: string }[] = await this.db.query(
+      `SELECT id FROM approval_requests
+        WHERE status = 'pending' AND expires_at <= $1 AND NOT (id = ANY($3::uuid[]))
+        ORDER BY expires_at, id LIMIT $2`,
+      [now, limit, exclude],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** One transaction: claim up to `limit` due requests (SKIP LOCKED: instances share the work), end each job. */
+  private async expireBatch(m: EntityManager, now: Date, limit: number, exclude: string[], onlyId?: string): Promise<number> {
+    const res = await m.query(
+      `UPDATE approval_requests r
+          SET status = 'expired', reviewed_at = $1, review_notes = 'Expired without a decision'
+         FROM jobs j
+        WHERE j.job_id = r.job_id AND r.status = 'pending'
+          AND r.id IN (SELECT id FROM approval_requests
+                        WHERE status = 'pending' AND expires_at <= $1 AND NOT (id = ANY($3::uuid[]))
+                          AND ($4::uuid IS NULL OR id = $4::uuid)
+                        ORDER BY expires_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+        RETURNING r.id, r.job_id, r.user_id, r.org_id, r.created_at, r.expires_at, j.correlation_id`,
+      [now, limit, exclude, onlyId ?? null],
+    );
+    const rows = (Array.isArray(res[0]) ? res[0] : res) as ExpiredRow[];
+    const outer = LogContext.current();
+    for (const row of rows) {
+      // Lines about this job carry the id of the request that submitted it (SPEC §2).
+      await runWithCorrelationId(row.correlation_id ?? 'approval-expiry', () =>
+        LogContext.run({ ...outer, job_id: row.job_id, approval_id: row.id, step: 'approval_expiry' }, () =>
+          this.expireOne(m, row, now),
+        ),
+      );
+    }
+    return rows.length;
+  }
+
+  private async expireOne(m: EntityManager, row: ExpiredRow, now: Date): Promise<void> {
+    const hours = Math.round((new Date(row.expires_at).getTime() - new Date(row.created_at).getTime()) / 3600_000);
+    await this.queue.cancelEntry(m, row.job_id, 'failed', EXPIRED_ENTRY_MESSAGE);
+    await this.transitions.transition(m, row.job_id, 'cancelled', {
+      patch: { errorMessage: `Approval request expired after ${hours} hours` },
+      source: 'approval_expiry',
+      now,
+    });
+    await this.events.publish(m, {
+      type: 'approval_expired',
+      jobId: row.job_id,
+      userId: row.user_id,
+      orgId: row.org_id,
+      data: { job_id: row.job_id, approval_id: row.id, message: EXPIRED_EVENT_MESSAGE },
+    });
+    log.debug('Approval request expired', { job_id: row.job_id, approval_id: row.id, hours });
+  }
+}

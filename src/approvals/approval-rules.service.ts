@@ -1,0 +1,107 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { NotFoundError, PermissionDeniedError, ValidationError } from '../common/errors';
+import { getLogger } from '../logging';
+import { ApprovalRule } from './approval-rule.entity';
+import type { CreateRuleDto, UpdateRuleDto } from './approvals.dto';
+import { isRegexPattern, MAX_PATTERN_LENGTH, parseRegexPattern, RuleCondition } from './rules-engine';
+
+const log = getLogger('simpletuner.cloud.approvals');
+
+/** Normalises a threshold for its condition, or throws a validation error naming the field. */
+export function normaliseThreshold(condition: RuleCondition, raw: unknown, caller: AuthenticatedUser): string | null {
+  const bad = (why: string) => new ValidationError(`Invalid threshold: ${why}`, { threshold: why });
+  switch (condition) {
+    case 'first_job':
+      return null;
+    case 'cost_exceeds':
+    case 'daily_jobs_exceed': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      if (!Number.isFinite(n) || n < 0) throw bad(`${condition} needs a number at or above 0`);
+      if (condition === 'daily_jobs_exceed' && !Number.isInteger(n)) throw bad('daily_jobs_exceed needs a whole number');
+      return condition === 'cost_exceeds' ? n.toFixed(2) : String(n);
+    }
+    case 'hardware_type':
+    case 'provider':
+    case 'config_pattern': {
+      if (typeof raw !== 'string' || raw.trim() === '') throw bad(`${condition} needs a non-empty string`);
+      if (raw.length > MAX_PATTERN_LENGTH) throw bad(`at most ${MAX_PATTERN_LENGTH} characters`);
+      if (condition === 'config_pattern' && isRegexPattern(raw)) {
+        // A regex runs on every submit: only admins may write one (SPEC §7).
+        if (caller.level !== 'admin') throw new PermissionDeniedError('Only an admin may create a regex config_pattern');
+        try {
+          parseRegexPattern(raw);
+        } catch (err) {
+          throw bad(`not a valid regular expression (${(err as Error).message})`);
+        }
+      }
+      return raw;
+    }
+  }
+}
+
+/** Approval rules: CRUD for admins and the ordered active list submit evaluates. */
+@Injectable()
+export class ApprovalRulesService {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Active rules, highest priority first; read in the submit transaction. */
+  activeRules(manager: EntityManager): Promise<ApprovalRule[]> {
+    return manager.getRepository(ApprovalRule).find({ where: { isActive: true }, order: { priority: 'DESC', createdAt: 'ASC' } });
+  }
+
+  list(): Promise<ApprovalRule[]> {
+    return this.db.getRepository(ApprovalRule).find({ order: { priority: 'DESC', createdAt: 'ASC' } });
+  }
+
+  async get(id: string): Promise<ApprovalRule> {
+    const rule = await this.db.getRepository(ApprovalRule).findOneBy({ id });
+    if (!rule) throw new NotFoundError(`Approval rule ${id} not found`);
+    return rule;
+  }
+
+  async create(caller: AuthenticatedUser, dto: CreateRuleDto): Promise<ApprovalRule> {
+    const rule = await this.db.getRepository(ApprovalRule).save({
+      name: dto.name,
+      description: dto.description ?? null,
+      condition: dto.condition,
+      threshold: normaliseThreshold(dto.condition, dto.threshold, caller),
+      isActive: dto.is_active ?? true,
+      priority: dto.priority ?? 0,
+      appliesToProvider: dto.applies_to_provider ?? null,
+      exemptLevels: dto.exempt_levels ?? [],
+      requiredApproverLevel: dto.required_approver_level ?? 'lead',
+      createdBy: caller.id,
+    });
+    log.info(`Approval rule created: ${rule.name}`, { rule_id: rule.id, condition: rule.condition, user_id: caller.id });
+    return rule;
+  }
+
+  async update(caller: AuthenticatedUser, id: string, dto: UpdateRuleDto): Promise<ApprovalRule> {
+    const rule = await this.get(id);
+    const condition = dto.condition ?? rule.condition;
+    if (dto.condition !== undefined || dto.threshold !== undefined) {
+      rule.threshold = normaliseThreshold(condition, dto.threshold !== undefined ? dto.threshold : rule.threshold, caller);
+    }
+    rule.condition = condition;
+    if (dto.name !== undefined) rule.name = dto.name;
+    if (dto.description !== undefined) rule.description = dto.description;
+    if (dto.is_active !== undefined) rule.isActive = dto.is_active;
+    if (dto.priority !== undefined) rule.priority = dto.priority;
+    if (dto.applies_to_provider !== undefined) rule.appliesToProvider = dto.applies_to_provider;
+    if (dto.exempt_levels !== undefined) rule.exemptLevels = dto.exempt_levels;
+    if (dto.required_approver_level !== undefined) rule.requiredApproverLevel = dto.required_approver_level;
+    const saved = await this.db.getRepository(ApprovalRule).save(rule);
+    log.info(`Approval rule updated: ${saved.name}`, { rule_id: id, user_id: caller.id, changed: Object.keys(dto) });
+    return saved;
+  }
+
+  /** Pending requests of a deleted rule stay pending: they carry the approver level they were created with. */
+  async remove(caller: AuthenticatedUser, id: string): Promise<void> {
+    const rule = await this.get(id);
+    await this.db.getRepository(ApprovalRule).delete({ id });
+    log.info(`Approval rule deleted: ${rule.name}`, { rule_id: id, user_id: caller.id });
+  }
+}
