@@ -3,11 +3,12 @@ import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { NextFunction, Request, Response } from 'express';
+import { Logger as NestPinoLogger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { AllExceptionsFilter, toErrorResponse } from './common/all-exceptions.filter';
 import { createValidationPipe } from './common/validation';
 import { AppConfig, setCurrentConfig } from './config';
-import { correlationMiddleware } from './context/correlation.middleware';
+import { correlationMiddleware, installClientErrorHandler } from './context/correlation.middleware';
 import { DatabaseTarget, EmbeddedPostgres, startEmbeddedPostgres } from './database';
 import { configureStructuredLogging } from './logging';
 import { BackgroundTaskManager } from './scheduling';
@@ -67,10 +68,14 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, database, imports: opts.imports }), {
       bodyParser: false,
       abortOnError: false,
+      // Nest's own lines wait until our pipeline is installed, then go out as simpletuner.cloud.nest.<Context>.
+      bufferLogs: true,
     });
+    app.useLogger(app.get(NestPinoLogger));
     app.set('trust proxy', false);
     app.disable('x-powered-by');
     installBodyParsers(app);
+    installClientErrorHandler(app.getHttpServer());
     app.useGlobalFilters(new AllExceptionsFilter());
     app.useGlobalPipes(createValidationPipe());
     await app.listen(opts.port ?? config.env.PORT, config.env.HOST);

@@ -9,6 +9,7 @@ import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics';
 import { SchedulingModule } from './scheduling';
 import { HttpModule } from './http';
+import { LoggingModule } from './logging/logging.module';
 import { JobsModule } from './jobs/jobs.module';
 import { QueueModule } from './queue/queue.module';
 import { ApprovalsModule } from './approvals/approvals.module';
@@ -30,6 +31,7 @@ export class AppModule {
         // The correlation middleware is mounted in the app factory (before body parsing), not here.
         ClsModule.forRoot({ global: true, middleware: { mount: false } }),
         ScheduleModule.forRoot(),
+        LoggingModule,
         MetricsModule,
         SchedulingModule,
         DatabaseModule.forRoot(opts.database),

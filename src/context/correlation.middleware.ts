@@ -1,10 +1,27 @@
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { NextFunction, Request, Response } from 'express';
 import { ClsServiceManager } from 'nestjs-cls';
 import { getLogger } from '../logging';
-import { CLS_CORRELATION_ID, CLS_TRACEPARENT, generateCorrelationId, isValidCorrelationId } from './correlation';
+import {
+  CLS_CORRELATION_ID,
+  CLS_TRACEPARENT,
+  generateCorrelationId,
+  isValidCorrelationId,
+  runWithCorrelationId,
+  TraceContext,
+} from './correlation';
 
 const log = getLogger('simpletuner.cloud.http');
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/** W3C trace context: version ff and all-zero ids are invalid (and then ignored). */
+export function parseTraceparent(value: unknown): TraceContext | null {
+  if (typeof value !== 'string') return null;
+  const match = TRACEPARENT.exec(value.trim().toLowerCase());
+  if (!match || match[1] === 'ff' || /^0+$/.test(match[2]) || /^0+$/.test(match[3])) return null;
+  return { traceId: match[2], parentId: match[3], flags: match[4] };
+}
 
 /**
  * Opens the request's context before anything else runs (body parsing included, so its errors carry
@@ -17,18 +34,45 @@ export function correlationMiddleware(req: Request, res: Response, next: NextFun
     const valid = isValidCorrelationId(header);
     const id = valid ? header : generateCorrelationId();
     cls.set(CLS_CORRELATION_ID, id);
-    const traceparent = req.headers.traceparent;
-    if (typeof traceparent === 'string') {
-      const match = TRACEPARENT.exec(traceparent.trim().toLowerCase());
-      if (match && match[2] !== '0'.repeat(32)) cls.set(CLS_TRACEPARENT, { traceId: match[2], parentId: match[3], flags: match[4] });
-    }
+    const trace = parseTraceparent(req.headers.traceparent);
+    if (trace) cls.set(CLS_TRACEPARENT, trace);
     res.setHeader('X-Correlation-ID', id);
     if (header !== undefined && !valid) {
-      // Never echo the raw bytes: they may carry newlines or be huge.
+      // Never echo the raw bytes: they may carry newlines, secrets or be huge. Length says enough.
       log.warning('Replaced an invalid X-Correlation-ID header', {
         header_length: Array.isArray(header) ? header.join(',').length : String(header).length,
+        repeated: Array.isArray(header),
       });
     }
     next();
+  });
+}
+
+/**
+ * A request Node's HTTP parser refuses (e.g. a newline inside X-Correlation-ID) never reaches express. Answer it
+ * like any other error (SPEC §11 body, a fresh X-Correlation-ID) and log it without the raw packet.
+ */
+export function installClientErrorHandler(server: Server): void {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable || (err.code !== undefined && ['ECONNRESET', 'EPIPE'].includes(err.code))) {
+      socket.destroy();
+      return;
+    }
+    const id = generateCorrelationId();
+    runWithCorrelationId(id, () =>
+      log.warning('Rejected a malformed HTTP request', { error_code: err.code ?? null, bytes: (err as { bytesParsed?: number }).bytesParsed ?? null }),
+    );
+    const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    const status = timeout ? 408 : 400;
+    const body = JSON.stringify({
+      error: timeout ? 'request_timeout' : 'validation_error',
+      message: timeout ? 'Request timed out' : 'Malformed HTTP request',
+      correlation_id: id,
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${timeout ? 'Request Timeout' : 'Bad Request'}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Correlation-ID: ${id}\r\nConnection: close\r\n\r\n${body}`,
+    );
   });
 }

@@ -1,0 +1,54 @@
+import * as path from 'node:path';
+
+/** `source` of a line: the call site in our own code (SPEC §2). */
+export interface CallSite {
+  file: string;
+  line: number;
+  function: string;
+}
+
+// Frames that belong to the logging machinery, not to the caller.
+const INTERNAL = /[\\/](src|dist[\\/]src)[\\/]logging[\\/]|[\\/]node_modules[\\/](pino|nestjs-pino|sonic-boom|@nestjs[\\/]common[\\/]services)[\\/]|^node:/;
+const DEPENDENCY = /[\\/]node_modules[\\/]/;
+
+type V8CallSite = NodeJS.CallSite;
+
+function frameSite(f: V8CallSite): CallSite {
+  const fn = f.getFunctionName();
+  const type = f.getTypeName();
+  const method = f.getMethodName();
+  let name = fn ?? method ?? '<anonymous>';
+  if (type && type !== 'Object' && !name.includes('.') && f.getThis?.() !== undefined && (fn === null || method !== null)) {
+    name = `${type}.${name}`;
+  }
+  return { file: path.basename(f.getFileName() ?? '<unknown>'), line: f.getLineNumber() ?? 0, function: name };
+}
+
+/**
+ * The run-time fallback when no call site was compiled in (code the transformer did not see, Nest's own
+ * Logger): one structured stack capture, the first frame outside the logging machinery, preferring our code
+ * over dependencies. Costs several µs; the compile-time transformer avoids it for getLogger() calls.
+ */
+export function captureCallSite(): CallSite | null {
+  const prepare = Error.prepareStackTrace;
+  const limit = Error.stackTraceLimit;
+  let frames: V8CallSite[] = [];
+  try {
+    Error.stackTraceLimit = 40;
+    Error.prepareStackTrace = (_err, stack) => stack;
+    const holder: { stack?: V8CallSite[] } = {};
+    Error.captureStackTrace(holder, captureCallSite);
+    frames = holder.stack ?? [];
+  } finally {
+    Error.prepareStackTrace = prepare;
+    Error.stackTraceLimit = limit;
+  }
+  let dependency: V8CallSite | undefined;
+  for (const f of frames) {
+    const file = f.getFileName();
+    if (!file || INTERNAL.test(file)) continue;
+    if (!DEPENDENCY.test(file)) return frameSite(f);
+    dependency ??= f;
+  }
+  return dependency ? frameSite(dependency) : null;
+}

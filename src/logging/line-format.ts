@@ -1,0 +1,99 @@
+import type { CallSite } from './call-site';
+import { dumpMerged, dumps, dumpString, mergeFields } from './json-serializer';
+import { levelName } from './levels';
+import { isSecretKey, REDACTED, redactString } from './redact';
+
+/** Everything one line shows, gathered at the call (SPEC §2). */
+export interface LineRecord {
+  time: number;
+  level: number;
+  logger: string;
+  message: string;
+  correlationId: string | null;
+  source: CallSite | null | undefined;
+  /** LogContext fields. */
+  context: Record<string, unknown>;
+  /** Fields passed with the call (without `error`). */
+  fields: Record<string, unknown> | undefined;
+  error: unknown;
+}
+
+export interface FormatOptions {
+  includeStackInfo: boolean;
+  /** false only in the benchmark's "without source" figure. */
+  includeSource: boolean;
+}
+
+export interface ExceptionInfo {
+  type: string;
+  message: string;
+  stack?: string;
+}
+
+export function exceptionInfo(error: unknown, withStack: boolean): ExceptionInfo {
+  if (error instanceof Error) {
+    const info: ExceptionInfo = { type: error.name || error.constructor?.name || 'Error', message: redactString(error.message) };
+    if (withStack && error.stack) info.stack = redactString(error.stack);
+    return info;
+  }
+  return { type: typeof error, message: redactString(typeof error === 'string' ? error : safeString(error)) };
+}
+
+function safeString(v: unknown): string {
+  try {
+    return typeof v === 'object' ? JSON.stringify(v) : String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+/** The JSON line: keys in SPEC order, Python separators, redacted while serialised. */
+export function formatJsonLine(r: LineRecord, opts: FormatOptions): string {
+  let out =
+    '{"timestamp": "' +
+    new Date(r.time).toISOString() +
+    '", "level": "' +
+    levelName(r.level) +
+    '", "logger": ' +
+    JSON.stringify(r.logger) +
+    ', "message": ' +
+    dumpString(r.message) +
+    ', "correlation_id": ' +
+    (r.correlationId === null ? 'null' : JSON.stringify(r.correlationId));
+  if (opts.includeSource) {
+    const s = r.source;
+    out += s
+      ? ', "source": {"file": ' + JSON.stringify(s.file) + ', "line": ' + s.line + ', "function": ' + JSON.stringify(s.function) + '}'
+      : ', "source": null';
+  }
+  out += ', "extra": ' + dumpMerged(r.context, r.fields, 'error');
+  if (r.error !== undefined && r.error !== null) {
+    const withStack = opts.includeStackInfo || r.level >= 50;
+    out += ', "exception": ' + dumps(exceptionInfo(r.error, withStack));
+  }
+  return out + '}\n';
+}
+
+function textValue(v: unknown): string {
+  if (typeof v === 'string') return /^[^\s"=]+$/.test(v) ? redactString(v) : dumpString(v);
+  return dumps(v);
+}
+
+/** `2024-01-15 10:30:00 [INFO] simpletuner.cloud.jobs (abc123def456): message key=value` in UTC. */
+export function formatTextLine(r: LineRecord, opts: FormatOptions): string {
+  const iso = new Date(r.time).toISOString();
+  let out = `${iso.slice(0, 10)} ${iso.slice(11, 19)} [${levelName(r.level)}] ${r.logger} (${r.correlationId ?? '-'}): `;
+  // One entry per line: control characters in a message are shown escaped.
+  out += redactString(r.message).replace(/[\r\n\t]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t'));
+  const extra = mergeFields(r.context, r.fields, 'error');
+  for (const k in extra) {
+    const v = extra[k];
+    if (v !== undefined) out += ` ${k}=${isSecretKey(k) ? REDACTED : textValue(v)}`;
+  }
+  if (r.error !== undefined && r.error !== null) {
+    const info = exceptionInfo(r.error, opts.includeStackInfo || r.level >= 50);
+    out += ` exception=${info.type}: ${info.message.replace(/\n/g, '\\n')}`;
+    if (info.stack) out += '\n' + info.stack.split('\n').map((l) => '    ' + l.trimStart()).join('\n');
+  }
+  return out + '\n';
+}

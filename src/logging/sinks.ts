@@ -1,0 +1,111 @@
+import * as fs from 'node:fs';
+import SonicBoom from 'sonic-boom';
+
+/**
+ * Where formatted lines go: stdout and, with SIMPLETUNER_LOG_FILE, the file too. Each line is written with one
+ * write() of the whole string, so a rotation (reopen) falls between lines, never inside one.
+ */
+let stdoutSink: SonicBoom | null = null;
+let stdoutEnabled = true;
+let fileSink: SonicBoom | null = null;
+let filePath: string | null = null;
+
+function stdout(): SonicBoom {
+  // Synchronous like pino's default stdout: nothing is lost when the process exits right after a line.
+  stdoutSink ??= new SonicBoom({ fd: 1, sync: true });
+  return stdoutSink;
+}
+
+export function writeLine(line: string): void {
+  if (stdoutEnabled) stdout().write(line);
+  if (fileSink) fileSink.write(line);
+}
+
+export function setStdoutEnabled(enabled: boolean): void {
+  stdoutEnabled = enabled;
+}
+
+export function currentLogFile(): string | null {
+  return filePath;
+}
+
+/** Opens (or switches to) the log file; the folder is created. null closes it. */
+export function setLogFile(file: string | null | undefined): void {
+  const next = file ? file : null;
+  if (next === filePath) return;
+  const previous = fileSink;
+  fileSink = null;
+  filePath = next;
+  if (previous) closeSink(previous);
+  if (next) {
+    // Async with minLength 0: a line is handed to the kernel as soon as the previous write returns.
+    fileSink = new SonicBoom({ dest: next, mkdir: true, append: true, sync: false, minLength: 0 });
+    fileSink.on('error', (err) => process.stderr.write(`log file ${next}: ${String(err)}\n`));
+  }
+}
+
+const fdOf = (sink: SonicBoom): number => (sink as unknown as { fd: number }).fd;
+
+function closeSink(sink: SonicBoom): void {
+  const end = () => {
+    try {
+      sink.end();
+    } catch {
+      // already closed
+    }
+  };
+  if (fdOf(sink) < 0) sink.once('ready', end);
+  else end();
+}
+
+/** Re-opens the file at its path (after a rename by the rotation); resolves once new lines go to the new file. */
+export function reopenLogFile(): Promise<void> {
+  const sink = fileSink;
+  if (!sink) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onReady = () => {
+      sink.off('error', onError);
+      resolve();
+    };
+    const onError = (err: Error) => {
+      sink.off('ready', onReady);
+      reject(err);
+    };
+    sink.once('ready', onReady);
+    sink.once('error', onError);
+    sink.reopen();
+  });
+}
+
+/** Waits until every line written so far is in the file (tests, rotation, shutdown). */
+export function flushLogs(): Promise<void> {
+  const sink = fileSink;
+  if (!sink) return Promise.resolve();
+  // sonic-boom's flush(cb) answers at once with minLength 0; wait for its buffer to empty instead.
+  const state = sink as unknown as { _writing: boolean; _len: number; destroyed: boolean };
+  return new Promise((resolve) => {
+    const check = () => {
+      if (state.destroyed || (!state._writing && state._len === 0)) resolve();
+      else sink.once(fdOf(sink) < 0 ? 'ready' : 'drain', check);
+    };
+    check();
+  });
+}
+
+/** On exit nothing asynchronous runs any more: push buffered file lines synchronously. */
+export function flushLogsSync(): void {
+  try {
+    if (fileSink && fdOf(fileSink) >= 0) fileSink.flushSync();
+  } catch {
+    // a write is in flight or the file is gone: nothing more can be done at exit
+  }
+}
+
+export function logFileSize(): number {
+  if (!filePath) return 0;
+  try {
+    return fs.statSync(filePath).size;
+  } catch {
+    return 0;
+  }
+}
