@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { JobNotFoundError } from '../common/errors';
 import { getLogger } from '../logging';
 import { JobEventPublisher } from './job-events';
@@ -43,9 +44,10 @@ export interface TransitionResult {
   previous: JobStatus;
 }
 
-function applyPatch(job: Job, patch: JobPatch | undefined): boolean {
-  if (!patch) return false;
-  let dirty = false;
+/** Applies the patch to `job` and returns the columns that really changed (empty = nothing to write). */
+function applyPatch(job: Job, patch: JobPatch | undefined): Partial<Job> {
+  const dirty: Partial<Job> = {};
+  if (!patch) return dirty;
   for (const [key, value] of Object.entries(patch) as [keyof JobPatch, unknown][]) {
     if (value === undefined) continue;
     const current = job[key] as unknown;
@@ -57,7 +59,7 @@ function applyPatch(job: Job, patch: JobPatch | undefined): boolean {
           : current === value;
     if (!same) {
       (job as unknown as Record<string, unknown>)[key] = value;
-      dirty = true;
+      (dirty as Record<string, unknown>)[key] = value;
     }
   }
   return dirty;
@@ -85,7 +87,8 @@ export class JobTransitionService {
     const now = opts.now ?? new Date();
 
     if (previous === to && !isTerminal(previous)) {
-      if (applyPatch(job, opts.patch)) await repo.save(job);
+      const dirty = applyPatch(job, opts.patch);
+      if (Object.keys(dirty).length > 0) await repo.update({ jobId }, dirty as QueryDeepPartialEntity<Job>);
       return { changed: false, job, previous };
     }
     if (!canTransition(previous, to)) {
@@ -98,11 +101,12 @@ export class JobTransitionService {
       return { changed: false, job, previous };
     }
 
-    applyPatch(job, opts.patch);
+    // Only the changed columns are written: one UPDATE, no re-read.
+    const dirty: Partial<Job> = { ...applyPatch(job, opts.patch), status: to };
     job.status = to;
-    if (to === 'running' && !job.startedAt) job.startedAt = now;
-    if (isTerminal(to)) job.completedAt ??= now;
-    await repo.save(job);
+    if (to === 'running' && !job.startedAt) dirty.startedAt = job.startedAt = now;
+    if (isTerminal(to) && !job.completedAt) dirty.completedAt = job.completedAt = now;
+    await repo.update({ jobId }, dirty as QueryDeepPartialEntity<Job>);
 
     await this.events.publish(manager, {
       type: 'job_status_changed',

@@ -1,0 +1,116 @@
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { JobSyncService } from '../../src/jobs/job-sync.service';
+import { FakeReplicate, startFakeReplicate } from '../support/fake-replicate';
+import { http } from '../support/http';
+import { startTestApp, TestApp } from '../support/test-app';
+
+/** Issue #6 point 3: 1,000 active Replicate jobs synced in one tick, in few calls, none missed. */
+describe('job status polling against the fake Replicate (PostgreSQL)', () => {
+  let app: TestApp;
+  let fake: FakeReplicate;
+  let db: DataSource;
+  let sync: JobSyncService;
+
+  beforeAll(async () => {
+    fake = await startFakeReplicate();
+    app = await startTestApp({ env: { REPLICATE_API_BASE: fake.url, REPLICATE_API_TOKEN: fake.token } });
+    db = app.app.get<DataSource>(getDataSourceToken());
+    sync = app.app.get(JobSyncService);
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await fake?.stop();
+  });
+
+  it('syncs 1,000 active jobs with at most 10 list calls plus gets only for the ones absent from the pages', async () => {
+    const me = await http(app.url, 'GET', '/api/users/me', { key: app.adminKey });
+    const oldNoise = new Date(Date.now() - 86_400_000).toISOString();
+    for (let i = 0; i < 50; i++) fake.addPrediction({ status: 'succeeded', created_at: oldNoise, input: { other: true } });
+
+    // Jobs were created 10 minutes ago; their predictions shortly after, oldest first.
+    const created = Date.now() - 600_000;
+    const expected = new Map<string, string>();
+    const rows: unknown[][] = [];
+    const plan = (i: number): { raw: string | null; unlisted?: boolean; ours: string } => {
+      if (i < 10) return { raw: null, ours: 'failed' }; // deleted at the provider: 404 on get
+      if (i < 20) return { raw: 'processing', unlisted: true, ours: 'running' };
+      if (i < 420) return { raw: 'succeeded', ours: 'completed' };
+      if (i < 720) return { raw: 'processing', ours: 'running' };
+      if (i < 920) return { raw: 'starting', ours: 'queued' };
+      if (i < 970) return { raw: 'failed', ours: 'failed' };
+      return { raw: 'canceled', ours: 'cancelled' };
+    };
+    for (let i = 0; i < 1000; i++) {
+      const jobId = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+      const externalId = `pred${String(i).padStart(5, '0')}`;
+      const p = plan(i);
+      expected.set(jobId, p.ours);
+      rows.push([jobId, externalId, new Date(created + i * 100).toISOString()]);
+      if (p.raw === null) continue;
+      const fp = fake.addPrediction({ id: externalId, input: { job_id: jobId }, created_at: new Date(created + i * 100 + 50).toISOString(), unlisted: p.unlisted });
+      if (p.raw !== 'starting') await fake.setStatus(fp.id, p.raw, { predictTime: 120 });
+    }
+    await db.query(
+      `INSERT INTO jobs (job_id, user_id, org_id, provider, external_id, status, config_name, hardware_profile, priority, correlation_id, created_at)
+       SELECT (r->>0)::uuid, $1, $2, 'replicate', r->>1, 'queued', 'bulk', 'h100-x2', 10, 'bulk-corr', (r->>2)::timestamptz
+         FROM jsonb_array_elements($3::jsonb) AS r`,
+      [me.body.id, me.body.org_id, JSON.stringify(rows)],
+    );
+    fake.requests.length = 0;
+
+    const started = Date.now();
+    const summary = await sync.syncActiveJobs(new Date());
+    const elapsedMs = Date.now() - started;
+
+    const listCalls = fake.count('GET', /^\/predictions$/);
+    const getCalls = fake.count('GET', /^\/predictions\/[^/]+$/);
+    expect(listCalls).toBeLessThanOrEqual(10);
+    expect(getCalls).toBe(20);
+    const gotIds = fake.requests.filter((r) => r.method === 'GET' && /^\/predictions\/[^/]+$/.test(r.path)).map((r) => r.path.split('/')[2]).sort();
+    expect(gotIds).toEqual(Array.from({ length: 20 }, (_, i) => `pred${String(i).padStart(5, '0')}`));
+
+    const statuses = (await db.query(`SELECT job_id, status, cost_usd, error_message FROM jobs WHERE config_name = 'bulk'`)) as {
+      job_id: string;
+      status: string;
+      cost_usd: string | null;
+      error_message: string | null;
+    }[];
+    expect(statuses).toHaveLength(1000);
+    const wrong = statuses.filter((s) => s.status !== expected.get(s.job_id));
+    expect(wrong).toEqual([]);
+    const completed = statuses.filter((s) => s.status === 'completed');
+    expect(completed).toHaveLength(400);
+    // cost = predict_time × the job's own profile rate (h100-x2 = 2 × 0.001525 $/s)
+    for (const s of completed) expect(Number(s.cost_usd)).toBeCloseTo(120 * 0.00305, 6);
+    const gone = statuses.find((s) => s.job_id.endsWith('000000000003'));
+    expect(gone).toMatchObject({ status: 'failed', error_message: expect.stringContaining('no longer exists') });
+    expect(summary).toMatchObject({ synced: 1000, failed: 0 });
+    expect(summary.changed).toBe(1000 - 200); // the 200 still `starting` stay queued: no write
+
+    // A second tick writes nothing and asks only for what is still active.
+    fake.requests.length = 0;
+    const again = await sync.syncActiveJobs(new Date());
+    expect(again.changed).toBe(0);
+    expect(again.synced).toBe(510); // 10 unlisted running + 300 running + 200 queued
+    expect(fake.count('GET', /^\/predictions$/)).toBeLessThanOrEqual(10);
+    // eslint-disable-next-line no-console
+    console.log(`[polling] 1000 jobs: ${listCalls} list calls, ${getCalls} gets, first tick ${elapsedMs} ms`);
+  });
+
+  it('fails a job past max_runtime_seconds after cancelling its prediction', async () => {
+    const me = await http(app.url, 'GET', '/api/users/me', { key: app.adminKey });
+    const p = fake.addPrediction({ input: {} });
+    await fake.setStatus(p.id, 'processing');
+    const [row] = (await db.query(
+      `INSERT INTO jobs (user_id, org_id, provider, external_id, status, config_name, hardware_profile, priority, correlation_id, max_runtime_seconds, created_at, started_at)
+       VALUES ($1, $2, 'replicate', $3, 'running', 'slow', 'l40s', 10, 'slow-corr', 3600, now() - interval '2 hours', now() - interval '2 hours') RETURNING job_id`,
+      [me.body.id, me.body.org_id, p.id],
+    )) as { job_id: string }[];
+    const summary = await sync.syncActiveJobs(new Date());
+    expect(summary.timedOut).toBe(1);
+    expect(fake.count('POST', new RegExp(`^/predictions/${p.id}/cancel$`))).toBe(1);
+    const job = await http(app.url, 'GET', `/api/cloud/jobs/${row.job_id}`, { key: app.adminKey });
+    expect(job.body).toMatchObject({ status: 'failed', error_message: 'Exceeded max runtime' });
+  });
+});
