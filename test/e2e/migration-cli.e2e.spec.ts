@@ -1,0 +1,45 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { makeTempDir, startTestApp } from '../support/test-app';
+
+const ROOT = path.join(__dirname, '..', '..');
+const migrationCount = fs.readdirSync(path.join(ROOT, 'src/database/migrations')).filter((f) => f.endsWith('.ts')).length;
+
+function cli(args: string[], env: Record<string, string>) {
+  return spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typeorm/cli-ts-node-commonjs.js'), '-d', 'ormconfig.ts', ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TS_NODE_TRANSPILE_ONLY: 'true', ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+}
+
+describe('migration CLI through ormconfig.ts on PGlite', () => {
+  const dir = makeTempDir('st-cli-');
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('runs and reverts migrations, then refuses data held by a running app', async () => {
+    const env = { SIMPLETUNER_DATA_DIR: dir, SIMPLETUNER_ENTERPRISE_CONFIG: '' };
+    const run = cli(['migration:run'], env);
+    expect(run.status).toBe(0);
+    expect(run.stdout.match(/has been executed successfully/g)).toHaveLength(migrationCount);
+
+    const revert = cli(['migration:revert'], env);
+    expect(revert.status).toBe(0);
+    expect(revert.stdout).toMatch(/has been reverted successfully/);
+    const show = cli(['migration:show'], env);
+    expect(show.stdout.match(/\[X\]/g)).toHaveLength(migrationCount - 1);
+    expect(show.stdout.match(/\[ \]/g)).toHaveLength(1);
+    expect(fs.existsSync(path.join(dir, 'simpletuner.lock'))).toBe(false);
+
+    const app = await startTestApp({ db: 'pglite', dataDir: dir });
+    try {
+      const refused = cli(['migration:show'], env);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toMatch(new RegExp(`The data folder ${dir} is in use by another process \\(pid ${process.pid}\\)`));
+    } finally {
+      await app.close();
+    }
+  }, 300_000); // four CLI processes, each compiling the project with ts-node
+});
