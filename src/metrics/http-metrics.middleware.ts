@@ -40,6 +40,7 @@ export class HttpMetricsMiddleware implements NestMiddleware {
 
 function routeOf(req: Request): string {
   const route = (req as Request & { route?: { path?: unknown } }).route;
-  if (route && typeof route.path === 'string') return (req.baseUrl ?? '') + route.path;
+  // Nest's not-found handler is a catch-all route (`/{*splat}`): report it, and any wildcard, as unmatched.
+  if (route && typeof route.path === 'string' && !route.path.includes('*')) return (req.baseUrl ?? '') + route.path;
   return 'unmatched';
 }

@@ -14,6 +14,6 @@ export class MetricsController {
   async scrape(@Res() res: Response): Promise<void> {
     const body = await this.metrics.render();
     res.setHeader('Content-Type', this.metrics.contentType);
-    res.send(body);
+    res.end(body); // not send(): it would rewrite the content type prom-client chose
   }
 }

@@ -22,7 +22,7 @@ export class MetricsService {
   readonly registry = new Registry();
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'simpletuner_process_' });
+    collectDefaultMetrics({ register: this.registry });
   }
 
   counter<T extends string>(cfg: Omit<CounterConfiguration<T>, 'registers'>): Counter<T> {

@@ -1,0 +1,99 @@
+import { Injectable, Module, OnModuleInit } from '@nestjs/common';
+import { MetricsService } from '../../src/metrics';
+import { BackgroundTaskManager } from '../../src/scheduling';
+import { http } from '../support/http';
+import { startTestApp, TestApp } from '../support/test-app';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A feature module's use of the shared registry: a scrape-time gauge and a counter, plus a task. */
+@Injectable()
+class WidgetMetrics implements OnModuleInit {
+  widgets = 3;
+  constructor(
+    private readonly metrics: MetricsService,
+    private readonly tasks: BackgroundTaskManager,
+  ) {}
+  onModuleInit(): void {
+    const self = this;
+    this.metrics.gauge({
+      name: 'simpletuner_test_widgets',
+      help: 'Widgets, read at scrape time',
+      collect() {
+        this.set(self.widgets);
+      },
+    });
+    // Asking again for the same name returns the same series instead of throwing.
+    this.metrics.gauge({ name: 'simpletuner_test_widgets', help: 'again' });
+    let n = 0;
+    this.tasks.registerInterval({
+      name: 'metrics_probe',
+      intervalSeconds: 0.1,
+      run: async () => {
+        if (++n % 2 === 0) throw new Error('every other tick fails');
+      },
+    });
+  }
+}
+@Module({ providers: [WidgetMetrics] })
+class WidgetMetricsModule {}
+
+describe('GET /metrics (Prometheus text)', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ imports: [WidgetMetricsModule] });
+    await sleep(700);
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  const scrape = async () => {
+    const res = await http(app.url, 'GET', '/metrics');
+    expect(res.status).toBe(200);
+    return res;
+  };
+  const value = (text: string, series: string): number => {
+    const line = text.split('\n').find((l) => l.startsWith(series + ' '));
+    if (!line) throw new Error(`no series ${series} in:\n${text.split('\n').filter((l) => l.startsWith('simpletuner_')).join('\n')}`);
+    return Number(line.slice(series.length + 1));
+  };
+
+  it('is public and in the Prometheus text format', async () => {
+    const res = await scrape();
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4; charset=utf-8$/);
+    expect(res.text).toMatch(/^# TYPE simpletuner_background_task_runs_total counter$/m);
+    expect(res.text).toMatch(/^# TYPE simpletuner_background_task_duration_seconds histogram$/m);
+    expect(res.text).toMatch(/^# TYPE simpletuner_http_request_duration_seconds histogram$/m);
+  });
+
+  it('counts background task runs by outcome and times them', async () => {
+    const text = (await scrape()).text;
+    const ok = value(text, 'simpletuner_background_task_runs_total{task="metrics_probe",outcome="success"}');
+    const failed = value(text, 'simpletuner_background_task_runs_total{task="metrics_probe",outcome="failure"}');
+    expect(ok).toBeGreaterThanOrEqual(2);
+    expect(Math.abs(ok - failed)).toBeLessThanOrEqual(1);
+    expect(value(text, 'simpletuner_background_task_duration_seconds_count{task="metrics_probe"}')).toBe(ok + failed);
+    // The listing agrees with the counters.
+    const tasks = (await http(app.url, 'GET', '/api/cloud/background-tasks', { key: app.adminKey })).body.tasks;
+    const probe = tasks.find((t: { name: string }) => t.name === 'metrics_probe');
+    expect(probe.failures).toBeGreaterThanOrEqual(failed);
+  });
+
+  it('times HTTP requests by route pattern and status, never by raw path', async () => {
+    await http(app.url, 'GET', '/api/users/me', { key: app.adminKey });
+    await http(app.url, 'GET', '/api/users/me');
+    await http(app.url, 'GET', '/no/such/thing/12345');
+    const text = (await scrape()).text;
+    expect(value(text, 'simpletuner_http_request_duration_seconds_count{method="GET",route="/api/users/me",status="200"}')).toBe(1);
+    expect(value(text, 'simpletuner_http_requests_total{method="GET",route="/api/users/me",status="401"}')).toBe(1);
+    expect(value(text, 'simpletuner_http_requests_total{method="GET",route="unmatched",status="404"}')).toBeGreaterThanOrEqual(1);
+    expect(text).not.toContain('12345');
+  });
+
+  it("shows other modules' series, read at scrape time", async () => {
+    expect(value((await scrape()).text, 'simpletuner_test_widgets')).toBe(3);
+    app.app.get(WidgetMetrics).widgets = 5;
+    expect(value((await scrape()).text, 'simpletuner_test_widgets')).toBe(5);
+  });
+});
