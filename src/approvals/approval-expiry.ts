@@ -37,9 +37,9 @@ export class ApprovalExpiry {
     const poisoned: string[] = [];
     for (;;) {
       try {
-        const n = await this.db.transaction((m) => this.expireBatch(m, now, batchSize, poisoned));
-        expired += n;
-        if (n < batchSize) break;
+        const batch = await this.db.transaction((m) => this.expireBatch(m, now, batchSize, poisoned));
+        expired += batch.expired;
+        if (!batch.full) break;
       } catch (err) {
         // One bad job must not hold back every other expiry: retry this batch one request per transaction,
         // and leave the failing ones pending (a later tick tries them again).
@@ -47,7 +47,7 @@ export class ApprovalExpiry {
         const ids = await this.dueIds(now, batchSize, poisoned);
         for (const id of ids) {
           try {
-            expired += await this.db.transaction((m) => this.expireBatch(m, now, 1, poisoned, id));
+            expired += (await this.db.transaction((m) => this.expireBatch(m, now, 1, poisoned, id))).expired;
           } catch (one) {
             poisoned.push(id);
             log.error('Failed to expire approval request', { approval_id: id, error: one });
@@ -70,19 +70,34 @@ export class ApprovalExpiry {
     return rows.map((r) => r.id);
   }
 
-  /** One transaction: claim up to `limit` due requests (SKIP LOCKED: instances share the work), end each job. */
-  private async expireBatch(m: EntityManager, now: Date, limit: number, exclude: string[], onlyId?: string): Promise<number> {
+  /**
+   * One transaction: lock the jobs of up to `limit` due requests (job rows first, the order every job writer
+   * uses; SKIP LOCKED lets instances share the work and passes over a job someone is cancelling right now),
+   * expire the requests still pending, then end each job.
+   */
+  private async expireBatch(
+    m: EntityManager,
+    now: Date,
+    limit: number,
+    exclude: string[],
+    onlyId?: string,
+  ): Promise<{ expired: number; full: boolean }> {
+    const locked: { job_id: string }[] = await m.query(
+      `SELECT j.job_id FROM approval_requests r JOIN jobs j ON j.job_id = r.job_id
+        WHERE r.status = 'pending' AND r.expires_at <= $1 AND NOT (r.id = ANY($3::uuid[]))
+          AND ($4::uuid IS NULL OR r.id = $4::uuid)
+        ORDER BY r.expires_at, r.id LIMIT $2
+        FOR UPDATE OF j SKIP LOCKED`,
+      [now, limit, exclude, onlyId ?? null],
+    );
+    if (locked.length === 0) return { expired: 0, full: false };
     const res = await m.query(
       `UPDATE approval_requests r
           SET status = 'expired', reviewed_at = $1, review_notes = 'Expired without a decision'
          FROM jobs j
-        WHERE j.job_id = r.job_id AND r.status = 'pending'
-          AND r.id IN (SELECT id FROM approval_requests
-                        WHERE status = 'pending' AND expires_at <= $1 AND NOT (id = ANY($3::uuid[]))
-                          AND ($4::uuid IS NULL OR id = $4::uuid)
-                        ORDER BY expires_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+        WHERE j.job_id = r.job_id AND r.job_id = ANY($2::uuid[]) AND r.status = 'pending' AND r.expires_at <= $1
         RETURNING r.id, r.job_id, r.user_id, r.org_id, r.created_at, r.expires_at, j.correlation_id`,
-      [now, limit, exclude, onlyId ?? null],
+      [now, locked.map((l) => l.job_id)],
     );
     const rows = (Array.isArray(res[0]) ? res[0] : res) as ExpiredRow[];
     const outer = LogContext.current();
@@ -94,7 +109,8 @@ export class ApprovalExpiry {
         ),
       );
     }
-    return rows.length;
+    // `full`: the batch was the limit's size, so more may be due (a request decided meanwhile is not counted).
+    return { expired: rows.length, full: locked.length === limit };
   }
 
   private async expireOne(m: EntityManager, row: ExpiredRow, now: Date): Promise<void> {

@@ -29,6 +29,15 @@ export async function updateReturning<T>(manager: EntityManager, sql: string, pa
   return (Array.isArray(res) && Array.isArray(res[0]) ? res[0] : res) as T[];
 }
 
+/**
+ * Every writer that ends a job locks the job row first (the transition function does, and a job cancel then
+ * reaches the queue entry and this request through the terminal hooks). Decisions take the same order — job,
+ * then request, then entry — so a decision racing a cancel waits instead of deadlocking.
+ */
+export async function lockJob(manager: EntityManager, jobId: string): Promise<void> {
+  await manager.query(`SELECT 1 FROM jobs WHERE job_id = $1 FOR UPDATE`, [jobId]);
+}
+
 export interface ListRequestsOptions {
   status?: ApprovalStatus;
   limit?: number;
@@ -221,8 +230,9 @@ export class ApprovalsService implements OnModuleInit {
   }
 
   async approve(caller: AuthenticatedUser, id: string, notes?: string): Promise<ApprovalRequest> {
-    await this.loadForDecision(caller, id);
+    const { jobId } = await this.loadForDecision(caller, id);
     await this.db.transaction(async (m) => {
+      await lockJob(m, jobId);
       const row = await this.decide(m, id, 'approved', caller.id, notes ?? null);
       await this.queue.unblock(m, row.job_id);
       await this.publish(m, row, 'approval_approved', { approval_id: id, reviewed_by: caller.id, notes: notes ?? null });
@@ -233,8 +243,9 @@ export class ApprovalsService implements OnModuleInit {
   }
 
   async reject(caller: AuthenticatedUser, id: string, reason: string): Promise<ApprovalRequest> {
-    await this.loadForDecision(caller, id);
+    const { jobId } = await this.loadForDecision(caller, id);
     await this.db.transaction(async (m) => {
+      await lockJob(m, jobId);
       const row = await this.decide(m, id, 'rejected', caller.id, reason);
       await this.endJob(m, row.job_id, 'cancelled', reason, 'approval_rejected');
       await this.publish(m, row, 'approval_rejected', { approval_id: id, reviewed_by: caller.id, reason });
@@ -252,6 +263,7 @@ export class ApprovalsService implements OnModuleInit {
     }
     const why = 'Approval request cancelled by the requester';
     await this.db.transaction(async (m) => {
+      await lockJob(m, r.jobId);
       const row = await this.decide(m, id, 'cancelled', caller.id, null);
       await this.endJob(m, row.job_id, 'cancelled', why, 'approval_cancelled');
     });

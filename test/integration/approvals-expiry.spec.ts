@@ -1,0 +1,163 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DataSource } from 'typeorm';
+import { ApprovalsService } from '../../src/approvals';
+import { Actor, EXPENSIVE, makeOrg, makeUser, setRuleActive, submit } from '../support/approval-fixtures';
+import { startTestApp, TestApp } from '../support/test-app';
+
+const HOUR = 3600_000;
+
+/** Issue #8 acceptance 4 and 5: the expiry run against the real app and database, with a set clock. */
+describe('approval expiry (PostgreSQL)', () => {
+  let app: TestApp;
+  let db: DataSource;
+  let approvals: ApprovalsService;
+  let rita: Actor;
+  let logFile: string;
+
+  const count = async (sql: string, params: unknown[] = []) => (await db.query(sql, params))[0].n as number;
+  const logLines = () =>
+    fs.existsSync(logFile)
+      ? fs
+          .readFileSync(logFile, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l))
+      : [];
+  /** The file sink may write asynchronously: wait briefly for a line to appear. */
+  async function waitForLine(message: string): Promise<any[]> {
+    for (let i = 0; i < 40; i++) {
+      const hits = logLines().filter((l) => l.message === message);
+      if (hits.length > 0) return hits;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return [];
+  }
+
+  type Submitted = { job_id: string; approval_id: string; correlation_id: string };
+  async function submitExpensive(n: number): Promise<Submitted[]> {
+    const out: Submitted[] = [];
+    for (let i = 0; i < n; i += 10) {
+      const chunk = await Promise.all(
+        Array.from({ length: Math.min(10, n - i) }, () => submit(app, rita.key, EXPENSIVE)),
+      );
+      for (const res of chunk) {
+        if (res.status !== 201 || !res.body.requires_approval) throw new Error(`submit: ${res.status} ${res.text}`);
+        out.push({ ...res.body, correlation_id: res.headers.get('x-correlation-id') });
+      }
+    }
+    return out;
+  }
+
+  beforeAll(async () => {
+    const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'st-approvals-log-'));
+    logFile = path.join(dir, 'cloud.log');
+    app = await startTestApp({
+      env: { SIMULATOR_STEP_SECONDS: '600', SIMPLETUNER_LOG_LEVEL: 'INFO', SIMPLETUNER_LOG_FILE: logFile },
+    });
+    db = app.app.get(DataSource);
+    approvals = app.app.get(ApprovalsService);
+    const org = await makeOrg(app, 'expiry-lab');
+    rita = await makeUser(app, 'rita', 'researcher', org);
+    await setRuleActive(app, 'First Job Review', false);
+  });
+  afterAll(async () => {
+    await app?.stop();
+    fs.rmSync(path.dirname(logFile), { recursive: true, force: true });
+  });
+
+  it('acceptance 4: one run expires all 250 due requests, cancels 250 jobs, fails 250 entries, emits 250 events, logs once', async () => {
+    const started = Date.now();
+    const jobs = await submitExpensive(250);
+    const submitMs = Date.now() - started;
+    const ids = jobs.map((j) => j.job_id);
+
+    // Before the deadline nothing happens and nothing is logged.
+    expect(await approvals.expireDue(new Date(Date.now() + 23 * HOUR))).toEqual({ expired: 0 });
+    expect(logLines().some((l) => /^Expired \d+ approval requests$/.test(l.message))).toBe(false);
+
+    const t0 = Date.now();
+    const result = await approvals.expireDue(new Date(Date.now() + 25 * HOUR));
+    const expireMs = Date.now() - t0;
+    expect(result).toEqual({ expired: 250 });
+
+    expect(await count(`SELECT count(*)::int AS n FROM approval_requests WHERE status = 'expired' AND job_id = ANY($1)`, [ids])).toBe(250);
+    expect(
+      await count(
+        `SELECT count(*)::int AS n FROM jobs WHERE job_id = ANY($1) AND status = 'cancelled'
+           AND error_message = 'Approval request expired after 24 hours'`,
+        [ids],
+      ),
+    ).toBe(250);
+    expect(
+      await count(
+        `SELECT count(*)::int AS n FROM queue_entries WHERE job_id = ANY($1) AND status = 'failed'
+           AND last_error = 'Approval request expired (auto-rejected after timeout)'`,
+        [ids],
+      ),
+    ).toBe(250);
+    const events: { job_id: string; data: any }[] = await db.query(
+      `SELECT job_id, data FROM events WHERE type = 'approval_expired' AND job_id = ANY($1)`,
+      [ids],
+    );
+    expect(events).toHaveLength(250);
+    expect(new Set(events.map((e) => e.job_id)).size).toBe(250);
+    expect(events[0].data).toMatchObject({
+      type: 'approval_expired',
+      job_id: events[0].job_id,
+      message: 'Approval request expired and job was auto-rejected',
+    });
+    // Each job's status change is an event too (SPEC §9).
+    expect(
+      await count(
+        `SELECT count(*)::int AS n FROM events WHERE type = 'job_status_changed' AND job_id = ANY($1)
+           AND data->>'status' = 'cancelled'`,
+        [ids],
+      ),
+    ).toBe(250);
+
+    const lines = await waitForLine('Expired 250 approval requests');
+    expect(lines).toHaveLength(1);
+    expect(lines[0].level).toBe('INFO');
+
+    // A second run finds nothing left.
+    expect(await approvals.expireDue(new Date(Date.now() + 25 * HOUR))).toEqual({ expired: 0 });
+    // eslint-disable-next-line no-console
+    console.log(`[approvals-expiry] submit 250: ${submitMs} ms; expire 250: ${expireMs} ms`);
+  });
+
+  it('acceptance 5: when cancelling the job fails, its request stays pending (same transaction); the others expire', async () => {
+    const [doomed, fine] = await submitExpensive(2);
+    // A test-only trigger makes the job's UPDATE fail inside the expiry transaction, as a crash there would.
+    await db.query(`
+      CREATE OR REPLACE FUNCTION test_fail_job_update() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'simulated failure while cancelling job %', OLD.job_id; END $$`);
+    await db.query(`
+      CREATE TRIGGER test_fail_job_update BEFORE UPDATE ON jobs FOR EACH ROW
+      WHEN (OLD.job_id = '${doomed.job_id}'::uuid) EXECUTE FUNCTION test_fail_job_update()`);
+    try {
+      const result = await approvals.expireDue(new Date(Date.now() + 25 * HOUR));
+      expect(result).toEqual({ expired: 1 });
+
+      const req = (await db.query(`SELECT status FROM approval_requests WHERE id = $1`, [doomed.approval_id]))[0];
+      expect(req.status).toBe('pending');
+      expect((await db.query(`SELECT status FROM jobs WHERE job_id = $1`, [doomed.job_id]))[0].status).toBe('pending');
+      expect((await db.query(`SELECT status FROM queue_entries WHERE job_id = $1`, [doomed.job_id]))[0].status).toBe('blocked');
+      expect(await count(`SELECT count(*)::int AS n FROM events WHERE job_id = $1 AND type = 'approval_expired'`, [doomed.job_id])).toBe(0);
+
+      expect((await db.query(`SELECT status FROM approval_requests WHERE id = $1`, [fine.approval_id]))[0].status).toBe('expired');
+      expect((await db.query(`SELECT status FROM jobs WHERE job_id = $1`, [fine.job_id]))[0].status).toBe('cancelled');
+      const failures = await waitForLine('Failed to expire approval request');
+      expect(failures[0]).toMatchObject({ level: 'ERROR', extra: { approval_id: doomed.approval_id } });
+    } finally {
+      await db.query(`DROP TRIGGER test_fail_job_update ON jobs`);
+    }
+    // Once the job can be updated again, the next run expires it.
+    expect(await approvals.expireDue(new Date(Date.now() + 25 * HOUR))).toEqual({ expired: 1 });
+    expect((await db.query(`SELECT status FROM jobs WHERE job_id = $1`, [doomed.job_id]))[0].status).toBe('cancelled');
+    // The expiry's lines about the job carry the id of the request that submitted it (SPEC §2).
+    const changed = (await waitForLine('Job status changed: pending -> cancelled')).filter((l) => l.extra.job_id === doomed.job_id);
+    expect(changed).toHaveLength(1);
+    expect(changed[0]).toMatchObject({ correlation_id: doomed.correlation_id, extra: { step: 'approval_expiry', approval_id: doomed.approval_id } });
+  });
+});
