@@ -1,0 +1,109 @@
+import type { Job } from '../../src/jobs/job.entity';
+import { providerApiError } from '../../src/jobs/jobs.service';
+import type { ProviderConfigService } from '../../src/providers/provider-config.service';
+import { ProviderCallError } from '../../src/providers/provider.interface';
+import { SlidingWindowLimiter } from '../../src/providers/replicate/rate-limiter';
+import { ReplicateClient } from '../../src/providers/replicate/replicate.client';
+import { ReplicateProvider } from '../../src/providers/replicate/replicate.provider';
+import { FakeReplicate, startFakeReplicate } from '../support/fake-replicate';
+
+/** Issue #6 point 6: retries honouring Retry-After, the circuit breaker, creates never blindly resent. */
+describe('Replicate client against the fake Replicate', () => {
+  let fake: FakeReplicate;
+  let n = 0;
+  const client = (extra: Partial<ConstructorParameters<typeof ReplicateClient>[0]> = {}) =>
+    new ReplicateClient({ baseUrl: fake.url, token: fake.token, name: `replicate-test-${++n}`, retry: { baseDelayMs: 10 }, ...extra });
+  const noConfig = { get: async () => ({ webhookUrl: null, webhookSecret: null, versionOverride: null, hardwareInfo: {} }) } as unknown as ProviderConfigService;
+
+  beforeAll(async () => {
+    fake = await startFakeReplicate();
+  });
+  afterEach(() => fake.reset());
+  afterAll(async () => {
+    await fake?.stop();
+  });
+
+  it('waits for Retry-After: 2 after a 429, then succeeds', async () => {
+    const p = fake.addPrediction({ status: 'processing' });
+    fake.failNext(1, 429, { path: /^\/predictions\/[^/]+$/, retryAfter: '2' });
+    const started = Date.now();
+    const got = await client().getPrediction(p.id);
+    const elapsed = Date.now() - started;
+    expect(got).toMatchObject({ id: p.id, status: 'processing' });
+    expect(elapsed).toBeGreaterThanOrEqual(1950);
+    expect(elapsed).toBeLessThan(4000);
+    expect(fake.count('GET', /^\/predictions\/[^/]+$/)).toBe(2);
+  });
+
+  it('opens the breaker after five 500s, fails fast with provider_unavailable, and half-opens later', async () => {
+    const p = fake.addPrediction({ status: 'processing' });
+    fake.failNext(5, 500);
+    const c = client({ breaker: { openMs: 1500 } });
+    const codes: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const err = await c.getPrediction(p.id).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ProviderCallError);
+      codes.push(providerApiError(err, 'get').code);
+    }
+    expect(fake.requests).toHaveLength(5);
+    expect(codes).toEqual(['provider_error', 'provider_error']);
+
+    const t0 = Date.now();
+    const fast = await c.getPrediction(p.id).catch((e: unknown) => e);
+    expect(Date.now() - t0).toBeLessThan(100);
+    expect((fast as ProviderCallError).circuitOpen).toBe(true);
+    const apiError = providerApiError(fast, 'get');
+    expect([apiError.code, apiError.status]).toEqual(['provider_unavailable', 503]);
+    expect(fake.requests).toHaveLength(5); // nothing reached Replicate while open
+
+    await new Promise((r) => setTimeout(r, 1600));
+    await expect(c.getPrediction(p.id)).resolves.toMatchObject({ id: p.id });
+    expect(fake.requests).toHaveLength(6);
+    expect(c.http.circuitState()).toBe('half_open');
+    await c.getPrediction(p.id);
+    expect(c.http.circuitState()).toBe('closed');
+  });
+
+  it('does not resend a create that timed out after the fake received it, and finds it again by job_id', async () => {
+    fake.stallNext(1, Infinity, { method: 'POST', path: /^\/predictions$/, applyFirst: true });
+    const provider = new ReplicateProvider(client({ timeoutMs: 500 }), noConfig);
+    const job = { jobId: '11111111-2222-4333-8444-555555555555', config: {}, configName: 'c', hardwareProfile: 'l40s', createdAt: new Date() } as Job;
+    const err = await provider.submit(job).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProviderCallError);
+    expect((err as ProviderCallError).outcomeUnknown).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fake.count('POST', /^\/predictions$/)).toBe(1);
+    const found = await provider.findByJobId(job.jobId, new Date(Date.now() - 60_000));
+    expect(found).toMatchObject({ status: 'queued', jobId: job.jobId });
+    expect(found!.externalId).toBe([...fake.predictions.keys()][0]);
+  });
+
+  it('retries a create refused with 429 (it never ran)', async () => {
+    fake.failNext(1, 429, { method: 'POST', path: /^\/predictions$/, retryAfter: '0' });
+    const created = await client().createPrediction({ version: 'v', input: { job_id: 'x' } });
+    expect(created.status).toBe('starting');
+    expect(fake.count('POST', /^\/predictions$/)).toBe(2);
+    expect(fake.predictions.size).toBe(1);
+  });
+
+  it('maps Replicate statuses and treats a 404 on cancel as success', async () => {
+    const provider = new ReplicateProvider(client(), noConfig);
+    const p = fake.addPrediction({ status: 'starting' });
+    for (const [raw, ours] of [['starting', 'queued'], ['processing', 'running'], ['succeeded', 'completed'], ['failed', 'failed'], ['canceled', 'cancelled'], ['aborted', 'cancelled'], ['weird', null]] as const) {
+      p.status = raw;
+      expect((await provider.get(p.id))?.status).toBe(ours);
+    }
+    await expect(provider.cancel('does-not-exist')).resolves.toBeUndefined();
+    await expect(provider.get('does-not-exist')).resolves.toBeNull();
+  });
+
+  it('keeps calls under the client-side rate limit', async () => {
+    const limiter = new SlidingWindowLimiter(3, 300);
+    const started = Date.now();
+    const times: number[] = [];
+    await Promise.all(Array.from({ length: 5 }, () => limiter.acquire().then(() => times.push(Date.now() - started))));
+    times.sort((a, b) => a - b);
+    expect(times.slice(0, 3).every((t) => t < 100)).toBe(true);
+    expect(times[3]).toBeGreaterThanOrEqual(290);
+  });
+});
