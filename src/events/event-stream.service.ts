@@ -77,9 +77,11 @@ export class EventStreamService {
       this.hub.release(user.id);
     };
     signal.addEventListener('abort', release, { once: true });
-    let start: StreamStart = { kind: 'live' };
+    let start: StreamStart;
     try {
-      if (lastEventId !== null) {
+      if (lastEventId === null) {
+        start = { kind: 'live', after: await this.repo.safeHead() };
+      } else {
         const after = await this.repo.findPosition(lastEventId);
         start = after
           ? { kind: 'resume', after }

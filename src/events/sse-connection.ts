@@ -26,7 +26,7 @@ const HEARTBEAT: MessageEvent = { comment: 'heartbeat' } as MessageEvent;
 
 /** Where a stream starts: live only, or after a known position (replay first), or from the start after a reset. */
 export type StreamStart =
-  | { kind: 'live' }
+  | { kind: 'live'; after: EventPosition | null }
   | { kind: 'resume'; after: EventPosition }
   | { kind: 'reset'; lastEventId: string; after: EventPosition };
 
@@ -51,7 +51,8 @@ export class SseConnection implements EventSink {
     const head = this.hub.attach(this);
     this.subscriber.next(CONNECTED);
     if (start.kind === 'live') {
-      this.cursor = head;
+      // The table's head may be ahead of this instance's fan-out: what committed before the request is not live.
+      this.cursor = start.after && comparePositions(start.after, head) > 0 ? start.after : head;
       this.flush();
       return;
     }
