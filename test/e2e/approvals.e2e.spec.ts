@@ -232,5 +232,35 @@ describe('approvals over HTTP (PostgreSQL)', () => {
       expect(stillAdmin.status).toBe(403);
       expect((await http(app.url, 'POST', `/api/approvals/requests/${gated.body.approval_id}/approve`, { key: app.adminKey, body: {} })).status).toBe(200);
     });
+
+    it('counts a user\'s submissions of the last 24 h for daily_jobs_exceed, and honours a provider filter', async () => {
+      const dora = await makeUser(app, 'dora', 'researcher', orgA);
+      const daily = await http(app.url, 'POST', '/api/approvals/rules', {
+        key: app.adminKey,
+        body: { name: 'Busy day', condition: 'daily_jobs_exceed', threshold: 2, priority: 400 },
+      });
+      expect(daily.status).toBe(201);
+      const onReplicate = await http(app.url, 'POST', '/api/approvals/rules', {
+        key: app.adminKey,
+        body: { name: 'H100 on Replicate', condition: 'hardware_type', threshold: 'h100*', applies_to_provider: 'replicate', priority: 450 },
+      });
+      expect(onReplicate.status).toBe(201);
+      try {
+        // h100 for a minute is cheap; the hardware rule is for replicate only, and this job runs on the simulator.
+        const cheapH100 = { hardware_profile: 'h100', config: { estimated_duration_seconds: 60 } };
+        expect((await submit(app, dora.key, cheapH100)).body.requires_approval).toBe(false);
+        expect((await submit(app, dora.key, cheapH100)).body.requires_approval).toBe(false);
+        const third = await submit(app, dora.key, cheapH100);
+        expect(third.body.requires_approval).toBe(true);
+        const req = await http(app.url, 'GET', `/api/approvals/requests/${third.body.approval_id}`, { key: dora.key });
+        expect(req.body).toMatchObject({ rule_name: 'Busy day', reason: '3 jobs submitted in the last 24 hours exceeds 2 (rule "Busy day")' });
+        // Jobs older than 24 h do not count.
+        await db.query(`UPDATE jobs SET created_at = created_at - interval '25 hours' WHERE user_id = $1`, [dora.id]);
+        expect((await submit(app, dora.key, cheapH100)).body.requires_approval).toBe(false);
+      } finally {
+        await http(app.url, 'DELETE', `/api/approvals/rules/${daily.body.id}`, { key: app.adminKey });
+        await http(app.url, 'DELETE', `/api/approvals/rules/${onReplicate.body.id}`, { key: app.adminKey });
+      }
+    });
   });
 });
