@@ -33,6 +33,8 @@ export class BackgroundTaskManager implements BeforeApplicationShutdown {
   private readonly tasks = new Map<string, Task>();
   private started = false;
   private stopping = false;
+  /** Settles when shutdown has waited for (or given up on) the in-flight ticks; repeated stop() calls share it. */
+  private drained: Promise<void> = Promise.resolve();
   private readonly metrics: TaskMetrics;
   /** Written into task_leases.holder: which instance ran the interval. */
   readonly instanceId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -136,8 +138,6 @@ export class BackgroundTaskManager implements BeforeApplicationShutdown {
     this.drained = this.drain(timeoutMs);
     return this.drained;
   }
-
-  private drained: Promise<void> = Promise.resolve();
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.stop();
