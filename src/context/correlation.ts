@@ -68,3 +68,19 @@ export function getTraceparent(): TraceContext | null {
   if (!c.isActive()) return null;
   return (c.get(CLS_TRACEPARENT) as TraceContext | undefined) ?? null;
 }
+
+/**
+ * The log line's view of the context, read with one store lookup (this runs for every line): the correlation id
+ * (null outside any context) and the LogContext fields.
+ */
+export function peekLogState(): { correlationId: string | null; fields: Record<string, unknown> } {
+  const store = cls().get() as Record<string, unknown> | undefined;
+  if (!store) return NO_STATE;
+  return {
+    correlationId: (store[CLS_CORRELATION_ID] as string | undefined) ?? null,
+    fields: (store[CLS_LOG_FIELDS] as Record<string, unknown> | undefined) ?? EMPTY_FIELDS,
+  };
+}
+
+const EMPTY_FIELDS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+const NO_STATE = Object.freeze({ correlationId: null, fields: EMPTY_FIELDS });

@@ -89,6 +89,31 @@ export function dumpObject(obj: Record<string, unknown>): string {
   return dumpEntries(Object.entries(obj), 0, new Set());
 }
 
+/**
+ * `extra`: the LogContext fields overlaid by the call's fields, serialised without building the merged object
+ * (this runs for every line: no spread, no entries arrays).
+ */
 export function dumpMerged(outer: Record<string, unknown>, inner: Record<string, unknown> | undefined, skip?: string): string {
-  return dumpObject(mergeFields(outer, inner, skip));
+  let out = '{';
+  let first = true;
+  for (const k in outer) {
+    const v = inner !== undefined && k !== skip && Object.prototype.hasOwnProperty.call(inner, k) ? inner[k] : outer[k];
+    if (v === undefined) continue;
+    out += (first ? '' : ', ') + member(k, v);
+    first = false;
+  }
+  if (inner !== undefined) {
+    for (const k in inner) {
+      if (k === skip || Object.prototype.hasOwnProperty.call(outer, k)) continue;
+      const v = inner[k];
+      if (v === undefined) continue;
+      out += (first ? '' : ', ') + member(k, v);
+      first = false;
+    }
+  }
+  return out + '}';
+}
+
+function member(key: string, v: unknown): string {
+  return JSON.stringify(key) + ': ' + (isSecretKey(key) ? `"${REDACTED}"` : dumps(v, 1));
 }

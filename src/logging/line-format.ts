@@ -47,11 +47,33 @@ function safeString(v: unknown): string {
   }
 }
 
+// Many lines share a millisecond: format its timestamp once.
+let isoTime = -1;
+let isoText = '';
+function isoTimestamp(time: number): string {
+  if (time !== isoTime) {
+    isoTime = time;
+    isoText = new Date(time).toISOString();
+  }
+  return isoText;
+}
+
+// Compile-time sites are frozen constants: serialise each once.
+const sourceCache = new WeakMap<CallSite, string>();
+function sourceJson(s: CallSite): string {
+  let text = sourceCache.get(s);
+  if (text === undefined) {
+    text = '{"file": ' + JSON.stringify(s.file) + ', "line": ' + s.line + ', "function": ' + JSON.stringify(s.function) + '}';
+    if (Object.isFrozen(s)) sourceCache.set(s, text);
+  }
+  return text;
+}
+
 /** The JSON line: keys in SPEC order, Python separators, redacted while serialised. */
 export function formatJsonLine(r: LineRecord, opts: FormatOptions): string {
   let out =
     '{"timestamp": "' +
-    new Date(r.time).toISOString() +
+    isoTimestamp(r.time) +
     '", "level": "' +
     levelName(r.level) +
     '", "logger": ' +
@@ -62,9 +84,7 @@ export function formatJsonLine(r: LineRecord, opts: FormatOptions): string {
     (r.correlationId === null ? 'null' : JSON.stringify(r.correlationId));
   if (opts.includeSource) {
     const s = r.source;
-    out += s
-      ? ', "source": {"file": ' + JSON.stringify(s.file) + ', "line": ' + s.line + ', "function": ' + JSON.stringify(s.function) + '}'
-      : ', "source": null';
+    out += s ? ', "source": ' + sourceJson(s) : ', "source": null';
   }
   out += ', "extra": ' + dumpMerged(r.context, r.fields, 'error');
   if (r.error !== undefined && r.error !== null) {
@@ -81,7 +101,7 @@ function textValue(v: unknown): string {
 
 /** `2024-01-15 10:30:00 [INFO] simpletuner.cloud.jobs (abc123def456): message key=value` in UTC. */
 export function formatTextLine(r: LineRecord, opts: FormatOptions): string {
-  const iso = new Date(r.time).toISOString();
+  const iso = isoTimestamp(r.time);
   let out = `${iso.slice(0, 10)} ${iso.slice(11, 19)} [${levelName(r.level)}] ${r.logger} (${r.correlationId ?? '-'}): `;
   // One entry per line: control characters in a message are shown escaped.
   out += redactString(r.message).replace(/[\r\n\t]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t'));

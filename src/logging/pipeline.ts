@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { LogContext, LogFields, peekCorrelationId } from '../context';
+import { LogFields, peekLogState } from '../context';
 import { captureCallSite, CallSite } from './call-site';
 import { formatJsonLine, formatTextLine, FormatOptions, LineRecord } from './line-format';
 import { LEVEL_NUMBERS, parseLevel, PINO_METHODS } from './levels';
@@ -45,14 +45,15 @@ function foreignRecord(level: number, obj: Record<string, unknown> | undefined, 
   const { context, err, ...rest } = obj ?? {};
   let message = typeof msg === 'string' ? msg : msg === undefined ? '' : String(msg);
   if (message === '' && err instanceof Error) message = err.message;
+  const ctx = peekLogState();
   return {
     time: Date.now(),
     level,
     logger: typeof context === 'string' && context !== '' ? `${NEST_PREFIX}.${context}` : NEST_PREFIX,
     message,
-    correlationId: peekCorrelationId(),
+    correlationId: ctx.correlationId,
     source: state.format.includeSource ? captureCallSite() : undefined,
-    context: LogContext.current(),
+    context: ctx.fields,
     fields: Object.keys(rest).length > 0 ? rest : undefined,
     error: err,
   };
@@ -75,14 +76,15 @@ class LineDestination {
     let record: LineRecord;
     if (obj instanceof LogCall) {
       const fields = obj.fields;
+      const ctx = peekLogState();
       record = {
         time: Date.now(),
         level: obj.level,
         logger: obj.logger,
         message: obj.message,
-        correlationId: peekCorrelationId(),
+        correlationId: ctx.correlationId,
         source: state.format.includeSource ? (obj.site ?? captureCallSite()) : undefined,
-        context: LogContext.current(),
+        context: ctx.fields,
         fields,
         error: fields?.error,
       };
