@@ -1,7 +1,8 @@
 import { AsyncResource } from 'node:async_hooks';
-import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { AppConfig } from '../config';
 import { getLogger } from '../logging';
+import { MetricsService } from '../metrics';
 import { EventsRepository } from './events.repository';
 import { EventPosition, LoggedEvent, START_POSITION } from './events.types';
 
@@ -58,7 +59,17 @@ export class EventHub implements OnApplicationBootstrap, BeforeApplicationShutdo
   constructor(
     private readonly repo: EventsRepository,
     private readonly config: AppConfig,
-  ) {}
+    @Optional() metrics?: MetricsService,
+  ) {
+    const hub = this;
+    metrics?.gauge({
+      name: 'simpletuner_sse_connections',
+      help: 'Open SSE event streams on this instance',
+      collect() {
+        this.set(hub.stats().connections);
+      },
+    });
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.start();

@@ -3,5 +3,6 @@ export { EventsService } from './events.service';
 export { EventHub } from './event-hub';
 export type { EventHubStats } from './event-hub';
 export { EventsNotifyListener } from './events-notify.listener';
+export { EventsScheduler, EVENT_RETENTION_TASK } from './events.scheduler';
 export { EVENT_TYPES, RESET_EVENT } from './events.types';
 export type { NewEvent, StoredEvent, EventType } from './events.types';
