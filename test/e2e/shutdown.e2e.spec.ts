@@ -1,18 +1,22 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { generateApiKey } from '../../src/auth/api-key.util';
+import { openSse, SseStream } from '../support/sse-client';
 import { makeTempDir } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 const ROOT = path.join(__dirname, '..', '..');
 const CHILD = 'test/support/enterprise-example/shutdown-child.ts';
+const ADMIN_KEY = generateApiKey();
 
 interface Child {
   proc: ChildProcess;
   lines(): any[];
   output(): string;
   exited: Promise<{ code: number | null; signal: string | null; at: number }>;
-  waitFor(message: string, timeoutMs?: number): Promise<number>;
+  /** Resolves with when the first line whose message starts with `prefix` arrived, and that message. */
+  waitFor(prefix: string, timeoutMs?: number): Promise<{ at: number; message: string }>;
 }
 
 /** The service's own entry path (createApp + installShutdownHandlers) with a slow enterprise task, as a process. */
@@ -59,19 +63,19 @@ function startChild(tickMs: number, env: Record<string, string>): Child {
     lines: parse,
     output: () => `stdout:\n${out}\nstderr:\n${err}`,
     exited,
-    waitFor(message, timeoutMs = 90_000) {
-      return new Promise<number>((resolve, reject) => {
+    waitFor(prefix, timeoutMs = 90_000) {
+      return new Promise<{ at: number; message: string }>((resolve, reject) => {
         const check = () => {
-          const at = seen.get(message);
-          if (at === undefined) return;
+          const hit = [...seen.entries()].find(([m]) => m.startsWith(prefix));
+          if (!hit) return;
           waiters.delete(check);
           clearTimeout(timer);
-          resolve(at);
+          resolve({ at: hit[1], message: hit[0] });
         };
-        const timer = setTimeout(() => reject(new Error(`no "${message}" line\n${out}\n${err}`)), timeoutMs);
+        const timer = setTimeout(() => reject(new Error(`no "${prefix}" line\n${out}\n${err}`)), timeoutMs);
         waiters.add(check);
         check();
-        void exited.then(() => setTimeout(() => reject(new Error(`exited before "${message}"\n${out}\n${err}`)), 50));
+        void exited.then(() => setTimeout(() => reject(new Error(`exited before "${prefix}"\n${out}\n${err}`)), 50));
       });
     },
   };
@@ -84,7 +88,8 @@ describe('graceful shutdown of a process with background tasks (SIGTERM)', () =>
   const launch = (tickMs: number, env: Record<string, string> = {}) => {
     const dir = makeTempDir('st-shutdown-');
     dirs.push(dir);
-    const child = startChild(tickMs, { DATABASE_URL: db.url, SIMPLETUNER_DATA_DIR: dir, ...env });
+    // One database, so one bootstrap admin key for all.
+    const child = startChild(tickMs, { DATABASE_URL: db.url, SIMPLETUNER_DATA_DIR: dir, SIMPLETUNER_ADMIN_API_KEY: ADMIN_KEY, ...env });
     children.push(child);
     return child;
   };
@@ -99,22 +104,29 @@ describe('graceful shutdown of a process with background tasks (SIGTERM)', () =>
   });
 
   // The three processes boot in parallel: ts-node start-up dominates the time of this file.
-  it('waits for a slow tick, abandons one longer than the timeout with a WARNING, exits 0 when idle', async () => {
+  it('waits for a slow tick, abandons one longer than the timeout with a WARNING, exits 0 when idle with an SSE client', async () => {
     const waits = launch(2000, { SIMPLETUNER_SHUTDOWN_TIMEOUT: '10' });
     const abandons = launch(60_000, { SIMPLETUNER_SHUTDOWN_TIMEOUT: '1' });
     const idle = launch(0, { SIMPLETUNER_SHUTDOWN_TIMEOUT: '10' });
 
-    // Each gets SIGTERM as soon as its own tick (or, idle, its start) is under way.
-    const stopWhen = async (child: Child, message: string) => {
-      const seenAt = await child.waitFor(message);
+    // Each gets SIGTERM as soon as its own tick is under way; the idle one once a client holds an SSE stream.
+    const stopWhen = async (child: Child, message: string, before?: () => Promise<void>) => {
+      const { at: seenAt } = await child.waitFor(message);
+      await before?.();
       const sent = Date.now();
       child.proc.kill('SIGTERM');
       return { seenAt, sent, ...(await child.exited) };
     };
+    let stream: SseStream | undefined;
+    const openStream = async () => {
+      const listening = (await idle.waitFor('SimpleTuner Cloud listening on ')).message;
+      stream = await openSse(listening.replace('SimpleTuner Cloud listening on ', ''), '/api/events', { key: ADMIN_KEY });
+      expect(stream.status).toBe(200);
+    };
     const [w, a, i] = await Promise.all([
       stopWhen(waits, 'Slow tick started'),
       stopWhen(abandons, 'Slow tick started'),
-      stopWhen(idle, 'Background tasks started'),
+      stopWhen(idle, 'Background tasks started', openStream),
     ]);
 
     // 1. The in-flight tick finished before the process left, and the exit code is 0 (not 143).
@@ -138,8 +150,10 @@ describe('graceful shutdown of a process with background tasks (SIGTERM)', () =>
     expect(warning?.message).toMatch(/slow_export/);
     expect(al.some((l) => l.message === 'Slow tick finished')).toBe(false);
 
-    // 3. Idle: exit 0 within 5 s.
+    // 3. Idle, with an open SSE stream: the stream is closed and the exit is 0 within 5 s.
     expect({ code: i.code, signal: i.signal }).toEqual({ code: 0, signal: null });
     expect(i.at - i.sent).toBeLessThan(5000);
+    await stream!.waitFor((st) => st.ended, 2000, 'the SSE stream to end');
+    await stream!.close();
   }, 180_000);
 });
