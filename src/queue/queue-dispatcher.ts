@@ -8,6 +8,8 @@ import { JobTransitionService } from '../jobs/job-transition.service';
 import { getLogger } from '../logging';
 import { ProviderRegistry } from '../providers/provider-registry';
 import { ProviderCallError, TrainingProvider } from '../providers/provider.interface';
+import type { NewEvent } from '../events/events.types';
+import { inJobScope } from './job-scope';
 import { QueueEntry, QueueEntryStatus } from './queue-entry.entity';
 import { QueueEvents } from './queue-events';
 import { agedPriority, backoffMs } from './queue-priority';
@@ -17,6 +19,16 @@ const log = getLogger('simpletuner.cloud.queue');
 
 /** What happened to one claimed entry. */
 export type DispatchOutcome = 'dispatched' | 'adopted' | 'redispatch' | 'retry' | 'failed' | 'unknown' | 'lost' | 'finished';
+
+/** Accepted submissions are recorded this many to a transaction. */
+export const RECORD_CHUNK = 10;
+
+interface Accepted {
+  job: Job;
+  provider: TrainingProvider;
+  externalId: string;
+  status: JobStatus;
+}
 
 interface Recorded {
   outcome: DispatchOutcome;
@@ -41,19 +53,102 @@ export class QueueDispatcher {
     private readonly events: QueueEvents,
   ) {}
 
-  /** The provider call happens here, outside any transaction. */
-  async dispatch(entry: QueueEntry, job: Job, token: string, now: Date): Promise<DispatchOutcome> {
-    let provider: TrainingProvider;
-    try {
-      provider = this.registry.get(job.provider);
-    } catch {
-      return this.recordFailure(entry, token, new ProviderCallError(`Unknown provider ${job.provider}`, job.provider, { retryable: false }), now);
+  /**
+   * Submits a claimed batch concurrently (outside any transaction), then records the accepted ones in short
+   * transactions of RECORD_CHUNK jobs each (running concurrently), and every failure in a transaction of its own.
+   * A chunk that fails is recorded again job by job, so one bad row never holds up the others.
+   */
+  async dispatchBatch(entries: QueueEntry[], jobs: Map<string, Job>, token: string, now: Date, tickId: string): Promise<DispatchOutcome[]> {
+    const accepted: Accepted[] = [];
+    const outcomes: Promise<DispatchOutcome>[] = [];
+    await Promise.all(
+      entries.map(async (entry) => {
+        const job = jobs.get(entry.jobId);
+        if (!job) return void outcomes.push(Promise.resolve('lost'));
+        await inJobScope(job, tickId, async () => {
+          let provider: TrainingProvider | undefined;
+          try {
+            provider = this.registry.get(job.provider);
+            const submission = await provider.submit(job);
+            accepted.push({ job, provider, externalId: submission.externalId, status: submission.status });
+          } catch (err) {
+            const e = provider ? err : new ProviderCallError(`Unknown provider ${job.provider}`, job.provider, { retryable: false });
+            outcomes.push(this.guard(() => this.recordFailure(entry, token, e, now)));
+          }
+        });
+      }),
+    );
+    for (let i = 0; i < accepted.length; i += RECORD_CHUNK) {
+      const chunk = accepted.slice(i, i + RECORD_CHUNK);
+      const recorded = this.recordChunk(chunk, token, now, tickId).catch(async (err) => {
+        log.warning('Recording a dispatch chunk failed; recording its jobs one by one', { error: err, jobs: chunk.length });
+        return Promise.all(
+          chunk.map((a) =>
+            inJobScope(a.job, tickId, () =>
+              this.guard(() => this.recordSuccess(a.job.jobId, token, a.externalId, a.status, now, a.provider, 'dispatched')),
+            ),
+          ),
+        );
+      });
+      outcomes.push(...chunk.map((_, k) => recorded.then((list) => list[k])));
     }
+    return Promise.all(outcomes);
+  }
+
+  /** Accepted submissions recorded in one short transaction: entries to running, each job through the transition function. */
+  private async recordChunk(chunk: Accepted[], token: string, now: Date, tickId: string): Promise<DispatchOutcome[]> {
+    const followUps: (() => Promise<DispatchOutcome>)[] = [];
+    const results = await this.db.transaction(async (m) => {
+      const owned = await this.repo.markRunning(m, chunk.map((a) => a.job.jobId), token, now);
+      const events: NewEvent[] = [];
+      const out: (DispatchOutcome | null)[] = [];
+      for (const a of chunk) {
+        const { job, externalId, provider } = a;
+        const attempt = owned.get(job.jobId);
+        if (attempt === undefined) {
+          // Taken over meanwhile: the single-job path decides whether ours is a duplicate to cancel.
+          out.push(null);
+          followUps.push(() => this.recordSuccess(job.jobId, token, externalId, a.status, now, provider, 'dispatched'));
+          continue;
+        }
+        const to = PROVIDER_STATUSES.includes(a.status) ? a.status : 'queued';
+        const r = await inJobScope(job, tickId, () =>
+          this.transitions.transition(m, job.jobId, to, { patch: { externalId, attempt }, source: 'queue.dispatch', now }),
+        );
+        if (r.job.externalId !== externalId) await this.setExternalId(m, job.jobId, externalId);
+        if (isTerminal(r.previous)) {
+          // Finished or cancelled while the create was in flight: release the slot, stop a cancelled one.
+          await this.repo.finish(m, job.jobId, r.previous as QueueEntryStatus, now);
+          if (r.previous === 'cancelled') followUps.push(() => this.cancelThen(provider, job, externalId, false, 'finished', tickId));
+          out.push('finished');
+          continue;
+        }
+        events.push({ type: 'job_dispatched', jobId: job.jobId, userId: job.userId, orgId: job.orgId, data: { provider: job.provider, external_id: externalId, attempt } });
+        if (r.job.cancelRequestedAt) followUps.push(() => this.cancelThen(provider, job, externalId, false, 'dispatched', tickId));
+        out.push('dispatched');
+      }
+      await this.events.publishMany(m, events);
+      return out;
+    });
+    for (const a of chunk) if (results[chunk.indexOf(a)] === 'dispatched') inJobScope(a.job, tickId, () => log.info('Job dispatched', { external_id: a.externalId }));
+    const extra = await Promise.all(followUps.map((f) => this.guard(f)));
+    // Taken-over entries get the outcome of their follow-up, in order.
+    let k = 0;
+    return results.map((o) => o ?? extra[k++]);
+  }
+
+  private async cancelThen(provider: TrainingProvider, job: Job, externalId: string, duplicate: boolean, outcome: DispatchOutcome, tickId: string): Promise<DispatchOutcome> {
+    await inJobScope(job, tickId, () => this.cancelAtProvider(provider, job.jobId, externalId, duplicate));
+    return outcome;
+  }
+
+  private async guard(fn: () => Promise<DispatchOutcome>): Promise<DispatchOutcome> {
     try {
-      const submission = await provider.submit(job);
-      return await this.recordSuccess(entry.jobId, token, submission.externalId, submission.status, now, provider, 'dispatched');
+      return await fn();
     } catch (err) {
-      return this.recordFailure(entry, token, err, now);
+      // The entry stays `dispatching` and is reconciled after the grace period.
+      log.error('Failed to record dispatch outcome', { error: err });
+      return 'unknown';
     }
   }
 

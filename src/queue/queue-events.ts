@@ -15,7 +15,12 @@ export class QueueEvents {
   constructor(@Optional() private readonly events?: EventsService) {}
 
   async publish(manager: EntityManager, event: NewEvent): Promise<void> {
-    if (this.events) await this.events.publish(manager, event);
-    else log.debug(`Event ${event.type}`, { job_id: event.jobId ?? null, event_type: event.type });
+    await this.publishMany(manager, [event]);
+  }
+
+  async publishMany(manager: EntityManager, events: NewEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    if (this.events) await this.events.publishMany(manager, events);
+    else for (const e of events) log.debug(`Event ${e.type}`, { job_id: e.jobId ?? null, event_type: e.type });
   }
 }

@@ -131,6 +131,17 @@ export class QueueRepository {
     return updatedRows<{ job_id: string }>(rows).map((r) => r.job_id);
   }
 
+  /** Accepted by the provider: these entries (still owned by this claim) now hold their slot as `running`. */
+  async markRunning(m: EntityManager, jobIds: string[], token: string, now: Date): Promise<Map<string, number>> {
+    const rows: unknown = await m.query(
+      `UPDATE queue_entries SET status = 'running', last_error = NULL, updated_at = $3
+        WHERE job_id = ANY($1::uuid[]) AND status = 'dispatching' AND dispatch_token = $2
+        RETURNING job_id, attempt`,
+      [jobIds, token, now],
+    );
+    return new Map(updatedRows<{ job_id: string; attempt: number }>(rows).map((r) => [r.job_id, r.attempt]));
+  }
+
   /**
    * `dispatching` entries whose dispatcher went quiet (crash, lost outcome), taken over with a fresh token so that
    * two instances never reconcile the same one and the old dispatcher can no longer record.
@@ -150,12 +161,12 @@ export class QueueRepository {
   }
 
   /** Terminal job → finished entry (frees its slot); a finished entry stays as it is. */
-  async finish(m: EntityManager, jobId: string, status: QueueEntryStatus, now: Date, reason?: string | null): Promise<boolean> {
+  async finish(m: EntityManager, jobId: string, status: QueueEntryStatus, now: Date, reason?: string | null, keepDispatching = false): Promise<boolean> {
     const rows: unknown = await m.query(
       `UPDATE queue_entries
           SET status = $2, finished_at = $3, updated_at = $3, next_aging_at = NULL,
               last_error = COALESCE($4, last_error)
-        WHERE job_id = $1 AND status NOT IN ('completed', 'failed', 'cancelled')
+        WHERE job_id = $1 AND status NOT IN ('completed', 'failed', 'cancelled'${keepDispatching ? ", 'dispatching'" : ''})
         RETURNING job_id`,
       [jobId, status, now, reason ?? null],
     );

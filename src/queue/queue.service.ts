@@ -3,11 +3,11 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { AppConfig } from '../config';
-import { LogContext, runWithCorrelationId } from '../context';
 import { JobHooks, SubmitContext } from '../jobs/job-hooks';
 import { Job } from '../jobs/job.entity';
 import { getLogger } from '../logging';
 import { withAdvisoryXactLock } from '../scheduling/task-lease';
+import { inJobScope } from './job-scope';
 import { DispatchOutcome, QueueDispatcher } from './queue-dispatcher';
 import { QueueEntry, QueueEntryStatus } from './queue-entry.entity';
 import { QueueLimits, QueueLimitsService } from './queue-limits.service';
@@ -33,6 +33,9 @@ export interface TickSummary {
   unknown: number;
   lost: number;
   reconciled: { adopted: number; redispatched: number; failed: number };
+  /** Time in the claim transactions (under the lock) and in submitting + recording. */
+  claim_ms: number;
+  dispatch_ms: number;
   duration_ms: number;
 }
 
@@ -97,18 +100,22 @@ export class QueueService implements OnModuleInit {
       unknown: 0,
       lost: 0,
       reconciled: { adopted: 0, redispatched: 0, failed: 0 },
+      claim_ms: 0,
+      dispatch_ms: 0,
       duration_ms: 0,
     };
     await this.reconcileStale(now, tickId, summary);
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const token = `${tickId}:${round}`;
+      const t0 = process.hrtime.bigint();
       const claim = await this.claim(now, token);
+      const t1 = process.hrtime.bigint();
+      summary.claim_ms += Number(t1 - t0) / 1e6;
       summary.aged += claim.aged;
       summary.claimed += claim.entries.length;
-      const outcomes = await Promise.all(
-        claim.entries.map((entry) => this.inJobScope(claim.jobs.get(entry.jobId), tickId, (job) => this.dispatcher.dispatch(entry, job, token, now))),
-      );
+      const outcomes = await this.dispatcher.dispatchBatch(claim.entries, claim.jobs, token, now, tickId);
       for (const o of outcomes) this.count(summary, o);
+      summary.dispatch_ms += Number(process.hrtime.bigint() - t1) / 1e6;
       if (claim.entries.length < CLAIM_BATCH) break;
     }
     summary.duration_ms = Number(process.hrtime.bigint() - started) / 1e6;
@@ -126,19 +133,17 @@ export class QueueService implements OnModuleInit {
     else if (o === 'lost') s.lost++;
   }
 
-  private async inJobScope(job: Job | undefined, tickId: string, fn: (job: Job) => Promise<DispatchOutcome>): Promise<DispatchOutcome> {
+  /** Runs fn in the job's log scope; an unexpected error leaves the entry `dispatching` for reconcile. */
+  private async guarded(job: Job | undefined, tickId: string, fn: (job: Job) => Promise<DispatchOutcome>): Promise<DispatchOutcome> {
     if (!job) return 'lost';
-    return runWithCorrelationId(job.correlationId, () =>
-      LogContext.run({ job_id: job.jobId, provider: job.provider, step: 'dispatch', tick_id: tickId }, async () => {
-        try {
-          return await fn(job);
-        } catch (err) {
-          // The entry stays `dispatching` and is reconciled after the grace period.
-          log.error('Failed to record dispatch outcome', { error: err });
-          return 'unknown';
-        }
-      }),
-    );
+    return inJobScope(job, tickId, async () => {
+      try {
+        return await fn(job);
+      } catch (err) {
+        log.error('Failed to record dispatch outcome', { error: err });
+        return 'unknown';
+      }
+    });
   }
 
   private async claim(now: Date, token: string): Promise<Claim> {
@@ -192,7 +197,7 @@ export class QueueService implements OnModuleInit {
     const jobs = new Map((await this.db.getRepository(Job).findBy({ jobId: In(stale.map((e) => e.jobId)) })).map((j) => [j.jobId, j]));
     const outcomes = await Promise.all(
       stale.map((entry) =>
-        this.inJobScope(jobs.get(entry.jobId), tickId, async (job) => {
+        this.guarded(jobs.get(entry.jobId), tickId, async (job) => {
           try {
             return await this.dispatcher.reconcile(entry, job, token, now);
           } catch (err) {
@@ -259,11 +264,8 @@ export class QueueService implements OnModuleInit {
    * left to its dispatcher, which cancels the prediction if needed and releases the slot when it records.
    */
   private async release(m: EntityManager, jobId: string, status: QueueEntryStatus): Promise<void> {
-    const entry = await this.repo.find(m, jobId, true);
-    if (!entry || entry.status === 'dispatching') return;
-    const freed = entry.status === 'running';
-    await this.repo.finish(m, jobId, status, this.clock());
-    if (freed) this.wake();
+    // One statement: the entry's own row lock orders it against a claim or a recorder.
+    if (await this.repo.finish(m, jobId, status, this.clock(), null, true)) this.wake();
   }
 
   /** Debounced wake-up: lets the releasing transaction commit before the tick counts slots. */
