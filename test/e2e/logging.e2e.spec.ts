@@ -237,3 +237,40 @@ describe('logging end to end (issue 3)', () => {
     expect(text).not.toMatch(/Bearer (?!\[REDACTED\])/);
   });
 });
+
+describe('log file rotation scheduled in the running app, text format (issue 3)', () => {
+  it('rotates through the shared tick wrapper when the size check finds the file over SIMPLETUNER_LOG_MAX_BYTES', async () => {
+    const dir = makeTempDir('st-e2e-rot-');
+    const logFile = path.join(dir, 'cloud.log');
+    const app = await startTestApp({
+      env: { SIMPLETUNER_LOG_FILE: logFile, SIMPLETUNER_LOG_LEVEL: 'INFO', SIMPLETUNER_LOG_FORMAT: 'text', SIMPLETUNER_LOG_MAX_BYTES: '1024' },
+      imports: [ProbeModule],
+    });
+    try {
+      configureStructuredLogging({ level: 'INFO', jsonOutput: false, logFile, stdout: false });
+      await Promise.all(
+        Array.from({ length: 10 }, (_, n) => call(app.url, 'GET', `/test-logging/work/${n}`, { headers: { 'X-Correlation-ID': `rot-${n}` } })),
+      );
+      await flushLogs();
+      expect(fs.statSync(logFile).size).toBeGreaterThan(1024);
+      const { LoggingScheduler, LOG_SIZE_CHECK_TASK } = await import('../../src/logging/logging.scheduler');
+      await app.app.get(LoggingScheduler).checkSize();
+      await flushLogs();
+      const rotated = fs.readFileSync(`${logFile}.1`, 'utf8').trim().split('\n');
+      // Text lines, Nest's included, all before the rotation.
+      expect(rotated.some((l) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[INFO\] simpletuner\.cloud\.nest\.NestApplication \(-\): Nest application successfully started$/.test(l))).toBe(true);
+      expect(rotated.filter((l) => / \(rot-\d\): probe end request_n=\d$/.test(l))).toHaveLength(10);
+      const current = fs.readFileSync(logFile, 'utf8');
+      // The rotation runs in its tick's context: the tick id is the line's correlation id.
+      const line = /\[INFO\] simpletuner\.cloud\.logging \(([0-9a-f]{12})\): Rotated log file task=log_rotation_size_check tick_id=([0-9a-f]{12}) file=cloud\.log reason=size bytes=\d+ retention=7\n$/.exec(current);
+      expect(line).not.toBeNull();
+      expect(line![1]).toBe(line![2]);
+      const state = app.app.get(BackgroundTaskManager).getState(LOG_SIZE_CHECK_TASK);
+      expect(state).toMatchObject({ runs: 1, failures: 0 });
+    } finally {
+      await app.stop();
+      configureStructuredLogging({ level: 'ERROR', logFile: null });
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,7 +1,11 @@
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { ClsServiceManager } from 'nestjs-cls';
 import { CLS_TRACEPARENT, runWithCorrelationId } from '../../src/context';
+import { configureStructuredLogging, flushLogs } from '../../src/logging';
 import {
   CircuitOpenError,
   getHttpClient,
@@ -204,6 +208,36 @@ describe('outbound HTTP client (SPEC §8)', () => {
     expect(a.circuitState()).toBe('closed');
     // A different name has its own breaker.
     expect(getHttpClient({ ...opts, name: 't-breaker-other' }).circuitState()).toBe('closed');
+  });
+
+  it('logs each call at DEBUG with method, host, path, status and duration, never the query or the body', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'st-http-log-'));
+    const file = path.join(dir, 'cloud.log');
+    configureStructuredLogging({ level: 'DEBUG', logFile: file, stdout: false });
+    try {
+      srv.reply(json(503, {}, { 'retry-after': '0' }), json(200, { secret_output: 'body-secret' }));
+      const client = getHttpClient({ name: 't-log', baseUrl: srv.url + '/v1' });
+      await runWithCorrelationId('log-corr', () =>
+        client.post('/predictions', { body: { token: 'body-secret-2' }, query: { api_key: 'query-secret' } }),
+      );
+      const hooked = getHttpClient({ name: 't-log-hook', baseUrl: srv.url, redactPaths: true });
+      await hooked.post('/hooks/path-secret-123', { body: {} });
+      await flushLogs();
+      const text = fs.readFileSync(file, 'utf8');
+      for (const secret of ['query-secret', 'body-secret', 'path-secret-123']) expect(text).not.toContain(secret);
+      const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+      const calls = lines.filter((l) => l.extra.http_client === 't-log' && 'status' in l.extra);
+      expect(calls.map((l) => [l.level, l.correlation_id, l.extra.method, l.extra.path, l.extra.status, l.extra.attempt])).toEqual([
+        ['DEBUG', 'log-corr', 'POST', '/v1/predictions', 503, 1],
+        ['DEBUG', 'log-corr', 'POST', '/v1/predictions', 200, 2],
+      ]);
+      expect(calls[0].extra.host).toBe(new URL(srv.url).host);
+      expect(typeof calls[0].extra.duration_ms).toBe('number');
+      expect(lines.find((l) => l.extra.http_client === 't-log-hook' && 'status' in l.extra).extra.path).toBe('/…');
+    } finally {
+      configureStructuredLogging({ level: 'ERROR', logFile: null });
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('parses Retry-After seconds and dates', () => {
