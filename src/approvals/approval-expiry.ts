@@ -44,30 +44,29 @@ export class ApprovalExpiry {
         // One bad job must not hold back every other expiry: retry this batch one request per transaction,
         // and leave the failing ones pending (a later tick tries them again).
         log.warning('Approval expiry batch failed; retrying its requests one by one', { error: err });
-        const ids = await this.dueIds(now, batchSize, poisoned);
-        for (const id of ids) {
+        const due = await this.dueRequests(now, batchSize, poisoned);
+        for (const { id, job_id } of due) {
           try {
             expired += (await this.db.transaction((m) => this.expireBatch(m, now, 1, poisoned, id))).expired;
           } catch (one) {
             poisoned.push(id);
-            log.error('Failed to expire approval request', { approval_id: id, error: one });
+            log.error('Failed to expire approval request', { approval_id: id, job_id, error: one });
           }
         }
-        if (ids.length < batchSize) break;
+        if (due.length < batchSize) break;
       }
     }
     if (expired > 0) log.info(`Expired ${expired} approval requests`, { count: expired });
     return { expired };
   }
 
-  private async dueIds(now: Date, limit: number, exclude: string[]): Promise<string[]> {
-    const rows: { id: string }[] = await this.db.query(
-      `SELECT id FROM approval_requests
+  private async dueRequests(now: Date, limit: number, exclude: string[]): Promise<{ id: string; job_id: string }[]> {
+    return this.db.query(
+      `SELECT id, job_id FROM approval_requests
         WHERE status = 'pending' AND expires_at <= $1 AND NOT (id = ANY($3::uuid[]))
         ORDER BY expires_at, id LIMIT $2`,
       [now, limit, exclude],
     );
-    return rows.map((r) => r.id);
   }
 
   /**

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { DataSource } from 'typeorm';
 import { ApprovalsService } from '../../src/approvals';
 import { Actor, EXPENSIVE, makeOrg, makeUser, setRuleActive, submit } from '../support/approval-fixtures';
+import { http } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const HOUR = 3600_000;
@@ -126,6 +127,44 @@ describe('approval expiry (PostgreSQL)', () => {
     console.log(`[approvals-expiry] submit 250: ${submitMs} ms; expire 250: ${expireMs} ms`);
   });
 
+  it('an expiry run racing approvals, rejections and job cancels: each request ends exactly one way, no errors', async () => {
+    const lead = await makeUser(app, 'lena', 'lead', rita.orgId);
+    const jobs = await submitExpensive(30);
+    const due = new Date(Date.now() + 25 * HOUR);
+    const decisions = jobs.map((j, i) => {
+      if (i % 3 === 0) return http(app.url, 'POST', `/api/approvals/requests/${j.approval_id}/approve`, { key: lead.key, body: {} });
+      if (i % 3 === 1) return http(app.url, 'POST', `/api/approvals/requests/${j.approval_id}/reject`, { key: lead.key, body: { reason: 'no' } });
+      return http(app.url, 'POST', `/api/cloud/jobs/${j.job_id}/cancel`, { key: rita.key });
+    });
+    // Small batches, started once the first decisions are in flight, so that sweep and decisions interleave.
+    const sweeping = new Promise<{ expired: number }>((resolve, reject) =>
+      setTimeout(() => approvals.expireDue(due, 3).then(resolve, reject), 30),
+    );
+    const [sweep, ...responses] = await Promise.all([sweeping, ...decisions]);
+    // A decision either won (200) or found the request already expired (409); nothing failed.
+    for (const r of responses) expect([200, 409]).toContain(r.status);
+
+    const rows: { status: string; job_status: string; entry: string; error_message: string | null }[] = await db.query(
+      `SELECT r.status, j.status AS job_status, e.status AS entry, j.error_message
+         FROM approval_requests r JOIN jobs j ON j.job_id = r.job_id JOIN queue_entries e ON e.job_id = r.job_id
+        WHERE r.job_id = ANY($1)`,
+      [jobs.map((j) => j.job_id)],
+    );
+    const seen = rows.map((r) => `${r.status}/${r.job_status}/${r.entry}`);
+    // An approved job joins the queue, which may dispatch it at once (the unblock wakes the dispatcher).
+    const allowed = /^(approved\/(pending|queued|running)\/(pending|dispatching|running)|rejected\/cancelled\/cancelled|cancelled\/cancelled\/cancelled|expired\/cancelled\/failed)$/;
+    for (const s of seen) expect(s).toMatch(allowed);
+    console.log('[approvals-race]', JSON.stringify(seen.reduce((a: Record<string, number>, s) => ({ ...a, [s]: (a[s] ?? 0) + 1 }), {})));
+    expect(seen.filter((s) => s.startsWith('expired/'))).toHaveLength(sweep.expired);
+    const expiredEvents = await count(
+      `SELECT count(*)::int AS n FROM events WHERE type = 'approval_expired' AND job_id = ANY($1)`,
+      [jobs.map((j) => j.job_id)],
+    );
+    expect(expiredEvents).toBe(sweep.expired);
+    // Approved jobs were not expired afterwards: the sweep only touches `pending` requests.
+    expect(seen.filter((s) => s.startsWith('approved/'))).toHaveLength(responses.filter((r, i) => i % 3 === 0 && r.status === 200).length);
+  });
+
   it('acceptance 5: when cancelling the job fails, its request stays pending (same transaction); the others expire', async () => {
     const [doomed, fine] = await submitExpensive(2);
     // A test-only trigger makes the job's UPDATE fail inside the expiry transaction, as a crash there would.
@@ -148,7 +187,7 @@ describe('approval expiry (PostgreSQL)', () => {
       expect((await db.query(`SELECT status FROM approval_requests WHERE id = $1`, [fine.approval_id]))[0].status).toBe('expired');
       expect((await db.query(`SELECT status FROM jobs WHERE job_id = $1`, [fine.job_id]))[0].status).toBe('cancelled');
       const failures = await waitForLine('Failed to expire approval request');
-      expect(failures[0]).toMatchObject({ level: 'ERROR', extra: { approval_id: doomed.approval_id } });
+      expect(failures[0]).toMatchObject({ level: 'ERROR', extra: { approval_id: doomed.approval_id, job_id: doomed.job_id } });
     } finally {
       await db.query(`DROP TRIGGER test_fail_job_update ON jobs`);
     }
