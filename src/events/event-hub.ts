@@ -31,7 +31,7 @@ const READ_BATCH = 500;
 /** Safety net for a lost notification or one the listening connection missed while reconnecting. */
 export const CATCH_UP_POLL_MS = 5_000;
 /** Re-read soon when committed rows wait behind an older running transaction (nobody else will wake us). */
-const HELD_BACK_RETRY_MS = [5, 10, 25, 50, 100, 250, 500, 1000];
+const HELD_BACK_RETRY_MS = [2, 5, 10, 20, 50, 100];
 
 /**
  * Reads new events from the table once per instance and fans them out in memory. Every wake-up (a NOTIFY, an
@@ -188,6 +188,7 @@ export class EventHub implements OnApplicationBootstrap, BeforeApplicationShutdo
       const rows = await this.repo.readAfter(this.head, READ_BATCH);
       let safe = 0;
       while (safe < rows.length && rows[safe].safe) safe++;
+      if (safe > 0) this.retryStep = 0; // progress: the next wait starts short again
       for (let i = 0; i < safe; i++) {
         const { safe: _s, ...event } = rows[i];
         this.head = event.position;

@@ -10,6 +10,20 @@ export const EVENTS_CHANNEL = 'simpletuner_events';
 
 const COLUMNS = `id::text AS id, tx_id::text AS tx_id, type, job_id, user_id::text AS user_id, org_id::text AS org_id, data, created_at`;
 
+/**
+ * The oldest transaction that may still commit an event row: the oldest transaction running when this statement's
+ * snapshot was taken, leaving out those of other databases (they cannot write this table; in a shared cluster they
+ * would only delay delivery), or the snapshot's xmax when none is left. A row with tx_id below it is safe: every
+ * row that becomes visible later belongs to a transaction at or above it, so sorts after it. Backends whose
+ * transaction ended since the snapshot cannot be placed and stay in (a wait, never a skip).
+ */
+const HORIZON = `(SELECT COALESCE(
+     (SELECT min(x) FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+       WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+                          WHERE a.backend_xid = xid(x)
+                            AND a.datid IS DISTINCT FROM (SELECT oid FROM pg_database WHERE datname = current_database()))),
+     pg_snapshot_xmax(pg_current_snapshot())))`;
+
 interface EventRow {
   id: string;
   tx_id: string;
@@ -75,11 +89,12 @@ export class EventsRepository {
 
   /**
    * The next rows after `after` in delivery order. `safe` is false for a row whose transaction is not yet older
-   * than every running transaction: it must wait, or an older transaction could still commit a row before it.
+   * than every running transaction of this database: it must wait, or an older transaction could still commit a
+   * row that sorts before it.
    */
   async readAfter(after: EventPosition, limit: number): Promise<Array<LoggedEvent & { safe: boolean }>> {
     const rows: EventRow[] = await this.db.query(
-      `SELECT ${COLUMNS}, tx_id < pg_snapshot_xmin(pg_current_snapshot()) AS safe
+      `SELECT ${COLUMNS}, tx_id < ${HORIZON} AS safe
          FROM events WHERE (tx_id, id) > ($1::text::xid8, $2::bigint)
         ORDER BY tx_id, id LIMIT $3`,
       [after.tx.toString(), after.id.toString(), limit],
@@ -91,7 +106,7 @@ export class EventsRepository {
   async safeHead(): Promise<EventPosition | null> {
     const rows: EventRow[] = await this.db.query(
       `SELECT id::text AS id, tx_id::text AS tx_id FROM events
-        WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
+        WHERE tx_id < ${HORIZON}
         ORDER BY tx_id DESC, id DESC LIMIT 1`,
     );
     return rows.length ? { tx: BigInt(rows[0].tx_id), id: BigInt(rows[0].id) } : null;
