@@ -113,6 +113,34 @@ describe('Replicate webhooks (PostgreSQL, fake Replicate)', () => {
     expect((await status(jobId)).status).toBe('running');
   });
 
+  it('matches a webhook that arrives while the create is still in flight by the job_id in the input', async () => {
+    // Earlier tests left jobs running: make room under the per-user limit.
+    const limits = await http(app.url, 'PUT', '/api/queue/concurrency', { key: app.adminKey, body: { max_concurrent: 50, user_max_concurrent: 50, org_max_concurrent: 50 } });
+    expect(limits.status).toBe(200);
+    await http(app.url, 'PUT', '/api/cloud/providers/replicate/config', { key: app.adminKey, body: { webhook_secret: null } });
+    fake.stallNext(1, 2500, { method: 'POST', path: /^\/predictions$/, applyFirst: true });
+    const submit = await http(app.url, 'POST', '/api/cloud/jobs/submit', {
+      key: app.adminKey,
+      body: { config_name: 'early', config: {}, provider: 'replicate' },
+    });
+    const jobId = submit.body.job_id as string;
+    const tick = http(app.url, 'POST', '/api/queue/process', { key: app.adminKey });
+    let p = [...fake.predictions.values()].find((x) => x.input.job_id === jobId);
+    for (let i = 0; i < 50 && !p; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      p = [...fake.predictions.values()].find((x) => x.input.job_id === jobId);
+    }
+    expect(p).toBeDefined();
+    const res = await fake.sendWebhook(hook, await fake.setStatus(p!.id, 'processing'));
+    expect(JSON.parse(res.body)).toMatchObject({ outcome: 'applied', job_id: jobId });
+    expect(await status(jobId)).toMatchObject({ status: 'running', external_id: p!.id });
+    await tick;
+    // Let the late create answer (2.5 s) be recorded: the `queued` it reports is older news and must not win.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await status(jobId)).toMatchObject({ status: 'running', external_id: p!.id });
+    expect([...fake.predictions.values()].filter((x) => x.input.job_id === jobId)).toHaveLength(1);
+  });
+
   it('sent X-Correlation-ID on every call to the fake Replicate', () => {
     expect(fake.requests.length).toBeGreaterThan(0);
     for (const r of fake.requests) expect(r.headers['x-correlation-id']).toMatch(/^[A-Za-z0-9._:-]{1,128}$/);

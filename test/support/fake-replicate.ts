@@ -100,7 +100,7 @@ export class FakeReplicate {
     this.faults.push({ kind: 'status', status, remaining: times, ...opts });
   }
 
-  /** The next `times` matching requests are held `ms` (Infinity: never answered). applyFirst: act, then stall. */
+  /** The next `times` matching requests are held `ms` (Infinity: never answered). applyFirst: act at once, answer late. */
   stallNext(times: number, ms: number, opts: Matcher & { applyFirst?: boolean } = {}): void {
     this.faults.push({ kind: 'stall', ms, remaining: times, applyFirst: opts.applyFirst ?? false, ...opts });
   }
@@ -242,10 +242,11 @@ export class FakeReplicate {
       return send(fault.status, { detail: `fake failure ${fault.status}` }, fault.retryAfter ? { 'retry-after': fault.retryAfter } : {});
     }
     if (fault?.kind === 'stall') {
-      if (fault.applyFirst) this.route(method, path, url, body); // the request takes effect, the answer never comes
+      // applyFirst: the request takes effect at once, its answer comes late (or never).
+      const early = fault.applyFirst ? this.route(method, path, url, body) : null;
       if (fault.ms === Infinity) return; // destroyed on stop()
       await new Promise((r) => setTimeout(r, fault.ms));
-      if (fault.applyFirst) return send(504, { detail: 'stalled' });
+      if (early) return send(early[0], early[1]);
     }
     const [status, payload] = this.route(method, path, url, body);
     send(status, payload);
