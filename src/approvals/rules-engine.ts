@@ -37,7 +37,7 @@ export interface SubmissionFacts {
   hardwareProfile: string | null;
   configName: string | null;
   costEstimate: number;
-  /** Jobs of this user created before this one, any status. */
+  /** Other jobs of this user, any status (0 = this is the first; the service stops counting at 1). */
   priorJobCount: number;
   /** This user's submissions in the rolling last 24 h, this one included. */
   jobsLast24h: number;
