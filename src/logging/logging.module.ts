@@ -1,8 +1,17 @@
-import { Global, Module, RequestMethod } from '@nestjs/common';
+import { Global, Injectable, Module, OnApplicationShutdown, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { LogRotationService } from './log-rotation.service';
 import { LoggingScheduler } from './logging.scheduler';
 import { rootPino } from './pipeline';
+import { flushLogs } from './sinks';
+
+/** The last lines of a closing app are in the file before close() resolves. */
+@Injectable()
+class LogFlushOnShutdown implements OnApplicationShutdown {
+  async onApplicationShutdown(): Promise<void> {
+    await flushLogs();
+  }
+}
 
 /**
  * Nest's side of the pipeline: nestjs-pino's Logger (installed by the app factory with app.useLogger) writes
@@ -18,7 +27,7 @@ import { rootPino } from './pipeline';
       forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
     }),
   ],
-  providers: [LogRotationService, LoggingScheduler],
+  providers: [LogRotationService, LoggingScheduler, LogFlushOnShutdown],
   exports: [LogRotationService],
 })
 export class LoggingModule {}

@@ -193,8 +193,13 @@ describe('logging end to end (issue 3)', () => {
 
   it('sends the caller id on outbound calls, from a request and from a background tick', async () => {
     target.seen.length = 0;
-    const res = await call(app.url, 'GET', '/test-logging/outbound', { headers: { 'X-Correlation-ID': 'outbound-req-1' } });
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const res = await call(app.url, 'GET', '/test-logging/outbound', {
+      headers: { 'X-Correlation-ID': 'outbound-req-1', traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    });
     expect(res.body).toEqual({ status: 200 });
+    // W3C trace context: same trace id, a new span id for our call.
+    expect(target.seen[0].traceparent).toMatch(new RegExp(`^00-${traceId}-(?!00f067aa0ba902b7)[0-9a-f]{16}-01$`));
     const tasks = app.app.get(BackgroundTaskManager);
     tasks.declare({ name: 'probe_tick', schedule: 'test' });
     let tickId = '';
@@ -203,6 +208,7 @@ describe('logging end to end (issue 3)', () => {
       await getHttpClient({ name: 'probe-target', baseUrl: target.url, breaker: false }).get('/tick');
     });
     expect(target.seen.map((h) => h['x-correlation-id'])).toEqual(['outbound-req-1', tickId]);
+    expect(target.seen[1].traceparent).toBeUndefined(); // the tick has no incoming trace
     expect(tickId).toMatch(/^[0-9a-f]{12}$/);
     // The DEBUG call line has method, host, path, status and duration, and no query string.
     const calls = (await parsed()).filter((l) => l.logger === 'simpletuner.cloud.http.client' && l.extra.path === '/thing');

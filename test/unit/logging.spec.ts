@@ -2,8 +2,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ts from 'typescript';
+import { loadAppConfig, setCurrentConfig } from '../../src/config';
 import {
   configureStructuredLogging,
+  initFromEnv,
   flushLogs,
   getCorrelationId,
   getLogger,
@@ -213,6 +215,18 @@ describe('structured JSON lines (SPEC §2)', () => {
     expect(line.extra.api_key_id).toBe('key-row-7'); // an id is not a secret
     expect(line.extra.url).toBe('https://api.example.com/v1/x?api_key=[REDACTED]&page=2');
     expect(line.message).toBe('Calling with [REDACTED] and Bearer [REDACTED]');
+  });
+
+  it('initFromEnv() takes level, format and file from the validated SIMPLETUNER_LOG_* configuration', async () => {
+    const other = path.join(dir, 'env', 'cloud.log');
+    setCurrentConfig(
+      loadAppConfig({ SIMPLETUNER_LOG_LEVEL: 'warning', SIMPLETUNER_LOG_FORMAT: 'TEXT', SIMPLETUNER_LOG_FILE: other, SIMPLETUNER_ENTERPRISE_CONFIG: '' }, dir),
+    );
+    initFromEnv();
+    log.info('below the level');
+    log.warning('from env');
+    file = other;
+    expect(await readLines()).toEqual([expect.stringMatching(/ \[WARNING\] simpletuner\.cloud\.jobs \(-\): from env$/)]);
   });
 
   it('manages correlation ids: get generates one outside a context, set/clear work inside one', async () => {
