@@ -327,6 +327,30 @@ describe('queue (PostgreSQL)', () => {
     });
   });
 
+  it('stops the prediction of a job cancelled through the jobs module while its create was in flight', async () => {
+    await setLimits({ max_concurrent: 1, user_max_concurrent: 1, org_max_concurrent: 1 });
+    const [m] = await makeMembers(h.db, 1, 1);
+    const job = await submitJob(h, m);
+    const next = await submitJob(h, m);
+    fake.duringSubmit = async (j) => {
+      // What POST /jobs/:id/cancel does for a job without external_id: cancelled at once, cancel recorded.
+      await h.transitions.transitionNow(j.jobId, 'cancelled', { source: 'cancel', patch: { cancelRequestedAt: new Date() } });
+      // The slot stays held until the outcome is recorded: nothing else may be dispatched meanwhile.
+      expect((await sampleSlots(h.db)).global).toBe(1);
+    };
+    await h.queue.processTick(new Date());
+    fake.duringSubmit = null;
+    expect(fake.cancels).toEqual([fake.creates[0].externalId]);
+    const [row] = await h.db.query(
+      `SELECT j.status, j.external_id, q.status AS entry FROM jobs j JOIN queue_entries q USING (job_id) WHERE job_id = $1`,
+      [job.jobId],
+    );
+    expect(row).toEqual({ status: 'cancelled', external_id: fake.creates[0].externalId, entry: 'cancelled' });
+    // The freed slot goes to the next job on the next tick.
+    expect((await h.queue.processTick(new Date())).dispatched).toBe(1);
+    expect(fake.createsFor(next.jobId)).toBe(1);
+  });
+
   it('serves GET /api/queue, /stats and /concurrency, and rejects a bad limit', async () => {
     await setLimits({ max_concurrent: 5, user_max_concurrent: 2, org_max_concurrent: null });
     const conc = await http(app.url, 'GET', '/api/queue/concurrency', { key: app.adminKey });

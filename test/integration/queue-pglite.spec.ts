@@ -1,0 +1,59 @@
+import { http } from '../support/http';
+import { FakeQueueProvider, harness, jobStatuses, makeMembers, QueueHarness, sampleSlots, submitJob } from '../support/queue-fixtures';
+import { startTestApp, TestApp } from '../support/test-app';
+
+/**
+ * The queue's core flow on the embedded database (PGlite behind a pool of one): limits, the scheduled task, and a
+ * released slot waking the next tick at once (no processTick call from the test).
+ */
+describe('queue on PGlite', () => {
+  let app: TestApp;
+  let h: QueueHarness;
+  let fake: FakeQueueProvider;
+
+  beforeAll(async () => {
+    app = await startTestApp({ db: 'pglite', env: { SIMPLETUNER_QUEUE_INTERVAL: '3600' } });
+    h = harness(app.app);
+    fake = new FakeQueueProvider();
+    h.registry.register(fake);
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('registers the queue_processing task with the configured interval', async () => {
+    const res = await http(app.url, 'GET', '/api/cloud/background-tasks', { key: app.adminKey });
+    expect(res.status).toBe(200);
+    const tasks = Array.isArray(res.body) ? res.body : res.body.tasks;
+    expect(tasks).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'queue_processing', interval_seconds: 3600, enabled: true })]));
+  });
+
+  it('dispatches within the limits and uses a released slot at once', async () => {
+    const res = await http(app.url, 'PUT', '/api/queue/concurrency', {
+      key: app.adminKey,
+      body: { max_concurrent: 3, user_max_concurrent: 2, org_max_concurrent: 3 },
+    });
+    expect(res.status).toBe(200);
+    h.queue.wakeOnRelease = false;
+    const members = await makeMembers(h.db, 2, 2);
+    const jobs = [];
+    for (let i = 0; i < 8; i++) jobs.push(await submitJob(h, members[i % 4]));
+    const first = await h.queue.processTick(new Date());
+    expect(first.dispatched).toBe(3);
+    expect(await sampleSlots(h.db)).toMatchObject({ global: 3 });
+
+    // From here on only releases drive dispatch: each completion wakes a tick through the task manager.
+    h.queue.wakeOnRelease = true;
+    const deadline = Date.now() + 20_000;
+    while ((await jobStatuses(h.db)).completed !== 8 && Date.now() < deadline) {
+      const s = await sampleSlots(h.db);
+      expect(s.global).toBeLessThanOrEqual(3);
+      expect(s.maxUser).toBeLessThanOrEqual(2);
+      const [running] = await h.db.query(`SELECT job_id FROM queue_entries WHERE status = 'running' LIMIT 1`);
+      if (running) await h.transitions.transitionNow(running.job_id, 'completed', { source: 'test.poll' });
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await jobStatuses(h.db)).toEqual({ completed: 8 });
+    for (const j of jobs) expect(fake.createsFor(j.jobId)).toBe(1);
+  });
+});
