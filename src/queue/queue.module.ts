@@ -4,6 +4,7 @@ import { QueueController } from './queue.controller';
 import { QueueDispatcher } from './queue-dispatcher';
 import { QueueEvents } from './queue-events';
 import { QueueLimitsService } from './queue-limits.service';
+import { QueueMetrics } from './queue-metrics';
 import { QueueQueryService } from './queue-query.service';
 import { QueueRepository } from './queue.repository';
 import { QueueScheduler } from './queue.scheduler';
@@ -13,7 +14,7 @@ import { QueueService } from './queue.service';
 @Module({
   imports: [JobsModule],
   controllers: [QueueController],
-  providers: [QueueRepository, QueueEvents, QueueLimitsService, QueueDispatcher, QueueQueryService, QueueService, QueueScheduler],
+  providers: [QueueRepository, QueueEvents, QueueLimitsService, QueueDispatcher, QueueQueryService, QueueService, QueueScheduler, QueueMetrics],
   exports: [QueueService, QueueLimitsService],
 })
 export class QueueModule {}

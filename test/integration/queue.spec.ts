@@ -370,6 +370,9 @@ describe('queue (PostgreSQL)', () => {
     const stats = await http(app.url, 'GET', '/api/queue/stats', { key: app.adminKey });
     expect(stats.body).toMatchObject({ depth: 0, running: 1, limits: { max_concurrent: 5 } });
     expect(stats.body.avg_wait_seconds).toEqual(expect.any(Number));
+    const metrics = await http(app.url, 'GET', '/metrics');
+    expect(metrics.text).toMatch(/simpletuner_queue_depth\{status="running"\} 1/);
+    expect(metrics.text).toMatch(/simpletuner_queue_depth\{status="pending"\} 0/);
     const dispatched = await h.db.query(`SELECT data FROM events WHERE type = 'job_dispatched' AND job_id = $1`, [job.jobId]);
     expect(dispatched[0].data).toMatchObject({ job_id: job.jobId, provider: 'fakeq', external_id: fake.creates[0].externalId });
   });
