@@ -4,7 +4,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { Body, Controller, Get, Module, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, Logger, Module, Param, Post, Query, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { Public } from '../../src/auth';
 import { getHttpClient } from '../../src/http';
@@ -37,6 +37,14 @@ class ProbeController {
       await Promise.resolve().then(() => log.info('probe end'));
       return { correlation_id: getCorrelationId() };
     });
+  }
+
+  /** Code that uses Nest's Logger directly still lands in the pipeline. */
+  @Public()
+  @Get('nest-logger')
+  nestLogger(): { ok: true } {
+    LogContext.run({ job_id: 'nest-job' }, () => new Logger('ProbeNest').warn('Nest logger probe'));
+    return { ok: true };
   }
 
   @Public()
@@ -110,6 +118,19 @@ describe('logging end to end (issue 3)', () => {
     expect(started).toMatchObject({ level: 'INFO', logger: 'simpletuner.cloud.nest.NestApplication', correlation_id: null, extra: {} });
     expect(Object.keys(started!)).toEqual(['timestamp', 'level', 'logger', 'message', 'correlation_id', 'source', 'extra']);
     expect(lines.some((l) => l.logger === 'simpletuner.cloud.nest.RouterExplorer' && /test-logging\/work/.test(l.message))).toBe(true);
+  });
+
+  it("routes a feature's own Nest Logger through the pipeline with the request id and LogContext", async () => {
+    await call(app.url, 'GET', '/test-logging/nest-logger', { headers: { 'X-Correlation-ID': 'nest-req-1' } });
+    const line = (await parsed()).find((l) => l.message === 'Nest logger probe');
+    expect(line).toMatchObject({
+      level: 'WARNING',
+      logger: 'simpletuner.cloud.nest.ProbeNest',
+      correlation_id: 'nest-req-1',
+      // No compile-time site for Nest's Logger: one stack capture finds the caller (here an arrow function).
+      source: { file: 'logging.e2e.spec.ts', line: expect.any(Number), function: '<anonymous>' },
+      extra: { job_id: 'nest-job' },
+    });
   });
 
   it('keeps 200 interleaved concurrent requests apart: no line carries another request id or fields', async () => {
