@@ -73,5 +73,21 @@ describe('simulator end to end (PostgreSQL)', () => {
     expect(submitted).toMatchObject({ level: 'INFO', correlation_id: 'submit-sim-0001', extra: { job_id: jobId, provider: 'simulator' } });
     expect(typeof submitted.extra.cost_estimate).toBe('number');
     expect(fs.readFileSync(logFile, 'utf8')).not.toContain('hf_secret_value');
+    expect(lines.some((l) => /^Synced \d+ active jobs$/.test(l.message) && l.level === 'DEBUG')).toBe(true);
+    expect(lines.find((l) => l.message === 'Starting job status polling')).toMatchObject({ level: 'INFO', extra: { interval_seconds: 30, reason: 'auto: no webhook configured' } });
+  });
+
+  it('fails a simulated run when config.simulate_failure is true', async () => {
+    const submit = await http(app.url, 'POST', '/api/cloud/jobs/submit', {
+      key: app.adminKey,
+      body: { config_name: 'doomed', config: { simulate_failure: true }, provider: 'simulator' },
+    });
+    expect(submit.status).toBe(201);
+    let job = submit.body;
+    for (let i = 0; i < 100 && job.status !== 'failed'; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      job = (await http(app.url, 'GET', `/api/cloud/jobs/${submit.body.job_id}`, { key: app.adminKey })).body;
+    }
+    expect(job).toMatchObject({ status: 'failed', error_message: expect.stringContaining('simulate_failure') });
   });
 });
