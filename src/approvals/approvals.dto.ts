@@ -8,10 +8,10 @@ import {
   IsOptional,
   IsString,
   Length,
+  Matches,
   Max,
   MaxLength,
   Min,
-  MinLength,
   ValidateIf,
 } from 'class-validator';
 import { USER_LEVELS, UserLevel } from '../auth/user.entity';
@@ -46,7 +46,7 @@ export class ApproveDto {
 
 export class RejectDto {
   @IsString({ message: 'reason is required' })
-  @MinLength(1, { message: 'reason is required' })
+  @Matches(/\S/, { message: 'reason is required' })
   @MaxLength(2000)
   reason: string;
 }

@@ -115,6 +115,8 @@ describe('approvals over HTTP (PostgreSQL)', () => {
       const noReason = await http(app.url, 'POST', path, { key: leadA.key, body: {} });
       expect(noReason.status).toBe(400);
       expect(noReason.body.error).toBe('validation_error');
+      expect(noReason.body.details.reason).toMatch(/reason is required/);
+      expect((await http(app.url, 'POST', path, { key: leadA.key, body: { reason: '   ' } })).status).toBe(400);
 
       const res = await http(app.url, 'POST', path, { key: leadA.key, body: { reason: 'Too expensive this month' } });
       expect(res.status).toBe(200);
