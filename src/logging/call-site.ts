@@ -26,8 +26,9 @@ function frameSite(f: V8CallSite): CallSite {
 
 /**
  * The run-time fallback when no call site was compiled in (code the transformer did not see, Nest's own
- * Logger): one structured stack capture, the first frame outside the logging machinery, preferring our code
- * over dependencies. Costs several µs; the compile-time transformer avoids it for getLogger() calls.
+ * Logger): one structured stack capture, the first frame of our own code outside the logging machinery. A line
+ * that no code of ours caused (Nest's own boot lines) gets null rather than a dependency's frame, which would
+ * point users at code they cannot change. Costs several µs; the compile-time transformer avoids it for getLogger().
  */
 export function captureCallSite(): CallSite | null {
   const prepare = Error.prepareStackTrace;
@@ -43,12 +44,10 @@ export function captureCallSite(): CallSite | null {
     Error.prepareStackTrace = prepare;
     Error.stackTraceLimit = limit;
   }
-  let dependency: V8CallSite | undefined;
   for (const f of frames) {
     const file = f.getFileName();
-    if (!file || INTERNAL.test(file)) continue;
-    if (!DEPENDENCY.test(file)) return frameSite(f);
-    dependency ??= f;
+    if (!file || INTERNAL.test(file) || DEPENDENCY.test(file)) continue;
+    return frameSite(f);
   }
-  return dependency ? frameSite(dependency) : null;
+  return null;
 }
