@@ -4,9 +4,11 @@ import { getLogger } from '../logging';
 import { BackgroundTaskManager } from '../scheduling/background-task-manager';
 import { JobSyncService } from './job-sync.service';
 import { POLLING_TASK, PollingDecision, PollingSettingsService } from './polling-settings.service';
+import { WebhookService } from './webhook.service';
 
 const log = getLogger('simpletuner.cloud.jobs.polling');
 export const SIMULATOR_TASK = 'simulator_progress';
+export const WEBHOOK_PURGE_TASK = 'webhook_deliveries_purge';
 
 /**
  * Transport only: registers the polling task (SPEC §10) and the simulator's progress task with the task manager,
@@ -19,6 +21,7 @@ export class PollingScheduler implements OnApplicationBootstrap {
     private readonly settings: PollingSettingsService,
     private readonly sync: JobSyncService,
     private readonly config: AppConfig,
+    private readonly webhooks: WebhookService,
   ) {
     settings.onDecision((d) => this.follow(d));
   }
@@ -43,6 +46,14 @@ export class PollingScheduler implements OnApplicationBootstrap {
       intervalSeconds: Math.max(0.2, Math.min(1, step / 2)),
       reason: 'simulator jobs advance on their own',
       run: (ctx) => this.sync.syncActiveJobs(new Date(), { tick: ctx, providers: ['simulator'] }),
+    });
+    // Replay protection needs webhook ids for 24 h only.
+    this.tasks.registerInterval({
+      name: WEBHOOK_PURGE_TASK,
+      intervalSeconds: 3600,
+      leader: true,
+      reason: 'webhook-id replay window is 24 h',
+      run: () => this.webhooks.purgeDeliveries(),
     });
   }
 

@@ -1,5 +1,6 @@
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { WebhookService } from '../../src/jobs/webhook.service';
 import { FakeReplicate, startFakeReplicate } from '../support/fake-replicate';
 import { http } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -139,6 +140,13 @@ describe('Replicate webhooks (PostgreSQL, fake Replicate)', () => {
     await new Promise((r) => setTimeout(r, 3000));
     expect(await status(jobId)).toMatchObject({ status: 'running', external_id: p!.id });
     expect([...fake.predictions.values()].filter((x) => x.input.job_id === jobId)).toHaveLength(1);
+  });
+
+  it('forgets webhook ids after 24 hours', async () => {
+    await db.query(`INSERT INTO webhook_deliveries (webhook_id, provider, received_at) VALUES ('msg_old', 'replicate', now() - interval '25 hours')`);
+    const kept = Number((await db.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE webhook_id <> 'msg_old'`))[0].n);
+    expect(await app.app.get(WebhookService).purgeDeliveries()).toBe(1);
+    expect(Number((await db.query(`SELECT count(*)::int AS n FROM webhook_deliveries`))[0].n)).toBe(kept);
   });
 
   it('sent X-Correlation-ID on every call to the fake Replicate', () => {
