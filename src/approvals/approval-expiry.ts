@@ -60,6 +60,13 @@ export class ApprovalExpiry {
     return { expired };
   }
 
+  /** Expires one request at once (a decision arrived after its deadline); false when it was not due or pending. */
+  async expireRequest(id: string, now: Date): Promise<boolean> {
+    const { expired } = await this.db.transaction((m) => this.expireBatch(m, now, 1, [], id));
+    if (expired > 0) log.info('Approval request expired before a decision', { approval_id: id });
+    return expired > 0;
+  }
+
   private async dueRequests(now: Date, limit: number, exclude: string[]): Promise<{ id: string; job_id: string }[]> {
     return this.db.query(
       `SELECT id, job_id FROM approval_requests

@@ -38,6 +38,13 @@ export async function lockJob(manager: EntityManager, jobId: string): Promise<vo
   await manager.query(`SELECT 1 FROM jobs WHERE job_id = $1 FOR UPDATE`, [jobId]);
 }
 
+/** 409: the request is still `pending` only because the expiry tick has not run since its deadline. */
+export class DeadlinePassedError extends ConflictError {
+  constructor(id: string, expiresAt: Date) {
+    super(`Approval request ${id} expired at ${expiresAt.toISOString()}`, { approval_id: id, status: 'expired' });
+  }
+}
+
 export interface ListRequestsOptions {
   status?: ApprovalStatus;
   limit?: number;
@@ -205,35 +212,52 @@ export class ApprovalsService implements OnModuleInit {
     return r;
   }
 
-  /** Conditional update: only a `pending` request changes; a second decision finds no row and is a 409. */
+  /**
+   * Conditional update: only a `pending` request changes; a second decision finds no row and is a 409. A review
+   * decision (`deadline` set) also needs the request to be before its deadline: past it, the request is expired.
+   */
   private async decide(
     manager: EntityManager,
     id: string,
     status: Exclude<ApprovalStatus, 'pending'>,
     reviewer: string | null,
     notes: string | null,
+    now: Date,
+    deadline: boolean,
   ): Promise<DecidedRow> {
     const rows = await updateReturning<DecidedRow>(
       manager,
-      `UPDATE approval_requests SET status = $2, reviewed_by = $3, reviewed_at = now(), review_notes = $4
-        WHERE id = $1 AND status = 'pending' RETURNING id, job_id, user_id, org_id`,
-      [id, status, reviewer, notes],
+      `UPDATE approval_requests SET status = $2, reviewed_by = $3, reviewed_at = $5, review_notes = $4
+        WHERE id = $1 AND status = 'pending' AND (NOT $6 OR expires_at > $5)
+        RETURNING id, job_id, user_id, org_id`,
+      [id, status, reviewer, notes, now, deadline],
     );
-    if (rows.length === 0) {
-      const current = await manager.getRepository(ApprovalRequest).findOneBy({ id });
-      throw new ConflictError(`Approval request ${id} is already ${current?.status ?? 'gone'}`, {
-        approval_id: id,
-        status: current?.status ?? null,
-      });
+    if (rows.length > 0) return rows[0];
+    const current = await manager.getRepository(ApprovalRequest).findOneBy({ id });
+    if (current?.status === 'pending') {
+      throw new DeadlinePassedError(id, current.expiresAt);
     }
-    return rows[0];
+    throw new ConflictError(`Approval request ${id} is already ${current?.status ?? 'gone'}`, {
+      approval_id: id,
+      status: current?.status ?? null,
+    });
   }
 
-  async approve(caller: AuthenticatedUser, id: string, notes?: string): Promise<ApprovalRequest> {
+  /** A decision that arrives after the deadline expires the request now (as the next tick would) and is a 409. */
+  private async reviewInTransaction(id: string, now: Date, fn: (m: EntityManager) => Promise<void>): Promise<void> {
+    try {
+      await this.db.transaction(fn);
+    } catch (err) {
+      if (err instanceof DeadlinePassedError) await this.expiry.expireRequest(id, now);
+      throw err;
+    }
+  }
+
+  async approve(caller: AuthenticatedUser, id: string, notes?: string, now: Date = new Date()): Promise<ApprovalRequest> {
     const { jobId } = await this.loadForDecision(caller, id);
-    await this.db.transaction(async (m) => {
+    await this.reviewInTransaction(id, now, async (m) => {
       await lockJob(m, jobId);
-      const row = await this.decide(m, id, 'approved', caller.id, notes ?? null);
+      const row = await this.decide(m, id, 'approved', caller.id, notes ?? null, now, true);
       await this.queue.unblock(m, row.job_id);
       await this.publish(m, row, 'approval_approved', { approval_id: id, reviewed_by: caller.id, notes: notes ?? null });
     });
@@ -242,11 +266,11 @@ export class ApprovalsService implements OnModuleInit {
     return r;
   }
 
-  async reject(caller: AuthenticatedUser, id: string, reason: string): Promise<ApprovalRequest> {
+  async reject(caller: AuthenticatedUser, id: string, reason: string, now: Date = new Date()): Promise<ApprovalRequest> {
     const { jobId } = await this.loadForDecision(caller, id);
-    await this.db.transaction(async (m) => {
+    await this.reviewInTransaction(id, now, async (m) => {
       await lockJob(m, jobId);
-      const row = await this.decide(m, id, 'rejected', caller.id, reason);
+      const row = await this.decide(m, id, 'rejected', caller.id, reason, now, true);
       await this.endJob(m, row.job_id, 'cancelled', reason, 'approval_rejected');
       await this.publish(m, row, 'approval_rejected', { approval_id: id, reviewed_by: caller.id, reason });
     });
@@ -264,7 +288,8 @@ export class ApprovalsService implements OnModuleInit {
     const why = 'Approval request cancelled by the requester';
     await this.db.transaction(async (m) => {
       await lockJob(m, r.jobId);
-      const row = await this.decide(m, id, 'cancelled', caller.id, null);
+      // Withdrawing is allowed up to the sweep: the job ends cancelled either way.
+      const row = await this.decide(m, id, 'cancelled', caller.id, null, new Date(), false);
       await this.endJob(m, row.job_id, 'cancelled', why, 'approval_cancelled');
     });
     log.info('Approval request cancelled', { job_id: r.jobId, approval_id: id });

@@ -177,6 +177,23 @@ describe('approvals over HTTP (PostgreSQL)', () => {
       expect(sub.body.requires_approval).toBe(false);
     });
 
+    it('refuses a decision after the deadline (409) and expires the request there and then', async () => {
+      const sub = await submit(app, rita.key, EXPENSIVE);
+      await db.query(
+        `UPDATE approval_requests SET created_at = created_at - interval '25 hours', expires_at = expires_at - interval '25 hours'
+          WHERE id = $1`,
+        [sub.body.approval_id],
+      );
+      const late = await http(app.url, 'POST', `/api/approvals/requests/${sub.body.approval_id}/approve`, { key: leadA.key, body: {} });
+      expect(late.status).toBe(409);
+      expect(late.body).toMatchObject({ error: 'conflict', details: { status: 'expired' } });
+      const req = await http(app.url, 'GET', `/api/approvals/requests/${sub.body.approval_id}`, { key: rita.key });
+      expect(req.body.status).toBe('expired');
+      const job = await http(app.url, 'GET', `/api/cloud/jobs/${sub.body.job_id}`, { key: rita.key });
+      expect(job.body).toMatchObject({ status: 'cancelled', error_message: 'Approval request expired after 24 hours' });
+      expect(await entry(sub.body.job_id)).toMatchObject({ status: 'failed' });
+    });
+
     it('runs POST /expire now and reports how many expired', async () => {
       const sub = await submit(app, rita.key, EXPENSIVE);
       await db.query(`UPDATE approval_requests SET created_at = created_at - interval '24 hours 1 minute',
