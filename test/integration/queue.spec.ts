@@ -299,6 +299,42 @@ describe('queue (PostgreSQL)', () => {
       expect(row).toEqual({ status: 'running', external_id: fake.creates[0].externalId, entry: 'running' });
     });
 
+    it('in every order of webhook `processing`, poll `starting` and the recorded dispatch', async () => {
+      const webhook = (id: string) => h.transitions.transitionNow(id, 'running', { source: 'test.webhook' });
+      const poll = (id: string) => h.transitions.transitionNow(id, 'queued', { source: 'test.poll' });
+      const orders: string[][] = [
+        ['webhook', 'poll', 'tick'],
+        ['poll', 'webhook', 'tick'],
+        ['webhook', 'tick', 'poll'],
+        ['poll', 'tick', 'webhook'],
+        ['tick', 'webhook', 'poll'],
+        ['tick', 'poll', 'webhook'],
+      ];
+      const [m] = await makeMembers(h.db, 1, 1);
+      for (const order of orders) {
+        const job = await submitJob(h, m);
+        const before = order.slice(0, order.indexOf('tick'));
+        const after = order.slice(order.indexOf('tick') + 1);
+        const apply = async (step: string) => (step === 'webhook' ? webhook(job.jobId) : poll(job.jobId));
+        fake.duringSubmit = async () => {
+          for (const step of before) await apply(step);
+        };
+        expect((await h.queue.processTick(new Date())).dispatched).toBe(1);
+        fake.duringSubmit = null;
+        for (const step of after) await apply(step);
+        const seen: { status: string }[] = await h.db.query(
+          `SELECT data->>'status' AS status FROM events WHERE type = 'job_status_changed' AND job_id = $1 ORDER BY id`,
+          [job.jobId],
+        );
+        const statuses = seen.map((e) => e.status);
+        // Once running, never queued again; and it ends running with its prediction id.
+        expect(statuses.slice(statuses.indexOf('running'))).toEqual(['running']);
+        const [row] = await h.db.query(`SELECT status, external_id FROM jobs WHERE job_id = $1`, [job.jobId]);
+        expect({ order: order.join(','), ...row }).toEqual({ order: order.join(','), status: 'running', external_id: fake.creates[fake.creates.length - 1].externalId });
+        await h.transitions.transitionNow(job.jobId, 'completed', { source: 'test.poll' });
+      }
+    });
+
     it('when the job already finished before the dispatch was recorded: the slot is freed', async () => {
       const [m] = await makeMembers(h.db, 1, 1);
       const job = await submitJob(h, m);
