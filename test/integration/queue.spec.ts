@@ -263,7 +263,10 @@ describe('queue (PostgreSQL)', () => {
     const globalWait = await submitJob(h, c1);
     const approvalWait = await submitJob(h, d1, { requiresApproval: true });
     const reason = async (jobId: string) => (await http(app.url, 'GET', `/api/queue/position/${jobId}`, { key: app.adminKey })).body;
-    expect(await reason(userWait.jobId)).toMatchObject({ blocked_reason: 'user_limit', position: 1 });
+    const first = await reason(userWait.jobId);
+    expect(first).toMatchObject({ blocked_reason: 'user_limit', position: 1 });
+    // ETA from measured waits: dispatches of the last hour give a rate; position 1 waits about one interval of it.
+    expect(first.estimated_wait_seconds).toBeGreaterThan(0);
     expect(await reason(orgWait.jobId)).toMatchObject({ blocked_reason: 'org_limit', position: 2 });
     expect(await reason(globalWait.jobId)).toMatchObject({ blocked_reason: 'global_limit', position: 3 });
     expect(await reason(approvalWait.jobId)).toMatchObject({ blocked_reason: 'awaiting_approval', position: null });
