@@ -7,6 +7,7 @@ import { JobStateApplier } from './job-state-applier';
 import { JobSyncService } from './job-sync.service';
 import { JobTransitionService } from './job-transition.service';
 import { JobsController } from './jobs.controller';
+import { JobsMetrics } from './jobs.metrics';
 import { JobsService } from './jobs.service';
 import { PollingController } from './polling.controller';
 import { PollingScheduler } from './polling.scheduler';
@@ -29,6 +30,7 @@ import { WebhookService } from './webhook.service';
     PollingSettingsService,
     PollingScheduler,
     WebhookService,
+    JobsMetrics,
   ],
   exports: [ProvidersModule, JobHooks, JobTransitionService, JobDispatchService, JobStateApplier, JobSyncService, JobsService],
 })

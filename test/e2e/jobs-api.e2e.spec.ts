@@ -149,4 +149,14 @@ describe('jobs API (PostgreSQL, simulator)', () => {
     const refused = await submit(keys.rita, { provider: 'replicate' });
     expect(refused.status).toBe(400);
   });
+
+  it('reports jobs by status and active jobs on /metrics', async () => {
+    const list = await http(app.url, 'GET', '/api/cloud/jobs?limit=500', { key: app.adminKey });
+    const active = list.body.jobs.filter((j: { is_active: boolean }) => j.is_active).length;
+    const cancelled = list.body.jobs.filter((j: { status: string }) => j.status === 'cancelled').length;
+    const res = await fetch(`${app.url}/metrics`);
+    const text = await res.text();
+    expect(text).toContain(`simpletuner_jobs_active ${active}`);
+    expect(text).toContain(`simpletuner_jobs_total{status="cancelled"} ${cancelled}`);
+  });
 });

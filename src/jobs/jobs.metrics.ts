@@ -1,0 +1,63 @@
+import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { circuitStates } from '../http';
+import { MetricsService } from '../metrics/metrics.service';
+import { ACTIVE_STATUSES, JOB_STATUSES } from './job-status';
+
+const STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
+
+/**
+ * SPEC §10 metrics owned by the jobs module, read from the database at scrape time so that several instances
+ * report the same numbers: jobs by status, active jobs, and each provider's circuit-breaker state.
+ */
+@Injectable()
+export class JobsMetrics implements OnModuleInit {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Optional() private readonly metrics?: MetricsService,
+  ) {}
+
+  onModuleInit(): void {
+    if (!this.metrics) return;
+    const db = this.db;
+    // prom-client collects every metric concurrently: both gauges await one shared query per scrape.
+    let pending: { at: number; counts: Promise<Map<string, number>> } | null = null;
+    const counts = () => {
+      if (!pending || Date.now() - pending.at > 250) {
+        pending = {
+          at: Date.now(),
+          counts: db
+            .query(`SELECT status, count(*)::int AS n FROM jobs GROUP BY status`)
+            .then((rows: { status: string; n: number }[]) => new Map(rows.map((r) => [r.status, r.n]))),
+        };
+      }
+      return pending.counts;
+    };
+    this.metrics.gauge({
+      name: 'simpletuner_jobs_total',
+      help: 'Jobs stored, by status',
+      labelNames: ['status'],
+      async collect() {
+        const c = await counts();
+        for (const s of JOB_STATUSES) this.set({ status: s }, c.get(s) ?? 0);
+      },
+    });
+    this.metrics.gauge({
+      name: 'simpletuner_jobs_active',
+      help: 'Jobs pending, uploading, queued or running',
+      async collect() {
+        const c = await counts();
+        this.set(ACTIVE_STATUSES.reduce((sum, s) => sum + (c.get(s) ?? 0), 0));
+      },
+    });
+    this.metrics.gauge({
+      name: 'simpletuner_provider_circuit_state',
+      help: 'Circuit breaker per outbound target: 0 closed, 1 half-open, 2 open',
+      labelNames: ['target'],
+      collect() {
+        for (const [target, state] of Object.entries(circuitStates())) this.set({ target }, STATE_VALUE[state]);
+      },
+    });
+  }
+}
