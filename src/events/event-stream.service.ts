@@ -1,5 +1,5 @@
-import { Injectable, MessageEvent } from '@nestjs/common';
-import { EMPTY, Observable } from 'rxjs';
+import type { ServerResponse } from 'node:http';
+import { Injectable } from '@nestjs/common';
 import type { AuthenticatedUser } from '../auth';
 import { RateLimitError, ValidationError } from '../common/errors';
 import { AppConfig } from '../config';
@@ -60,48 +60,38 @@ export class EventStreamService {
   ) {}
 
   /**
-   * `signal` is the request's lifetime (Nest's @SseSignal): it releases the user's slot even when the client
-   * leaves before the stream is subscribed, which would otherwise leak the slot.
+   * Answers GET /api/events on `res`. Errors thrown before the stream starts (400, 429) reach the exception
+   * filter as for any route. The user's slot is tied to the response's close event, so it is released however
+   * the request ends, also when the client leaves while the start position is being looked up.
    */
-  async open(user: AuthenticatedUser, params: StreamParams, signal: AbortSignal): Promise<Observable<MessageEvent>> {
+  async open(user: AuthenticatedUser, params: StreamParams, res: ServerResponse): Promise<void> {
     const lastEventId = parseLastEventId(params);
     const filter = parseStreamFilter(params);
     const max = this.config.env.SIMPLETUNER_SSE_MAX_PER_USER;
     if (!this.hub.reserve(user.id, max)) {
       throw new RateLimitError(`At most ${max} event streams may be open per user`, { limit: max });
     }
+    let connection: SseConnection | null = null;
     let released = false;
-    const release = () => {
+    res.once('close', () => {
+      connection?.dispose();
       if (released) return;
       released = true;
       this.hub.release(user.id);
-    };
-    signal.addEventListener('abort', release, { once: true });
-    let start: StreamStart;
-    try {
-      if (lastEventId === null) {
-        start = { kind: 'live', after: await this.repo.safeHead() };
-      } else {
-        const after = await this.repo.findPosition(lastEventId);
-        start = after
-          ? { kind: 'resume', after }
-          : { kind: 'reset', lastEventId: lastEventId.toString(), after: START_POSITION };
-      }
-    } catch (err) {
-      release();
-      throw err;
-    }
-    if (signal.aborted) {
-      release();
-      return EMPTY;
-    }
-    return new Observable<MessageEvent>((subscriber) => {
-      const connection = new SseConnection(user, filter, subscriber, this.hub, this.repo);
-      connection.start(start);
-      return () => {
-        connection.dispose();
-        release();
-      };
     });
+    let start: StreamStart;
+    if (lastEventId === null) {
+      start = { kind: 'live', after: await this.repo.safeHead() };
+    } else {
+      const after = await this.repo.findPosition(lastEventId);
+      start = after ? { kind: 'resume', after } : { kind: 'reset', lastEventId: lastEventId.toString(), after: START_POSITION };
+    }
+    if (res.destroyed || res.writableEnded) return; // the client left meanwhile; close already released the slot
+    if (this.hub.isStopped) {
+      res.writeHead(503, { 'Content-Type': 'text/plain' }).end('shutting down');
+      return;
+    }
+    connection = new SseConnection(user, filter, res, this.hub, this.repo);
+    connection.start(start);
   }
 }

@@ -1,5 +1,4 @@
-import type { MessageEvent } from '@nestjs/common';
-import type { Subscriber } from 'rxjs';
+import type { ServerResponse } from 'node:http';
 import type { AuthenticatedUser } from '../auth';
 import { getLogger } from '../logging';
 import type { EventHub, EventSink } from './event-hub';
@@ -9,20 +8,27 @@ import { comparePositions, EventPosition, LoggedEvent, RESET_EVENT } from './eve
 
 const log = getLogger('simpletuner.cloud.events');
 const REPLAY_PAGE = 500;
+/** Bytes that may wait for a client that does not read; past this it is dropped and reconnects with its id. */
+const MAX_PENDING_BYTES = 4 * 1024 * 1024;
 
-/** The message object of an event, built once and shared by every stream it goes to. */
-const messages = new WeakMap<LoggedEvent, MessageEvent>();
-function toMessage(event: LoggedEvent): MessageEvent {
-  let message = messages.get(event);
-  if (!message) {
-    message = { id: event.id, type: event.type, data: JSON.stringify(event.data) };
-    messages.set(event, message);
+export const SSE_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-store, no-transform',
+  Connection: 'keep-alive',
+  'X-Accel-Buffering': 'no',
+};
+
+/** `id:`/`event:`/`data:` of an event, formatted once and written to every stream it goes to. */
+const frames = new WeakMap<LoggedEvent, string>();
+function frameOf(event: LoggedEvent): string {
+  let frame = frames.get(event);
+  if (frame === undefined) {
+    // JSON.stringify never emits a raw line break, so the payload is one data: line.
+    frame = `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`;
+    frames.set(event, frame);
   }
-  return message;
+  return frame;
 }
-
-const CONNECTED: MessageEvent = { comment: 'connected' } as MessageEvent;
-const HEARTBEAT: MessageEvent = { comment: 'heartbeat' } as MessageEvent;
 
 /** Where a stream starts: live only, or after a known position (replay first), or from the start after a reset. */
 export type StreamStart =
@@ -31,8 +37,10 @@ export type StreamStart =
   | { kind: 'reset'; lastEventId: string; after: EventPosition };
 
 /**
- * One SSE client. While it replays from the table, live events from the hub wait in a buffer; afterwards
- * both go through send(), which drops anything at or before the stream's cursor: no gap, no duplicate.
+ * One SSE client, written to directly: one write of a preformatted frame per event (Nest's @Sse pipeline costs
+ * several times more per message, which decides how many clients an instance can serve). While the stream
+ * replays from the table, live events from the hub wait in a buffer; afterwards both go through send(), which
+ * drops anything at or before the stream's cursor: no gap, no duplicate.
  */
 export class SseConnection implements EventSink {
   private cursor: EventPosition | null = null;
@@ -42,14 +50,20 @@ export class SseConnection implements EventSink {
   constructor(
     private readonly user: AuthenticatedUser,
     private readonly filter: StreamFilter,
-    private readonly subscriber: Subscriber<MessageEvent>,
+    private readonly res: ServerResponse,
     private readonly hub: EventHub,
     private readonly repo: EventsRepository,
   ) {}
 
   start(start: StreamStart): void {
+    const socket = this.res.socket;
+    socket?.setNoDelay(true);
+    socket?.setKeepAlive(true);
+    socket?.setTimeout(0);
+    this.res.writeHead(200, SSE_HEADERS);
     const head = this.hub.attach(this);
-    this.subscriber.next(CONNECTED);
+    // At once: headers and a first comment, so EventSource reports the connection open.
+    this.write(': connected\n\n');
     if (start.kind === 'live') {
       // The table's head may be ahead of this instance's fan-out: what committed before the request is not live.
       this.cursor = start.after && comparePositions(start.after, head) > 0 ? start.after : head;
@@ -58,15 +72,12 @@ export class SseConnection implements EventSink {
     }
     if (start.kind === 'reset') {
       // id 0 is never an event: a client that reconnects with it is reset again and replays what is kept.
-      this.subscriber.next({
-        id: '0',
+      const data = JSON.stringify({
         type: RESET_EVENT,
-        data: JSON.stringify({
-          type: RESET_EVENT,
-          last_event_id: start.lastEventId,
-          message: 'Last-Event-ID is older than the retained events; replaying every event still kept',
-        }),
+        last_event_id: start.lastEventId,
+        message: 'Last-Event-ID is older than the retained events; replaying every event still kept',
       });
+      this.write(`id: 0\nevent: ${RESET_EVENT}\ndata: ${data}\n\n`);
     }
     this.cursor = start.after;
     void this.replay(start.after, head);
@@ -82,18 +93,32 @@ export class SseConnection implements EventSink {
   }
 
   heartbeat(): void {
-    if (!this.closed) this.subscriber.next(HEARTBEAT);
+    this.write(': heartbeat\n\n');
   }
 
+  /** Ends the stream (shutdown); the response's close event then disposes it. */
   close(): void {
-    if (!this.closed) this.subscriber.complete();
+    if (this.closed) return;
+    this.dispose();
+    this.res.end();
   }
 
-  /** Teardown: runs once, on disconnect, completion or shutdown. */
+  /** Releases everything the stream holds in the hub; runs on close, disconnect or a dropped slow client. */
   dispose(): void {
+    if (this.closed) return;
     this.closed = true;
     this.buffer = null;
     this.hub.detach(this);
+  }
+
+  private write(text: string): void {
+    if (this.closed) return;
+    this.res.write(text);
+    if (this.res.writableLength > MAX_PENDING_BYTES) {
+      log.warning('An event stream client is not reading; dropping it', { user_id: this.user.id, pending_bytes: this.res.writableLength });
+      this.dispose();
+      this.res.destroy();
+    }
   }
 
   private wants(event: LoggedEvent): boolean {
@@ -103,7 +128,7 @@ export class SseConnection implements EventSink {
   private send(event: LoggedEvent): void {
     if (this.cursor !== null && comparePositions(event.position, this.cursor) <= 0) return;
     this.cursor = event.position;
-    if (this.wants(event)) this.subscriber.next(toMessage(event));
+    if (this.wants(event)) this.write(frameOf(event));
   }
 
   private flush(): void {

@@ -106,10 +106,10 @@ describe('events over SSE (PostgreSQL, one instance)', () => {
     });
     await s.waitForMessages(2);
     expect(s.raw).toContain(
-      `event: job_status_changed\nid: ${changed.id}\ndata: {"type":"job_status_changed","job_id":"job-payload","status":"running","previous_status":"queued"}\n\n`,
+      `id: ${changed.id}\nevent: job_status_changed\ndata: {"type":"job_status_changed","job_id":"job-payload","status":"running","previous_status":"queued"}\n\n`,
     );
     expect(s.raw).toContain(
-      `event: approval_expired\nid: ${expired.id}\ndata: {"type":"approval_expired","job_id":"job-payload","message":"Approval request expired and job was auto-rejected"}\n\n`,
+      `id: ${expired.id}\nevent: approval_expired\ndata: {"type":"approval_expired","job_id":"job-payload","message":"Approval request expired and job was auto-rejected"}\n\n`,
     );
     expect(s.messages[1].json).toEqual({
       type: 'approval_expired',
