@@ -6,7 +6,7 @@ import { getLogger } from '../logging';
 import { ProviderRegistry } from '../providers/provider-registry';
 import type { ProviderJobState, TrainingProvider } from '../providers/provider.interface';
 import { ACTIVE_STATUSES } from './job-status';
-import { JobStateApplier } from './job-state-applier';
+import { JobStateApplier, PlannedChange } from './job-state-applier';
 import type { Job } from './job.entity';
 import { Job as JobEntity } from './job.entity';
 
@@ -35,8 +35,10 @@ async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<
 /** SPEC §10 job status polling: every active dispatched job of every provider, in few provider calls. */
 @Injectable()
 export class JobSyncService {
-  /** Database writes in flight at once during a tick. */
-  applyConcurrency = 4;
+  /** Write batches in flight at once during a tick. */
+  applyConcurrency = 2;
+  /** Job changes written per transaction. */
+  batchSize = 25;
   /** Single gets at once for providers without syncMany. */
   getConcurrency = 8;
 
@@ -87,24 +89,53 @@ export class JobSyncService {
       log.error('Error in job polling', { error: err, provider: provider.name, jobs: current.length });
       states = new Map();
     }
-    await eachLimit(current, this.applyConcurrency, (job) =>
-      this.inJobScope(job, tick, 'poll', async () => {
+    // Plan in memory first (writes only changes), then write in small batches: one commit per batch, each job
+    // still through the transition function under its own log scope.
+    const changes: { job: Job; change: PlannedChange }[] = [];
+    for (const job of current) {
+      this.inJobScope(job, tick, 'poll', () => {
         if (!states.has(job.externalId!)) {
           summary.failed++;
           log.warning(`Failed to sync job ${job.jobId}`, { reason: 'no answer from provider' });
           return;
         }
-        try {
-          const result = await this.applier.apply(job, states.get(job.externalId!) ?? null, 'poll', now, overrides);
-          summary.synced++;
-          if (result?.changed) summary.changed++;
-        } catch (err) {
-          summary.failed++;
-          log.warning(`Failed to sync job ${job.jobId}`, { error: err });
-        }
-      }),
-    );
+        summary.synced++;
+        const change = this.applier.plan(job, states.get(job.externalId!) ?? null, overrides);
+        if (change) changes.push({ job, change });
+      });
+    }
+    const batches: (typeof changes)[] = [];
+    for (let i = 0; i < changes.length; i += this.batchSize) batches.push(changes.slice(i, i + this.batchSize));
+    await eachLimit(batches, this.applyConcurrency, (batch) => this.applyBatch(batch, now, tick, summary));
     await eachLimit(overdue, this.applyConcurrency, (job) => this.inJobScope(job, tick, 'timeout', () => this.expire(provider, job, now, summary)));
+  }
+
+  private async applyBatch(batch: { job: Job; change: PlannedChange }[], now: Date, tick: SyncTick, summary: SyncSummary): Promise<void> {
+    try {
+      const changed = await this.db.transaction(async (m) => {
+        let n = 0;
+        for (const { job, change } of batch) {
+          const r = await this.inJobScope(job, tick, 'poll', () => this.applier.applyIn(m, job, change, 'poll', now));
+          if (r.changed) n++;
+        }
+        return n;
+      });
+      summary.changed += changed;
+    } catch {
+      // One bad job must not hold back the others: redo this batch one job per transaction.
+      for (const { job, change } of batch) {
+        await this.inJobScope(job, tick, 'poll', async () => {
+          try {
+            const r = await this.db.transaction((m) => this.applier.applyIn(m, job, change, 'poll', now));
+            if (r.changed) summary.changed++;
+          } catch (err) {
+            summary.synced--;
+            summary.failed++;
+            log.warning(`Failed to sync job ${job.jobId}`, { error: err });
+          }
+        });
+      }
+    }
   }
 
   private async fetchStates(provider: TrainingProvider, jobs: Job[]): Promise<Map<string, ProviderJobState | null>> {
@@ -147,7 +178,7 @@ export class JobSyncService {
   }
 
   /** Work on one job logs under the correlation id stored on it, with job fields (SPEC §2). */
-  private inJobScope<T>(job: Job, tick: SyncTick, step: string, fn: () => Promise<T>): Promise<T> {
+  private inJobScope<T>(job: Job, tick: SyncTick, step: string, fn: () => T): T {
     return runWithCorrelationId(job.correlationId || tick.correlationId, () =>
       LogContext.run({ job_id: job.jobId, provider: job.provider, step, tick_id: tick.tickId }, fn),
     );
