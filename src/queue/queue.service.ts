@@ -50,6 +50,9 @@ interface Claim {
 export class QueueService implements OnModuleInit {
   private readonly wakeListeners = new Set<() => void>();
   private wakeTimer: NodeJS.Timeout | null = null;
+  /** Ticks running in this process, and whether a slot was released meanwhile (the tick then goes round again). */
+  private ticking = 0;
+  private wokenDuringTick = false;
   /** A released slot wakes the next tick at once; tests that drive ticks with a set clock turn this off. */
   wakeOnRelease = true;
   /** Time of hook-driven changes (enqueue, release, unblock); tests set it to drive aging. */
@@ -104,9 +107,29 @@ export class QueueService implements OnModuleInit {
       dispatch_ms: 0,
       duration_ms: 0,
     };
-    await this.reconcileStale(now, tickId, summary);
+    this.ticking++;
+    try {
+      // A release during the tick would find the scheduler busy and be lost until the next interval: go round again.
+      for (let pass = 0; pass < 5; pass++) {
+        this.wokenDuringTick = false;
+        await this.reconcileStale(now, tickId, summary);
+        await this.claimAndDispatch(now, `${tickId}:${pass}`, tickId, summary);
+        if (!this.wokenDuringTick) break;
+        now = new Date(Math.max(now.getTime(), Date.now()));
+      }
+    } finally {
+      this.ticking--;
+    }
+    summary.duration_ms = Number(process.hrtime.bigint() - started) / 1e6;
+    if (summary.claimed > 0 || summary.reconciled.adopted + summary.reconciled.redispatched > 0) {
+      log.info('Queue tick dispatched jobs', { ...summary });
+    }
+    return summary;
+  }
+
+  private async claimAndDispatch(now: Date, tokenBase: string, tickId: string, summary: TickSummary): Promise<void> {
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const token = `${tickId}:${round}`;
+      const token = `${tokenBase}:${round}`;
       const t0 = process.hrtime.bigint();
       const claim = await this.claim(now, token);
       const t1 = process.hrtime.bigint();
@@ -118,11 +141,6 @@ export class QueueService implements OnModuleInit {
       summary.dispatch_ms += Number(process.hrtime.bigint() - t1) / 1e6;
       if (claim.entries.length < CLAIM_BATCH) break;
     }
-    summary.duration_ms = Number(process.hrtime.bigint() - started) / 1e6;
-    if (summary.claimed > 0 || summary.reconciled.adopted + summary.reconciled.redispatched > 0) {
-      log.info('Queue tick dispatched jobs', { ...summary });
-    }
-    return summary;
   }
 
   private count(s: TickSummary, o: DispatchOutcome): void {
@@ -270,7 +288,9 @@ export class QueueService implements OnModuleInit {
 
   /** Debounced wake-up: lets the releasing transaction commit before the tick counts slots. */
   private wake(): void {
-    if (!this.wakeOnRelease || this.wakeListeners.size === 0 || this.wakeTimer) return;
+    if (!this.wakeOnRelease || this.wakeListeners.size === 0) return;
+    if (this.ticking > 0) this.wokenDuringTick = true;
+    if (this.wakeTimer) return;
     this.wakeTimer = setTimeout(() => {
       this.wakeTimer = null;
       for (const fn of this.wakeListeners) fn();
