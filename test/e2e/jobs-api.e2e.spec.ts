@@ -127,6 +127,15 @@ describe('jobs API (PostgreSQL, simulator)', () => {
     expect((await http(app.url, 'GET', `/api/cloud/jobs/${job}`, { key: keys.rita })).status).toBe(404);
   });
 
+  it('lets a lead cancel and delete a job of its org; another researcher gets 404', async () => {
+    const job = (await submit(keys.rob, {})).body.job_id;
+    expect((await http(app.url, 'POST', `/api/cloud/jobs/${job}/cancel`, { key: keys.rita })).status).toBe(404);
+    const cancel = await http(app.url, 'POST', `/api/cloud/jobs/${job}/cancel`, { key: keys.lena, headers: { 'X-Correlation-ID': 'lead-cancel-1' } });
+    expect(cancel.status).toBe(200);
+    expect(cancel.headers.get('x-correlation-id')).toBe('lead-cancel-1');
+    expect((await http(app.url, 'DELETE', `/api/cloud/jobs/${job}`, { key: keys.lena })).status).toBe(200);
+  });
+
   it('estimates cost from the profile rate, multiplied for -x2/-x4/-x8', async () => {
     const l40s = await http(app.url, 'GET', '/api/cloud/cost-estimate?hardware_profile=l40s', { key: keys.vic });
     expect(l40s.status).toBe(200);
