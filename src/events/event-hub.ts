@@ -10,7 +10,8 @@ const log = getLogger('simpletuner.cloud.events');
 
 /** One stream's end of the fan-out (an SSE connection). */
 export interface EventSink {
-  deliver(event: LoggedEvent): void;
+  /** New events in delivery order (one read's worth: a stream writes them at once). */
+  deliver(events: readonly LoggedEvent[]): void;
   heartbeat(): void;
   /** Ends the stream (shutdown). */
   close(): void;
@@ -189,10 +190,10 @@ export class EventHub implements OnApplicationBootstrap, BeforeApplicationShutdo
       let safe = 0;
       while (safe < rows.length && rows[safe].safe) safe++;
       if (safe > 0) this.retryStep = 0; // progress: the next wait starts short again
-      for (let i = 0; i < safe; i++) {
-        const { safe: _s, ...event } = rows[i];
-        this.head = event.position;
-        this.forEachSink((sink) => sink.deliver(event));
+      if (safe > 0) {
+        const batch: LoggedEvent[] = rows.slice(0, safe).map(({ safe: _s, ...event }) => event);
+        this.head = batch[batch.length - 1].position;
+        this.forEachSink((sink) => sink.deliver(batch));
       }
       if (safe < rows.length) return true;
       if (rows.length < READ_BATCH) return false;
