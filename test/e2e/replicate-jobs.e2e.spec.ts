@@ -13,8 +13,10 @@ describe('Replicate jobs end to end (PostgreSQL, fake Replicate)', () => {
     resetCircuitBreakers();
     fake = await startFakeReplicate();
     app = await startTestApp({
-      env: { REPLICATE_API_BASE: fake.url, REPLICATE_API_TOKEN: fake.token, SIMPLETUNER_QUEUE_INTERVAL: '3600', SIMPLETUNER_HTTP_TIMEOUT: '1' },
+      env: { REPLICATE_API_BASE: fake.url, REPLICATE_API_TOKEN: fake.token, SIMPLETUNER_QUEUE_INTERVAL: '3600', SIMPLETUNER_HTTP_TIMEOUT: '1', SIMPLETUNER_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'ERROR' },
     });
+    // Several of these tests leave jobs active: keep the per-user limit out of the way.
+    await http(app.url, 'PUT', '/api/queue/concurrency', { key: app.adminKey, body: { max_concurrent: 50, user_max_concurrent: 50, org_max_concurrent: 50 } });
   });
   afterAll(async () => {
     await app?.stop();
@@ -74,6 +76,34 @@ describe('Replicate jobs end to end (PostgreSQL, fake Replicate)', () => {
     const prediction = [...fake.predictions.values()].find((p) => p.input.job_id === jobId)!;
     expect(prediction).toBeDefined();
     expect((await get(jobId)).external_id).toBe(prediction.id);
+  });
+
+  it('carries out a cancel made while the create is in flight once the dispatch outcome is known', async () => {
+    fake.stallNext(1, 1500, { method: 'POST', path: /^\/predictions$/, applyFirst: true });
+    const submit = await http(app.url, 'POST', '/api/cloud/jobs/submit', {
+      key: app.adminKey,
+      headers: { 'X-Correlation-ID': 'submit-late-cancel' },
+      body: { config_name: 'late-cancel', config: {} },
+    });
+    const jobId = submit.body.job_id as string;
+    const tick = http(app.url, 'POST', '/api/queue/process', { key: app.adminKey });
+    let p = [...fake.predictions.values()].find((x) => x.input.job_id === jobId);
+    for (let i = 0; i < 50 && !p; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      p = [...fake.predictions.values()].find((x) => x.input.job_id === jobId);
+    }
+    expect(p).toBeDefined();
+    const cancel = await http(app.url, 'POST', `/api/cloud/jobs/${jobId}/cancel`, { key: app.adminKey });
+    expect(cancel.status).toBe(200);
+    expect(cancel.body.status).toBe('cancelled');
+    await tick;
+    // The create outlives the 1 s client timeout (outcome unknown); the queue's reconcile (run as if its grace
+    // period had passed) finds the prediction by job_id and, the job being cancelled, cancels it at Replicate.
+    await new Promise((r) => setTimeout(r, 1500));
+    await app.app.get(QueueService).processTick(new Date(Date.now() + 10 * 60_000));
+    for (let i = 0; i < 40 && p!.status !== 'canceled'; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(p!.status).toBe('canceled');
+    expect((await get(jobId)).status).toBe('cancelled');
   });
 
   it('leaves the job unchanged on a provider failure (502), then fails fast with 503 once the breaker is open', async () => {
