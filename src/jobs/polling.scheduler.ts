@@ -9,6 +9,7 @@ import { WebhookService } from './webhook.service';
 const log = getLogger('simpletuner.cloud.jobs.polling');
 export const SIMULATOR_TASK = 'simulator_progress';
 export const WEBHOOK_PURGE_TASK = 'webhook_deliveries_purge';
+export const SETTINGS_REFRESH_TASK = 'job_polling_setting_refresh';
 
 /**
  * Transport only: registers the polling task (SPEC §10) and the simulator's progress task with the task manager,
@@ -34,7 +35,12 @@ export class PollingScheduler implements OnApplicationBootstrap {
       enabled: d.enabled,
       reason: d.reason,
       leader: true,
-      run: (ctx) => this.sync.syncActiveJobs(new Date(), { tick: ctx }),
+      run: async (ctx) => {
+        // Another instance may have changed the setting: never poll against the stored decision.
+        const now = await this.settings.reevaluate();
+        if (!now.enabled) return;
+        return this.sync.syncActiveJobs(new Date(), { tick: ctx });
+      },
       onStart: (s) => log.info('Starting job status polling', { interval_seconds: s.interval_seconds, reason: s.reason }),
       onStop: (s) => log.info('Stopped job status polling', { reason: s.reason }),
     });
@@ -46,6 +52,13 @@ export class PollingScheduler implements OnApplicationBootstrap {
       intervalSeconds: Math.max(0.2, Math.min(1, step / 2)),
       reason: 'simulator jobs advance on their own',
       run: (ctx) => this.sync.syncActiveJobs(new Date(), { tick: ctx, providers: ['simulator'] }),
+    });
+    // A change made through another instance reaches this one within this period (SPEC §10, several instances).
+    this.tasks.registerInterval({
+      name: SETTINGS_REFRESH_TASK,
+      intervalSeconds: Math.min(30, d.intervalSeconds),
+      reason: 'follows polling setting changes made on other instances',
+      run: () => this.settings.reevaluate(),
     });
     // Replay protection needs webhook ids for 24 h only.
     this.tasks.registerInterval({

@@ -7,7 +7,7 @@ import { makeTempDir, startTestApp, TestApp } from '../support/test-app';
 describe('job status polling settings (PostgreSQL)', () => {
   const apps: TestApp[] = [];
   afterAll(async () => {
-    for (const a of apps) await a.stop();
+    for (const a of [...apps].reverse()) await a.stop();
   });
 
   const status = async (app: TestApp) => (await http(app.url, 'GET', '/api/cloud/polling/status', { key: app.adminKey })).body;
@@ -55,6 +55,22 @@ describe('job status polling settings (PostgreSQL)', () => {
     const off = await http(app.url, 'PUT', '/api/cloud/polling/setting', { key: app.adminKey, body: { enabled: false } });
     expect(off.body).toMatchObject({ is_active: false, preference: false });
     expect(await task(app)).toMatchObject({ enabled: false });
+  });
+
+  it('follows a setting changed on another instance sharing the database', async () => {
+    const a = await startTestApp({ env: { SIMPLETUNER_JOB_POLL_INTERVAL: '2' } });
+    apps.push(a);
+    const b = await startTestApp({ database: a.database!, env: { SIMPLETUNER_JOB_POLL_INTERVAL: '2', SIMPLETUNER_ADMIN_API_KEY: a.adminKey } });
+    apps.push(b);
+    expect((await status(b)).is_active).toBe(true);
+    await http(a.url, 'PUT', '/api/cloud/polling/setting', { key: a.adminKey, body: { enabled: false } });
+    let seen = await status(b);
+    for (let i = 0; i < 40 && seen.is_active; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      seen = await status(b);
+    }
+    expect(seen).toMatchObject({ is_active: false, preference: false });
+    expect(await task(b)).toMatchObject({ enabled: false });
   });
 
   it('keeps polling settings admin-only', async () => {
