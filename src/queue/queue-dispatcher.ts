@@ -58,12 +58,12 @@ export class QueueDispatcher {
    * transactions of RECORD_CHUNK jobs each (running concurrently), and every failure in a transaction of its own.
    * A chunk that fails is recorded again job by job, so one bad row never holds up the others.
    */
-  async dispatchBatch(entries: QueueEntry[], jobs: Map<string, Job>, token: string, now: Date, tickId: string): Promise<DispatchOutcome[]> {
+  async dispatchBatch(jobIds: string[], jobs: Map<string, Job>, token: string, now: Date, tickId: string): Promise<DispatchOutcome[]> {
     const accepted: Accepted[] = [];
     const outcomes: Promise<DispatchOutcome>[] = [];
     await Promise.all(
-      entries.map(async (entry) => {
-        const job = jobs.get(entry.jobId);
+      jobIds.map(async (jobId) => {
+        const job = jobs.get(jobId);
         if (!job) return void outcomes.push(Promise.resolve('lost'));
         await inJobScope(job, tickId, async () => {
           let provider: TrainingProvider | undefined;
@@ -73,7 +73,7 @@ export class QueueDispatcher {
             accepted.push({ job, provider, externalId: submission.externalId, status: submission.status });
           } catch (err) {
             const e = provider ? err : new ProviderCallError(`Unknown provider ${job.provider}`, job.provider, { retryable: false });
-            outcomes.push(this.guard(() => this.recordFailure(entry, token, e, now)));
+            outcomes.push(this.guard(() => this.recordFailure(jobId, token, e, now)));
           }
         });
       }),
@@ -227,7 +227,7 @@ export class QueueDispatcher {
     return recorded.outcome;
   }
 
-  private async recordFailure(entry: QueueEntry, token: string, err: unknown, now: Date): Promise<DispatchOutcome> {
+  private async recordFailure(jobId: string, token: string, err: unknown, now: Date): Promise<DispatchOutcome> {
     const e = err instanceof ProviderCallError ? err : null;
     const message = err instanceof Error ? err.message : String(err);
     if (e?.outcomeUnknown) {
@@ -238,9 +238,9 @@ export class QueueDispatcher {
     // Anything but a classified provider error (a bug before sending) is retried like a transient failure.
     const retryable = e ? e.retryable : true;
     return this.db.transaction(async (m) => {
-      const current = await this.ownEntry(m, entry.jobId, token);
+      const current = await this.ownEntry(m, jobId, token);
       if (!current) return 'lost';
-      const job = await m.getRepository(Job).findOneByOrFail({ jobId: entry.jobId });
+      const job = await m.getRepository(Job).findOneByOrFail({ jobId });
       if (isTerminal(job.status) || job.cancelRequestedAt) {
         await this.repo.finish(m, job.jobId, isTerminal(job.status) ? (job.status as QueueEntryStatus) : 'cancelled', now);
         if (!isTerminal(job.status)) await this.transitions.transition(m, job.jobId, 'cancelled', { source: 'queue.cancel', now });

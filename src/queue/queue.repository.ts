@@ -92,7 +92,7 @@ export class QueueRepository {
    * Each user's best dispatchable entries (at most `perUser`), one index probe per user: the cost depends on the
    * number of users, not on the queue depth. Saturated users and orgs are left out; the caller merges and orders.
    */
-  async candidates(m: EntityManager, now: Date, perUser: number, skipUsers: string[], skipOrgs: string[]): Promise<Candidate[]> {
+  async candidates(m: EntityManager, now: Date, perUser: number, skipUsers: string[], skipOrgs: string[], limit: number | null): Promise<Candidate[]> {
     const rows: { job_id: string; user_id: string; org_id: string; effective_priority: number; queued_us: string }[] = await m.query(
       `SELECT c.job_id, c.user_id, c.org_id, c.effective_priority, (extract(epoch FROM c.queued_at) * 1000000)::bigint AS queued_us
          FROM users u
@@ -105,8 +105,10 @@ export class QueueRepository {
             ORDER BY q.effective_priority DESC, q.queued_at, q.job_id
             LIMIT $2
          ) c
-        WHERE u.id <> ALL($3::uuid[])`,
-      [now, perUser, skipUsers, skipOrgs],
+        WHERE u.id <> ALL($3::uuid[])
+        ORDER BY c.effective_priority DESC, c.queued_at, c.job_id
+        LIMIT $5`,
+      [now, perUser, skipUsers, skipOrgs, limit],
     );
     return rows.map((r) => ({
       jobId: r.job_id,

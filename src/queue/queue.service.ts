@@ -9,7 +9,7 @@ import { getLogger } from '../logging';
 import { withAdvisoryXactLock } from '../scheduling/task-lease';
 import { inJobScope } from './job-scope';
 import { DispatchOutcome, QueueDispatcher } from './queue-dispatcher';
-import { QueueEntry, QueueEntryStatus } from './queue-entry.entity';
+import { QueueEntryStatus } from './queue-entry.entity';
 import { QueueLimits, QueueLimitsService } from './queue-limits.service';
 import { agedPriority } from './queue-priority';
 import { Candidate, QueueRepository, SlotCount } from './queue.repository';
@@ -40,7 +40,8 @@ export interface TickSummary {
 }
 
 interface Claim {
-  entries: QueueEntry[];
+  /** Claimed job ids, in dispatch order. */
+  jobIds: string[];
   jobs: Map<string, Job>;
   aged: number;
 }
@@ -135,11 +136,11 @@ export class QueueService implements OnModuleInit {
       const t1 = process.hrtime.bigint();
       summary.claim_ms += Number(t1 - t0) / 1e6;
       summary.aged += claim.aged;
-      summary.claimed += claim.entries.length;
-      const outcomes = await this.dispatcher.dispatchBatch(claim.entries, claim.jobs, token, now, tickId);
+      summary.claimed += claim.jobIds.length;
+      const outcomes = await this.dispatcher.dispatchBatch(claim.jobIds, claim.jobs, token, now, tickId);
       for (const o of outcomes) this.count(summary, o);
       summary.dispatch_ms += Number(process.hrtime.bigint() - t1) / 1e6;
-      if (claim.entries.length < CLAIM_BATCH) break;
+      if (claim.jobIds.length < CLAIM_BATCH) break;
     }
   }
 
@@ -171,10 +172,11 @@ export class QueueService implements OnModuleInit {
       const limits = await this.limits.current(m);
       const chosen = await this.choose(m, now, limits, await this.repo.slotCounts(m));
       const ids = await this.repo.markDispatching(m, chosen, now, token);
-      if (ids.length === 0) return { entries: [], jobs: new Map(), aged };
-      const [entries, jobs] = await Promise.all([this.repo.findMany(m, ids), m.getRepository(Job).findBy({ jobId: In(ids) })]);
-      entries.sort((a, b) => ids.indexOf(a.jobId) - ids.indexOf(b.jobId));
-      return { entries, jobs: new Map(jobs.map((j) => [j.jobId, j])), aged };
+      if (ids.length === 0) return { jobIds: [], jobs: new Map(), aged };
+      const jobs = await m.getRepository(Job).findBy({ jobId: In(ids) });
+      const order = new Map(chosen.map((id, i) => [id, i]));
+      ids.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+      return { jobIds: ids, jobs: new Map(jobs.map((j) => [j.jobId, j])), aged };
     });
   }
 
@@ -193,7 +195,21 @@ export class QueueService implements OnModuleInit {
     const fullUsers = [...byUser].filter(([, n]) => n >= limits.userMaxConcurrent).map(([id]) => id);
     const fullOrgs = [...byOrg].filter(([, n]) => n >= limits.orgMaxConcurrent).map(([id]) => id);
     const perUser = Math.min(limits.userMaxConcurrent, room);
-    const candidates = await this.repo.candidates(m, now, perUser, fullUsers, fullOrgs);
+    // Only the best few can be taken; org limits filling up within this batch may skip some, so read a margin and
+    // read everything only in the rare case the margin ran out before the batch was full.
+    const margin = room * 3;
+    let candidates = await this.repo.candidates(m, now, perUser, fullUsers, fullOrgs, margin);
+    let chosen = this.pick(candidates, limits, room, byUser, byOrg);
+    if (chosen.length < room && candidates.length === margin) {
+      candidates = await this.repo.candidates(m, now, perUser, fullUsers, fullOrgs, null);
+      chosen = this.pick(candidates, limits, room, byUser, byOrg);
+    }
+    return chosen;
+  }
+
+  private pick(candidates: Candidate[], limits: QueueLimits, room: number, usedByUser: Map<string, number>, usedByOrg: Map<string, number>): string[] {
+    const byUser = new Map(usedByUser);
+    const byOrg = new Map(usedByOrg);
     candidates.sort(byDispatchOrder);
     const chosen: string[] = [];
     for (const c of candidates) {
