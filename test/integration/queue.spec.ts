@@ -99,6 +99,19 @@ describe('queue (PostgreSQL)', () => {
     expect(order).toEqual([normal3.jobId, high.jobId, normal1.jobId, normal2.jobId, low.jobId]);
   });
 
+  it('fills the batch past many higher-priority jobs of an org at its limit', async () => {
+    await setLimits({ max_concurrent: 2, user_max_concurrent: 2, org_max_concurrent: 1 });
+    const orgA = await makeMembers(h.db, 1, 4);
+    const [b] = await makeMembers(h.db, 1, 1);
+    for (const m of orgA) for (let i = 0; i < 2; i++) await submitJob(h, m, { priority: 20 });
+    const low = await submitJob(h, b, { priority: 0 });
+    const summary = await h.queue.processTick(new Date());
+    expect(summary.dispatched).toBe(2);
+    const running: { org_id: string; job_id: string }[] = await h.db.query(`SELECT org_id, job_id FROM queue_entries WHERE status = 'running'`);
+    expect(running.map((r) => r.job_id)).toContain(low.jobId);
+    expect(new Set(running.map((r) => r.org_id)).size).toBe(2);
+  });
+
   it('lets a LOW job waiting past starvation_minutes (60) overtake newer NORMAL ones (set clock)', async () => {
     await setLimits({ max_concurrent: 1, user_max_concurrent: 1, org_max_concurrent: 1 });
     const [m] = await makeMembers(h.db, 1, 1);
