@@ -1,4 +1,6 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn, ValueTransformer } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn, ValueTransformer } from 'typeorm';
+import { Org } from '../auth/org.entity';
+import { User } from '../auth/user.entity';
 import type { JobStatus } from './job-status';
 
 /** pg returns numeric as a string; jobs' money fits a double comfortably. */
@@ -7,7 +9,16 @@ const numeric: ValueTransformer = {
   from: (v: string | null) => (v === null || v === undefined ? null : Number(v)),
 };
 
+// Mirrors migration 1764300003000 so that `migration:generate` finds nothing to change.
 @Entity('jobs')
+@Check('jobs_status_check', `status = ANY (ARRAY['pending'::text, 'uploading'::text, 'queued'::text, 'running'::text, 'completed'::text, 'failed'::text, 'cancelled'::text])`)
+@Check('jobs_priority_check', `(priority >= 0) AND (priority <= 50)`)
+@Check('jobs_priority_override_check', `(priority_override >= 0) AND (priority_override <= 50)`)
+@Index('jobs_active_idx', ['provider', 'createdAt'], { where: `status = ANY (ARRAY['pending'::text, 'uploading'::text, 'queued'::text, 'running'::text])` })
+@Index('jobs_user_created_idx', ['userId', 'createdAt'])
+@Index('jobs_org_created_idx', ['orgId', 'createdAt'])
+@Index('jobs_provider_external_id_key', ['provider', 'externalId'], { unique: true, where: 'external_id IS NOT NULL' })
+@Index('jobs_completed_profile_idx', ['orgId', 'hardwareProfile', 'completedAt'], { where: `status = 'completed'::text` })
 export class Job {
   @PrimaryGeneratedColumn('uuid')
   jobId: string;
@@ -15,8 +26,16 @@ export class Job {
   @Column('uuid')
   userId: string;
 
+  @ManyToOne(() => User, { onDelete: 'NO ACTION' })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'jobs_user_id_fkey' })
+  user?: User;
+
   @Column('uuid')
   orgId: string;
+
+  @ManyToOne(() => Org, { onDelete: 'NO ACTION' })
+  @JoinColumn({ name: 'org_id', foreignKeyConstraintName: 'jobs_org_id_fkey' })
+  org?: Org;
 
   @Column('text')
   provider: string;
@@ -31,7 +50,7 @@ export class Job {
   @Column('text')
   configName: string;
 
-  @Column('jsonb', { default: () => "'{}'::jsonb" })
+  @Column('jsonb', { default: {} })
   config: Record<string, unknown>;
 
   @Column('text')
@@ -102,6 +121,6 @@ export class Job {
   @UpdateDateColumn({ type: 'timestamptz' })
   updatedAt: Date;
 
-  @Column('jsonb', { default: () => "'{}'::jsonb" })
+  @Column('jsonb', { default: {} })
   metadata: Record<string, unknown>;
 }

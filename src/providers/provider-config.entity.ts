@@ -16,7 +16,7 @@ export class ProviderConfig {
   @Column('text', { nullable: true })
   versionOverride: string | null;
 
-  @Column('jsonb', { default: () => "'{}'::jsonb" })
+  @Column('jsonb', { default: {} })
   hardwareInfo: Record<string, unknown>;
 
   @UpdateDateColumn({ type: 'timestamptz' })
