@@ -97,6 +97,22 @@ describe('Replicate client against the fake Replicate', () => {
     await expect(provider.get('does-not-exist')).resolves.toBeNull();
   });
 
+  it('creates a prediction with the job_id in its input, the model version of the profile and the configured webhook', async () => {
+    const withHook = { get: async () => ({ webhookUrl: 'https://hooks.example/replicate', webhookSecret: null, versionOverride: null, hardwareInfo: {} }) } as unknown as ProviderConfigService;
+    const provider = new ReplicateProvider(client(), withHook);
+    const job = { jobId: '99999999-2222-4333-8444-555555555555', config: { steps: 3 }, configName: 'cfg', hardwareProfile: 'h100-x2', createdAt: new Date() } as Job;
+    const sub = await provider.submit(job);
+    expect(sub.status).toBe('queued');
+    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /models/simpletuner/advanced-trainer-h100-x2/versions', 'POST /predictions']);
+    expect(fake.requests[1].body).toEqual({
+      version: 'ver-advanced-trainer-h100-x2',
+      input: { steps: 3, config_name: 'cfg', job_id: job.jobId },
+      webhook: 'https://hooks.example/replicate',
+      webhook_events_filter: ['start', 'completed'],
+    });
+    expect(fake.requests[1].headers.authorization).toBe(`Bearer ${fake.token}`);
+  });
+
   it('keeps calls under the client-side rate limit', async () => {
     const limiter = new SlidingWindowLimiter(3, 300);
     const started = Date.now();
