@@ -63,7 +63,11 @@ export class JobSyncService {
         order: { createdAt: 'ASC' },
       });
       const byProvider = new Map<string, Job[]>();
-      for (const job of jobs) byProvider.set(job.provider, [...(byProvider.get(job.provider) ?? []), job]);
+      for (const job of jobs) {
+        const group = byProvider.get(job.provider);
+        if (group) group.push(job);
+        else byProvider.set(job.provider, [job]);
+      }
       for (const [name, group] of byProvider) {
         if (!this.registry.has(name)) {
           log.warning(`No provider ${name} registered for ${group.length} active jobs`, { provider: name });
