@@ -1,6 +1,8 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { http } from '../support/http';
 import { FakeQueueProvider, harness, jobStatuses, makeMembers, QueueHarness, sampleSlots, submitJob } from '../support/queue-fixtures';
-import { startTestApp, TestApp } from '../support/test-app';
+import { makeTempDir, startTestApp, TestApp } from '../support/test-app';
 
 /**
  * The queue's core flow on the embedded database (PGlite behind a pool of one): limits, the scheduled task, and a
@@ -10,15 +12,28 @@ describe('queue on PGlite', () => {
   let app: TestApp;
   let h: QueueHarness;
   let fake: FakeQueueProvider;
+  const dataDir = makeTempDir();
+  const logFile = path.join(dataDir, 'app.log');
+  const logLines = () =>
+    fs
+      .readFileSync(logFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
 
   beforeAll(async () => {
-    app = await startTestApp({ db: 'pglite', env: { SIMPLETUNER_QUEUE_INTERVAL: '3600' } });
+    app = await startTestApp({
+      db: 'pglite',
+      dataDir,
+      env: { SIMPLETUNER_QUEUE_INTERVAL: '3600', SIMPLETUNER_LOG_LEVEL: 'INFO', SIMPLETUNER_LOG_FILE: logFile },
+    });
     h = harness(app.app);
     fake = new FakeQueueProvider();
     h.registry.register(fake);
   });
   afterAll(async () => {
     await app?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('registers the queue_processing task with the configured interval', async () => {
@@ -26,6 +41,9 @@ describe('queue on PGlite', () => {
     expect(res.status).toBe(200);
     const tasks = Array.isArray(res.body) ? res.body : res.body.tasks;
     expect(tasks).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'queue_processing', interval_seconds: 3600, enabled: true })]));
+    expect(logLines()).toEqual(
+      expect.arrayContaining([expect.objectContaining({ level: 'INFO', logger: 'simpletuner.cloud.queue', message: 'Queue scheduler started' })]),
+    );
   });
 
   it('dispatches within the limits and uses a released slot at once', async () => {
@@ -55,5 +73,8 @@ describe('queue on PGlite', () => {
     }
     expect(await jobStatuses(h.db)).toEqual({ completed: 8 });
     for (const j of jobs) expect(fake.createsFor(j.jobId)).toBe(1);
+    // Dispatch work logs under the job's own correlation id, with its fields.
+    const dispatched = logLines().find((l) => l.message === 'Job dispatched' && l.extra?.job_id === jobs[0].jobId);
+    expect(dispatched).toMatchObject({ correlation_id: jobs[0].correlationId, extra: { provider: 'fakeq', step: 'dispatch', tick_id: expect.any(String) } });
   });
 });
