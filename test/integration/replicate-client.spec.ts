@@ -67,7 +67,7 @@ describe('Replicate client against the fake Replicate', () => {
   it('does not resend a create that timed out after the fake received it, and finds it again by job_id', async () => {
     fake.stallNext(1, Infinity, { method: 'POST', path: /^\/predictions$/, applyFirst: true });
     const provider = new ReplicateProvider(client({ timeoutMs: 500 }), noConfig);
-    const job = { jobId: '11111111-2222-4333-8444-555555555555', config: {}, configName: 'c', hardwareProfile: 'l40s', createdAt: new Date() } as Job;
+    const job = { jobId: '11111111-2222-4333-8444-555555555555', config: {}, configName: 'c', hardwareProfile: 'l40s', createdAt: new Date() } as unknown as Job;
     const err = await provider.submit(job).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProviderCallError);
     expect((err as ProviderCallError).outcomeUnknown).toBe(true);
@@ -100,7 +100,7 @@ describe('Replicate client against the fake Replicate', () => {
   it('creates a prediction with the job_id in its input, the model version of the profile and the configured webhook', async () => {
     const withHook = { get: async () => ({ webhookUrl: 'https://hooks.example/replicate', webhookSecret: null, versionOverride: null, hardwareInfo: {} }) } as unknown as ProviderConfigService;
     const provider = new ReplicateProvider(client(), withHook);
-    const job = { jobId: '99999999-2222-4333-8444-555555555555', config: { steps: 3 }, configName: 'cfg', hardwareProfile: 'h100-x2', createdAt: new Date() } as Job;
+    const job = { jobId: '99999999-2222-4333-8444-555555555555', config: { steps: 3 }, configName: 'cfg', hardwareProfile: 'h100-x2', createdAt: new Date() } as unknown as Job;
     const sub = await provider.submit(job);
     expect(sub.status).toBe('queued');
     expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /models/simpletuner/advanced-trainer-h100-x2/versions', 'POST /predictions']);
