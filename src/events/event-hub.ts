@@ -33,6 +33,8 @@ const READ_BATCH = 500;
 export const CATCH_UP_POLL_MS = 5_000;
 /** Re-read soon when committed rows wait behind an older running transaction (nobody else will wake us). */
 const HELD_BACK_RETRY_MS = [2, 5, 10, 20, 50, 100];
+/** After a failed read (database down): retry, but without hammering it. */
+const FAILED_READ_RETRY_MS = 1000;
 
 /**
  * Reads new events from the table once per instance and fans them out in memory. Every wake-up (a NOTIFY, an
@@ -48,6 +50,7 @@ export class EventHub implements OnApplicationBootstrap, BeforeApplicationShutdo
   private again = false;
   private stopped = false;
   private retryStep = 0;
+  private failing = false;
   private retryTimer?: NodeJS.Timeout;
   private pollTimer?: NodeJS.Timeout;
   private heartbeatTimer?: NodeJS.Timeout;
@@ -172,13 +175,18 @@ export class EventHub implements OnApplicationBootstrap, BeforeApplicationShutdo
         this.again = false;
         heldBack = await this.readAvailable();
       } while (this.again && !this.stopped);
+      if (this.failing) log.info('Reading new events works again');
+      this.failing = false;
     } catch (error) {
       heldBack = true;
-      if (!this.stopped) log.warning('Reading new events failed; retrying', { error });
+      // Once per outage, not once per retry.
+      if (!this.stopped && !this.failing) log.warning('Reading new events failed; retrying', { error });
+      this.failing = true;
     } finally {
       this.reading = false;
     }
-    if (heldBack) this.scheduleRetry();
+    if (this.failing) this.scheduleRetry(FAILED_READ_RETRY_MS);
+    else if (heldBack) this.scheduleRetry();
     else this.retryStep = 0;
   }
 
@@ -200,9 +208,9 @@ export class EventHub implements OnApplicationBootstrap, BeforeApplicationShutdo
     }
   }
 
-  private scheduleRetry(): void {
+  private scheduleRetry(fixedDelay?: number): void {
     if (this.stopped || this.retryTimer) return;
-    const delay = HELD_BACK_RETRY_MS[Math.min(this.retryStep++, HELD_BACK_RETRY_MS.length - 1)];
+    const delay = fixedDelay ?? HELD_BACK_RETRY_MS[Math.min(this.retryStep++, HELD_BACK_RETRY_MS.length - 1)];
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.wake();

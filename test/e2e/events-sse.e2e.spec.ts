@@ -241,6 +241,29 @@ describe('events over SSE (PostgreSQL, one instance)', () => {
     expect(later.messages).toEqual([]);
   });
 
+  it('holds an event behind an older open transaction that publishes nothing, then delivers it within 1 s of its end', async () => {
+    const s = await connected({ query: { job_id: 'job-held' } });
+    const release = deferred();
+    const holding = deferred();
+    // An unrelated writer of this database, older than the publisher: it could still commit an event that sorts first.
+    const older = db.transaction(async (m) => {
+      await m.query('SELECT pg_current_xact_id()');
+      holding.resolve();
+      await release.promise;
+    });
+    await holding.promise;
+    const e = await publish({ type: 'job_submitted', jobId: 'job-held' });
+    await sleep(300);
+    expect(s.messages).toEqual([]);
+    release.resolve();
+    await older;
+    const ended = Date.now();
+    // No NOTIFY comes from the older transaction and the catch-up poll runs every 5 s: the held-back retry delivers.
+    await s.waitFor((x) => x.messages.length === 1, 1000, 'the held-back event');
+    expect(s.messages[0].id).toBe(e.id);
+    expect(Date.now() - ended).toBeLessThan(1000);
+  });
+
   it('closes open streams when the app shuts down, so stop() does not hang', async () => {
     const other = await startTestApp();
     const s = await openSse(other.url, '/api/events', { key: other.adminKey });

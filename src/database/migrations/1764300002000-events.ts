@@ -6,8 +6,8 @@ export class Events1764300002000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     // tx_id is the inserting transaction's id. Ids are taken at insert, not at commit, so two publishers can
     // commit out of id order; readers order by (tx_id, id) and deliver only rows whose transaction is older
-    // than every transaction still running (pg_snapshot_xmin), which makes the delivery order a commit-safe
-    // total order without a lock shared by every publisher (SPEC §9). job/user/org have no foreign keys: the
+    // than every transaction of this database still running (from pg_current_snapshot()), which makes the
+    // delivery order commit-safe without a lock shared by every publisher (SPEC §9). job/user/org have no foreign keys: the
     // log outlives the rows it talks about until retention purges it.
     await q.query(`
       CREATE TABLE events (
