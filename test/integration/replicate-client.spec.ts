@@ -113,6 +113,19 @@ describe('Replicate client against the fake Replicate', () => {
     expect(fake.requests[1].headers.authorization).toBe(`Bearer ${fake.token}`);
   });
 
+  it('syncs many jobs from list pages and asks again by id only for a finished prediction listed without metrics', async () => {
+    const provider = new ReplicateProvider(client(), noConfig);
+    const a = fake.addPrediction({ status: 'processing' });
+    const b = fake.addPrediction({ status: 'succeeded', metrics: {} });
+    const jobs = [a, b].map((p) => ({ externalId: p.id, createdAt: new Date(Date.now() - 60_000) })) as unknown as Job[];
+    const states = await provider.syncMany(jobs);
+    expect(fake.count('GET', /^\/predictions$/)).toBe(1);
+    expect(fake.count('GET', new RegExp(`^/predictions/${b.id}$`))).toBe(1);
+    expect(fake.count('GET', new RegExp(`^/predictions/${a.id}$`))).toBe(0);
+    expect(states.get(a.id)?.status).toBe('running');
+    expect(states.get(b.id)?.status).toBe('completed');
+  });
+
   it('keeps calls under the client-side rate limit', async () => {
     const limiter = new SlidingWindowLimiter(3, 300);
     const started = Date.now();

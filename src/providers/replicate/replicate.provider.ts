@@ -134,6 +134,9 @@ export class ReplicateProvider implements TrainingProvider {
       if (!next || !last || (last.created_at && new Date(last.created_at).getTime() < oldest)) break;
       cursor = next;
     }
+    // A finished prediction listed without its metrics would leave the job unpriced: read it once in full.
+    const unpriced = [...found.values()].filter((st) => st && st.status && ['completed', 'failed', 'cancelled'].includes(st.status) && st.predictTimeSeconds == null);
+    for (const st of unpriced) found.delete(st!.externalId);
     const missing = [...wanted].filter((id) => !found.has(id));
     const errors: unknown[] = [];
     await mapLimit(missing, this.opts.getConcurrency ?? 8, async (id) => {
