@@ -44,6 +44,8 @@ interface Claim {
   jobIds: string[];
   jobs: Map<string, Job>;
   aged: number;
+  /** More could be claimed at once: the batch was full and the limits had more room than one batch. */
+  more: boolean;
 }
 
 /** The queue's rules: claim under the lock, dispatch outside it, release on terminal status. */
@@ -140,7 +142,7 @@ export class QueueService implements OnModuleInit {
       const outcomes = await this.dispatcher.dispatchBatch(claim.jobIds, claim.jobs, token, now, tickId);
       for (const o of outcomes) this.count(summary, o);
       summary.dispatch_ms += Number(process.hrtime.bigint() - t1) / 1e6;
-      if (claim.jobIds.length < CLAIM_BATCH) break;
+      if (!claim.more) break;
     }
   }
 
@@ -170,18 +172,18 @@ export class QueueService implements OnModuleInit {
       await withAdvisoryXactLock(m, CLAIM_LOCK);
       const aged = await this.repo.refreshAging(m, now, this.config.enterprise.starvationMinutes);
       const limits = await this.limits.current(m);
-      const chosen = await this.choose(m, now, limits, await this.repo.slotCounts(m));
+      const { chosen, more } = await this.choose(m, now, limits, await this.repo.slotCounts(m));
       const ids = await this.repo.markDispatching(m, chosen, now, token);
-      if (ids.length === 0) return { jobIds: [], jobs: new Map(), aged };
+      if (ids.length === 0) return { jobIds: [], jobs: new Map(), aged, more: false };
       const jobs = await m.getRepository(Job).findBy({ jobId: In(ids) });
       const order = new Map(chosen.map((id, i) => [id, i]));
       ids.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
-      return { jobIds: ids, jobs: new Map(jobs.map((j) => [j.jobId, j])), aged };
+      return { jobIds: ids, jobs: new Map(jobs.map((j) => [j.jobId, j])), aged, more };
     });
   }
 
   /** Highest effective priority first, oldest first within a level, skipping users and orgs at their limit. */
-  private async choose(m: EntityManager, now: Date, limits: QueueLimits, slots: SlotCount[]): Promise<string[]> {
+  private async choose(m: EntityManager, now: Date, limits: QueueLimits, slots: SlotCount[]): Promise<{ chosen: string[]; more: boolean }> {
     const byUser = new Map<string, number>();
     const byOrg = new Map<string, number>();
     let total = 0;
@@ -191,7 +193,7 @@ export class QueueService implements OnModuleInit {
       total += s.n;
     }
     const room = Math.min(CLAIM_BATCH, limits.maxConcurrent - total);
-    if (room <= 0) return [];
+    if (room <= 0) return { chosen: [], more: false };
     const fullUsers = [...byUser].filter(([, n]) => n >= limits.userMaxConcurrent).map(([id]) => id);
     const fullOrgs = [...byOrg].filter(([, n]) => n >= limits.orgMaxConcurrent).map(([id]) => id);
     const perUser = Math.min(limits.userMaxConcurrent, room);
@@ -204,7 +206,7 @@ export class QueueService implements OnModuleInit {
       candidates = await this.repo.candidates(m, now, perUser, fullUsers, fullOrgs, null);
       chosen = this.pick(candidates, limits, room, byUser, byOrg);
     }
-    return chosen;
+    return { chosen, more: chosen.length === CLAIM_BATCH && limits.maxConcurrent - total > CLAIM_BATCH };
   }
 
   private pick(candidates: Candidate[], limits: QueueLimits, room: number, usedByUser: Map<string, number>, usedByOrg: Map<string, number>): string[] {

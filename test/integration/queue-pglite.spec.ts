@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Job } from '../../src/jobs/job.entity';
 import { http } from '../support/http';
 import { FakeQueueProvider, harness, jobStatuses, makeMembers, QueueHarness, sampleSlots, submitJob } from '../support/queue-fixtures';
 import { makeTempDir, startTestApp, TestApp } from '../support/test-app';
@@ -54,7 +55,7 @@ describe('queue on PGlite', () => {
     expect(res.status).toBe(200);
     h.queue.wakeOnRelease = false;
     const members = await makeMembers(h.db, 2, 2);
-    const jobs = [];
+    const jobs: Job[] = [];
     for (let i = 0; i < 8; i++) jobs.push(await submitJob(h, members[i % 4]));
     const first = await h.queue.processTick(new Date());
     expect(first.dispatched).toBe(3);

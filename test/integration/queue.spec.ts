@@ -403,6 +403,42 @@ describe('queue (PostgreSQL)', () => {
     expect(fake.createsFor(next.jobId)).toBe(1);
   });
 
+  it('scopes GET /api/queue and the priority override by level and org', async () => {
+    await setLimits({ max_concurrent: 1, user_max_concurrent: 1, org_max_concurrent: 1 });
+    const apiUser = async (username: string, level: string, orgId: string) => {
+      const u = await http(app.url, 'POST', '/api/users', { key: app.adminKey, body: { username, level, org_id: orgId } });
+      expect(u.status).toBe(201);
+      const k = await http(app.url, 'POST', `/api/users/${u.body.id}/api-keys`, { key: app.adminKey, body: { name: 'k' } });
+      return { id: u.body.id as string, key: k.body.key as string, username, orgId };
+    };
+    const [orgX, orgY] = await Promise.all(['x', 'y'].map(async (n) => (await http(app.url, 'POST', '/api/orgs', { key: app.adminKey, body: { name: `scope-${n}-${Date.now()}` } })).body.id as string));
+    const researcher = await apiUser(`res-${Date.now()}`, 'researcher', orgX);
+    const colleague = await apiUser(`col-${Date.now()}`, 'researcher', orgX);
+    const leadX = await apiUser(`leadx-${Date.now()}`, 'lead', orgX);
+    const leadY = await apiUser(`leady-${Date.now()}`, 'lead', orgY);
+    const own = await submitJob(h, researcher);
+    const other = await submitJob(h, colleague);
+
+    const mine = await http(app.url, 'GET', '/api/queue', { key: researcher.key });
+    expect(mine.body.entries.map((e: { job_id: string }) => e.job_id)).toEqual([own.jobId]);
+    const org = await http(app.url, 'GET', '/api/queue', { key: leadX.key });
+    expect(org.body.entries.map((e: { job_id: string }) => e.job_id).sort()).toEqual([own.jobId, other.jobId].sort());
+    expect((await http(app.url, 'GET', '/api/queue', { key: leadY.key })).body.entries).toEqual([]);
+
+    const body = { priority: 40 };
+    expect((await http(app.url, 'POST', `/api/queue/${own.jobId}/priority`, { key: researcher.key, body })).status).toBe(403);
+    expect((await http(app.url, 'POST', `/api/queue/${other.jobId}/priority`, { key: researcher.key, body })).status).toBe(404);
+    expect((await http(app.url, 'POST', `/api/queue/${own.jobId}/priority`, { key: leadY.key, body })).status).toBe(404);
+    expect((await http(app.url, 'POST', `/api/queue/${own.jobId}/priority`, { key: leadX.key, body: { priority: 51 } })).status).toBe(400);
+    const set = await http(app.url, 'POST', `/api/queue/${other.jobId}/priority`, { key: leadX.key, body });
+    expect(set.body).toMatchObject({ effective_priority: 40, position: 1 });
+    expect((await h.db.query(`SELECT priority_override FROM jobs WHERE job_id = $1`, [other.jobId]))[0].priority_override).toBe(40);
+    const cleared = await http(app.url, 'POST', `/api/queue/${other.jobId}/priority`, { key: leadX.key, body: { priority: null } });
+    expect(cleared.body).toMatchObject({ effective_priority: 10, position: 2 });
+    expect((await http(app.url, 'GET', '/api/queue/stats', { key: leadX.key })).status).toBe(403);
+    expect((await http(app.url, 'GET', `/api/queue/position/${other.jobId}`, { key: researcher.key })).status).toBe(404);
+  });
+
   it('serves GET /api/queue, /stats and /concurrency, and rejects a bad limit', async () => {
     await setLimits({ max_concurrent: 5, user_max_concurrent: 2, org_max_concurrent: null });
     const conc = await http(app.url, 'GET', '/api/queue/concurrency', { key: app.adminKey });
