@@ -97,18 +97,19 @@ export class QueueDispatcher {
 
   /** Accepted submissions recorded in one short transaction: entries to running, each job through the transition function. */
   private async recordChunk(chunk: Accepted[], token: string, now: Date, tickId: string): Promise<DispatchOutcome[]> {
-    const followUps: (() => Promise<DispatchOutcome>)[] = [];
+    // After the commit: `replaces` = the index whose outcome the follow-up decides (taken-over entries).
+    const followUps: { replaces: number | null; run: () => Promise<DispatchOutcome> }[] = [];
     const results = await this.db.transaction(async (m) => {
       const owned = await this.repo.markRunning(m, chunk.map((a) => a.job.jobId), token, now);
       const events: NewEvent[] = [];
-      const out: (DispatchOutcome | null)[] = [];
+      const out: DispatchOutcome[] = [];
       for (const a of chunk) {
         const { job, externalId, provider } = a;
         const attempt = owned.get(job.jobId);
         if (attempt === undefined) {
           // Taken over meanwhile: the single-job path decides whether ours is a duplicate to cancel.
-          out.push(null);
-          followUps.push(() => this.recordSuccess(job.jobId, token, externalId, a.status, now, provider, 'dispatched'));
+          followUps.push({ replaces: out.length, run: () => this.recordSuccess(job.jobId, token, externalId, a.status, now, provider, 'dispatched') });
+          out.push('lost');
           continue;
         }
         const to = PROVIDER_STATUSES.includes(a.status) ? a.status : 'queued';
@@ -119,22 +120,27 @@ export class QueueDispatcher {
         if (isTerminal(r.previous)) {
           // Finished or cancelled while the create was in flight: release the slot, stop a cancelled one.
           await this.repo.finish(m, job.jobId, r.previous as QueueEntryStatus, now);
-          if (r.previous === 'cancelled') followUps.push(() => this.cancelThen(provider, job, externalId, false, 'finished', tickId));
+          if (r.previous === 'cancelled') followUps.push({ replaces: null, run: () => this.cancelThen(provider, job, externalId, false, 'finished', tickId) });
           out.push('finished');
           continue;
         }
         events.push({ type: 'job_dispatched', jobId: job.jobId, userId: job.userId, orgId: job.orgId, data: { provider: job.provider, external_id: externalId, attempt } });
-        if (r.job.cancelRequestedAt) followUps.push(() => this.cancelThen(provider, job, externalId, false, 'dispatched', tickId));
+        if (r.job.cancelRequestedAt) followUps.push({ replaces: null, run: () => this.cancelThen(provider, job, externalId, false, 'dispatched', tickId) });
         out.push('dispatched');
       }
       await this.events.publishMany(m, events);
       return out;
     });
-    for (const a of chunk) if (results[chunk.indexOf(a)] === 'dispatched') inJobScope(a.job, tickId, () => log.info('Job dispatched', { external_id: a.externalId }));
-    const extra = await Promise.all(followUps.map((f) => this.guard(f)));
-    // Taken-over entries get the outcome of their follow-up, in order.
-    let k = 0;
-    return results.map((o) => o ?? extra[k++]);
+    chunk.forEach((a, i) => {
+      if (results[i] === 'dispatched') inJobScope(a.job, tickId, () => log.info('Job dispatched', { external_id: a.externalId }));
+    });
+    await Promise.all(
+      followUps.map(async (f) => {
+        const outcome = await this.guard(f.run);
+        if (f.replaces !== null) results[f.replaces] = outcome;
+      }),
+    );
+    return results;
   }
 
   private async cancelThen(provider: TrainingProvider, job: Job, externalId: string, duplicate: boolean, outcome: DispatchOutcome, tickId: string): Promise<DispatchOutcome> {

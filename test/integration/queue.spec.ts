@@ -200,6 +200,28 @@ describe('queue (PostgreSQL)', () => {
       expect(row).toEqual({ status: 'queued', external_id: fake.creates[0].externalId });
     });
 
+    it('lets a stalled dispatcher lose to the reconciler without a second prediction or an overwrite', async () => {
+      const [m] = await makeMembers(h.db, 1, 1);
+      const job = await submitJob(h, m);
+      const t0 = Date.now();
+      let nested: Awaited<ReturnType<typeof h.queue.processTick>> | undefined;
+      fake.duringSubmit = async () => {
+        fake.duringSubmit = null;
+        // The create hangs past the grace period; another tick reconciles meanwhile and adopts the prediction.
+        nested = await h.queue.processTick(new Date(t0 + minutes(5)));
+      };
+      const stalled = await h.queue.processTick(new Date(t0));
+      expect(nested?.reconciled.adopted).toBe(1);
+      expect(stalled).toMatchObject({ dispatched: 0, lost: 1 });
+      expect(fake.createsFor(job.jobId)).toBe(1);
+      expect(fake.cancels).toEqual([]);
+      const [row] = await h.db.query(
+        `SELECT j.status, j.external_id, q.status AS entry FROM jobs j JOIN queue_entries q USING (job_id) WHERE job_id = $1`,
+        [job.jobId],
+      );
+      expect(row).toEqual({ status: 'queued', external_id: fake.creates[0].externalId, entry: 'running' });
+    });
+
     it('keeps a create whose outcome is unknown dispatching, then adopts it instead of resending', async () => {
       const [m] = await makeMembers(h.db, 1, 1);
       const job = await submitJob(h, m);
