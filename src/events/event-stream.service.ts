@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { Injectable } from '@nestjs/common';
 import type { AuthenticatedUser } from '../auth';
-import { RateLimitError, ValidationError } from '../common/errors';
+import { AppError, RateLimitError, ValidationError } from '../common/errors';
 import { AppConfig } from '../config';
 import { EventHub } from './event-hub';
 import type { StreamFilter } from './event-visibility';
@@ -87,10 +87,7 @@ export class EventStreamService {
       start = after ? { kind: 'resume', after } : { kind: 'reset', lastEventId: lastEventId.toString(), after: START_POSITION };
     }
     if (res.destroyed || res.writableEnded) return; // the client left meanwhile; close already released the slot
-    if (this.hub.isStopped) {
-      res.writeHead(503, { 'Content-Type': 'text/plain' }).end('shutting down');
-      return;
-    }
+    if (this.hub.isStopped) throw new AppError('service_unavailable', 503, 'The server is shutting down; reconnect shortly');
     connection = new SseConnection(user, filter, res, this.hub, this.repo);
     connection.start(start);
   }
