@@ -100,6 +100,7 @@ export class QueueDispatcher {
     // After the commit: `replaces` = the index whose outcome the follow-up decides (taken-over entries).
     const followUps: { replaces: number | null; run: () => Promise<DispatchOutcome> }[] = [];
     const results = await this.db.transaction(async (m) => {
+      await this.repo.lockJobs(m, chunk.map((a) => a.job.jobId));
       const owned = await this.repo.markRunning(m, chunk.map((a) => a.job.jobId), token, now);
       const events: NewEvent[] = [];
       const out: DispatchOutcome[] = [];
@@ -265,8 +266,9 @@ export class QueueDispatcher {
     });
   }
 
-  /** The entry, locked, if this claim still owns it. */
+  /** The entry, locked (after its job: see lockJobs), if this claim still owns it. */
   private async ownEntry(m: EntityManager, jobId: string, token: string): Promise<QueueEntry | null> {
+    await this.repo.lockJobs(m, [jobId]);
     const entry = await this.repo.find(m, jobId, true);
     return entry && entry.status === 'dispatching' && entry.dispatchToken === token ? entry : null;
   }

@@ -103,6 +103,7 @@ export class QueueQueryService {
   /** Lead (own org) or admin sets or clears the override; the stored effective priority follows at once. */
   async setPriority(caller: AuthenticatedUser, jobId: string, priority: number | null, now: Date = new Date()): Promise<PositionView> {
     await this.db.transaction(async (m) => {
+      await this.repo.lockJobs(m, [jobId]);
       const entry = await this.repo.find(m, jobId, true);
       if (!entry || !this.canSee(caller, entry)) throw new JobNotFoundError(jobId);
       if (!atLeast(caller.level, 'lead')) throw new PermissionDeniedError('Only a lead or an admin can set a job priority');

@@ -133,6 +133,14 @@ export class QueueRepository {
     return updatedRows<{ job_id: string }>(rows).map((r) => r.job_id);
   }
 
+  /**
+   * Lock order everywhere is job row, then queue entry: a status transition (poll, webhook, cancel) locks the job
+   * and then releases the entry in its terminal hook, so the queue must not hold an entry while waiting for a job.
+   */
+  async lockJobs(m: EntityManager, jobIds: string[]): Promise<void> {
+    await m.query(`SELECT job_id FROM jobs WHERE job_id = ANY($1::uuid[]) ORDER BY job_id FOR UPDATE`, [jobIds]);
+  }
+
   /** Accepted by the provider: these entries (still owned by this claim) now hold their slot as `running`. */
   async markRunning(m: EntityManager, jobIds: string[], token: string, now: Date): Promise<Map<string, number>> {
     const rows: unknown = await m.query(
