@@ -10,12 +10,14 @@ v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Active timers and TCP sockets of the process, not counting the database pool's sockets (it grows lazily). */
+/** Active timers and TCP sockets of the process, not counting the database pool's (it grows lazily). */
 function activeResources(db: DataSource): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const r of process.getActiveResourcesInfo()) counts[r] = (counts[r] ?? 0) + 1;
-  const pool = (db.driver as unknown as { master: { totalCount: number } }).master;
+  const pool = (db.driver as unknown as { master: { totalCount: number; idleCount: number } }).master;
   counts.TCPSocketWrap = (counts.TCPSocketWrap ?? 0) - pool.totalCount;
+  // pg's pool arms an idle timer per idle client.
+  counts.Timeout = (counts.Timeout ?? 0) - pool.idleCount;
   return counts;
 }
 
