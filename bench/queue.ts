@@ -133,15 +133,19 @@ async function benchOurs(running: RunningApp, n: number): Promise<Pick<Row, 'tic
     if (s.dispatched !== BATCH) throw new Error(`a tick dispatched ${s.dispatched}, expected ${BATCH}`);
     return took;
   };
-  if (process.env.BENCH_VERBOSE) {
+  const explain = async (label: string) => {
+    if (!process.env.BENCH_VERBOSE) return;
     const plan: { 'QUERY PLAN': string }[] = await db.query(
       `EXPLAIN (ANALYZE, BUFFERS) SELECT c.job_id FROM users u CROSS JOIN LATERAL (
-         SELECT q.job_id FROM queue_entries q WHERE q.user_id = u.id AND q.status = 'pending'
-           AND (q.not_before IS NULL OR q.not_before <= now()) AND q.org_id <> ALL('{}'::uuid[])
-         ORDER BY q.effective_priority DESC, q.queued_at, q.job_id LIMIT 2) c WHERE u.id <> ALL('{}'::uuid[])`,
+         SELECT q.job_id, q.effective_priority, q.queued_at FROM queue_entries q WHERE q.user_id = u.id AND q.status = 'pending'
+           AND (q.not_before IS NULL OR q.not_before <= $1) AND q.org_id <> ALL($2::uuid[])
+         ORDER BY q.effective_priority DESC, q.queued_at, q.job_id LIMIT 2) c WHERE u.id <> ALL($2::uuid[])
+         ORDER BY c.effective_priority DESC, c.queued_at, c.job_id LIMIT 300`,
+      [new Date(), []],
     );
-    console.log(plan.map((r) => r['QUERY PLAN']).join('\n'));
-  }
+    console.log(`per-user candidate read (the claim's fallback path), ${label}:\n` + plan.map((r) => r['QUERY PLAN']).join('\n'));
+  };
+  await explain('before');
   await tick(); // warm-up
   await completeRunning(db, transitions);
   const ticks: number[] = [];
@@ -156,6 +160,7 @@ async function benchOurs(running: RunningApp, n: number): Promise<Pick<Row, 'tic
     await completeRunning(db, transitions);
   }
   const wall = ms(start);
+  await explain('after');
   return { tickMs: median(ticks), dispatchOnlyPerSec: (SUSTAINED / tickTotal) * 1000, sustainedPerSec: (SUSTAINED / wall) * 1000 };
 }
 

@@ -119,6 +119,36 @@ export class QueueRepository {
     }));
   }
 
+  /**
+   * The fast path: the head of the global dispatch order (index scan, read lazily), at most `examine` rows deep,
+   * without saturated users/orgs or entries in backoff. Costs O(batch) whatever the depth and the number of users;
+   * the caller falls back to candidates() when this head cannot fill the batch (e.g. one saturated user owns it).
+   */
+  async headOfQueue(m: EntityManager, now: Date, skipUsers: string[], skipOrgs: string[], limit: number, examine: number): Promise<Candidate[]> {
+    const rows: { job_id: string; user_id: string; org_id: string; effective_priority: number; queued_us: string }[] = await m.query(
+      `SELECT h.job_id, h.user_id, h.org_id, h.effective_priority, (extract(epoch FROM h.queued_at) * 1000000)::bigint AS queued_us
+         FROM (SELECT job_id, user_id, org_id, effective_priority, queued_at, not_before
+                 FROM queue_entries WHERE status = 'pending'
+                ORDER BY effective_priority DESC, queued_at, job_id
+                LIMIT $5) h
+        WHERE (h.not_before IS NULL OR h.not_before <= $1)
+          AND h.user_id <> ALL($2::uuid[]) AND h.org_id <> ALL($3::uuid[])
+        ORDER BY h.effective_priority DESC, h.queued_at, h.job_id
+        LIMIT $4`,
+      [now, skipUsers, skipOrgs, limit, examine],
+    );
+    return rows.map((r) => ({ jobId: r.job_id, userId: r.user_id, orgId: r.org_id, effectivePriority: r.effective_priority, queuedAtUs: Number(r.queued_us) }));
+  }
+
+  /** Whether at least n entries are pending (reads at most n index entries). */
+  async pendingAtLeast(m: EntityManager, n: number): Promise<boolean> {
+    const [row]: { n: number }[] = await m.query(
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM queue_entries WHERE status = 'pending' LIMIT $1) x`,
+      [n],
+    );
+    return row.n >= n;
+  }
+
   /** Claims the chosen entries; each submission counts as an attempt. Runs under the claim lock. */
   async markDispatching(m: EntityManager, jobIds: string[], now: Date, token: string): Promise<string[]> {
     if (jobIds.length === 0) return [];

@@ -22,6 +22,8 @@ export const CLAIM_LOCK = 'simpletuner.queue.claim';
 export const CLAIM_BATCH = 100;
 const MAX_ROUNDS = 10;
 const RECONCILE_BATCH = 50;
+/** How deep the fast path reads into the dispatch order before handing over to the per-user read. */
+const HEAD_EXAMINE = 2000;
 
 export interface TickSummary {
   tick_id: string;
@@ -196,15 +198,21 @@ export class QueueService implements OnModuleInit {
     if (room <= 0) return { chosen: [], more: false };
     const fullUsers = [...byUser].filter(([, n]) => n >= limits.userMaxConcurrent).map(([id]) => id);
     const fullOrgs = [...byOrg].filter(([, n]) => n >= limits.orgMaxConcurrent).map(([id]) => id);
-    const perUser = Math.min(limits.userMaxConcurrent, room);
-    // Only the best few can be taken; org limits filling up within this batch may skip some, so read a margin and
-    // read everything only in the rare case the margin ran out before the batch was full.
+    // Fast path: the head of the dispatch order usually fills the batch (users at their limit are skipped in SQL).
     const margin = room * 3;
-    let candidates = await this.repo.candidates(m, now, perUser, fullUsers, fullOrgs, margin);
-    let chosen = this.pick(candidates, limits, room, byUser, byOrg);
-    if (chosen.length < room && candidates.length === margin) {
-      candidates = await this.repo.candidates(m, now, perUser, fullUsers, fullOrgs, null);
+    const head = await this.repo.headOfQueue(m, now, fullUsers, fullOrgs, margin, HEAD_EXAMINE);
+    let chosen = this.pick(head, limits, room, byUser, byOrg);
+    // Short of the batch: final if the head held every pending entry; else the head was cut (margin or depth).
+    if (chosen.length < room && (head.length === margin || (await this.repo.pendingAtLeast(m, HEAD_EXAMINE)))) {
+      // The head could not fill the batch: each user's best entries instead, one index probe per user. Only the
+      // best few can be taken; org limits filling within this batch may skip some, so read a margin first.
+      const perUser = Math.min(limits.userMaxConcurrent, room);
+      let candidates = await this.repo.candidates(m, now, perUser, fullUsers, fullOrgs, margin);
       chosen = this.pick(candidates, limits, room, byUser, byOrg);
+      if (chosen.length < room && candidates.length === margin) {
+        candidates = await this.repo.candidates(m, now, perUser, fullUsers, fullOrgs, null);
+        chosen = this.pick(candidates, limits, room, byUser, byOrg);
+      }
     }
     return { chosen, more: chosen.length === CLAIM_BATCH && limits.maxConcurrent - total > CLAIM_BATCH };
   }
