@@ -112,6 +112,29 @@ describe('queue (PostgreSQL)', () => {
     expect(new Set(running.map((r) => r.org_id)).size).toBe(2);
   });
 
+  it('does not let thousands of urgent jobs of a user at its limit hide another user’s job', async () => {
+    await setLimits({ max_concurrent: 10, user_max_concurrent: 2, org_max_concurrent: 10 });
+    const [heavy, other] = await makeMembers(h.db, 2, 1);
+    await submitJob(h, heavy, { priority: 40 });
+    await submitJob(h, heavy, { priority: 40 });
+    expect((await h.queue.processTick(new Date())).dispatched).toBe(2);
+    // 2,500 more urgent jobs of the saturated user, inserted in bulk ahead of everyone in the dispatch order.
+    await h.db.query(
+      `WITH j AS (
+         INSERT INTO jobs (user_id, org_id, provider, status, config_name, hardware_profile, priority, correlation_id)
+         SELECT $1, $2, 'fakeq', 'pending', 'bulk', 'l40s', 40, 'bulk' || i FROM generate_series(1, 2500) i
+         RETURNING job_id, user_id, org_id, provider)
+       INSERT INTO queue_entries (job_id, user_id, org_id, provider, base_priority, effective_priority, status, pending_since)
+       SELECT job_id, user_id, org_id, provider, 40, 40, 'pending', now() FROM j`,
+      [heavy.id, heavy.orgId],
+    );
+    const low = await submitJob(h, other, { priority: 0 });
+    const summary = await h.queue.processTick(new Date());
+    expect(summary.dispatched).toBe(1);
+    expect(fake.createsFor(low.jobId)).toBe(1);
+    expect((await sampleSlots(h.db)).maxUser).toBe(2);
+  });
+
   it('lets a LOW job waiting past starvation_minutes (60) overtake newer NORMAL ones (set clock)', async () => {
     await setLimits({ max_concurrent: 1, user_max_concurrent: 1, org_max_concurrent: 1 });
     const [m] = await makeMembers(h.db, 1, 1);
