@@ -298,7 +298,7 @@ export class QueueDispatcher {
   }
 
   private async setExternalId(m: EntityManager, jobId: string, externalId: string): Promise<void> {
-    await m.query(`UPDATE jobs SET external_id = $2 WHERE job_id = $1 AND external_id IS NULL`, [jobId, externalId]);
+    await this.repo.setJobExternalIdIfMissing(m, jobId, externalId);
   }
 
   /** A cancel that arrived while dispatching, or a duplicate prediction: stop it at the provider. */

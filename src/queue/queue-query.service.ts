@@ -112,7 +112,7 @@ export class QueueQueryService {
       }
       const aged = agedPriority(entry.basePriority, priority, entry.pendingSince, now, this.config.enterprise.starvationMinutes);
       await this.repo.update(m, jobId, { priorityOverride: priority, effectivePriority: aged.effective, nextAgingAt: aged.nextAgingAt, updatedAt: now });
-      await m.query(`UPDATE jobs SET priority_override = $2 WHERE job_id = $1`, [jobId, priority]);
+      await this.repo.setJobPriorityOverride(m, jobId, priority);
     });
     log.info('Queue priority override set', { job_id: jobId, priority_override: priority, set_by: caller.username });
     return this.position(caller, jobId, now);

@@ -171,6 +171,16 @@ export class QueueRepository {
     await m.query(`SELECT job_id FROM jobs WHERE job_id = ANY($1::uuid[]) ORDER BY job_id FOR UPDATE`, [jobIds]);
   }
 
+  /** The prediction id, when a stale transition (the job already moved on) did not write it. */
+  async setJobExternalIdIfMissing(m: EntityManager, jobId: string, externalId: string): Promise<void> {
+    await m.query(`UPDATE jobs SET external_id = $2 WHERE job_id = $1 AND external_id IS NULL`, [jobId, externalId]);
+  }
+
+  /** Mirrors the override on the job, which job responses show (not a status change: no transition). */
+  async setJobPriorityOverride(m: EntityManager, jobId: string, priority: number | null): Promise<void> {
+    await m.query(`UPDATE jobs SET priority_override = $2 WHERE job_id = $1`, [jobId, priority]);
+  }
+
   /** Accepted by the provider: these entries (still owned by this claim) now hold their slot as `running`. */
   async markRunning(m: EntityManager, jobIds: string[], token: string, now: Date): Promise<Map<string, number>> {
     const rows: unknown = await m.query(
