@@ -32,7 +32,7 @@ describe('embedded PGlite database', () => {
     } finally {
       await app.stop();
     }
-  });
+  }, 180_000);
 
   it('writes the admin key file with mode 0600 and keeps users across a restart', async () => {
     const dir = makeTempDir('st-pglite-restart-');
@@ -59,7 +59,7 @@ describe('embedded PGlite database', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 180_000); // two PGlite boots
 
   it('refuses a second app on the same data folder and leaves the first one working', async () => {
     const first = await startTestApp({ db: 'pglite' });
@@ -70,5 +70,5 @@ describe('embedded PGlite database', () => {
     } finally {
       await first.stop();
     }
-  });
+  }, 180_000);
 });
