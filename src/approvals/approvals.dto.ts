@@ -1,4 +1,5 @@
 import { Type } from 'class-transformer';
+import { PaginationQuery } from '../common/pagination.dto';
 import {
   Allow,
   IsArray,
@@ -18,23 +19,11 @@ import { USER_LEVELS, UserLevel } from '../auth/user.entity';
 import { APPROVAL_STATUSES, ApprovalStatus } from './approval-request.entity';
 import { RULE_CONDITIONS, RuleCondition } from './rules-engine';
 
-export class ListRequestsQuery {
+export class ListRequestsQuery extends PaginationQuery {
   @IsOptional()
   @IsIn(APPROVAL_STATUSES as unknown as string[])
   status?: ApprovalStatus;
 
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  offset?: number;
 }
 
 export class ApproveDto {

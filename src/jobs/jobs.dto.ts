@@ -1,4 +1,5 @@
 import { Type } from 'class-transformer';
+import { PaginationQuery } from '../common/pagination.dto';
 import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
 import { JOB_STATUSES } from './job-status';
 
@@ -39,7 +40,7 @@ export class SubmitJobDto {
   max_runtime_seconds?: number;
 }
 
-export class ListJobsQuery {
+export class ListJobsQuery extends PaginationQuery {
   @IsOptional()
   @IsIn(JOB_STATUSES as unknown as string[])
   status?: string;
@@ -47,19 +48,6 @@ export class ListJobsQuery {
   @IsOptional()
   @IsString()
   provider?: string;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  offset?: number;
 }
 
 export class CostEstimateQuery {

@@ -1,25 +1,14 @@
 import { Type } from 'class-transformer';
+import { PaginationQuery } from '../common/pagination.dto';
 import { IsDefined, IsIn, IsInt, IsOptional, Max, Min, ValidateIf } from 'class-validator';
 import { QUEUE_ENTRY_STATUSES, QueueEntryStatus } from './queue-entry.entity';
 import { MAX_PRIORITY } from './queue-priority';
 
-export class ListQueueQuery {
+export class ListQueueQuery extends PaginationQuery {
   @IsOptional()
   @IsIn(QUEUE_ENTRY_STATUSES as unknown as string[])
   status?: QueueEntryStatus;
 
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  offset?: number;
 }
 
 export class SetPriorityDto {
