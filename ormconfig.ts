@@ -5,21 +5,12 @@
  */
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { ConfigValidationError, loadAppConfig } from './src/config';
+import { loadAppConfigOrExit } from './src/config';
 import { buildDataSourceOptions } from './src/database/data-source-options';
 import { DataDirLockedError, startEmbeddedPostgres } from './src/database/embedded-postgres';
 
 async function createCliDataSource(): Promise<DataSource> {
-  let config;
-  try {
-    config = loadAppConfig();
-  } catch (err) {
-    if (err instanceof ConfigValidationError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const config = loadAppConfigOrExit();
   if (config.env.DATABASE_URL) {
     return new DataSource(buildDataSourceOptions({ kind: 'postgres', url: config.env.DATABASE_URL, poolSize: 1 }, 'simpletuner-cli'));
   }

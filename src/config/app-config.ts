@@ -171,6 +171,22 @@ export function loadAppConfig(source: NodeJS.ProcessEnv = process.env, cwd = pro
   return new AppConfig(env, enterprise);
 }
 
+/**
+ * For entry points (the app, the TypeORM CLI): a bad configuration prints one plain line naming every bad variable
+ * and exits 1 (SPEC §11), before anything else starts.
+ */
+export function loadAppConfigOrExit(): AppConfig {
+  try {
+    return loadAppConfig();
+  } catch (err) {
+    if (err instanceof ConfigValidationError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
 let current: AppConfig | undefined;
 
 /** Installs the configuration the process runs with (done once by the app factory). */
