@@ -25,6 +25,7 @@ import { ProviderRegistry } from '../src/providers/provider-registry';
 import type { ProviderJobState, ProviderSubmission, TrainingProvider } from '../src/providers/provider.interface';
 import { QueueLimitsService } from '../src/queue/queue-limits.service';
 import { QueueService } from '../src/queue/queue.service';
+import { databaseUrl, withAdminClient } from '../test/support/test-database';
 
 const SIZES = process.env.BENCH_SIZES ? process.env.BENCH_SIZES.split(',').map(Number) : [1_000, 10_000, 100_000];
 const USERS = 1_000;
@@ -35,7 +36,6 @@ const TICK_SAMPLES = 3;
 const SUSTAINED = 500;
 const BATCH = 100;
 
-const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DB_NAME = 'test_bench_queue';
 
 class InstantProvider implements TrainingProvider {
@@ -53,21 +53,9 @@ class InstantProvider implements TrainingProvider {
   }
 }
 
-function dbUrl(name: string): string {
-  const u = new URL(ADMIN_URL);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-async function admin(sql: string): Promise<void> {
-  const c = new Client({ connectionString: ADMIN_URL });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
+/** Bench databases go through the tests' helpers, so they too must have "test" in their name. */
+const dbUrl = databaseUrl;
+const admin = (sql: string): Promise<void> => withAdminClient(async (c) => void (await c.query(sql)));
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;

@@ -21,12 +21,12 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { createApp, RunningApp } from '../src/app.factory';
 import { generateApiKey } from '../src/auth/api-key.util';
 import { loadAppConfig } from '../src/config';
 import { EventsService } from '../src/events';
+import { databaseUrl, withAdminClient } from '../test/support/test-database';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 1000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 2000);
@@ -36,7 +36,6 @@ const SWEEP_SECONDS = 3;
 const TWO_INSTANCE_EVENTS = 500;
 const P99_TARGET_MS = 100;
 const RSS_TARGET_KB = 50;
-const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DB_NAME = 'test_bench_sse';
 
 const now = () => performance.timeOrigin + performance.now();
@@ -48,21 +47,9 @@ function cpuCores(since: NodeJS.CpuUsage, wallSince: number): number {
   return (used.user + used.system) / 1000 / (now() - wallSince);
 }
 
-function dbUrl(name: string): string {
-  const u = new URL(ADMIN_URL);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-async function admin(sql: string): Promise<void> {
-  const c = new Client({ connectionString: ADMIN_URL });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
+/** Bench databases go through the tests' helpers, so they too must have "test" in their name. */
+const dbUrl = databaseUrl;
+const admin = (sql: string): Promise<void> => withAdminClient(async (c) => void (await c.query(sql)));
 
 function startInstance(key: string, dataDir: string): Promise<RunningApp> {
   const config = loadAppConfig(
