@@ -1,6 +1,6 @@
 import { http } from '../support/http';
-import { FakeQueueProvider, harness, jobStatuses, makeMembers, minutes, QueueHarness, sampleSlots, submitJob } from '../support/queue-fixtures';
-import { startTestApp, TestApp } from '../support/test-app';
+import { FakeQueueProvider, putQueueLimits, resetQueueState, startQueueTestApp, jobStatuses, makeMembers, minutes, QueueHarness, sampleSlots, submitJob } from '../support/queue-fixtures';
+import type { TestApp } from '../support/test-app';
 
 /**
  * Queue module (issue #7) on real PostgreSQL through the whole app, with an instant in-process provider and a
@@ -11,27 +11,16 @@ describe('queue (PostgreSQL)', () => {
   let h: QueueHarness;
   let fake: FakeQueueProvider;
 
-  const setLimits = async (body: Record<string, number | null>) => {
-    const res = await http(app.url, 'PUT', '/api/queue/concurrency', { key: app.adminKey, body });
-    expect(res.status).toBe(200);
-    return res.body;
-  };
+  const setLimits = (body: Record<string, number | null>) => putQueueLimits(app, body);
 
   beforeAll(async () => {
-    app = await startTestApp({ env: { SIMPLETUNER_QUEUE_INTERVAL: '3600' } });
-    h = harness(app.app);
-    h.queue.wakeOnRelease = false;
+    ({ app, h } = await startQueueTestApp());
   });
   afterAll(async () => {
     await app?.stop();
   });
   beforeEach(async () => {
-    fake = new FakeQueueProvider();
-    h.registry.register(fake);
-    h.queue.clock = () => new Date();
-    // Every test starts from an idle queue.
-    await h.db.query(`UPDATE queue_entries SET status = 'cancelled' WHERE status NOT IN ('completed','failed','cancelled')`);
-    await h.db.query(`UPDATE jobs SET status = 'cancelled' WHERE status NOT IN ('completed','failed','cancelled')`);
+    fake = await resetQueueState(h);
   });
 
   it('never exceeds user 2 / org 3 / global 5 while 40 jobs from 6 users in 3 orgs all run to completion', async () => {

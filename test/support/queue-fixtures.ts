@@ -9,6 +9,8 @@ import type { JobStatus } from '../../src/jobs/job-status';
 import { ProviderRegistry } from '../../src/providers/provider-registry';
 import { ProviderCallError, ProviderJobState, ProviderSubmission, TrainingProvider } from '../../src/providers/provider.interface';
 import { QueueService } from '../../src/queue/queue.service';
+import { http } from './http';
+import { startTestApp, TestApp } from './test-app';
 
 /** An instant in-process provider (the issue's "instant fake provider") that records every create. */
 export class FakeQueueProvider implements TrainingProvider {
@@ -159,3 +161,27 @@ export async function jobStatuses(db: DataSource): Promise<Record<string, number
 }
 
 export const minutes = (n: number) => n * 60_000;
+
+/** The whole app on PostgreSQL with the interval tick an hour away: the tests drive every tick themselves. */
+export async function startQueueTestApp(): Promise<{ app: TestApp; h: QueueHarness }> {
+  const app = await startTestApp({ env: { SIMPLETUNER_QUEUE_INTERVAL: '3600' } });
+  const h = harness(app.app);
+  h.queue.wakeOnRelease = false;
+  return { app, h };
+}
+
+/** Every test starts from an idle queue with a fresh instant provider and the real clock. */
+export async function resetQueueState(h: QueueHarness): Promise<FakeQueueProvider> {
+  const fake = new FakeQueueProvider();
+  h.registry.register(fake);
+  h.queue.clock = () => new Date();
+  await h.db.query(`UPDATE queue_entries SET status = 'cancelled' WHERE status NOT IN ('completed','failed','cancelled')`);
+  await h.db.query(`UPDATE jobs SET status = 'cancelled' WHERE status NOT IN ('completed','failed','cancelled')`);
+  return fake;
+}
+
+export async function putQueueLimits(app: TestApp, body: Record<string, number | null>): Promise<Record<string, unknown>> {
+  const res = await http(app.url, 'PUT', '/api/queue/concurrency', { key: app.adminKey, body });
+  expect(res.status).toBe(200);
+  return res.body;
+}
