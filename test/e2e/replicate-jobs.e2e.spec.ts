@@ -87,11 +87,7 @@ describe('Replicate jobs end to end (PostgreSQL, fake Replicate)', () => {
     });
     const jobId = submit.body.job_id as string;
     const tick = http(app.url, 'POST', '/api/queue/process', { key: app.adminKey });
-    let p = [...fake.predictions.values()].find((x) => x.input.job_id === jobId);
-    for (let i = 0; i < 50 && !p; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      p = [...fake.predictions.values()].find((x) => x.input.job_id === jobId);
-    }
+    const p = await fake.waitForPrediction(jobId);
     expect(p).toBeDefined();
     const cancel = await http(app.url, 'POST', `/api/cloud/jobs/${jobId}/cancel`, { key: app.adminKey });
     expect(cancel.status).toBe(200);

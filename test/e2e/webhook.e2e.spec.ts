@@ -126,11 +126,7 @@ describe('Replicate webhooks (PostgreSQL, fake Replicate)', () => {
     });
     const jobId = submit.body.job_id as string;
     const tick = http(app.url, 'POST', '/api/queue/process', { key: app.adminKey });
-    let p = [...fake.predictions.values()].find((x) => x.input.job_id === jobId);
-    for (let i = 0; i < 50 && !p; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      p = [...fake.predictions.values()].find((x) => x.input.job_id === jobId);
-    }
+    const p = await fake.waitForPrediction(jobId);
     expect(p).toBeDefined();
     const res = await fake.sendWebhook(hook, await fake.setStatus(p!.id, 'processing'));
     expect(JSON.parse(res.body)).toMatchObject({ outcome: 'applied', job_id: jobId });

@@ -193,6 +193,16 @@ export class FakeReplicate {
 
   // ---- inspection ------------------------------------------------------------------------------------------
 
+  /** The prediction created for our job (input.job_id), once it arrives; undefined after `timeoutMs`. */
+  async waitForPrediction(jobId: string, timeoutMs = 5000): Promise<FakePrediction | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const p = [...this.predictions.values()].find((x) => x.input.job_id === jobId);
+      if (p || Date.now() >= deadline) return p;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   count(method: string, path: RegExp): number {
     return this.requests.filter((r) => r.method === method && path.test(r.path)).length;
   }
