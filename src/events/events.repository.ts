@@ -73,18 +73,21 @@ export class EventsRepository {
       org_id: e.orgId ?? null,
       data: flatPayload(e),
     }));
-    const rows: EventRow[] = await manager.query(
+    // One notification per statement: it is only a wake-up (listeners re-read the table), and one per row would
+    // make every instance wake once per event of a batch.
+    const rows: Pick<EventRow, 'id' | 'tx_id' | 'created_at'>[] = await manager.query(
       `WITH ins AS (
          INSERT INTO events (type, job_id, user_id, org_id, data)
          SELECT type, job_id, user_id, org_id, data
            FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (type text, job_id text, user_id uuid, org_id uuid, data jsonb))
                 WITH ORDINALITY AS r(type, job_id, user_id, org_id, data, n)
           ORDER BY n
-         RETURNING ${COLUMNS})
-       SELECT ins.*${notify ? `, pg_notify('${EVENTS_CHANNEL}', ins.id)` : ''} FROM ins ORDER BY ins.id::bigint`,
+         RETURNING id, tx_id, created_at)${notify ? `, woke AS (SELECT pg_notify('${EVENTS_CHANNEL}', max(id)::text) FROM ins)` : ''}
+       SELECT ins.id::text AS id, ins.tx_id::text AS tx_id, ins.created_at FROM ins${notify ? ' CROSS JOIN woke' : ''} ORDER BY ins.id`,
       [JSON.stringify(records)],
     );
-    return rows.map(toEvent);
+    // Ids are drawn in insertion order, so the i-th returned row is the i-th event.
+    return rows.map((row, i) => toEvent({ ...row, ...records[i] }));
   }
 
   /**

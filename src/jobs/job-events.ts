@@ -18,4 +18,8 @@ export class JobEventPublisher {
   async publish(manager: EntityManager, event: JobEvent): Promise<void> {
     await this.events.publish(manager, event);
   }
+
+  async publishMany(manager: EntityManager, events: JobEvent[]): Promise<void> {
+    await this.events.publishMany(manager, events);
+  }
 }

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { DataSource, EntityManager, In } from 'typeorm';
 import { JobNotFoundError } from '../common/errors';
 import { getLogger } from '../logging';
-import { JobEventPublisher } from './job-events';
+import { JobEvent, JobEventPublisher } from './job-events';
 import { JobHooks } from './job-hooks';
 import { canTransition, isTerminal, JobStatus } from './job-status';
 import { Job } from './job.entity';
@@ -65,6 +64,32 @@ function applyPatch(job: Job, patch: JobPatch | undefined): Partial<Job> {
   return dirty;
 }
 
+/** One job's requested change in a batch. */
+export interface TransitionRequest {
+  jobId: string;
+  to: JobStatus;
+  patch?: JobPatch;
+}
+
+export interface BatchTransitionOptions {
+  source: string;
+  now?: Date;
+  /** Runs each job's log line in the caller's per-job scope (its correlation id and fields). */
+  scope?: <T>(job: Job, fn: () => T) => T;
+  /** The rows, already locked by the caller with lock() in this transaction (saves reading them twice). */
+  locked?: Job[];
+  /** More events of the caller's, stored in the same insert as the status changes (after them). */
+  alsoPublish?: (results: TransitionResult[]) => JobEvent[];
+}
+
+interface Decision {
+  result: TransitionResult;
+  /** Columns to write (empty: nothing). */
+  dirty: Partial<Job>;
+}
+
+const runDirect = <T>(_job: Job, fn: () => T): T => fn();
+
 /** THE single transition function of SPEC §4: every writer of a job's status goes through it. */
 @Injectable()
 export class JobTransitionService {
@@ -80,48 +105,104 @@ export class JobTransitionService {
    * same transaction. Same status: only the patch is written (no event), never on a terminal job.
    */
   async transition(manager: EntityManager, jobId: string, to: JobStatus, opts: TransitionOptions): Promise<TransitionResult> {
-    const repo = manager.getRepository(Job);
-    const job = await repo.findOne({ where: { jobId }, lock: { mode: 'pessimistic_write' } });
-    if (!job) throw new JobNotFoundError(jobId);
-    const previous = job.status;
+    const [result] = await this.transitionMany(manager, [{ jobId, to, patch: opts.patch }], opts);
+    return result;
+  }
+
+  /**
+   * The same rule for many jobs at once, with the same outcome as one call per job: the rows are locked in one
+   * statement (in job_id order, as everywhere), written with one UPDATE per set of changed columns, and the events
+   * inserted in one statement. Results come in request order; a job id may appear only once.
+   */
+  async transitionMany(manager: EntityManager, requests: TransitionRequest[], opts: BatchTransitionOptions): Promise<TransitionResult[]> {
+    if (requests.length === 0) return [];
+    const ids = requests.map((r) => r.jobId);
+    if (new Set(ids).size !== ids.length) throw new Error('transitionMany: a job id appears twice in one batch');
     const now = opts.now ?? new Date();
-
-    if (previous === to && !isTerminal(previous)) {
-      const dirty = applyPatch(job, opts.patch);
-      if (Object.keys(dirty).length > 0) await repo.update({ jobId }, dirty as QueryDeepPartialEntity<Job>);
-      return { changed: false, job, previous };
-    }
-    if (!canTransition(previous, to)) {
-      log.debug('Ignored stale or backward job status update', {
-        job_id: jobId,
-        status: previous,
-        requested_status: to,
-        source: opts.source,
-      });
-      return { changed: false, job, previous };
-    }
-
-    // Only the changed columns are written: one UPDATE, no re-read.
-    const dirty: Partial<Job> = { ...applyPatch(job, opts.patch), status: to };
-    job.status = to;
-    if (to === 'running' && !job.startedAt) dirty.startedAt = job.startedAt = now;
-    if (isTerminal(to) && !job.completedAt) dirty.completedAt = job.completedAt = now;
-    await repo.update({ jobId }, dirty as QueryDeepPartialEntity<Job>);
-
-    await this.events.publish(manager, {
-      type: 'job_status_changed',
-      jobId: job.jobId,
-      userId: job.userId,
-      orgId: job.orgId,
-      data: { job_id: job.jobId, status: to, previous_status: previous },
+    const scope = opts.scope ?? runDirect;
+    const locked = opts.locked ?? (await this.lock(manager, ids));
+    const byId = new Map(locked.map((j) => [j.jobId, j]));
+    const decisions = requests.map((r) => {
+      const job = byId.get(r.jobId);
+      if (!job) throw new JobNotFoundError(r.jobId);
+      return this.decide(job, r, now, opts.source, scope);
     });
-    log.info(`Job status changed: ${previous} -> ${to}`, { job_id: jobId, status: to, previous_status: previous, source: opts.source });
-    if (isTerminal(to)) await this.hooks.runTerminalHooks(manager, job, previous);
-    return { changed: true, job, previous };
+    await this.writeChanges(manager, decisions);
+
+    const changed = decisions.filter((d) => d.result.changed).map((d) => d.result);
+    const results = decisions.map((d) => d.result);
+    await this.events.publishMany(manager, [
+      ...changed.map(({ job, previous }) => ({
+        type: 'job_status_changed',
+        jobId: job.jobId,
+        userId: job.userId,
+        orgId: job.orgId,
+        data: { job_id: job.jobId, status: job.status, previous_status: previous },
+      })),
+      ...(opts.alsoPublish?.(results) ?? []),
+    ]);
+    for (const { job, previous } of changed) {
+      scope(job, () =>
+        log.info(`Job status changed: ${previous} -> ${job.status}`, { job_id: job.jobId, status: job.status, previous_status: previous, source: opts.source }),
+      );
+      if (isTerminal(job.status)) await this.hooks.runTerminalHooks(manager, job, previous);
+    }
+    return results;
+  }
+
+  /** Locks these jobs' rows in `manager`'s transaction, in job_id order (the lock order everywhere), and reads them. */
+  lock(manager: EntityManager, jobIds: string[]): Promise<Job[]> {
+    return manager.getRepository(Job).find({ where: { jobId: In(jobIds) }, order: { jobId: 'ASC' }, lock: { mode: 'pessimistic_write' } });
   }
 
   /** The same, in a transaction of its own (callers that hold none). */
   transitionNow(jobId: string, to: JobStatus, opts: TransitionOptions): Promise<TransitionResult> {
     return this.db.transaction((manager) => this.transition(manager, jobId, to, opts));
+  }
+
+  /** What the rule makes of one request; applies it to the loaded entity (nothing is written yet). */
+  private decide(job: Job, r: TransitionRequest, now: Date, source: string, scope: NonNullable<BatchTransitionOptions['scope']>): Decision {
+    const previous = job.status;
+    if (previous === r.to && !isTerminal(previous)) {
+      return { result: { changed: false, job, previous }, dirty: applyPatch(job, r.patch) };
+    }
+    if (!canTransition(previous, r.to)) {
+      scope(job, () =>
+        log.debug('Ignored stale or backward job status update', { job_id: job.jobId, status: previous, requested_status: r.to, source }),
+      );
+      return { result: { changed: false, job, previous }, dirty: {} };
+    }
+    const dirty: Partial<Job> = { ...applyPatch(job, r.patch), status: r.to };
+    job.status = r.to;
+    if (r.to === 'running' && !job.startedAt) dirty.startedAt = job.startedAt = now;
+    if (isTerminal(r.to) && !job.completedAt) dirty.completedAt = job.completedAt = now;
+    return { result: { changed: true, job, previous }, dirty };
+  }
+
+  /** Only the changed columns are written, no re-read: one UPDATE per distinct set of columns (usually one). */
+  private async writeChanges(manager: EntityManager, decisions: Decision[]): Promise<void> {
+    const groups = new Map<string, { columns: (keyof Job)[]; rows: Decision[] }>();
+    for (const d of decisions) {
+      const columns = (Object.keys(d.dirty) as (keyof Job)[]).sort();
+      if (columns.length === 0) continue;
+      const key = columns.join(',');
+      const group = groups.get(key) ?? groups.set(key, { columns, rows: [] }).get(key)!;
+      group.rows.push(d);
+    }
+    const metadata = manager.connection.getMetadata(Job);
+    for (const { columns, rows } of groups.values()) {
+      const cols = columns.map((p) => {
+        const column = metadata.findColumnWithPropertyName(p as string);
+        if (!column) throw new Error(`Job has no column ${String(p)}`);
+        return { property: p, name: column.databaseName, type: String(column.type) };
+      });
+      const records = rows.map((d) => Object.fromEntries([['job_id', d.result.job.jobId], ...cols.map((c) => [c.name, d.dirty[c.property] ?? null])]));
+      await manager.query(
+        `UPDATE jobs j SET ${cols.map((c) => `"${c.name}" = v."${c.name}"`).join(', ')}, updated_at = now()
+           FROM jsonb_to_recordset($1::jsonb) AS v(job_id uuid, ${cols.map((c) => `"${c.name}" ${c.type}`).join(', ')})
+          WHERE j.job_id = v.job_id`,
+        [JSON.stringify(records)],
+      );
+    }
   }
 }

@@ -8,7 +8,6 @@ import { JobTransitionService } from '../jobs/job-transition.service';
 import { getLogger } from '../logging';
 import { ProviderRegistry } from '../providers/provider-registry';
 import { ProviderCallError, TrainingProvider } from '../providers/provider.interface';
-import type { NewEvent } from '../events/events.types';
 import { inJobScope } from './job-scope';
 import { QueueEntry, QueueEntryStatus } from './queue-entry.entity';
 import { QueueEvents } from './queue-events';
@@ -20,8 +19,8 @@ const log = getLogger('simpletuner.cloud.queue');
 /** What happened to one claimed entry. */
 export type DispatchOutcome = 'dispatched' | 'adopted' | 'redispatch' | 'retry' | 'failed' | 'unknown' | 'lost' | 'finished';
 
-/** Accepted submissions are recorded this many to a transaction. */
-export const RECORD_CHUNK = 10;
+/** Accepted submissions are recorded this many to a transaction (a claim's whole batch: one commit). */
+export const RECORD_CHUNK = 100;
 
 interface Accepted {
   job: Job;
@@ -95,28 +94,51 @@ export class QueueDispatcher {
     return Promise.all(outcomes);
   }
 
-  /** Accepted submissions recorded in one short transaction: entries to running, each job through the transition function. */
+  /** Accepted submissions recorded in one short transaction: entries to running, the jobs in one batched transition. */
   private async recordChunk(chunk: Accepted[], token: string, now: Date, tickId: string): Promise<DispatchOutcome[]> {
     // After the commit: `replaces` = the index whose outcome the follow-up decides (taken-over entries).
     const followUps: { replaces: number | null; run: () => Promise<DispatchOutcome> }[] = [];
     const results = await this.db.transaction(async (m) => {
-      await this.repo.lockJobs(m, chunk.map((a) => a.job.jobId));
+      const locked = await this.transitions.lock(m, chunk.map((a) => a.job.jobId));
       const owned = await this.repo.markRunning(m, chunk.map((a) => a.job.jobId), token, now);
-      const events: NewEvent[] = [];
+      const mine = chunk.filter((a) => owned.has(a.job.jobId));
+      const externalIds = new Map(mine.map((a) => [a.job.jobId, a.externalId]));
+      const transitions = await this.transitions.transitionMany(
+        m,
+        mine.map((a) => ({
+          jobId: a.job.jobId,
+          to: PROVIDER_STATUSES.includes(a.status) ? a.status : 'queued',
+          patch: { externalId: a.externalId, attempt: owned.get(a.job.jobId) },
+        })),
+        {
+          source: 'queue.dispatch',
+          now,
+          scope: (job, fn) => inJobScope(job, tickId, fn),
+          locked: locked.filter((j) => owned.has(j.jobId)),
+          // Stored with the status changes, in one insert.
+          alsoPublish: (rs) =>
+            rs
+              .filter((r) => !isTerminal(r.previous))
+              .map(({ job }) => ({
+                type: 'job_dispatched',
+                jobId: job.jobId,
+                userId: job.userId,
+                orgId: job.orgId,
+                data: { provider: job.provider, external_id: externalIds.get(job.jobId), attempt: owned.get(job.jobId) },
+              })),
+        },
+      );
+      const byJob = new Map(transitions.map((r) => [r.job.jobId, r]));
       const out: DispatchOutcome[] = [];
       for (const a of chunk) {
         const { job, externalId, provider } = a;
-        const attempt = owned.get(job.jobId);
-        if (attempt === undefined) {
+        const r = byJob.get(job.jobId);
+        if (!r) {
           // Taken over meanwhile: the single-job path decides whether ours is a duplicate to cancel.
           followUps.push({ replaces: out.length, run: () => this.recordSuccess(job.jobId, token, externalId, a.status, now, provider, 'dispatched') });
           out.push('lost');
           continue;
         }
-        const to = PROVIDER_STATUSES.includes(a.status) ? a.status : 'queued';
-        const r = await inJobScope(job, tickId, () =>
-          this.transitions.transition(m, job.jobId, to, { patch: { externalId, attempt }, source: 'queue.dispatch', now }),
-        );
         if (r.job.externalId !== externalId) await this.setExternalId(m, job.jobId, externalId);
         if (isTerminal(r.previous)) {
           // Finished or cancelled while the create was in flight: release the slot, stop a cancelled one.
@@ -125,11 +147,9 @@ export class QueueDispatcher {
           out.push('finished');
           continue;
         }
-        events.push({ type: 'job_dispatched', jobId: job.jobId, userId: job.userId, orgId: job.orgId, data: { provider: job.provider, external_id: externalId, attempt } });
         if (r.job.cancelRequestedAt) followUps.push({ replaces: null, run: () => this.cancelThen(provider, job, externalId, false, 'dispatched', tickId) });
         out.push('dispatched');
       }
-      await this.events.publishMany(m, events);
       return out;
     });
     chunk.forEach((a, i) => {

@@ -51,4 +51,60 @@ describe('direct dispatch and the transition function (PostgreSQL)', () => {
     expect(job).toMatchObject({ status: 'completed', error_message: null, started_at: expect.any(Date), completed_at: expect.any(Date) });
     expect((await eventTypes(jobId)).map((e) => `${e.data.previous_status}->${e.data.status}`)).toEqual(['pending->running', 'running->completed']);
   });
+
+  it('a batch transition gives each job the outcome one call per job would, with one event per change', async () => {
+    const t = app.app.get(JobTransitionService);
+    const [forward, stale, samePatch, finishing, done] = await Promise.all([pendingJob(), pendingJob(), pendingJob(), pendingJob(), pendingJob()]);
+    await t.transitionNow(stale, 'running', { source: 'test' });
+    await t.transitionNow(samePatch, 'queued', { source: 'test' });
+    await t.transitionNow(done, 'cancelled', { source: 'test' });
+    const before = Number((await db.query(`SELECT count(*) AS n FROM events`))[0].n);
+    const now = new Date('2026-11-28T12:00:00Z');
+    const results = await db.transaction((m) =>
+      t.transitionMany(
+        m,
+        [
+          { jobId: forward, to: 'running', patch: { externalId: 'ext-forward', attempt: 1 } },
+          { jobId: stale, to: 'queued', patch: { externalId: 'ext-stale' } },
+          { jobId: samePatch, to: 'queued', patch: { outputUrl: 'https://example.test/out' } },
+          { jobId: finishing, to: 'failed', patch: { errorMessage: 'boom' } },
+          { jobId: done, to: 'completed' },
+        ],
+        { source: 'test', now, alsoPublish: (rs) => [{ type: 'job_dispatched', jobId: rs[0].job.jobId, userId: rs[0].job.userId, orgId: rs[0].job.orgId, data: {} }] },
+      ),
+    );
+    expect(results.map((r) => [r.changed, r.previous, r.job.status])).toEqual([
+      [true, 'pending', 'running'],
+      [false, 'running', 'running'],
+      [false, 'queued', 'queued'],
+      [true, 'pending', 'failed'],
+      [false, 'cancelled', 'cancelled'],
+    ]);
+    const rows = (await db.query(
+      `SELECT job_id, status, external_id, attempt, output_url, error_message, started_at, completed_at FROM jobs WHERE job_id = ANY($1::uuid[])`,
+      [[forward, stale, samePatch, finishing, done]],
+    )) as Record<string, any>[];
+    const row = (id: string) => rows.find((r) => r.job_id === id)!;
+    expect(row(forward)).toMatchObject({ status: 'running', external_id: 'ext-forward', attempt: 1, started_at: now });
+    expect(row(stale)).toMatchObject({ status: 'running', external_id: null });
+    expect(row(samePatch)).toMatchObject({ status: 'queued', output_url: 'https://example.test/out' });
+    expect(row(finishing)).toMatchObject({ status: 'failed', error_message: 'boom', completed_at: now });
+    expect(row(done).status).toBe('cancelled');
+    const events = (await db.query(`SELECT type, job_id, data FROM events WHERE id > $1 ORDER BY id`, [before])) as { type: string; job_id: string; data: any }[];
+    expect(events.map((e) => [e.type, e.job_id, e.data.status ?? null])).toEqual([
+      ['job_status_changed', forward, 'running'],
+      ['job_status_changed', finishing, 'failed'],
+      ['job_dispatched', forward, null],
+    ]);
+  });
+
+  it('a batch naming an unknown job, or one job twice, changes nothing', async () => {
+    const t = app.app.get(JobTransitionService);
+    const jobId = await pendingJob();
+    await expect(
+      db.transaction((m) => t.transitionMany(m, [{ jobId, to: 'running' }, { jobId: '00000000-0000-4000-8000-000000000000', to: 'running' }], { source: 'test' })),
+    ).rejects.toThrow(/00000000-0000-4000-8000-000000000000/);
+    await expect(db.transaction((m) => t.transitionMany(m, [{ jobId, to: 'running' }, { jobId, to: 'queued' }], { source: 'test' }))).rejects.toThrow(/twice/);
+    expect((await db.query(`SELECT status FROM jobs WHERE job_id = $1`, [jobId]))[0].status).toBe('pending');
+  });
 });
