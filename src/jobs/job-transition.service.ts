@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { JobNotFoundError } from '../common/errors';
 import { getLogger } from '../logging';
 import { JobEvent, JobEventPublisher } from './job-events';
 import { JobHooks } from './job-hooks';
 import { canTransition, isTerminal, JobStatus } from './job-status';
+import { jobColumns, readJobs } from './job-rows';
 import { Job } from './job.entity';
 
 const log = getLogger('simpletuner.cloud.jobs');
@@ -152,7 +153,7 @@ export class JobTransitionService {
 
   /** Locks these jobs' rows in `manager`'s transaction, in job_id order (the lock order everywhere), and reads them. */
   lock(manager: EntityManager, jobIds: string[]): Promise<Job[]> {
-    return manager.getRepository(Job).find({ where: { jobId: In(jobIds) }, order: { jobId: 'ASC' }, lock: { mode: 'pessimistic_write' } });
+    return readJobs(manager, jobIds, true);
   }
 
   /** The same, in a transaction of its own (callers that hold none). */
@@ -189,10 +190,10 @@ export class JobTransitionService {
       const group = groups.get(key) ?? groups.set(key, { columns, rows: [] }).get(key)!;
       group.rows.push(d);
     }
-    const metadata = manager.connection.getMetadata(Job);
+    const { byProperty } = jobColumns(manager);
     for (const { columns, rows } of groups.values()) {
       const cols = columns.map((p) => {
-        const column = metadata.findColumnWithPropertyName(p as string);
+        const column = byProperty.get(p as string);
         if (!column) throw new Error(`Job has no column ${String(p)}`);
         return { property: p, name: column.databaseName, type: String(column.type) };
       });

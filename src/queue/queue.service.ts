@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../config';
 import { JobHooks, SubmitContext } from '../jobs/job-hooks';
+import { readJobs } from '../jobs/job-rows';
 import { Job } from '../jobs/job.entity';
 import { getLogger } from '../logging';
 import { withAdvisoryXactLock } from '../scheduling/task-lease';
@@ -21,6 +22,8 @@ export const CLAIM_LOCK = 'simpletuner.queue.claim';
 /** Entries claimed per round; a tick claims again while rounds come back full. */
 export const CLAIM_BATCH = 100;
 const MAX_ROUNDS = 10;
+/** Rounds whose provider calls may be in flight at once: the next round is claimed while one is submitting. */
+const ROUNDS_IN_FLIGHT = 2;
 const RECONCILE_BATCH = 50;
 /** How deep the fast path reads into the dispatch order before handing over to the per-user read. */
 const HEAD_EXAMINE = 2000;
@@ -35,7 +38,7 @@ export interface TickSummary {
   unknown: number;
   lost: number;
   reconciled: { adopted: number; redispatched: number; failed: number };
-  /** Time in the claim transactions (under the lock) and in submitting + recording. */
+  /** Time in the claim transactions (under the lock), and the rest of claiming + dispatching (submit + record). */
   claim_ms: number;
   dispatch_ms: number;
   duration_ms: number;
@@ -132,19 +135,40 @@ export class QueueService implements OnModuleInit {
     return summary;
   }
 
+  /**
+   * Claims round after round while rounds come back full, the next claimed while the previous one's provider calls
+   * are in flight: with a slow provider (a create takes hundreds of milliseconds) a tick of many rounds costs about
+   * half as many call latencies, while at most ROUNDS_IN_FLIGHT batches of creates run at once.
+   */
   private async claimAndDispatch(now: Date, tokenBase: string, tickId: string, summary: TickSummary): Promise<void> {
-    for (let round = 0; round < MAX_ROUNDS; round++) {
-      const token = `${tokenBase}:${round}`;
-      const t0 = process.hrtime.bigint();
-      const claim = await this.claim(now, token);
-      const t1 = process.hrtime.bigint();
-      summary.claim_ms += Number(t1 - t0) / 1e6;
-      summary.aged += claim.aged;
-      summary.claimed += claim.jobIds.length;
-      const outcomes = await this.dispatcher.dispatchBatch(claim.jobIds, claim.jobs, token, now, tickId);
-      for (const o of outcomes) this.count(summary, o);
-      summary.dispatch_ms += Number(process.hrtime.bigint() - t1) / 1e6;
-      if (!claim.more) break;
+    const started = process.hrtime.bigint();
+    const inFlight: Promise<void>[] = [];
+    let claimMs = 0;
+    try {
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        if (inFlight.length >= ROUNDS_IN_FLIGHT) await inFlight[inFlight.length - ROUNDS_IN_FLIGHT];
+        const token = `${tokenBase}:${round}`;
+        const t0 = process.hrtime.bigint();
+        const claim = await this.claim(now, token);
+        claimMs += Number(process.hrtime.bigint() - t0) / 1e6;
+        summary.aged += claim.aged;
+        summary.claimed += claim.jobIds.length;
+        if (claim.jobIds.length > 0) {
+          inFlight.push(
+            this.dispatcher
+              .dispatchBatch(claim.jobIds, claim.jobs, token, now, tickId)
+              .then((outcomes) => outcomes.forEach((o) => this.count(summary, o)))
+              // Outcomes not recorded leave their entries `dispatching`: the reconcile pass takes them up.
+              .catch((error) => log.error('Dispatching a claimed batch failed', { error })),
+          );
+        }
+        if (!claim.more) break;
+      }
+    } finally {
+      // Even when a later claim fails, the rounds already claimed finish before the tick ends (shutdown waits on it).
+      await Promise.all(inFlight);
+      summary.claim_ms += claimMs;
+      summary.dispatch_ms += Number(process.hrtime.bigint() - started) / 1e6 - claimMs;
     }
   }
 
@@ -169,19 +193,20 @@ export class QueueService implements OnModuleInit {
     });
   }
 
+  /** The claim commits `dispatching` under the lock; the claimed jobs are read after it, outside the lock. */
   private async claim(now: Date, token: string): Promise<Claim> {
-    return this.db.transaction(async (m) => {
+    const claimed = await this.db.transaction(async (m) => {
       await withAdvisoryXactLock(m, CLAIM_LOCK);
       const aged = await this.repo.refreshAging(m, now, this.config.enterprise.starvationMinutes);
       const limits = await this.limits.current(m);
       const { chosen, more } = await this.choose(m, now, limits, await this.repo.slotCounts(m));
       const ids = await this.repo.markDispatching(m, chosen, now, token);
-      if (ids.length === 0) return { jobIds: [], jobs: new Map(), aged, more: false };
-      const jobs = await m.getRepository(Job).findBy({ jobId: In(ids) });
       const order = new Map(chosen.map((id, i) => [id, i]));
       ids.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
-      return { jobIds: ids, jobs: new Map(jobs.map((j) => [j.jobId, j])), aged, more };
+      return { ids, aged, more: ids.length > 0 && more };
     });
+    const jobs = await readJobs(this.db.manager, claimed.ids);
+    return { jobIds: claimed.ids, jobs: new Map(jobs.map((j) => [j.jobId, j])), aged: claimed.aged, more: claimed.more };
   }
 
   /** Highest effective priority first, oldest first within a level, skipping users and orgs at their limit. */
@@ -236,9 +261,10 @@ export class QueueService implements OnModuleInit {
   private async reconcileStale(now: Date, tickId: string, summary: TickSummary): Promise<void> {
     const token = `${tickId}:reconcile`;
     const cutoff = new Date(now.getTime() - this.dispatchGraceMs);
-    const stale = await this.db.transaction((m) => this.repo.takeOverStale(m, cutoff, now, token, RECONCILE_BATCH));
+    // One statement, so no transaction of its own: an idle tick pays one round trip here.
+    const stale = await this.repo.takeOverStale(this.db.manager, cutoff, now, token, RECONCILE_BATCH);
     if (stale.length === 0) return;
-    const jobs = new Map((await this.db.getRepository(Job).findBy({ jobId: In(stale.map((e) => e.jobId)) })).map((j) => [j.jobId, j]));
+    const jobs = new Map((await readJobs(this.db.manager, stale.map((e) => e.jobId))).map((j) => [j.jobId, j]));
     const outcomes = await Promise.all(
       stale.map((entry) =>
         this.guarded(jobs.get(entry.jobId), tickId, async (job) => {

@@ -259,4 +259,25 @@ describe('queue dispatch outcomes (PostgreSQL)', () => {
     expect((await h.queue.processTick(new Date())).dispatched).toBe(1);
     expect(fake.createsFor(next.jobId)).toBe(1);
   });
+
+  it('claims the next round while a round of creates is in flight, never more than two rounds at once', async () => {
+    await setLimits({ max_concurrent: 250, user_max_concurrent: 250, org_max_concurrent: 250 });
+    const [m] = await makeMembers(h.db, 1, 1);
+    const jobs = [];
+    for (let i = 0; i < 250; i++) jobs.push(await submitJob(h, m));
+    let inFlight = 0;
+    let peak = 0;
+    // A slow provider: each create waits until the test has seen how many are in flight together.
+    fake.duringSubmit = async () => {
+      peak = Math.max(peak, ++inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      inFlight--;
+    };
+    const summary = await h.queue.processTick(new Date());
+    expect(summary).toMatchObject({ claimed: 250, dispatched: 250 });
+    expect(peak).toBe(200);
+    expect(new Set(fake.creates.map((c) => c.jobId)).size).toBe(250);
+    const [row] = await h.db.query(`SELECT count(*)::int AS n FROM queue_entries WHERE status = 'running'`);
+    expect(row.n).toBe(250);
+  });
 });
