@@ -1,5 +1,7 @@
 import { Injectable, Module, OnModuleInit } from '@nestjs/common';
 import { MetricsService } from '../../src/metrics';
+import { ProviderRegistry } from '../../src/providers/provider-registry';
+import { ProviderCallError } from '../../src/providers/provider.interface';
 import { BackgroundTaskManager } from '../../src/scheduling';
 import { http } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -95,5 +97,35 @@ describe('GET /metrics (Prometheus text)', () => {
     expect(value((await scrape()).text, 'simpletuner_test_widgets')).toBe(3);
     app.app.get(WidgetMetrics).widgets = 5;
     expect(value((await scrape()).text, 'simpletuner_test_widgets')).toBe(5);
+  });
+
+  it('counts provider calls by provider, operation and outcome', async () => {
+    const submit = await http(app.url, 'POST', '/api/cloud/jobs/submit', { key: app.adminKey, body: { config_name: 'metrics-probe', config: {} } });
+    expect(submit.status).toBe(201);
+    expect((await http(app.url, 'POST', '/api/queue/process', { key: app.adminKey })).status).toBeLessThan(300);
+    // An enterprise provider registered later is counted the same way, errors by class.
+    const registry = app.app.get(ProviderRegistry);
+    registry.register({
+      name: 'flaky',
+      submit: async () => {
+        throw new ProviderCallError('slow down', 'flaky', { retryable: true, status: 429 });
+      },
+      get: async () => null,
+      cancel: async () => {
+        throw new ProviderCallError('bad request', 'flaky', { retryable: false, status: 400 });
+      },
+      findByJobId: async () => null,
+    });
+    const flaky = registry.get('flaky');
+    await expect(flaky.submit({} as never)).rejects.toThrow('slow down');
+    await expect(flaky.cancel('x')).rejects.toThrow('bad request');
+    await flaky.get('x');
+    await flaky.get('y');
+    const text = (await scrape()).text;
+    expect(value(text, 'simpletuner_provider_calls_total{provider="simulator",operation="submit",outcome="ok"}')).toBe(1);
+    expect(value(text, 'simpletuner_provider_calls_total{provider="flaky",operation="submit",outcome="rate_limited"}')).toBe(1);
+    expect(value(text, 'simpletuner_provider_calls_total{provider="flaky",operation="cancel",outcome="rejected"}')).toBe(1);
+    expect(value(text, 'simpletuner_provider_calls_total{provider="flaky",operation="get",outcome="ok"}')).toBe(2);
+    expect(flaky.name).toBe('flaky');
   });
 });
