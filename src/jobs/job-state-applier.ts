@@ -6,7 +6,7 @@ import { hardwareRate, roundUsd } from '../providers/hardware';
 import { ProviderConfigService } from '../providers/provider-config.service';
 import type { ProviderJobState } from '../providers/provider.interface';
 import { isTerminal, JobStatus } from './job-status';
-import { JobPatch, JobTransitionService, TransitionResult } from './job-transition.service';
+import { BatchTransitionOptions, JobPatch, JobTransitionService, TransitionResult } from './job-transition.service';
 import type { Job } from './job.entity';
 
 const log = getLogger('simpletuner.cloud.jobs');
@@ -73,6 +73,21 @@ export class JobStateApplier {
 
   async applyIn(manager: EntityManager, job: Job, change: PlannedChange, source: string, now: Date): Promise<TransitionResult> {
     return this.transitions.transition(manager, job.jobId, change.to, { patch: change.patch, source, now });
+  }
+
+  /** Many planned changes in the caller's transaction, through one batched transition (one job id once each). */
+  applyManyIn(
+    manager: EntityManager,
+    changes: { job: Job; change: PlannedChange }[],
+    source: string,
+    now: Date,
+    scope?: BatchTransitionOptions['scope'],
+  ): Promise<TransitionResult[]> {
+    return this.transitions.transitionMany(
+      manager,
+      changes.map(({ job, change }) => ({ jobId: job.jobId, to: change.to, patch: change.patch })),
+      { source, now, scope },
+    );
   }
 
   /** plan + transition in a transaction of its own; null when nothing needed writing. */

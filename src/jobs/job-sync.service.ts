@@ -93,8 +93,8 @@ export class JobSyncService {
       log.error('Error in job polling', { error: err, provider: provider.name, jobs: current.length });
       states = new Map();
     }
-    // Plan in memory first (writes only changes), then write in small batches: one commit per batch, each job
-    // still through the transition function under its own log scope.
+    // Plan in memory first (writes only changes), then write in small batches: one commit and one batched
+    // transition per batch, each job's log line under its own scope.
     const changes: { job: Job; change: PlannedChange }[] = [];
     for (const job of current) {
       this.inJobScope(job, tick, 'poll', () => {
@@ -116,15 +116,10 @@ export class JobSyncService {
 
   private async applyBatch(batch: { job: Job; change: PlannedChange }[], now: Date, tick: SyncTick, summary: SyncSummary): Promise<void> {
     try {
-      const changed = await this.db.transaction(async (m) => {
-        let n = 0;
-        for (const { job, change } of batch) {
-          const r = await this.inJobScope(job, tick, 'poll', () => this.applier.applyIn(m, job, change, 'poll', now));
-          if (r.changed) n++;
-        }
-        return n;
-      });
-      summary.changed += changed;
+      const results = await this.db.transaction((m) =>
+        this.applier.applyManyIn(m, batch, 'poll', now, (job, fn) => this.inJobScope(job, tick, 'poll', fn)),
+      );
+      summary.changed += results.filter((r) => r.changed).length;
     } catch {
       // One bad job must not hold back the others: redo this batch one job per transaction.
       for (const { job, change } of batch) {

@@ -146,7 +146,8 @@ export class JobTransitionService {
       scope(job, () =>
         log.info(`Job status changed: ${previous} -> ${job.status}`, { job_id: job.jobId, status: job.status, previous_status: previous, source: opts.source }),
       );
-      if (isTerminal(job.status)) await this.hooks.runTerminalHooks(manager, job, previous);
+      // The hooks too run in the job's scope: whatever they log belongs to this job.
+      if (isTerminal(job.status)) await scope(job, () => this.hooks.runTerminalHooks(manager, job, previous));
     }
     return results;
   }
