@@ -152,9 +152,12 @@ export class JobTransitionService {
     return results;
   }
 
-  /** Locks these jobs' rows in `manager`'s transaction, in job_id order (the lock order everywhere), and reads them. */
-  lock(manager: EntityManager, jobIds: string[]): Promise<Job[]> {
-    return readJobs(manager, jobIds, true);
+  /**
+   * Locks these jobs' rows in `manager`'s transaction, in job_id order (the lock order everywhere), and reads them.
+   * A caller holding copies of the jobs passes them: what never changes after submit (the config) is not read again.
+   */
+  lock(manager: EntityManager, jobIds: string[], copies?: Map<string, Job>): Promise<Job[]> {
+    return readJobs(manager, jobIds, true, copies);
   }
 
   /** The same, in a transaction of its own (callers that hold none). */

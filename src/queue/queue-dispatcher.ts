@@ -99,7 +99,7 @@ export class QueueDispatcher {
     // After the commit: `replaces` = the index whose outcome the follow-up decides (taken-over entries).
     const followUps: { replaces: number | null; run: () => Promise<DispatchOutcome> }[] = [];
     const results = await this.db.transaction(async (m) => {
-      const locked = await this.transitions.lock(m, chunk.map((a) => a.job.jobId));
+      const locked = await this.transitions.lock(m, chunk.map((a) => a.job.jobId), new Map(chunk.map((a) => [a.job.jobId, a.job])));
       const owned = await this.repo.markRunning(m, chunk.map((a) => a.job.jobId), token, now);
       const mine = chunk.filter((a) => owned.has(a.job.jobId));
       const externalIds = new Map(mine.map((a) => [a.job.jobId, a.externalId]));
