@@ -1,8 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import { CurrentUser, MinLevel } from './auth.decorators';
 import type { AuthenticatedUser } from './authenticated-user';
 import { CreateApiKeyDto, CreateOrgDto, CreateUserDto, UpdateUserDto } from './users.dto';
 import { apiKeyView, userView, UsersService } from './users.service';
+import { UuidParam } from '../common/uuid-param';
 
 @Controller('api')
 export class UsersController {
@@ -28,7 +29,7 @@ export class UsersController {
 
   @Patch('users/:id')
   @MinLevel('lead')
-  async update(@CurrentUser() caller: AuthenticatedUser, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateUserDto) {
+  async update(@CurrentUser() caller: AuthenticatedUser, @UuidParam('id') id: string, @Body() dto: UpdateUserDto) {
     return userView(await this.users.update(caller, id, dto));
   }
 
@@ -47,14 +48,14 @@ export class UsersController {
 
   @Post('users/:id/api-keys')
   @MinLevel('viewer')
-  async createKey(@CurrentUser() caller: AuthenticatedUser, @Param('id', ParseUUIDPipe) id: string, @Body() dto: CreateApiKeyDto) {
+  async createKey(@CurrentUser() caller: AuthenticatedUser, @UuidParam('id') id: string, @Body() dto: CreateApiKeyDto) {
     return this.users.createKey(caller, id, dto);
   }
 
   @Delete('api-keys/:id')
   @MinLevel('viewer')
   @HttpCode(200)
-  async revokeKey(@CurrentUser() caller: AuthenticatedUser, @Param('id', ParseUUIDPipe) id: string) {
+  async revokeKey(@CurrentUser() caller: AuthenticatedUser, @UuidParam('id') id: string) {
     return apiKeyView(await this.users.revokeKey(caller, id));
   }
 }

@@ -1,10 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
 import { CurrentUser, MinLevel } from '../auth/auth.decorators';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { ListQueueQuery, SetPriorityDto, UpdateConcurrencyDto } from './queue.dto';
 import { QueueLimitsService } from './queue-limits.service';
 import { QueueQueryService } from './queue-query.service';
 import { QueueService } from './queue.service';
+import { UuidParam } from '../common/uuid-param';
 
 /** SPEC §6 routes. Routes without @MinLevel are admin-only (SPEC §3). */
 @Controller('api/queue')
@@ -28,14 +29,14 @@ export class QueueController {
 
   @Get('position/:job_id')
   @MinLevel('viewer')
-  position(@CurrentUser() caller: AuthenticatedUser, @Param('job_id', ParseUUIDPipe) jobId: string) {
+  position(@CurrentUser() caller: AuthenticatedUser, @UuidParam('job_id') jobId: string) {
     return this.query.position(caller, jobId);
   }
 
   @Post(':job_id/priority')
   @MinLevel('researcher')
   @HttpCode(200)
-  setPriority(@CurrentUser() caller: AuthenticatedUser, @Param('job_id', ParseUUIDPipe) jobId: string, @Body() dto: SetPriorityDto) {
+  setPriority(@CurrentUser() caller: AuthenticatedUser, @UuidParam('job_id') jobId: string, @Body() dto: SetPriorityDto) {
     return this.query.setPriority(caller, jobId, dto.priority);
   }
 

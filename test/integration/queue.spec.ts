@@ -235,6 +235,9 @@ describe('queue (PostgreSQL)', () => {
     expect(cleared.body).toMatchObject({ effective_priority: 10, position: 2 });
     expect((await http(app.url, 'GET', '/api/queue/stats', { key: leadX.key })).status).toBe(403);
     expect((await http(app.url, 'GET', `/api/queue/position/${other.jobId}`, { key: researcher.key })).status).toBe(404);
+    const malformed = await http(app.url, 'GET', '/api/queue/position/not-a-uuid', { key: app.adminKey });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body).toMatchObject({ error: 'validation_error', details: { job_id: 'must be a UUID' } });
   });
 
   it('serves GET /api/queue, /stats and /concurrency, and rejects a bad limit', async () => {
