@@ -7,7 +7,8 @@
  *   - sustained dispatches per second with the limits on: 500 dispatches in ticks of 100, each batch then
  *     completed through the transition function so the slots free up (reported with and without that time);
  * and, in the same run and database, pg-boss 10 sending, fetching and completing the same number of jobs as the
- * baseline. Prints the figures and the ratios against the targets.
+ * baseline. Also the bare-SQL floor of our per-dispatch writes (see benchFloor), which shows how much of the gap
+ * to pg-boss is the contract's own work rather than the service's. Prints the figures and the ratios.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -69,6 +70,7 @@ interface Row {
   bossFetchMs: number;
   bossSendPerSec: number;
   bossPerSec: number;
+  floorPerSec: number;
 }
 
 async function seedMembers(db: DataSource): Promise<void> {
@@ -152,6 +154,53 @@ async function benchOurs(running: RunningApp, n: number): Promise<Pick<Row, 'tic
   return { tickMs: median(ticks), dispatchOnlyPerSec: (SUSTAINED / tickTotal) * 1000, sustainedPerSec: (SUSTAINED / wall) * 1000 };
 }
 
+/**
+ * The floor: the row writes one dispatch of 100 needs (claim to `dispatching` and commit; read the jobs; lock them,
+ * entries to `running`, jobs to `queued`, 200 events, commit) as bare SQL on one connection, with none of the
+ * service's logic (no aging, limits, reconcile, transition rule, hooks or logs). What no implementation of the
+ * same contract on this database can go below.
+ */
+async function benchFloor(db: DataSource, n: number): Promise<number> {
+  await seedQueue(db, n);
+  const c = new Client({ connectionString: dbUrl(DB_NAME) });
+  await c.connect();
+  try {
+    const times: number[] = [];
+    for (let round = 0; round <= TICK_SAMPLES + SUSTAINED / BATCH; round++) {
+      const t = process.hrtime.bigint();
+      await c.query('BEGIN');
+      await c.query('SELECT pg_advisory_xact_lock(42)');
+      const claimed = await c.query<{ job_id: string }>(
+        `UPDATE queue_entries SET status = 'dispatching', dispatched_at = now(), dispatch_token = 'floor', attempt = attempt + 1, updated_at = now()
+          WHERE job_id IN (SELECT job_id FROM queue_entries WHERE status = 'pending' ORDER BY effective_priority DESC, queued_at, job_id LIMIT ${BATCH})
+          RETURNING job_id`,
+      );
+      await c.query('COMMIT');
+      const ids = claimed.rows.map((r) => r.job_id);
+      const jobs = await c.query(`SELECT * FROM jobs WHERE job_id = ANY($1::uuid[])`, [ids]);
+      await c.query('BEGIN');
+      await c.query(`SELECT job_id FROM jobs WHERE job_id = ANY($1::uuid[]) ORDER BY job_id FOR UPDATE`, [ids]);
+      await c.query(`UPDATE queue_entries SET status = 'running', updated_at = now() WHERE job_id = ANY($1::uuid[])`, [ids]);
+      await c.query(`UPDATE jobs SET status = 'queued', external_id = 'f_' || job_id, attempt = 1, updated_at = now() WHERE job_id = ANY($1::uuid[])`, [ids]);
+      const events = jobs.rows.flatMap((j) => [
+        { type: 'job_status_changed', job_id: j.job_id, user_id: j.user_id, org_id: j.org_id, data: { job_id: j.job_id, status: 'queued', previous_status: 'pending' } },
+        { type: 'job_dispatched', job_id: j.job_id, user_id: j.user_id, org_id: j.org_id, data: { job_id: j.job_id, external_id: `f_${j.job_id}`, attempt: 1 } },
+      ]);
+      await c.query(
+        `INSERT INTO events (type, job_id, user_id, org_id, data)
+         SELECT type, job_id, user_id, org_id, data FROM jsonb_to_recordset($1::jsonb) AS (type text, job_id text, user_id uuid, org_id uuid, data jsonb)`,
+        [JSON.stringify(events)],
+      );
+      await c.query('COMMIT');
+      if (round > 0) times.push(ms(t)); // the first round warms up
+      await c.query(`UPDATE queue_entries SET status = 'completed' WHERE status = 'running'`);
+    }
+    return (BATCH / median(times)) * 1000;
+  } finally {
+    await c.end();
+  }
+}
+
 async function benchBoss(n: number): Promise<Pick<Row, 'bossFetchMs' | 'bossSendPerSec' | 'bossPerSec'>> {
   const boss = new PgBoss({ connectionString: dbUrl(DB_NAME), schema: 'pgboss_bench', supervise: false, schedule: false, max: 10 });
   boss.on('error', (e) => console.error('pg-boss error', e));
@@ -225,12 +274,13 @@ async function main(): Promise<void> {
     await running.app.get(QueueLimitsService).update(LIMITS, 'bench');
     for (const size of SIZES) {
       const ours = await benchOurs(running, size);
+      const floorPerSec = await benchFloor(running.app.get<DataSource>(getDataSourceToken()), size);
       const boss = await benchBoss(size);
-      rows.push({ size, ...ours, ...boss });
+      rows.push({ size, ...ours, floorPerSec, ...boss });
       console.log(
         `${fmt(size, 0).padStart(7)} entries: tick(100) ${fmt(ours.tickMs)} ms, sustained ${fmt(ours.sustainedPerSec, 0)}/s ` +
           `(dispatch only ${fmt(ours.dispatchOnlyPerSec, 0)}/s) | pg-boss fetch(100) ${fmt(boss.bossFetchMs)} ms, ` +
-          `fetch+complete ${fmt(boss.bossPerSec, 0)}/s, send ${fmt(boss.bossSendPerSec, 0)}/s`,
+          `fetch+complete ${fmt(boss.bossPerSec, 0)}/s, send ${fmt(boss.bossSendPerSec, 0)}/s | bare-SQL floor of our writes ${fmt(floorPerSec, 0)}/s`,
       );
     }
   } finally {
@@ -244,7 +294,7 @@ async function main(): Promise<void> {
   const tickRatio = last.tickMs / first.tickMs;
   console.log('');
   console.log(`Queue bench (limits global ${LIMITS.max_concurrent}, user ${LIMITS.user_max_concurrent}, org ${LIMITS.org_max_concurrent}; ${USERS} users in ${ORGS} orgs; instant provider)`);
-  console.log('entries   | tick 100 (ms) | ours sustained/s | ours dispatch-only/s | pg-boss fetch 100 (ms) | pg-boss fetch+complete/s | ours/pg-boss (sustained) | ours/pg-boss (dispatch-only)');
+  console.log('entries   | tick 100 (ms) | ours sustained/s | ours dispatch-only/s | pg-boss fetch 100 (ms) | pg-boss fetch+complete/s | ours/pg-boss (sustained) | ours/pg-boss (dispatch-only) | bare-SQL floor/s | floor/pg-boss');
   for (const r of rows) {
     console.log(
       [
@@ -256,6 +306,8 @@ async function main(): Promise<void> {
         fmt(r.bossPerSec, 0).padStart(24),
         fmt(r.sustainedPerSec / r.bossPerSec, 2).padStart(24),
         fmt(r.dispatchOnlyPerSec / r.bossPerSec, 2).padStart(28),
+        fmt(r.floorPerSec, 0).padStart(16),
+        fmt(r.floorPerSec / r.bossPerSec, 2).padStart(13),
       ].join(' | '),
     );
   }
