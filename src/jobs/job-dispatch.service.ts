@@ -1,11 +1,11 @@
 import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { LogContext, runWithCorrelationId } from '../context';
 import { getLogger } from '../logging';
 import { ProviderRegistry } from '../providers/provider-registry';
 import { ProviderCallError, ProviderSubmission } from '../providers/provider.interface';
 import { JobEventPublisher } from './job-events';
+import { inJobScope } from './job-scope';
 import { isTerminal } from './job-status';
 import { JobTransitionService, TransitionResult } from './job-transition.service';
 import { Job } from './job.entity';
@@ -49,9 +49,7 @@ export class JobDispatchService implements BeforeApplicationShutdown {
 
   /** Direct dispatch after commit, under the job's correlation id; awaited at shutdown. */
   dispatchInBackground(job: Job): void {
-    const p = runWithCorrelationId(job.correlationId, () =>
-      LogContext.run({ job_id: job.jobId, provider: job.provider, step: 'dispatch' }, () => this.dispatch(job.jobId)),
-    ).catch((err) => log.error('Dispatch failed', { job_id: job.jobId, error: err }));
+    const p = inJobScope(job, { step: 'dispatch' }, () => this.dispatch(job.jobId)).catch((err) => log.error('Dispatch failed', { job_id: job.jobId, error: err }));
     this.inFlight.add(p);
     void p.finally(() => this.inFlight.delete(p));
   }

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, IsNull, Not } from 'typeorm';
-import { generateCorrelationId, LogContext, peekCorrelationId, runWithCorrelationId } from '../context';
+import { generateCorrelationId, peekCorrelationId, runWithCorrelationId } from '../context';
 import { getLogger } from '../logging';
 import { ProviderRegistry } from '../providers/provider-registry';
 import type { ProviderJobState, TrainingProvider } from '../providers/provider.interface';
 import { ACTIVE_STATUSES } from './job-status';
+import { inJobScope } from './job-scope';
 import { JobStateApplier, PlannedChange } from './job-state-applier';
 import type { Job } from './job.entity';
 import { Job as JobEntity } from './job.entity';
@@ -176,10 +177,7 @@ export class JobSyncService {
     }
   }
 
-  /** Work on one job logs under the correlation id stored on it, with job fields (SPEC §2). */
   private inJobScope<T>(job: Job, tick: SyncTick, step: string, fn: () => T): T {
-    return runWithCorrelationId(job.correlationId || tick.correlationId, () =>
-      LogContext.run({ job_id: job.jobId, provider: job.provider, step, tick_id: tick.tickId }, fn),
-    );
+    return inJobScope(job, { step, tickId: tick.tickId, fallbackCorrelationId: tick.correlationId }, fn);
   }
 }

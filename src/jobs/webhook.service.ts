@@ -2,12 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull } from 'typeorm';
 import { ProviderUnavailableError, ValidationError } from '../common/errors';
-import { LogContext, runWithCorrelationId } from '../context';
 import { getLogger } from '../logging';
 import { predictionToState, ReplicateProvider } from '../providers/replicate/replicate.provider';
 import type { ReplicatePrediction } from '../providers/replicate/replicate.types';
 import { readWebhookHeaders, verifyWebhook } from '../providers/replicate/webhook-verifier';
 import { JobEventPublisher } from './job-events';
+import { inJobScope } from './job-scope';
 import { JobStateApplier } from './job-state-applier';
 import { Job } from './job.entity';
 
@@ -53,9 +53,7 @@ export class WebhookService {
       log.warning('Webhook for an unknown prediction', { prediction_id: prediction.id, duplicate: !fresh });
       return { outcome: fresh ? 'unknown_prediction' : 'duplicate' };
     }
-    return runWithCorrelationId(job.correlationId, () =>
-      LogContext.run({ job_id: job.jobId, provider: job.provider, step: 'webhook' }, () => this.apply(job, state, h.id, prediction, now)),
-    );
+    return inJobScope(job, { step: 'webhook' }, () => this.apply(job, state, h.id, prediction, now));
   }
 
   private async apply(job: Job, state: ReturnType<typeof predictionToState>, webhookId: string, prediction: ReplicatePrediction, now: Date) {

@@ -1,9 +1,7 @@
-import { LogContext, runWithCorrelationId } from '../context';
+import { inJobScope as inScope } from '../jobs/job-scope';
 import type { Job } from '../jobs/job.entity';
 
-/** Work on one job logs under the job's own correlation id and fields (SPEC §2), whatever tick runs it. */
+/** The queue's dispatch step of a job, in the job's log scope (see jobs/job-scope). */
 export function inJobScope<T>(job: Job, tickId: string, fn: () => T): T {
-  return runWithCorrelationId(job.correlationId, () =>
-    LogContext.run({ job_id: job.jobId, provider: job.provider, step: 'dispatch', tick_id: tickId }, fn),
-  );
+  return inScope(job, { step: 'dispatch', tickId }, fn);
 }

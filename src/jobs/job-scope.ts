@@ -1,0 +1,20 @@
+import { LogContext, runWithCorrelationId } from '../context';
+import type { Job } from './job.entity';
+
+export interface JobScope {
+  /** What is being done to the job: `dispatch`, `poll`, `webhook`, `timeout`… */
+  step: string;
+  /** The background tick doing it, when one is. */
+  tickId?: string;
+  /** Used only if the job carries no correlation id of its own. */
+  fallbackCorrelationId?: string;
+}
+
+/**
+ * Work on one job logs under the correlation id of the request that submitted it, with the job's fields (SPEC §2),
+ * whatever request, webhook or tick runs it.
+ */
+export function inJobScope<T>(job: Job, scope: JobScope, fn: () => T): T {
+  const fields = { job_id: job.jobId, provider: job.provider, step: scope.step, ...(scope.tickId ? { tick_id: scope.tickId } : {}) };
+  return runWithCorrelationId(job.correlationId || scope.fallbackCorrelationId || job.correlationId, () => LogContext.run(fields, fn));
+}
