@@ -12,7 +12,9 @@ import { DataDirLockedError, startEmbeddedPostgres } from './src/database/embedd
 async function createCliDataSource(): Promise<DataSource> {
   const config = loadAppConfigOrExit();
   if (config.env.DATABASE_URL) {
-    return new DataSource(buildDataSourceOptions({ kind: 'postgres', url: config.env.DATABASE_URL, poolSize: 1 }, 'simpletuner-cli'));
+    return new DataSource(
+      buildDataSourceOptions({ kind: 'postgres', url: config.env.DATABASE_URL, poolSize: 1 }, 'simpletuner-cli'),
+    );
   }
   const embedded = await startEmbeddedPostgres(config.dataDir).catch((err: unknown) => {
     if (err instanceof DataDirLockedError) {

@@ -111,7 +111,9 @@ async function main(): Promise<void> {
     "c'": "(c') JSON line, source by run-time stack capture",
   };
   console.log(`logging bench: ${LINES} lines per run, median of ${ROUNDS} rounds, node ${process.version}`);
-  console.log(`${''.padEnd(52)} ${'lines/CPU-s'.padStart(11)} ${'CPU µs/line'.padStart(12)} ${'wall lines/s'.padStart(13)}`);
+  console.log(
+    `${''.padEnd(52)} ${'lines/CPU-s'.padStart(11)} ${'CPU µs/line'.padStart(12)} ${'wall lines/s'.padStart(13)}`,
+  );
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
   for (const k of Object.keys(labels)) {
     console.log(

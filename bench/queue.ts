@@ -105,11 +105,16 @@ async function seedQueue(db: DataSource, n: number): Promise<void> {
 async function completeRunning(db: DataSource, transitions: JobTransitionService): Promise<void> {
   const running: { job_id: string }[] = await db.query(`SELECT job_id FROM queue_entries WHERE status = 'running'`);
   for (let i = 0; i < running.length; i += 10) {
-    await Promise.all(running.slice(i, i + 10).map((r) => transitions.transitionNow(r.job_id, 'completed', { source: 'bench' })));
+    await Promise.all(
+      running.slice(i, i + 10).map((r) => transitions.transitionNow(r.job_id, 'completed', { source: 'bench' })),
+    );
   }
 }
 
-async function benchOurs(running: RunningApp, n: number): Promise<Pick<Row, 'tickMs' | 'dispatchOnlyPerSec' | 'sustainedPerSec'>> {
+async function benchOurs(
+  running: RunningApp,
+  n: number,
+): Promise<Pick<Row, 'tickMs' | 'dispatchOnlyPerSec' | 'sustainedPerSec'>> {
   const db = running.app.get<DataSource>(getDataSourceToken());
   const queue = running.app.get(QueueService);
   const transitions = running.app.get(JobTransitionService);
@@ -119,7 +124,8 @@ async function benchOurs(running: RunningApp, n: number): Promise<Pick<Row, 'tic
     const t = process.hrtime.bigint();
     const s = await queue.processTick(new Date());
     const took = ms(t);
-    if (process.env.BENCH_VERBOSE) console.log(`  tick: claim ${fmt(s.claim_ms)} ms, submit+record ${fmt(s.dispatch_ms)} ms`);
+    if (process.env.BENCH_VERBOSE)
+      console.log(`  tick: claim ${fmt(s.claim_ms)} ms, submit+record ${fmt(s.dispatch_ms)} ms`);
     if (s.dispatched !== BATCH) throw new Error(`a tick dispatched ${s.dispatched}, expected ${BATCH}`);
     return took;
   };
@@ -133,7 +139,9 @@ async function benchOurs(running: RunningApp, n: number): Promise<Pick<Row, 'tic
          ORDER BY c.effective_priority DESC, c.queued_at, c.job_id LIMIT 300`,
       [new Date(), []],
     );
-    console.log(`per-user candidate read (the claim's fallback path), ${label}:\n` + plan.map((r) => r['QUERY PLAN']).join('\n'));
+    console.log(
+      `per-user candidate read (the claim's fallback path), ${label}:\n` + plan.map((r) => r['QUERY PLAN']).join('\n'),
+    );
   };
   await explain('before');
   await tick(); // warm-up
@@ -151,7 +159,11 @@ async function benchOurs(running: RunningApp, n: number): Promise<Pick<Row, 'tic
   }
   const wall = ms(start);
   await explain('after');
-  return { tickMs: median(ticks), dispatchOnlyPerSec: (SUSTAINED / tickTotal) * 1000, sustainedPerSec: (SUSTAINED / wall) * 1000 };
+  return {
+    tickMs: median(ticks),
+    dispatchOnlyPerSec: (SUSTAINED / tickTotal) * 1000,
+    sustainedPerSec: (SUSTAINED / wall) * 1000,
+  };
 }
 
 /**
@@ -180,11 +192,28 @@ async function benchFloor(db: DataSource, n: number): Promise<number> {
       const jobs = await c.query(`SELECT * FROM jobs WHERE job_id = ANY($1::uuid[])`, [ids]);
       await c.query('BEGIN');
       await c.query(`SELECT job_id FROM jobs WHERE job_id = ANY($1::uuid[]) ORDER BY job_id FOR UPDATE`, [ids]);
-      await c.query(`UPDATE queue_entries SET status = 'running', updated_at = now() WHERE job_id = ANY($1::uuid[])`, [ids]);
-      await c.query(`UPDATE jobs SET status = 'queued', external_id = 'f_' || job_id, attempt = 1, updated_at = now() WHERE job_id = ANY($1::uuid[])`, [ids]);
+      await c.query(`UPDATE queue_entries SET status = 'running', updated_at = now() WHERE job_id = ANY($1::uuid[])`, [
+        ids,
+      ]);
+      await c.query(
+        `UPDATE jobs SET status = 'queued', external_id = 'f_' || job_id, attempt = 1, updated_at = now() WHERE job_id = ANY($1::uuid[])`,
+        [ids],
+      );
       const events = jobs.rows.flatMap((j) => [
-        { type: 'job_status_changed', job_id: j.job_id, user_id: j.user_id, org_id: j.org_id, data: { job_id: j.job_id, status: 'queued', previous_status: 'pending' } },
-        { type: 'job_dispatched', job_id: j.job_id, user_id: j.user_id, org_id: j.org_id, data: { job_id: j.job_id, external_id: `f_${j.job_id}`, attempt: 1 } },
+        {
+          type: 'job_status_changed',
+          job_id: j.job_id,
+          user_id: j.user_id,
+          org_id: j.org_id,
+          data: { job_id: j.job_id, status: 'queued', previous_status: 'pending' },
+        },
+        {
+          type: 'job_dispatched',
+          job_id: j.job_id,
+          user_id: j.user_id,
+          org_id: j.org_id,
+          data: { job_id: j.job_id, external_id: `f_${j.job_id}`, attempt: 1 },
+        },
       ]);
       await c.query(
         `INSERT INTO events (type, job_id, user_id, org_id, data)
@@ -202,7 +231,13 @@ async function benchFloor(db: DataSource, n: number): Promise<number> {
 }
 
 async function benchBoss(n: number): Promise<Pick<Row, 'bossFetchMs' | 'bossSendPerSec' | 'bossPerSec'>> {
-  const boss = new PgBoss({ connectionString: dbUrl(DB_NAME), schema: 'pgboss_bench', supervise: false, schedule: false, max: 10 });
+  const boss = new PgBoss({
+    connectionString: dbUrl(DB_NAME),
+    schema: 'pgboss_bench',
+    supervise: false,
+    schedule: false,
+    max: 10,
+  });
   boss.on('error', (e) => console.error('pg-boss error', e));
   await boss.start();
   try {
@@ -221,7 +256,10 @@ async function benchBoss(n: number): Promise<Pick<Row, 'bossFetchMs' | 'bossSend
     const cycle = async () => {
       const jobs = await boss.fetch<{ user: number }>('bench', { batchSize: BATCH, priority: true });
       await Promise.all(jobs.map(() => provider.submit()));
-      await boss.complete('bench', jobs.map((j) => j.id));
+      await boss.complete(
+        'bench',
+        jobs.map((j) => j.id),
+      );
       return jobs.length;
     };
     await cycle(); // warm-up
@@ -230,10 +268,13 @@ async function benchBoss(n: number): Promise<Pick<Row, 'bossFetchMs' | 'bossSend
       t = process.hrtime.bigint();
       const jobs = await boss.fetch('bench', { batchSize: BATCH, priority: true });
       fetches.push(ms(t));
-      await boss.complete('bench', jobs.map((j) => j.id));
+      await boss.complete(
+        'bench',
+        jobs.map((j) => j.id),
+      );
     }
     t = process.hrtime.bigint();
-    for (let done = 0; done < SUSTAINED; ) done += await cycle();
+    for (let done = 0; done < SUSTAINED;) done += await cycle();
     const perSec = (SUSTAINED / ms(t)) * 1000;
     return { bossFetchMs: median(fetches), bossSendPerSec: sendPerSec, bossPerSec: perSec };
   } finally {
@@ -293,8 +334,12 @@ async function main(): Promise<void> {
   const last = rows[rows.length - 1];
   const tickRatio = last.tickMs / first.tickMs;
   console.log('');
-  console.log(`Queue bench (limits global ${LIMITS.max_concurrent}, user ${LIMITS.user_max_concurrent}, org ${LIMITS.org_max_concurrent}; ${USERS} users in ${ORGS} orgs; instant provider)`);
-  console.log('entries   | tick 100 (ms) | ours sustained/s | ours dispatch-only/s | pg-boss fetch 100 (ms) | pg-boss fetch+complete/s | ours/pg-boss (sustained) | ours/pg-boss (dispatch-only) | bare-SQL floor/s | floor/pg-boss');
+  console.log(
+    `Queue bench (limits global ${LIMITS.max_concurrent}, user ${LIMITS.user_max_concurrent}, org ${LIMITS.org_max_concurrent}; ${USERS} users in ${ORGS} orgs; instant provider)`,
+  );
+  console.log(
+    'entries   | tick 100 (ms) | ours sustained/s | ours dispatch-only/s | pg-boss fetch 100 (ms) | pg-boss fetch+complete/s | ours/pg-boss (sustained) | ours/pg-boss (dispatch-only) | bare-SQL floor/s | floor/pg-boss',
+  );
   for (const r of rows) {
     console.log(
       [
@@ -312,13 +357,19 @@ async function main(): Promise<void> {
     );
   }
   console.log('');
-  console.log(`Target 1: tick at ${fmt(last.size, 0)} / tick at ${fmt(first.size, 0)} = ${fmt(tickRatio, 2)} (≤ 2.00): ${tickRatio <= 2 ? 'MET' : 'NOT MET'}`);
+  console.log(
+    `Target 1: tick at ${fmt(last.size, 0)} / tick at ${fmt(first.size, 0)} = ${fmt(tickRatio, 2)} (≤ 2.00): ${tickRatio <= 2 ? 'MET' : 'NOT MET'}`,
+  );
   // pg-boss's fetch + complete is the whole life of its job; ours is claim + provider call + recorded outcome (the
   // tick). Training jobs finishing later (through the transition function) are shown in the sustained column.
   const worst = Math.min(...rows.map((r) => r.dispatchOnlyPerSec / r.bossPerSec));
-  console.log(`Target 2: dispatches/s (tick: claim + submit + record) ≥ pg-boss fetch+complete/s at every size: worst ratio ${fmt(worst, 2)}: ${worst >= 1 ? 'MET' : 'NOT MET'}`);
+  console.log(
+    `Target 2: dispatches/s (tick: claim + submit + record) ≥ pg-boss fetch+complete/s at every size: worst ratio ${fmt(worst, 2)}: ${worst >= 1 ? 'MET' : 'NOT MET'}`,
+  );
   const worstSustained = Math.min(...rows.map((r) => r.sustainedPerSec / r.bossPerSec));
-  console.log(`          (with each job also completed through the transition function: worst ratio ${fmt(worstSustained, 2)})`);
+  console.log(
+    `          (with each job also completed through the transition function: worst ratio ${fmt(worstSustained, 2)})`,
+  );
   console.log(`Total bench time ${fmt((Date.now() - started) / 1000)} s`);
 }
 

@@ -154,7 +154,8 @@ function clientsRole(): void {
       urls = msg.urls;
       for (let i = 0; i < msg.count; i += 50) {
         const batch = [];
-        for (let j = i; j < Math.min(msg.count, i + 50); j++) batch.push(open(urls[j % urls.length], j % urls.length, msg.key));
+        for (let j = i; j < Math.min(msg.count, i + 50); j++)
+          batch.push(open(urls[j % urls.length], j % urls.length, msg.key));
         await Promise.all(batch);
       }
       send({ kind: 'connected', count: sockets.length });
@@ -176,10 +177,14 @@ function clientsRole(): void {
         return;
       }
       const sorted = latencies.map((l) => l.ms).sort((a, b) => a - b);
-      const pct = (xs: number[], p: number) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : NaN);
+      const pct = (xs: number[], p: number) =>
+        xs.length ? xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : NaN;
       const byUrl: Summary['byUrl'] = {};
       urls.forEach((u, i) => {
-        const xs = latencies.filter((l) => l.url === i).map((l) => l.ms).sort((a, b) => a - b);
+        const xs = latencies
+          .filter((l) => l.url === i)
+          .map((l) => l.ms)
+          .sort((a, b) => a - b);
         byUrl[u] = { p99: pct(xs, 99), samples: xs.length };
       });
       const summary: Summary = {
@@ -259,7 +264,13 @@ async function settledRss(): Promise<number> {
  * next is due, at most 8 in flight), telling the clients each commit time. Ids are reserved up front so that the
  * clients know which ids belong to the window.
  */
-async function publishPaced(app: RunningApp, clients: ChildProcess, label: string, count: number, rate: number): Promise<Summary> {
+async function publishPaced(
+  app: RunningApp,
+  clients: ChildProcess,
+  label: string,
+  count: number,
+  rate: number,
+): Promise<Summary> {
   const db = app.app.get(DataSource);
   const events = app.app.get(EventsService);
   const [{ last }] = await db.query(
@@ -282,7 +293,9 @@ async function publishPaced(app: RunningApp, clients: ChildProcess, label: strin
     inFlight++;
     done.push(
       db
-        .transaction((m) => events.publish(m, { type: 'job_status_changed', jobId: `bench-${i}`, data: { status: 'running', n: i } }))
+        .transaction((m) =>
+          events.publish(m, { type: 'job_status_changed', jobId: `bench-${i}`, data: { status: 'running', n: i } }),
+        )
         .then((e) => {
           clients.send({ kind: 'commit', id: e.id, t: now() });
         })
@@ -319,7 +332,12 @@ async function main(): Promise<void> {
   let b: ChildProcess | undefined;
   try {
     await nextMessage(clients, 'ready');
-    console.log(`bench:sse — ${CLIENTS} clients, ${EVENTS} events at ${RATE}/s, PostgreSQL ${DB_NAME}; ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    console.log(
+      `bench:sse — ${CLIENTS} clients, ${EVENTS} events at ${RATE}/s, PostgreSQL ${DB_NAME}; ${os.cpus().length} CPUs, load ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+    );
 
     const rss0 = await settledRss();
     const t0 = now();
@@ -332,8 +350,12 @@ async function main(): Promise<void> {
     const main = await publishPaced(a, clients, `${EVENTS} events @ ${RATE}/s`, EVENTS, RATE);
     const deliverySeconds = (main.lastReceive - main.firstCommit) / 1000;
     console.log(line(main));
-    console.log(`deliveries per second      ${fmt(main.samples / deliverySeconds, 0)} (${main.samples} in ${fmt(deliverySeconds, 2)} s)`);
-    console.log(`RSS per connection         ${fmt(perConnKb, 1)} KB (serving process ${fmt(rss0 / 2 ** 20)} → ${fmt(rss1 / 2 ** 20)} MiB)`);
+    console.log(
+      `deliveries per second      ${fmt(main.samples / deliverySeconds, 0)} (${main.samples} in ${fmt(deliverySeconds, 2)} s)`,
+    );
+    console.log(
+      `RSS per connection         ${fmt(perConnKb, 1)} KB (serving process ${fmt(rss0 / 2 ** 20)} → ${fmt(rss1 / 2 ** 20)} MiB)`,
+    );
 
     let best = 0;
     for (const rate of SWEEP_RATES) {
@@ -343,11 +365,16 @@ async function main(): Promise<void> {
       if (!held) break;
       best = rate;
     }
-    console.log(`highest paced rate with p99 < ${P99_TARGET_MS} ms: ${best}/s (${fmt((best * CLIENTS) / 1000, 0)}k deliveries/s)`);
+    console.log(
+      `highest paced rate with p99 < ${P99_TARGET_MS} ms: ${best}/s (${fmt((best * CLIENTS) / 1000, 0)}k deliveries/s)`,
+    );
 
     clients.send({ kind: 'disconnect' });
     await nextMessage(clients, 'disconnected');
-    b = spawnRole('instance', { BENCH_KEY: key, BENCH_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'st-bench-sse-b-')) });
+    b = spawnRole('instance', {
+      BENCH_KEY: key,
+      BENCH_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'st-bench-sse-b-')),
+    });
     const { url: bUrl } = await nextMessage<{ url: string }>(b, 'instance');
     clients.send({ kind: 'connect', urls: [a.url, bUrl], count: CLIENTS, key });
     await nextMessage(clients, 'connected');
@@ -359,11 +386,22 @@ async function main(): Promise<void> {
     );
 
     console.log('targets:');
-    console.log(`  p99 at ${RATE}/s < ${P99_TARGET_MS} ms: ${fmt(main.p99)} ms → ${main.p99 < P99_TARGET_MS ? 'OK' : 'MISSED'}`);
-    console.log(`  RSS per connection < ${RSS_TARGET_KB} KB: ${fmt(perConnKb)} KB → ${perConnKb < RSS_TARGET_KB ? 'OK' : 'MISSED'}`);
+    console.log(
+      `  p99 at ${RATE}/s < ${P99_TARGET_MS} ms: ${fmt(main.p99)} ms → ${main.p99 < P99_TARGET_MS ? 'OK' : 'MISSED'}`,
+    );
+    console.log(
+      `  RSS per connection < ${RSS_TARGET_KB} KB: ${fmt(perConnKb)} KB → ${perConnKb < RSS_TARGET_KB ? 'OK' : 'MISSED'}`,
+    );
     console.log(`  p99 across two instances: ${fmt(two.p99)} ms → ${two.p99 < P99_TARGET_MS ? 'OK' : 'MISSED'}`);
-    console.log(`  every delivery arrived: ${main.samples === main.expected && two.samples === two.expected ? 'OK' : 'MISSED'}`);
-    console.log(`total ${fmt((now() - started) / 1000)} s; machine load at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (cpu columns: cores used by the process)`);
+    console.log(
+      `  every delivery arrived: ${main.samples === main.expected && two.samples === two.expected ? 'OK' : 'MISSED'}`,
+    );
+    console.log(
+      `total ${fmt((now() - started) / 1000)} s; machine load at the end ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} (cpu columns: cores used by the process)`,
+    );
   } finally {
     clients.send({ kind: 'disconnect' });
     await nextMessage(clients, 'disconnected', 5000).catch(() => undefined);

@@ -36,7 +36,9 @@ function installBodyParsers(app: NestExpressApplication): void {
   app.use(correlationMiddleware);
   app.use(WEBHOOK_PATH, express.raw({ type: () => true, limit: WEBHOOK_LIMIT }));
   const json = express.json({ limit: JSON_LIMIT, type: ['application/json', 'application/*+json'] });
-  app.use((req: Request, res: Response, next: NextFunction) => (req.path === WEBHOOK_PATH ? next() : json(req, res, next)));
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    req.path === WEBHOOK_PATH ? next() : json(req, res, next),
+  );
   app.use(express.urlencoded({ extended: false, limit: JSON_LIMIT }));
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const { status, body } = toErrorResponse(err);
@@ -65,12 +67,15 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
 
   let app: NestExpressApplication;
   try {
-    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, database, imports: opts.imports }), {
-      bodyParser: false,
-      abortOnError: false,
-      // Nest's own lines wait until our pipeline is installed, then go out as simpletuner.cloud.nest.<Context>.
-      bufferLogs: true,
-    });
+    app = await NestFactory.create<NestExpressApplication>(
+      AppModule.forRoot({ config, database, imports: opts.imports }),
+      {
+        bodyParser: false,
+        abortOnError: false,
+        // Nest's own lines wait until our pipeline is installed, then go out as simpletuner.cloud.nest.<Context>.
+        bufferLogs: true,
+      },
+    );
     app.useLogger(app.get(NestPinoLogger));
     app.set('trust proxy', false);
     app.disable('x-powered-by');

@@ -150,7 +150,14 @@ function transformerFactory() {
           factory.createVariableStatement(
             undefined,
             factory.createVariableDeclarationList(
-              [factory.createVariableDeclaration(id, undefined, undefined, freeze(factory, siteLiteral(factory, file, line, functionName(node))))],
+              [
+                factory.createVariableDeclaration(
+                  id,
+                  undefined,
+                  undefined,
+                  freeze(factory, siteLiteral(factory, file, line, functionName(node))),
+                ),
+              ],
               ts.NodeFlags.Const,
             ),
           ),

@@ -20,7 +20,8 @@ export function normaliseThreshold(condition: RuleCondition, raw: unknown, calle
     case 'daily_jobs_exceed': {
       const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
       if (!Number.isFinite(n) || n < 0) throw bad(`${condition} needs a number at or above 0`);
-      if (condition === 'daily_jobs_exceed' && !Number.isInteger(n)) throw bad('daily_jobs_exceed needs a whole number');
+      if (condition === 'daily_jobs_exceed' && !Number.isInteger(n))
+        throw bad('daily_jobs_exceed needs a whole number');
       return condition === 'cost_exceeds' ? n.toFixed(2) : String(n);
     }
     case 'hardware_type':
@@ -30,7 +31,8 @@ export function normaliseThreshold(condition: RuleCondition, raw: unknown, calle
       if (raw.length > MAX_PATTERN_LENGTH) throw bad(`at most ${MAX_PATTERN_LENGTH} characters`);
       if (condition === 'config_pattern' && isRegexPattern(raw)) {
         // A regex runs on every submit: only admins may write one (SPEC §7).
-        if (caller.level !== 'admin') throw new PermissionDeniedError('Only an admin may create a regex config_pattern');
+        if (caller.level !== 'admin')
+          throw new PermissionDeniedError('Only an admin may create a regex config_pattern');
         try {
           parseRegexPattern(raw);
         } catch (err) {
@@ -49,7 +51,9 @@ export class ApprovalRulesService {
 
   /** Active rules, highest priority first; read in the submit transaction. */
   activeRules(manager: EntityManager): Promise<ApprovalRule[]> {
-    return manager.getRepository(ApprovalRule).find({ where: { isActive: true }, order: { priority: 'DESC', createdAt: 'ASC' } });
+    return manager
+      .getRepository(ApprovalRule)
+      .find({ where: { isActive: true }, order: { priority: 'DESC', createdAt: 'ASC' } });
   }
 
   list(): Promise<ApprovalRule[]> {
@@ -75,7 +79,11 @@ export class ApprovalRulesService {
       requiredApproverLevel: dto.required_approver_level ?? 'lead',
       createdBy: caller.id,
     });
-    log.info(`Approval rule created: ${rule.name}`, { rule_id: rule.id, condition: rule.condition, user_id: caller.id });
+    log.info(`Approval rule created: ${rule.name}`, {
+      rule_id: rule.id,
+      condition: rule.condition,
+      user_id: caller.id,
+    });
     return rule;
   }
 
@@ -83,7 +91,11 @@ export class ApprovalRulesService {
     const rule = await this.get(id);
     const condition = dto.condition ?? rule.condition;
     if (dto.condition !== undefined || dto.threshold !== undefined) {
-      rule.threshold = normaliseThreshold(condition, dto.threshold !== undefined ? dto.threshold : rule.threshold, caller);
+      rule.threshold = normaliseThreshold(
+        condition,
+        dto.threshold !== undefined ? dto.threshold : rule.threshold,
+        caller,
+      );
     }
     rule.condition = condition;
     if (dto.name !== undefined) rule.name = dto.name;

@@ -23,7 +23,6 @@ export class ListRequestsQuery extends PaginationQuery {
   @IsOptional()
   @IsIn(APPROVAL_STATUSES as unknown as string[])
   status?: ApprovalStatus;
-
 }
 
 export class ApproveDto {

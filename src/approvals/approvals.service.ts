@@ -79,7 +79,11 @@ export class ApprovalsService implements OnModuleInit {
   }
 
   /** Runs in the submit transaction: the first matching rule creates the request and flags the job. */
-  async evaluateSubmission(manager: EntityManager, job: Job, ctx: SubmitContext): Promise<Partial<SubmitContext> | void> {
+  async evaluateSubmission(
+    manager: EntityManager,
+    job: Job,
+    ctx: SubmitContext,
+  ): Promise<Partial<SubmitContext> | void> {
     const candidates = candidateRules(await this.rules.activeRules(manager), ctx.user.level, job.provider);
     if (candidates.length === 0) return;
     const facts = await this.gatherFacts(manager, job, ctx, neededCounts(candidates));
@@ -112,7 +116,12 @@ export class ApprovalsService implements OnModuleInit {
       required_approver_level: request.requiredApproverLevel,
       expires_at: request.expiresAt.toISOString(),
     });
-    log.info('Job requires approval', { job_id: job.jobId, approval_id: request.id, rule: match.rule.name, reason: match.reason });
+    log.info('Job requires approval', {
+      job_id: job.jobId,
+      approval_id: request.id,
+      rule: match.rule.name,
+      reason: match.reason,
+    });
     return { requiresApproval: true, approvalId: request.id, approvalReason: match.reason };
   }
 
@@ -160,7 +169,12 @@ export class ApprovalsService implements OnModuleInit {
         WHERE job_id = $1 AND status = 'pending' RETURNING id, job_id, user_id, org_id`,
       [job.jobId, `Job ended as ${job.status} before a decision`],
     );
-    if (rows.length > 0) log.info('Approval request closed: job ended', { job_id: job.jobId, approval_id: rows[0].id, status: job.status });
+    if (rows.length > 0)
+      log.info('Approval request closed: job ended', {
+        job_id: job.jobId,
+        approval_id: rows[0].id,
+        status: job.status,
+      });
   }
 
   // ---- reading -------------------------------------------------------------------------------------------
@@ -176,7 +190,10 @@ export class ApprovalsService implements OnModuleInit {
   }
 
   /** The caller's view (own org; admin all), newest first, with the number still waiting. */
-  async list(caller: AuthenticatedUser, opts: ListRequestsOptions): Promise<{ requests: ApprovalRequest[]; pendingCount: number }> {
+  async list(
+    caller: AuthenticatedUser,
+    opts: ListRequestsOptions,
+  ): Promise<{ requests: ApprovalRequest[]; pendingCount: number }> {
     const repo = this.db.getRepository(ApprovalRequest);
     const scope = caller.level === 'admin' ? {} : { orgId: caller.orgId };
     const requests = await repo.find({
@@ -253,20 +270,34 @@ export class ApprovalsService implements OnModuleInit {
     }
   }
 
-  async approve(caller: AuthenticatedUser, id: string, notes?: string, now: Date = new Date()): Promise<ApprovalRequest> {
+  async approve(
+    caller: AuthenticatedUser,
+    id: string,
+    notes?: string,
+    now: Date = new Date(),
+  ): Promise<ApprovalRequest> {
     const { jobId } = await this.loadForDecision(caller, id);
     await this.reviewInTransaction(id, now, async (m) => {
       await lockJob(m, jobId);
       const row = await this.decide(m, id, 'approved', caller.id, notes ?? null, now, true);
       await this.queue.unblock(m, row.job_id);
-      await this.publish(m, row, 'approval_approved', { approval_id: id, reviewed_by: caller.id, notes: notes ?? null });
+      await this.publish(m, row, 'approval_approved', {
+        approval_id: id,
+        reviewed_by: caller.id,
+        notes: notes ?? null,
+      });
     });
     const r = await this.reload(id);
     log.info('Approval request approved', { job_id: r.jobId, approval_id: id, reviewed_by: caller.id });
     return r;
   }
 
-  async reject(caller: AuthenticatedUser, id: string, reason: string, now: Date = new Date()): Promise<ApprovalRequest> {
+  async reject(
+    caller: AuthenticatedUser,
+    id: string,
+    reason: string,
+    now: Date = new Date(),
+  ): Promise<ApprovalRequest> {
     const { jobId } = await this.loadForDecision(caller, id);
     await this.reviewInTransaction(id, now, async (m) => {
       await lockJob(m, jobId);
@@ -297,7 +328,13 @@ export class ApprovalsService implements OnModuleInit {
   }
 
   /** Queue entry first, then the job: the job's terminal hooks then find nothing left to release. */
-  private async endJob(m: EntityManager, jobId: string, entry: 'failed' | 'cancelled', message: string, source: string) {
+  private async endJob(
+    m: EntityManager,
+    jobId: string,
+    entry: 'failed' | 'cancelled',
+    message: string,
+    source: string,
+  ) {
     await this.queue.cancelEntry(m, jobId, entry, message);
     const to: JobStatus = 'cancelled';
     await this.transitions.transition(m, jobId, to, { patch: { errorMessage: message }, source });

@@ -37,7 +37,11 @@ export class AuthService {
   }
 
   /** Stores a new key for a user and returns it; the plain key exists only in this return value. */
-  async issueKey(userId: string, opts: { name?: string | null; expiresAt?: Date | null } = {}, plainKey = generateApiKey()) {
+  async issueKey(
+    userId: string,
+    opts: { name?: string | null; expiresAt?: Date | null } = {},
+    plainKey = generateApiKey(),
+  ) {
     const saved = await this.db.getRepository(ApiKey).save({
       userId,
       name: opts.name ?? null,
@@ -59,20 +63,35 @@ export class AuthService {
       if ((await em.getRepository(User).count()) > 0) return null;
       let org = await em.getRepository(Org).findOneBy({ name: 'default' });
       org ??= await em.getRepository(Org).save({ name: 'default' });
-      const user = await em.getRepository(User).save({ username: 'admin', email: null, level: 'admin', orgId: org.id, isActive: true });
+      const user = await em
+        .getRepository(User)
+        .save({ username: 'admin', email: null, level: 'admin', orgId: org.id, isActive: true });
       const key = configuredKey ?? generateApiKey();
-      await em.getRepository(ApiKey).save({ userId: user.id, name: 'bootstrap', keyHash: hashApiKey(key), keyPrefix: apiKeyPrefix(key), expiresAt: null });
+      await em
+        .getRepository(ApiKey)
+        .save({
+          userId: user.id,
+          name: 'bootstrap',
+          keyHash: hashApiKey(key),
+          keyPrefix: apiKeyPrefix(key),
+          expiresAt: null,
+        });
       return { key, user };
     });
     if (!created) return;
     if (configuredKey) {
-      log.info('Created bootstrap admin user with the key from SIMPLETUNER_ADMIN_API_KEY', { user_id: created.user.id });
+      log.info('Created bootstrap admin user with the key from SIMPLETUNER_ADMIN_API_KEY', {
+        user_id: created.user.id,
+      });
       return;
     }
     const keyFile = path.join(this.config.dataDir, 'admin-api-key');
     fs.mkdirSync(this.config.dataDir, { recursive: true, mode: 0o700 });
     fs.writeFileSync(keyFile, `${created.key}\n`, { mode: 0o600 });
     fs.chmodSync(keyFile, 0o600);
-    log.info(`Created bootstrap admin user; its API key is in ${keyFile}`, { user_id: created.user.id, key_file: keyFile });
+    log.info(`Created bootstrap admin user; its API key is in ${keyFile}`, {
+      user_id: created.user.id,
+      key_file: keyFile,
+    });
   }
 }

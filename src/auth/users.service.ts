@@ -52,7 +52,8 @@ export class UsersService {
   async findVisible(caller: AuthenticatedUser, id: string): Promise<User> {
     const user = await this.db.getRepository(User).findOneBy({ id });
     const visible =
-      user && (caller.level === 'admin' || user.id === caller.id || (caller.level === 'lead' && user.orgId === caller.orgId));
+      user &&
+      (caller.level === 'admin' || user.id === caller.id || (caller.level === 'lead' && user.orgId === caller.orgId));
     if (!visible) throw new NotFoundError(`User ${id} not found`);
     return user;
   }
@@ -83,7 +84,8 @@ export class UsersService {
       log.info('User created', { user_id: user.id, level: user.level, org_id: orgId });
       return user;
     } catch (err) {
-      if (isUniqueViolation(err)) throw new ConflictError(`Username ${dto.username} is taken`, { username: dto.username });
+      if (isUniqueViolation(err))
+        throw new ConflictError(`Username ${dto.username} is taken`, { username: dto.username });
       throw err;
     }
   }

@@ -15,13 +15,17 @@ export function toErrorResponse(exception: unknown): { status: number; body: Err
     const status = exception.getStatus();
     const response = exception.getResponse();
     const payload = typeof response === 'object' && response !== null ? (response as Record<string, unknown>) : {};
-    const code = typeof payload.error === 'string' && /^[a-z_]+$/.test(payload.error) ? payload.error : codeForStatus(status);
+    const code =
+      typeof payload.error === 'string' && /^[a-z_]+$/.test(payload.error) ? payload.error : codeForStatus(status);
     const message = Array.isArray(payload.message)
       ? payload.message.join('; ')
       : typeof payload.message === 'string'
         ? payload.message
         : exception.message;
-    const details = typeof payload.details === 'object' && payload.details !== null ? (payload.details as Record<string, unknown>) : undefined;
+    const details =
+      typeof payload.details === 'object' && payload.details !== null
+        ? (payload.details as Record<string, unknown>)
+        : undefined;
     return { status, body: errorBody(code, message, details) };
   }
   // body-parser and other express middleware errors carry `status` and `type`.
@@ -29,7 +33,10 @@ export function toErrorResponse(exception: unknown): { status: number; body: Err
   const status = maybe?.status ?? maybe?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500 && maybe?.expose !== false) {
     if (maybe?.type === 'entity.parse.failed') {
-      return { status: 400, body: errorBody('validation_error', 'Request body is not valid JSON', { body: 'malformed JSON' }) };
+      return {
+        status: 400,
+        body: errorBody('validation_error', 'Request body is not valid JSON', { body: 'malformed JSON' }),
+      };
     }
     if (maybe?.type === 'entity.too.large') {
       return { status: 413, body: errorBody('payload_too_large', 'Request body is too large') };

@@ -159,8 +159,7 @@ export function loadAppConfig(source: NodeJS.ProcessEnv = process.env, cwd = pro
     jobPollingEnabled: bg.job_status_polling?.enabled ?? undefined,
     jobPollingInterval: env.SIMPLETUNER_JOB_POLL_INTERVAL ?? bg.job_status_polling?.interval_seconds ?? 30,
     queueProcessingInterval: env.SIMPLETUNER_QUEUE_INTERVAL ?? bg.queue_processing?.interval_seconds ?? 5,
-    approvalCheckInterval:
-      env.SIMPLETUNER_APPROVAL_CHECK_INTERVAL ?? bg.approval_expiration?.interval_seconds ?? 300,
+    approvalCheckInterval: env.SIMPLETUNER_APPROVAL_CHECK_INTERVAL ?? bg.approval_expiration?.interval_seconds ?? 300,
     queueMaxConcurrent: q.max_concurrent ?? 5,
     queueUserMaxConcurrent: q.user_max_concurrent ?? 2,
     queueOrgMaxConcurrent: q.org_max_concurrent ?? 10,

@@ -28,9 +28,7 @@ export const enterpriseFileSchema = z
           .optional(),
         queue_processing: z
           .object({
-            enabled: z
-              .literal(true, { error: 'queue processing cannot be disabled' })
-              .optional(),
+            enabled: z.literal(true, { error: 'queue processing cannot be disabled' }).optional(),
             interval_seconds: interval.optional(),
           })
           .loose()

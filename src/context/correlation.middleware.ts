@@ -60,7 +60,10 @@ export function installClientErrorHandler(server: Server): void {
     }
     const id = generateCorrelationId();
     runWithCorrelationId(id, () =>
-      log.warning('Rejected a malformed HTTP request', { error_code: err.code ?? null, bytes: (err as { bytesParsed?: number }).bytesParsed ?? null }),
+      log.warning('Rejected a malformed HTTP request', {
+        error_code: err.code ?? null,
+        bytes: (err as { bytesParsed?: number }).bytesParsed ?? null,
+      }),
     );
     const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
     const status = timeout ? 408 : 400;

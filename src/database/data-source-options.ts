@@ -6,11 +6,13 @@ export const ENTITY_GLOB = path.join(__dirname, '..', '**', '*.entity.{ts,js}');
 export const MIGRATION_GLOB = path.join(__dirname, 'migrations', '*.{ts,js}');
 
 export type DatabaseTarget =
-  | { kind: 'postgres'; url: string; poolSize: number }
-  | { kind: 'embedded'; socketDir: string; port: number };
+  { kind: 'postgres'; url: string; poolSize: number } | { kind: 'embedded'; socketDir: string; port: number };
 
 /** TypeORM options for either database: one SQL dialect and one driver (`pg`) everywhere. */
-export function buildDataSourceOptions(target: DatabaseTarget, applicationName = 'simpletuner-cloud'): DataSourceOptions {
+export function buildDataSourceOptions(
+  target: DatabaseTarget,
+  applicationName = 'simpletuner-cloud',
+): DataSourceOptions {
   const common = {
     type: 'postgres' as const,
     entities: [ENTITY_GLOB],

@@ -22,7 +22,9 @@ const TYPE_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 
 function parseLastEventId(params: StreamParams): bigint | null {
   // EventSource sends the header on reconnect while the URL keeps its first ?last_event_id=: the header wins.
-  const raw = params.lastEventIdHeader?.trim() || (typeof params.lastEventIdQuery === 'string' ? params.lastEventIdQuery.trim() : '');
+  const raw =
+    params.lastEventIdHeader?.trim() ||
+    (typeof params.lastEventIdQuery === 'string' ? params.lastEventIdQuery.trim() : '');
   if (params.lastEventIdQuery !== undefined && typeof params.lastEventIdQuery !== 'string') {
     throw new ValidationError('Invalid last_event_id', { last_event_id: 'must be given once' });
   }
@@ -37,16 +39,25 @@ export function parseStreamFilter(params: StreamParams): StreamFilter {
   const details: Record<string, string> = {};
   let jobId: string | null = null;
   if (params.jobId !== undefined) {
-    if (typeof params.jobId !== 'string' || !params.jobId.trim() || params.jobId.length > 200) details.job_id = 'must be one job id';
+    if (typeof params.jobId !== 'string' || !params.jobId.trim() || params.jobId.length > 200)
+      details.job_id = 'must be one job id';
     else jobId = params.jobId.trim();
   }
   let types: Set<string> | null = null;
   if (params.types !== undefined) {
-    const names = typeof params.types === 'string' ? params.types.split(',').map((t) => t.trim()).filter(Boolean) : [];
-    if (names.length === 0 || names.some((t) => !TYPE_NAME.test(t))) details.types = 'must be event types separated by commas';
+    const names =
+      typeof params.types === 'string'
+        ? params.types
+            .split(',')
+            .map((t) => t.trim())
+            .filter(Boolean)
+        : [];
+    if (names.length === 0 || names.some((t) => !TYPE_NAME.test(t)))
+      details.types = 'must be event types separated by commas';
     else types = new Set(names);
   }
-  if (Object.keys(details).length) throw new ValidationError(`Invalid request: ${Object.keys(details).join(', ')}`, details);
+  if (Object.keys(details).length)
+    throw new ValidationError(`Invalid request: ${Object.keys(details).join(', ')}`, details);
   return { jobId, types };
 }
 
@@ -84,10 +95,13 @@ export class EventStreamService {
       start = { kind: 'live', after: await this.repo.safeHead() };
     } else {
       const after = await this.repo.findPosition(lastEventId);
-      start = after ? { kind: 'resume', after } : { kind: 'reset', lastEventId: lastEventId.toString(), after: START_POSITION };
+      start = after
+        ? { kind: 'resume', after }
+        : { kind: 'reset', lastEventId: lastEventId.toString(), after: START_POSITION };
     }
     if (res.destroyed || res.writableEnded) return; // the client left meanwhile; close already released the slot
-    if (this.hub.isStopped) throw new AppError('service_unavailable', 503, 'The server is shutting down; reconnect shortly');
+    if (this.hub.isStopped)
+      throw new AppError('service_unavailable', 503, 'The server is shutting down; reconnect shortly');
     connection = new SseConnection(user, filter, res, this.hub, this.repo);
     connection.start(start);
   }

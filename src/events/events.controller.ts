@@ -24,7 +24,12 @@ export class EventsController {
   ): Promise<void> {
     return this.streams.open(
       user,
-      { lastEventIdHeader: lastEventId, lastEventIdQuery: query.last_event_id, jobId: query.job_id, types: query.types },
+      {
+        lastEventIdHeader: lastEventId,
+        lastEventIdQuery: query.last_event_id,
+        jobId: query.job_id,
+        types: query.types,
+      },
       res,
     );
   }

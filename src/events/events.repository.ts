@@ -116,9 +116,10 @@ export class EventsRepository {
   }
 
   async findPosition(id: bigint): Promise<EventPosition | null> {
-    const rows: EventRow[] = await this.db.query(`SELECT id::text AS id, tx_id::text AS tx_id FROM events WHERE id = $1`, [
-      id.toString(),
-    ]);
+    const rows: EventRow[] = await this.db.query(
+      `SELECT id::text AS id, tx_id::text AS tx_id FROM events WHERE id = $1`,
+      [id.toString()],
+    );
     return rows.length ? { tx: BigInt(rows[0].tx_id), id: BigInt(rows[0].id) } : null;
   }
 

@@ -115,7 +115,10 @@ export class SseConnection implements EventSink {
     if (this.closed) return;
     this.res.write(text);
     if (this.res.writableLength > MAX_PENDING_BYTES) {
-      log.warning('An event stream client is not reading; dropping it', { user_id: this.user.id, pending_bytes: this.res.writableLength });
+      log.warning('An event stream client is not reading; dropping it', {
+        user_id: this.user.id,
+        pending_bytes: this.res.writableLength,
+      });
       this.dispose();
       this.res.destroy();
     }

@@ -37,7 +37,9 @@ export class HealthController {
       () => this.db.pingCheck('database', { timeout: 3000 }),
       async () => {
         const indicator = this.indicators.check('migrations');
-        return (await this.migrations.isSchemaCurrent()) ? indicator.up() : indicator.down({ reason: 'pending migrations' });
+        return (await this.migrations.isSchemaCurrent())
+          ? indicator.up()
+          : indicator.down({ reason: 'pending migrations' });
       },
       () => {
         // Not ready until the background tasks run, and again once shutdown stops them (drains a load balancer).

@@ -172,7 +172,8 @@ export class HttpClient {
       if (!retryable || attempt === maxAttempts) throw lastError;
       // Honour the server's Retry-After exactly; one longer than our cap is not worth holding the caller for.
       if (retryAfterMs !== null && retryAfterMs > this.maxDelayMs) throw lastError;
-      const delayMs = retryAfterMs ?? backoffDelay(attempt, { baseDelayMs: this.baseDelayMs, maxDelayMs: this.maxDelayMs });
+      const delayMs =
+        retryAfterMs ?? backoffDelay(attempt, { baseDelayMs: this.baseDelayMs, maxDelayMs: this.maxDelayMs });
       log.debug(`Retrying ${method} ${target} in ${delayMs} ms`, {
         http_client: this.name,
         attempt,
@@ -263,9 +264,21 @@ export class HttpClient {
     }
   }
 
-  private logAttempt(method: string, url: URL, target: string, outcome: Outcome, durationMs: number, attempt: number): void {
+  private logAttempt(
+    method: string,
+    url: URL,
+    target: string,
+    outcome: Outcome,
+    durationMs: number,
+    attempt: number,
+  ): void {
     const status = outcome.kind === 'response' ? outcome.response.status : null;
-    const what = outcome.kind === 'response' ? String(status) : outcome.kind === 'timeout' ? 'timeout' : (outcome.code ?? 'network error');
+    const what =
+      outcome.kind === 'response'
+        ? String(status)
+        : outcome.kind === 'timeout'
+          ? 'timeout'
+          : (outcome.code ?? 'network error');
     // Host and path only: query strings and bodies may carry secrets.
     log.debug(`HTTP ${method} ${target} ${what} (${durationMs} ms)`, {
       http_client: this.name,

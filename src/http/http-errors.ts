@@ -30,7 +30,12 @@ export class HttpStatusError extends HttpClientError {
 
 /** An idempotent call that did not answer in time, after its retries. */
 export class HttpTimeoutError extends HttpClientError {
-  constructor(client: string, method: string, target: string, readonly timeoutMs: number) {
+  constructor(
+    client: string,
+    method: string,
+    target: string,
+    readonly timeoutMs: number,
+  ) {
     super(`${method} ${target} timed out after ${timeoutMs} ms`, client, method, target);
   }
 }
@@ -54,16 +59,33 @@ export class HttpNetworkError extends HttpClientError {
  * reset after sending). It was NOT retried: the caller must reconcile (e.g. find the prediction by job_id).
  */
 export class HttpOutcomeUnknownError extends HttpClientError {
-  constructor(client: string, method: string, target: string, readonly reason: 'timeout' | 'network', cause?: unknown) {
-    super(`${method} ${target}: outcome unknown (${reason} after the request may have been sent)`, client, method, target, {
-      cause,
-    });
+  constructor(
+    client: string,
+    method: string,
+    target: string,
+    readonly reason: 'timeout' | 'network',
+    cause?: unknown,
+  ) {
+    super(
+      `${method} ${target}: outcome unknown (${reason} after the request may have been sent)`,
+      client,
+      method,
+      target,
+      {
+        cause,
+      },
+    );
   }
 }
 
 /** The circuit breaker of this client's target is open: the call was not attempted. */
 export class CircuitOpenError extends HttpClientError {
-  constructor(client: string, method: string, target: string, readonly retryAfterMs: number) {
+  constructor(
+    client: string,
+    method: string,
+    target: string,
+    readonly retryAfterMs: number,
+  ) {
     super(`Circuit for ${client} is open; ${method} ${target} not attempted`, client, method, target);
   }
 }

@@ -29,7 +29,12 @@ export class JobDispatchService implements BeforeApplicationShutdown {
   ) {}
 
   /** In the provider's acceptance transaction: status (queued/running), external id, attempt, job_dispatched. */
-  async recordSubmission(manager: EntityManager, jobId: string, submission: ProviderSubmission, source = 'dispatch'): Promise<TransitionResult> {
+  async recordSubmission(
+    manager: EntityManager,
+    jobId: string,
+    submission: ProviderSubmission,
+    source = 'dispatch',
+  ): Promise<TransitionResult> {
     const job = await manager.getRepository(Job).findOneByOrFail({ jobId });
     const result = await this.transitions.transition(manager, jobId, submission.status, {
       source,
@@ -49,7 +54,9 @@ export class JobDispatchService implements BeforeApplicationShutdown {
 
   /** Direct dispatch after commit, under the job's correlation id; awaited at shutdown. */
   dispatchInBackground(job: Job): void {
-    const p = inJobScope(job, { step: 'dispatch' }, () => this.dispatch(job.jobId)).catch((err) => log.error('Dispatch failed', { job_id: job.jobId, error: err }));
+    const p = inJobScope(job, { step: 'dispatch' }, () => this.dispatch(job.jobId)).catch((err) =>
+      log.error('Dispatch failed', { job_id: job.jobId, error: err }),
+    );
     this.inFlight.add(p);
     void p.finally(() => this.inFlight.delete(p));
   }
@@ -66,7 +73,10 @@ export class JobDispatchService implements BeforeApplicationShutdown {
       if (!(err instanceof ProviderCallError) || !err.outcomeUnknown) {
         await this.transitions.transitionNow(jobId, 'failed', {
           source: 'dispatch',
-          patch: { errorMessage: `Dispatch failed: ${(err as Error).message}`.slice(0, 2000), attempt: job.attempt + 1 },
+          patch: {
+            errorMessage: `Dispatch failed: ${(err as Error).message}`.slice(0, 2000),
+            attempt: job.attempt + 1,
+          },
         });
         log.warning('Dispatch failed; job failed', { error: err });
         return;
@@ -78,7 +88,10 @@ export class JobDispatchService implements BeforeApplicationShutdown {
       if (!submission) {
         await this.transitions.transitionNow(jobId, 'failed', {
           source: 'dispatch',
-          patch: { errorMessage: 'Dispatch outcome unknown and no prediction found for this job', attempt: job.attempt + 1 },
+          patch: {
+            errorMessage: 'Dispatch outcome unknown and no prediction found for this job',
+            attempt: job.attempt + 1,
+          },
         });
         return;
       }
@@ -88,7 +101,9 @@ export class JobDispatchService implements BeforeApplicationShutdown {
     log.info('Job dispatched', { external_id: accepted.externalId, status: result.job.status });
     if (isTerminal(result.job.status) && result.job.externalId !== accepted.externalId) {
       // Cancelled while we were submitting: carry the cancel out at the provider now.
-      await provider.cancel(accepted.externalId).catch((err) => log.warning('Cancel after dispatch failed', { error: err }));
+      await provider
+        .cancel(accepted.externalId)
+        .catch((err) => log.warning('Cancel after dispatch failed', { error: err }));
     }
   }
 

@@ -15,7 +15,11 @@ export interface SubmitContext {
   dispatchedByQueue: boolean;
 }
 
-export type SubmitHook = (manager: EntityManager, job: Job, ctx: SubmitContext) => Promise<Partial<SubmitContext> | void>;
+export type SubmitHook = (
+  manager: EntityManager,
+  job: Job,
+  ctx: SubmitContext,
+) => Promise<Partial<SubmitContext> | void>;
 export type TerminalHook = (manager: EntityManager, job: Job, previous: JobStatus) => Promise<void>;
 export type QueueInfoProvider = (jobIds: string[]) => Promise<Map<string, { position: number | null }>>;
 

@@ -20,7 +20,10 @@ interface JobColumns {
 
 const cache = new WeakMap<DataSource, JobColumns>();
 
-const columnSet = (list: ColumnMetadata[]): ColumnSet => ({ list, select: list.map((c) => `"${c.databaseName}"`).join(', ') });
+const columnSet = (list: ColumnMetadata[]): ColumnSet => ({
+  list,
+  select: list.map((c) => `"${c.databaseName}"`).join(', '),
+});
 
 /** The jobs table's columns, from the entity's metadata (read once per data source). */
 export function jobColumns(manager: EntityManager): JobColumns {
@@ -41,7 +44,12 @@ export function jobColumns(manager: EntityManager): JobColumns {
  * mapped through the entity's metadata: find() builds aliased SQL and hydrates through it, which costs
  * milliseconds on the queue's batches of 100. With `copies`, the columns set at submit come from those instead.
  */
-export async function readJobs(manager: EntityManager, jobIds: string[], lock = false, copies?: Map<string, Job>): Promise<Job[]> {
+export async function readJobs(
+  manager: EntityManager,
+  jobIds: string[],
+  lock = false,
+  copies?: Map<string, Job>,
+): Promise<Job[]> {
   if (jobIds.length === 0) return [];
   const columns = jobColumns(manager);
   const { list, select } = copies ? columns.mutable : columns.all;
@@ -52,11 +60,16 @@ export async function readJobs(manager: EntityManager, jobIds: string[], lock = 
   return rows.map((row) => {
     const job = new Job();
     const copy = copies?.get(row.job_id as string);
-    if (copies && !copy) throw new Error(`readJobs: no copy of job ${String(row.job_id)} to take its submit-time columns from`);
-    if (copy) for (const property of SET_AT_SUBMIT) (job as unknown as Record<string, unknown>)[property] = (copy as unknown as Record<string, unknown>)[property];
+    if (copies && !copy)
+      throw new Error(`readJobs: no copy of job ${String(row.job_id)} to take its submit-time columns from`);
+    if (copy)
+      for (const property of SET_AT_SUBMIT)
+        (job as unknown as Record<string, unknown>)[property] = (copy as unknown as Record<string, unknown>)[property];
     for (const c of list) {
       const raw = row[c.databaseName];
-      (job as unknown as Record<string, unknown>)[c.propertyName] = c.transformer ? ApplyValueTransformers.transformFrom(c.transformer, raw) : raw;
+      (job as unknown as Record<string, unknown>)[c.propertyName] = c.transformer
+        ? ApplyValueTransformers.transformFrom(c.transformer, raw)
+        : raw;
     }
     return job;
   });

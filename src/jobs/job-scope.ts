@@ -15,6 +15,13 @@ export interface JobScope {
  * whatever request, webhook or tick runs it.
  */
 export function inJobScope<T>(job: Job, scope: JobScope, fn: () => T): T {
-  const fields = { job_id: job.jobId, provider: job.provider, step: scope.step, ...(scope.tickId ? { tick_id: scope.tickId } : {}) };
-  return runWithCorrelationId(job.correlationId || scope.fallbackCorrelationId || job.correlationId, () => LogContext.run(fields, fn));
+  const fields = {
+    job_id: job.jobId,
+    provider: job.provider,
+    step: scope.step,
+    ...(scope.tickId ? { tick_id: scope.tickId } : {}),
+  };
+  return runWithCorrelationId(job.correlationId || scope.fallbackCorrelationId || job.correlationId, () =>
+    LogContext.run(fields, fn),
+  );
 }

@@ -44,7 +44,10 @@ export class JobStateApplier {
    */
   plan(job: Job, state: ProviderJobState | null, overrides: Record<string, unknown> = {}): PlannedChange | null {
     if (state === null) {
-      return { to: 'failed', patch: { errorMessage: `Prediction ${job.externalId} no longer exists at ${job.provider}` } };
+      return {
+        to: 'failed',
+        patch: { errorMessage: `Prediction ${job.externalId} no longer exists at ${job.provider}` },
+      };
     }
     if (state.status === null) {
       log.warning(`Unknown provider status ${JSON.stringify(state.rawStatus).slice(0, 64)}; keeping ${job.status}`, {
@@ -71,7 +74,13 @@ export class JobStateApplier {
     return { to: state.status, patch };
   }
 
-  async applyIn(manager: EntityManager, job: Job, change: PlannedChange, source: string, now: Date): Promise<TransitionResult> {
+  async applyIn(
+    manager: EntityManager,
+    job: Job,
+    change: PlannedChange,
+    source: string,
+    now: Date,
+  ): Promise<TransitionResult> {
     return this.transitions.transition(manager, job.jobId, change.to, { patch: change.patch, source, now });
   }
 
@@ -91,7 +100,13 @@ export class JobStateApplier {
   }
 
   /** plan + transition in a transaction of its own; null when nothing needed writing. */
-  async apply(job: Job, state: ProviderJobState | null, source: string, now: Date, overrides?: Record<string, unknown>): Promise<TransitionResult | null> {
+  async apply(
+    job: Job,
+    state: ProviderJobState | null,
+    source: string,
+    now: Date,
+    overrides?: Record<string, unknown>,
+  ): Promise<TransitionResult | null> {
     const change = this.plan(job, state, overrides ?? (await this.ratesFor(job.provider)));
     if (!change) return null;
     return this.db.transaction((m) => this.applyIn(m, job, change, source, now));

@@ -28,9 +28,11 @@ export interface SyncSummary {
 /** Runs fn with bounded concurrency over items. */
 async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let i = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (i < items.length) await fn(items[i++]);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (i < items.length) await fn(items[i++]);
+    }),
+  );
 }
 
 /** SPEC §10 job status polling: every active dispatched job of every provider, in few provider calls. */
@@ -83,7 +85,13 @@ export class JobSyncService {
     return summary;
   }
 
-  private async syncProvider(provider: TrainingProvider, jobs: Job[], now: Date, tick: SyncTick, summary: SyncSummary): Promise<void> {
+  private async syncProvider(
+    provider: TrainingProvider,
+    jobs: Job[],
+    now: Date,
+    tick: SyncTick,
+    summary: SyncSummary,
+  ): Promise<void> {
     const overrides = await this.applier.ratesFor(provider.name);
     const overdue = jobs.filter((j) => this.isOverdue(j, now));
     const current = jobs.filter((j) => !this.isOverdue(j, now));
@@ -112,10 +120,17 @@ export class JobSyncService {
     const batches: (typeof changes)[] = [];
     for (let i = 0; i < changes.length; i += this.batchSize) batches.push(changes.slice(i, i + this.batchSize));
     await eachLimit(batches, this.applyConcurrency, (batch) => this.applyBatch(batch, now, tick, summary));
-    await eachLimit(overdue, this.applyConcurrency, (job) => this.inJobScope(job, tick, 'timeout', () => this.expire(provider, job, now, summary)));
+    await eachLimit(overdue, this.applyConcurrency, (job) =>
+      this.inJobScope(job, tick, 'timeout', () => this.expire(provider, job, now, summary)),
+    );
   }
 
-  private async applyBatch(batch: { job: Job; change: PlannedChange }[], now: Date, tick: SyncTick, summary: SyncSummary): Promise<void> {
+  private async applyBatch(
+    batch: { job: Job; change: PlannedChange }[],
+    now: Date,
+    tick: SyncTick,
+    summary: SyncSummary,
+  ): Promise<void> {
     try {
       const results = await this.db.transaction((m) =>
         this.applier.applyManyIn(m, batch, 'poll', now, (job, fn) => this.inJobScope(job, tick, 'poll', fn)),

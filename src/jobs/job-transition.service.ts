@@ -105,7 +105,12 @@ export class JobTransitionService {
    * writes status + patch, publishes job_status_changed, and on a terminal status runs the terminal hooks in the
    * same transaction. Same status: only the patch is written (no event), never on a terminal job.
    */
-  async transition(manager: EntityManager, jobId: string, to: JobStatus, opts: TransitionOptions): Promise<TransitionResult> {
+  async transition(
+    manager: EntityManager,
+    jobId: string,
+    to: JobStatus,
+    opts: TransitionOptions,
+  ): Promise<TransitionResult> {
     const [result] = await this.transitionMany(manager, [{ jobId, to, patch: opts.patch }], opts);
     return result;
   }
@@ -115,7 +120,11 @@ export class JobTransitionService {
    * statement (in job_id order, as everywhere), written with one UPDATE per set of changed columns, and the events
    * inserted in one statement. Results come in request order; a job id may appear only once.
    */
-  async transitionMany(manager: EntityManager, requests: TransitionRequest[], opts: BatchTransitionOptions): Promise<TransitionResult[]> {
+  async transitionMany(
+    manager: EntityManager,
+    requests: TransitionRequest[],
+    opts: BatchTransitionOptions,
+  ): Promise<TransitionResult[]> {
     if (requests.length === 0) return [];
     const ids = requests.map((r) => r.jobId);
     if (new Set(ids).size !== ids.length) throw new Error('transitionMany: a job id appears twice in one batch');
@@ -144,7 +153,12 @@ export class JobTransitionService {
     ]);
     for (const { job, previous } of changed) {
       scope(job, () =>
-        log.info(`Job status changed: ${previous} -> ${job.status}`, { job_id: job.jobId, status: job.status, previous_status: previous, source: opts.source }),
+        log.info(`Job status changed: ${previous} -> ${job.status}`, {
+          job_id: job.jobId,
+          status: job.status,
+          previous_status: previous,
+          source: opts.source,
+        }),
       );
       // The hooks too run in the job's scope: whatever they log belongs to this job.
       if (isTerminal(job.status)) await scope(job, () => this.hooks.runTerminalHooks(manager, job, previous));
@@ -166,14 +180,25 @@ export class JobTransitionService {
   }
 
   /** What the rule makes of one request; applies it to the loaded entity (nothing is written yet). */
-  private decide(job: Job, r: TransitionRequest, now: Date, source: string, scope: NonNullable<BatchTransitionOptions['scope']>): Decision {
+  private decide(
+    job: Job,
+    r: TransitionRequest,
+    now: Date,
+    source: string,
+    scope: NonNullable<BatchTransitionOptions['scope']>,
+  ): Decision {
     const previous = job.status;
     if (previous === r.to && !isTerminal(previous)) {
       return { result: { changed: false, job, previous }, dirty: applyPatch(job, r.patch) };
     }
     if (!canTransition(previous, r.to)) {
       scope(job, () =>
-        log.debug('Ignored stale or backward job status update', { job_id: job.jobId, status: previous, requested_status: r.to, source }),
+        log.debug('Ignored stale or backward job status update', {
+          job_id: job.jobId,
+          status: previous,
+          requested_status: r.to,
+          source,
+        }),
       );
       return { result: { changed: false, job, previous }, dirty: {} };
     }
@@ -201,7 +226,9 @@ export class JobTransitionService {
         if (!column) throw new Error(`Job has no column ${String(p)}`);
         return { property: p, name: column.databaseName, type: String(column.type) };
       });
-      const records = rows.map((d) => Object.fromEntries([['job_id', d.result.job.jobId], ...cols.map((c) => [c.name, d.dirty[c.property] ?? null])]));
+      const records = rows.map((d) =>
+        Object.fromEntries([['job_id', d.result.job.jobId], ...cols.map((c) => [c.name, d.dirty[c.property] ?? null])]),
+      );
       await manager.query(
         `UPDATE jobs j SET ${cols.map((c) => `"${c.name}" = v."${c.name}"`).join(', ')}, updated_at = now()
            FROM jsonb_to_recordset($1::jsonb) AS v(job_id uuid, ${cols.map((c) => `"${c.name}" ${c.type}`).join(', ')})

@@ -1,4 +1,15 @@
-import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn, ValueTransformer } from 'typeorm';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+  ValueTransformer,
+} from 'typeorm';
 import { Org } from '../auth/org.entity';
 import { User } from '../auth/user.entity';
 import type { JobStatus } from './job-status';
@@ -11,14 +22,21 @@ const numeric: ValueTransformer = {
 
 // Mirrors migration 1764300003000 so that `migration:generate` finds nothing to change.
 @Entity('jobs')
-@Check('jobs_status_check', `status = ANY (ARRAY['pending'::text, 'uploading'::text, 'queued'::text, 'running'::text, 'completed'::text, 'failed'::text, 'cancelled'::text])`)
+@Check(
+  'jobs_status_check',
+  `status = ANY (ARRAY['pending'::text, 'uploading'::text, 'queued'::text, 'running'::text, 'completed'::text, 'failed'::text, 'cancelled'::text])`,
+)
 @Check('jobs_priority_check', `(priority >= 0) AND (priority <= 50)`)
 @Check('jobs_priority_override_check', `(priority_override >= 0) AND (priority_override <= 50)`)
-@Index('jobs_active_idx', ['provider', 'createdAt'], { where: `status = ANY (ARRAY['pending'::text, 'uploading'::text, 'queued'::text, 'running'::text])` })
+@Index('jobs_active_idx', ['provider', 'createdAt'], {
+  where: `status = ANY (ARRAY['pending'::text, 'uploading'::text, 'queued'::text, 'running'::text])`,
+})
 @Index('jobs_user_created_idx', ['userId', 'createdAt'])
 @Index('jobs_org_created_idx', ['orgId', 'createdAt'])
 @Index('jobs_provider_external_id_key', ['provider', 'externalId'], { unique: true, where: 'external_id IS NOT NULL' })
-@Index('jobs_completed_profile_idx', ['orgId', 'hardwareProfile', 'completedAt'], { where: `status = 'completed'::text` })
+@Index('jobs_completed_profile_idx', ['orgId', 'hardwareProfile', 'completedAt'], {
+  where: `status = 'completed'::text`,
+})
 export class Job {
   @PrimaryGeneratedColumn('uuid')
   jobId: string;

@@ -12,7 +12,11 @@ export class JobsController {
   /** 201 for a new job; 200 with `idempotent_hit: true` for a repeated idempotency key. */
   @Post('jobs/submit')
   @MinLevel('researcher')
-  async submit(@CurrentUser() user: AuthenticatedUser, @Body() dto: SubmitJobDto, @Res({ passthrough: true }) res: Response) {
+  async submit(
+    @CurrentUser() user: AuthenticatedUser,
+    @Body() dto: SubmitJobDto,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const result = await this.jobs.submit(user, dto);
     res.status(result.created ? 201 : 200);
     return result.body;

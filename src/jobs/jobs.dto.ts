@@ -1,6 +1,18 @@
 import { Type } from 'class-transformer';
 import { PaginationQuery } from '../common/pagination.dto';
-import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateIf,
+} from 'class-validator';
 import { JOB_STATUSES } from './job-status';
 
 export class SubmitJobDto {

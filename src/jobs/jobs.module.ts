@@ -32,6 +32,14 @@ import { WebhookService } from './webhook.service';
     WebhookService,
     JobsMetrics,
   ],
-  exports: [ProvidersModule, JobHooks, JobTransitionService, JobDispatchService, JobStateApplier, JobSyncService, JobsService],
+  exports: [
+    ProvidersModule,
+    JobHooks,
+    JobTransitionService,
+    JobDispatchService,
+    JobStateApplier,
+    JobSyncService,
+    JobsService,
+  ],
 })
 export class JobsModule {}

@@ -3,7 +3,16 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, FindOptionsWhere } from 'typeorm';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
-import { AppError, ConflictError, InvalidJobStateError, JobNotFoundError, PermissionDeniedError, ProviderError, ProviderUnavailableError, ValidationError } from '../common/errors';
+import {
+  AppError,
+  ConflictError,
+  InvalidJobStateError,
+  JobNotFoundError,
+  PermissionDeniedError,
+  ProviderError,
+  ProviderUnavailableError,
+  ValidationError,
+} from '../common/errors';
 import { AppConfig } from '../config';
 import { getCorrelationId } from '../context';
 import { getLogger } from '../logging';
@@ -42,7 +51,10 @@ export interface SubmitResult {
 
 /** Raised inside the submit transaction when another submit holds the key: the transaction rolls back. */
 class IdempotentHit extends Error {
-  constructor(readonly jobId: string, readonly requestHash: string) {
+  constructor(
+    readonly jobId: string,
+    readonly requestHash: string,
+  ) {
     super('idempotent hit');
   }
 }
@@ -85,21 +97,40 @@ export class JobsService {
   async submit(user: AuthenticatedUser, dto: SubmitJobDto): Promise<SubmitResult> {
     const levelDefault = LEVEL_PRIORITY[user.level];
     if (dto.priority !== undefined && user.level !== 'admin' && user.level !== 'lead' && dto.priority > levelDefault) {
-      throw new PermissionDeniedError(`Priority above ${levelDefault} needs a lead or admin`, { max_priority: levelDefault });
+      throw new PermissionDeniedError(`Priority above ${levelDefault} needs a lead or admin`, {
+        max_priority: levelDefault,
+      });
     }
     const providerName = dto.provider ?? this.defaultProvider();
     if (!this.registry.has(providerName)) {
-      throw new ValidationError(`Unknown provider ${providerName}`, { provider: `must be one of ${this.registry.list().map((p) => p.name).join(', ')}` });
+      throw new ValidationError(`Unknown provider ${providerName}`, {
+        provider: `must be one of ${this.registry
+          .list()
+          .map((p) => p.name)
+          .join(', ')}`,
+      });
     }
     const provider = this.registry.get(providerName);
     if (provider.isConfigured && !provider.isConfigured()) {
-      throw new ValidationError(`Provider ${providerName} is not configured`, { provider: 'not configured (missing credentials)' });
+      throw new ValidationError(`Provider ${providerName} is not configured`, {
+        provider: 'not configured (missing credentials)',
+      });
     }
     const profile = dto.hardware_profile ?? DEFAULT_HARDWARE_PROFILE;
-    if (!isValidProfile(profile)) throw new ValidationError(`Unknown hardware profile ${profile}`, { hardware_profile: 'unknown profile' });
+    if (!isValidProfile(profile))
+      throw new ValidationError(`Unknown hardware profile ${profile}`, { hardware_profile: 'unknown profile' });
     const priority = dto.priority ?? levelDefault;
     const requestHash = createHash('sha256')
-      .update(stableJson({ c: dto.config_name, cfg: dto.config, p: providerName, h: profile, pr: priority, rt: dto.max_runtime_seconds ?? null }))
+      .update(
+        stableJson({
+          c: dto.config_name,
+          cfg: dto.config,
+          p: providerName,
+          h: profile,
+          pr: priority,
+          rt: dto.max_runtime_seconds ?? null,
+        }),
+      )
       .digest('hex');
 
     if (dto.idempotency_key) {
@@ -141,14 +172,23 @@ export class JobsService {
         if (result.requiresApproval) {
           inserted.requiresApproval = true;
           inserted.approvalId = result.approvalId ?? null;
-          await m.getRepository(Job).update({ jobId: inserted.jobId }, { requiresApproval: true, approvalId: inserted.approvalId });
+          await m
+            .getRepository(Job)
+            .update({ jobId: inserted.jobId }, { requiresApproval: true, approvalId: inserted.approvalId });
         }
         await this.events.publish(m, {
           type: 'job_submitted',
           jobId: inserted.jobId,
           userId: user.id,
           orgId: user.orgId,
-          data: { job_id: inserted.jobId, status: inserted.status, provider: providerName, config_name: dto.config_name, cost_estimate: estimate.estimated_cost, requires_approval: inserted.requiresApproval },
+          data: {
+            job_id: inserted.jobId,
+            status: inserted.status,
+            provider: providerName,
+            config_name: dto.config_name,
+            cost_estimate: estimate.estimated_cost,
+            requires_approval: inserted.requiresApproval,
+          },
         });
         return { job: inserted, ctx: result };
       }));
@@ -157,7 +197,11 @@ export class JobsService {
       throw err;
     }
 
-    log.info('Job submitted successfully', { job_id: job.jobId, provider: providerName, cost_estimate: estimate.estimated_cost });
+    log.info('Job submitted successfully', {
+      job_id: job.jobId,
+      provider: providerName,
+      cost_estimate: estimate.estimated_cost,
+    });
     if (!ctx.dispatchedByQueue && !ctx.requiresApproval) this.dispatcher.dispatchInBackground(job);
     const position = (await this.hooks.queuePositions([job.jobId])).get(job.jobId)?.position ?? null;
     return {
@@ -173,7 +217,11 @@ export class JobsService {
     };
   }
 
-  private async findIdempotent(m: EntityManager, userId: string, key: string): Promise<{ jobId: string; requestHash: string } | null> {
+  private async findIdempotent(
+    m: EntityManager,
+    userId: string,
+    key: string,
+  ): Promise<{ jobId: string; requestHash: string } | null> {
     const rows = (await m.query(
       `SELECT job_id, request_hash FROM job_idempotency_keys
         WHERE user_id = $1 AND idempotency_key = $2 AND created_at > now() - make_interval(hours => $3)`,
@@ -201,7 +249,12 @@ export class JobsService {
     throw new IdempotentHit(existing.jobId, existing.requestHash);
   }
 
-  private async idempotentResult(user: AuthenticatedUser, jobId: string, storedHash: string, requestHash: string): Promise<SubmitResult> {
+  private async idempotentResult(
+    user: AuthenticatedUser,
+    jobId: string,
+    storedHash: string,
+    requestHash: string,
+  ): Promise<SubmitResult> {
     if (storedHash !== requestHash) {
       throw new ConflictError('Idempotency key was already used with a different request', { job_id: jobId });
     }
@@ -237,7 +290,10 @@ export class JobsService {
 
   /** Acting on a visible job: the owner, a lead of its org, or an admin (a viewer only reads). */
   private assertCanAct(user: AuthenticatedUser, job: Job, action: string): void {
-    const ok = user.level === 'admin' || (user.level === 'lead' && job.orgId === user.orgId) || (user.level === 'researcher' && job.userId === user.id);
+    const ok =
+      user.level === 'admin' ||
+      (user.level === 'lead' && job.orgId === user.orgId) ||
+      (user.level === 'researcher' && job.userId === user.id);
     if (!ok) throw new PermissionDeniedError(`You may not ${action} this job`);
   }
 
@@ -267,7 +323,12 @@ export class JobsService {
     const job = await this.findVisible(user, jobId);
     this.assertCanAct(user, job, 'cancel');
     if (isTerminal(job.status)) {
-      throw new InvalidJobStateError(jobId, job.status, ['pending', 'uploading', 'queued', 'running'], `Job ${jobId} is already ${job.status}`);
+      throw new InvalidJobStateError(
+        jobId,
+        job.status,
+        ['pending', 'uploading', 'queued', 'running'],
+        `Job ${jobId} is already ${job.status}`,
+      );
     }
     if (job.externalId) {
       try {
@@ -300,14 +361,20 @@ export class JobsService {
     if (count === 0) {
       const current = await this.db.getRepository(Job).findOneBy({ jobId });
       if (!current) throw new JobNotFoundError(jobId);
-      throw new InvalidJobStateError(jobId, current.status, [...TERMINAL_STATUSES], `Only a finished job can be deleted; job ${jobId} is ${current.status}`);
+      throw new InvalidJobStateError(
+        jobId,
+        current.status,
+        [...TERMINAL_STATUSES],
+        `Only a finished job can be deleted; job ${jobId} is ${current.status}`,
+      );
     }
     log.info('Job deleted', { job_id: jobId });
     return { job_id: jobId, deleted: true };
   }
 
   async costEstimate(user: AuthenticatedUser, profile = DEFAULT_HARDWARE_PROFILE): Promise<CostEstimate> {
-    if (!isValidProfile(profile)) throw new ValidationError(`Unknown hardware profile ${profile}`, { hardware_profile: 'unknown profile' });
+    if (!isValidProfile(profile))
+      throw new ValidationError(`Unknown hardware profile ${profile}`, { hardware_profile: 'unknown profile' });
     const overrides = (await this.configs.get(this.defaultProvider())).hardwareInfo ?? {};
     return estimateCost(this.db.manager, user.orgId, profile, undefined, overrides);
   }

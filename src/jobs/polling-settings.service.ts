@@ -37,7 +37,9 @@ export class PollingSettingsService {
   }
 
   async preference(): Promise<boolean | null> {
-    const rows = (await this.db.query(`SELECT value FROM app_settings WHERE key = $1`, [POLLING_SETTING_KEY])) as { value: unknown }[];
+    const rows = (await this.db.query(`SELECT value FROM app_settings WHERE key = $1`, [POLLING_SETTING_KEY])) as {
+      value: unknown;
+    }[];
     const v = rows[0]?.value;
     return typeof v === 'boolean' ? v : null;
   }
@@ -59,11 +61,21 @@ export class PollingSettingsService {
     const intervalSeconds = this.config.enterprise.jobPollingInterval;
     const preference = await this.preference();
     if (preference !== null) {
-      return { enabled: preference, preference, intervalSeconds, reason: `setting: ${preference ? 'enabled' : 'disabled'} through the API` };
+      return {
+        enabled: preference,
+        preference,
+        intervalSeconds,
+        reason: `setting: ${preference ? 'enabled' : 'disabled'} through the API`,
+      };
     }
     const flag = this.config.enterprise.jobPollingEnabled;
     if (flag !== undefined && flag !== null) {
-      return { enabled: flag, preference, intervalSeconds, reason: `config: ${flag ? 'enabled' : 'disabled'} in enterprise config` };
+      return {
+        enabled: flag,
+        preference,
+        intervalSeconds,
+        reason: `config: ${flag ? 'enabled' : 'disabled'} in enterprise config`,
+      };
     }
     const webhook = (await this.providerConfigs.get('replicate')).webhookUrl;
     return webhook
@@ -76,7 +88,11 @@ export class PollingSettingsService {
     const d = await this.decide();
     const before = this.last;
     this.last = d;
-    if (d.enabled && d.reason.startsWith('auto: no webhook') && (!before || !before.enabled || before.reason !== d.reason)) {
+    if (
+      d.enabled &&
+      d.reason.startsWith('auto: no webhook') &&
+      (!before || !before.enabled || before.reason !== d.reason)
+    ) {
       log.info('Auto-enabling job polling (no webhook configured)', { interval_seconds: d.intervalSeconds });
     }
     for (const l of this.listeners) l(d);

@@ -41,7 +41,8 @@ export class PollingScheduler implements OnApplicationBootstrap {
         if (!now.enabled) return;
         return this.sync.syncActiveJobs(new Date(), { tick: ctx });
       },
-      onStart: (s) => log.info('Starting job status polling', { interval_seconds: s.interval_seconds, reason: s.reason }),
+      onStart: (s) =>
+        log.info('Starting job status polling', { interval_seconds: s.interval_seconds, reason: s.reason }),
       onStop: (s) => log.info('Stopped job status polling', { reason: s.reason }),
     });
     await this.settings.reevaluate();

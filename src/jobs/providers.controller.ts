@@ -40,7 +40,10 @@ export class ProvidersController {
           configured: p.isConfigured ? p.isConfigured() : true,
           is_default: p.name === def,
           webhook_configured: Boolean(c.webhookUrl),
-          hardware: allProfiles().map((profile) => ({ profile, cost_per_second: hardwareRate(profile, c.hardwareInfo ?? {}) })),
+          hardware: allProfiles().map((profile) => ({
+            profile,
+            cost_per_second: hardwareRate(profile, c.hardwareInfo ?? {}),
+          })),
         };
       }),
     );

@@ -25,7 +25,11 @@ export class WebhookService {
     private readonly events: JobEventPublisher,
   ) {}
 
-  async handleReplicate(headers: Record<string, string | string[] | undefined>, rawBody: Buffer, now = new Date()): Promise<{ outcome: WebhookOutcome; job_id?: string }> {
+  async handleReplicate(
+    headers: Record<string, string | string[] | undefined>,
+    rawBody: Buffer,
+    now = new Date(),
+  ): Promise<{ outcome: WebhookOutcome; job_id?: string }> {
     const h = readWebhookHeaders(headers);
     let secret: string;
     try {
@@ -56,7 +60,13 @@ export class WebhookService {
     return inJobScope(job, { step: 'webhook' }, () => this.apply(job, state, h.id, prediction, now));
   }
 
-  private async apply(job: Job, state: ReturnType<typeof predictionToState>, webhookId: string, prediction: ReplicatePrediction, now: Date) {
+  private async apply(
+    job: Job,
+    state: ReturnType<typeof predictionToState>,
+    webhookId: string,
+    prediction: ReplicatePrediction,
+    now: Date,
+  ) {
     const overrides = await this.applier.ratesFor(job.provider);
     const change = this.applier.plan(job, state, overrides);
     return this.db.transaction(async (m) => {
@@ -70,9 +80,20 @@ export class WebhookService {
         jobId: job.jobId,
         userId: job.userId,
         orgId: job.orgId,
-        data: { job_id: job.jobId, provider: job.provider, external_id: prediction.id, provider_status: prediction.status, webhook_id: webhookId, status: result?.job.status ?? job.status },
+        data: {
+          job_id: job.jobId,
+          provider: job.provider,
+          external_id: prediction.id,
+          provider_status: prediction.status,
+          webhook_id: webhookId,
+          status: result?.job.status ?? job.status,
+        },
       });
-      log.info('Webhook received', { webhook_id: webhookId, provider_status: prediction.status, changed: result?.changed ?? false });
+      log.info('Webhook received', {
+        webhook_id: webhookId,
+        provider_status: prediction.status,
+        changed: result?.changed ?? false,
+      });
       return { outcome: result?.changed ? ('applied' as const) : ('unchanged' as const), job_id: job.jobId };
     });
   }
@@ -100,7 +121,9 @@ export class WebhookService {
 
   /** Replay protection needs 24 h of ids, not more. */
   async purgeDeliveries(): Promise<number> {
-    const res = (await this.db.query(`DELETE FROM webhook_deliveries WHERE received_at < now() - interval '24 hours'`)) as [unknown, number];
+    const res = (await this.db.query(
+      `DELETE FROM webhook_deliveries WHERE received_at < now() - interval '24 hours'`,
+    )) as [unknown, number];
     return Array.isArray(res) ? Number(res[1] ?? 0) : 0;
   }
 }

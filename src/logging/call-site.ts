@@ -8,7 +8,8 @@ export interface CallSite {
 }
 
 // Frames that belong to the logging machinery, not to the caller.
-const INTERNAL = /[\\/](src|dist[\\/]src)[\\/]logging[\\/]|[\\/]node_modules[\\/](pino|nestjs-pino|sonic-boom|@nestjs[\\/]common[\\/]services)[\\/]|^node:/;
+const INTERNAL =
+  /[\\/](src|dist[\\/]src)[\\/]logging[\\/]|[\\/]node_modules[\\/](pino|nestjs-pino|sonic-boom|@nestjs[\\/]common[\\/]services)[\\/]|^node:/;
 const DEPENDENCY = /[\\/]node_modules[\\/]/;
 
 type V8CallSite = NodeJS.CallSite;
@@ -18,7 +19,13 @@ function frameSite(f: V8CallSite): CallSite {
   const type = f.getTypeName();
   const method = f.getMethodName();
   let name = fn ?? method ?? '<anonymous>';
-  if (type && type !== 'Object' && !name.includes('.') && f.getThis?.() !== undefined && (fn === null || method !== null)) {
+  if (
+    type &&
+    type !== 'Object' &&
+    !name.includes('.') &&
+    f.getThis?.() !== undefined &&
+    (fn === null || method !== null)
+  ) {
     name = `${type}.${name}`;
   }
   return { file: path.basename(f.getFileName() ?? '<unknown>'), line: f.getLineNumber() ?? 0, function: name };

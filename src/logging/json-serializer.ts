@@ -59,7 +59,11 @@ function dumpEntries(entries: Iterable<[unknown, unknown]>, depth: number, seen:
   for (const [k, v] of entries) {
     if (v === undefined) continue;
     const key = String(k);
-    out += (first ? '' : ', ') + JSON.stringify(key) + ': ' + (isSecretKey(key) ? `"${REDACTED}"` : dumps(v, depth + 1, seen));
+    out +=
+      (first ? '' : ', ') +
+      JSON.stringify(key) +
+      ': ' +
+      (isSecretKey(key) ? `"${REDACTED}"` : dumps(v, depth + 1, seen));
     first = false;
   }
   return out + '}';
@@ -93,7 +97,11 @@ export function dumpObject(obj: Record<string, unknown>): string {
  * `extra`: the LogContext fields overlaid by the call's fields, serialised without building the merged object
  * (this runs for every line: no spread, no entries arrays).
  */
-export function dumpMerged(outer: Record<string, unknown>, inner: Record<string, unknown> | undefined, skip?: string): string {
+export function dumpMerged(
+  outer: Record<string, unknown>,
+  inner: Record<string, unknown> | undefined,
+  skip?: string,
+): string {
   let out = '{';
   let first = true;
   for (const k in outer) {

@@ -32,7 +32,10 @@ export interface ExceptionInfo {
 
 export function exceptionInfo(error: unknown, withStack: boolean): ExceptionInfo {
   if (error instanceof Error) {
-    const info: ExceptionInfo = { type: error.name || error.constructor?.name || 'Error', message: redactString(error.message) };
+    const info: ExceptionInfo = {
+      type: error.name || error.constructor?.name || 'Error',
+      message: redactString(error.message),
+    };
     if (withStack && error.stack) info.stack = redactString(error.stack);
     return info;
   }
@@ -63,7 +66,14 @@ const sourceCache = new WeakMap<CallSite, string>();
 function sourceJson(s: CallSite): string {
   let text = sourceCache.get(s);
   if (text === undefined) {
-    text = '{"file": ' + JSON.stringify(s.file) + ', "line": ' + s.line + ', "function": ' + JSON.stringify(s.function) + '}';
+    text =
+      '{"file": ' +
+      JSON.stringify(s.file) +
+      ', "line": ' +
+      s.line +
+      ', "function": ' +
+      JSON.stringify(s.function) +
+      '}';
     if (Object.isFrozen(s)) sourceCache.set(s, text);
   }
   return text;
@@ -113,7 +123,13 @@ export function formatTextLine(r: LineRecord, opts: FormatOptions): string {
   if (r.error !== undefined && r.error !== null) {
     const info = exceptionInfo(r.error, opts.includeStackInfo || r.level >= 50);
     out += ` exception=${info.type}: ${info.message.replace(/\n/g, '\\n')}`;
-    if (info.stack) out += '\n' + info.stack.split('\n').map((l) => '    ' + l.trimStart()).join('\n');
+    if (info.stack)
+      out +=
+        '\n' +
+        info.stack
+          .split('\n')
+          .map((l) => '    ' + l.trimStart())
+          .join('\n');
   }
   return out + '\n';
 }

@@ -6,7 +6,8 @@
 export const REDACTED = '[REDACTED]';
 
 /** Keys whose value is a secret: Authorization, X-API-Key, cookies, webhook secrets, tokens, passwords... */
-const SECRET_KEY = /authorization|cookie|passw(or)?d|secret|token|api[-_]?key|apikey|credential|private[-_]?key|signature|^x-api-key$/i;
+const SECRET_KEY =
+  /authorization|cookie|passw(or)?d|secret|token|api[-_]?key|apikey|credential|private[-_]?key|signature|^x-api-key$/i;
 /** ...except names that describe a secret without holding it. */
 const HARMLESS_KEY = /(_id|_ids|_count|_prefix|_at|_type|_name|_length|_set|_configured|Id|Count|Prefix)$/;
 

@@ -21,7 +21,16 @@ export class ProviderConfigService {
 
   async get(name: string): Promise<ProviderConfig> {
     const row = await this.db.getRepository(ProviderConfig).findOneBy({ name });
-    return row ?? Object.assign(new ProviderConfig(), { name, webhookUrl: null, webhookSecret: null, versionOverride: null, hardwareInfo: {} });
+    return (
+      row ??
+      Object.assign(new ProviderConfig(), {
+        name,
+        webhookUrl: null,
+        webhookSecret: null,
+        versionOverride: null,
+        hardwareInfo: {},
+      })
+    );
   }
 
   /** Writes only the fields given (null clears one) and tells listeners (polling re-evaluates at once). */

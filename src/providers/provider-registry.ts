@@ -21,7 +21,10 @@ export function callOutcome(err: unknown): string {
  * The same provider, with every operation counted. The wrapper inherits from the provider object, so its name,
  * isConfigured() and anything an enterprise provider adds stay as they are.
  */
-function countedProvider(provider: TrainingProvider, calls: Counter<'provider' | 'operation' | 'outcome'>): TrainingProvider {
+function countedProvider(
+  provider: TrainingProvider,
+  calls: Counter<'provider' | 'operation' | 'outcome'>,
+): TrainingProvider {
   const wrapper = Object.create(provider) as TrainingProvider;
   for (const operation of COUNTED) {
     const original = provider[operation] as ((...args: unknown[]) => Promise<unknown>) | undefined;

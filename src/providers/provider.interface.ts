@@ -47,7 +47,13 @@ export class ProviderCallError extends Error {
   constructor(
     message: string,
     readonly provider: string,
-    readonly opts: { retryable: boolean; outcomeUnknown?: boolean; status?: number; circuitOpen?: boolean; cause?: unknown },
+    readonly opts: {
+      retryable: boolean;
+      outcomeUnknown?: boolean;
+      status?: number;
+      circuitOpen?: boolean;
+      cause?: unknown;
+    },
   ) {
     super(message, { cause: opts.cause });
     this.name = 'ProviderCallError';

@@ -17,7 +17,8 @@ import { QueueRepository } from './queue.repository';
 const log = getLogger('simpletuner.cloud.queue');
 
 /** What happened to one claimed entry. */
-export type DispatchOutcome = 'dispatched' | 'adopted' | 'redispatch' | 'retry' | 'failed' | 'unknown' | 'lost' | 'finished';
+export type DispatchOutcome =
+  'dispatched' | 'adopted' | 'redispatch' | 'retry' | 'failed' | 'unknown' | 'lost' | 'finished';
 
 /** Accepted submissions are recorded this many to a transaction (a claim's whole batch: one commit). */
 export const RECORD_CHUNK = 100;
@@ -57,7 +58,13 @@ export class QueueDispatcher {
    * transactions of RECORD_CHUNK jobs each (running concurrently), and every failure in a transaction of its own.
    * A chunk that fails is recorded again job by job, so one bad row never holds up the others.
    */
-  async dispatchBatch(jobIds: string[], jobs: Map<string, Job>, token: string, now: Date, tickId: string): Promise<DispatchOutcome[]> {
+  async dispatchBatch(
+    jobIds: string[],
+    jobs: Map<string, Job>,
+    token: string,
+    now: Date,
+    tickId: string,
+  ): Promise<DispatchOutcome[]> {
     const accepted: Accepted[] = [];
     const outcomes: Promise<DispatchOutcome>[] = [];
     await Promise.all(
@@ -71,7 +78,9 @@ export class QueueDispatcher {
             const submission = await provider.submit(job);
             accepted.push({ job, provider, externalId: submission.externalId, status: submission.status });
           } catch (err) {
-            const e = provider ? err : new ProviderCallError(`Unknown provider ${job.provider}`, job.provider, { retryable: false });
+            const e = provider
+              ? err
+              : new ProviderCallError(`Unknown provider ${job.provider}`, job.provider, { retryable: false });
             outcomes.push(this.guard(() => this.recordFailure(jobId, token, e, now)));
           }
         });
@@ -80,11 +89,16 @@ export class QueueDispatcher {
     for (let i = 0; i < accepted.length; i += RECORD_CHUNK) {
       const chunk = accepted.slice(i, i + RECORD_CHUNK);
       const recorded = this.recordChunk(chunk, token, now, tickId).catch(async (err) => {
-        log.warning('Recording a dispatch chunk failed; recording its jobs one by one', { error: err, jobs: chunk.length });
+        log.warning('Recording a dispatch chunk failed; recording its jobs one by one', {
+          error: err,
+          jobs: chunk.length,
+        });
         return Promise.all(
           chunk.map((a) =>
             inJobScope(a.job, tickId, () =>
-              this.guard(() => this.recordSuccess(a.job.jobId, token, a.externalId, a.status, now, a.provider, 'dispatched')),
+              this.guard(() =>
+                this.recordSuccess(a.job.jobId, token, a.externalId, a.status, now, a.provider, 'dispatched'),
+              ),
             ),
           ),
         );
@@ -99,8 +113,17 @@ export class QueueDispatcher {
     // After the commit: `replaces` = the index whose outcome the follow-up decides (taken-over entries).
     const followUps: { replaces: number | null; run: () => Promise<DispatchOutcome> }[] = [];
     const results = await this.db.transaction(async (m) => {
-      const locked = await this.transitions.lock(m, chunk.map((a) => a.job.jobId), new Map(chunk.map((a) => [a.job.jobId, a.job])));
-      const owned = await this.repo.markRunning(m, chunk.map((a) => a.job.jobId), token, now);
+      const locked = await this.transitions.lock(
+        m,
+        chunk.map((a) => a.job.jobId),
+        new Map(chunk.map((a) => [a.job.jobId, a.job])),
+      );
+      const owned = await this.repo.markRunning(
+        m,
+        chunk.map((a) => a.job.jobId),
+        token,
+        now,
+      );
       const mine = chunk.filter((a) => owned.has(a.job.jobId));
       const externalIds = new Map(mine.map((a) => [a.job.jobId, a.externalId]));
       const transitions = await this.transitions.transitionMany(
@@ -124,7 +147,11 @@ export class QueueDispatcher {
                 jobId: job.jobId,
                 userId: job.userId,
                 orgId: job.orgId,
-                data: { provider: job.provider, external_id: externalIds.get(job.jobId), attempt: owned.get(job.jobId) },
+                data: {
+                  provider: job.provider,
+                  external_id: externalIds.get(job.jobId),
+                  attempt: owned.get(job.jobId),
+                },
               })),
         },
       );
@@ -135,7 +162,10 @@ export class QueueDispatcher {
         const r = byJob.get(job.jobId);
         if (!r) {
           // Taken over meanwhile: the single-job path decides whether ours is a duplicate to cancel.
-          followUps.push({ replaces: out.length, run: () => this.recordSuccess(job.jobId, token, externalId, a.status, now, provider, 'dispatched') });
+          followUps.push({
+            replaces: out.length,
+            run: () => this.recordSuccess(job.jobId, token, externalId, a.status, now, provider, 'dispatched'),
+          });
           out.push('lost');
           continue;
         }
@@ -143,17 +173,26 @@ export class QueueDispatcher {
         if (isTerminal(r.previous)) {
           // Finished or cancelled while the create was in flight: release the slot, stop a cancelled one.
           await this.repo.finish(m, job.jobId, r.previous as QueueEntryStatus, now);
-          if (r.previous === 'cancelled') followUps.push({ replaces: null, run: () => this.cancelThen(provider, job, externalId, false, 'finished', tickId) });
+          if (r.previous === 'cancelled')
+            followUps.push({
+              replaces: null,
+              run: () => this.cancelThen(provider, job, externalId, false, 'finished', tickId),
+            });
           out.push('finished');
           continue;
         }
-        if (r.job.cancelRequestedAt) followUps.push({ replaces: null, run: () => this.cancelThen(provider, job, externalId, false, 'dispatched', tickId) });
+        if (r.job.cancelRequestedAt)
+          followUps.push({
+            replaces: null,
+            run: () => this.cancelThen(provider, job, externalId, false, 'dispatched', tickId),
+          });
         out.push('dispatched');
       }
       return out;
     });
     chunk.forEach((a, i) => {
-      if (results[i] === 'dispatched') inJobScope(a.job, tickId, () => log.info('Job dispatched', { external_id: a.externalId }));
+      if (results[i] === 'dispatched')
+        inJobScope(a.job, tickId, () => log.info('Job dispatched', { external_id: a.externalId }));
     });
     await Promise.all(
       followUps.map(async (f) => {
@@ -164,7 +203,14 @@ export class QueueDispatcher {
     return results;
   }
 
-  private async cancelThen(provider: TrainingProvider, job: Job, externalId: string, duplicate: boolean, outcome: DispatchOutcome, tickId: string): Promise<DispatchOutcome> {
+  private async cancelThen(
+    provider: TrainingProvider,
+    job: Job,
+    externalId: string,
+    duplicate: boolean,
+    outcome: DispatchOutcome,
+    tickId: string,
+  ): Promise<DispatchOutcome> {
     await inJobScope(job, tickId, () => this.cancelAtProvider(provider, job.jobId, externalId, duplicate));
     return outcome;
   }
@@ -230,9 +276,17 @@ export class QueueDispatcher {
         // Cancelled (or finished by a webhook) while the create was in flight: keep the id, release the slot.
         await this.setExternalId(m, jobId, externalId);
         await this.repo.finish(m, jobId, job.status as QueueEntryStatus, now);
-        return { outcome: 'finished', cancel: job.status === 'cancelled' ? { externalId, duplicate: false } : undefined };
+        return {
+          outcome: 'finished',
+          cancel: job.status === 'cancelled' ? { externalId, duplicate: false } : undefined,
+        };
       }
-      await this.repo.update(m, jobId, { status: 'running', lastError: null, updatedAt: now }, { status: 'dispatching', token });
+      await this.repo.update(
+        m,
+        jobId,
+        { status: 'running', lastError: null, updatedAt: now },
+        { status: 'dispatching', token },
+      );
       const to = PROVIDER_STATUSES.includes(status) ? status : 'queued';
       const result = await this.transitions.transition(m, jobId, to, {
         patch: { externalId, attempt: entry.attempt },
@@ -249,8 +303,10 @@ export class QueueDispatcher {
       });
       return { outcome: success, cancel: job.cancelRequestedAt ? { externalId, duplicate: false } : undefined };
     });
-    if (recorded.cancel) await this.cancelAtProvider(provider, jobId, recorded.cancel.externalId, recorded.cancel.duplicate);
-    if (recorded.outcome === success) log.info(success === 'adopted' ? 'Job dispatch reconciled' : 'Job dispatched', { external_id: externalId });
+    if (recorded.cancel)
+      await this.cancelAtProvider(provider, jobId, recorded.cancel.externalId, recorded.cancel.duplicate);
+    if (recorded.outcome === success)
+      log.info(success === 'adopted' ? 'Job dispatch reconciled' : 'Job dispatched', { external_id: externalId });
     return recorded.outcome;
   }
 
@@ -269,17 +325,34 @@ export class QueueDispatcher {
       if (!current) return 'lost';
       const job = await m.getRepository(Job).findOneByOrFail({ jobId });
       if (isTerminal(job.status) || job.cancelRequestedAt) {
-        await this.repo.finish(m, job.jobId, isTerminal(job.status) ? (job.status as QueueEntryStatus) : 'cancelled', now);
-        if (!isTerminal(job.status)) await this.transitions.transition(m, job.jobId, 'cancelled', { source: 'queue.cancel', now });
+        await this.repo.finish(
+          m,
+          job.jobId,
+          isTerminal(job.status) ? (job.status as QueueEntryStatus) : 'cancelled',
+          now,
+        );
+        if (!isTerminal(job.status))
+          await this.transitions.transition(m, job.jobId, 'cancelled', { source: 'queue.cancel', now });
         return 'finished';
       }
       if (retryable && current.attempt < current.maxAttempts) {
         const notBefore = new Date(now.getTime() + backoffMs(current.attempt));
-        await this.repo.update(m, job.jobId, { ...this.backToPending(current, notBefore, now), lastError: message }, { status: 'dispatching', token });
-        log.warning('Dispatch failed; will retry', { error: err, attempt: current.attempt, not_before: notBefore.toISOString() });
+        await this.repo.update(
+          m,
+          job.jobId,
+          { ...this.backToPending(current, notBefore, now), lastError: message },
+          { status: 'dispatching', token },
+        );
+        log.warning('Dispatch failed; will retry', {
+          error: err,
+          attempt: current.attempt,
+          not_before: notBefore.toISOString(),
+        });
         return 'retry';
       }
-      const reason = retryable ? `Dispatch failed after ${current.attempt} attempts: ${message}` : `Provider rejected the job: ${message}`;
+      const reason = retryable
+        ? `Dispatch failed after ${current.attempt} attempts: ${message}`
+        : `Provider rejected the job: ${message}`;
       await this.fail(m, current, reason, now);
       log.error('Dispatch failed; job failed', { error: err, attempt: current.attempt });
       return 'failed';
@@ -295,7 +368,11 @@ export class QueueDispatcher {
 
   private async fail(m: EntityManager, entry: QueueEntry, reason: string, now: Date): Promise<void> {
     await this.repo.finish(m, entry.jobId, 'failed', now, reason);
-    await this.transitions.transition(m, entry.jobId, 'failed', { patch: { errorMessage: reason, attempt: entry.attempt }, source: 'queue.dispatch', now });
+    await this.transitions.transition(m, entry.jobId, 'failed', {
+      patch: { errorMessage: reason, attempt: entry.attempt },
+      source: 'queue.dispatch',
+      now,
+    });
   }
 
   /**
@@ -305,7 +382,13 @@ export class QueueDispatcher {
   private backToPending(entry: QueueEntry, notBefore: Date, now: Date): Partial<QueueEntry> {
     const away = notBefore.getTime() - (entry.dispatchedAt ?? now).getTime();
     const pendingSince = new Date((entry.pendingSince ?? now).getTime() + Math.max(0, away));
-    const aged = agedPriority(entry.basePriority, entry.priorityOverride, pendingSince, notBefore, this.config.enterprise.starvationMinutes);
+    const aged = agedPriority(
+      entry.basePriority,
+      entry.priorityOverride,
+      pendingSince,
+      notBefore,
+      this.config.enterprise.starvationMinutes,
+    );
     return {
       status: 'pending',
       notBefore: notBefore.getTime() > now.getTime() ? notBefore : null,
@@ -322,7 +405,12 @@ export class QueueDispatcher {
   }
 
   /** A cancel that arrived while dispatching, or a duplicate prediction: stop it at the provider. */
-  private async cancelAtProvider(provider: TrainingProvider, jobId: string, externalId: string, duplicate: boolean): Promise<void> {
+  private async cancelAtProvider(
+    provider: TrainingProvider,
+    jobId: string,
+    externalId: string,
+    duplicate: boolean,
+  ): Promise<void> {
     try {
       await provider.cancel(externalId);
       if (duplicate) {

@@ -1,6 +1,14 @@
 import { Column, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
-export const QUEUE_ENTRY_STATUSES = ['pending', 'blocked', 'dispatching', 'running', 'completed', 'failed', 'cancelled'] as const;
+export const QUEUE_ENTRY_STATUSES = [
+  'pending',
+  'blocked',
+  'dispatching',
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+] as const;
 export type QueueEntryStatus = (typeof QUEUE_ENTRY_STATUSES)[number];
 
 /** Holding a slot: counted against the user, org and global limits. */

@@ -45,7 +45,11 @@ export class QueueLimitsService {
 
   async current(m: EntityManager = this.db.manager): Promise<QueueLimits> {
     const v = await this.view(m);
-    return { maxConcurrent: v.max_concurrent, userMaxConcurrent: v.user_max_concurrent, orgMaxConcurrent: v.org_max_concurrent };
+    return {
+      maxConcurrent: v.max_concurrent,
+      userMaxConcurrent: v.user_max_concurrent,
+      orgMaxConcurrent: v.org_max_concurrent,
+    };
   }
 
   async view(m: EntityManager = this.db.manager): Promise<LimitsView> {
@@ -75,7 +79,12 @@ export class QueueLimitsService {
       const v = await this.view(m);
       await this.events.publish(m, {
         type: 'queue_limits_changed',
-        data: { max_concurrent: v.max_concurrent, user_max_concurrent: v.user_max_concurrent, org_max_concurrent: v.org_max_concurrent, changed_by: by },
+        data: {
+          max_concurrent: v.max_concurrent,
+          user_max_concurrent: v.user_max_concurrent,
+          org_max_concurrent: v.org_max_concurrent,
+          changed_by: by,
+        },
       });
       return v;
     });

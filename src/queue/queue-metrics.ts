@@ -23,7 +23,8 @@ export class QueueMetrics implements OnModuleInit {
           `SELECT status, count(*)::int AS n FROM queue_entries WHERE status IN ('pending', 'blocked', 'dispatching', 'running') GROUP BY status`,
         );
         this.reset();
-        for (const s of ['pending', 'blocked', 'dispatching', 'running']) this.set({ status: s }, rows.find((r) => r.status === s)?.n ?? 0);
+        for (const s of ['pending', 'blocked', 'dispatching', 'running'])
+          this.set({ status: s }, rows.find((r) => r.status === s)?.n ?? 0);
       },
     });
   }

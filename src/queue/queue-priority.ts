@@ -23,13 +23,20 @@ export interface AgedPriority {
  * override ?? base, plus one step per full starvation period since `pendingSince`, capped at 40, never below the
  * starting value (so an override of 50 stays 50). Mirrors the SQL of QueueRepository.refreshAging.
  */
-export function agedPriority(base: number, override: number | null, pendingSince: Date | null, now: Date, starvationMinutes: number): AgedPriority {
+export function agedPriority(
+  base: number,
+  override: number | null,
+  pendingSince: Date | null,
+  now: Date,
+  starvationMinutes: number,
+): AgedPriority {
   const start = override ?? base;
   if (!pendingSince) return { effective: start, nextAgingAt: null };
   const periodMs = starvationMinutes * 60_000;
   const periods = Math.max(0, Math.floor((now.getTime() - pendingSince.getTime()) / periodMs));
   const effective = Math.max(start, Math.min(AGING_CAP, start + AGING_STEP * periods));
-  const nextAgingAt = start + AGING_STEP * periods < AGING_CAP ? new Date(pendingSince.getTime() + (periods + 1) * periodMs) : null;
+  const nextAgingAt =
+    start + AGING_STEP * periods < AGING_CAP ? new Date(pendingSince.getTime() + (periods + 1) * periodMs) : null;
   return { effective, nextAgingAt };
 }
 

@@ -60,10 +60,18 @@ export class QueueQueryService {
 
   /** Own entries; a lead sees its org's, an admin all. */
   async list(caller: AuthenticatedUser, q: { status?: QueueEntryStatus; limit?: number; offset?: number }) {
-    const scope = caller.level === 'admin' ? {} : caller.level === 'lead' ? { orgId: caller.orgId } : { userId: caller.id };
+    const scope =
+      caller.level === 'admin' ? {} : caller.level === 'lead' ? { orgId: caller.orgId } : { userId: caller.id };
     const m = this.db.manager;
-    const { entries, total } = await this.repo.list(m, scope, { status: q.status, limit: q.limit ?? 50, offset: q.offset ?? 0 });
-    const positions = await this.repo.positions(m, entries.filter((e) => e.status === 'pending').map((e) => e.jobId));
+    const { entries, total } = await this.repo.list(m, scope, {
+      status: q.status,
+      limit: q.limit ?? 50,
+      offset: q.offset ?? 0,
+    });
+    const positions = await this.repo.positions(
+      m,
+      entries.filter((e) => e.status === 'pending').map((e) => e.jobId),
+    );
     return { entries: entries.map((e) => entryView(e, positions.get(e.jobId) ?? null)), total };
   }
 
@@ -72,7 +80,8 @@ export class QueueQueryService {
     const counts = await this.repo.countsByStatus(m);
     const recent = await this.repo.recentDispatches(m, new Date(now.getTime() - 24 * 3600_000));
     const by_status: Record<string, number> = {};
-    for (const s of ['pending', 'blocked', 'dispatching', 'running', 'completed', 'failed', 'cancelled']) by_status[s] = counts[s] ?? 0;
+    for (const s of ['pending', 'blocked', 'dispatching', 'running', 'completed', 'failed', 'cancelled'])
+      by_status[s] = counts[s] ?? 0;
     return {
       by_status,
       depth: by_status.pending,
@@ -101,17 +110,37 @@ export class QueueQueryService {
   }
 
   /** Lead (own org) or admin sets or clears the override; the stored effective priority follows at once. */
-  async setPriority(caller: AuthenticatedUser, jobId: string, priority: number | null, now: Date = new Date()): Promise<PositionView> {
+  async setPriority(
+    caller: AuthenticatedUser,
+    jobId: string,
+    priority: number | null,
+    now: Date = new Date(),
+  ): Promise<PositionView> {
     await this.db.transaction(async (m) => {
       await this.repo.lockJobs(m, [jobId]);
       const entry = await this.repo.find(m, jobId, true);
       if (!entry || !this.canSee(caller, entry)) throw new JobNotFoundError(jobId);
-      if (!atLeast(caller.level, 'lead')) throw new PermissionDeniedError('Only a lead or an admin can set a job priority');
+      if (!atLeast(caller.level, 'lead'))
+        throw new PermissionDeniedError('Only a lead or an admin can set a job priority');
       if (entry.status !== 'pending' && entry.status !== 'blocked') {
-        throw new ConflictError(`Job ${jobId} is no longer waiting in the queue (${entry.status})`, { job_id: jobId, status: entry.status });
+        throw new ConflictError(`Job ${jobId} is no longer waiting in the queue (${entry.status})`, {
+          job_id: jobId,
+          status: entry.status,
+        });
       }
-      const aged = agedPriority(entry.basePriority, priority, entry.pendingSince, now, this.config.enterprise.starvationMinutes);
-      await this.repo.update(m, jobId, { priorityOverride: priority, effectivePriority: aged.effective, nextAgingAt: aged.nextAgingAt, updatedAt: now });
+      const aged = agedPriority(
+        entry.basePriority,
+        priority,
+        entry.pendingSince,
+        now,
+        this.config.enterprise.starvationMinutes,
+      );
+      await this.repo.update(m, jobId, {
+        priorityOverride: priority,
+        effectivePriority: aged.effective,
+        nextAgingAt: aged.nextAgingAt,
+        updatedAt: now,
+      });
       await this.repo.setJobPriorityOverride(m, jobId, priority);
     });
     log.info('Queue priority override set', { job_id: jobId, priority_override: priority, set_by: caller.username });

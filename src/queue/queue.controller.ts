@@ -36,7 +36,11 @@ export class QueueController {
   @Post(':job_id/priority')
   @MinLevel('researcher')
   @HttpCode(200)
-  setPriority(@CurrentUser() caller: AuthenticatedUser, @UuidParam('job_id') jobId: string, @Body() dto: SetPriorityDto) {
+  setPriority(
+    @CurrentUser() caller: AuthenticatedUser,
+    @UuidParam('job_id') jobId: string,
+    @Body() dto: SetPriorityDto,
+  ) {
     return this.query.setPriority(caller, jobId, dto.priority);
   }
 

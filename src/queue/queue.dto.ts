@@ -8,7 +8,6 @@ export class ListQueueQuery extends PaginationQuery {
   @IsOptional()
   @IsIn(QUEUE_ENTRY_STATUSES as unknown as string[])
   status?: QueueEntryStatus;
-
 }
 
 export class SetPriorityDto {

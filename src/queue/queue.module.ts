@@ -14,7 +14,16 @@ import { QueueService } from './queue.service';
 @Module({
   imports: [JobsModule],
   controllers: [QueueController],
-  providers: [QueueRepository, QueueEvents, QueueLimitsService, QueueDispatcher, QueueQueryService, QueueService, QueueScheduler, QueueMetrics],
+  providers: [
+    QueueRepository,
+    QueueEvents,
+    QueueLimitsService,
+    QueueDispatcher,
+    QueueQueryService,
+    QueueService,
+    QueueScheduler,
+    QueueMetrics,
+  ],
   exports: [QueueService, QueueLimitsService],
 })
 export class QueueModule {}

@@ -41,14 +41,21 @@ export class QueueRepository {
   }
 
   find(m: EntityManager, jobId: string, lock = false): Promise<QueueEntry | null> {
-    return m.getRepository(QueueEntry).findOne({ where: { jobId }, ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+    return m
+      .getRepository(QueueEntry)
+      .findOne({ where: { jobId }, ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
   }
 
   findMany(m: EntityManager, jobIds: string[]): Promise<QueueEntry[]> {
     return m.getRepository(QueueEntry).findBy({ jobId: In(jobIds) });
   }
 
-  async update(m: EntityManager, jobId: string, patch: Partial<QueueEntry>, onlyIf?: { status?: QueueEntryStatus; token?: string }): Promise<boolean> {
+  async update(
+    m: EntityManager,
+    jobId: string,
+    patch: Partial<QueueEntry>,
+    onlyIf?: { status?: QueueEntryStatus; token?: string },
+  ): Promise<boolean> {
     const qb = m.createQueryBuilder().update(QueueEntry).set(patch).where('job_id = :jobId', { jobId });
     if (onlyIf?.status) qb.andWhere('status = :st', { st: onlyIf.status });
     if (onlyIf?.token) qb.andWhere('dispatch_token = :tok', { tok: onlyIf.token });
@@ -92,9 +99,17 @@ export class QueueRepository {
    * Each user's best dispatchable entries (at most `perUser`), one index probe per user: the cost depends on the
    * number of users, not on the queue depth. Saturated users and orgs are left out; the caller merges and orders.
    */
-  async candidates(m: EntityManager, now: Date, perUser: number, skipUsers: string[], skipOrgs: string[], limit: number | null): Promise<Candidate[]> {
-    const rows: { job_id: string; user_id: string; org_id: string; effective_priority: number; queued_us: string }[] = await m.query(
-      `SELECT c.job_id, c.user_id, c.org_id, c.effective_priority, (extract(epoch FROM c.queued_at) * 1000000)::bigint AS queued_us
+  async candidates(
+    m: EntityManager,
+    now: Date,
+    perUser: number,
+    skipUsers: string[],
+    skipOrgs: string[],
+    limit: number | null,
+  ): Promise<Candidate[]> {
+    const rows: { job_id: string; user_id: string; org_id: string; effective_priority: number; queued_us: string }[] =
+      await m.query(
+        `SELECT c.job_id, c.user_id, c.org_id, c.effective_priority, (extract(epoch FROM c.queued_at) * 1000000)::bigint AS queued_us
          FROM users u
          CROSS JOIN LATERAL (
            SELECT q.job_id, q.user_id, q.org_id, q.effective_priority, q.queued_at
@@ -108,8 +123,8 @@ export class QueueRepository {
         WHERE u.id <> ALL($3::uuid[])
         ORDER BY c.effective_priority DESC, c.queued_at, c.job_id
         LIMIT $5`,
-      [now, perUser, skipUsers, skipOrgs, limit],
-    );
+        [now, perUser, skipUsers, skipOrgs, limit],
+      );
     return rows.map((r) => ({
       jobId: r.job_id,
       userId: r.user_id,
@@ -124,9 +139,17 @@ export class QueueRepository {
    * without saturated users/orgs or entries in backoff. Costs O(batch) whatever the depth and the number of users;
    * the caller falls back to candidates() when this head cannot fill the batch (e.g. one saturated user owns it).
    */
-  async headOfQueue(m: EntityManager, now: Date, skipUsers: string[], skipOrgs: string[], limit: number, examine: number): Promise<Candidate[]> {
-    const rows: { job_id: string; user_id: string; org_id: string; effective_priority: number; queued_us: string }[] = await m.query(
-      `SELECT h.job_id, h.user_id, h.org_id, h.effective_priority, (extract(epoch FROM h.queued_at) * 1000000)::bigint AS queued_us
+  async headOfQueue(
+    m: EntityManager,
+    now: Date,
+    skipUsers: string[],
+    skipOrgs: string[],
+    limit: number,
+    examine: number,
+  ): Promise<Candidate[]> {
+    const rows: { job_id: string; user_id: string; org_id: string; effective_priority: number; queued_us: string }[] =
+      await m.query(
+        `SELECT h.job_id, h.user_id, h.org_id, h.effective_priority, (extract(epoch FROM h.queued_at) * 1000000)::bigint AS queued_us
          FROM (SELECT job_id, user_id, org_id, effective_priority, queued_at, not_before
                  FROM queue_entries WHERE status = 'pending'
                 ORDER BY effective_priority DESC, queued_at, job_id
@@ -135,9 +158,15 @@ export class QueueRepository {
           AND h.user_id <> ALL($2::uuid[]) AND h.org_id <> ALL($3::uuid[])
         ORDER BY h.effective_priority DESC, h.queued_at, h.job_id
         LIMIT $4`,
-      [now, skipUsers, skipOrgs, limit, examine],
-    );
-    return rows.map((r) => ({ jobId: r.job_id, userId: r.user_id, orgId: r.org_id, effectivePriority: r.effective_priority, queuedAtUs: Number(r.queued_us) }));
+        [now, skipUsers, skipOrgs, limit, examine],
+      );
+    return rows.map((r) => ({
+      jobId: r.job_id,
+      userId: r.user_id,
+      orgId: r.org_id,
+      effectivePriority: r.effective_priority,
+      queuedAtUs: Number(r.queued_us),
+    }));
   }
 
   /** Whether at least n entries are pending (reads at most n index entries). */
@@ -211,7 +240,14 @@ export class QueueRepository {
   }
 
   /** Terminal job → finished entry (frees its slot); a finished entry stays as it is. */
-  async finish(m: EntityManager, jobId: string, status: QueueEntryStatus, now: Date, reason?: string | null, keepDispatching = false): Promise<boolean> {
+  async finish(
+    m: EntityManager,
+    jobId: string,
+    status: QueueEntryStatus,
+    now: Date,
+    reason?: string | null,
+    keepDispatching = false,
+  ): Promise<boolean> {
     const rows: unknown = await m.query(
       `UPDATE queue_entries
           SET status = $2, finished_at = $3, updated_at = $3, next_aging_at = NULL,
@@ -241,7 +277,9 @@ export class QueueRepository {
   }
 
   async countsByStatus(m: EntityManager): Promise<Record<string, number>> {
-    const rows: { status: string; n: number }[] = await m.query(`SELECT status, count(*)::int AS n FROM queue_entries GROUP BY status`);
+    const rows: { status: string; n: number }[] = await m.query(
+      `SELECT status, count(*)::int AS n FROM queue_entries GROUP BY status`,
+    );
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 
@@ -255,7 +293,11 @@ export class QueueRepository {
     return { count: row.n, avgWaitSeconds: row.avg_wait === null ? null : Number(row.avg_wait) };
   }
 
-  async slotsFor(m: EntityManager, userId: string, orgId: string): Promise<{ user: number; org: number; total: number }> {
+  async slotsFor(
+    m: EntityManager,
+    userId: string,
+    orgId: string,
+  ): Promise<{ user: number; org: number; total: number }> {
     const [row]: { u: number; o: number; t: number }[] = await m.query(
       `SELECT count(*) FILTER (WHERE user_id = $1)::int AS u, count(*) FILTER (WHERE org_id = $2)::int AS o, count(*)::int AS t
          FROM queue_entries WHERE status IN ('dispatching', 'running')`,
@@ -279,7 +321,9 @@ export class QueueRepository {
   }
 
   async readLimits(m: EntityManager): Promise<Partial<StoredLimits>> {
-    const rows: { value: Partial<StoredLimits> }[] = await m.query(`SELECT value FROM app_settings WHERE key = $1`, [LIMITS_KEY]);
+    const rows: { value: Partial<StoredLimits> }[] = await m.query(`SELECT value FROM app_settings WHERE key = $1`, [
+      LIMITS_KEY,
+    ]);
     return rows[0]?.value ?? {};
   }
 

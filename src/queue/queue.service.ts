@@ -181,7 +181,11 @@ export class QueueService implements OnModuleInit {
   }
 
   /** Runs fn in the job's log scope; an unexpected error leaves the entry `dispatching` for reconcile. */
-  private async guarded(job: Job | undefined, tickId: string, fn: (job: Job) => Promise<DispatchOutcome>): Promise<DispatchOutcome> {
+  private async guarded(
+    job: Job | undefined,
+    tickId: string,
+    fn: (job: Job) => Promise<DispatchOutcome>,
+  ): Promise<DispatchOutcome> {
     if (!job) return 'lost';
     return inJobScope(job, tickId, async () => {
       try {
@@ -206,11 +210,21 @@ export class QueueService implements OnModuleInit {
       return { ids, aged, more: ids.length > 0 && more };
     });
     const jobs = await readJobs(this.db.manager, claimed.ids);
-    return { jobIds: claimed.ids, jobs: new Map(jobs.map((j) => [j.jobId, j])), aged: claimed.aged, more: claimed.more };
+    return {
+      jobIds: claimed.ids,
+      jobs: new Map(jobs.map((j) => [j.jobId, j])),
+      aged: claimed.aged,
+      more: claimed.more,
+    };
   }
 
   /** Highest effective priority first, oldest first within a level, skipping users and orgs at their limit. */
-  private async choose(m: EntityManager, now: Date, limits: QueueLimits, slots: SlotCount[]): Promise<{ chosen: string[]; more: boolean }> {
+  private async choose(
+    m: EntityManager,
+    now: Date,
+    limits: QueueLimits,
+    slots: SlotCount[],
+  ): Promise<{ chosen: string[]; more: boolean }> {
     const byUser = new Map<string, number>();
     const byOrg = new Map<string, number>();
     let total = 0;
@@ -242,7 +256,13 @@ export class QueueService implements OnModuleInit {
     return { chosen, more: chosen.length === CLAIM_BATCH && limits.maxConcurrent - total > CLAIM_BATCH };
   }
 
-  private pick(candidates: Candidate[], limits: QueueLimits, room: number, usedByUser: Map<string, number>, usedByOrg: Map<string, number>): string[] {
+  private pick(
+    candidates: Candidate[],
+    limits: QueueLimits,
+    room: number,
+    usedByUser: Map<string, number>,
+    usedByOrg: Map<string, number>,
+  ): string[] {
     const byUser = new Map(usedByUser);
     const byOrg = new Map(usedByOrg);
     candidates.sort(byDispatchOrder);
@@ -264,7 +284,14 @@ export class QueueService implements OnModuleInit {
     // One statement, so no transaction of its own: an idle tick pays one round trip here.
     const stale = await this.repo.takeOverStale(this.db.manager, cutoff, now, token, RECONCILE_BATCH);
     if (stale.length === 0) return;
-    const jobs = new Map((await readJobs(this.db.manager, stale.map((e) => e.jobId))).map((j) => [j.jobId, j]));
+    const jobs = new Map(
+      (
+        await readJobs(
+          this.db.manager,
+          stale.map((e) => e.jobId),
+        )
+      ).map((j) => [j.jobId, j]),
+    );
     const outcomes = await Promise.all(
       stale.map((entry) =>
         this.guarded(jobs.get(entry.jobId), tickId, async (job) => {
@@ -300,7 +327,10 @@ export class QueueService implements OnModuleInit {
       status: blocked ? 'blocked' : 'pending',
       blockedReason: blocked ? 'awaiting_approval' : null,
       pendingSince: blocked ? null : now,
-      nextAgingAt: blocked ? null : agedPriority(job.priority, job.priorityOverride, now, now, this.config.enterprise.starvationMinutes).nextAgingAt,
+      nextAgingAt: blocked
+        ? null
+        : agedPriority(job.priority, job.priorityOverride, now, now, this.config.enterprise.starvationMinutes)
+            .nextAgingAt,
       maxAttempts: job.maxAttempts,
     });
     if (!blocked) this.wake();
@@ -311,7 +341,13 @@ export class QueueService implements OnModuleInit {
   async unblock(manager: EntityManager, jobId: string, now: Date = this.clock()): Promise<boolean> {
     const entry = await this.repo.find(manager, jobId, true);
     if (!entry || entry.status !== 'blocked') return false;
-    const aged = agedPriority(entry.basePriority, entry.priorityOverride, now, now, this.config.enterprise.starvationMinutes);
+    const aged = agedPriority(
+      entry.basePriority,
+      entry.priorityOverride,
+      now,
+      now,
+      this.config.enterprise.starvationMinutes,
+    );
     await this.repo.update(manager, jobId, {
       status: 'pending',
       blockedReason: null,
@@ -325,7 +361,13 @@ export class QueueService implements OnModuleInit {
   }
 
   /** Reject/expiry: the entry ends (frees nothing: a blocked entry holds no slot) with the reason. */
-  async cancelEntry(manager: EntityManager, jobId: string, status: 'cancelled' | 'failed', reason: string, now: Date = this.clock()): Promise<boolean> {
+  async cancelEntry(
+    manager: EntityManager,
+    jobId: string,
+    status: 'cancelled' | 'failed',
+    reason: string,
+    now: Date = this.clock(),
+  ): Promise<boolean> {
     return this.repo.finish(manager, jobId, status, now, reason);
   }
 

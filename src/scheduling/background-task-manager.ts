@@ -244,7 +244,10 @@ export class BackgroundTaskManager implements BeforeApplicationShutdown {
     }
   }
 
-  private add(name: string, fields: Pick<TaskState, 'kind' | 'interval_seconds' | 'schedule' | 'enabled' | 'reason' | 'leader'>): Task {
+  private add(
+    name: string,
+    fields: Pick<TaskState, 'kind' | 'interval_seconds' | 'schedule' | 'enabled' | 'reason' | 'leader'>,
+  ): Task {
     if (!/^[a-z0-9][a-z0-9_.-]*$/i.test(name)) throw new Error(`Invalid background task name: ${JSON.stringify(name)}`);
     if (this.tasks.has(name)) throw new Error(`Background task ${name} is already registered`);
     const task: Task = {
@@ -277,7 +280,10 @@ export class BackgroundTaskManager implements BeforeApplicationShutdown {
     const key = registryKey(def.name);
     try {
       if (this.registry.doesExist('interval', key)) return;
-      const handle = setInterval(() => void this.runTick(def.name, (ctx) => task.def!.run(ctx)), def.intervalSeconds * 1000);
+      const handle = setInterval(
+        () => void this.runTick(def.name, (ctx) => task.def!.run(ctx)),
+        def.intervalSeconds * 1000,
+      );
       this.registry.addInterval(key, handle);
     } catch (err) {
       task.state.last_error = `failed to start: ${(err as Error).message}`;

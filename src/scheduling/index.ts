@@ -1,4 +1,9 @@
-export { BackgroundTaskManager, getTaskManager, startBackgroundTasks, stopBackgroundTasks } from './background-task-manager';
+export {
+  BackgroundTaskManager,
+  getTaskManager,
+  startBackgroundTasks,
+  stopBackgroundTasks,
+} from './background-task-manager';
 export { SchedulingModule } from './scheduling.module';
 export { tryAcquireLease, withAdvisoryXactLock, advisoryKey, leaseSlackSeconds } from './task-lease';
 export { runForSubject } from './tick-scope';

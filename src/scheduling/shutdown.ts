@@ -7,7 +7,10 @@ const log = getLogger('simpletuner.cloud.main');
  * SIGTERM/SIGINT: stop background tasks (waiting for in-flight ticks up to SIMPLETUNER_SHUTDOWN_TIMEOUT), close
  * the app, exit 0. Our own handler because Nest's enableShutdownHooks re-raises the signal (exit 143).
  */
-export function installShutdownHandlers(running: RunningApp, exit: (code: number) => void = (c) => process.exit(c)): void {
+export function installShutdownHandlers(
+  running: RunningApp,
+  exit: (code: number) => void = (c) => process.exit(c),
+): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

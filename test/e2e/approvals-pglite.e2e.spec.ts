@@ -11,7 +11,10 @@ describe('approvals on PGlite with the expiry task running', () => {
   let rita: Actor;
 
   beforeAll(async () => {
-    app = await startTestApp({ db: 'pglite', env: { SIMULATOR_STEP_SECONDS: '600', SIMPLETUNER_APPROVAL_CHECK_INTERVAL: '1' } });
+    app = await startTestApp({
+      db: 'pglite',
+      env: { SIMULATOR_STEP_SECONDS: '600', SIMPLETUNER_APPROVAL_CHECK_INTERVAL: '1' },
+    });
     db = app.app.get(DataSource);
     const org = await makeOrg(app, 'lab');
     lead = await makeUser(app, 'lead', 'lead', org);
@@ -26,18 +29,31 @@ describe('approvals on PGlite with the expiry task running', () => {
     const res = await http(app.url, 'GET', '/api/cloud/background-tasks', { key: app.adminKey });
     expect(res.status).toBe(200);
     const tasks = Array.isArray(res.body) ? res.body : res.body.tasks;
-    expect(tasks.find((t: any) => t.name === 'approval_expiration')).toMatchObject({ interval_seconds: 1, enabled: true });
+    expect(tasks.find((t: any) => t.name === 'approval_expiration')).toMatchObject({
+      interval_seconds: 1,
+      enabled: true,
+    });
   });
 
   it('approves, then dispatches on the next tick; a second approval is 409', async () => {
     const sub = await submit(app, rita.key, EXPENSIVE);
     expect(sub.body).toMatchObject({ status: 'pending', requires_approval: true });
-    const ok = await http(app.url, 'POST', `/api/approvals/requests/${sub.body.approval_id}/approve`, { key: lead.key, body: {} });
+    const ok = await http(app.url, 'POST', `/api/approvals/requests/${sub.body.approval_id}/approve`, {
+      key: lead.key,
+      body: {},
+    });
     expect(ok.status).toBe(200);
     await http(app.url, 'POST', '/api/queue/process', { key: app.adminKey });
     const job = await http(app.url, 'GET', `/api/cloud/jobs/${sub.body.job_id}`, { key: rita.key });
     expect(['queued', 'running']).toContain(job.body.status);
-    expect((await http(app.url, 'POST', `/api/approvals/requests/${sub.body.approval_id}/approve`, { key: lead.key, body: {} })).status).toBe(409);
+    expect(
+      (
+        await http(app.url, 'POST', `/api/approvals/requests/${sub.body.approval_id}/approve`, {
+          key: lead.key,
+          body: {},
+        })
+      ).status,
+    ).toBe(409);
   });
 
   it('the scheduled tick expires a request past its deadline and cancels its job, without being called', async () => {
@@ -56,7 +72,9 @@ describe('approvals on PGlite with the expiry task running', () => {
     expect(job).toMatchObject({ status: 'cancelled', error_message: 'Approval request expired after 24 hours' });
     const req = await http(app.url, 'GET', `/api/approvals/requests/${sub.body.approval_id}`, { key: rita.key });
     expect(req.body.status).toBe('expired');
-    const events = await db.query(`SELECT data FROM events WHERE job_id = $1 AND type = 'approval_expired'`, [sub.body.job_id]);
+    const events = await db.query(`SELECT data FROM events WHERE job_id = $1 AND type = 'approval_expired'`, [
+      sub.body.job_id,
+    ]);
     expect(events).toHaveLength(1);
   });
 });

@@ -17,7 +17,10 @@ describe('approvals over HTTP (PostgreSQL)', () => {
   const entry = async (jobId: string) =>
     (await db.query(`SELECT status, last_error FROM queue_entries WHERE job_id = $1`, [jobId]))[0];
   const eventTypes = async (jobId: string) =>
-    (await db.query(`SELECT type, data FROM events WHERE job_id = $1 ORDER BY id`, [jobId])) as { type: string; data: any }[];
+    (await db.query(`SELECT type, data FROM events WHERE job_id = $1 ORDER BY id`, [jobId])) as {
+      type: string;
+      data: any;
+    }[];
 
   beforeAll(async () => {
     app = await startTestApp({ env: { SIMULATOR_STEP_SECONDS: '600' } });
@@ -134,7 +137,10 @@ describe('approvals over HTTP (PostgreSQL)', () => {
         status: 'cancelled',
         previous_status: 'pending',
       });
-      expect((await http(app.url, 'POST', `/api/approvals/requests/${approvalId}/approve`, { key: leadA.key, body: {} })).status).toBe(409);
+      expect(
+        (await http(app.url, 'POST', `/api/approvals/requests/${approvalId}/approve`, { key: leadA.key, body: {} }))
+          .status,
+      ).toBe(409);
     });
 
     it('lets the requester withdraw (job cancelled), and nobody else', async () => {
@@ -144,7 +150,9 @@ describe('approvals over HTTP (PostgreSQL)', () => {
       const res = await http(app.url, 'POST', path, { key: rita.key });
       expect(res.status).toBe(200);
       expect(res.body.status).toBe('cancelled');
-      expect((await http(app.url, 'GET', `/api/cloud/jobs/${sub.body.job_id}`, { key: rita.key })).body.status).toBe('cancelled');
+      expect((await http(app.url, 'GET', `/api/cloud/jobs/${sub.body.job_id}`, { key: rita.key })).body.status).toBe(
+        'cancelled',
+      );
       expect(await entry(sub.body.job_id)).toMatchObject({ status: 'cancelled' });
       expect((await http(app.url, 'POST', path, { key: rita.key })).status).toBe(409);
     });
@@ -157,7 +165,7 @@ describe('approvals over HTTP (PostgreSQL)', () => {
       expect(req.body.status).toBe('cancelled');
     });
 
-    it('lists the org\'s requests with pending_count, hides other orgs (404), and filters by status', async () => {
+    it("lists the org's requests with pending_count, hides other orgs (404), and filters by status", async () => {
       const pending = await submit(app, rita.key, EXPENSIVE);
       const list = await http(app.url, 'GET', '/api/approvals/requests?status=pending&limit=10', { key: leadA.key });
       expect(list.status).toBe(200);
@@ -166,7 +174,9 @@ describe('approvals over HTTP (PostgreSQL)', () => {
       expect(list.body.pending_count).toBe(list.body.requests.length);
       const other = await http(app.url, 'GET', '/api/approvals/requests', { key: leadB.key });
       expect(other.body.requests.some((r: any) => r.id === pending.body.approval_id)).toBe(false);
-      expect((await http(app.url, 'GET', `/api/approvals/requests/${pending.body.approval_id}`, { key: vic.key })).status).toBe(404);
+      expect(
+        (await http(app.url, 'GET', `/api/approvals/requests/${pending.body.approval_id}`, { key: vic.key })).status,
+      ).toBe(404);
       const all = await http(app.url, 'GET', '/api/approvals/requests?limit=500', { key: app.adminKey });
       expect(all.body.pending_count).toBeGreaterThanOrEqual(list.body.pending_count + 1); // vic's first job too
     });
@@ -184,7 +194,10 @@ describe('approvals over HTTP (PostgreSQL)', () => {
           WHERE id = $1`,
         [sub.body.approval_id],
       );
-      const late = await http(app.url, 'POST', `/api/approvals/requests/${sub.body.approval_id}/approve`, { key: leadA.key, body: {} });
+      const late = await http(app.url, 'POST', `/api/approvals/requests/${sub.body.approval_id}/approve`, {
+        key: leadA.key,
+        body: {},
+      });
       expect(late.status).toBe(409);
       expect(late.body).toMatchObject({ error: 'conflict', details: { status: 'expired' } });
       const req = await http(app.url, 'GET', `/api/approvals/requests/${sub.body.approval_id}`, { key: rita.key });
@@ -196,8 +209,11 @@ describe('approvals over HTTP (PostgreSQL)', () => {
 
     it('runs POST /expire now and reports how many expired', async () => {
       const sub = await submit(app, rita.key, EXPENSIVE);
-      await db.query(`UPDATE approval_requests SET created_at = created_at - interval '24 hours 1 minute',
-                expires_at = expires_at - interval '24 hours 1 minute' WHERE id = $1`, [sub.body.approval_id]);
+      await db.query(
+        `UPDATE approval_requests SET created_at = created_at - interval '24 hours 1 minute',
+                expires_at = expires_at - interval '24 hours 1 minute' WHERE id = $1`,
+        [sub.body.approval_id],
+      );
       expect((await http(app.url, 'POST', '/api/approvals/expire', { key: leadA.key })).status).toBe(403);
       const res = await http(app.url, 'POST', '/api/approvals/expire', { key: app.adminKey });
       expect(res.status).toBe(200);
@@ -228,7 +244,13 @@ describe('approvals over HTTP (PostgreSQL)', () => {
 
       const created = await http(app.url, 'POST', '/api/approvals/rules', {
         key: app.adminKey,
-        body: { name: 'Prod configs', condition: 'config_pattern', threshold: '/^prod-/', priority: 500, required_approver_level: 'admin' },
+        body: {
+          name: 'Prod configs',
+          condition: 'config_pattern',
+          threshold: '/^prod-/',
+          priority: 500,
+          required_approver_level: 'admin',
+        },
       });
       expect(created.status).toBe(201);
       expect(created.body).toMatchObject({ threshold: '/^prod-/', priority: 500, required_approver_level: 'admin' });
@@ -236,23 +258,44 @@ describe('approvals over HTTP (PostgreSQL)', () => {
       const gated = await submit(app, rita.key, { ...CHEAP, config_name: 'prod-sdxl' });
       expect(gated.body.requires_approval).toBe(true);
       // The rule wants an admin: the org's lead may not decide it.
-      const byLead = await http(app.url, 'POST', `/api/approvals/requests/${gated.body.approval_id}/approve`, { key: leadA.key, body: {} });
+      const byLead = await http(app.url, 'POST', `/api/approvals/requests/${gated.body.approval_id}/approve`, {
+        key: leadA.key,
+        body: {},
+      });
       expect(byLead.status).toBe(403);
       expect((await submit(app, rita.key, { ...CHEAP, config_name: 'dev-sdxl' })).body.requires_approval).toBe(false);
 
-      const off = await http(app.url, 'PATCH', `/api/approvals/rules/${created.body.id}`, { key: app.adminKey, body: { is_active: false } });
+      const off = await http(app.url, 'PATCH', `/api/approvals/rules/${created.body.id}`, {
+        key: app.adminKey,
+        body: { is_active: false },
+      });
       expect(off.body.is_active).toBe(false);
       expect((await submit(app, rita.key, { ...CHEAP, config_name: 'prod-sdxl' })).body.requires_approval).toBe(false);
 
-      expect((await http(app.url, 'DELETE', `/api/approvals/rules/${created.body.id}`, { key: app.adminKey })).status).toBe(200);
-      expect((await http(app.url, 'PATCH', `/api/approvals/rules/${created.body.id}`, { key: app.adminKey, body: {} })).status).toBe(404);
+      expect(
+        (await http(app.url, 'DELETE', `/api/approvals/rules/${created.body.id}`, { key: app.adminKey })).status,
+      ).toBe(200);
+      expect(
+        (await http(app.url, 'PATCH', `/api/approvals/rules/${created.body.id}`, { key: app.adminKey, body: {} }))
+          .status,
+      ).toBe(404);
       // The pending request of the deleted rule still needs an admin.
-      const stillAdmin = await http(app.url, 'POST', `/api/approvals/requests/${gated.body.approval_id}/approve`, { key: leadA.key, body: {} });
+      const stillAdmin = await http(app.url, 'POST', `/api/approvals/requests/${gated.body.approval_id}/approve`, {
+        key: leadA.key,
+        body: {},
+      });
       expect(stillAdmin.status).toBe(403);
-      expect((await http(app.url, 'POST', `/api/approvals/requests/${gated.body.approval_id}/approve`, { key: app.adminKey, body: {} })).status).toBe(200);
+      expect(
+        (
+          await http(app.url, 'POST', `/api/approvals/requests/${gated.body.approval_id}/approve`, {
+            key: app.adminKey,
+            body: {},
+          })
+        ).status,
+      ).toBe(200);
     });
 
-    it('counts a user\'s submissions of the last 24 h for daily_jobs_exceed, and honours a provider filter', async () => {
+    it("counts a user's submissions of the last 24 h for daily_jobs_exceed, and honours a provider filter", async () => {
       const dora = await makeUser(app, 'dora', 'researcher', orgA);
       const daily = await http(app.url, 'POST', '/api/approvals/rules', {
         key: app.adminKey,
@@ -261,7 +304,13 @@ describe('approvals over HTTP (PostgreSQL)', () => {
       expect(daily.status).toBe(201);
       const onReplicate = await http(app.url, 'POST', '/api/approvals/rules', {
         key: app.adminKey,
-        body: { name: 'H100 on Replicate', condition: 'hardware_type', threshold: 'h100*', applies_to_provider: 'replicate', priority: 450 },
+        body: {
+          name: 'H100 on Replicate',
+          condition: 'hardware_type',
+          threshold: 'h100*',
+          applies_to_provider: 'replicate',
+          priority: 450,
+        },
       });
       expect(onReplicate.status).toBe(201);
       try {
@@ -272,7 +321,10 @@ describe('approvals over HTTP (PostgreSQL)', () => {
         const third = await submit(app, dora.key, cheapH100);
         expect(third.body.requires_approval).toBe(true);
         const req = await http(app.url, 'GET', `/api/approvals/requests/${third.body.approval_id}`, { key: dora.key });
-        expect(req.body).toMatchObject({ rule_name: 'Busy day', reason: '3 jobs submitted in the last 24 hours exceeds 2 (rule "Busy day")' });
+        expect(req.body).toMatchObject({
+          rule_name: 'Busy day',
+          reason: '3 jobs submitted in the last 24 hours exceeds 2 (rule "Busy day")',
+        });
         // Jobs older than 24 h do not count.
         await db.query(`UPDATE jobs SET created_at = created_at - interval '25 hours' WHERE user_id = $1`, [dora.id]);
         expect((await submit(app, dora.key, cheapH100)).body.requires_approval).toBe(false);

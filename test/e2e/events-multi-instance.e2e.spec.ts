@@ -74,7 +74,8 @@ describe('events across two instances (PostgreSQL)', () => {
     await onA.waitFor((x) => x.messages.some((m) => m.id === first.id));
     await onA.close();
     const missed = [];
-    for (let n = 201; n <= 210; n++) missed.push(await publishOn(b, { type: 'job_status_changed', jobId: 'job-x', data: { n } }));
+    for (let n = 201; n <= 210; n++)
+      missed.push(await publishOn(b, { type: 'job_status_changed', jobId: 'job-x', data: { n } }));
     const onB = await streamOn(b, { 'Last-Event-ID': first.id });
     const live = await publishOn(a, { type: 'job_dispatched', jobId: 'job-x', data: { n: 211 } });
     await onB.waitForMessages(11);

@@ -55,7 +55,8 @@ describe('events on PGlite', () => {
       }),
     ).rejects.toThrow('abort');
     const missed = [];
-    for (let n = 11; n <= 20; n++) missed.push(await publish({ type: 'job_status_changed', jobId: 'job-p', data: { n } }));
+    for (let n = 11; n <= 20; n++)
+      missed.push(await publish({ type: 'job_status_changed', jobId: 'job-p', data: { n } }));
     const again = await stream({ 'Last-Event-ID': seen.id });
     await again.waitForMessages(10);
     await sleep(200);

@@ -40,7 +40,9 @@ describe('event retention, metrics and key hygiene', () => {
 
     await app.app.get(EventsScheduler).purge();
 
-    const left = await db.query(`SELECT id::text AS id FROM events WHERE id = ANY($1::bigint[]) ORDER BY id`, [[old.id, recent.id, fresh.id]]);
+    const left = await db.query(`SELECT id::text AS id FROM events WHERE id = ANY($1::bigint[]) ORDER BY id`, [
+      [old.id, recent.id, fresh.id],
+    ]);
     expect(left.map((r: { id: string }) => r.id)).toEqual([recent.id, fresh.id]);
     const state = app.app.get(BackgroundTaskManager).getState(EVENT_RETENTION_TASK);
     expect(state).toMatchObject({ runs: 1, failures: 0, last_error: null });

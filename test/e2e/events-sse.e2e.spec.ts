@@ -51,7 +51,8 @@ describe('events over SSE (PostgreSQL, one instance)', () => {
     await first.close();
 
     const missed: StoredEvent[] = [];
-    for (let n = 1; n <= 50; n++) missed.push(await publish({ type: 'job_status_changed', jobId: 'job-replay', data: { n } }));
+    for (let n = 1; n <= 50; n++)
+      missed.push(await publish({ type: 'job_status_changed', jobId: 'job-replay', data: { n } }));
 
     const again = await connected({ query: { job_id: 'job-replay' }, headers: { 'Last-Event-ID': seen.id } });
     await again.waitForMessages(50);
@@ -69,7 +70,10 @@ describe('events over SSE (PostgreSQL, one instance)', () => {
     const byQuery = await connected({ query: { job_id: 'job-q', last_event_id: a.id } });
     await byQuery.waitForMessages(2);
     expect(byQuery.messages.map((m) => m.id)).toEqual([b.id, c.id]);
-    const both = await connected({ query: { job_id: 'job-q', last_event_id: a.id }, headers: { 'Last-Event-ID': b.id } });
+    const both = await connected({
+      query: { job_id: 'job-q', last_event_id: a.id },
+      headers: { 'Last-Event-ID': b.id },
+    });
     await both.waitForMessages(1);
     await sleep(150);
     expect(both.messages.map((m) => m.id)).toEqual([c.id]);
@@ -116,7 +120,12 @@ describe('events over SSE (PostgreSQL, one instance)', () => {
       job_id: 'job-payload',
       message: 'Approval request expired and job was auto-rejected',
     });
-    expect(changed.data).toEqual({ type: 'job_status_changed', job_id: 'job-payload', status: 'running', previous_status: 'queued' });
+    expect(changed.data).toEqual({
+      type: 'job_status_changed',
+      job_id: 'job-payload',
+      status: 'running',
+      previous_status: 'queued',
+    });
   });
 
   it('filters by ?types= and ?job_id=', async () => {
@@ -188,7 +197,9 @@ describe('events over SSE (PostgreSQL, one instance)', () => {
     });
     const lower = await lowerPublished.promise;
     // T2 takes the higher id and commits first.
-    const higher = await db.transaction((m) => events.publish(m, { type: 'job_status_changed', jobId: 'job-race', data: { n: 'higher' } }));
+    const higher = await db.transaction((m) =>
+      events.publish(m, { type: 'job_status_changed', jobId: 'job-race', data: { n: 'higher' } }),
+    );
     expect(BigInt(higher.id)).toBeGreaterThan(BigInt(lower.id));
     await sleep(300);
     // The higher id waits: delivering it now would let a client resume past the lower one.

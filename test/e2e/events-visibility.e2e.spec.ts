@@ -23,9 +23,15 @@ describe('event visibility by level and org', () => {
   const publish = (e: NewEvent): Promise<StoredEvent> => db.transaction((m) => events.publish(m, e));
 
   async function person(username: string, level: string, orgId: string): Promise<Person> {
-    const user = await http(app.url, 'POST', '/api/users', { key: app.adminKey, body: { username, level, org_id: orgId } });
+    const user = await http(app.url, 'POST', '/api/users', {
+      key: app.adminKey,
+      body: { username, level, org_id: orgId },
+    });
     expect(user.status).toBe(201);
-    const key = await http(app.url, 'POST', `/api/users/${user.body.id}/api-keys`, { key: app.adminKey, body: { name: 'sse' } });
+    const key = await http(app.url, 'POST', `/api/users/${user.body.id}/api-keys`, {
+      key: app.adminKey,
+      body: { name: 'sse' },
+    });
     expect(key.status).toBe(201);
     return { id: user.body.id, orgId, key: key.body.key };
   }
@@ -67,13 +73,24 @@ describe('event visibility by level and org', () => {
       admin: await stream(app.adminKey),
     };
     const job = (owner: Person, jobId: string, type = 'job_status_changed') =>
-      publish({ type, jobId, userId: owner.id, orgId: owner.orgId, data: { status: 'running', previous_status: 'queued' } });
+      publish({
+        type,
+        jobId,
+        userId: owner.id,
+        orgId: owner.orgId,
+        data: { status: 'running', previous_status: 'queued' },
+      });
     const riaJob = await job(people.ria, 'job-ria');
     const robJob = await job(people.rob, 'job-rob');
     const beaJob = await job(people.bea, 'job-bea');
     const leaJob = await job(people.lea, 'job-lea', 'approval_required');
     const notice = await publish({ type: 'queue_limits_changed', data: { max_concurrent: 6 } });
-    const end = await publish({ type: 'job_submitted', jobId: 'job-end', userId: people.ria.id, orgId: people.ria.orgId });
+    const end = await publish({
+      type: 'job_submitted',
+      jobId: 'job-end',
+      userId: people.ria.id,
+      orgId: people.ria.orgId,
+    });
 
     const expected: Record<keyof typeof live, StoredEvent[]> = {
       ria: [riaJob, notice, end],
@@ -86,7 +103,10 @@ describe('event visibility by level and org', () => {
     await live.ria.waitForMessages(3);
     await sleep(300);
     for (const [who, list] of Object.entries(expected)) {
-      expect({ who, ids: live[who as keyof typeof live].messages.map((m) => m.id) }).toEqual({ who, ids: list.map((e) => e.id) });
+      expect({ who, ids: live[who as keyof typeof live].messages.map((m) => m.id) }).toEqual({
+        who,
+        ids: list.map((e) => e.id),
+      });
     }
     // The researcher never receives another user's job, whatever it asks for.
     expect(live.ria.messages.some((m) => m.json.job_id === 'job-rob' || m.json.job_id === 'job-bea')).toBe(false);
@@ -112,7 +132,12 @@ describe('event visibility by level and org', () => {
     streams.push(s);
     await s.waitFor((x) => x.comments.includes('connected'));
     await publish({ type: 'job_status_changed', jobId: 'job-rob-2', userId: people.rob.id, orgId: people.rob.orgId });
-    const mine = await publish({ type: 'job_status_changed', jobId: 'job-rob-2', userId: people.ria.id, orgId: people.ria.orgId });
+    const mine = await publish({
+      type: 'job_status_changed',
+      jobId: 'job-rob-2',
+      userId: people.ria.id,
+      orgId: people.ria.orgId,
+    });
     await s.waitForMessages(1);
     await sleep(200);
     expect(s.messages.map((m) => m.id)).toEqual([mine.id]);

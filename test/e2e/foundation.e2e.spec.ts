@@ -54,9 +54,15 @@ describe('foundation over HTTP (PostgreSQL)', () => {
   });
 
   it('gives a viewer 403 permission_denied on an admin route, and 401 once its key is revoked', async () => {
-    const user = await http(app.url, 'POST', '/api/users', { key: app.adminKey, body: { username: 'vera', level: 'viewer' } });
+    const user = await http(app.url, 'POST', '/api/users', {
+      key: app.adminKey,
+      body: { username: 'vera', level: 'viewer' },
+    });
     expect(user.status).toBe(201);
-    const key = await http(app.url, 'POST', `/api/users/${user.body.id}/api-keys`, { key: app.adminKey, body: { name: 'k' } });
+    const key = await http(app.url, 'POST', `/api/users/${user.body.id}/api-keys`, {
+      key: app.adminKey,
+      body: { name: 'k' },
+    });
     expect(key.status).toBe(201);
     expect(key.body.key).toMatch(/^st_[A-Za-z0-9]{32}$/);
     expect(key.body.prefix).toBe(key.body.key.slice(0, 11));
@@ -103,26 +109,48 @@ describe('foundation over HTTP (PostgreSQL)', () => {
   it('lets a lead create users of its org up to lead, never admin, never in another org', async () => {
     const org = await http(app.url, 'POST', '/api/orgs', { key: app.adminKey, body: { name: 'lab' } });
     const other = await http(app.url, 'POST', '/api/orgs', { key: app.adminKey, body: { name: 'other-lab' } });
-    const lead = await http(app.url, 'POST', '/api/users', { key: app.adminKey, body: { username: 'lee', level: 'lead', org_id: org.body.id } });
-    const leadKey = (await http(app.url, 'POST', `/api/users/${lead.body.id}/api-keys`, { key: app.adminKey, body: {} })).body.key;
-    const ok = await http(app.url, 'POST', '/api/users', { key: leadKey, body: { username: 'rita', level: 'researcher' } });
+    const lead = await http(app.url, 'POST', '/api/users', {
+      key: app.adminKey,
+      body: { username: 'lee', level: 'lead', org_id: org.body.id },
+    });
+    const leadKey = (
+      await http(app.url, 'POST', `/api/users/${lead.body.id}/api-keys`, { key: app.adminKey, body: {} })
+    ).body.key;
+    const ok = await http(app.url, 'POST', '/api/users', {
+      key: leadKey,
+      body: { username: 'rita', level: 'researcher' },
+    });
     expect(ok.status).toBe(201);
     expect(ok.body.org_id).toBe(org.body.id);
-    expect((await http(app.url, 'POST', '/api/users', { key: leadKey, body: { username: 'ada', level: 'admin' } })).status).toBe(403);
     expect(
-      (await http(app.url, 'POST', '/api/users', { key: leadKey, body: { username: 'otto', level: 'viewer', org_id: other.body.id } })).status,
+      (await http(app.url, 'POST', '/api/users', { key: leadKey, body: { username: 'ada', level: 'admin' } })).status,
+    ).toBe(403);
+    expect(
+      (
+        await http(app.url, 'POST', '/api/users', {
+          key: leadKey,
+          body: { username: 'otto', level: 'viewer', org_id: other.body.id },
+        })
+      ).status,
     ).toBe(403);
     const list = await http(app.url, 'GET', '/api/users', { key: leadKey });
     expect(list.body.users.map((u: { username: string }) => u.username).sort()).toEqual(['lee', 'rita']);
     // A user the lead cannot see is 404, not 403.
     const admin = await http(app.url, 'GET', '/api/users/me', { key: app.adminKey });
-    expect((await http(app.url, 'PATCH', `/api/users/${admin.body.id}`, { key: leadKey, body: { is_active: false } })).status).toBe(404);
+    expect(
+      (await http(app.url, 'PATCH', `/api/users/${admin.body.id}`, { key: leadKey, body: { is_active: false } }))
+        .status,
+    ).toBe(404);
   });
 
   it('answers an unexpected error with 500 internal_error and no internals', async () => {
     const res = await http(app.url, 'GET', '/test-only/boom');
     expect(res.status).toBe(500);
-    expect(res.body).toEqual({ error: 'internal_error', message: 'Internal server error', correlation_id: res.headers.get('x-correlation-id') });
+    expect(res.body).toEqual({
+      error: 'internal_error',
+      message: 'Internal server error',
+      correlation_id: res.headers.get('x-correlation-id'),
+    });
     expect(res.text).not.toMatch(/hunter2|internal\/db|stack/);
   });
 
@@ -138,7 +166,10 @@ describe('restart on PostgreSQL', () => {
     const database = await createTestDatabase();
     try {
       const first = await startTestApp({ database });
-      const created = await http(first.url, 'POST', '/api/users', { key: first.adminKey, body: { username: 'persisted', level: 'lead' } });
+      const created = await http(first.url, 'POST', '/api/users', {
+        key: first.adminKey,
+        body: { username: 'persisted', level: 'lead' },
+      });
       expect(created.status).toBe(201);
       await first.stop();
       const second = await startTestApp({ database, env: { SIMPLETUNER_ADMIN_API_KEY: first.adminKey } });

@@ -9,20 +9,30 @@ describe('jobs API (PostgreSQL, simulator)', () => {
   const ids: Record<string, string> = {};
 
   async function makeUser(username: string, level: string, org?: string) {
-    const u = await http(app.url, 'POST', '/api/users', { key: app.adminKey, body: { username, level, ...(org ? { org_id: org } : {}) } });
+    const u = await http(app.url, 'POST', '/api/users', {
+      key: app.adminKey,
+      body: { username, level, ...(org ? { org_id: org } : {}) },
+    });
     expect(u.status).toBe(201);
     ids[username] = u.body.id;
-    keys[username] = (await http(app.url, 'POST', `/api/users/${u.body.id}/api-keys`, { key: app.adminKey, body: {} })).body.key;
+    keys[username] = (
+      await http(app.url, 'POST', `/api/users/${u.body.id}/api-keys`, { key: app.adminKey, body: {} })
+    ).body.key;
   }
 
   const submit = (key: string, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
-    http(app.url, 'POST', '/api/cloud/jobs/submit', { key, body: { config_name: 'cfg', config: { lr: 1e-4 }, ...body }, headers });
+    http(app.url, 'POST', '/api/cloud/jobs/submit', {
+      key,
+      body: { config_name: 'cfg', config: { lr: 1e-4 }, ...body },
+      headers,
+    });
 
   beforeAll(async () => {
     // Long simulator steps: jobs stay active for the cancel/delete checks.
     app = await startTestApp({ env: { SIMULATOR_STEP_SECONDS: '600' } });
     orgId = (await http(app.url, 'POST', '/api/orgs', { key: app.adminKey, body: { name: 'lab' } })).body.id;
-    const other = (await http(app.url, 'POST', '/api/orgs', { key: app.adminKey, body: { name: 'elsewhere' } })).body.id;
+    const other = (await http(app.url, 'POST', '/api/orgs', { key: app.adminKey, body: { name: 'elsewhere' } })).body
+      .id;
     await makeUser('rita', 'researcher', orgId);
     await makeUser('rob', 'researcher', orgId);
     await makeUser('lena', 'lead', orgId);
@@ -30,7 +40,11 @@ describe('jobs API (PostgreSQL, simulator)', () => {
     await makeUser('olga', 'lead', other);
     // First-job approval rules would block researchers' first jobs; these tests are about the jobs API itself.
     await http(app.url, 'GET', '/api/approvals/rules', { key: app.adminKey }).then(async (r) => {
-      for (const rule of r.body?.rules ?? []) await http(app.url, 'PATCH', `/api/approvals/rules/${rule.id}`, { key: app.adminKey, body: { is_active: false } });
+      for (const rule of r.body?.rules ?? [])
+        await http(app.url, 'PATCH', `/api/approvals/rules/${rule.id}`, {
+          key: app.adminKey,
+          body: { is_active: false },
+        });
     });
   });
   afterAll(async () => {
@@ -60,7 +74,10 @@ describe('jobs API (PostgreSQL, simulator)', () => {
   });
 
   it('creates one job for two concurrent submits with one key', async () => {
-    const [a, b] = await Promise.all([submit(keys.rita, { idempotency_key: 'race-1' }), submit(keys.rita, { idempotency_key: 'race-1' })]);
+    const [a, b] = await Promise.all([
+      submit(keys.rita, { idempotency_key: 'race-1' }),
+      submit(keys.rita, { idempotency_key: 'race-1' }),
+    ]);
     expect([a.status, b.status].sort()).toEqual([200, 201]);
     expect(a.body.job_id).toBe(b.body.job_id);
     const list = await http(app.url, 'GET', '/api/cloud/jobs?limit=500', { key: keys.rita });
@@ -80,7 +97,9 @@ describe('jobs API (PostgreSQL, simulator)', () => {
     const job = await http(app.url, 'GET', `/api/cloud/jobs/${lead.body.job_id}`, { key: keys.lena });
     expect(job.body.priority).toBe(40);
     const defaulted = await submit(keys.rob, {});
-    expect((await http(app.url, 'GET', `/api/cloud/jobs/${defaulted.body.job_id}`, { key: keys.rob })).body.priority).toBe(10);
+    expect(
+      (await http(app.url, 'GET', `/api/cloud/jobs/${defaulted.body.job_id}`, { key: keys.rob })).body.priority,
+    ).toBe(10);
     const bad = await submit(keys.rita, { hardware_profile: 'tpu-x3', unknown_field: 1 });
     expect(bad.status).toBe(400);
     expect(Object.keys(bad.body.details)).toContain('unknown_field');
@@ -88,7 +107,8 @@ describe('jobs API (PostgreSQL, simulator)', () => {
 
   it('shows a job to its owner, its org lead and viewer, admin; 404 to others', async () => {
     const job = (await submit(keys.rita, {})).body.job_id;
-    for (const who of ['rita', 'lena', 'vic']) expect((await http(app.url, 'GET', `/api/cloud/jobs/${job}`, { key: keys[who] })).status).toBe(200);
+    for (const who of ['rita', 'lena', 'vic'])
+      expect((await http(app.url, 'GET', `/api/cloud/jobs/${job}`, { key: keys[who] })).status).toBe(200);
     expect((await http(app.url, 'GET', `/api/cloud/jobs/${job}`, { key: app.adminKey })).status).toBe(200);
     const rob = await http(app.url, 'GET', `/api/cloud/jobs/${job}`, { key: keys.rob });
     expect(rob.status).toBe(404);
@@ -104,7 +124,11 @@ describe('jobs API (PostgreSQL, simulator)', () => {
     expect(all.body.jobs).toHaveLength(2);
     expect(all.body.total).toBeGreaterThan(2);
     const ritaOnly = await http(app.url, 'GET', '/api/cloud/jobs?provider=simulator&limit=500', { key: keys.rita });
-    expect(ritaOnly.body.jobs.every((j: { user_id: string; provider: string }) => j.user_id === ids.rita && j.provider === 'simulator')).toBe(true);
+    expect(
+      ritaOnly.body.jobs.every(
+        (j: { user_id: string; provider: string }) => j.user_id === ids.rita && j.provider === 'simulator',
+      ),
+    ).toBe(true);
     const none = await http(app.url, 'GET', '/api/cloud/jobs?status=completed', { key: keys.lena });
     expect(none.body).toEqual({ jobs: [], total: 0 });
     expect((await http(app.url, 'GET', '/api/cloud/jobs?limit=501', { key: keys.lena })).status).toBe(400);
@@ -115,7 +139,10 @@ describe('jobs API (PostgreSQL, simulator)', () => {
     const job = (await submit(keys.rita, {})).body.job_id;
     const del = await http(app.url, 'DELETE', `/api/cloud/jobs/${job}`, { key: keys.rita });
     expect(del.status).toBe(409);
-    expect(del.body).toMatchObject({ error: 'invalid_job_state', details: { job_id: job, current_state: expect.any(String), allowed_states: ['completed', 'failed', 'cancelled'] } });
+    expect(del.body).toMatchObject({
+      error: 'invalid_job_state',
+      details: { job_id: job, current_state: expect.any(String), allowed_states: ['completed', 'failed', 'cancelled'] },
+    });
     expect((await http(app.url, 'POST', `/api/cloud/jobs/${job}/cancel`, { key: keys.vic })).status).toBe(403);
     const cancel = await http(app.url, 'POST', `/api/cloud/jobs/${job}/cancel`, { key: keys.rita });
     expect(cancel.status).toBe(200);
@@ -130,7 +157,10 @@ describe('jobs API (PostgreSQL, simulator)', () => {
   it('lets a lead cancel and delete a job of its org; another researcher gets 404', async () => {
     const job = (await submit(keys.rob, {})).body.job_id;
     expect((await http(app.url, 'POST', `/api/cloud/jobs/${job}/cancel`, { key: keys.rita })).status).toBe(404);
-    const cancel = await http(app.url, 'POST', `/api/cloud/jobs/${job}/cancel`, { key: keys.lena, headers: { 'X-Correlation-ID': 'lead-cancel-1' } });
+    const cancel = await http(app.url, 'POST', `/api/cloud/jobs/${job}/cancel`, {
+      key: keys.lena,
+      headers: { 'X-Correlation-ID': 'lead-cancel-1' },
+    });
     expect(cancel.status).toBe(200);
     expect(cancel.headers.get('x-correlation-id')).toBe('lead-cancel-1');
     expect((await http(app.url, 'DELETE', `/api/cloud/jobs/${job}`, { key: keys.lena })).status).toBe(200);
@@ -139,13 +169,23 @@ describe('jobs API (PostgreSQL, simulator)', () => {
   it('estimates cost from the profile rate, multiplied for -x2/-x4/-x8', async () => {
     const l40s = await http(app.url, 'GET', '/api/cloud/cost-estimate?hardware_profile=l40s', { key: keys.vic });
     expect(l40s.status).toBe(200);
-    expect(l40s.body).toMatchObject({ hardware_profile: 'l40s', cost_per_second: 0.000972222, estimated_duration_seconds: 3600, basis: 'default' });
+    expect(l40s.body).toMatchObject({
+      hardware_profile: 'l40s',
+      cost_per_second: 0.000972222,
+      estimated_duration_seconds: 3600,
+      basis: 'default',
+    });
     expect(l40s.body.estimated_cost).toBeCloseTo(3.5, 5);
     const h100x4 = await http(app.url, 'GET', '/api/cloud/cost-estimate?hardware_profile=h100-x4', { key: keys.vic });
     expect(h100x4.body.cost_per_second).toBeCloseTo(0.0061, 9);
     expect(h100x4.body.estimated_cost).toBeCloseTo(0.0061 * 3600, 5);
-    expect((await http(app.url, 'GET', '/api/cloud/cost-estimate?hardware_profile=h100-x3', { key: keys.vic })).status).toBe(400);
-    const withDuration = await submit(keys.rita, { hardware_profile: 'h100', config: { estimated_duration_seconds: 100 } });
+    expect(
+      (await http(app.url, 'GET', '/api/cloud/cost-estimate?hardware_profile=h100-x3', { key: keys.vic })).status,
+    ).toBe(400);
+    const withDuration = await submit(keys.rita, {
+      hardware_profile: 'h100',
+      config: { estimated_duration_seconds: 100 },
+    });
     expect(withDuration.body.cost_estimate).toBeCloseTo(0.1525, 6);
   });
 

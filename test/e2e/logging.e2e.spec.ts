@@ -62,7 +62,12 @@ class ProbeController {
   @Public()
   @Post('careless')
   careless(@Req() req: Request, @Body() body: Record<string, unknown>, @Query('api_key') q?: string): { ok: true } {
-    log.warning(`Careless dump of ${req.originalUrl}`, { headers: req.headers, body, query_key: q, url: req.originalUrl });
+    log.warning(`Careless dump of ${req.originalUrl}`, {
+      headers: req.headers,
+      body,
+      query_key: q,
+      url: req.originalUrl,
+    });
     log.error('Provider call failed', { error: new Error(`401 from provider with token ${String(body.api_token)}`) });
     return { ok: true };
   }
@@ -115,9 +120,24 @@ describe('logging end to end (issue 3)', () => {
   it("writes Nest's own lines through the pipeline as simpletuner.cloud.nest.<Context> (boot: null id)", async () => {
     const lines = await parsed();
     const started = lines.find((l) => l.message === 'Nest application successfully started');
-    expect(started).toMatchObject({ level: 'INFO', logger: 'simpletuner.cloud.nest.NestApplication', correlation_id: null, extra: {} });
-    expect(Object.keys(started!)).toEqual(['timestamp', 'level', 'logger', 'message', 'correlation_id', 'source', 'extra']);
-    expect(lines.some((l) => l.logger === 'simpletuner.cloud.nest.RouterExplorer' && /test-logging\/work/.test(l.message))).toBe(true);
+    expect(started).toMatchObject({
+      level: 'INFO',
+      logger: 'simpletuner.cloud.nest.NestApplication',
+      correlation_id: null,
+      extra: {},
+    });
+    expect(Object.keys(started!)).toEqual([
+      'timestamp',
+      'level',
+      'logger',
+      'message',
+      'correlation_id',
+      'source',
+      'extra',
+    ]);
+    expect(
+      lines.some((l) => l.logger === 'simpletuner.cloud.nest.RouterExplorer' && /test-logging\/work/.test(l.message)),
+    ).toBe(true);
   });
 
   it("routes a feature's own Nest Logger through the pipeline with the request id and LogContext", async () => {
@@ -144,7 +164,9 @@ describe('logging end to end (issue 3)', () => {
       expect(r.headers.get('x-correlation-id')).toBe(`req-${n}.e2e`);
       expect(r.body.correlation_id).toBe(`req-${n}.e2e`);
     });
-    const probe = (await parsed()).filter((l) => l.logger === 'simpletuner.cloud.test.probe' && l.message.startsWith('probe '));
+    const probe = (await parsed()).filter(
+      (l) => l.logger === 'simpletuner.cloud.test.probe' && l.message.startsWith('probe '),
+    );
     expect(probe).toHaveLength(600);
     for (const l of probe) {
       expect(l.correlation_id).toBe(`req-${l.extra.request_n}.e2e`);
@@ -158,9 +180,15 @@ describe('logging end to end (issue 3)', () => {
     await call(app.url, 'POST', '/test-logging/jobs/other-job', { headers: { 'X-Correlation-ID': 'abc1234' } });
     await flushLogs();
     const grep = execFileSync('grep', ['"correlation_id": "abc123"', logFile], { encoding: 'utf8' }).trim().split('\n');
-    expect(grep.map((l) => JSON.parse(l).message)).toEqual(['Job submitted successfully', 'Job status polling picked the job up']);
+    expect(grep.map((l) => JSON.parse(l).message)).toEqual([
+      'Job submitted successfully',
+      'Job status polling picked the job up',
+    ]);
     const jq = (filter: string) =>
-      execFileSync('jq', ['-c', filter], { input: fs.readFileSync(logFile), encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+      execFileSync('jq', ['-c', filter], { input: fs.readFileSync(logFile), encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .filter(Boolean);
     const byId = jq('select(.correlation_id == "abc123")').map((l) => JSON.parse(l));
     expect(byId.map((l) => l.message)).toEqual(['Job submitted successfully', 'Job status polling picked the job up']);
     expect(byId[0].extra).toEqual({ job_id: 'xyz789', provider: 'replicate', cost_estimate: 2.5 });
@@ -204,12 +232,16 @@ describe('logging end to end (issue 3)', () => {
     const text = (await readLog()).join('\n');
     for (const mark of ['L0NGMARK', 'BADMARK', 'NLMARK', 'injected']) expect(text).not.toContain(mark);
     const lines = await parsed();
-    const warned = lines.filter((l) => l.level === 'WARNING' && l.message === 'Replaced an invalid X-Correlation-ID header');
+    const warned = lines.filter(
+      (l) => l.level === 'WARNING' && l.message === 'Replaced an invalid X-Correlation-ID header',
+    );
     expect(warned.map((l) => l.correlation_id)).toEqual(
       expect.arrayContaining([a.headers.get('x-correlation-id'), b.headers.get('x-correlation-id')]),
     );
     expect(warned.find((l) => l.correlation_id === a.headers.get('x-correlation-id'))!.extra.header_length).toBe(500);
-    expect(lines.some((l) => l.message === 'Rejected a malformed HTTP request' && l.correlation_id === rawId)).toBe(true);
+    expect(lines.some((l) => l.message === 'Rejected a malformed HTTP request' && l.correlation_id === rawId)).toBe(
+      true,
+    );
   });
 
   it('sends the caller id on outbound calls, from a request and from a background tick', async () => {
@@ -232,32 +264,60 @@ describe('logging end to end (issue 3)', () => {
     expect(target.seen[1].traceparent).toBeUndefined(); // the tick has no incoming trace
     expect(tickId).toMatch(/^[0-9a-f]{12}$/);
     // The DEBUG call line has method, host, path, status and duration, and no query string.
-    const calls = (await parsed()).filter((l) => l.logger === 'simpletuner.cloud.http.client' && l.extra.path === '/thing');
+    const calls = (await parsed()).filter(
+      (l) => l.logger === 'simpletuner.cloud.http.client' && l.extra.path === '/thing',
+    );
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({
       level: 'DEBUG',
       correlation_id: 'outbound-req-1',
-      extra: { method: 'GET', host: new URL(target.url).host, path: '/thing', status: 200, duration_ms: expect.any(Number) },
+      extra: {
+        method: 'GET',
+        host: new URL(target.url).host,
+        path: '/thing',
+        status: 200,
+        duration_ms: expect.any(Number),
+      },
     });
   });
 
   it('never writes an API key, a bearer token or a webhook secret to the log of the whole run', async () => {
-    const user = await call(app.url, 'POST', '/api/users', { key: app.adminKey, body: { username: 'logan', level: 'researcher' } });
-    const key = await call(app.url, 'POST', `/api/users/${user.body.id}/api-keys`, { key: app.adminKey, body: { name: 'k' } });
+    const user = await call(app.url, 'POST', '/api/users', {
+      key: app.adminKey,
+      body: { username: 'logan', level: 'researcher' },
+    });
+    const key = await call(app.url, 'POST', `/api/users/${user.body.id}/api-keys`, {
+      key: app.adminKey,
+      body: { name: 'k' },
+    });
     expect(key.body.key).toMatch(/^st_/);
-    const bearer = await call(app.url, 'GET', '/api/users/me', { headers: { Authorization: `Bearer ${key.body.key}` } });
+    const bearer = await call(app.url, 'GET', '/api/users/me', {
+      headers: { Authorization: `Bearer ${key.body.key}` },
+    });
     expect(bearer.status).toBe(200);
     const whsec = 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD';
     const r8 = 'r8_TOKENabcdefghijklmnopqrstuvwxyz0123';
     await call(app.url, 'POST', `/test-logging/careless?api_key=${app.adminKey}`, {
-      headers: { Authorization: `Bearer ${app.adminKey}`, Cookie: 'session=cookie-secret-1', 'X-API-Key': key.body.key },
+      headers: {
+        Authorization: `Bearer ${app.adminKey}`,
+        Cookie: 'session=cookie-secret-1',
+        'X-API-Key': key.body.key,
+      },
       body: { webhook_secret: whsec, api_token: r8, upload_token: 'upload-secret-2', note: `key is ${key.body.key}` },
     });
     await call(app.url, 'GET', `/api/users/me?api_key=${key.body.key}`, { key: app.adminKey });
     await call(app.url, 'GET', '/test-logging/outbound');
     const text = (await readLog()).join('\n');
     expect(text).toContain('Careless dump'); // the careless lines are there...
-    for (const secret of [app.adminKey, key.body.key, whsec, r8, 'cookie-secret-1', 'upload-secret-2', 'Q'.repeat(32)]) {
+    for (const secret of [
+      app.adminKey,
+      key.body.key,
+      whsec,
+      r8,
+      'cookie-secret-1',
+      'upload-secret-2',
+      'Q'.repeat(32),
+    ]) {
       expect(text).not.toContain(secret); // ...without any secret
     }
     expect(text).not.toMatch(/st_[A-Za-z0-9]{32}/);
@@ -270,13 +330,20 @@ describe('log file rotation scheduled in the running app, text format (issue 3)'
     const dir = makeTempDir('st-e2e-rot-');
     const logFile = path.join(dir, 'cloud.log');
     const app = await startTestApp({
-      env: { SIMPLETUNER_LOG_FILE: logFile, SIMPLETUNER_LOG_LEVEL: 'INFO', SIMPLETUNER_LOG_FORMAT: 'text', SIMPLETUNER_LOG_MAX_BYTES: '1024' },
+      env: {
+        SIMPLETUNER_LOG_FILE: logFile,
+        SIMPLETUNER_LOG_LEVEL: 'INFO',
+        SIMPLETUNER_LOG_FORMAT: 'text',
+        SIMPLETUNER_LOG_MAX_BYTES: '1024',
+      },
       imports: [ProbeModule],
     });
     try {
       configureStructuredLogging({ level: 'INFO', jsonOutput: false, logFile, stdout: false });
       await Promise.all(
-        Array.from({ length: 10 }, (_, n) => call(app.url, 'GET', `/test-logging/work/${n}`, { headers: { 'X-Correlation-ID': `rot-${n}` } })),
+        Array.from({ length: 10 }, (_, n) =>
+          call(app.url, 'GET', `/test-logging/work/${n}`, { headers: { 'X-Correlation-ID': `rot-${n}` } }),
+        ),
       );
       await flushLogs();
       expect(fs.statSync(logFile).size).toBeGreaterThan(1024);
@@ -285,11 +352,20 @@ describe('log file rotation scheduled in the running app, text format (issue 3)'
       await flushLogs();
       const rotated = fs.readFileSync(`${logFile}.1`, 'utf8').trim().split('\n');
       // Text lines, Nest's included, all before the rotation.
-      expect(rotated.some((l) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[INFO\] simpletuner\.cloud\.nest\.NestApplication \(-\): Nest application successfully started$/.test(l))).toBe(true);
+      expect(
+        rotated.some((l) =>
+          /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[INFO\] simpletuner\.cloud\.nest\.NestApplication \(-\): Nest application successfully started$/.test(
+            l,
+          ),
+        ),
+      ).toBe(true);
       expect(rotated.filter((l) => / \(rot-\d\): probe end request_n=\d$/.test(l))).toHaveLength(10);
       const current = fs.readFileSync(logFile, 'utf8');
       // The rotation runs in its tick's context: the tick id is the line's correlation id.
-      const line = /\[INFO\] simpletuner\.cloud\.logging \(([0-9a-f]{12})\): Rotated log file task=log_rotation_size_check tick_id=([0-9a-f]{12}) file=cloud\.log reason=size bytes=\d+ retention=7\n$/.exec(current);
+      const line =
+        /\[INFO\] simpletuner\.cloud\.logging \(([0-9a-f]{12})\): Rotated log file task=log_rotation_size_check tick_id=([0-9a-f]{12}) file=cloud\.log reason=size bytes=\d+ retention=7\n$/.exec(
+          current,
+        );
       expect(line).not.toBeNull();
       expect(line![1]).toBe(line![2]);
       const state = app.app.get(BackgroundTaskManager).getState(LOG_SIZE_CHECK_TASK);

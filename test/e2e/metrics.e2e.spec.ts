@@ -57,7 +57,13 @@ describe('GET /metrics (Prometheus text)', () => {
   };
   const value = (text: string, series: string): number => {
     const line = text.split('\n').find((l) => l.startsWith(series + ' '));
-    if (!line) throw new Error(`no series ${series} in:\n${text.split('\n').filter((l) => l.startsWith('simpletuner_')).join('\n')}`);
+    if (!line)
+      throw new Error(
+        `no series ${series} in:\n${text
+          .split('\n')
+          .filter((l) => l.startsWith('simpletuner_'))
+          .join('\n')}`,
+      );
     return Number(line.slice(series.length + 1));
   };
 
@@ -87,9 +93,13 @@ describe('GET /metrics (Prometheus text)', () => {
     await http(app.url, 'GET', '/api/users/me');
     await http(app.url, 'GET', '/no/such/thing/12345');
     const text = (await scrape()).text;
-    expect(value(text, 'simpletuner_http_request_duration_seconds_count{method="GET",route="/api/users/me",status="200"}')).toBe(1);
+    expect(
+      value(text, 'simpletuner_http_request_duration_seconds_count{method="GET",route="/api/users/me",status="200"}'),
+    ).toBe(1);
     expect(value(text, 'simpletuner_http_requests_total{method="GET",route="/api/users/me",status="401"}')).toBe(1);
-    expect(value(text, 'simpletuner_http_requests_total{method="GET",route="unmatched",status="404"}')).toBeGreaterThanOrEqual(1);
+    expect(
+      value(text, 'simpletuner_http_requests_total{method="GET",route="unmatched",status="404"}'),
+    ).toBeGreaterThanOrEqual(1);
     expect(text).not.toContain('12345');
   });
 
@@ -100,7 +110,10 @@ describe('GET /metrics (Prometheus text)', () => {
   });
 
   it('counts provider calls by provider, operation and outcome', async () => {
-    const submit = await http(app.url, 'POST', '/api/cloud/jobs/submit', { key: app.adminKey, body: { config_name: 'metrics-probe', config: {} } });
+    const submit = await http(app.url, 'POST', '/api/cloud/jobs/submit', {
+      key: app.adminKey,
+      body: { config_name: 'metrics-probe', config: {} },
+    });
     expect(submit.status).toBe(201);
     expect((await http(app.url, 'POST', '/api/queue/process', { key: app.adminKey })).status).toBeLessThan(300);
     // An enterprise provider registered later is counted the same way, errors by class.
@@ -122,9 +135,15 @@ describe('GET /metrics (Prometheus text)', () => {
     await flaky.get('x');
     await flaky.get('y');
     const text = (await scrape()).text;
-    expect(value(text, 'simpletuner_provider_calls_total{provider="simulator",operation="submit",outcome="ok"}')).toBe(1);
-    expect(value(text, 'simpletuner_provider_calls_total{provider="flaky",operation="submit",outcome="rate_limited"}')).toBe(1);
-    expect(value(text, 'simpletuner_provider_calls_total{provider="flaky",operation="cancel",outcome="rejected"}')).toBe(1);
+    expect(value(text, 'simpletuner_provider_calls_total{provider="simulator",operation="submit",outcome="ok"}')).toBe(
+      1,
+    );
+    expect(
+      value(text, 'simpletuner_provider_calls_total{provider="flaky",operation="submit",outcome="rate_limited"}'),
+    ).toBe(1);
+    expect(
+      value(text, 'simpletuner_provider_calls_total{provider="flaky",operation="cancel",outcome="rejected"}'),
+    ).toBe(1);
     expect(value(text, 'simpletuner_provider_calls_total{provider="flaky",operation="get",outcome="ok"}')).toBe(2);
     expect(flaky.name).toBe('flaky');
   });

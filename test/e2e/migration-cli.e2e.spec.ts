@@ -4,15 +4,21 @@ import * as path from 'node:path';
 import { makeTempDir, startTestApp } from '../support/test-app';
 
 const ROOT = path.join(__dirname, '..', '..');
-const migrationCount = fs.readdirSync(path.join(ROOT, 'src/database/migrations')).filter((f) => f.endsWith('.ts')).length;
+const migrationCount = fs
+  .readdirSync(path.join(ROOT, 'src/database/migrations'))
+  .filter((f) => f.endsWith('.ts')).length;
 
 function cli(args: string[], env: Record<string, string>) {
-  return spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typeorm/cli-ts-node-commonjs.js'), '-d', 'ormconfig.ts', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TS_NODE_TRANSPILE_ONLY: 'true', ...env },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+  return spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules/typeorm/cli-ts-node-commonjs.js'), '-d', 'ormconfig.ts', ...args],
+    {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TS_NODE_TRANSPILE_ONLY: 'true', ...env },
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
 }
 
 describe('migration CLI through ormconfig.ts on PGlite', () => {
@@ -37,7 +43,9 @@ describe('migration CLI through ormconfig.ts on PGlite', () => {
     try {
       const refused = cli(['migration:show'], env);
       expect(refused.status).toBe(1);
-      expect(refused.stderr).toMatch(new RegExp(`The data folder ${dir} is in use by another process \\(pid ${process.pid}\\)`));
+      expect(refused.stderr).toMatch(
+        new RegExp(`The data folder ${dir} is in use by another process \\(pid ${process.pid}\\)`),
+      );
     } finally {
       await app.close();
     }

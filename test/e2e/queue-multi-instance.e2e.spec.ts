@@ -52,8 +52,14 @@ describe('queue with three instances on one database (PostgreSQL, fake Replicate
     for (let o = 0; o < ORGS; o++) {
       const org = await http(a.url, 'POST', '/api/orgs', { key: admin, body: { name: `org-${o}` } });
       for (let u = 0; u < USERS / ORGS; u++) {
-        const user = await http(a.url, 'POST', '/api/users', { key: admin, body: { username: `user-${o}-${u}`, level: 'lead', org_id: org.body.id } });
-        const key = await http(a.url, 'POST', `/api/users/${user.body.id}/api-keys`, { key: admin, body: { name: 'k' } });
+        const user = await http(a.url, 'POST', '/api/users', {
+          key: admin,
+          body: { username: `user-${o}-${u}`, level: 'lead', org_id: org.body.id },
+        });
+        const key = await http(a.url, 'POST', `/api/users/${user.body.id}/api-keys`, {
+          key: admin,
+          body: { name: 'k' },
+        });
         keys.push(key.body.key);
       }
     }
@@ -94,9 +100,13 @@ describe('queue with three instances on one database (PostgreSQL, fake Replicate
       for (let round = 0; round < 100; round++) {
         await Promise.all(apps.map((x) => x.app.get(QueueService).processTick(new Date())));
         // Running jobs finish (as a poll or a webhook would report), each through a different instance.
-        const running: { job_id: string }[] = await db.query(`SELECT job_id FROM queue_entries WHERE status = 'running'`);
+        const running: { job_id: string }[] = await db.query(
+          `SELECT job_id FROM queue_entries WHERE status = 'running'`,
+        );
         await Promise.all(
-          running.map(({ job_id }, n) => apps[n % 3].app.get(JobTransitionService).transitionNow(job_id, 'completed', { source: 'test.poll' })),
+          running.map(({ job_id }, n) =>
+            apps[n % 3].app.get(JobTransitionService).transitionNow(job_id, 'completed', { source: 'test.poll' }),
+          ),
         );
         const [{ left }] = await db.query(`SELECT count(*)::int AS left FROM jobs WHERE status <> 'completed'`);
         if (left === 0) break;

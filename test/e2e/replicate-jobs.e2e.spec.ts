@@ -13,10 +13,19 @@ describe('Replicate jobs end to end (PostgreSQL, fake Replicate)', () => {
     resetCircuitBreakers();
     fake = await startFakeReplicate();
     app = await startTestApp({
-      env: { REPLICATE_API_BASE: fake.url, REPLICATE_API_TOKEN: fake.token, SIMPLETUNER_QUEUE_INTERVAL: '3600', SIMPLETUNER_HTTP_TIMEOUT: '1', SIMPLETUNER_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'ERROR' },
+      env: {
+        REPLICATE_API_BASE: fake.url,
+        REPLICATE_API_TOKEN: fake.token,
+        SIMPLETUNER_QUEUE_INTERVAL: '3600',
+        SIMPLETUNER_HTTP_TIMEOUT: '1',
+        SIMPLETUNER_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'ERROR',
+      },
     });
     // Several of these tests leave jobs active: keep the per-user limit out of the way.
-    await http(app.url, 'PUT', '/api/queue/concurrency', { key: app.adminKey, body: { max_concurrent: 50, user_max_concurrent: 50, org_max_concurrent: 50 } });
+    await http(app.url, 'PUT', '/api/queue/concurrency', {
+      key: app.adminKey,
+      body: { max_concurrent: 50, user_max_concurrent: 50, org_max_concurrent: 50 },
+    });
   });
   afterAll(async () => {
     await app?.stop();
@@ -24,9 +33,13 @@ describe('Replicate jobs end to end (PostgreSQL, fake Replicate)', () => {
     resetCircuitBreakers();
   });
 
-  const get = async (jobId: string) => (await http(app.url, 'GET', `/api/cloud/jobs/${jobId}`, { key: app.adminKey })).body;
+  const get = async (jobId: string) =>
+    (await http(app.url, 'GET', `/api/cloud/jobs/${jobId}`, { key: app.adminKey })).body;
 
-  async function submitAndDispatch(config: Record<string, unknown> = {}, wait = true): Promise<{ jobId: string; job: any }> {
+  async function submitAndDispatch(
+    config: Record<string, unknown> = {},
+    wait = true,
+  ): Promise<{ jobId: string; job: any }> {
     const submit = await http(app.url, 'POST', '/api/cloud/jobs/submit', {
       key: app.adminKey,
       headers: { 'X-Correlation-ID': `submit-${Date.now()}` },
@@ -68,7 +81,8 @@ describe('Replicate jobs end to end (PostgreSQL, fake Replicate)', () => {
     const { jobId } = await submitAndDispatch({ marker: 'stalled' }, false);
     // Wait until the create was sent and given up on (1 s timeout), then run the queue's tick as if its
     // dispatch grace period (60 s) had passed: it reconciles by job_id instead of creating again.
-    for (let i = 0; i < 50 && fake.count('POST', /^\/predictions$/) === creates; i++) await new Promise((r) => setTimeout(r, 200));
+    for (let i = 0; i < 50 && fake.count('POST', /^\/predictions$/) === creates; i++)
+      await new Promise((r) => setTimeout(r, 200));
     await new Promise((r) => setTimeout(r, 1500));
     expect((await get(jobId)).external_id).toBeNull();
     await app.app.get(QueueService).processTick(new Date(Date.now() + 10 * 60_000));
@@ -123,7 +137,11 @@ describe('Replicate jobs end to end (PostgreSQL, fake Replicate)', () => {
 
   it('sent a non-empty X-Correlation-ID with every request to Replicate', () => {
     expect(fake.requests.length).toBeGreaterThan(5);
-    const bad = fake.requests.filter((r) => typeof r.headers['x-correlation-id'] !== 'string' || !/^[A-Za-z0-9._:-]{1,128}$/.test(r.headers['x-correlation-id'] as string));
+    const bad = fake.requests.filter(
+      (r) =>
+        typeof r.headers['x-correlation-id'] !== 'string' ||
+        !/^[A-Za-z0-9._:-]{1,128}$/.test(r.headers['x-correlation-id'] as string),
+    );
     expect(bad).toEqual([]);
     // Dispatch calls carry the submit request's id.
     const creates = fake.requests.filter((r) => r.method === 'POST' && r.path === '/predictions');

@@ -31,7 +31,12 @@ describe('an enterprise module adding its own background tasks', () => {
     const res = await http(app.url, 'GET', '/api/cloud/background-tasks', { key: app.adminKey });
     expect(res.status).toBe(200);
     const byName = Object.fromEntries((res.body.tasks as TaskState[]).map((t) => [t.name, t]));
-    expect(byName.enterprise_usage_report).toMatchObject({ kind: 'declared', schedule: 'every 0.2s', enabled: true, failures: 0 });
+    expect(byName.enterprise_usage_report).toMatchObject({
+      kind: 'declared',
+      schedule: 'every 0.2s',
+      enabled: true,
+      failures: 0,
+    });
     expect(byName.enterprise_usage_report.runs).toBeGreaterThanOrEqual(3);
     expect(byName.enterprise_license_check).toMatchObject({ interval_seconds: 0.3, leader: true, failures: 0 });
     // With one instance the lease is won every interval.
@@ -46,6 +51,8 @@ describe('an enterprise module adding its own background tasks', () => {
     expect(res.body.license_checks).toBeGreaterThanOrEqual(2);
     const metrics = await http(app.url, 'GET', '/metrics');
     expect(metrics.text).toMatch(/^simpletuner_enterprise_users 1$/m);
-    expect(metrics.text).toMatch(/^simpletuner_background_task_runs_total\{task="enterprise_usage_report",outcome="success"\} [1-9]\d*$/m);
+    expect(metrics.text).toMatch(
+      /^simpletuner_background_task_runs_total\{task="enterprise_usage_report",outcome="success"\} [1-9]\d*$/m,
+    );
   });
 });

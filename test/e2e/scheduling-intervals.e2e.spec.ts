@@ -22,13 +22,21 @@ async function listedIntervals(app: TestApp): Promise<Record<string, number | nu
   const config = app.app.get(AppConfig);
   for (const [name, interval] of Object.entries(CORE_TASKS)) {
     if (!manager.has(name)) {
-      manager.registerInterval({ name, intervalSeconds: interval(config), enabled: false, reason: 'stand-in', run: async () => undefined });
+      manager.registerInterval({
+        name,
+        intervalSeconds: interval(config),
+        enabled: false,
+        reason: 'stand-in',
+        run: async () => undefined,
+      });
     }
   }
   const res = await http(app.url, 'GET', '/api/cloud/background-tasks', { key: app.adminKey });
   expect(res.status).toBe(200);
   const tasks = res.body.tasks as TaskState[];
-  return Object.fromEntries(Object.keys(CORE_TASKS).map((n) => [n, tasks.find((t) => t.name === n)?.interval_seconds ?? null]));
+  return Object.fromEntries(
+    Object.keys(CORE_TASKS).map((n) => [n, tasks.find((t) => t.name === n)?.interval_seconds ?? null]),
+  );
 }
 
 describe('background task intervals from env, enterprise file and defaults', () => {
@@ -43,7 +51,11 @@ describe('background task intervals from env, enterprise file and defaults', () 
       '  approval_expiration: { interval_seconds: 600 }',
     ].join('\n'),
   );
-  const env = { SIMPLETUNER_JOB_POLL_INTERVAL: '12', SIMPLETUNER_QUEUE_INTERVAL: '2', SIMPLETUNER_APPROVAL_CHECK_INTERVAL: '90' };
+  const env = {
+    SIMPLETUNER_JOB_POLL_INTERVAL: '12',
+    SIMPLETUNER_QUEUE_INTERVAL: '2',
+    SIMPLETUNER_APPROVAL_CHECK_INTERVAL: '90',
+  };
   const apps: TestApp[] = [];
   const start = async (extra: Record<string, string>) => {
     const app = await startTestApp({ env: extra });
@@ -56,16 +68,28 @@ describe('background task intervals from env, enterprise file and defaults', () 
   });
 
   it('uses the defaults with neither (30 / 5 / 300 s)', async () => {
-    expect(await listedIntervals(await start({}))).toEqual({ job_status_polling: 30, queue_processing: 5, approval_expiration: 300 });
+    expect(await listedIntervals(await start({}))).toEqual({
+      job_status_polling: 30,
+      queue_processing: 5,
+      approval_expiration: 300,
+    });
   });
 
   it('uses the enterprise file over the defaults', async () => {
     const app = await start({ SIMPLETUNER_ENTERPRISE_CONFIG: file });
-    expect(await listedIntervals(app)).toEqual({ job_status_polling: 45, queue_processing: 7, approval_expiration: 600 });
+    expect(await listedIntervals(app)).toEqual({
+      job_status_polling: 45,
+      queue_processing: 7,
+      approval_expiration: 600,
+    });
   });
 
   it('uses the environment over the defaults', async () => {
-    expect(await listedIntervals(await start(env))).toEqual({ job_status_polling: 12, queue_processing: 2, approval_expiration: 90 });
+    expect(await listedIntervals(await start(env))).toEqual({
+      job_status_polling: 12,
+      queue_processing: 2,
+      approval_expiration: 90,
+    });
   });
 
   it('uses the environment over the file, key by key, when both are set', async () => {
@@ -74,6 +98,10 @@ describe('background task intervals from env, enterprise file and defaults', () 
       SIMPLETUNER_JOB_POLL_INTERVAL: env.SIMPLETUNER_JOB_POLL_INTERVAL,
       SIMPLETUNER_QUEUE_INTERVAL: env.SIMPLETUNER_QUEUE_INTERVAL,
     });
-    expect(await listedIntervals(app)).toEqual({ job_status_polling: 12, queue_processing: 2, approval_expiration: 600 });
+    expect(await listedIntervals(app)).toEqual({
+      job_status_polling: 12,
+      queue_processing: 2,
+      approval_expiration: 600,
+    });
   });
 });

@@ -16,7 +16,12 @@ function leaderTasksModule(instance: string): DynamicModule {
     constructor(private readonly tasks: BackgroundTaskManager) {}
     onModuleInit(): void {
       const record = (task: string) => async () => void executions.push({ task, instance, at: Date.now() });
-      this.tasks.registerInterval({ name: 'expire_things', intervalSeconds: INTERVAL, leader: true, run: record('expire_things') });
+      this.tasks.registerInterval({
+        name: 'expire_things',
+        intervalSeconds: INTERVAL,
+        leader: true,
+        run: record('expire_things'),
+      });
       // Control: the same schedule without the lease runs on every instance.
       this.tasks.registerInterval({ name: 'local_things', intervalSeconds: INTERVAL, run: record('local_things') });
     }

@@ -22,8 +22,19 @@ describe('/health/ready follows the background tasks', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const config = loadAppConfig({ DATABASE_URL: db.url, SIMPLETUNER_DATA_DIR: dir, SIMPLETUNER_LOG_LEVEL: 'ERROR', SIMPLETUNER_ENTERPRISE_CONFIG: '' }, dir);
-    app = await NestFactory.create(AppModule.forRoot({ config, database: { kind: 'postgres', url: db.url, poolSize: 2 } }), { logger: false });
+    const config = loadAppConfig(
+      {
+        DATABASE_URL: db.url,
+        SIMPLETUNER_DATA_DIR: dir,
+        SIMPLETUNER_LOG_LEVEL: 'ERROR',
+        SIMPLETUNER_ENTERPRISE_CONFIG: '',
+      },
+      dir,
+    );
+    app = await NestFactory.create(
+      AppModule.forRoot({ config, database: { kind: 'postgres', url: db.url, poolSize: 2 } }),
+      { logger: false },
+    );
     app.useGlobalFilters(new AllExceptionsFilter());
     await app.listen(0, '127.0.0.1');
     url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;

@@ -51,7 +51,13 @@ class TestTasks implements OnModuleInit {
         log.info('chatty tick ends');
       },
     });
-    this.tasks.registerInterval({ name: 'toggled_task', intervalSeconds: 0.1, enabled: false, reason: 'off in test', run: async () => undefined });
+    this.tasks.registerInterval({
+      name: 'toggled_task',
+      intervalSeconds: 0.1,
+      enabled: false,
+      reason: 'off in test',
+      run: async () => undefined,
+    });
   }
 }
 

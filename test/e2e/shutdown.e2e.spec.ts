@@ -89,7 +89,12 @@ describe('graceful shutdown of a process with background tasks (SIGTERM)', () =>
     const dir = makeTempDir('st-shutdown-');
     dirs.push(dir);
     // One database, so one bootstrap admin key for all.
-    const child = startChild(tickMs, { DATABASE_URL: db.url, SIMPLETUNER_DATA_DIR: dir, SIMPLETUNER_ADMIN_API_KEY: ADMIN_KEY, ...env });
+    const child = startChild(tickMs, {
+      DATABASE_URL: db.url,
+      SIMPLETUNER_DATA_DIR: dir,
+      SIMPLETUNER_ADMIN_API_KEY: ADMIN_KEY,
+      ...env,
+    });
     children.push(child);
     return child;
   };
@@ -120,7 +125,9 @@ describe('graceful shutdown of a process with background tasks (SIGTERM)', () =>
     let stream: SseStream | undefined;
     const openStream = async () => {
       const listening = (await idle.waitFor('SimpleTuner Cloud listening on ')).message;
-      stream = await openSse(listening.replace('SimpleTuner Cloud listening on ', ''), '/api/events', { key: ADMIN_KEY });
+      stream = await openSse(listening.replace('SimpleTuner Cloud listening on ', ''), '/api/events', {
+        key: ADMIN_KEY,
+      });
       expect(stream.status).toBe(200);
     };
     const [w, a, i] = await Promise.all([

@@ -37,16 +37,24 @@ describe('simulator end to end (PostgreSQL)', () => {
       body: { config_name: 'flux-lora', config: { steps: 10, hf_token: 'hf_secret_value' } },
     });
     expect(submit.status).toBe(201);
-    expect(submit.body).toMatchObject({ status: 'pending', requires_approval: false, cost_estimate: expect.any(Number) });
+    expect(submit.body).toMatchObject({
+      status: 'pending',
+      requires_approval: false,
+      cost_estimate: expect.any(Number),
+    });
     const jobId: string = submit.body.job_id;
 
     const completed = (s: SseStream) =>
-      s.messages.some((m) => m.event === 'job_status_changed' && m.json?.job_id === jobId && m.json?.status === 'completed');
+      s.messages.some(
+        (m) => m.event === 'job_status_changed' && m.json?.job_id === jobId && m.json?.status === 'completed',
+      );
     await sse.waitFor(completed, 20_000, 'job completed');
 
     const mine = sse.messages.filter((m) => m.json?.job_id === jobId);
     expect(mine[0]).toMatchObject({ event: 'job_submitted' });
-    const changes = mine.filter((m) => m.event === 'job_status_changed').map((m) => [m.json.previous_status, m.json.status]);
+    const changes = mine
+      .filter((m) => m.event === 'job_status_changed')
+      .map((m) => [m.json.previous_status, m.json.status]);
     expect(changes).toEqual([
       ['pending', 'queued'],
       ['queued', 'running'],
@@ -55,7 +63,13 @@ describe('simulator end to end (PostgreSQL)', () => {
     expect(mine.some((m) => m.event === 'job_dispatched')).toBe(true);
 
     const job = await http(app.url, 'GET', `/api/cloud/jobs/${jobId}`, { key: app.adminKey });
-    expect(job.body).toMatchObject({ status: 'completed', provider: 'simulator', is_terminal: true, is_active: false, queue_position: null });
+    expect(job.body).toMatchObject({
+      status: 'completed',
+      provider: 'simulator',
+      is_terminal: true,
+      is_active: false,
+      queue_position: null,
+    });
     expect(job.body.cost_usd).toBeCloseTo(1 * 0.000972222, 6);
     expect(job.body.config.hf_token).toBe('[REDACTED]');
     expect(job.body.correlation_id).toBe('submit-sim-0001');
@@ -70,11 +84,18 @@ describe('simulator end to end (PostgreSQL)', () => {
     expect(jobLines.length).toBeGreaterThanOrEqual(5);
     expect(jobLines.filter((l) => l.correlation_id !== 'submit-sim-0001')).toEqual([]);
     const submitted = lines.find((l) => l.message === 'Job submitted successfully');
-    expect(submitted).toMatchObject({ level: 'INFO', correlation_id: 'submit-sim-0001', extra: { job_id: jobId, provider: 'simulator' } });
+    expect(submitted).toMatchObject({
+      level: 'INFO',
+      correlation_id: 'submit-sim-0001',
+      extra: { job_id: jobId, provider: 'simulator' },
+    });
     expect(typeof submitted.extra.cost_estimate).toBe('number');
     expect(fs.readFileSync(logFile, 'utf8')).not.toContain('hf_secret_value');
     expect(lines.some((l) => /^Synced \d+ active jobs$/.test(l.message) && l.level === 'DEBUG')).toBe(true);
-    expect(lines.find((l) => l.message === 'Starting job status polling')).toMatchObject({ level: 'INFO', extra: { interval_seconds: 30, reason: 'auto: no webhook configured' } });
+    expect(lines.find((l) => l.message === 'Starting job status polling')).toMatchObject({
+      level: 'INFO',
+      extra: { interval_seconds: 30, reason: 'auto: no webhook configured' },
+    });
   });
 
   it('fails a simulated run when config.simulate_failure is true', async () => {

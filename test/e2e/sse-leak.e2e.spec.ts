@@ -76,7 +76,10 @@ describe('SSE connect/disconnect cycles', () => {
     const db = app.app.get(DataSource);
     const events = app.app.get(EventsService);
     const first = await db.transaction((m) =>
-      events.publishMany(m, [1, 2, 3, 4].map((n) => ({ type: 'job_status_changed', jobId: 'job-leak', data: { n } }))),
+      events.publishMany(
+        m,
+        [1, 2, 3, 4].map((n) => ({ type: 'job_status_changed', jobId: 'job-leak', data: { n } })),
+      ),
     );
     await cycles(40, first[0].id); // warm-up: lazily created modules, JIT, pools
     await sleep(200);
@@ -99,6 +102,8 @@ describe('SSE connect/disconnect cycles', () => {
     const growth = heap1 - heap0;
     // 200 leaked streams of even 5 KB each would be ~1 MB.
     expect(growth).toBeLessThan(1024 * 1024);
-    console.log(`sse-leak: heap growth over 200 cycles ${(growth / 1024).toFixed(1)} KiB; stats ${JSON.stringify(stats1)}; resources ${JSON.stringify(resources1)}`);
+    console.log(
+      `sse-leak: heap growth over 200 cycles ${(growth / 1024).toFixed(1)} KiB; stats ${JSON.stringify(stats1)}; resources ${JSON.stringify(resources1)}`,
+    );
   });
 });

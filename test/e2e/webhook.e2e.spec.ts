@@ -14,7 +14,14 @@ describe('Replicate webhooks (PostgreSQL, fake Replicate)', () => {
 
   beforeAll(async () => {
     fake = await startFakeReplicate();
-    app = await startTestApp({ env: { REPLICATE_API_BASE: fake.url, REPLICATE_API_TOKEN: fake.token, SIMPLETUNER_QUEUE_INTERVAL: '3600', SIMPLETUNER_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'ERROR' } });
+    app = await startTestApp({
+      env: {
+        REPLICATE_API_BASE: fake.url,
+        REPLICATE_API_TOKEN: fake.token,
+        SIMPLETUNER_QUEUE_INTERVAL: '3600',
+        SIMPLETUNER_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'ERROR',
+      },
+    });
     db = app.app.get<DataSource>(getDataSourceToken());
     hook = `${app.url}/api/webhooks/replicate`;
   });
@@ -43,9 +50,12 @@ describe('Replicate webhooks (PostgreSQL, fake Replicate)', () => {
     return { jobId, predictionId: prediction.id };
   }
 
-  const status = async (jobId: string) => (await http(app.url, 'GET', `/api/cloud/jobs/${jobId}`, { key: app.adminKey })).body;
+  const status = async (jobId: string) =>
+    (await http(app.url, 'GET', `/api/cloud/jobs/${jobId}`, { key: app.adminKey })).body;
   const events = async (jobId: string, type: string) =>
-    Number((await db.query(`SELECT count(*)::int AS n FROM events WHERE job_id = $1 AND type = $2`, [jobId, type]))[0].n);
+    Number(
+      (await db.query(`SELECT count(*)::int AS n FROM events WHERE job_id = $1 AND type = $2`, [jobId, type]))[0].n,
+    );
 
   it('applies a valid webhook once even when delivered three times', async () => {
     const { jobId, predictionId } = await dispatchedJob();
@@ -66,7 +76,9 @@ describe('Replicate webhooks (PostgreSQL, fake Replicate)', () => {
     const { jobId, predictionId } = await dispatchedJob();
     const p = await fake.setStatus(predictionId, 'processing');
     const missing = await fake.sendWebhook(hook, p, { omit: ['webhook-signature'] });
-    const wrongSecret = await fake.sendWebhook(hook, p, { secret: `whsec_${Buffer.from('not the secret').toString('base64')}` });
+    const wrongSecret = await fake.sendWebhook(hook, p, {
+      secret: `whsec_${Buffer.from('not the secret').toString('base64')}`,
+    });
     const garbage = await fake.sendWebhook(hook, p, { signature: 'v1,AAAA' });
     const old = await fake.sendWebhook(hook, p, { timestamp: Math.floor(Date.now() / 1000) - 600 });
     const noId = await fake.sendWebhook(hook, p, { omit: ['webhook-id'] });
@@ -102,11 +114,16 @@ describe('Replicate webhooks (PostgreSQL, fake Replicate)', () => {
     expect(JSON.parse(res.body).outcome).toBe('unknown_prediction');
 
     const secret = `whsec_${Buffer.from('configured-secret-0123456789').toString('base64')}`;
-    const put = await http(app.url, 'PUT', '/api/cloud/providers/replicate/config', { key: app.adminKey, body: { webhook_secret: secret } });
+    const put = await http(app.url, 'PUT', '/api/cloud/providers/replicate/config', {
+      key: app.adminKey,
+      body: { webhook_secret: secret },
+    });
     expect(put.status).toBe(200);
     expect(put.body).not.toHaveProperty('webhook_secret');
     expect(put.body.webhook_secret_set).toBe(true);
-    expect(JSON.stringify((await http(app.url, 'GET', '/api/cloud/providers/replicate/config', { key: app.adminKey })).body)).not.toContain(secret);
+    expect(
+      JSON.stringify((await http(app.url, 'GET', '/api/cloud/providers/replicate/config', { key: app.adminKey })).body),
+    ).not.toContain(secret);
     const { jobId, predictionId } = await dispatchedJob();
     const p = await fake.setStatus(predictionId, 'processing');
     expect((await fake.sendWebhook(hook, p)).status).toBe(401); // signed with Replicate's default secret
@@ -116,9 +133,15 @@ describe('Replicate webhooks (PostgreSQL, fake Replicate)', () => {
 
   it('matches a webhook that arrives while the create is still in flight by the job_id in the input', async () => {
     // Earlier tests left jobs running: make room under the per-user limit.
-    const limits = await http(app.url, 'PUT', '/api/queue/concurrency', { key: app.adminKey, body: { max_concurrent: 50, user_max_concurrent: 50, org_max_concurrent: 50 } });
+    const limits = await http(app.url, 'PUT', '/api/queue/concurrency', {
+      key: app.adminKey,
+      body: { max_concurrent: 50, user_max_concurrent: 50, org_max_concurrent: 50 },
+    });
     expect(limits.status).toBe(200);
-    await http(app.url, 'PUT', '/api/cloud/providers/replicate/config', { key: app.adminKey, body: { webhook_secret: null } });
+    await http(app.url, 'PUT', '/api/cloud/providers/replicate/config', {
+      key: app.adminKey,
+      body: { webhook_secret: null },
+    });
     fake.stallNext(1, 2500, { method: 'POST', path: /^\/predictions$/, applyFirst: true });
     const submit = await http(app.url, 'POST', '/api/cloud/jobs/submit', {
       key: app.adminKey,
@@ -139,8 +162,12 @@ describe('Replicate webhooks (PostgreSQL, fake Replicate)', () => {
   });
 
   it('forgets webhook ids after 24 hours', async () => {
-    await db.query(`INSERT INTO webhook_deliveries (webhook_id, provider, received_at) VALUES ('msg_old', 'replicate', now() - interval '25 hours')`);
-    const kept = Number((await db.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE webhook_id <> 'msg_old'`))[0].n);
+    await db.query(
+      `INSERT INTO webhook_deliveries (webhook_id, provider, received_at) VALUES ('msg_old', 'replicate', now() - interval '25 hours')`,
+    );
+    const kept = Number(
+      (await db.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE webhook_id <> 'msg_old'`))[0].n,
+    );
     expect(await app.app.get(WebhookService).purgeDeliveries()).toBe(1);
     expect(Number((await db.query(`SELECT count(*)::int AS n FROM webhook_deliveries`))[0].n)).toBe(kept);
   });

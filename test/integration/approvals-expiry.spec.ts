@@ -82,7 +82,11 @@ describe('approval expiry (PostgreSQL)', () => {
     const expireMs = Date.now() - t0;
     expect(result).toEqual({ expired: 250 });
 
-    expect(await count(`SELECT count(*)::int AS n FROM approval_requests WHERE status = 'expired' AND job_id = ANY($1)`, [ids])).toBe(250);
+    expect(
+      await count(`SELECT count(*)::int AS n FROM approval_requests WHERE status = 'expired' AND job_id = ANY($1)`, [
+        ids,
+      ]),
+    ).toBe(250);
     expect(
       await count(
         `SELECT count(*)::int AS n FROM jobs WHERE job_id = ANY($1) AND status = 'cancelled'
@@ -132,8 +136,13 @@ describe('approval expiry (PostgreSQL)', () => {
     const jobs = await submitExpensive(30);
     const due = new Date(Date.now() + 25 * HOUR);
     const decisions = jobs.map((j, i) => {
-      if (i % 3 === 0) return http(app.url, 'POST', `/api/approvals/requests/${j.approval_id}/approve`, { key: lead.key, body: {} });
-      if (i % 3 === 1) return http(app.url, 'POST', `/api/approvals/requests/${j.approval_id}/reject`, { key: lead.key, body: { reason: 'no' } });
+      if (i % 3 === 0)
+        return http(app.url, 'POST', `/api/approvals/requests/${j.approval_id}/approve`, { key: lead.key, body: {} });
+      if (i % 3 === 1)
+        return http(app.url, 'POST', `/api/approvals/requests/${j.approval_id}/reject`, {
+          key: lead.key,
+          body: { reason: 'no' },
+        });
       return http(app.url, 'POST', `/api/cloud/jobs/${j.job_id}/cancel`, { key: rita.key });
     });
     // Small batches, started once the first decisions are in flight, so that sweep and decisions interleave.
@@ -152,9 +161,13 @@ describe('approval expiry (PostgreSQL)', () => {
     );
     const seen = rows.map((r) => `${r.status}/${r.job_status}/${r.entry}`);
     // An approved job joins the queue, which may dispatch it at once (the unblock wakes the dispatcher).
-    const allowed = /^(approved\/(pending|queued|running)\/(pending|dispatching|running)|rejected\/cancelled\/cancelled|cancelled\/cancelled\/cancelled|expired\/cancelled\/failed)$/;
+    const allowed =
+      /^(approved\/(pending|queued|running)\/(pending|dispatching|running)|rejected\/cancelled\/cancelled|cancelled\/cancelled\/cancelled|expired\/cancelled\/failed)$/;
     for (const s of seen) expect(s).toMatch(allowed);
-    console.log('[approvals-race]', JSON.stringify(seen.reduce((a: Record<string, number>, s) => ({ ...a, [s]: (a[s] ?? 0) + 1 }), {})));
+    console.log(
+      '[approvals-race]',
+      JSON.stringify(seen.reduce((a: Record<string, number>, s) => ({ ...a, [s]: (a[s] ?? 0) + 1 }), {})),
+    );
     expect(seen.filter((s) => s.startsWith('expired/'))).toHaveLength(sweep.expired);
     const expiredEvents = await count(
       `SELECT count(*)::int AS n FROM events WHERE type = 'approval_expired' AND job_id = ANY($1)`,
@@ -162,7 +175,9 @@ describe('approval expiry (PostgreSQL)', () => {
     );
     expect(expiredEvents).toBe(sweep.expired);
     // Approved jobs were not expired afterwards: the sweep only touches `pending` requests.
-    expect(seen.filter((s) => s.startsWith('approved/'))).toHaveLength(responses.filter((r, i) => i % 3 === 0 && r.status === 200).length);
+    expect(seen.filter((s) => s.startsWith('approved/'))).toHaveLength(
+      responses.filter((r, i) => i % 3 === 0 && r.status === 200).length,
+    );
   });
 
   it('acceptance 5: when cancelling the job fails, its request stays pending (same transaction); the others expire', async () => {
@@ -181,13 +196,24 @@ describe('approval expiry (PostgreSQL)', () => {
       const req = (await db.query(`SELECT status FROM approval_requests WHERE id = $1`, [doomed.approval_id]))[0];
       expect(req.status).toBe('pending');
       expect((await db.query(`SELECT status FROM jobs WHERE job_id = $1`, [doomed.job_id]))[0].status).toBe('pending');
-      expect((await db.query(`SELECT status FROM queue_entries WHERE job_id = $1`, [doomed.job_id]))[0].status).toBe('blocked');
-      expect(await count(`SELECT count(*)::int AS n FROM events WHERE job_id = $1 AND type = 'approval_expired'`, [doomed.job_id])).toBe(0);
+      expect((await db.query(`SELECT status FROM queue_entries WHERE job_id = $1`, [doomed.job_id]))[0].status).toBe(
+        'blocked',
+      );
+      expect(
+        await count(`SELECT count(*)::int AS n FROM events WHERE job_id = $1 AND type = 'approval_expired'`, [
+          doomed.job_id,
+        ]),
+      ).toBe(0);
 
-      expect((await db.query(`SELECT status FROM approval_requests WHERE id = $1`, [fine.approval_id]))[0].status).toBe('expired');
+      expect((await db.query(`SELECT status FROM approval_requests WHERE id = $1`, [fine.approval_id]))[0].status).toBe(
+        'expired',
+      );
       expect((await db.query(`SELECT status FROM jobs WHERE job_id = $1`, [fine.job_id]))[0].status).toBe('cancelled');
       const failures = await waitForLine('Failed to expire approval request');
-      expect(failures[0]).toMatchObject({ level: 'ERROR', extra: { approval_id: doomed.approval_id, job_id: doomed.job_id } });
+      expect(failures[0]).toMatchObject({
+        level: 'ERROR',
+        extra: { approval_id: doomed.approval_id, job_id: doomed.job_id },
+      });
     } finally {
       await db.query(`DROP TRIGGER test_fail_job_update ON jobs`);
     }
@@ -195,8 +221,13 @@ describe('approval expiry (PostgreSQL)', () => {
     expect(await approvals.expireDue(new Date(Date.now() + 25 * HOUR))).toEqual({ expired: 1 });
     expect((await db.query(`SELECT status FROM jobs WHERE job_id = $1`, [doomed.job_id]))[0].status).toBe('cancelled');
     // The expiry's lines about the job carry the id of the request that submitted it (SPEC §2).
-    const changed = (await waitForLine('Job status changed: pending -> cancelled')).filter((l) => l.extra.job_id === doomed.job_id);
+    const changed = (await waitForLine('Job status changed: pending -> cancelled')).filter(
+      (l) => l.extra.job_id === doomed.job_id,
+    );
     expect(changed).toHaveLength(1);
-    expect(changed[0]).toMatchObject({ correlation_id: doomed.correlation_id, extra: { step: 'approval_expiry', approval_id: doomed.approval_id } });
+    expect(changed[0]).toMatchObject({
+      correlation_id: doomed.correlation_id,
+      extra: { step: 'approval_expiry', approval_id: doomed.approval_id },
+    });
   });
 });

@@ -28,7 +28,10 @@ describe('direct dispatch and the transition function (PostgreSQL)', () => {
     return row.job_id;
   }
   const eventTypes = async (jobId: string) =>
-    ((await db.query(`SELECT type, data FROM events WHERE job_id = $1 ORDER BY id`, [jobId])) as { type: string; data: any }[]);
+    (await db.query(`SELECT type, data FROM events WHERE job_id = $1 ORDER BY id`, [jobId])) as {
+      type: string;
+      data: any;
+    }[];
 
   it('dispatches a pending job to its provider and records job_dispatched', async () => {
     const jobId = await pendingJob();
@@ -37,7 +40,12 @@ describe('direct dispatch and the transition function (PostgreSQL)', () => {
     expect(job).toMatchObject({ status: 'queued', external_id: expect.stringMatching(/^sim_/), attempt: 1 });
     const events = await eventTypes(jobId);
     expect(events.map((e) => e.type)).toEqual(['job_status_changed', 'job_dispatched']);
-    expect(events[0].data).toMatchObject({ type: 'job_status_changed', job_id: jobId, status: 'queued', previous_status: 'pending' });
+    expect(events[0].data).toMatchObject({
+      type: 'job_status_changed',
+      job_id: jobId,
+      status: 'queued',
+      previous_status: 'pending',
+    });
   });
 
   it('ignores backward and post-terminal updates and never emits for them', async () => {
@@ -46,15 +54,33 @@ describe('direct dispatch and the transition function (PostgreSQL)', () => {
     expect((await t.transitionNow(jobId, 'running', { source: 'test' })).changed).toBe(true);
     expect((await t.transitionNow(jobId, 'queued', { source: 'test' })).changed).toBe(false);
     expect((await t.transitionNow(jobId, 'completed', { source: 'test' })).changed).toBe(true);
-    expect((await t.transitionNow(jobId, 'failed', { source: 'test', patch: { errorMessage: 'late' } })).changed).toBe(false);
-    const [job] = await db.query(`SELECT status, error_message, started_at, completed_at FROM jobs WHERE job_id = $1`, [jobId]);
-    expect(job).toMatchObject({ status: 'completed', error_message: null, started_at: expect.any(Date), completed_at: expect.any(Date) });
-    expect((await eventTypes(jobId)).map((e) => `${e.data.previous_status}->${e.data.status}`)).toEqual(['pending->running', 'running->completed']);
+    expect((await t.transitionNow(jobId, 'failed', { source: 'test', patch: { errorMessage: 'late' } })).changed).toBe(
+      false,
+    );
+    const [job] = await db.query(`SELECT status, error_message, started_at, completed_at FROM jobs WHERE job_id = $1`, [
+      jobId,
+    ]);
+    expect(job).toMatchObject({
+      status: 'completed',
+      error_message: null,
+      started_at: expect.any(Date),
+      completed_at: expect.any(Date),
+    });
+    expect((await eventTypes(jobId)).map((e) => `${e.data.previous_status}->${e.data.status}`)).toEqual([
+      'pending->running',
+      'running->completed',
+    ]);
   });
 
   it('a batch transition gives each job the outcome one call per job would, with one event per change', async () => {
     const t = app.app.get(JobTransitionService);
-    const [forward, stale, samePatch, finishing, done] = await Promise.all([pendingJob(), pendingJob(), pendingJob(), pendingJob(), pendingJob()]);
+    const [forward, stale, samePatch, finishing, done] = await Promise.all([
+      pendingJob(),
+      pendingJob(),
+      pendingJob(),
+      pendingJob(),
+      pendingJob(),
+    ]);
     await t.transitionNow(stale, 'running', { source: 'test' });
     await t.transitionNow(samePatch, 'queued', { source: 'test' });
     await t.transitionNow(done, 'cancelled', { source: 'test' });
@@ -70,7 +96,19 @@ describe('direct dispatch and the transition function (PostgreSQL)', () => {
           { jobId: finishing, to: 'failed', patch: { errorMessage: 'boom' } },
           { jobId: done, to: 'completed' },
         ],
-        { source: 'test', now, alsoPublish: (rs) => [{ type: 'job_dispatched', jobId: rs[0].job.jobId, userId: rs[0].job.userId, orgId: rs[0].job.orgId, data: {} }] },
+        {
+          source: 'test',
+          now,
+          alsoPublish: (rs) => [
+            {
+              type: 'job_dispatched',
+              jobId: rs[0].job.jobId,
+              userId: rs[0].job.userId,
+              orgId: rs[0].job.orgId,
+              data: {},
+            },
+          ],
+        },
       ),
     );
     expect(results.map((r) => [r.changed, r.previous, r.job.status])).toEqual([
@@ -90,7 +128,11 @@ describe('direct dispatch and the transition function (PostgreSQL)', () => {
     expect(row(samePatch)).toMatchObject({ status: 'queued', output_url: 'https://example.test/out' });
     expect(row(finishing)).toMatchObject({ status: 'failed', error_message: 'boom', completed_at: now });
     expect(row(done).status).toBe('cancelled');
-    const events = (await db.query(`SELECT type, job_id, data FROM events WHERE id > $1 ORDER BY id`, [before])) as { type: string; job_id: string; data: any }[];
+    const events = (await db.query(`SELECT type, job_id, data FROM events WHERE id > $1 ORDER BY id`, [before])) as {
+      type: string;
+      job_id: string;
+      data: any;
+    }[];
     expect(events.map((e) => [e.type, e.job_id, e.data.status ?? null])).toEqual([
       ['job_status_changed', forward, 'running'],
       ['job_status_changed', finishing, 'failed'],
@@ -102,9 +144,29 @@ describe('direct dispatch and the transition function (PostgreSQL)', () => {
     const t = app.app.get(JobTransitionService);
     const jobId = await pendingJob();
     await expect(
-      db.transaction((m) => t.transitionMany(m, [{ jobId, to: 'running' }, { jobId: '00000000-0000-4000-8000-000000000000', to: 'running' }], { source: 'test' })),
+      db.transaction((m) =>
+        t.transitionMany(
+          m,
+          [
+            { jobId, to: 'running' },
+            { jobId: '00000000-0000-4000-8000-000000000000', to: 'running' },
+          ],
+          { source: 'test' },
+        ),
+      ),
     ).rejects.toThrow(/00000000-0000-4000-8000-000000000000/);
-    await expect(db.transaction((m) => t.transitionMany(m, [{ jobId, to: 'running' }, { jobId, to: 'queued' }], { source: 'test' }))).rejects.toThrow(/twice/);
+    await expect(
+      db.transaction((m) =>
+        t.transitionMany(
+          m,
+          [
+            { jobId, to: 'running' },
+            { jobId, to: 'queued' },
+          ],
+          { source: 'test' },
+        ),
+      ),
+    ).rejects.toThrow(/twice/);
     expect((await db.query(`SELECT status FROM jobs WHERE job_id = $1`, [jobId]))[0].status).toBe('pending');
   });
 });

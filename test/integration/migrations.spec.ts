@@ -5,7 +5,9 @@ import { http } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 import { databaseUrl, runPrefix, withAdminClient } from '../support/test-database';
 
-const migrationFiles = fs.readdirSync(path.join(__dirname, '../../src/database/migrations')).filter((f) => /\.ts$/.test(f));
+const migrationFiles = fs
+  .readdirSync(path.join(__dirname, '../../src/database/migrations'))
+  .filter((f) => /\.ts$/.test(f));
 
 describe('boot migrations on PostgreSQL', () => {
   const name = `${runPrefix()}_empty`;
@@ -48,10 +50,14 @@ describe('boot migrations on PostgreSQL', () => {
     await withAdminClient(async (c) => void (await c.query(`CREATE DATABASE "${emptyName}"`)));
     const db = { name: emptyName, url: databaseUrl(emptyName), drop: async () => undefined };
     try {
-      await expect(startTestApp({ database: db, env: { DB_MIGRATIONS_RUN: 'false' } })).rejects.toThrow(/pending migrations.*migration:run/);
+      await expect(startTestApp({ database: db, env: { DB_MIGRATIONS_RUN: 'false' } })).rejects.toThrow(
+        /pending migrations.*migration:run/,
+      );
       const c = new Client({ connectionString: db.url });
       await c.connect();
-      const tables = await c.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename = 'users'`);
+      const tables = await c.query(
+        `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename = 'users'`,
+      );
       await c.end();
       expect(tables.rows[0].n).toBe(0);
     } finally {

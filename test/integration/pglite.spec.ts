@@ -28,7 +28,9 @@ describe('embedded PGlite database', () => {
         .catch((e: Error) => e.message);
       setTimeout(releaseA, 50);
       await expect(Promise.all([a, b])).resolves.toEqual([undefined, 'roll back']);
-      await expect(ds.query('SELECT id, who FROM tx_probe ORDER BY id')).resolves.toEqual([{ id: 1, who: 'committed' }]);
+      await expect(ds.query('SELECT id, who FROM tx_probe ORDER BY id')).resolves.toEqual([
+        { id: 1, who: 'committed' },
+      ]);
     } finally {
       await app.stop();
     }
@@ -43,7 +45,10 @@ describe('embedded PGlite database', () => {
       expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
       expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
       expect((await http(first.url, 'GET', '/health/ready')).status).toBe(200);
-      const created = await http(first.url, 'POST', '/api/users', { key, body: { username: 'kept', level: 'researcher' } });
+      const created = await http(first.url, 'POST', '/api/users', {
+        key,
+        body: { username: 'kept', level: 'researcher' },
+      });
       expect(created.status).toBe(201);
       await first.close();
 

@@ -19,7 +19,12 @@ describe('job polling failures (PostgreSQL, fake Replicate)', () => {
     fake = await startFakeReplicate();
     logFile = path.join(makeTempDir('st-poll-log-'), 'cloud.log');
     app = await startTestApp({
-      env: { REPLICATE_API_BASE: fake.url, REPLICATE_API_TOKEN: fake.token, SIMPLETUNER_LOG_LEVEL: 'INFO', SIMPLETUNER_LOG_FILE: logFile },
+      env: {
+        REPLICATE_API_BASE: fake.url,
+        REPLICATE_API_TOKEN: fake.token,
+        SIMPLETUNER_LOG_LEVEL: 'INFO',
+        SIMPLETUNER_LOG_FILE: logFile,
+      },
     });
     db = app.app.get<DataSource>(getDataSourceToken());
   });
@@ -30,7 +35,11 @@ describe('job polling failures (PostgreSQL, fake Replicate)', () => {
 
   async function lines(): Promise<any[]> {
     await flushLogs();
-    return fs.readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    return fs
+      .readFileSync(logFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   }
 
   async function insertJob(externalId: string, corr: string): Promise<string> {
@@ -43,7 +52,7 @@ describe('job polling failures (PostgreSQL, fake Replicate)', () => {
     return row.job_id;
   }
 
-  it('logs `Failed to sync job X` at WARNING under the job\'s correlation id and syncs the others', async () => {
+  it("logs `Failed to sync job X` at WARNING under the job's correlation id and syncs the others", async () => {
     const ok = fake.addPrediction({ status: 'processing' });
     const hidden = fake.addPrediction({ status: 'processing', unlisted: true });
     const okJob = await insertJob(ok.id, 'corr-ok-1');
@@ -58,7 +67,11 @@ describe('job polling failures (PostgreSQL, fake Replicate)', () => {
       { job_id: badJob, status: 'queued' },
     ]);
     const warn = (await lines()).find((l) => l.message === `Failed to sync job ${badJob}`);
-    expect(warn).toMatchObject({ level: 'WARNING', correlation_id: 'corr-bad-1', extra: { job_id: badJob, provider: 'replicate', step: 'poll' } });
+    expect(warn).toMatchObject({
+      level: 'WARNING',
+      correlation_id: 'corr-bad-1',
+      extra: { job_id: badJob, provider: 'replicate', step: 'poll' },
+    });
   });
 
   it('logs `Error in job polling` at ERROR when the provider cannot be listed, and changes nothing', async () => {
@@ -69,8 +82,14 @@ describe('job polling failures (PostgreSQL, fake Replicate)', () => {
     await app.app.get(JobSyncService).syncActiveJobs(new Date());
     expect((await db.query(`SELECT status FROM jobs WHERE job_id = $1`, [jobId]))[0].status).toBe('queued');
     const all = await lines();
-    expect(all.find((l) => l.message === 'Error in job polling')).toMatchObject({ level: 'ERROR', exception: { message: expect.stringContaining('500') } });
-    expect(all.find((l) => l.message === `Failed to sync job ${jobId}`)).toMatchObject({ level: 'WARNING', correlation_id: 'corr-list-1' });
+    expect(all.find((l) => l.message === 'Error in job polling')).toMatchObject({
+      level: 'ERROR',
+      exception: { message: expect.stringContaining('500') },
+    });
+    expect(all.find((l) => l.message === `Failed to sync job ${jobId}`)).toMatchObject({
+      level: 'WARNING',
+      correlation_id: 'corr-list-1',
+    });
     // Tokens never reach the log.
     expect(fs.readFileSync(logFile, 'utf8')).not.toContain(fake.token);
   });

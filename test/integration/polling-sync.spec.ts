@@ -26,7 +26,8 @@ describe('job status polling against the fake Replicate (PostgreSQL)', () => {
   it('syncs 1,000 active jobs with at most 10 list calls plus gets only for the ones absent from the pages', async () => {
     const me = await http(app.url, 'GET', '/api/users/me', { key: app.adminKey });
     const oldNoise = new Date(Date.now() - 86_400_000).toISOString();
-    for (let i = 0; i < 50; i++) fake.addPrediction({ status: 'succeeded', created_at: oldNoise, input: { other: true } });
+    for (let i = 0; i < 50; i++)
+      fake.addPrediction({ status: 'succeeded', created_at: oldNoise, input: { other: true } });
 
     // Jobs were created 10 minutes ago; their predictions shortly after, oldest first.
     const created = Date.now() - 600_000;
@@ -48,7 +49,12 @@ describe('job status polling against the fake Replicate (PostgreSQL)', () => {
       expected.set(jobId, p.ours);
       rows.push([jobId, externalId, new Date(created + i * 100).toISOString()]);
       if (p.raw === null) continue;
-      const fp = fake.addPrediction({ id: externalId, input: { job_id: jobId }, created_at: new Date(created + i * 100 + 50).toISOString(), unlisted: p.unlisted });
+      const fp = fake.addPrediction({
+        id: externalId,
+        input: { job_id: jobId },
+        created_at: new Date(created + i * 100 + 50).toISOString(),
+        unlisted: p.unlisted,
+      });
       if (p.raw !== 'starting') await fake.setStatus(fp.id, p.raw, { predictTime: 120 });
     }
     await db.query(
@@ -67,10 +73,15 @@ describe('job status polling against the fake Replicate (PostgreSQL)', () => {
     const getCalls = fake.count('GET', /^\/predictions\/[^/]+$/);
     expect(listCalls).toBeLessThanOrEqual(10);
     expect(getCalls).toBe(20);
-    const gotIds = fake.requests.filter((r) => r.method === 'GET' && /^\/predictions\/[^/]+$/.test(r.path)).map((r) => r.path.split('/')[2]).sort();
+    const gotIds = fake.requests
+      .filter((r) => r.method === 'GET' && /^\/predictions\/[^/]+$/.test(r.path))
+      .map((r) => r.path.split('/')[2])
+      .sort();
     expect(gotIds).toEqual(Array.from({ length: 20 }, (_, i) => `pred${String(i).padStart(5, '0')}`));
 
-    const statuses = (await db.query(`SELECT job_id, status, cost_usd, error_message FROM jobs WHERE config_name = 'bulk'`)) as {
+    const statuses = (await db.query(
+      `SELECT job_id, status, cost_usd, error_message FROM jobs WHERE config_name = 'bulk'`,
+    )) as {
       job_id: string;
       status: string;
       cost_usd: string | null;

@@ -1,6 +1,16 @@
 import { ProviderCallError } from '../../src/providers/provider.interface';
 import { http } from '../support/http';
-import { FakeQueueProvider, putQueueLimits, resetQueueState, startQueueTestApp, makeMembers, minutes, QueueHarness, sampleSlots, submitJob } from '../support/queue-fixtures';
+import {
+  FakeQueueProvider,
+  putQueueLimits,
+  resetQueueState,
+  startQueueTestApp,
+  makeMembers,
+  minutes,
+  QueueHarness,
+  sampleSlots,
+  submitJob,
+} from '../support/queue-fixtures';
 import type { TestApp } from '../support/test-app';
 
 /**
@@ -29,10 +39,10 @@ describe('queue dispatch outcomes (PostgreSQL)', () => {
     beforeEach(() => setLimits({ max_concurrent: 5, user_max_concurrent: 5, org_max_concurrent: 5 }));
 
     const strand = (jobId: string, at: number) =>
-      h.db.query(`UPDATE queue_entries SET status = 'dispatching', dispatched_at = $2, dispatch_token = 'dead', attempt = 1 WHERE job_id = $1`, [
-        jobId,
-        new Date(at),
-      ]);
+      h.db.query(
+        `UPDATE queue_entries SET status = 'dispatching', dispatched_at = $2, dispatch_token = 'dead', attempt = 1 WHERE job_id = $1`,
+        [jobId, new Date(at)],
+      );
 
     it('adopts the prediction of an instance that died after the provider call, without a second create', async () => {
       const [m] = await makeMembers(h.db, 1, 1);
@@ -91,12 +101,17 @@ describe('queue dispatch outcomes (PostgreSQL)', () => {
     it('keeps a create whose outcome is unknown dispatching, then adopts it instead of resending', async () => {
       const [m] = await makeMembers(h.db, 1, 1);
       const job = await submitJob(h, m);
-      fake.failWith = () => ({ error: new ProviderCallError('socket hang up after send', 'fakeq', { retryable: false, outcomeUnknown: true }), created: true });
+      fake.failWith = () => ({
+        error: new ProviderCallError('socket hang up after send', 'fakeq', { retryable: false, outcomeUnknown: true }),
+        created: true,
+      });
       const t0 = Date.now();
       const first = await h.queue.processTick(new Date(t0));
       expect(first.unknown).toBe(1);
       fake.failWith = null;
-      expect((await h.db.query(`SELECT status FROM queue_entries WHERE job_id = $1`, [job.jobId]))[0].status).toBe('dispatching');
+      expect((await h.db.query(`SELECT status FROM queue_entries WHERE job_id = $1`, [job.jobId]))[0].status).toBe(
+        'dispatching',
+      );
       // The slot stays taken meanwhile.
       expect((await sampleSlots(h.db)).global).toBe(1);
       const later = await h.queue.processTick(new Date(t0 + minutes(5)));
@@ -115,7 +130,10 @@ describe('queue dispatch outcomes (PostgreSQL)', () => {
       fake.failWith = () => ({ error: new ProviderCallError('HTTP 503', 'fakeq', { retryable: true, status: 503 }) });
       const t0 = Date.now();
       expect((await h.queue.processTick(new Date(t0))).retried).toBe(1);
-      const [e1] = await h.db.query(`SELECT status, attempt, not_before, last_error FROM queue_entries WHERE job_id = $1`, [job.jobId]);
+      const [e1] = await h.db.query(
+        `SELECT status, attempt, not_before, last_error FROM queue_entries WHERE job_id = $1`,
+        [job.jobId],
+      );
       expect(e1).toMatchObject({ status: 'pending', attempt: 1, last_error: 'HTTP 503' });
       const delay = new Date(e1.not_before).getTime() - t0;
       expect(delay).toBeGreaterThanOrEqual(22_500);
@@ -143,7 +161,9 @@ describe('queue dispatch outcomes (PostgreSQL)', () => {
     it('fails at once on a 4xx', async () => {
       const [m] = await makeMembers(h.db, 1, 1);
       const job = await submitJob(h, m);
-      fake.failWith = () => ({ error: new ProviderCallError('HTTP 422: invalid input', 'fakeq', { retryable: false, status: 422 }) });
+      fake.failWith = () => ({
+        error: new ProviderCallError('HTTP 422: invalid input', 'fakeq', { retryable: false, status: 422 }),
+      });
       expect((await h.queue.processTick(new Date())).failed).toBe(1);
       const [row] = await h.db.query(`SELECT status, error_message FROM jobs WHERE job_id = $1`, [job.jobId]);
       expect(row.status).toBe('failed');
@@ -203,7 +223,11 @@ describe('queue dispatch outcomes (PostgreSQL)', () => {
         // Once running, never queued again; and it ends running with its prediction id.
         expect(statuses.slice(statuses.indexOf('running'))).toEqual(['running']);
         const [row] = await h.db.query(`SELECT status, external_id FROM jobs WHERE job_id = $1`, [job.jobId]);
-        expect({ order: order.join(','), ...row }).toEqual({ order: order.join(','), status: 'running', external_id: fake.creates[fake.creates.length - 1].externalId });
+        expect({ order: order.join(','), ...row }).toEqual({
+          order: order.join(','),
+          status: 'running',
+          external_id: fake.creates[fake.creates.length - 1].externalId,
+        });
         await h.transitions.transitionNow(job.jobId, 'completed', { source: 'test.poll' });
       }
     });
@@ -231,7 +255,10 @@ describe('queue dispatch outcomes (PostgreSQL)', () => {
       };
       await h.queue.processTick(new Date());
       expect(fake.cancels).toEqual([fake.creates[0].externalId]);
-      const [row] = await h.db.query(`SELECT j.status, q.status AS entry FROM jobs j JOIN queue_entries q USING (job_id) WHERE job_id = $1`, [job.jobId]);
+      const [row] = await h.db.query(
+        `SELECT j.status, q.status AS entry FROM jobs j JOIN queue_entries q USING (job_id) WHERE job_id = $1`,
+        [job.jobId],
+      );
       expect(row).toEqual({ status: 'cancelled', entry: 'cancelled' });
     });
   });
@@ -243,7 +270,10 @@ describe('queue dispatch outcomes (PostgreSQL)', () => {
     const next = await submitJob(h, m);
     fake.duringSubmit = async (j) => {
       // What POST /jobs/:id/cancel does for a job without external_id: cancelled at once, cancel recorded.
-      await h.transitions.transitionNow(j.jobId, 'cancelled', { source: 'cancel', patch: { cancelRequestedAt: new Date() } });
+      await h.transitions.transitionNow(j.jobId, 'cancelled', {
+        source: 'cancel',
+        patch: { cancelRequestedAt: new Date() },
+      });
       // The slot stays held until the outcome is recorded: nothing else may be dispatched meanwhile.
       expect((await sampleSlots(h.db)).global).toBe(1);
     };

@@ -2,7 +2,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Job } from '../../src/jobs/job.entity';
 import { http } from '../support/http';
-import { FakeQueueProvider, harness, jobStatuses, makeMembers, QueueHarness, sampleSlots, submitJob } from '../support/queue-fixtures';
+import {
+  FakeQueueProvider,
+  harness,
+  jobStatuses,
+  makeMembers,
+  QueueHarness,
+  sampleSlots,
+  submitJob,
+} from '../support/queue-fixtures';
 import { makeTempDir, startTestApp, TestApp } from '../support/test-app';
 
 /**
@@ -41,9 +49,19 @@ describe('queue on PGlite', () => {
     const res = await http(app.url, 'GET', '/api/cloud/background-tasks', { key: app.adminKey });
     expect(res.status).toBe(200);
     const tasks = Array.isArray(res.body) ? res.body : res.body.tasks;
-    expect(tasks).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'queue_processing', interval_seconds: 3600, enabled: true })]));
+    expect(tasks).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'queue_processing', interval_seconds: 3600, enabled: true }),
+      ]),
+    );
     expect(logLines()).toEqual(
-      expect.arrayContaining([expect.objectContaining({ level: 'INFO', logger: 'simpletuner.cloud.queue', message: 'Queue scheduler started' })]),
+      expect.arrayContaining([
+        expect.objectContaining({
+          level: 'INFO',
+          logger: 'simpletuner.cloud.queue',
+          message: 'Queue scheduler started',
+        }),
+      ]),
     );
   });
 
@@ -76,6 +94,9 @@ describe('queue on PGlite', () => {
     for (const j of jobs) expect(fake.createsFor(j.jobId)).toBe(1);
     // Dispatch work logs under the job's own correlation id, with its fields.
     const dispatched = logLines().find((l) => l.message === 'Job dispatched' && l.extra?.job_id === jobs[0].jobId);
-    expect(dispatched).toMatchObject({ correlation_id: jobs[0].correlationId, extra: { provider: 'fakeq', step: 'dispatch', tick_id: expect.any(String) } });
+    expect(dispatched).toMatchObject({
+      correlation_id: jobs[0].correlationId,
+      extra: { provider: 'fakeq', step: 'dispatch', tick_id: expect.any(String) },
+    });
   });
 });

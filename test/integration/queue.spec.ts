@@ -1,5 +1,16 @@
 import { http } from '../support/http';
-import { FakeQueueProvider, putQueueLimits, resetQueueState, startQueueTestApp, jobStatuses, makeMembers, minutes, QueueHarness, sampleSlots, submitJob } from '../support/queue-fixtures';
+import {
+  FakeQueueProvider,
+  putQueueLimits,
+  resetQueueState,
+  startQueueTestApp,
+  jobStatuses,
+  makeMembers,
+  minutes,
+  QueueHarness,
+  sampleSlots,
+  submitJob,
+} from '../support/queue-fixtures';
 import type { TestApp } from '../support/test-app';
 
 /**
@@ -25,7 +36,12 @@ describe('queue (PostgreSQL)', () => {
 
   it('never exceeds user 2 / org 3 / global 5 while 40 jobs from 6 users in 3 orgs all run to completion', async () => {
     const limits = await setLimits({ max_concurrent: 5, user_max_concurrent: 2, org_max_concurrent: 3 });
-    expect(limits).toMatchObject({ max_concurrent: 5, user_max_concurrent: 2, org_max_concurrent: 3, source: { max_concurrent: 'database' } });
+    expect(limits).toMatchObject({
+      max_concurrent: 5,
+      user_max_concurrent: 2,
+      org_max_concurrent: 3,
+      source: { max_concurrent: 'database' },
+    });
     const members = await makeMembers(h.db, 3, 2);
     const jobs = [];
     for (let i = 0; i < 40; i++) jobs.push(await submitJob(h, members[i % 6], { priority: [0, 10, 20][i % 3] }));
@@ -44,7 +60,9 @@ describe('queue (PostgreSQL)', () => {
       peak.maxUser = Math.max(peak.maxUser, s.maxUser);
       peak.maxOrg = Math.max(peak.maxOrg, s.maxOrg);
       // Running jobs finish after 1-3 ticks, through the transition function (as polling or a webhook would).
-      const running: { job_id: string }[] = await h.db.query(`SELECT job_id FROM queue_entries WHERE status = 'running'`);
+      const running: { job_id: string }[] = await h.db.query(
+        `SELECT job_id FROM queue_entries WHERE status = 'running'`,
+      );
       for (const { job_id } of running) {
         const left = finishAfter.get(job_id) ?? 1 + (job_id.charCodeAt(0) % 3);
         if (left <= 1) await h.transitions.transitionNow(job_id, 'completed', { source: 'test.poll' });
@@ -68,7 +86,10 @@ describe('queue (PostgreSQL)', () => {
     const normal3 = await submitJob(h, m, { priority: 10 });
 
     // normal3 is raised to URGENT by an admin: it now goes first.
-    const moved = await http(app.url, 'POST', `/api/queue/${normal3.jobId}/priority`, { key: app.adminKey, body: { priority: 30 } });
+    const moved = await http(app.url, 'POST', `/api/queue/${normal3.jobId}/priority`, {
+      key: app.adminKey,
+      body: { priority: 30 },
+    });
     expect(moved.status).toBe(200);
     expect(moved.body).toMatchObject({ job_id: normal3.jobId, effective_priority: 30, position: 1 });
     const before = await http(app.url, 'GET', `/api/queue/position/${normal2.jobId}`, { key: app.adminKey });
@@ -95,7 +116,9 @@ describe('queue (PostgreSQL)', () => {
     const low = await submitJob(h, b, { priority: 0 });
     const summary = await h.queue.processTick(new Date());
     expect(summary.dispatched).toBe(2);
-    const running: { org_id: string; job_id: string }[] = await h.db.query(`SELECT org_id, job_id FROM queue_entries WHERE status = 'running'`);
+    const running: { org_id: string; job_id: string }[] = await h.db.query(
+      `SELECT org_id, job_id FROM queue_entries WHERE status = 'running'`,
+    );
     expect(running.map((r) => r.job_id)).toContain(low.jobId);
     expect(new Set(running.map((r) => r.org_id)).size).toBe(2);
   });
@@ -159,7 +182,10 @@ describe('queue (PostgreSQL)', () => {
     await h.queue.processTick(new Date(t0));
     const low = await submitJob(h, m, { priority: 0 });
     const top = await submitJob(h, m, { priority: 10 });
-    expect((await http(app.url, 'POST', `/api/queue/${top.jobId}/priority`, { key: app.adminKey, body: { priority: 50 } })).status).toBe(200);
+    expect(
+      (await http(app.url, 'POST', `/api/queue/${top.jobId}/priority`, { key: app.adminKey, body: { priority: 50 } }))
+        .status,
+    ).toBe(200);
     await h.queue.processTick(new Date(t0 + minutes(600)));
     const rows: { job_id: string; effective_priority: number }[] = await h.db.query(
       `SELECT job_id, effective_priority FROM queue_entries WHERE job_id = ANY($1)`,
@@ -167,12 +193,17 @@ describe('queue (PostgreSQL)', () => {
     );
     const eff = Object.fromEntries(rows.map((r) => [r.job_id, r.effective_priority]));
     expect(eff).toEqual({ [low.jobId]: 40, [top.jobId]: 50 });
-    expect((await h.db.query(`SELECT status FROM queue_entries WHERE job_id = $1`, [blocker.jobId]))[0].status).toBe('running');
+    expect((await h.db.query(`SELECT status FROM queue_entries WHERE job_id = $1`, [blocker.jobId]))[0].status).toBe(
+      'running',
+    );
   });
 
   it('names user_limit, org_limit, global_limit and awaiting_approval in GET /api/queue/position', async () => {
     await setLimits({ max_concurrent: 5, user_max_concurrent: 2, org_max_concurrent: 3 });
-    const [a1, a2, b1, c1, d1] = await makeMembers(h.db, 1, 2).then(async (org1) => [...org1, ...(await makeMembers(h.db, 3, 1))]);
+    const [a1, a2, b1, c1, d1] = await makeMembers(h.db, 1, 2).then(async (org1) => [
+      ...org1,
+      ...(await makeMembers(h.db, 3, 1)),
+    ]);
     // a1 runs 2 (user limit), a2 runs 1 (org A at 3), b1 runs 2: global 5.
     for (const m of [a1, a1, a2, b1, b1]) await submitJob(h, m);
     await h.queue.processTick(new Date());
@@ -181,7 +212,8 @@ describe('queue (PostgreSQL)', () => {
     const orgWait = await submitJob(h, a2);
     const globalWait = await submitJob(h, c1);
     const approvalWait = await submitJob(h, d1, { requiresApproval: true });
-    const reason = async (jobId: string) => (await http(app.url, 'GET', `/api/queue/position/${jobId}`, { key: app.adminKey })).body;
+    const reason = async (jobId: string) =>
+      (await http(app.url, 'GET', `/api/queue/position/${jobId}`, { key: app.adminKey })).body;
     const first = await reason(userWait.jobId);
     expect(first).toMatchObject({ blocked_reason: 'user_limit', position: 1 });
     // ETA from measured waits: dispatches of the last hour give a rate; position 1 waits about one interval of it.
@@ -193,7 +225,10 @@ describe('queue (PostgreSQL)', () => {
     // Approval → pending: it joins the queue, and a freed global slot goes to it (its user and org have room).
     await h.db.transaction((m) => h.queue.unblock(m, approvalWait.jobId));
     expect(await reason(approvalWait.jobId)).toMatchObject({ position: 4, blocked_reason: 'global_limit' });
-    const [b1Job] = await h.db.query(`SELECT job_id FROM queue_entries WHERE user_id = $1 AND status = 'running' LIMIT 1`, [b1.id]);
+    const [b1Job] = await h.db.query(
+      `SELECT job_id FROM queue_entries WHERE user_id = $1 AND status = 'running' LIMIT 1`,
+      [b1.id],
+    );
     await h.transitions.transitionNow(b1Job.job_id, 'completed', { source: 'test.poll' });
     await h.queue.processTick(new Date());
     const running: { job_id: string }[] = await h.db.query(`SELECT job_id FROM queue_entries WHERE status = 'running'`);
@@ -204,12 +239,24 @@ describe('queue (PostgreSQL)', () => {
   it('scopes GET /api/queue and the priority override by level and org', async () => {
     await setLimits({ max_concurrent: 1, user_max_concurrent: 1, org_max_concurrent: 1 });
     const apiUser = async (username: string, level: string, orgId: string) => {
-      const u = await http(app.url, 'POST', '/api/users', { key: app.adminKey, body: { username, level, org_id: orgId } });
+      const u = await http(app.url, 'POST', '/api/users', {
+        key: app.adminKey,
+        body: { username, level, org_id: orgId },
+      });
       expect(u.status).toBe(201);
-      const k = await http(app.url, 'POST', `/api/users/${u.body.id}/api-keys`, { key: app.adminKey, body: { name: 'k' } });
+      const k = await http(app.url, 'POST', `/api/users/${u.body.id}/api-keys`, {
+        key: app.adminKey,
+        body: { name: 'k' },
+      });
       return { id: u.body.id as string, key: k.body.key as string, username, orgId };
     };
-    const [orgX, orgY] = await Promise.all(['x', 'y'].map(async (n) => (await http(app.url, 'POST', '/api/orgs', { key: app.adminKey, body: { name: `scope-${n}-${Date.now()}` } })).body.id as string));
+    const [orgX, orgY] = await Promise.all(
+      ['x', 'y'].map(
+        async (n) =>
+          (await http(app.url, 'POST', '/api/orgs', { key: app.adminKey, body: { name: `scope-${n}-${Date.now()}` } }))
+            .body.id as string,
+      ),
+    );
     const researcher = await apiUser(`res-${Date.now()}`, 'researcher', orgX);
     const colleague = await apiUser(`col-${Date.now()}`, 'researcher', orgX);
     const leadX = await apiUser(`leadx-${Date.now()}`, 'lead', orgX);
@@ -224,17 +271,33 @@ describe('queue (PostgreSQL)', () => {
     expect((await http(app.url, 'GET', '/api/queue', { key: leadY.key })).body.entries).toEqual([]);
 
     const body = { priority: 40 };
-    expect((await http(app.url, 'POST', `/api/queue/${own.jobId}/priority`, { key: researcher.key, body })).status).toBe(403);
-    expect((await http(app.url, 'POST', `/api/queue/${other.jobId}/priority`, { key: researcher.key, body })).status).toBe(404);
-    expect((await http(app.url, 'POST', `/api/queue/${own.jobId}/priority`, { key: leadY.key, body })).status).toBe(404);
-    expect((await http(app.url, 'POST', `/api/queue/${own.jobId}/priority`, { key: leadX.key, body: { priority: 51 } })).status).toBe(400);
+    expect(
+      (await http(app.url, 'POST', `/api/queue/${own.jobId}/priority`, { key: researcher.key, body })).status,
+    ).toBe(403);
+    expect(
+      (await http(app.url, 'POST', `/api/queue/${other.jobId}/priority`, { key: researcher.key, body })).status,
+    ).toBe(404);
+    expect((await http(app.url, 'POST', `/api/queue/${own.jobId}/priority`, { key: leadY.key, body })).status).toBe(
+      404,
+    );
+    expect(
+      (await http(app.url, 'POST', `/api/queue/${own.jobId}/priority`, { key: leadX.key, body: { priority: 51 } }))
+        .status,
+    ).toBe(400);
     const set = await http(app.url, 'POST', `/api/queue/${other.jobId}/priority`, { key: leadX.key, body });
     expect(set.body).toMatchObject({ effective_priority: 40, position: 1 });
-    expect((await h.db.query(`SELECT priority_override FROM jobs WHERE job_id = $1`, [other.jobId]))[0].priority_override).toBe(40);
-    const cleared = await http(app.url, 'POST', `/api/queue/${other.jobId}/priority`, { key: leadX.key, body: { priority: null } });
+    expect(
+      (await h.db.query(`SELECT priority_override FROM jobs WHERE job_id = $1`, [other.jobId]))[0].priority_override,
+    ).toBe(40);
+    const cleared = await http(app.url, 'POST', `/api/queue/${other.jobId}/priority`, {
+      key: leadX.key,
+      body: { priority: null },
+    });
     expect(cleared.body).toMatchObject({ effective_priority: 10, position: 2 });
     expect((await http(app.url, 'GET', '/api/queue/stats', { key: leadX.key })).status).toBe(403);
-    expect((await http(app.url, 'GET', `/api/queue/position/${other.jobId}`, { key: researcher.key })).status).toBe(404);
+    expect((await http(app.url, 'GET', `/api/queue/position/${other.jobId}`, { key: researcher.key })).status).toBe(
+      404,
+    );
     const malformed = await http(app.url, 'GET', '/api/queue/position/not-a-uuid', { key: app.adminKey });
     expect(malformed.status).toBe(400);
     expect(malformed.body).toMatchObject({ error: 'validation_error', details: { job_id: 'must be a UUID' } });
@@ -243,18 +306,30 @@ describe('queue (PostgreSQL)', () => {
   it('serves GET /api/queue, /stats and /concurrency, and rejects a bad limit', async () => {
     await setLimits({ max_concurrent: 5, user_max_concurrent: 2, org_max_concurrent: null });
     const conc = await http(app.url, 'GET', '/api/queue/concurrency', { key: app.adminKey });
-    expect(conc.body).toMatchObject({ max_concurrent: 5, user_max_concurrent: 2, org_max_concurrent: 10, source: { org_max_concurrent: 'config' } });
-    const bad = await http(app.url, 'PUT', '/api/queue/concurrency', { key: app.adminKey, body: { max_concurrent: 0 } });
+    expect(conc.body).toMatchObject({
+      max_concurrent: 5,
+      user_max_concurrent: 2,
+      org_max_concurrent: 10,
+      source: { org_max_concurrent: 'config' },
+    });
+    const bad = await http(app.url, 'PUT', '/api/queue/concurrency', {
+      key: app.adminKey,
+      body: { max_concurrent: 0 },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error).toBe('validation_error');
-    const events = await h.db.query(`SELECT data FROM events WHERE type = 'queue_limits_changed' ORDER BY id DESC LIMIT 1`);
+    const events = await h.db.query(
+      `SELECT data FROM events WHERE type = 'queue_limits_changed' ORDER BY id DESC LIMIT 1`,
+    );
     expect(events[0].data).toMatchObject({ type: 'queue_limits_changed', max_concurrent: 5, user_max_concurrent: 2 });
 
     const [m] = await makeMembers(h.db, 1, 1);
     const job = await submitJob(h, m);
     const list = await http(app.url, 'GET', '/api/queue?status=pending', { key: app.adminKey });
     expect(list.status).toBe(200);
-    expect(list.body.entries).toEqual([expect.objectContaining({ job_id: job.jobId, status: 'pending', position: 1, effective_priority: 10 })]);
+    expect(list.body.entries).toEqual([
+      expect.objectContaining({ job_id: job.jobId, status: 'pending', position: 1, effective_priority: 10 }),
+    ]);
     await h.queue.processTick(new Date());
     const stats = await http(app.url, 'GET', '/api/queue/stats', { key: app.adminKey });
     expect(stats.body).toMatchObject({ depth: 0, running: 1, limits: { max_concurrent: 5 } });
@@ -262,7 +337,13 @@ describe('queue (PostgreSQL)', () => {
     const metrics = await http(app.url, 'GET', '/metrics');
     expect(metrics.text).toMatch(/simpletuner_queue_depth\{status="running"\} 1/);
     expect(metrics.text).toMatch(/simpletuner_queue_depth\{status="pending"\} 0/);
-    const dispatched = await h.db.query(`SELECT data FROM events WHERE type = 'job_dispatched' AND job_id = $1`, [job.jobId]);
-    expect(dispatched[0].data).toMatchObject({ job_id: job.jobId, provider: 'fakeq', external_id: fake.creates[0].externalId });
+    const dispatched = await h.db.query(`SELECT data FROM events WHERE type = 'job_dispatched' AND job_id = $1`, [
+      job.jobId,
+    ]);
+    expect(dispatched[0].data).toMatchObject({
+      job_id: job.jobId,
+      provider: 'fakeq',
+      external_id: fake.creates[0].externalId,
+    });
   });
 });

@@ -12,8 +12,16 @@ describe('Replicate client against the fake Replicate', () => {
   let fake: FakeReplicate;
   let n = 0;
   const client = (extra: Partial<ConstructorParameters<typeof ReplicateClient>[0]> = {}) =>
-    new ReplicateClient({ baseUrl: fake.url, token: fake.token, name: `replicate-test-${++n}`, retry: { baseDelayMs: 10 }, ...extra });
-  const noConfig = { get: async () => ({ webhookUrl: null, webhookSecret: null, versionOverride: null, hardwareInfo: {} }) } as unknown as ProviderConfigService;
+    new ReplicateClient({
+      baseUrl: fake.url,
+      token: fake.token,
+      name: `replicate-test-${++n}`,
+      retry: { baseDelayMs: 10 },
+      ...extra,
+    });
+  const noConfig = {
+    get: async () => ({ webhookUrl: null, webhookSecret: null, versionOverride: null, hardwareInfo: {} }),
+  } as unknown as ProviderConfigService;
 
   beforeAll(async () => {
     fake = await startFakeReplicate();
@@ -67,7 +75,13 @@ describe('Replicate client against the fake Replicate', () => {
   it('does not resend a create that timed out after the fake received it, and finds it again by job_id', async () => {
     fake.stallNext(1, Infinity, { method: 'POST', path: /^\/predictions$/, applyFirst: true });
     const provider = new ReplicateProvider(client({ timeoutMs: 500 }), noConfig);
-    const job = { jobId: '11111111-2222-4333-8444-555555555555', config: {}, configName: 'c', hardwareProfile: 'l40s', createdAt: new Date() } as unknown as Job;
+    const job = {
+      jobId: '11111111-2222-4333-8444-555555555555',
+      config: {},
+      configName: 'c',
+      hardwareProfile: 'l40s',
+      createdAt: new Date(),
+    } as unknown as Job;
     const err = await provider.submit(job).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProviderCallError);
     expect((err as ProviderCallError).outcomeUnknown).toBe(true);
@@ -89,7 +103,15 @@ describe('Replicate client against the fake Replicate', () => {
   it('maps Replicate statuses and treats a 404 on cancel as success', async () => {
     const provider = new ReplicateProvider(client(), noConfig);
     const p = fake.addPrediction({ status: 'starting' });
-    for (const [raw, ours] of [['starting', 'queued'], ['processing', 'running'], ['succeeded', 'completed'], ['failed', 'failed'], ['canceled', 'cancelled'], ['aborted', 'cancelled'], ['weird', null]] as const) {
+    for (const [raw, ours] of [
+      ['starting', 'queued'],
+      ['processing', 'running'],
+      ['succeeded', 'completed'],
+      ['failed', 'failed'],
+      ['canceled', 'cancelled'],
+      ['aborted', 'cancelled'],
+      ['weird', null],
+    ] as const) {
       p.status = raw;
       expect((await provider.get(p.id))?.status).toBe(ours);
     }
@@ -98,12 +120,28 @@ describe('Replicate client against the fake Replicate', () => {
   });
 
   it('creates a prediction with the job_id in its input, the model version of the profile and the configured webhook', async () => {
-    const withHook = { get: async () => ({ webhookUrl: 'https://hooks.example/replicate', webhookSecret: null, versionOverride: null, hardwareInfo: {} }) } as unknown as ProviderConfigService;
+    const withHook = {
+      get: async () => ({
+        webhookUrl: 'https://hooks.example/replicate',
+        webhookSecret: null,
+        versionOverride: null,
+        hardwareInfo: {},
+      }),
+    } as unknown as ProviderConfigService;
     const provider = new ReplicateProvider(client(), withHook);
-    const job = { jobId: '99999999-2222-4333-8444-555555555555', config: { steps: 3 }, configName: 'cfg', hardwareProfile: 'h100-x2', createdAt: new Date() } as unknown as Job;
+    const job = {
+      jobId: '99999999-2222-4333-8444-555555555555',
+      config: { steps: 3 },
+      configName: 'cfg',
+      hardwareProfile: 'h100-x2',
+      createdAt: new Date(),
+    } as unknown as Job;
     const sub = await provider.submit(job);
     expect(sub.status).toBe('queued');
-    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /models/simpletuner/advanced-trainer-h100-x2/versions', 'POST /predictions']);
+    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /models/simpletuner/advanced-trainer-h100-x2/versions',
+      'POST /predictions',
+    ]);
     expect(fake.requests[1].body).toEqual({
       version: 'ver-advanced-trainer-h100-x2',
       input: { steps: 3, config_name: 'cfg', job_id: job.jobId },
@@ -117,7 +155,10 @@ describe('Replicate client against the fake Replicate', () => {
     const provider = new ReplicateProvider(client(), noConfig);
     const a = fake.addPrediction({ status: 'processing' });
     const b = fake.addPrediction({ status: 'succeeded', metrics: {} });
-    const jobs = [a, b].map((p) => ({ externalId: p.id, createdAt: new Date(Date.now() - 60_000) })) as unknown as Job[];
+    const jobs = [a, b].map((p) => ({
+      externalId: p.id,
+      createdAt: new Date(Date.now() - 60_000),
+    })) as unknown as Job[];
     const states = await provider.syncMany(jobs);
     expect(fake.count('GET', /^\/predictions$/)).toBe(1);
     expect(fake.count('GET', new RegExp(`^/predictions/${b.id}$`))).toBe(1);

@@ -9,7 +9,10 @@ export interface Actor {
 
 /** A user of `level` in `orgId` with an API key, made by the admin over HTTP. */
 export async function makeUser(app: TestApp, username: string, level: string, orgId: string): Promise<Actor> {
-  const user = await http(app.url, 'POST', '/api/users', { key: app.adminKey, body: { username, level, org_id: orgId } });
+  const user = await http(app.url, 'POST', '/api/users', {
+    key: app.adminKey,
+    body: { username, level, org_id: orgId },
+  });
   if (user.status !== 201) throw new Error(`user ${username}: ${user.status} ${user.text}`);
   const key = await http(app.url, 'POST', `/api/users/${user.body.id}/api-keys`, { key: app.adminKey, body: {} });
   return { id: user.body.id, key: key.body.key, orgId };
@@ -26,7 +29,10 @@ export async function setRuleActive(app: TestApp, name: string, active: boolean)
   const rules = await http(app.url, 'GET', '/api/approvals/rules', { key: app.adminKey });
   const rule = rules.body.rules.find((r: { name: string }) => r.name === name);
   if (!rule) throw new Error(`no rule ${name}`);
-  const res = await http(app.url, 'PATCH', `/api/approvals/rules/${rule.id}`, { key: app.adminKey, body: { is_active: active } });
+  const res = await http(app.url, 'PATCH', `/api/approvals/rules/${rule.id}`, {
+    key: app.adminKey,
+    body: { is_active: active },
+  });
   if (res.status !== 200) throw new Error(`PATCH rule ${name}: ${res.status} ${res.text}`);
 }
 

@@ -132,7 +132,11 @@ export class FakeReplicate {
   }
 
   /** Moves a prediction to `status` (filling timestamps, output, predict_time) and maybe sends its webhook. */
-  async setStatus(id: string, status: string, extra: { error?: string; predictTime?: number } = {}): Promise<FakePrediction> {
+  async setStatus(
+    id: string,
+    status: string,
+    extra: { error?: string; predictTime?: number } = {},
+  ): Promise<FakePrediction> {
     const p = this.predictions.get(id);
     if (!p) throw new Error(`fake replicate: no prediction ${id}`);
     p.status = status;
@@ -214,12 +218,18 @@ export class FakeReplicate {
     const { seq: _seq, unlisted: _unlisted, ...rest } = p;
     return {
       ...rest,
-      urls: { get: `${this.url}/predictions/${p.id}`, cancel: `${this.url}/predictions/${p.id}/cancel`, stream: `${this.base}/stream/${p.id}` },
+      urls: {
+        get: `${this.url}/predictions/${p.id}`,
+        cancel: `${this.url}/predictions/${p.id}/cancel`,
+        stream: `${this.base}/stream/${p.id}`,
+      },
     };
   }
 
   private takeFault(method: string, path: string): Fault | null {
-    const f = this.faults.find((x) => x.remaining > 0 && (!x.method || x.method === method) && (!x.path || x.path.test(path)));
+    const f = this.faults.find(
+      (x) => x.remaining > 0 && (!x.method || x.method === method) && (!x.path || x.path.test(path)),
+    );
     if (!f) return null;
     f.remaining--;
     return f;
@@ -238,7 +248,14 @@ export class FakeReplicate {
     const url = new URL(req.url ?? '/', this.base);
     const method = req.method ?? 'GET';
     const path = url.pathname.replace(/^\/v1/, '');
-    this.requests.push({ method, path, query: Object.fromEntries(url.searchParams), headers: req.headers, body, at: Date.now() });
+    this.requests.push({
+      method,
+      path,
+      query: Object.fromEntries(url.searchParams),
+      headers: req.headers,
+      body,
+      at: Date.now(),
+    });
 
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       if (res.destroyed) return;
@@ -249,7 +266,11 @@ export class FakeReplicate {
 
     const fault = this.takeFault(method, path);
     if (fault?.kind === 'status') {
-      return send(fault.status, { detail: `fake failure ${fault.status}` }, fault.retryAfter ? { 'retry-after': fault.retryAfter } : {});
+      return send(
+        fault.status,
+        { detail: `fake failure ${fault.status}` },
+        fault.retryAfter ? { 'retry-after': fault.retryAfter } : {},
+      );
     }
     if (fault?.kind === 'stall') {
       // applyFirst: the request takes effect at once, its answer comes late (or never).
@@ -265,15 +286,27 @@ export class FakeReplicate {
   private route(method: string, path: string, url: URL, body: unknown): [number, unknown] {
     let m: RegExpExecArray | null;
     if (method === 'POST' && path === '/predictions') {
-      const b = (body ?? {}) as { version?: string; input?: Record<string, unknown>; webhook?: string; webhook_events_filter?: string[] };
+      const b = (body ?? {}) as {
+        version?: string;
+        input?: Record<string, unknown>;
+        webhook?: string;
+        webhook_events_filter?: string[];
+      };
       if (!b.version || typeof b.input !== 'object') return [422, { detail: 'version and input are required' }];
-      const p = this.addPrediction({ version: b.version, input: b.input, webhook: b.webhook ?? null, webhook_events_filter: b.webhook_events_filter ?? null });
+      const p = this.addPrediction({
+        version: b.version,
+        input: b.input,
+        webhook: b.webhook ?? null,
+        webhook_events_filter: b.webhook_events_filter ?? null,
+      });
       return [201, this.view(p)];
     }
     if (method === 'GET' && path === '/predictions') {
       const cursor = url.searchParams.get('cursor');
       const below = cursor ? Number(cursor) : Infinity;
-      const all = [...this.predictions.values()].filter((p) => !p.unlisted && p.seq < below).sort((a, b) => b.seq - a.seq);
+      const all = [...this.predictions.values()]
+        .filter((p) => !p.unlisted && p.seq < below)
+        .sort((a, b) => b.seq - a.seq);
       const page = all.slice(0, this.pageSize);
       const next = all.length > page.length ? `${this.url}/predictions?cursor=${page[page.length - 1].seq}` : null;
       return [200, { results: page.map((p) => this.view(p)), next, previous: null }];

@@ -1,7 +1,15 @@
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
 import { runMigrationsLocked } from '../../src/database/migration-runner';
-import { assertTestDatabase, databaseUrl, newRunId, runDatabasePattern, TEST_DATABASE_URL, templateName, withAdminClient } from './test-database';
+import {
+  assertTestDatabase,
+  databaseUrl,
+  newRunId,
+  runDatabasePattern,
+  TEST_DATABASE_URL,
+  templateName,
+  withAdminClient,
+} from './test-database';
 
 const STALE_AFTER_SECONDS = 3 * 3600;
 
@@ -16,7 +24,8 @@ export default async function globalSetup(): Promise<void> {
     const now = Date.now() / 1000;
     for (const { datname } of all.rows) {
       const m = pattern.exec(datname);
-      if (m && now - Number(m[1]) > STALE_AFTER_SECONDS) await c.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+      if (m && now - Number(m[1]) > STALE_AFTER_SECONDS)
+        await c.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
     }
     await c.query(`CREATE DATABASE "${template}"`);
   });

@@ -3,7 +3,9 @@ import { runPrefix, withAdminClient } from './test-database';
 export default async function globalTeardown(): Promise<void> {
   const prefix = runPrefix();
   await withAdminClient(async (c) => {
-    const rows = await c.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE starts_with(datname, $1)`, [prefix]);
+    const rows = await c.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE starts_with(datname, $1)`, [
+      prefix,
+    ]);
     for (const { datname } of rows.rows) await c.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
   });
 }

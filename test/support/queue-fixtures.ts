@@ -7,7 +7,12 @@ import { JobTransitionService } from '../../src/jobs/job-transition.service';
 import { Job } from '../../src/jobs/job.entity';
 import type { JobStatus } from '../../src/jobs/job-status';
 import { ProviderRegistry } from '../../src/providers/provider-registry';
-import { ProviderCallError, ProviderJobState, ProviderSubmission, TrainingProvider } from '../../src/providers/provider.interface';
+import {
+  ProviderCallError,
+  ProviderJobState,
+  ProviderSubmission,
+  TrainingProvider,
+} from '../../src/providers/provider.interface';
 import { QueueService } from '../../src/queue/queue.service';
 import { http } from './http';
 import { startTestApp, TestApp } from './test-app';
@@ -86,10 +91,15 @@ export interface Member {
 export async function makeMembers(db: DataSource, orgs: number, usersPerOrg: number): Promise<Member[]> {
   const out: Member[] = [];
   for (let o = 0; o < orgs; o++) {
-    const [org] = await db.query(`INSERT INTO orgs (name) VALUES ($1) RETURNING id`, [`org-${o}-${randomBytes(3).toString('hex')}`]);
+    const [org] = await db.query(`INSERT INTO orgs (name) VALUES ($1) RETURNING id`, [
+      `org-${o}-${randomBytes(3).toString('hex')}`,
+    ]);
     for (let u = 0; u < usersPerOrg; u++) {
       const username = `u${o}_${u}_${randomBytes(3).toString('hex')}`;
-      const [user] = await db.query(`INSERT INTO users (username, level, org_id) VALUES ($1, 'lead', $2) RETURNING id`, [username, org.id]);
+      const [user] = await db.query(
+        `INSERT INTO users (username, level, org_id) VALUES ($1, 'lead', $2) RETURNING id`,
+        [username, org.id],
+      );
       out.push({ id: user.id, orgId: org.id, username });
     }
   }
@@ -156,7 +166,9 @@ export async function sampleSlots(db: DataSource): Promise<SlotSample> {
 }
 
 export async function jobStatuses(db: DataSource): Promise<Record<string, number>> {
-  const rows: { status: string; n: number }[] = await db.query(`SELECT status, count(*)::int AS n FROM jobs GROUP BY status`);
+  const rows: { status: string; n: number }[] = await db.query(
+    `SELECT status, count(*)::int AS n FROM jobs GROUP BY status`,
+  );
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
 
@@ -175,12 +187,17 @@ export async function resetQueueState(h: QueueHarness): Promise<FakeQueueProvide
   const fake = new FakeQueueProvider();
   h.registry.register(fake);
   h.queue.clock = () => new Date();
-  await h.db.query(`UPDATE queue_entries SET status = 'cancelled' WHERE status NOT IN ('completed','failed','cancelled')`);
+  await h.db.query(
+    `UPDATE queue_entries SET status = 'cancelled' WHERE status NOT IN ('completed','failed','cancelled')`,
+  );
   await h.db.query(`UPDATE jobs SET status = 'cancelled' WHERE status NOT IN ('completed','failed','cancelled')`);
   return fake;
 }
 
-export async function putQueueLimits(app: TestApp, body: Record<string, number | null>): Promise<Record<string, unknown>> {
+export async function putQueueLimits(
+  app: TestApp,
+  body: Record<string, number | null>,
+): Promise<Record<string, unknown>> {
   const res = await http(app.url, 'PUT', '/api/queue/concurrency', { key: app.adminKey, body });
   expect(res.status).toBe(200);
   return res.body;

@@ -30,7 +30,9 @@ export function spawnApp(env: Record<string, string>): SpawnedApp {
     err += d.toString();
     waiters.forEach((w) => w());
   });
-  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const exited = new Promise<number | string>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+  );
   return {
     child,
     stdout: () => out,
@@ -44,10 +46,15 @@ export function spawnApp(env: Record<string, string>): SpawnedApp {
             resolve();
           }
         };
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; stdout:\n${out}\nstderr:\n${err}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`timed out waiting for ${pattern}; stdout:\n${out}\nstderr:\n${err}`)),
+          timeoutMs,
+        );
         waiters.push(check);
         check();
-        void exited.then(() => setTimeout(() => reject(new Error(`process exited before ${pattern}; stdout:\n${out}\nstderr:\n${err}`)), 50));
+        void exited.then(() =>
+          setTimeout(() => reject(new Error(`process exited before ${pattern}; stdout:\n${out}\nstderr:\n${err}`)), 50),
+        );
       });
     },
   };

@@ -70,7 +70,11 @@ export function openSse(baseUrl: string, path = '/api/events', opts: OpenSseOpti
             };
             const timer = setTimeout(() => {
               waiters.delete(check);
-              fail(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; got ${stream.messages.length} messages`));
+              fail(
+                new Error(
+                  `timed out after ${timeoutMs} ms waiting for ${what}; got ${stream.messages.length} messages`,
+                ),
+              );
             }, timeoutMs);
             waiters.add(check);
             check();

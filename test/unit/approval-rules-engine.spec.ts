@@ -33,7 +33,13 @@ describe('approval rules engine (SPEC §7)', () => {
     ['cost above the threshold', 'cost_exceeds', '50.00', { costEstimate: 50.01 }, { costEstimate: 50 }],
     ['first job of the user', 'first_job', null, { priorJobCount: 0 }, { priorJobCount: 1 }],
     ['hardware glob', 'hardware_type', 'h100*', { hardwareProfile: 'h100-x8' }, { hardwareProfile: 'l40s-x8' }],
-    ['hardware glob with alternatives', 'hardware_type', '*-x{4,8}', { hardwareProfile: 'l40s-x4' }, { hardwareProfile: 'l40s-x2' }],
+    [
+      'hardware glob with alternatives',
+      'hardware_type',
+      '*-x{4,8}',
+      { hardwareProfile: 'l40s-x4' },
+      { hardwareProfile: 'l40s-x2' },
+    ],
     ['provider name', 'provider', 'replicate', { provider: 'replicate' }, { provider: 'simulator' }],
     ['config glob', 'config_pattern', 'sdxl-*', { configName: 'sdxl-full' }, { configName: 'flux-sdxl' }],
     ['config regex', 'config_pattern', '/^prod[-_]/i', { configName: 'PROD_run' }, { configName: 'preprod-run' }],
@@ -65,7 +71,9 @@ describe('approval rules engine (SPEC §7)', () => {
     const inactive = rule({ threshold: '1', isActive: false });
     const elsewhere = rule({ threshold: '1', appliesToProvider: 'replicate' });
     expect(evaluateRules([inactive, elsewhere], { ...base, costEstimate: 99 })).toBeNull();
-    expect(evaluateRules([elsewhere], { ...base, costEstimate: 99, provider: 'replicate' })?.rule.id).toBe(elsewhere.id);
+    expect(evaluateRules([elsewhere], { ...base, costEstimate: 99, provider: 'replicate' })?.rule.id).toBe(
+      elsewhere.id,
+    );
   });
 
   it('lets the highest priority matching rule decide, whatever the list order', () => {

@@ -24,7 +24,13 @@ describe('configuration', () => {
 
   it('applies the documented defaults', () => {
     const c = loadAppConfig({ SIMPLETUNER_ENTERPRISE_CONFIG: '' }, dir);
-    expect(c.env).toMatchObject({ PORT: 8001, HOST: '127.0.0.1', SIMPLETUNER_LOG_LEVEL: 'INFO', SIMPLETUNER_LOG_FORMAT: 'json', DB_MIGRATIONS_RUN: true });
+    expect(c.env).toMatchObject({
+      PORT: 8001,
+      HOST: '127.0.0.1',
+      SIMPLETUNER_LOG_LEVEL: 'INFO',
+      SIMPLETUNER_LOG_FORMAT: 'json',
+      DB_MIGRATIONS_RUN: true,
+    });
     expect(c.embeddedDatabase).toBe(true);
     expect(c.dataDir).toBe(path.resolve('./data'));
     expect(c.enterprise).toMatchObject({
@@ -43,8 +49,16 @@ describe('configuration', () => {
 
   it('accepts log levels case-insensitively and names every bad variable at once', () => {
     expect(loadAppConfig({ SIMPLETUNER_LOG_LEVEL: 'warning' }, dir).env.SIMPLETUNER_LOG_LEVEL).toBe('WARNING');
-    const bad = problems({ SIMPLETUNER_LOG_LEVEL: 'LOUD', PORT: 'eighty', SIMPLETUNER_QUEUE_INTERVAL: '0', DATABASE_URL: 'mysql://x' }, dir);
-    expect(bad.map((p) => p.split(':')[0]).sort()).toEqual(['DATABASE_URL', 'PORT', 'SIMPLETUNER_LOG_LEVEL', 'SIMPLETUNER_QUEUE_INTERVAL']);
+    const bad = problems(
+      { SIMPLETUNER_LOG_LEVEL: 'LOUD', PORT: 'eighty', SIMPLETUNER_QUEUE_INTERVAL: '0', DATABASE_URL: 'mysql://x' },
+      dir,
+    );
+    expect(bad.map((p) => p.split(':')[0]).sort()).toEqual([
+      'DATABASE_URL',
+      'PORT',
+      'SIMPLETUNER_LOG_LEVEL',
+      'SIMPLETUNER_QUEUE_INTERVAL',
+    ]);
   });
 
   it('reads a YAML enterprise file with ${VAR} interpolation; env wins over file, file over default', () => {
@@ -59,14 +73,28 @@ describe('configuration', () => {
       ].join('\n'),
     );
     const fromFile = loadAppConfig({ SIMPLETUNER_ENTERPRISE_CONFIG: file, POLL_SECONDS: '45' }, dir).enterprise;
-    expect(fromFile).toMatchObject({ sourceFile: file, jobPollingEnabled: true, jobPollingInterval: 45, approvalCheckInterval: 120, queueMaxConcurrent: 9, starvationMinutes: 15, queueProcessingInterval: 5 });
+    expect(fromFile).toMatchObject({
+      sourceFile: file,
+      jobPollingEnabled: true,
+      jobPollingInterval: 45,
+      approvalCheckInterval: 120,
+      queueMaxConcurrent: 9,
+      starvationMinutes: 15,
+      queueProcessingInterval: 5,
+    });
     expect(fromFile.raw.custom_enterprise_key).toBe('kept');
-    const envWins = loadAppConfig({ SIMPLETUNER_ENTERPRISE_CONFIG: file, POLL_SECONDS: '45', SIMPLETUNER_JOB_POLL_INTERVAL: '60' }, dir).enterprise;
+    const envWins = loadAppConfig(
+      { SIMPLETUNER_ENTERPRISE_CONFIG: file, POLL_SECONDS: '45', SIMPLETUNER_JOB_POLL_INTERVAL: '60' },
+      dir,
+    ).enterprise;
     expect(envWins.jobPollingInterval).toBe(60);
   });
 
   it('reads a JSON enterprise file and finds ./simpletuner-enterprise.yaml in the working folder', () => {
-    const json = write('enterprise.json', JSON.stringify({ background: { queue_processing: { interval_seconds: 7 } } }));
+    const json = write(
+      'enterprise.json',
+      JSON.stringify({ background: { queue_processing: { interval_seconds: 7 } } }),
+    );
     expect(loadAppConfig({ SIMPLETUNER_ENTERPRISE_CONFIG: json }, dir).enterprise.queueProcessingInterval).toBe(7);
     const cwd = makeTempDir('st-config-cwd-');
     fs.writeFileSync(path.join(cwd, 'simpletuner-enterprise.yaml'), 'approvals: { expires_hours: 2 }\n');
@@ -76,10 +104,16 @@ describe('configuration', () => {
 
   it('refuses queue_processing.enabled: false, a sub-second interval, a missing explicit file and bad YAML', () => {
     const disabled = write('disabled.yaml', 'background:\n  queue_processing:\n    enabled: false\n');
-    expect(problems({ SIMPLETUNER_ENTERPRISE_CONFIG: disabled }, dir).join('\n')).toMatch(/queue_processing\.enabled: queue processing cannot be disabled/);
+    expect(problems({ SIMPLETUNER_ENTERPRISE_CONFIG: disabled }, dir).join('\n')).toMatch(
+      /queue_processing\.enabled: queue processing cannot be disabled/,
+    );
     const fast = write('fast.yaml', 'background:\n  job_status_polling:\n    interval_seconds: 0.5\n');
-    expect(problems({ SIMPLETUNER_ENTERPRISE_CONFIG: fast }, dir).join('\n')).toMatch(/interval_seconds: must be at least 1 second/);
-    expect(problems({ SIMPLETUNER_ENTERPRISE_CONFIG: path.join(dir, 'nope.yaml') }, dir).join('\n')).toMatch(/SIMPLETUNER_ENTERPRISE_CONFIG: file not found/);
+    expect(problems({ SIMPLETUNER_ENTERPRISE_CONFIG: fast }, dir).join('\n')).toMatch(
+      /interval_seconds: must be at least 1 second/,
+    );
+    expect(problems({ SIMPLETUNER_ENTERPRISE_CONFIG: path.join(dir, 'nope.yaml') }, dir).join('\n')).toMatch(
+      /SIMPLETUNER_ENTERPRISE_CONFIG: file not found/,
+    );
     const broken = write('broken.yaml', 'queue: [unclosed\n');
     expect(problems({ SIMPLETUNER_ENTERPRISE_CONFIG: broken }, dir).join('\n')).toMatch(/cannot parse/);
   });

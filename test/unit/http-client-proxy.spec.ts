@@ -22,12 +22,33 @@ describe('outbound HTTP client: CA file and proxy (SPEC §8)', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'st-tls-'));
     caFile = path.join(dir, 'cert.pem');
     const keyFile = path.join(dir, 'key.pem');
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', keyFile, '-out', caFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        caFile,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     tls = https.createServer({ key: fs.readFileSync(keyFile), cert: fs.readFileSync(caFile) }, (req, res) =>
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ via: req.headers['x-correlation-id'] ? 'ok' : 'no-id' })),
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ via: req.headers['x-correlation-id'] ? 'ok' : 'no-id' })),
     );
     await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
     tlsUrl = `https://127.0.0.1:${(tls.address() as AddressInfo).port}`;

@@ -52,12 +52,18 @@ async function recordingServer() {
     setFallback(r: Reply) {
       fallback = r;
     },
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}): Reply => (_req, res) =>
-  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+const json =
+  (status: number, body: unknown, headers: Record<string, string> = {}): Reply =>
+  (_req, res) =>
+    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
 
 describe('outbound HTTP client (SPEC §8)', () => {
   let srv: Awaited<ReturnType<typeof recordingServer>>;
@@ -91,7 +97,10 @@ describe('outbound HTTP client (SPEC §8)', () => {
       await client.get('/from-request');
       // A tick opens its own context (what the shared tick wrapper does), even when started from a request.
       await new Promise<void>((resolve, reject) =>
-        setTimeout(() => runWithCorrelationId('tick-id-1', () => client.get('/from-tick')).then(() => resolve(), reject), 5),
+        setTimeout(
+          () => runWithCorrelationId('tick-id-1', () => client.get('/from-tick')).then(() => resolve(), reject),
+          5,
+        ),
       );
     });
     expect(srv.seen.map((s) => [s.url, s.headers['x-correlation-id']])).toEqual([
@@ -121,7 +130,11 @@ describe('outbound HTTP client (SPEC §8)', () => {
       json(503, { detail: 'busy' }, { 'retry-after': date }),
       json(200, { id: 'p1' }),
     );
-    const client = getHttpClient({ name: 't-retry-after', baseUrl: srv.url, retry: { maxAttempts: 3, baseDelayMs: 1 } });
+    const client = getHttpClient({
+      name: 't-retry-after',
+      baseUrl: srv.url,
+      retry: { maxAttempts: 3, baseDelayMs: 1 },
+    });
     const res = await runWithCorrelationId('retry-corr', () => client.get<{ id: string }>('/predictions/p1'));
     expect(res.body).toEqual({ id: 'p1' });
     expect(srv.seen).toHaveLength(3);
@@ -163,7 +176,9 @@ describe('outbound HTTP client (SPEC §8)', () => {
   it('never repeats a create that timed out after sending: HttpOutcomeUnknownError', async () => {
     srv.setFallback(() => undefined); // never answers
     const client = getHttpClient({ name: 't-create-timeout', baseUrl: srv.url, retry: { baseDelayMs: 5 } });
-    const err = await client.post('/predictions', { body: { input: { job_id: 'j1' } }, idempotent: false, timeoutMs: 150 }).catch((e) => e);
+    const err = await client
+      .post('/predictions', { body: { input: { job_id: 'j1' } }, idempotent: false, timeoutMs: 150 })
+      .catch((e) => e);
     expect(err).toBeInstanceOf(HttpOutcomeUnknownError);
     expect(srv.seen).toHaveLength(1);
   });
@@ -191,7 +206,12 @@ describe('outbound HTTP client (SPEC §8)', () => {
 
   it('opens the circuit per name after consecutive failures, half-opens after openMs, closes after 2 successes', async () => {
     srv.setFallback(json(500, {}));
-    const opts = { name: 't-breaker', baseUrl: srv.url, retry: { maxAttempts: 1 }, breaker: { failureThreshold: 3, openMs: 300 } };
+    const opts = {
+      name: 't-breaker',
+      baseUrl: srv.url,
+      retry: { maxAttempts: 1 },
+      breaker: { failureThreshold: 3, openMs: 300 },
+    };
     const a = getHttpClient(opts);
     const b = getHttpClient(opts); // another instance with the same name shares the breaker
     for (let i = 0; i < 3; i++) await expect(a.get('/x')).rejects.toBeInstanceOf(HttpStatusError);
@@ -225,9 +245,14 @@ describe('outbound HTTP client (SPEC §8)', () => {
       await flushLogs();
       const text = fs.readFileSync(file, 'utf8');
       for (const secret of ['query-secret', 'body-secret', 'path-secret-123']) expect(text).not.toContain(secret);
-      const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+      const lines = text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       const calls = lines.filter((l) => l.extra.http_client === 't-log' && 'status' in l.extra);
-      expect(calls.map((l) => [l.level, l.correlation_id, l.extra.method, l.extra.path, l.extra.status, l.extra.attempt])).toEqual([
+      expect(
+        calls.map((l) => [l.level, l.correlation_id, l.extra.method, l.extra.path, l.extra.status, l.extra.attempt]),
+      ).toEqual([
         ['DEBUG', 'log-corr', 'POST', '/v1/predictions', 503, 1],
         ['DEBUG', 'log-corr', 'POST', '/v1/predictions', 200, 2],
       ]);

@@ -7,7 +7,9 @@ import { configureStructuredLogging, flushLogs, getLogger, LogRotationService } 
 const log = getLogger('simpletuner.cloud.test.rotation');
 
 function service(maxBytes: number, retention: number): LogRotationService {
-  const config = { env: { SIMPLETUNER_LOG_MAX_BYTES: maxBytes, SIMPLETUNER_LOG_RETENTION: retention } } as unknown as AppConfig;
+  const config = {
+    env: { SIMPLETUNER_LOG_MAX_BYTES: maxBytes, SIMPLETUNER_LOG_RETENTION: retention },
+  } as unknown as AppConfig;
   return new LogRotationService(config);
 }
 
@@ -81,7 +83,11 @@ describe('log file rotation (SPEC §2)', () => {
     }
     expect(logFiles(dir).sort()).toEqual(['cloud.log', 'cloud.log.1', 'cloud.log.2', 'cloud.log.3']);
     const messages = (name: string) =>
-      fs.readFileSync(path.join(dir, name), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).message);
+      fs
+        .readFileSync(path.join(dir, name), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).message);
     // Each file: the previous rotation's own line, then that round's line.
     expect(messages('cloud.log.1')).toEqual(['Rotated log file', 'round 5']);
     expect(messages('cloud.log.3')).toEqual(['Rotated log file', 'round 3']);

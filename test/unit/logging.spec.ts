@@ -50,13 +50,15 @@ async function processJob(jobId: string, provider: string): Promise<void> {
       await sleep(2);
       log.info('Validating configuration'); // L-validate
     });
-    await LogContext.run({ step: 'submission' }, () =>
-      new Promise<void>((resolve) =>
-        setTimeout(() => {
-          log.debug('Submitting to provider', { attempt: 1 }); // L-submit
-          resolve();
-        }, 1),
-      ),
+    await LogContext.run(
+      { step: 'submission' },
+      () =>
+        new Promise<void>((resolve) =>
+          setTimeout(() => {
+            log.debug('Submitting to provider', { attempt: 1 }); // L-submit
+            resolve();
+          }, 1),
+        ),
     );
     await Promise.resolve().then(() => log.info('Job submitted successfully', { cost_estimate: 2.5 })); // L-done
   });
@@ -72,7 +74,13 @@ describe('structured JSON lines (SPEC §2)', () => {
     const base = { level: 'INFO', logger: 'simpletuner.cloud.jobs', correlation_id: 'abc123def456' };
     const ts = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(lines).toEqual([
-      { timestamp: ts, ...base, message: 'Starting job processing', source: src('L-start', 'processJob'), extra: { job_id: 'xyz789', provider: 'replicate' } },
+      {
+        timestamp: ts,
+        ...base,
+        message: 'Starting job processing',
+        source: src('L-start', 'processJob'),
+        extra: { job_id: 'xyz789', provider: 'replicate' },
+      },
       {
         timestamp: ts,
         ...base,
@@ -95,7 +103,14 @@ describe('structured JSON lines (SPEC §2)', () => {
         source: src('L-done', 'processJob'),
         extra: { job_id: 'xyz789', provider: 'replicate', cost_estimate: 2.5 },
       },
-      { timestamp: ts, ...base, correlation_id: null, message: 'Outside any context', source: src('L-outside', '<anonymous>'), extra: {} },
+      {
+        timestamp: ts,
+        ...base,
+        correlation_id: null,
+        message: 'Outside any context',
+        source: src('L-outside', '<anonymous>'),
+        extra: {},
+      },
     ]);
     for (const l of lines) {
       expect(Object.keys(l)).toEqual(['timestamp', 'level', 'logger', 'message', 'correlation_id', 'source', 'extra']);
@@ -103,7 +118,9 @@ describe('structured JSON lines (SPEC §2)', () => {
     }
     // Python json.dumps separators: the seed's grep works on the raw text.
     expect(raw.filter((l) => l.includes('"correlation_id": "abc123def456"'))).toHaveLength(4);
-    expect(raw[0]).toMatch(/^\{"timestamp": "[^"]+", "level": "INFO", "logger": "simpletuner\.cloud\.jobs", "message": /);
+    expect(raw[0]).toMatch(
+      /^\{"timestamp": "[^"]+", "level": "INFO", "logger": "simpletuner\.cloud\.jobs", "message": /,
+    );
   });
 
   it('lets the inner scope win for a shared key and restores the outer fields on leaving it', async () => {
@@ -150,9 +167,22 @@ describe('structured JSON lines (SPEC §2)', () => {
     configure({ includeStackInfo: true });
     log.warning('with stack', { error: err });
     const lines = parse(await readLines());
-    expect(Object.keys(lines[0])).toEqual(['timestamp', 'level', 'logger', 'message', 'correlation_id', 'source', 'extra', 'exception']);
+    expect(Object.keys(lines[0])).toEqual([
+      'timestamp',
+      'level',
+      'logger',
+      'message',
+      'correlation_id',
+      'source',
+      'extra',
+      'exception',
+    ]);
     expect(lines[0].extra).toEqual({ job_id: 'j1' });
-    expect(lines[0].exception).toEqual({ type: 'TypeError', message: 'bad input', stack: expect.stringContaining('TypeError: bad input') });
+    expect(lines[0].exception).toEqual({
+      type: 'TypeError',
+      message: 'bad input',
+      stack: expect.stringContaining('TypeError: bad input'),
+    });
     expect(lines[1].exception).toEqual({ type: 'TypeError', message: 'bad input' });
     expect(lines[2].exception).toEqual({ type: 'string', message: 'plain' });
     expect(lines[3].exception.stack).toContain('logging.spec.ts');
@@ -190,7 +220,12 @@ describe('structured JSON lines (SPEC §2)', () => {
     const whsec = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
     const r8 = 'r8_Zx8uVabcdefghijklmnopqrstuvwxyz012345';
     log.info(`Calling with ${apiKey} and Bearer ${r8}`, {
-      headers: { Authorization: `Bearer ${apiKey}`, 'X-API-Key': apiKey, cookie: 'sid=abc', 'content-type': 'application/json' },
+      headers: {
+        Authorization: `Bearer ${apiKey}`,
+        'X-API-Key': apiKey,
+        cookie: 'sid=abc',
+        'content-type': 'application/json',
+      },
       webhook_secret: 'plain-secret-without-prefix',
       upload_token: 'up-123456',
       REPLICATE_API_TOKEN: 'anything',
@@ -202,7 +237,17 @@ describe('structured JSON lines (SPEC §2)', () => {
     });
     log.critical('boom', { error: new Error(`signature check with ${whsec} failed for ${r8}`) });
     const text = (await readLines()).join('\n');
-    for (const secret of [apiKey, whsec, r8, 'sid=abc', 'plain-secret-without-prefix', 'up-123456', 'anything', 'hunter2', 'pa55word']) {
+    for (const secret of [
+      apiKey,
+      whsec,
+      r8,
+      'sid=abc',
+      'plain-secret-without-prefix',
+      'up-123456',
+      'anything',
+      'hunter2',
+      'pa55word',
+    ]) {
       expect(text).not.toContain(secret);
     }
     const [line] = parse((await readLines()).slice(0, 1));
@@ -220,13 +265,23 @@ describe('structured JSON lines (SPEC §2)', () => {
   it('initFromEnv() takes level, format and file from the validated SIMPLETUNER_LOG_* configuration', async () => {
     const other = path.join(dir, 'env', 'cloud.log');
     setCurrentConfig(
-      loadAppConfig({ SIMPLETUNER_LOG_LEVEL: 'warning', SIMPLETUNER_LOG_FORMAT: 'TEXT', SIMPLETUNER_LOG_FILE: other, SIMPLETUNER_ENTERPRISE_CONFIG: '' }, dir),
+      loadAppConfig(
+        {
+          SIMPLETUNER_LOG_LEVEL: 'warning',
+          SIMPLETUNER_LOG_FORMAT: 'TEXT',
+          SIMPLETUNER_LOG_FILE: other,
+          SIMPLETUNER_ENTERPRISE_CONFIG: '',
+        },
+        dir,
+      ),
     );
     initFromEnv();
     log.info('below the level');
     log.warning('from env');
     file = other;
-    expect(await readLines()).toEqual([expect.stringMatching(/ \[WARNING\] simpletuner\.cloud\.jobs \(-\): from env$/)]);
+    expect(await readLines()).toEqual([
+      expect.stringMatching(/ \[WARNING\] simpletuner\.cloud\.jobs \(-\): from env$/),
+    ]);
   });
 
   it('manages correlation ids: get generates one outside a context, set/clear work inside one', async () => {

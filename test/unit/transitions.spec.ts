@@ -1,4 +1,11 @@
-import { ACTIVE_STATUSES, canTransition, isTerminal, JOB_STATUSES, JobStatus, TERMINAL_STATUSES } from '../../src/jobs/job-status';
+import {
+  ACTIVE_STATUSES,
+  canTransition,
+  isTerminal,
+  JOB_STATUSES,
+  JobStatus,
+  TERMINAL_STATUSES,
+} from '../../src/jobs/job-status';
 
 /** SPEC §4: pending < uploading < queued < running < terminal; any forward jump is allowed; terminal never changes. */
 const ALLOWED: Record<JobStatus, JobStatus[]> = {

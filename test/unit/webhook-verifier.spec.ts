@@ -20,16 +20,28 @@ describe('Standard-Webhooks verification', () => {
   });
 
   it.each([
-    ['a changed body', (s: string) => ({ id: 'msg_3', timestamp: String(ts), signature: s }), Buffer.from(body.toString().replace('succeeded', 'failed'))],
+    [
+      'a changed body',
+      (s: string) => ({ id: 'msg_3', timestamp: String(ts), signature: s }),
+      Buffer.from(body.toString().replace('succeeded', 'failed')),
+    ],
     ['another webhook-id', (s: string) => ({ id: 'msg_other', timestamp: String(ts), signature: s }), body],
     ['a shifted timestamp', (s: string) => ({ id: 'msg_3', timestamp: String(ts + 1), signature: s }), body],
   ])('refuses %s', (_what, headers, payload) => {
     const signature = signWebhook(secret, 'msg_3', ts, body);
-    expect(() => verifyWebhook(secret, headers(signature), payload, now)).toThrow(expect.objectContaining({ code: 'invalid_signature' }));
+    expect(() => verifyWebhook(secret, headers(signature), payload, now)).toThrow(
+      expect.objectContaining({ code: 'invalid_signature' }),
+    );
   });
 
   it('allows ±300 s of clock difference and no more', () => {
-    for (const [offset, ok] of [[-300, true], [300, true], [-301, false], [301, false], [-600, false]] as const) {
+    for (const [offset, ok] of [
+      [-300, true],
+      [300, true],
+      [-301, false],
+      [301, false],
+      [-600, false],
+    ] as const) {
       const t = ts + offset;
       const h = { id: 'msg_4', timestamp: String(t), signature: signWebhook(secret, 'msg_4', t, body) };
       if (ok) expect(() => verifyWebhook(secret, h, body, now)).not.toThrow();
@@ -38,7 +50,13 @@ describe('Standard-Webhooks verification', () => {
   });
 
   it('requires all three headers', () => {
-    expect(() => readWebhookHeaders({ 'webhook-id': 'x', 'webhook-timestamp': '1' })).toThrow(expect.objectContaining({ status: 401 }));
-    expect(readWebhookHeaders({ 'webhook-id': 'x', 'webhook-timestamp': '1', 'webhook-signature': 'v1,a' })).toEqual({ id: 'x', timestamp: '1', signature: 'v1,a' });
+    expect(() => readWebhookHeaders({ 'webhook-id': 'x', 'webhook-timestamp': '1' })).toThrow(
+      expect.objectContaining({ status: 401 }),
+    );
+    expect(readWebhookHeaders({ 'webhook-id': 'x', 'webhook-timestamp': '1', 'webhook-signature': 'v1,a' })).toEqual({
+      id: 'x',
+      timestamp: '1',
+      signature: 'v1,a',
+    });
   });
 });

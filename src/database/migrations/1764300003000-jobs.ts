@@ -39,12 +39,18 @@ export class Jobs1764300003000 implements MigrationInterface {
         metadata jsonb NOT NULL DEFAULT '{}'::jsonb
       )`);
     // Polling reads every active job each tick: keep that an index scan however many finished jobs pile up.
-    await q.query(`CREATE INDEX jobs_active_idx ON jobs (provider, created_at) WHERE status IN ('pending','uploading','queued','running')`);
+    await q.query(
+      `CREATE INDEX jobs_active_idx ON jobs (provider, created_at) WHERE status IN ('pending','uploading','queued','running')`,
+    );
     await q.query(`CREATE INDEX jobs_user_created_idx ON jobs (user_id, created_at DESC)`);
     await q.query(`CREATE INDEX jobs_org_created_idx ON jobs (org_id, created_at DESC)`);
-    await q.query(`CREATE UNIQUE INDEX jobs_provider_external_id_key ON jobs (provider, external_id) WHERE external_id IS NOT NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX jobs_provider_external_id_key ON jobs (provider, external_id) WHERE external_id IS NOT NULL`,
+    );
     // Cost estimates: mean duration of an org's completed jobs on a profile.
-    await q.query(`CREATE INDEX jobs_completed_profile_idx ON jobs (org_id, hardware_profile, completed_at) WHERE status = 'completed'`);
+    await q.query(
+      `CREATE INDEX jobs_completed_profile_idx ON jobs (org_id, hardware_profile, completed_at) WHERE status = 'completed'`,
+    );
 
     // One row per (user, key) for 24 h: the unique key makes two concurrent submits with one key create one job.
     await q.query(`

@@ -24,7 +24,9 @@ export class Approvals1764300005000 implements MigrationInterface {
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
     // Submit reads the active rules in priority order on every job.
-    await q.query(`CREATE INDEX approval_rules_active_idx ON approval_rules (priority DESC, created_at) WHERE is_active`);
+    await q.query(
+      `CREATE INDEX approval_rules_active_idx ON approval_rules (priority DESC, created_at) WHERE is_active`,
+    );
     await q.query(`
       INSERT INTO approval_rules (name, description, condition, threshold, priority, exempt_levels, required_approver_level)
       VALUES
@@ -57,7 +59,9 @@ export class Approvals1764300005000 implements MigrationInterface {
     await q.query(`CREATE INDEX approval_requests_org_idx ON approval_requests (org_id, status, created_at DESC)`);
     await q.query(`CREATE INDEX approval_requests_user_idx ON approval_requests (user_id, created_at DESC)`);
     // A job waits on at most one open request.
-    await q.query(`CREATE UNIQUE INDEX approval_requests_one_pending_idx ON approval_requests (job_id) WHERE status = 'pending'`);
+    await q.query(
+      `CREATE UNIQUE INDEX approval_requests_one_pending_idx ON approval_requests (job_id) WHERE status = 'pending'`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -30,21 +30,36 @@ const PROVIDER = 'replicate';
 export function toProviderCallError(err: unknown, what: string): ProviderCallError {
   if (err instanceof ProviderCallError) return err;
   if (err instanceof CircuitOpenError) {
-    return new ProviderCallError(`Replicate is unavailable (circuit open): ${what}`, PROVIDER, { retryable: true, circuitOpen: true, cause: err });
+    return new ProviderCallError(`Replicate is unavailable (circuit open): ${what}`, PROVIDER, {
+      retryable: true,
+      circuitOpen: true,
+      cause: err,
+    });
   }
   if (err instanceof HttpOutcomeUnknownError) {
-    return new ProviderCallError(`Replicate ${what}: outcome unknown`, PROVIDER, { retryable: false, outcomeUnknown: true, cause: err });
+    return new ProviderCallError(`Replicate ${what}: outcome unknown`, PROVIDER, {
+      retryable: false,
+      outcomeUnknown: true,
+      cause: err,
+    });
   }
   if (err instanceof HttpStatusError) {
     const detail = typeof err.body === 'object' && err.body ? (err.body as { detail?: unknown }).detail : undefined;
     const retryable = err.status === 429 || err.status >= 500;
     const suffix = typeof detail === 'string' ? `: ${detail.slice(0, 200)}` : '';
-    return new ProviderCallError(`Replicate ${what} failed with HTTP ${err.status}${suffix}`, PROVIDER, { retryable, status: err.status, cause: err });
+    return new ProviderCallError(`Replicate ${what} failed with HTTP ${err.status}${suffix}`, PROVIDER, {
+      retryable,
+      status: err.status,
+      cause: err,
+    });
   }
   if (err instanceof HttpTimeoutError || err instanceof HttpNetworkError) {
     return new ProviderCallError(`Replicate ${what} failed: ${err.message}`, PROVIDER, { retryable: true, cause: err });
   }
-  return new ProviderCallError(`Replicate ${what} failed: ${(err as Error)?.message ?? String(err)}`, PROVIDER, { retryable: true, cause: err });
+  return new ProviderCallError(`Replicate ${what} failed: ${(err as Error)?.message ?? String(err)}`, PROVIDER, {
+    retryable: true,
+    cause: err,
+  });
 }
 
 /** Replicate's HTTP API over the shared client (correlation header, retries, breaker) plus a client-side rate limit. */

@@ -33,7 +33,8 @@ function firstUrl(output: unknown): string | null {
 
 export function predictionToState(p: ReplicatePrediction): ProviderJobState {
   const jobId = p.input && typeof p.input.job_id === 'string' ? p.input.job_id : null;
-  const error = p.error === null || p.error === undefined ? null : typeof p.error === 'string' ? p.error : JSON.stringify(p.error);
+  const error =
+    p.error === null || p.error === undefined ? null : typeof p.error === 'string' ? p.error : JSON.stringify(p.error);
   return {
     externalId: p.id,
     status: mapReplicateStatus(p.status),
@@ -135,7 +136,10 @@ export class ReplicateProvider implements TrainingProvider {
       cursor = next;
     }
     // A finished prediction listed without its metrics would leave the job unpriced: read it once in full.
-    const unpriced = [...found.values()].filter((st) => st && st.status && ['completed', 'failed', 'cancelled'].includes(st.status) && st.predictTimeSeconds == null);
+    const unpriced = [...found.values()].filter(
+      (st) =>
+        st && st.status && ['completed', 'failed', 'cancelled'].includes(st.status) && st.predictTimeSeconds == null,
+    );
     for (const st of unpriced) found.delete(st!.externalId);
     const missing = [...wanted].filter((id) => !found.has(id));
     const errors: unknown[] = [];

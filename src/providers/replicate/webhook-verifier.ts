@@ -19,7 +19,8 @@ export function readWebhookHeaders(headers: Record<string, string | string[] | u
   const id = header(headers, 'webhook-id');
   const timestamp = header(headers, 'webhook-timestamp');
   const signature = header(headers, 'webhook-signature');
-  if (!id || !timestamp || !signature) throw new InvalidSignatureError('Missing webhook-id, webhook-timestamp or webhook-signature header');
+  if (!id || !timestamp || !signature)
+    throw new InvalidSignatureError('Missing webhook-id, webhook-timestamp or webhook-signature header');
   return { id, timestamp, signature };
 }
 

@@ -41,7 +41,13 @@ export class SimulatorProvider implements TrainingProvider {
     else if (step < 1) raw = 'starting';
     else if (step < 2) raw = 'processing';
     else raw = m[2] === 'f' ? 'failed' : 'succeeded';
-    const status: Record<string, JobStatus> = { starting: 'queued', processing: 'running', succeeded: 'completed', failed: 'failed', canceled: 'cancelled' };
+    const status: Record<string, JobStatus> = {
+      starting: 'queued',
+      processing: 'running',
+      succeeded: 'completed',
+      failed: 'failed',
+      canceled: 'cancelled',
+    };
     const done = raw === 'succeeded' || raw === 'failed';
     return {
       externalId,

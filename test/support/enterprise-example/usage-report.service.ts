@@ -24,7 +24,10 @@ export class UsageReportService {
     @InjectDataSource() private readonly db: DataSource,
     metrics: MetricsService,
   ) {
-    this.usersGauge = metrics.gauge({ name: 'simpletuner_enterprise_users', help: 'Users counted by the last usage report' });
+    this.usersGauge = metrics.gauge({
+      name: 'simpletuner_enterprise_users',
+      help: 'Users counted by the last usage report',
+    });
   }
 
   async buildReport(now: Date): Promise<UsageReport> {
