@@ -8,6 +8,11 @@ import { EventPosition, LoggedEvent, NewEvent } from './events.types';
 /** The channel whose notifications carry only a new event's id: a wake-up, never the payload. */
 export const EVENTS_CHANNEL = 'simpletuner_events';
 
+/**
+ * The ids go out as text (bigint does not fit a JS number). Careful: a plain name in ORDER BY means the output
+ * column when one has that name, so every ORDER BY here names the table's column (`events.id`), or ids would sort
+ * as text (`10` before `7`) and a stream would skip events.
+ */
 const COLUMNS = `id::text AS id, tx_id::text AS tx_id, type, job_id, user_id::text AS user_id, org_id::text AS org_id, data, created_at`;
 
 /**
@@ -99,7 +104,7 @@ export class EventsRepository {
     const rows: EventRow[] = await this.db.query(
       `SELECT ${COLUMNS}, tx_id < ${HORIZON} AS safe
          FROM events WHERE (tx_id, id) > ($1::text::xid8, $2::bigint)
-        ORDER BY tx_id, id LIMIT $3`,
+        ORDER BY events.tx_id, events.id LIMIT $3`,
       [after.tx.toString(), after.id.toString(), limit],
     );
     return rows.map((r) => ({ ...toEvent(r), safe: r.safe === true }));
@@ -110,7 +115,7 @@ export class EventsRepository {
     const rows: EventRow[] = await this.db.query(
       `SELECT id::text AS id, tx_id::text AS tx_id FROM events
         WHERE tx_id < ${HORIZON}
-        ORDER BY tx_id DESC, id DESC LIMIT 1`,
+        ORDER BY events.tx_id DESC, events.id DESC LIMIT 1`,
     );
     return rows.length ? { tx: BigInt(rows[0].tx_id), id: BigInt(rows[0].id) } : null;
   }
@@ -136,7 +141,7 @@ export class EventsRepository {
     const to = `(tx_id, id) <= (${p.add(upTo.tx.toString())}::text::xid8, ${p.add(upTo.id.toString())}::bigint)`;
     const visible = visibilitySql(user, filter, p);
     const rows: EventRow[] = await this.db.query(
-      `SELECT ${COLUMNS} FROM events WHERE ${from} AND ${to} AND ${visible} ORDER BY tx_id, id LIMIT ${p.add(limit)}`,
+      `SELECT ${COLUMNS} FROM events WHERE ${from} AND ${to} AND ${visible} ORDER BY events.tx_id, events.id LIMIT ${p.add(limit)}`,
       p.values,
     );
     return rows.map(toEvent);
