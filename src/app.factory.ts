@@ -2,20 +2,21 @@ import type { AddressInfo } from 'node:net';
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import express, { NextFunction, Request, Response } from 'express';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
-import { AllExceptionsFilter, toErrorResponse } from './common/all-exceptions.filter';
+import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { createValidationPipe } from './common/validation';
 import { AppConfig, setCurrentConfig } from './config';
-import { correlationMiddleware, installClientErrorHandler } from './context/correlation.middleware';
+import { installClientErrorHandler } from './context/correlation.middleware';
+import { installRequestEdge } from './edge/request-edge';
+import { EVENTS_PATH } from './events';
+import { webhookPreflight } from './jobs/webhook.preflight';
 import { DatabaseTarget, EmbeddedPostgres, startEmbeddedPostgres } from './database';
 import { configureStructuredLogging } from './logging';
 import { BackgroundTaskManager } from './scheduling';
 
 export const WEBHOOK_PATH = '/api/webhooks/replicate';
-const JSON_LIMIT = '1mb';
-const WEBHOOK_LIMIT = '10mb';
+const WEBHOOK_LIMIT_BYTES = 10 * 1024 * 1024;
 
 export interface RunningApp {
   app: INestApplication;
@@ -29,21 +30,6 @@ export interface CreateAppOptions {
   imports?: AppModuleOptions['imports'];
   /** Listen on config HOST/PORT (default) or on this port (0 = any free port). */
   port?: number;
-}
-
-/** Express-level body handling so malformed JSON and 413 get SPEC §11 bodies with the correlation id. */
-function installBodyParsers(app: NestExpressApplication): void {
-  app.use(correlationMiddleware);
-  app.use(WEBHOOK_PATH, express.raw({ type: () => true, limit: WEBHOOK_LIMIT }));
-  const json = express.json({ limit: JSON_LIMIT, type: ['application/json', 'application/*+json'] });
-  app.use((req: Request, res: Response, next: NextFunction) =>
-    req.path === WEBHOOK_PATH ? next() : json(req, res, next),
-  );
-  app.use(express.urlencoded({ extended: false, limit: JSON_LIMIT }));
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const { status, body } = toErrorResponse(err);
-    res.status(status).json(body);
-  });
 }
 
 /** Builds, configures and starts the whole application: the one path used by main.ts, tests and benches. */
@@ -79,7 +65,12 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     app.useLogger(app.get(NestPinoLogger));
     app.set('trust proxy', false);
     app.disable('x-powered-by');
-    installBodyParsers(app);
+    installRequestEdge(app, config, {
+      rawBodyRoutes: [
+        { path: WEBHOOK_PATH, limit: WEBHOOK_LIMIT_BYTES, preflight: webhookPreflight(config, WEBHOOK_LIMIT_BYTES) },
+      ],
+      streamingPaths: [EVENTS_PATH],
+    });
     installClientErrorHandler(app.getHttpServer());
     app.useGlobalFilters(new AllExceptionsFilter());
     app.useGlobalPipes(createValidationPipe());

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/common';
 import type { Response } from 'express';
 import { getLogger } from '../logging';
-import { AppError } from './errors';
+import { AppError, RateLimitError } from './errors';
 import { codeForStatus, errorBody, ErrorBody } from './error-body';
 
 const log = getLogger('simpletuner.cloud.http');
@@ -47,17 +47,27 @@ export function toErrorResponse(exception: unknown): { status: number; body: Err
   return { status: 500, body: errorBody('internal_error', 'Internal server error') };
 }
 
+/** Answers with SPEC §11's body (and Retry-After for a rate limit); for middleware that runs outside Nest. */
+export function sendErrorResponse(res: Response, exception: unknown): void {
+  const { status, body } = toErrorResponse(exception);
+  if (exception instanceof RateLimitError && exception.retryAfterSeconds !== undefined) {
+    res.setHeader('Retry-After', String(Math.max(1, Math.ceil(exception.retryAfterSeconds))));
+  }
+  res.status(status).json(body);
+}
+
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
     const res = host.switchToHttp().getResponse<Response>();
-    const { status, body } = toErrorResponse(exception);
     if (res.headersSent) {
-      // A stream (SSE) already started: the only thing left to do is end it.
-      res.end();
+      // A stream (SSE) already started, or the request timed out and was answered: the only thing left is the end
+      // (an unexpected error is still logged by toErrorResponse).
+      toErrorResponse(exception);
+      if (!res.writableEnded) res.end();
       return;
     }
-    res.status(status).json(body);
+    sendErrorResponse(res, exception);
   }
 }

@@ -66,7 +66,12 @@ export class ConflictError extends AppError {
 }
 
 export class RateLimitError extends AppError {
-  constructor(message = 'Too many requests', details?: Record<string, unknown>) {
+  constructor(
+    message = 'Too many requests',
+    details?: Record<string, unknown>,
+    /** Sent as Retry-After: when the client may try again. */
+    readonly retryAfterSeconds?: number,
+  ) {
     super('rate_limit_exceeded', HttpStatus.TOO_MANY_REQUESTS, message, details);
   }
 }

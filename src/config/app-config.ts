@@ -74,6 +74,23 @@ export const envSchema = z.object({
   SIMPLETUNER_EVENT_RETENTION_DAYS: int(1).default(7),
   SIMPLETUNER_SSE_MAX_PER_USER: int(1).default(10),
   SIMPLETUNER_SSE_HEARTBEAT_SECONDS: seconds.default(15),
+  SIMPLETUNER_CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? '')
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (list) => list.every((o) => o === '*' || /^https?:\/\/[^/\s]+$/.test(o)),
+      'must be origins like https://ops.example.com, separated by commas (or *)',
+    ),
+  SIMPLETUNER_REQUEST_TIMEOUT: seconds.default(60),
+  SIMPLETUNER_AUTH_FAILURE_LIMIT: int(1).default(20),
+  SIMPLETUNER_REPLICATE_CREATES_PER_MINUTE: int(1).default(600),
+  SIMPLETUNER_REPLICATE_CALLS_PER_MINUTE: int(1).default(3000),
   REPLICATE_API_TOKEN: optionalString,
   REPLICATE_API_BASE: z.string().url('must be a URL').default('https://api.replicate.com/v1'),
   SIMULATOR_STEP_SECONDS: z

@@ -4,6 +4,9 @@ import { AllowQueryApiKey, CurrentUser, MinLevel } from '../auth';
 import type { AuthenticatedUser } from '../auth';
 import { EventStreamService } from './event-stream.service';
 
+/** The SSE route: long-lived, so the request timeout leaves it out. */
+export const EVENTS_PATH = '/api/events';
+
 @Controller('api')
 export class EventsController {
   constructor(private readonly streams: EventStreamService) {}

@@ -6,3 +6,4 @@ export { EventsNotifyListener } from './events-notify.listener';
 export { EventsScheduler, EVENT_RETENTION_TASK } from './events.scheduler';
 export { EVENT_TYPES, RESET_EVENT } from './events.types';
 export type { NewEvent, StoredEvent, EventType } from './events.types';
+export { EVENTS_PATH } from './events.controller';

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull } from 'typeorm';
-import { ProviderUnavailableError, ValidationError } from '../common/errors';
+import { InvalidSignatureError, NotFoundError, ProviderUnavailableError, ValidationError } from '../common/errors';
 import { getLogger } from '../logging';
 import { predictionToState, ReplicateProvider } from '../providers/replicate/replicate.provider';
 import type { ReplicatePrediction } from '../providers/replicate/replicate.types';
-import { readWebhookHeaders, verifyWebhook } from '../providers/replicate/webhook-verifier';
+import { checkWebhookHeaders, verifyWebhook, WebhookHeaders } from '../providers/replicate/webhook-verifier';
 import { JobEventPublisher } from './job-events';
 import { inJobScope } from './job-scope';
 import { JobStateApplier } from './job-state-applier';
@@ -30,15 +30,15 @@ export class WebhookService {
     rawBody: Buffer,
     now = new Date(),
   ): Promise<{ outcome: WebhookOutcome; job_id?: string }> {
-    const h = readWebhookHeaders(headers);
-    let secret: string;
+    if (!this.replicate.isConfigured()) throw new NotFoundError('Replicate is not configured on this service');
+    let h: WebhookHeaders;
     try {
-      secret = await this.replicate.webhookSecret();
+      h = checkWebhookHeaders(headers, now);
+      await this.verify(h, rawBody, now);
     } catch (err) {
-      log.error('Cannot verify webhook: no webhook secret available', { error: err });
-      throw new ProviderUnavailableError('Webhook secret unavailable; retry later');
+      if (err instanceof InvalidSignatureError) log.warning('Rejected a webhook', { reason: err.message });
+      throw err;
     }
-    verifyWebhook(secret, h, Buffer.isBuffer(rawBody) ? rawBody : Buffer.from(''), now);
 
     let prediction: ReplicatePrediction;
     try {
@@ -58,6 +58,28 @@ export class WebhookService {
       return { outcome: fresh ? 'unknown_prediction' : 'duplicate' };
     }
     return inJobScope(job, { step: 'webhook' }, () => this.apply(job, state, h.id, prediction, now));
+  }
+
+  /** Verifies with the known secret; after a mismatch, once more with a refreshed default secret (rotation). */
+  private async verify(h: WebhookHeaders, rawBody: Buffer, now: Date): Promise<void> {
+    const known = await this.secret(false);
+    try {
+      verifyWebhook(known.secret, h, rawBody, now);
+    } catch (err) {
+      if (!(err instanceof InvalidSignatureError) || known.configured) throw err;
+      const refreshed = await this.secret(true);
+      if (refreshed.secret === known.secret) throw err;
+      verifyWebhook(refreshed.secret, h, rawBody, now);
+    }
+  }
+
+  private async secret(rotated: boolean): Promise<{ secret: string; configured: boolean }> {
+    try {
+      return await this.replicate.webhookSecret(rotated);
+    } catch {
+      // Logged once per fetch attempt by the secret cache, not once per webhook.
+      throw new ProviderUnavailableError('Webhook secret unavailable; retry later');
+    }
   }
 
   private async apply(

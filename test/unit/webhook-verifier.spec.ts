@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import { readWebhookHeaders, signWebhook, verifyWebhook } from '../../src/providers/replicate/webhook-verifier';
+import { checkWebhookHeaders, signWebhook, verifyWebhook } from '../../src/providers/replicate/webhook-verifier';
 
 const secret = `whsec_${Buffer.from('a-very-secret-webhook-key-0123').toString('base64')}`;
 const body = Buffer.from(JSON.stringify({ id: 'p1', status: 'succeeded', extra_field: { nested: true } }));
@@ -49,14 +49,20 @@ describe('Standard-Webhooks verification', () => {
     }
   });
 
-  it('requires all three headers', () => {
-    expect(() => readWebhookHeaders({ 'webhook-id': 'x', 'webhook-timestamp': '1' })).toThrow(
-      expect.objectContaining({ status: 401 }),
-    );
-    expect(readWebhookHeaders({ 'webhook-id': 'x', 'webhook-timestamp': '1', 'webhook-signature': 'v1,a' })).toEqual({
-      id: 'x',
-      timestamp: '1',
-      signature: 'v1,a',
-    });
+  it('checks the headers before any secret or body: presence, timestamp window, a v1 signature', () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    const ts = String(now.getTime() / 1000);
+    const refused = (headers: Record<string, string>) => {
+      expect(() => checkWebhookHeaders(headers, now)).toThrow(expect.objectContaining({ status: 401 }));
+    };
+    refused({ 'webhook-id': 'x', 'webhook-timestamp': ts });
+    refused({ 'webhook-id': 'x', 'webhook-timestamp': 'soon', 'webhook-signature': 'v1,YQ==' });
+    refused({ 'webhook-id': 'x', 'webhook-timestamp': String(Number(ts) - 301), 'webhook-signature': 'v1,YQ==' });
+    refused({ 'webhook-id': 'x', 'webhook-timestamp': ts, 'webhook-signature': 'v2,YQ==' });
+    refused({ 'webhook-id': 'x', 'webhook-timestamp': ts, 'webhook-signature': 'v1,%%%' });
+    refused({ 'webhook-id': 'has space', 'webhook-timestamp': ts, 'webhook-signature': 'v1,YQ==' });
+    expect(
+      checkWebhookHeaders({ 'webhook-id': 'x', 'webhook-timestamp': ts, 'webhook-signature': 'v2,Zg== v1,YQ==' }, now),
+    ).toEqual({ id: 'x', timestamp: ts, signature: 'v2,Zg== v1,YQ==' });
   });
 });

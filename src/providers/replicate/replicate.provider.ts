@@ -6,6 +6,7 @@ import type { ProviderConfigService } from '../provider-config.service';
 import { ProviderCallError, ProviderJobState, ProviderSubmission, TrainingProvider } from '../provider.interface';
 import type { ReplicateClient } from './replicate.client';
 import type { ReplicatePrediction } from './replicate.types';
+import { WebhookSecretCache } from './webhook-secret';
 
 const log = getLogger('simpletuner.cloud.providers.replicate');
 
@@ -31,21 +32,24 @@ function firstUrl(output: unknown): string | null {
   return null;
 }
 
+/** PostgreSQL text refuses NUL: whatever the provider sends is stored without it. */
+const withoutNul = <T extends string | null>(s: T): T => (s === null ? s : (s.replace(/\0/g, '') as T));
+
 export function predictionToState(p: ReplicatePrediction): ProviderJobState {
   const jobId = p.input && typeof p.input.job_id === 'string' ? p.input.job_id : null;
   const error =
     p.error === null || p.error === undefined ? null : typeof p.error === 'string' ? p.error : JSON.stringify(p.error);
   return {
-    externalId: p.id,
+    externalId: withoutNul(p.id),
     status: mapReplicateStatus(p.status),
-    rawStatus: p.status,
-    error,
-    outputUrl: firstUrl(p.output),
-    logsUrl: p.urls?.stream ?? p.urls?.get ?? null,
+    rawStatus: withoutNul(p.status),
+    error: withoutNul(error),
+    outputUrl: withoutNul(firstUrl(p.output)),
+    logsUrl: withoutNul(p.urls?.stream ?? p.urls?.get ?? null),
     predictTimeSeconds: typeof p.metrics?.predict_time === 'number' ? p.metrics.predict_time : null,
     startedAt: date(p.started_at),
     completedAt: date(p.completed_at),
-    jobId,
+    jobId: withoutNul(jobId),
   };
 }
 
@@ -68,13 +72,15 @@ async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<v
 export class ReplicateProvider implements TrainingProvider {
   readonly name = 'replicate';
   private readonly versions = new Map<string, string>();
-  private cachedSecret: string | null = null;
+  private readonly defaultSecret: WebhookSecretCache;
 
   constructor(
     readonly client: ReplicateClient,
     private readonly configs: ProviderConfigService,
     private readonly opts: ReplicateProviderOptions = {},
-  ) {}
+  ) {
+    this.defaultSecret = new WebhookSecretCache(() => this.client.getDefaultWebhookSecret());
+  }
 
   isConfigured(): boolean {
     return this.client.configured;
@@ -159,12 +165,15 @@ export class ReplicateProvider implements TrainingProvider {
     return found;
   }
 
-  /** The webhook secret: the provider config's when set, else Replicate's default (cached). */
-  async webhookSecret(): Promise<string> {
+  /**
+   * The webhook signing secret: the provider config's when set, else Replicate's default (fetched once and kept;
+   * see WebhookSecretCache). `rotated` asks again after a mismatch, at most once a minute.
+   */
+  async webhookSecret(rotated = false): Promise<{ secret: string; configured: boolean }> {
     const config = await this.configs.get(this.name);
-    if (config.webhookSecret) return config.webhookSecret;
-    this.cachedSecret ??= await this.client.getDefaultWebhookSecret();
-    return this.cachedSecret;
+    if (config.webhookSecret) return { secret: config.webhookSecret, configured: true };
+    const secret = await (rotated ? this.defaultSecret.refresh() : this.defaultSecret.get());
+    return { secret, configured: false };
   }
 
   private async latestVersion(profile: string): Promise<string> {

@@ -14,13 +14,29 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** Reads the three Standard-Webhooks headers; any missing → invalid_signature. */
-export function readWebhookHeaders(headers: Record<string, string | string[] | undefined>): WebhookHeaders {
+const WEBHOOK_ID = /^[\x21-\x7e]{1,256}$/;
+const SIGNATURE_PART = /^v1,[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * Everything that can be checked without the secret or the body (Standard Webhooks): the id is present, the
+ * timestamp is a number within the tolerance, and at least one `v1,<base64>` signature is given. Runs before the
+ * body is read and before any secret is fetched, so junk costs nothing. Throws InvalidSignatureError.
+ */
+export function checkWebhookHeaders(
+  headers: Record<string, string | string[] | undefined>,
+  now: Date = new Date(),
+): WebhookHeaders {
   const id = header(headers, 'webhook-id');
   const timestamp = header(headers, 'webhook-timestamp');
   const signature = header(headers, 'webhook-signature');
   if (!id || !timestamp || !signature)
     throw new InvalidSignatureError('Missing webhook-id, webhook-timestamp or webhook-signature header');
+  if (!WEBHOOK_ID.test(id)) throw new InvalidSignatureError('Invalid webhook-id');
+  if (!/^\d{1,12}$/.test(timestamp)) throw new InvalidSignatureError('Invalid webhook-timestamp');
+  const skew = Math.abs(now.getTime() / 1000 - Number(timestamp));
+  if (skew > WEBHOOK_TOLERANCE_SECONDS) throw new InvalidSignatureError('Webhook timestamp outside the allowed window');
+  if (signature.length > 4096 || !signature.split(' ').some((part) => SIGNATURE_PART.test(part)))
+    throw new InvalidSignatureError('webhook-signature has no v1 signature');
   return { id, timestamp, signature };
 }
 
@@ -39,9 +55,7 @@ export function signWebhook(secret: string, id: string, timestamp: number | stri
  * against every `v1,` signature in the header, timestamp within ±300 s. Throws InvalidSignatureError.
  */
 export function verifyWebhook(secret: string, h: WebhookHeaders, rawBody: Buffer, now: Date = new Date()): void {
-  if (!/^\d{1,12}$/.test(h.timestamp)) throw new InvalidSignatureError('Invalid webhook-timestamp');
-  const skew = Math.abs(now.getTime() / 1000 - Number(h.timestamp));
-  if (skew > WEBHOOK_TOLERANCE_SECONDS) throw new InvalidSignatureError('Webhook timestamp outside the allowed window');
+  checkWebhookHeaders({ 'webhook-id': h.id, 'webhook-timestamp': h.timestamp, 'webhook-signature': h.signature }, now);
   const expected = createHmac('sha256', webhookKey(secret)).update(`${h.id}.${h.timestamp}.`).update(rawBody).digest();
   for (const part of h.signature.split(' ')) {
     const [version, sig] = part.split(',', 2);

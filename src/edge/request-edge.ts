@@ -1,0 +1,68 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import express, { NextFunction, Request, RequestHandler, Response } from 'express';
+import { sendErrorResponse } from '../common/all-exceptions.filter';
+import type { AppConfig } from '../config';
+import { correlationMiddleware } from '../context/correlation.middleware';
+import { refuseNulInBody, refuseNulInUrl, verifyJsonBody } from './input-guards';
+import { requestTimeout } from './request-timeout';
+import { apiSecurityHeaders, CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, noStore } from './security-headers';
+
+/** Body limit of every JSON route (SPEC'd 413 above it). */
+export const JSON_LIMIT = '1mb';
+
+/** A route that takes its body raw (signature checks need the exact bytes), with its own size limit. */
+export interface RawBodyRoute {
+  path: string;
+  /** Bytes. */
+  limit: number;
+  /** Runs before the body is read: refuse what can be refused from the headers alone. */
+  preflight?: RequestHandler;
+}
+
+export interface RequestEdgeOptions {
+  rawBodyRoutes: RawBodyRoute[];
+  /** Long-lived responses (SSE) that the request timeout must not cut. */
+  streamingPaths: string[];
+}
+
+/**
+ * Everything a request meets before a controller, in order: its correlation context (first, so every error below
+ * carries the id), security headers, CORS when configured, the request timeout, checks that need no body, then body
+ * parsing with its limits, and one error handler that answers parse failures in the API's error shape.
+ */
+export function installRequestEdge(app: NestExpressApplication, config: AppConfig, opts: RequestEdgeOptions): void {
+  app.use(correlationMiddleware);
+  app.use(apiSecurityHeaders);
+  app.use(noStore);
+  const origins = config.env.SIMPLETUNER_CORS_ORIGINS;
+  if (origins.length > 0) {
+    app.enableCors({
+      origin: origins,
+      allowedHeaders: CORS_ALLOWED_HEADERS,
+      exposedHeaders: CORS_EXPOSED_HEADERS,
+      maxAge: 600,
+    });
+  }
+  app.use(requestTimeout(config.env.SIMPLETUNER_REQUEST_TIMEOUT * 1000, opts.streamingPaths));
+  app.use(refuseNulInUrl);
+
+  const rawPaths = new Set(opts.rawBodyRoutes.map((r) => r.path));
+  for (const route of opts.rawBodyRoutes) {
+    if (route.preflight) app.use(route.path, route.preflight);
+    app.use(route.path, express.raw({ type: () => true, limit: route.limit }));
+  }
+  const json = express.json({
+    limit: JSON_LIMIT,
+    type: ['application/json', 'application/*+json'],
+    verify: verifyJsonBody,
+  });
+  const form = express.urlencoded({ extended: false, limit: JSON_LIMIT });
+  const notRaw =
+    (parser: RequestHandler): RequestHandler =>
+    (req, res, next) =>
+      rawPaths.has(req.path) ? next() : parser(req, res, next);
+  app.use(notRaw(json));
+  app.use(notRaw(form));
+  app.use(notRaw(refuseNulInBody));
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => sendErrorResponse(res, err));
+}

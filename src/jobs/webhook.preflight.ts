@@ -1,0 +1,38 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { sendErrorResponse } from '../common/all-exceptions.filter';
+import { AppError, NotFoundError } from '../common/errors';
+import type { AppConfig } from '../config';
+import { getLogger } from '../logging';
+import { checkWebhookHeaders } from '../providers/replicate/webhook-verifier';
+
+const log = getLogger('simpletuner.cloud.jobs.webhooks');
+
+/**
+ * Before the webhook body is read: without Replicate there is nothing to receive (404); without well-formed
+ * Standard-Webhooks headers there is nothing to verify (401). Either way the answer costs no body read, no secret
+ * fetch and no database work, and the connection is closed so an unread upload stops.
+ */
+export function webhookPreflight(config: AppConfig, maxBytes: number): RequestHandler {
+  const configured = Boolean(config.env.REPLICATE_API_TOKEN);
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (req.method !== 'POST') return next();
+    let refusal: Error | null = null;
+    if (!configured) {
+      refusal = new NotFoundError('Replicate is not configured on this service');
+    } else {
+      try {
+        checkWebhookHeaders(req.headers);
+        // The body parser would answer 413 only after draining the whole upload: refuse the declared size now.
+        if (Number(req.headers['content-length'] ?? 0) > maxBytes) {
+          refusal = new AppError('payload_too_large', 413, `Webhook body is larger than ${maxBytes} bytes`);
+        }
+      } catch (err) {
+        refusal = err as Error;
+      }
+      if (refusal) log.warning('Rejected a webhook before reading its body', { reason: refusal.message });
+    }
+    if (!refusal) return next();
+    res.setHeader('Connection', 'close');
+    sendErrorResponse(res, refusal);
+  };
+}
