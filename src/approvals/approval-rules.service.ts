@@ -10,6 +10,10 @@ import { isRegexPattern, MAX_PATTERN_LENGTH, parseRegexPattern, RuleCondition } 
 
 const log = getLogger('simpletuner.cloud.approvals');
 
+/** Bounds that keep a threshold a plain number (no exponent) in storage and comparisons. */
+const MAX_COST_THRESHOLD = 1_000_000_000;
+const MAX_DAILY_JOBS_THRESHOLD = 1_000_000;
+
 /** Normalises a threshold for its condition, or throws a validation error naming the field. */
 export function normaliseThreshold(condition: RuleCondition, raw: unknown, caller: AuthenticatedUser): string | null {
   const bad = (why: string) => new ValidationError(`Invalid threshold: ${why}`, { threshold: why });
@@ -19,7 +23,8 @@ export function normaliseThreshold(condition: RuleCondition, raw: unknown, calle
     case 'cost_exceeds':
     case 'daily_jobs_exceed': {
       const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-      if (!Number.isFinite(n) || n < 0) throw bad(`${condition} needs a number at or above 0`);
+      const max = condition === 'cost_exceeds' ? MAX_COST_THRESHOLD : MAX_DAILY_JOBS_THRESHOLD;
+      if (!Number.isFinite(n) || n < 0 || n > max) throw bad(`${condition} needs a number from 0 to ${max}`);
       if (condition === 'daily_jobs_exceed' && !Number.isInteger(n))
         throw bad('daily_jobs_exceed needs a whole number');
       return condition === 'cost_exceeds' ? n.toFixed(2) : String(n);

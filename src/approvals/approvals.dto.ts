@@ -2,6 +2,8 @@ import { Type } from 'class-transformer';
 import { PaginationQuery } from '../common/pagination.dto';
 import {
   Allow,
+  ArrayMaxSize,
+  ArrayUnique,
   IsArray,
   IsBoolean,
   IsIn,
@@ -76,6 +78,8 @@ export class CreateRuleDto {
 
   @IsOptional()
   @IsArray()
+  @ArrayMaxSize(USER_LEVELS.length)
+  @ArrayUnique()
   @IsIn(USER_LEVELS as unknown as string[], { each: true })
   exempt_levels?: UserLevel[];
 
@@ -121,6 +125,8 @@ export class UpdateRuleDto {
 
   @IsOptional()
   @IsArray()
+  @ArrayMaxSize(USER_LEVELS.length)
+  @ArrayUnique()
   @IsIn(USER_LEVELS as unknown as string[], { each: true })
   exempt_levels?: UserLevel[];
 

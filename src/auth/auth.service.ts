@@ -67,15 +67,13 @@ export class AuthService {
         .getRepository(User)
         .save({ username: 'admin', email: null, level: 'admin', orgId: org.id, isActive: true });
       const key = configuredKey ?? generateApiKey();
-      await em
-        .getRepository(ApiKey)
-        .save({
-          userId: user.id,
-          name: 'bootstrap',
-          keyHash: hashApiKey(key),
-          keyPrefix: apiKeyPrefix(key),
-          expiresAt: null,
-        });
+      await em.getRepository(ApiKey).save({
+        userId: user.id,
+        name: 'bootstrap',
+        keyHash: hashApiKey(key),
+        keyPrefix: apiKeyPrefix(key),
+        expiresAt: null,
+      });
       return { key, user };
     });
     if (!created) return;

@@ -1,6 +1,9 @@
 import type { EntityManager } from 'typeorm';
 import { DEFAULT_DURATION_SECONDS, hardwareRate, roundUsd } from '../providers/hardware';
 
+/** The longest a job may run (`max_runtime_seconds` is at most this): a week. */
+export const MAX_RUNTIME_SECONDS = 7 * 86_400;
+
 export interface CostEstimate {
   hardware_profile: string;
   cost_per_second: number;
@@ -13,7 +16,8 @@ export interface CostEstimate {
 
 /**
  * SPEC §4: mean duration of the org's completed jobs on this profile in the last 90 days × rate; with no
- * history, `config.estimated_duration_seconds` or 3600 s.
+ * history, `config.estimated_duration_seconds` or 3600 s. Never more than `maxDurationSeconds`: a job that runs
+ * longer is stopped, so it cannot cost more (and a wild `estimated_duration_seconds` cannot overflow the price).
  */
 export async function estimateCost(
   manager: EntityManager,
@@ -21,6 +25,7 @@ export async function estimateCost(
   profile: string,
   config: Record<string, unknown> | undefined,
   overrides: Record<string, unknown>,
+  maxDurationSeconds = MAX_RUNTIME_SECONDS,
 ): Promise<CostEstimate> {
   const rate = hardwareRate(profile, overrides);
   const [row] = (await manager.query(
@@ -40,6 +45,7 @@ export async function estimateCost(
     duration = configured;
     basis = 'config';
   }
+  duration = Math.min(duration, maxDurationSeconds);
   return {
     hardware_profile: profile,
     cost_per_second: rate,

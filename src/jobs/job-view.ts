@@ -2,19 +2,41 @@ import { isTerminal } from './job-status';
 import type { Job } from './job.entity';
 
 const SECRET_KEY = /token|secret|password|api[_-]?key|authorization|credential/i;
+/** Deeper than this a config is shown as a marker: bodies are refused past 64 levels, older rows may be deeper. */
+const MAX_VIEW_DEPTH = 64;
+export const TRUNCATED = '[TRUNCATED]';
 
-/** User config may carry credentials (hf_token…): responses never include them (SPEC §4). */
+type Container = Record<string, unknown> | unknown[];
+
+/**
+ * User config may carry credentials (hf_token…): responses never include them (SPEC §4). A copy with secret-named
+ * keys masked, made without recursion so that no stored config, however deep, can overflow the stack.
+ */
 export function redactConfig(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redactConfig);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).map(([k, v]) => [
-        k,
-        SECRET_KEY.test(k) ? '[REDACTED]' : redactConfig(v),
-      ]),
-    );
+  if (value === null || typeof value !== 'object') return value;
+  const copyOf = (v: object): Container => (Array.isArray(v) ? [] : {});
+  const root = copyOf(value);
+  const stack: Array<{ from: Container; to: Container; depth: number }> = [
+    { from: value as Container, to: root, depth: 1 },
+  ];
+  while (stack.length > 0) {
+    const { from, to, depth } = stack.pop()!;
+    const isArray = Array.isArray(from);
+    for (const [key, v] of Object.entries(from)) {
+      let out: unknown = v;
+      if (!isArray && SECRET_KEY.test(key)) out = '[REDACTED]';
+      else if (v !== null && typeof v === 'object') {
+        if (depth >= MAX_VIEW_DEPTH) out = TRUNCATED;
+        else {
+          out = copyOf(v);
+          stack.push({ from: v as Container, to: out as Container, depth: depth + 1 });
+        }
+      }
+      // defineProperty: a key named __proto__ stays a plain key of the copy.
+      Object.defineProperty(to, key, { value: out, enumerable: true, writable: true, configurable: true });
+    }
   }
-  return value;
+  return root;
 }
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);

@@ -10,9 +10,11 @@ import {
   Length,
   Matches,
   Max,
+  MaxLength,
   Min,
   ValidateIf,
 } from 'class-validator';
+import { MAX_RUNTIME_SECONDS } from './job-cost';
 import { JOB_STATUSES } from './job-status';
 
 export class SubmitJobDto {
@@ -48,7 +50,7 @@ export class SubmitJobDto {
   @IsOptional()
   @IsInt()
   @Min(60)
-  @Max(7 * 86400)
+  @Max(MAX_RUNTIME_SECONDS)
   max_runtime_seconds?: number;
 }
 
@@ -80,6 +82,7 @@ export class ProviderConfigDto {
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsString()
+  @MaxLength(2048)
   @Matches(/^https?:\/\/\S+$/, { message: 'webhook_url must be an http(s) URL' })
   webhook_url?: string | null;
 

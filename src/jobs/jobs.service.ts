@@ -35,6 +35,8 @@ const log = getLogger('simpletuner.cloud.jobs');
 /** SPEC §6 default priorities by level; a researcher may not ask for more than its default. */
 export const LEVEL_PRIORITY = { admin: 30, lead: 20, researcher: 10, viewer: 0 } as const;
 const IDEMPOTENCY_HOURS = 24;
+/** A job's runtime limit when the submission names none: a day. */
+const DEFAULT_MAX_RUNTIME_SECONDS = 86_400;
 
 export interface SubmitResult {
   created: boolean;
@@ -138,7 +140,14 @@ export class JobsService {
       if (hit) return this.idempotentResult(user, hit.jobId, hit.requestHash, requestHash);
     }
     const overrides = (await this.configs.get(providerName)).hardwareInfo ?? {};
-    const estimate = await estimateCost(this.db.manager, user.orgId, profile, dto.config, overrides);
+    const estimate = await estimateCost(
+      this.db.manager,
+      user.orgId,
+      profile,
+      dto.config,
+      overrides,
+      dto.max_runtime_seconds ?? DEFAULT_MAX_RUNTIME_SECONDS,
+    );
 
     let job: Job;
     let ctx: SubmitContext;
@@ -156,7 +165,7 @@ export class JobsService {
             priority,
             costEstimate: estimate.estimated_cost,
             correlationId: getCorrelationId(),
-            maxRuntimeSeconds: dto.max_runtime_seconds ?? 86400,
+            maxRuntimeSeconds: dto.max_runtime_seconds ?? DEFAULT_MAX_RUNTIME_SECONDS,
             idempotencyKey: dto.idempotency_key ?? null,
             requestHash,
             metadata: {},

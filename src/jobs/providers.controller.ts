@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { MinLevel } from '../auth/auth.decorators';
-import { NotFoundError } from '../common/errors';
-import { allProfiles, hardwareRate } from '../providers/hardware';
+import { NotFoundError, ValidationError } from '../common/errors';
+import { allProfiles, hardwareOverrideProblems, hardwareRate } from '../providers/hardware';
 import type { ProviderConfig } from '../providers/provider-config.entity';
 import { ProviderConfigService } from '../providers/provider-config.service';
 import { ProviderRegistry } from '../providers/provider-registry';
@@ -60,6 +60,9 @@ export class ProvidersController {
   @Put(':name/config')
   async putConfig(@Param('name') name: string, @Body() dto: ProviderConfigDto) {
     if (!this.registry.has(name)) throw new NotFoundError(`Provider ${name} not found`);
+    const problems = hardwareOverrideProblems(dto.hardware_info ?? {});
+    if (Object.keys(problems).length > 0)
+      throw new ValidationError(`Invalid request: ${Object.keys(problems).join(', ')}`, problems);
     return configView(await this.configs.update(name, dto));
   }
 }

@@ -37,6 +37,29 @@ export function hardwareRate(profile: string, overrides: Record<string, unknown>
   return baseRate * parsed.gpus;
 }
 
+/**
+ * The highest price override accepted, in dollars per second (today's dearest profile costs about $0.012/s). It
+ * keeps every estimate (price × at most a week of runtime) a number the database stores.
+ */
+export const MAX_RATE_PER_SECOND = 100;
+
+/**
+ * Problems with a `hardware_info` price override, by field (`hardware_info.h100`): each key must be a profile or a
+ * base GPU, each value a price per second from 0 to MAX_RATE_PER_SECOND. Empty when it is valid.
+ */
+export function hardwareOverrideProblems(info: Record<string, unknown>): Record<string, string> {
+  const problems: Record<string, string> = {};
+  const entries = Object.entries(info);
+  if (entries.length > 64) problems.hardware_info = 'at most 64 prices';
+  for (const [key, value] of entries.slice(0, 64)) {
+    const field = `hardware_info.${key.slice(0, 64)}`;
+    if (!(key in BASE_RATES) && !isValidProfile(key)) problems[field] = 'not a hardware profile';
+    else if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_RATE_PER_SECOND)
+      problems[field] = `must be a price per second from 0 to ${MAX_RATE_PER_SECOND}`;
+  }
+  return problems;
+}
+
 /** The Replicate model training this profile. */
 export function replicateModelFor(profile: string): { owner: string; name: string } {
   return { owner: 'simpletuner', name: `advanced-trainer-${profile}` };

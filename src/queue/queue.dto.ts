@@ -20,23 +20,29 @@ export class SetPriorityDto {
   priority: number | null;
 }
 
+/** A limit above this is no limit; it also keeps every count comparison inside a 32-bit integer. */
+export const MAX_CONCURRENCY = 100_000;
+
 /** Absent = unchanged; null = back to the configured default. */
 export class UpdateConcurrencyDto {
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsInt()
   @Min(1)
+  @Max(MAX_CONCURRENCY)
   max_concurrent?: number | null;
 
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsInt()
   @Min(1)
+  @Max(MAX_CONCURRENCY)
   user_max_concurrent?: number | null;
 
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsInt()
   @Min(1)
+  @Max(MAX_CONCURRENCY)
   org_max_concurrent?: number | null;
 }
