@@ -1,9 +1,11 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { AuthenticationError, PermissionDeniedError } from '../common/errors';
+import { AuthenticationError, PermissionDeniedError, RateLimitError } from '../common/errors';
+import { hashApiKey } from './api-key.util';
 import { IS_PUBLIC, MIN_LEVEL } from './auth.decorators';
 import { AuthService } from './auth.service';
+import { FailedAuthThrottle } from './failed-auth-throttle';
 import { atLeast, UserLevel } from './user.entity';
 
 export const QUERY_KEY_ALLOWED = 'auth:queryKey';
@@ -28,6 +30,7 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly auth: AuthService,
+    private readonly throttle: FailedAuthThrottle,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -38,8 +41,22 @@ export class AuthGuard implements CanActivate {
     const allowQuery = this.reflector.getAllAndOverride<boolean>(QUERY_KEY_ALLOWED, targets) ?? false;
     const key = extractApiKey(req, allowQuery);
     if (!key) throw new AuthenticationError();
+    const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    const keyHash = hashApiKey(key);
+    const wait = this.throttle.blockedFor(address, keyHash);
+    if (wait !== null) {
+      throw new RateLimitError(
+        'Too many failed authentication attempts from this address; retry later',
+        { retry_after_seconds: wait },
+        wait,
+      );
+    }
     const user = await this.auth.authenticate(key);
-    if (!user) throw new AuthenticationError('The API key is invalid, expired or revoked, or its user is inactive');
+    if (!user) {
+      await this.throttle.recordFailure(address);
+      throw new AuthenticationError('The API key is invalid, expired or revoked, or its user is inactive');
+    }
+    this.throttle.recordSuccess(keyHash);
     req.user = user;
     const required = this.reflector.getAllAndOverride<UserLevel>(MIN_LEVEL, targets) ?? 'admin';
     if (!atLeast(user.level, required)) {

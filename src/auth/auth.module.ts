@@ -1,5 +1,7 @@
 import { Module, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerStorageService } from '@nestjs/throttler';
+import { FailedAuthThrottle } from './failed-auth-throttle';
 import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
 import { UsersController } from './users.controller';
@@ -7,7 +9,13 @@ import { UsersService } from './users.service';
 
 @Module({
   controllers: [UsersController],
-  providers: [AuthService, UsersService, { provide: APP_GUARD, useClass: AuthGuard }],
+  providers: [
+    AuthService,
+    UsersService,
+    ThrottlerStorageService,
+    FailedAuthThrottle,
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
   exports: [AuthService, UsersService],
 })
 export class AuthModule implements OnApplicationBootstrap {
