@@ -1,8 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { CurrentUser, MinLevel } from '../auth/auth.decorators';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CostEstimateQuery, ListJobsQuery, SubmitJobDto } from './jobs.dto';
+import { idempotencyFrom } from './idempotency';
 import { JobsService } from './jobs.service';
 
 @Controller('api/cloud')
@@ -10,15 +11,21 @@ export class JobsController {
   constructor(private readonly jobs: JobsService) {}
 
   /** 201 for a new job; 200 with `idempotent_hit: true` for a repeated idempotency key. */
+  /**
+   * 201 for a new job; 200 with `idempotent_hit: true` (and the `Idempotent-Replayed: true` header) when the same
+   * idempotency key, from the body or the `Idempotency-Key` header, was used within 24 h.
+   */
   @Post('jobs/submit')
   @MinLevel('researcher')
   async submit(
     @CurrentUser() user: AuthenticatedUser,
     @Body() dto: SubmitJobDto,
+    @Headers('idempotency-key') idempotencyHeader: string | string[] | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const result = await this.jobs.submit(user, dto);
+    const result = await this.jobs.submit(user, dto, idempotencyFrom(dto.idempotency_key, idempotencyHeader));
     res.status(result.created ? 201 : 200);
+    if (!result.created) res.setHeader('Idempotent-Replayed', 'true');
     return result.body;
   }
 

@@ -23,6 +23,7 @@ import { ProviderCallError } from '../providers/provider.interface';
 import { CostEstimate, estimateCost } from './job-cost';
 import { JobDispatchService } from './job-dispatch.service';
 import { JobEventPublisher } from './job-events';
+import { IdempotencyKey, keyReusedError } from './idempotency';
 import { JobHooks, SubmitContext } from './job-hooks';
 import { isTerminal, TERMINAL_STATUSES } from './job-status';
 import { JobTransitionService } from './job-transition.service';
@@ -96,7 +97,11 @@ export class JobsService {
     return this.config.env.REPLICATE_API_TOKEN ? 'replicate' : 'simulator';
   }
 
-  async submit(user: AuthenticatedUser, dto: SubmitJobDto): Promise<SubmitResult> {
+  async submit(
+    user: AuthenticatedUser,
+    dto: SubmitJobDto,
+    idempotency: IdempotencyKey | null = dto.idempotency_key ? { key: dto.idempotency_key, source: 'body' } : null,
+  ): Promise<SubmitResult> {
     const levelDefault = LEVEL_PRIORITY[user.level];
     if (dto.priority !== undefined && user.level !== 'admin' && user.level !== 'lead' && dto.priority > levelDefault) {
       throw new PermissionDeniedError(`Priority above ${levelDefault} needs a lead or admin`, {
@@ -135,9 +140,9 @@ export class JobsService {
       )
       .digest('hex');
 
-    if (dto.idempotency_key) {
-      const hit = await this.findIdempotent(this.db.manager, user.id, dto.idempotency_key);
-      if (hit) return this.idempotentResult(user, hit.jobId, hit.requestHash, requestHash);
+    if (idempotency) {
+      const hit = await this.findIdempotent(this.db.manager, user.id, idempotency.key);
+      if (hit) return this.idempotentResult(user, hit.jobId, hit.requestHash, requestHash, idempotency.source);
     }
     const overrides = (await this.configs.get(providerName)).hardwareInfo ?? {};
     const estimate = await estimateCost(
@@ -166,12 +171,12 @@ export class JobsService {
             costEstimate: estimate.estimated_cost,
             correlationId: getCorrelationId(),
             maxRuntimeSeconds: dto.max_runtime_seconds ?? DEFAULT_MAX_RUNTIME_SECONDS,
-            idempotencyKey: dto.idempotency_key ?? null,
+            idempotencyKey: idempotency?.key ?? null,
             requestHash,
             metadata: {},
           }),
         );
-        if (dto.idempotency_key) await this.claimKey(m, user.id, dto.idempotency_key, inserted.jobId, requestHash);
+        if (idempotency) await this.claimKey(m, user.id, idempotency.key, inserted.jobId, requestHash);
         const result = await this.hooks.runSubmitHooks(m, inserted, {
           user,
           requiresApproval: false,
@@ -202,7 +207,8 @@ export class JobsService {
         return { job: inserted, ctx: result };
       }));
     } catch (err) {
-      if (err instanceof IdempotentHit) return this.idempotentResult(user, err.jobId, err.requestHash, requestHash);
+      if (err instanceof IdempotentHit)
+        return this.idempotentResult(user, err.jobId, err.requestHash, requestHash, idempotency!.source);
       throw err;
     }
 
@@ -263,10 +269,9 @@ export class JobsService {
     jobId: string,
     storedHash: string,
     requestHash: string,
+    source: IdempotencyKey['source'],
   ): Promise<SubmitResult> {
-    if (storedHash !== requestHash) {
-      throw new ConflictError('Idempotency key was already used with a different request', { job_id: jobId });
-    }
+    if (storedHash !== requestHash) throw keyReusedError(source, jobId);
     const job = await this.findVisible(user, jobId);
     const position = (await this.hooks.queuePositions([jobId])).get(jobId)?.position ?? null;
     return {
