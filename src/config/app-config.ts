@@ -89,8 +89,9 @@ export const envSchema = z.object({
     ),
   SIMPLETUNER_REQUEST_TIMEOUT: seconds.default(60),
   SIMPLETUNER_AUTH_FAILURE_LIMIT: int(1).default(20),
-  SIMPLETUNER_REPLICATE_CREATES_PER_MINUTE: int(1).default(600),
-  SIMPLETUNER_REPLICATE_CALLS_PER_MINUTE: int(1).default(3000),
+  SIMPLETUNER_REPLICATE_CREATES_PER_MINUTE: int(10).default(600),
+  SIMPLETUNER_REPLICATE_CALLS_PER_MINUTE: int(10).default(3000),
+  SIMPLETUNER_REPLICATE_RATE_WINDOW_SECONDS: seconds.default(60),
   REPLICATE_API_TOKEN: optionalString,
   REPLICATE_API_BASE: z.string().url('must be a URL').default('https://api.replicate.com/v1'),
   SIMULATOR_STEP_SECONDS: z

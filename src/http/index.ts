@@ -4,4 +4,4 @@ export { HttpClientFactory, HttpModule } from './http.module';
 export { circuitStates, resetCircuitBreakers } from './circuit-breaker';
 export type { CircuitState, CircuitBreakerOptions } from './circuit-breaker';
 export { configureHttpDefaults, getHttpDefaults, PACKAGE_VERSION } from './http-defaults';
-export { parseRetryAfter, backoffDelay } from './backoff';
+export { parseRetryAfter, backoffDelay, sleep } from './backoff';

@@ -2,6 +2,8 @@ import { Module, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config';
 import { ProviderConfigService } from './provider-config.service';
 import { ProviderRegistry } from './provider-registry';
+import { RateBudgetRepository } from './rate-budget.repository';
+import { SharedRateBudget } from './shared-rate-budget';
 import { ReplicateClient } from './replicate/replicate.client';
 import { ReplicateProvider } from './replicate/replicate.provider';
 import { SimulatorProvider } from './simulator/simulator.provider';
@@ -11,14 +13,23 @@ import { SimulatorProvider } from './simulator/simulator.provider';
   providers: [
     ProviderRegistry,
     ProviderConfigService,
+    RateBudgetRepository,
     {
       provide: ReplicateProvider,
-      inject: [AppConfig, ProviderConfigService],
-      useFactory: (config: AppConfig, configs: ProviderConfigService) =>
-        new ReplicateProvider(
-          new ReplicateClient({ baseUrl: config.env.REPLICATE_API_BASE, token: config.env.REPLICATE_API_TOKEN }),
-          configs,
-        ),
+      inject: [AppConfig, ProviderConfigService, RateBudgetRepository],
+      useFactory: (config: AppConfig, configs: ProviderConfigService, budgets: RateBudgetRepository) => {
+        const window = config.env.SIMPLETUNER_REPLICATE_RATE_WINDOW_SECONDS;
+        const budget = new SharedRateBudget(budgets, 'replicate', {
+          create: { limit: config.env.SIMPLETUNER_REPLICATE_CREATES_PER_MINUTE, windowSeconds: window },
+          call: { limit: config.env.SIMPLETUNER_REPLICATE_CALLS_PER_MINUTE, windowSeconds: window },
+        });
+        const client = new ReplicateClient({
+          baseUrl: config.env.REPLICATE_API_BASE,
+          token: config.env.REPLICATE_API_TOKEN,
+          budget,
+        });
+        return new ReplicateProvider(client, configs);
+      },
     },
     {
       provide: SimulatorProvider,

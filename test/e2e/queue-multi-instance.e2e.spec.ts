@@ -30,6 +30,9 @@ describe('queue with three instances on one database (PostgreSQL, fake Replicate
       SIMPLETUNER_ADMIN_API_KEY: generateApiKey(),
       REPLICATE_API_TOKEN: fake.token,
       REPLICATE_API_BASE: fake.url,
+      // 500 creates: Replicate's own budget (600 a minute, shared) would spread them over a minute. That budget has
+      // its own test (replicate-budget.e2e.spec.ts); this one is about limits and exactly-once.
+      SIMPLETUNER_REPLICATE_CREATES_PER_MINUTE: '100000',
       // The test drives ticks itself, on all three instances at once.
       SIMPLETUNER_QUEUE_INTERVAL: '3600',
       SIMPLETUNER_JOB_POLL_INTERVAL: '3600',

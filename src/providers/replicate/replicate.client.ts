@@ -9,7 +9,7 @@ import {
   HttpTimeoutError,
 } from '../../http';
 import { ProviderCallError } from '../provider.interface';
-import { SlidingWindowLimiter } from './rate-limiter';
+import { BudgetExhaustedError, CallBudget } from '../shared-rate-budget';
 import type { CreatePredictionBody, ReplicatePage, ReplicatePrediction } from './replicate.types';
 
 export interface ReplicateClientOptions {
@@ -20,8 +20,8 @@ export interface ReplicateClientOptions {
   timeoutMs?: number;
   retry?: HttpClientOptions['retry'];
   breaker?: HttpClientOptions['breaker'];
-  createsPerMinute?: number;
-  othersPerMinute?: number;
+  /** Waited on before every call (Replicate limits creates and other calls separately); none = unlimited. */
+  budget?: CallBudget;
 }
 
 const PROVIDER = 'replicate';
@@ -29,6 +29,14 @@ const PROVIDER = 'replicate';
 /** Classifies an HTTP client failure for the dispatcher and the API (SPEC §5, §6). */
 export function toProviderCallError(err: unknown, what: string): ProviderCallError {
   if (err instanceof ProviderCallError) return err;
+  if (err instanceof BudgetExhaustedError) {
+    // Never sent: as retryable as Replicate's own 429.
+    return new ProviderCallError(`Replicate ${what}: ${err.message}`, PROVIDER, {
+      retryable: true,
+      status: 429,
+      cause: err,
+    });
+  }
   if (err instanceof CircuitOpenError) {
     return new ProviderCallError(`Replicate is unavailable (circuit open): ${what}`, PROVIDER, {
       retryable: true,
@@ -65,8 +73,7 @@ export function toProviderCallError(err: unknown, what: string): ProviderCallErr
 /** Replicate's HTTP API over the shared client (correlation header, retries, breaker) plus a client-side rate limit. */
 export class ReplicateClient {
   readonly http: HttpClient;
-  readonly createLimiter: SlidingWindowLimiter;
-  readonly otherLimiter: SlidingWindowLimiter;
+  private readonly budget: CallBudget;
 
   constructor(readonly opts: ReplicateClientOptions) {
     this.http = getHttpClient({
@@ -77,8 +84,7 @@ export class ReplicateClient {
       breaker: opts.breaker,
       headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {},
     });
-    this.createLimiter = new SlidingWindowLimiter(opts.createsPerMinute ?? 600);
-    this.otherLimiter = new SlidingWindowLimiter(opts.othersPerMinute ?? 3000);
+    this.budget = opts.budget ?? { acquire: () => Promise.resolve() };
   }
 
   get configured(): boolean {
@@ -87,8 +93,8 @@ export class ReplicateClient {
 
   /** Never retried once it may have reached Replicate: an unknown outcome is reconciled by job_id. */
   async createPrediction(body: CreatePredictionBody): Promise<ReplicatePrediction> {
-    await this.createLimiter.acquire();
     try {
+      await this.budget.acquire('create');
       const res = await this.http.request<ReplicatePrediction>('POST', '/predictions', { body, idempotent: false });
       return res.body;
     } catch (err) {
@@ -152,7 +158,7 @@ export class ReplicateClient {
   }
 
   private async call<T>(method: string, path: string): Promise<T> {
-    await this.otherLimiter.acquire();
+    await this.budget.acquire('call');
     const res = await this.http.request<T>(method, path);
     return res.body;
   }
