@@ -74,6 +74,8 @@ export const envSchema = z.object({
   SIMPLETUNER_EVENT_RETENTION_DAYS: int(1).default(7),
   SIMPLETUNER_SSE_MAX_PER_USER: int(1).default(10),
   SIMPLETUNER_SSE_HEARTBEAT_SECONDS: seconds.default(15),
+  /** Built dashboard files (index.html + assets/); unset = web/dist of this checkout. */
+  SIMPLETUNER_DASHBOARD_DIR: optionalString,
   REPLICATE_API_TOKEN: optionalString,
   REPLICATE_API_BASE: z.string().url('must be a URL').default('https://api.replicate.com/v1'),
   SIMULATOR_STEP_SECONDS: z
