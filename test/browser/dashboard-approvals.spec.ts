@@ -14,7 +14,7 @@ describe('dashboard: approvals and priorities (browser)', () => {
   let page: Page;
   let ada: Actor;
   let ben: Actor;
-  const dashboardDir = buildDashboard();
+  let dashboardDir: string;
 
   const pendingRequest = (name: string) =>
     page
@@ -25,6 +25,7 @@ describe('dashboard: approvals and priorities (browser)', () => {
   const failure = () => page.getByRole('alert', { name: 'Last failed action' });
 
   beforeAll(async () => {
+    dashboardDir = buildDashboard();
     [app, browser] = await Promise.all([
       // The embedded database, as `npm run start:prod` runs with no configuration.
       startTestApp({
@@ -57,7 +58,7 @@ describe('dashboard: approvals and priorities (browser)', () => {
     await dashboard?.close();
     await browser?.close();
     await app?.stop();
-    fs.rmSync(dashboardDir, { recursive: true, force: true });
+    if (dashboardDir) fs.rmSync(dashboardDir, { recursive: true, force: true });
   });
 
   it('lists pending requests with requester, cost, reason and time left, and Approve/Reject for an admin', async () => {

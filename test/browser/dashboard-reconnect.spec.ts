@@ -32,14 +32,12 @@ describe('dashboard: the event stream drops and resumes (browser, PostgreSQL, tw
   let browser: Browser;
   let dashboard: DashboardPage;
   const apps: AppOnPort[] = [];
-  const dashboardDir = buildDashboard();
-  const env = {
-    SIMPLETUNER_DASHBOARD_DIR: dashboardDir,
-    SIMULATOR_STEP_SECONDS: '0.3',
-    SIMPLETUNER_QUEUE_INTERVAL: '1',
-  };
+  let dashboardDir: string;
+  let env: Record<string, string>;
 
   beforeAll(async () => {
+    dashboardDir = buildDashboard();
+    env = { SIMPLETUNER_DASHBOARD_DIR: dashboardDir, SIMULATOR_STEP_SECONDS: '0.3', SIMPLETUNER_QUEUE_INTERVAL: '1' };
     [database, browser] = await Promise.all([createTestDatabase(), launchBrowser()]);
   });
 
@@ -48,7 +46,7 @@ describe('dashboard: the event stream drops and resumes (browser, PostgreSQL, tw
     await browser?.close();
     for (const app of apps) await app.close().catch(() => undefined);
     await database?.drop();
-    fs.rmSync(dashboardDir, { recursive: true, force: true });
+    if (dashboardDir) fs.rmSync(dashboardDir, { recursive: true, force: true });
   });
 
   it('shows reconnecting, then live, and the events published meanwhile', async () => {

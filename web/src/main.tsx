@@ -5,7 +5,10 @@ import { Dashboard } from './dashboard';
 import { forgetKey, loadKey, saveKey } from './session';
 import { SignIn } from './sign-in';
 import type { Me } from './types';
-import './styles.css';
+import './styles/base.css';
+import './styles/shell.css';
+import './styles/tables.css';
+import './styles/views.css';
 
 interface Session {
   key: string;

@@ -40,7 +40,8 @@ export function Tabs({ tabs, selected, onSelect }: TabsProps) {
           role="tab"
           id={`tab-${t.id}`}
           aria-selected={t.id === selected}
-          aria-controls={`panel-${t.id}`}
+          // Only the selected panel is in the page.
+          aria-controls={t.id === selected ? `panel-${t.id}` : undefined}
           tabIndex={t.id === selected ? 0 : -1}
           onClick={() => onSelect(t.id)}
           onKeyDown={(e) => move(e, i)}

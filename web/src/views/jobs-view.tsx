@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { useDashboard, useServerEvents } from '../dashboard-context';
 import { dateTime, duration, money, shortId, userName } from '../format';
 import { useNow, useReloadOnEvents, useResource } from '../hooks';
@@ -50,6 +50,14 @@ export function JobsView() {
   });
   // The status flips at once from the event; cost, duration and new rows come with the reload that follows.
   useReloadOnEvents(RELOAD_ON, jobs.reload);
+  // Once the list has caught up with a live status, the override is dropped, so the map stays small.
+  useEffect(() => {
+    const listed = new Map((jobs.data?.jobs ?? []).map((j) => [j.job_id, j.status]));
+    setLiveStatus((map) => {
+      const kept = [...map].filter(([id, live]) => ORDER[live] > ORDER[listed.get(id) ?? live] || !listed.has(id));
+      return kept.length === map.size ? map : new Map(kept);
+    });
+  }, [jobs.data]);
 
   const cancel = async (job: Job) => {
     setCancelling(job.job_id);
