@@ -51,11 +51,11 @@ export function shortId(id: string): string {
 export function waitReason(reason: WaitReason | null, status: string): string {
   switch (reason) {
     case 'user_limit':
-      return 'Its owner already runs as many jobs as one user may';
+      return 'Owner is at the per-user limit';
     case 'org_limit':
-      return 'Its organisation already runs as many jobs as allowed';
+      return 'Organisation is at its limit';
     case 'global_limit':
-      return 'Every slot is in use';
+      return 'Every slot is in use (global limit)';
     case 'awaiting_approval':
       return 'Waiting for approval';
     case 'backoff':
