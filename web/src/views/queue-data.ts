@@ -4,7 +4,7 @@ import type { Job, QueueEntry, QueuePosition, QueueStats } from '../types';
 /** The list route pages newest first; dispatch order comes from positions, so read the whole waiting set. */
 const MAX_LIST = 500;
 /** Reasons and ETAs cost one request per job: only the head of the queue gets them. */
-export const DETAILED_HEAD = 25;
+export const DETAILED_HEAD = 20;
 
 export interface WaitingJob {
   entry: QueueEntry;

@@ -30,8 +30,8 @@ export function QueueView() {
   const admin = isAdmin(me);
   const editable = canSetPriority(me);
   const queue = useResource(() => loadQueue(api, admin), [admin]);
-  // Each reload asks for the head's positions too: at most one per second.
-  useReloadOnEvents(RELOAD_ON, queue.reload, 1000);
+  // Each reload also asks for the head's positions (one request per job): at most one reload every 2 s.
+  useReloadOnEvents(RELOAD_ON, queue.reload, 2000);
 
   return (
     <section aria-labelledby="queue-heading">
