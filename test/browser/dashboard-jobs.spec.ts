@@ -178,6 +178,35 @@ describe('dashboard: sign-in, live jobs, levels, narrow screens (browser)', () =
     }
   });
 
+  it('shows a loading state, then an API error with its correlation id, and recovers on Retry', async () => {
+    const { page } = await open();
+    let failing = true;
+    // Only the job list answers slowly and then fails, as a database restart would make it.
+    await page.route(/\/api\/cloud\/jobs\?/, async (route) => {
+      if (!failing) return route.continue();
+      await new Promise((r) => setTimeout(r, 700));
+      return route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({
+          error: 'internal_error',
+          message: 'Database restarting',
+          correlation_id: 'c0ffee123456',
+        }),
+      });
+    });
+    await signIn(page, researcher.key);
+    await page.getByRole('status').filter({ hasText: 'Loading jobs…' }).waitFor();
+    const error = page.getByRole('alert').filter({ hasText: 'Could not load jobs' });
+    await error.getByText('Database restarting (correlation id c0ffee123456)').waitFor();
+    await screenshot(page, 'jobs-load-error');
+
+    failing = false;
+    await error.getByRole('button', { name: 'Retry' }).click();
+    await error.waitFor({ state: 'detached' });
+    await page.getByRole('row', { name: /sdxl-live/ }).waitFor();
+  });
+
   it('signs out: the key is forgotten and the form is back', async () => {
     const { page } = await open();
     await signIn(page, researcher.key);
