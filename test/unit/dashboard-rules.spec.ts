@@ -52,14 +52,15 @@ describe('dashboard level rules and formatting', () => {
       '$0.00',
       '—',
     ]);
-    expect([duration(0.3), duration(45), duration(125), duration(1800), duration(7260), duration(null)]).toEqual([
-      '300 ms',
-      '45 s',
-      '2 min 05 s',
-      '30 min',
-      '2 h 01 min',
-      '—',
-    ]);
+    expect([
+      duration(0.3),
+      duration(45),
+      duration(125),
+      duration(1800),
+      duration(7260),
+      duration(3600),
+      duration(null),
+    ]).toEqual(['300 ms', '45 s', '2 min 05 s', '30 min', '2 h 01 min', '1 h', '—']);
     const now = Date.parse('2026-01-01T00:00:00Z');
     expect(relative('2026-01-01T23:59:00Z', now)).toBe('in 23 h 59 min');
     expect(relative('2025-12-31T23:57:00Z', now)).toBe('3 min ago');

@@ -17,7 +17,7 @@ export function duration(seconds: number | null | undefined): string {
   if (m < 10 && s % 60 !== 0) return `${m} min ${String(s % 60).padStart(2, '0')} s`;
   if (m < 60) return `${m} min`;
   const h = Math.floor(m / 60);
-  if (h < 48) return `${h} h ${String(m % 60).padStart(2, '0')} min`;
+  if (h < 48) return m % 60 === 0 ? `${h} h` : `${h} h ${String(m % 60).padStart(2, '0')} min`;
   return `${Math.floor(h / 24)} d ${h % 24} h`;
 }
 
