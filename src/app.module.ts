@@ -13,6 +13,7 @@ import { LoggingModule } from './logging/logging.module';
 import { JobsModule } from './jobs/jobs.module';
 import { QueueModule } from './queue/queue.module';
 import { ApprovalsModule } from './approvals/approvals.module';
+import { DashboardModule } from './dashboard/dashboard.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -42,6 +43,7 @@ export class AppModule {
         JobsModule,
         QueueModule,
         ApprovalsModule,
+        DashboardModule,
         ...(opts.imports ?? []),
       ],
     };

@@ -92,6 +92,8 @@ export const envSchema = z.object({
   SIMPLETUNER_REPLICATE_CREATES_PER_MINUTE: int(10).default(600),
   SIMPLETUNER_REPLICATE_CALLS_PER_MINUTE: int(10).default(3000),
   SIMPLETUNER_REPLICATE_RATE_WINDOW_SECONDS: seconds.default(60),
+  /** Built dashboard files (index.html + assets/); unset = web/dist of this checkout. */
+  SIMPLETUNER_DASHBOARD_DIR: optionalString,
   REPLICATE_API_TOKEN: optionalString,
   REPLICATE_API_BASE: z.string().url('must be a URL').default('https://api.replicate.com/v1'),
   SIMULATOR_STEP_SECONDS: z

@@ -1,0 +1,122 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { ApiError, createApi } from './api';
+import { DashboardContext, DashboardContextValue, EventListener } from './dashboard-context';
+import { openEventStream, StreamState } from './event-stream';
+import { atLeast } from './permissions';
+import type { Me, ServerEvent, UserSummary } from './types';
+import { ConnectionIndicator } from './ui/connection-indicator';
+import { Failure, FailureBanner } from './ui/failure-banner';
+import { Tabs, TabDef } from './ui/tabs';
+import { ActivityView } from './views/activity-view';
+import { ApprovalsView } from './views/approvals-view';
+import { JobsView } from './views/jobs-view';
+import { QueueView } from './views/queue-view';
+import { WorkersView } from './views/workers-view';
+
+const TABS: TabDef[] = [
+  { id: 'jobs', label: 'Jobs' },
+  { id: 'queue', label: 'Queue' },
+  { id: 'approvals', label: 'Approvals' },
+  { id: 'workers', label: 'Workers' },
+  { id: 'activity', label: 'Activity' },
+];
+/** Events kept for the Activity tab: enough to see what just happened, bounded for a tab left open for days. */
+const ACTIVITY_LIMIT = 100;
+
+function tabFromHash(): string {
+  const id = location.hash.replace(/^#/, '');
+  return TABS.some((t) => t.id === id) ? id : 'jobs';
+}
+
+interface DashboardProps {
+  apiKey: string;
+  me: Me;
+  onSignOut(message?: string): void;
+}
+
+export function Dashboard({ apiKey, me, onSignOut }: DashboardProps) {
+  const [connection, setConnection] = useState<StreamState>('connecting');
+  const [resyncCount, setResyncCount] = useState(0);
+  const [failure, setFailure] = useState<Failure | null>(null);
+  const [activity, setActivity] = useState<ServerEvent[]>([]);
+  const [users, setUsers] = useState<ReadonlyMap<string, UserSummary>>(new Map());
+  const [tab, setTab] = useState(tabFromHash);
+  const listeners = useRef(new Set<EventListener>());
+
+  const api = useMemo(() => createApi(apiKey, (err) => onSignOut(err.message)), [apiKey]);
+
+  useEffect(() => {
+    const stream = openEventStream(apiKey, {
+      onEvent(event) {
+        for (const listener of listeners.current) listener(event);
+        setActivity((list) => [event, ...list].slice(0, ACTIVITY_LIMIT));
+      },
+      onState: setConnection,
+      onResync: () => setResyncCount((n) => n + 1),
+      onUnauthorized: (message) => onSignOut(message),
+    });
+    return () => stream.close();
+  }, [apiKey]);
+
+  // Names for the owner and requester columns; only leads and admins may list users.
+  useEffect(() => {
+    if (!atLeast(me.level, 'lead')) return;
+    api
+      .get<{ users: UserSummary[] }>('/api/users')
+      .then((r) => setUsers(new Map(r.users.map((u) => [u.id, u]))))
+      .catch(() => undefined); // names are a nicety: ids are shown instead
+  }, [api]);
+
+  useEffect(() => {
+    const onHash = () => setTab(tabFromHash());
+    addEventListener('hashchange', onHash);
+    return () => removeEventListener('hashchange', onHash);
+  }, []);
+
+  const subscribe = useCallback((listener: EventListener) => {
+    listeners.current.add(listener);
+    return () => void listeners.current.delete(listener);
+  }, []);
+
+  const reportFailure = useCallback((action: string, err: unknown) => {
+    const apiError = err instanceof ApiError ? err : null;
+    setFailure({
+      action,
+      message: apiError ? apiError.fullMessage : String(err),
+      correlationId: apiError?.correlationId ?? null,
+      at: Date.now(),
+    });
+  }, []);
+
+  const context: DashboardContextValue = { api, me, users, subscribe, resyncCount, reportFailure };
+  const selectTab = (id: string) => {
+    history.replaceState(null, '', `#${id}`);
+    setTab(id);
+  };
+
+  return (
+    <DashboardContext.Provider value={context}>
+      <header class="topbar">
+        <h1>SimpleTuner Cloud</h1>
+        <ConnectionIndicator state={connection} />
+        <p class="whoami">
+          Signed in as <strong>{me.username}</strong> <span class="level">{me.level}</span>
+        </p>
+        <button type="button" class="secondary" onClick={() => onSignOut()}>
+          Sign out
+        </button>
+      </header>
+      <FailureBanner failure={failure} onDismiss={() => setFailure(null)} />
+      <Tabs tabs={TABS} selected={tab} onSelect={selectTab} />
+      <main class="panel">
+        <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
+          {tab === 'jobs' && <JobsView />}
+          {tab === 'queue' && <QueueView />}
+          {tab === 'approvals' && <ApprovalsView />}
+          {tab === 'workers' && <WorkersView />}
+          {tab === 'activity' && <ActivityView events={activity} />}
+        </div>
+      </main>
+    </DashboardContext.Provider>
+  );
+}

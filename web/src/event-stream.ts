@@ -1,0 +1,107 @@
+import { createParser } from 'eventsource-parser';
+import type { ServerEvent } from './types';
+
+export type StreamState = 'connecting' | 'live' | 'reconnecting';
+
+export interface StreamHandlers {
+  onEvent(event: ServerEvent): void;
+  onState(state: StreamState): void;
+  /** The stream (re)started without a replay: whatever the page holds may have missed events. */
+  onResync(): void;
+  onUnauthorized(message: string): void;
+}
+
+/** The server sends a heartbeat comment every 15 s by default; silence well past that means a dead connection. */
+const SILENCE_LIMIT_MS = 45_000;
+const RETRY_BASE_MS = 500;
+const RETRY_MAX_MS = 5_000;
+
+/**
+ * GET /api/events read with fetch rather than EventSource, which cannot send headers: the key stays in a header.
+ * After a drop it reconnects with backoff and `Last-Event-ID`, so the server replays what was published meanwhile.
+ */
+export function openEventStream(key: string, handlers: StreamHandlers): { close(): void } {
+  let lastEventId: string | null = null;
+  let failures = 0;
+  let closed = false;
+  let controller: AbortController | null = null;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let silenceTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const parser = createParser({
+    onEvent(message) {
+      if (message.id !== undefined) lastEventId = message.id;
+      const type = message.event ?? 'message';
+      if (type === 'reset') {
+        // Our Last-Event-ID is older than what the server keeps: it replays all it has; the lists reload.
+        handlers.onResync();
+        return;
+      }
+      let data: ServerEvent['data'] = {};
+      try {
+        data = JSON.parse(message.data) as ServerEvent['data'];
+      } catch {
+        return;
+      }
+      handlers.onEvent({ id: message.id ?? '', type, data, receivedAt: Date.now() });
+    },
+  });
+
+  const armSilenceTimer = () => {
+    clearTimeout(silenceTimer);
+    silenceTimer = setTimeout(() => controller?.abort(), SILENCE_LIMIT_MS);
+  };
+
+  async function connect(): Promise<void> {
+    controller = new AbortController();
+    const headers: Record<string, string> = { 'X-API-Key': key, Accept: 'text/event-stream' };
+    const resuming = lastEventId !== null;
+    if (resuming) headers['Last-Event-ID'] = lastEventId as string;
+    try {
+      const res = await fetch('/api/events', {
+        headers,
+        signal: controller.signal,
+        cache: 'no-store',
+        credentials: 'omit',
+      });
+      if (res.status === 401) {
+        const body = (await res.json().catch(() => ({}))) as { message?: string };
+        handlers.onUnauthorized(body.message ?? 'The API key is no longer valid');
+        return;
+      }
+      if (!res.ok || !res.body) throw new Error(`event stream answered ${res.status}`);
+      failures = 0;
+      parser.reset();
+      handlers.onState('live');
+      if (!resuming) handlers.onResync();
+      armSilenceTimer();
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        armSilenceTimer();
+        parser.feed(value);
+      }
+    } catch {
+      // dropped, refused or aborted: retried below unless the page closed the stream
+    } finally {
+      clearTimeout(silenceTimer);
+    }
+    if (closed) return;
+    handlers.onState('reconnecting');
+    const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** failures) * (0.75 + Math.random() * 0.5);
+    failures++;
+    retryTimer = setTimeout(() => void connect(), delay);
+  }
+
+  handlers.onState('connecting');
+  void connect();
+  return {
+    close() {
+      closed = true;
+      clearTimeout(retryTimer);
+      clearTimeout(silenceTimer);
+      controller?.abort();
+    },
+  };
+}

@@ -1,0 +1,163 @@
+import { useEffect, useState } from 'preact/hooks';
+import { useDashboard, useServerEvents } from '../dashboard-context';
+import { dateTime, duration, money, shortId, userName } from '../format';
+import { useNow, useReloadOnEvents, useResource } from '../hooks';
+import { canCancel } from '../permissions';
+import { Job, JOB_STATUSES, JobStatus } from '../types';
+import { ListState } from '../ui/list-state';
+import { StatusBadge } from '../ui/status-badge';
+
+const ORDER: Record<JobStatus, number> = {
+  pending: 0,
+  uploading: 1,
+  queued: 2,
+  running: 3,
+  completed: 4,
+  failed: 4,
+  cancelled: 4,
+};
+/** Statuses only move forward: a live update never loses to an older list answer, nor the reverse. */
+function later(listed: JobStatus, live: JobStatus | undefined): JobStatus {
+  return live !== undefined && ORDER[live] > ORDER[listed] ? live : listed;
+}
+
+const RELOAD_ON = ['job_submitted', 'job_status_changed', 'job_dispatched', 'approval_rejected', 'approval_expired'];
+const PAGE_SIZE = 100;
+
+/** Live duration: from start to end, or to now while the job runs. */
+function jobDuration(job: Job, now: number): number | null {
+  if (!job.started_at) return null;
+  const end = job.completed_at ? new Date(job.completed_at).getTime() : job.is_terminal ? null : now;
+  return end === null ? job.duration_seconds : (end - new Date(job.started_at).getTime()) / 1000;
+}
+
+export function JobsView() {
+  const { api, me, users, reportFailure } = useDashboard();
+  const [status, setStatus] = useState('');
+  const [liveStatus, setLiveStatus] = useState<ReadonlyMap<string, JobStatus>>(new Map());
+  const [cancelling, setCancelling] = useState<string | null>(null);
+  const now = useNow();
+  const jobs = useResource(
+    () =>
+      api.get<{ jobs: Job[]; total: number }>(`/api/cloud/jobs?limit=${PAGE_SIZE}${status ? `&status=${status}` : ''}`),
+    [status],
+  );
+  useServerEvents((event) => {
+    const { job_id: jobId, status: next } = event.data;
+    if (event.type === 'job_status_changed' && jobId && next && next in ORDER) {
+      setLiveStatus((map) => new Map(map).set(jobId, next as JobStatus));
+    }
+  });
+  // The status flips at once from the event; cost, duration and new rows come with the reload that follows.
+  useReloadOnEvents(RELOAD_ON, jobs.reload);
+  // Once the list has caught up with a live status, the override is dropped, so the map stays small.
+  useEffect(() => {
+    const listed = new Map((jobs.data?.jobs ?? []).map((j) => [j.job_id, j.status]));
+    setLiveStatus((map) => {
+      const kept = [...map].filter(([id, live]) => ORDER[live] > ORDER[listed.get(id) ?? live] || !listed.has(id));
+      return kept.length === map.size ? map : new Map(kept);
+    });
+  }, [jobs.data]);
+
+  const cancel = async (job: Job) => {
+    setCancelling(job.job_id);
+    try {
+      await api.post(`/api/cloud/jobs/${job.job_id}/cancel`);
+      jobs.reload();
+    } catch (err) {
+      reportFailure(`Cancel ${job.config_name}`, err);
+    } finally {
+      setCancelling(null);
+    }
+  };
+
+  return (
+    <section aria-labelledby="jobs-heading">
+      <div class="view-head">
+        <h2 id="jobs-heading">Jobs</h2>
+        <label class="inline-field">
+          Status
+          <select value={status} onChange={(e) => setStatus((e.target as HTMLSelectElement).value)}>
+            <option value="">All</option>
+            {JOB_STATUSES.map((s) => (
+              <option value={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <p class="view-help">Newest first. Statuses change live as the providers report them.</p>
+      <ListState
+        resource={jobs}
+        what="jobs"
+        isEmpty={(d) => d.jobs.length === 0}
+        empty={status ? `No ${status} jobs.` : 'No jobs yet. Jobs submitted through the API appear here at once.'}
+      >
+        {(d) => (
+          <>
+            <table class="data">
+              <thead>
+                <tr>
+                  <th scope="col">Job</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Provider</th>
+                  <th scope="col">Hardware</th>
+                  <th scope="col">Cost (estimate / actual)</th>
+                  <th scope="col">Owner</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Duration</th>
+                  <th scope="col">
+                    <span class="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {d.jobs.map((listed) => {
+                  const job = { ...listed, status: later(listed.status, liveStatus.get(listed.job_id)) };
+                  const terminal = ORDER[job.status] === 4;
+                  return (
+                    <tr key={job.job_id}>
+                      <th scope="row" data-label="Job">
+                        <span class="name">{job.config_name}</span> <code class="id">{shortId(job.job_id)}</code>
+                        {job.error_message && <span class="row-error">{job.error_message}</span>}
+                      </th>
+                      <td data-label="Status">
+                        <StatusBadge status={job.status} />
+                      </td>
+                      <td data-label="Provider">{job.provider}</td>
+                      <td data-label="Hardware">{job.hardware_profile}</td>
+                      <td data-label="Cost">
+                        {money(job.cost_estimate)} / {money(job.cost_usd)}
+                      </td>
+                      <td data-label="Owner">{userName(job.user_id, users, me.id)}</td>
+                      <td data-label="Created" title={job.created_at}>
+                        {dateTime(job.created_at)}
+                      </td>
+                      <td data-label="Duration">{duration(jobDuration(job, now))}</td>
+                      <td data-label="Actions" class="actions">
+                        {!terminal && canCancel(me, job) && (
+                          <button
+                            type="button"
+                            class="danger"
+                            disabled={cancelling === job.job_id}
+                            onClick={() => void cancel(job)}
+                          >
+                            Cancel<span class="sr-only"> {job.config_name}</span>
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+            {d.total > d.jobs.length && (
+              <p class="view-help">
+                Showing the newest {d.jobs.length} of {d.total} jobs.
+              </p>
+            )}
+          </>
+        )}
+      </ListState>
+    </section>
+  );
+}
