@@ -106,7 +106,7 @@ async function completeRunning(db: DataSource, transitions: JobTransitionService
   const running: { job_id: string }[] = await db.query(`SELECT job_id FROM queue_entries WHERE status = 'running'`);
   for (let i = 0; i < running.length; i += 10) {
     await Promise.all(
-      running.slice(i, i + 10).map((r) => transitions.transitionNow(r.job_id, 'completed', { source: 'bench' })),
+      running.slice(i, i + 10).map((r) => transitions.transition(r.job_id, 'completed', { source: 'bench' })),
     );
   }
 }

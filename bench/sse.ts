@@ -292,10 +292,12 @@ async function publishPaced(
     while (inFlight >= 8) await sleep(1);
     inFlight++;
     done.push(
-      db
-        .transaction((m) =>
-          events.publish(m, { type: 'job_status_changed', jobId: `bench-${i}`, data: { status: 'running', n: i } }),
-        )
+      events
+        .publish({
+          type: 'job_status_changed',
+          jobId: `bench-${i}`,
+          data: { status: 'running', previous_status: 'queued' },
+        })
         .then((e) => {
           clients.send({ kind: 'commit', id: e.id, t: now() });
         })

@@ -1,10 +1,14 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { ClsPluginTransactional } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { getDataSourceToken } from '@nestjs/typeorm';
 import { ClsModule } from 'nestjs-cls';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AuthModule } from './auth/auth.module';
 import { AppConfig, ConfigModule } from './config';
 import { DatabaseModule, DatabaseTarget } from './database';
 import { EventsModule } from './events';
+import { SettingsModule } from './settings';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics';
 import { SchedulingModule } from './scheduling';
@@ -30,12 +34,22 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(opts.config),
         // The correlation middleware is mounted in the app factory (before body parsing), not here.
-        ClsModule.forRoot({ global: true, middleware: { mount: false } }),
+        ClsModule.forRoot({
+          global: true,
+          middleware: { mount: false },
+          // Units of work: services mark them with @Transactional(); repositories join through TransactionHost.
+          plugins: [
+            new ClsPluginTransactional({
+              adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: getDataSourceToken() }),
+            }),
+          ],
+        }),
         ScheduleModule.forRoot(),
         LoggingModule,
         MetricsModule,
         SchedulingModule,
         DatabaseModule.forRoot(opts.database),
+        SettingsModule,
         HttpModule,
         AuthModule,
         EventsModule,

@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { NotFoundError, PermissionDeniedError, ValidationError } from '../common/errors';
 import { getLogger } from '../logging';
 import { ApprovalRule } from './approval-rule.entity';
 import type { CreateRuleDto, UpdateRuleDto } from './approvals.dto';
+import { ApprovalsRepository } from './approvals.repository';
 import { isRegexPattern, MAX_PATTERN_LENGTH, parseRegexPattern, RuleCondition } from './rules-engine';
 
 const log = getLogger('simpletuner.cloud.approvals');
@@ -52,27 +51,25 @@ export function normaliseThreshold(condition: RuleCondition, raw: unknown, calle
 /** Approval rules: CRUD for admins and the ordered active list submit evaluates. */
 @Injectable()
 export class ApprovalRulesService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(private readonly repo: ApprovalsRepository) {}
 
   /** Active rules, highest priority first; read in the submit transaction. */
-  activeRules(manager: EntityManager): Promise<ApprovalRule[]> {
-    return manager
-      .getRepository(ApprovalRule)
-      .find({ where: { isActive: true }, order: { priority: 'DESC', createdAt: 'ASC' } });
+  activeRules(): Promise<ApprovalRule[]> {
+    return this.repo.activeRules();
   }
 
   list(): Promise<ApprovalRule[]> {
-    return this.db.getRepository(ApprovalRule).find({ order: { priority: 'DESC', createdAt: 'ASC' } });
+    return this.repo.allRules();
   }
 
   async get(id: string): Promise<ApprovalRule> {
-    const rule = await this.db.getRepository(ApprovalRule).findOneBy({ id });
+    const rule = await this.repo.findRule(id);
     if (!rule) throw new NotFoundError(`Approval rule ${id} not found`);
     return rule;
   }
 
   async create(caller: AuthenticatedUser, dto: CreateRuleDto): Promise<ApprovalRule> {
-    const rule = await this.db.getRepository(ApprovalRule).save({
+    const rule = await this.repo.saveRule({
       name: dto.name,
       description: dto.description ?? null,
       condition: dto.condition,
@@ -110,7 +107,7 @@ export class ApprovalRulesService {
     if (dto.applies_to_provider !== undefined) rule.appliesToProvider = dto.applies_to_provider;
     if (dto.exempt_levels !== undefined) rule.exemptLevels = dto.exempt_levels;
     if (dto.required_approver_level !== undefined) rule.requiredApproverLevel = dto.required_approver_level;
-    const saved = await this.db.getRepository(ApprovalRule).save(rule);
+    const saved = await this.repo.saveRule(rule);
     log.info(`Approval rule updated: ${saved.name}`, { rule_id: id, user_id: caller.id, changed: Object.keys(dto) });
     return saved;
   }
@@ -118,7 +115,7 @@ export class ApprovalRulesService {
   /** Pending requests of a deleted rule stay pending: they carry the approver level they were created with. */
   async remove(caller: AuthenticatedUser, id: string): Promise<void> {
     const rule = await this.get(id);
-    await this.db.getRepository(ApprovalRule).delete({ id });
+    await this.repo.deleteRule(id);
     log.info(`Approval rule deleted: ${rule.name}`, { rule_id: id, user_id: caller.id });
   }
 }

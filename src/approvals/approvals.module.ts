@@ -1,8 +1,12 @@
 import { Module } from '@nestjs/common';
-import { EventsModule, EventsService } from '../events';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { EventsModule } from '../events';
 import { JobsModule } from '../jobs';
 import { QueueModule, QueueService } from '../queue';
-import { APPROVAL_EVENTS, APPROVAL_QUEUE } from './approval-ports';
+import { APPROVAL_QUEUE } from './approval-ports';
+import { ApprovalRequest } from './approval-request.entity';
+import { ApprovalRule } from './approval-rule.entity';
+import { ApprovalsRepository } from './approvals.repository';
 import { ApprovalRulesService } from './approval-rules.service';
 import { ApprovalsController } from './approvals.controller';
 import { ApprovalsScheduler } from './approvals.scheduler';
@@ -10,14 +14,14 @@ import { ApprovalsService } from './approvals.service';
 
 /** SPEC §7. Depends on jobs (hooks, transitions), queue (blocked entries) and events; nothing depends on it. */
 @Module({
-  imports: [JobsModule, QueueModule, EventsModule],
+  imports: [TypeOrmModule.forFeature([ApprovalRequest, ApprovalRule]), JobsModule, QueueModule, EventsModule],
   controllers: [ApprovalsController],
   providers: [
+    ApprovalsRepository,
     ApprovalRulesService,
     ApprovalsService,
     ApprovalsScheduler,
     { provide: APPROVAL_QUEUE, useExisting: QueueService },
-    { provide: APPROVAL_EVENTS, useExisting: EventsService },
   ],
   exports: [ApprovalsService, ApprovalRulesService],
 })

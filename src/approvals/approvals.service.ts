@@ -1,42 +1,20 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
-import type { AuthenticatedUser } from '../auth/authenticated-user';
-import { atLeast } from '../auth/user.entity';
+import { Transactional, TransactionHost } from '@nestjs-cls/transactional';
+import { atLeast, AuthenticatedUser } from '../auth';
 import { AppConfig } from '../config';
 import { ConflictError, NotFoundError, PermissionDeniedError } from '../common/errors';
-import { Job, JobHooks, JobStatus, JobTransitionService, SubmitContext } from '../jobs';
+import { EventsService } from '../events';
+import type { EventPayloads } from '../events';
+import { Job, JobHooks, JobRecordsService, JobTransitionService, SubmitContext } from '../jobs';
 import { getLogger } from '../logging';
-import { APPROVAL_EVENTS, APPROVAL_QUEUE, ApprovalEvent, ApprovalEvents, ApprovalQueue } from './approval-ports';
+import { APPROVAL_QUEUE, ApprovalQueue } from './approval-ports';
 import { ApprovalRequest, ApprovalStatus } from './approval-request.entity';
 import { ApprovalRulesService } from './approval-rules.service';
 import { ApprovalExpiry } from './approval-expiry';
+import { ApprovalsRepository, DecidedRow } from './approvals.repository';
 import { candidateRules, evaluateRules, neededCounts, SubmissionFacts } from './rules-engine';
 
 const log = getLogger('simpletuner.cloud.approvals');
-
-/** The row a conditional update hands back: who the request belongs to. */
-interface DecidedRow {
-  id: string;
-  job_id: string;
-  user_id: string;
-  org_id: string;
-}
-
-/** `UPDATE … RETURNING` through the pg driver comes back as [rows, count]. */
-export async function updateReturning<T>(manager: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
-  const res = await manager.query(sql, params);
-  return (Array.isArray(res) && Array.isArray(res[0]) ? res[0] : res) as T[];
-}
-
-/**
- * Every writer that ends a job locks the job row first (the transition function does, and a job cancel then
- * reaches the queue entry and this request through the terminal hooks). Decisions take the same order — job,
- * then request, then entry — so a decision racing a cancel waits instead of deadlocking.
- */
-export async function lockJob(manager: EntityManager, jobId: string): Promise<void> {
-  await manager.query(`SELECT 1 FROM jobs WHERE job_id = $1 FOR UPDATE`, [jobId]);
-}
 
 /** 409: the request is still `pending` only because the expiry tick has not run since its deadline. */
 export class DeadlinePassedError extends ConflictError {
@@ -61,37 +39,35 @@ export class ApprovalsService implements OnModuleInit {
   private readonly expiry: ApprovalExpiry;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly tx: TransactionHost,
     private readonly config: AppConfig,
+    private readonly repo: ApprovalsRepository,
     private readonly rules: ApprovalRulesService,
     private readonly hooks: JobHooks,
     private readonly transitions: JobTransitionService,
+    private readonly jobs: JobRecordsService,
     @Inject(APPROVAL_QUEUE) private readonly queue: ApprovalQueue,
-    @Inject(APPROVAL_EVENTS) private readonly events: ApprovalEvents,
+    private readonly events: EventsService,
   ) {
-    this.expiry = new ApprovalExpiry(db, transitions, queue, events);
+    this.expiry = new ApprovalExpiry(tx, repo, transitions, jobs, queue, events);
   }
 
   onModuleInit(): void {
     // Order 10: before the queue's hook (20), which makes the entry `blocked` when approval is required.
-    this.hooks.addSubmitHook(10, (manager, job, ctx) => this.evaluateSubmission(manager, job, ctx));
-    this.hooks.addTerminalHook((manager, job) => this.closeForEndedJob(manager, job));
+    this.hooks.addSubmitHook(10, (job, ctx) => this.evaluateSubmission(job, ctx));
+    this.hooks.addTerminalHook((job) => this.closeForEndedJob(job));
   }
 
   /** Runs in the submit transaction: the first matching rule creates the request and flags the job. */
-  async evaluateSubmission(
-    manager: EntityManager,
-    job: Job,
-    ctx: SubmitContext,
-  ): Promise<Partial<SubmitContext> | void> {
-    const candidates = candidateRules(await this.rules.activeRules(manager), ctx.user.level, job.provider);
+  async evaluateSubmission(job: Job, ctx: SubmitContext): Promise<Partial<SubmitContext> | void> {
+    const candidates = candidateRules(await this.rules.activeRules(), ctx.user.level, job.provider);
     if (candidates.length === 0) return;
-    const facts = await this.gatherFacts(manager, job, ctx, neededCounts(candidates));
+    const facts = await this.gatherFacts(job, ctx, neededCounts(candidates));
     const match = evaluateRules(candidates, facts);
     if (!match) return;
 
     const now = new Date();
-    const request = await manager.getRepository(ApprovalRequest).save({
+    const request = await this.repo.createRequest({
       jobId: job.jobId,
       userId: job.userId,
       orgId: job.orgId,
@@ -104,10 +80,8 @@ export class ApprovalsService implements OnModuleInit {
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.config.enterprise.approvalExpiresHours * 3600_000),
     });
-    await manager.getRepository(Job).update({ jobId: job.jobId }, { requiresApproval: true, approvalId: request.id });
-    job.requiresApproval = true;
-    job.approvalId = request.id;
-    await this.publish(manager, request, 'approval_required', {
+    await this.jobs.flagApproval(job, request.id);
+    await this.publish(request, 'approval_required', {
       approval_id: request.id,
       rule_id: match.rule.id,
       rule_name: match.rule.name,
@@ -126,7 +100,6 @@ export class ApprovalsService implements OnModuleInit {
   }
 
   private async gatherFacts(
-    manager: EntityManager,
     job: Job,
     ctx: SubmitContext,
     needs: { priorJobs: boolean; last24h: boolean },
@@ -135,19 +108,10 @@ export class ApprovalsService implements OnModuleInit {
     let jobsLast24h = 1;
     if (needs.priorJobs) {
       // Any other job of the user, whatever its status: the one being submitted is already inserted.
-      const rows: { n: number }[] = await manager.query(
-        `SELECT count(*)::int AS n FROM (SELECT 1 FROM jobs WHERE user_id = $1 AND job_id <> $2 LIMIT 1) s`,
-        [job.userId, job.jobId],
-      );
-      priorJobCount = rows[0].n;
+      priorJobCount = (await this.jobs.hasOtherJob(job.userId, job.jobId)) ? 1 : 0;
     }
     if (needs.last24h) {
-      const rows: { n: number }[] = await manager.query(
-        `SELECT count(*)::int AS n FROM jobs
-          WHERE user_id = $1 AND (created_at > $2::timestamptz - interval '24 hours' OR job_id = $3)`,
-        [job.userId, job.createdAt ?? new Date(), job.jobId],
-      );
-      jobsLast24h = rows[0].n;
+      jobsLast24h = await this.jobs.submissionsInDayBefore(job.userId, job.createdAt ?? new Date(), job.jobId);
     }
     return {
       userLevel: ctx.user.level,
@@ -161,20 +125,11 @@ export class ApprovalsService implements OnModuleInit {
   }
 
   /** A job that ended some other way (cancelled by its owner, say) no longer waits on anyone. */
-  private async closeForEndedJob(manager: EntityManager, job: Job): Promise<void> {
+  private async closeForEndedJob(job: Job): Promise<void> {
     if (!job.requiresApproval) return;
-    const rows = await updateReturning<DecidedRow>(
-      manager,
-      `UPDATE approval_requests SET status = 'cancelled', reviewed_at = now(), review_notes = $2
-        WHERE job_id = $1 AND status = 'pending' RETURNING id, job_id, user_id, org_id`,
-      [job.jobId, `Job ended as ${job.status} before a decision`],
-    );
-    if (rows.length > 0)
-      log.info('Approval request closed: job ended', {
-        job_id: job.jobId,
-        approval_id: rows[0].id,
-        status: job.status,
-      });
+    const row = await this.repo.closePendingForJob(job.jobId, `Job ended as ${job.status} before a decision`);
+    if (row)
+      log.info('Approval request closed: job ended', { job_id: job.jobId, approval_id: row.id, status: job.status });
   }
 
   // ---- reading -------------------------------------------------------------------------------------------
@@ -184,7 +139,7 @@ export class ApprovalsService implements OnModuleInit {
   }
 
   async get(caller: AuthenticatedUser, id: string): Promise<ApprovalRequest> {
-    const r = await this.db.getRepository(ApprovalRequest).findOneBy({ id });
+    const r = await this.repo.findRequest(id);
     if (!r || !this.visible(caller, r)) throw new NotFoundError(`Approval request ${id} not found`);
     return r;
   }
@@ -194,16 +149,8 @@ export class ApprovalsService implements OnModuleInit {
     caller: AuthenticatedUser,
     opts: ListRequestsOptions,
   ): Promise<{ requests: ApprovalRequest[]; pendingCount: number }> {
-    const repo = this.db.getRepository(ApprovalRequest);
     const scope = caller.level === 'admin' ? {} : { orgId: caller.orgId };
-    const requests = await repo.find({
-      where: { ...scope, ...(opts.status ? { status: opts.status } : {}) },
-      order: { createdAt: 'DESC', id: 'ASC' },
-      take: opts.limit ?? 50,
-      skip: opts.offset ?? 0,
-    });
-    const pendingCount = await repo.countBy({ ...scope, status: 'pending' });
-    return { requests, pendingCount };
+    return this.repo.listRequests(scope, { status: opts.status, limit: opts.limit ?? 50, offset: opts.offset ?? 0 });
   }
 
   // ---- decisions -----------------------------------------------------------------------------------------
@@ -213,7 +160,7 @@ export class ApprovalsService implements OnModuleInit {
    * An approver of another org is told 403 (issue #8); anyone else who cannot see the request gets 404 (SPEC §3).
    */
   private async loadForDecision(caller: AuthenticatedUser, id: string): Promise<ApprovalRequest> {
-    const r = await this.db.getRepository(ApprovalRequest).findOneBy({ id });
+    const r = await this.repo.findRequest(id);
     if (!r) throw new NotFoundError(`Approval request ${id} not found`);
     const approverLevel = atLeast(caller.level, r.requiredApproverLevel);
     if (!this.visible(caller, r)) {
@@ -234,7 +181,6 @@ export class ApprovalsService implements OnModuleInit {
    * decision (`deadline` set) also needs the request to be before its deadline: past it, the request is expired.
    */
   private async decide(
-    manager: EntityManager,
     id: string,
     status: Exclude<ApprovalStatus, 'pending'>,
     reviewer: string | null,
@@ -242,15 +188,9 @@ export class ApprovalsService implements OnModuleInit {
     now: Date,
     deadline: boolean,
   ): Promise<DecidedRow> {
-    const rows = await updateReturning<DecidedRow>(
-      manager,
-      `UPDATE approval_requests SET status = $2, reviewed_by = $3, reviewed_at = $5, review_notes = $4
-        WHERE id = $1 AND status = 'pending' AND (NOT $6 OR expires_at > $5)
-        RETURNING id, job_id, user_id, org_id`,
-      [id, status, reviewer, notes, now, deadline],
-    );
-    if (rows.length > 0) return rows[0];
-    const current = await manager.getRepository(ApprovalRequest).findOneBy({ id });
+    const row = await this.repo.decide(id, status, reviewer, notes, now, deadline);
+    if (row) return row;
+    const current = await this.repo.findRequest(id);
     if (current?.status === 'pending') {
       throw new DeadlinePassedError(id, current.expiresAt);
     }
@@ -261,9 +201,9 @@ export class ApprovalsService implements OnModuleInit {
   }
 
   /** A decision that arrives after the deadline expires the request now (as the next tick would) and is a 409. */
-  private async reviewInTransaction(id: string, now: Date, fn: (m: EntityManager) => Promise<void>): Promise<void> {
+  private async reviewInTransaction(id: string, now: Date, fn: () => Promise<void>): Promise<void> {
     try {
-      await this.db.transaction(fn);
+      await this.tx.withTransaction(fn);
     } catch (err) {
       if (err instanceof DeadlinePassedError) await this.expiry.expireRequest(id, now);
       throw err;
@@ -277,11 +217,11 @@ export class ApprovalsService implements OnModuleInit {
     now: Date = new Date(),
   ): Promise<ApprovalRequest> {
     const { jobId } = await this.loadForDecision(caller, id);
-    await this.reviewInTransaction(id, now, async (m) => {
-      await lockJob(m, jobId);
-      const row = await this.decide(m, id, 'approved', caller.id, notes ?? null, now, true);
-      await this.queue.unblock(m, row.job_id);
-      await this.publish(m, row, 'approval_approved', {
+    await this.reviewInTransaction(id, now, async () => {
+      await this.transitions.lock([jobId]);
+      const row = await this.decide(id, 'approved', caller.id, notes ?? null, now, true);
+      await this.queue.unblock(row.job_id);
+      await this.publish(row, 'approval_approved', {
         approval_id: id,
         reviewed_by: caller.id,
         notes: notes ?? null,
@@ -299,11 +239,11 @@ export class ApprovalsService implements OnModuleInit {
     now: Date = new Date(),
   ): Promise<ApprovalRequest> {
     const { jobId } = await this.loadForDecision(caller, id);
-    await this.reviewInTransaction(id, now, async (m) => {
-      await lockJob(m, jobId);
-      const row = await this.decide(m, id, 'rejected', caller.id, reason, now, true);
-      await this.endJob(m, row.job_id, 'cancelled', reason, 'approval_rejected');
-      await this.publish(m, row, 'approval_rejected', { approval_id: id, reviewed_by: caller.id, reason });
+    await this.reviewInTransaction(id, now, async () => {
+      await this.transitions.lock([jobId]);
+      const row = await this.decide(id, 'rejected', caller.id, reason, now, true);
+      await this.endJob(row.job_id, 'cancelled', reason, 'approval_rejected');
+      await this.publish(row, 'approval_rejected', { approval_id: id, reviewed_by: caller.id, reason });
     });
     const r = await this.reload(id);
     log.info('Approval request rejected', { job_id: r.jobId, approval_id: id, reviewed_by: caller.id });
@@ -317,41 +257,35 @@ export class ApprovalsService implements OnModuleInit {
       throw new PermissionDeniedError('Only the requester can cancel an approval request');
     }
     const why = 'Approval request cancelled by the requester';
-    await this.db.transaction(async (m) => {
-      await lockJob(m, r.jobId);
+    await this.tx.withTransaction(async () => {
+      await this.transitions.lock([r.jobId]);
       // Withdrawing is allowed up to the sweep: the job ends cancelled either way.
-      const row = await this.decide(m, id, 'cancelled', caller.id, null, new Date(), false);
-      await this.endJob(m, row.job_id, 'cancelled', why, 'approval_cancelled');
+      const row = await this.decide(id, 'cancelled', caller.id, null, new Date(), false);
+      await this.endJob(row.job_id, 'cancelled', why, 'approval_cancelled');
     });
     log.info('Approval request cancelled', { job_id: r.jobId, approval_id: id });
     return this.reload(id);
   }
 
   /** Queue entry first, then the job: the job's terminal hooks then find nothing left to release. */
-  private async endJob(
-    m: EntityManager,
-    jobId: string,
-    entry: 'failed' | 'cancelled',
-    message: string,
-    source: string,
-  ) {
-    await this.queue.cancelEntry(m, jobId, entry, message);
-    const to: JobStatus = 'cancelled';
-    await this.transitions.transition(m, jobId, to, { patch: { errorMessage: message }, source });
+  private async endJob(jobId: string, entry: 'failed' | 'cancelled', message: string, source: string) {
+    await this.queue.cancelEntry(jobId, entry, message);
+    await this.transitions.transition(jobId, 'cancelled', { patch: { errorMessage: message }, source });
   }
 
   private async reload(id: string): Promise<ApprovalRequest> {
-    return this.db.getRepository(ApprovalRequest).findOneByOrFail({ id });
+    const r = await this.repo.findRequest(id);
+    if (!r) throw new NotFoundError(`Approval request ${id} not found`);
+    return r;
   }
 
-  private publish(
-    manager: EntityManager,
+  private publish<K extends 'approval_required' | 'approval_approved' | 'approval_rejected'>(
     r: { jobId: string; userId: string; orgId: string } | DecidedRow,
-    type: ApprovalEvent['type'],
-    data: Record<string, unknown>,
+    type: K,
+    data: EventPayloads[K],
   ): Promise<unknown> {
     const ids = 'job_id' in r ? { jobId: r.job_id, userId: r.user_id, orgId: r.org_id } : r;
-    return this.events.publish(manager, { type, ...ids, data: { job_id: ids.jobId, ...data } });
+    return this.events.publish({ type, ...ids, data } as Parameters<EventsService['publish']>[0]);
   }
 
   // ---- expiry --------------------------------------------------------------------------------------------

@@ -1,6 +1,11 @@
 import { Module, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerStorageService } from '@nestjs/throttler';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ApiKey } from './api-key.entity';
+import { Org } from './org.entity';
+import { User } from './user.entity';
+import { UsersRepository } from './users.repository';
 import { FailedAuthThrottle } from './failed-auth-throttle';
 import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
@@ -8,8 +13,10 @@ import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 
 @Module({
+  imports: [TypeOrmModule.forFeature([User, Org, ApiKey])],
   controllers: [UsersController],
   providers: [
+    UsersRepository,
     AuthService,
     UsersService,
     ThrottlerStorageService,

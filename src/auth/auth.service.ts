@@ -1,15 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { Transactional } from '@nestjs-cls/transactional';
 import { AppConfig } from '../config';
 import { getLogger } from '../logging';
-import { ApiKey } from './api-key.entity';
 import { API_KEY_PATTERN, apiKeyPrefix, generateApiKey, hashApiKey } from './api-key.util';
 import type { AuthenticatedUser } from './authenticated-user';
-import { Org } from './org.entity';
-import { User } from './user.entity';
+import type { User } from './user.entity';
+import { UsersRepository } from './users.repository';
 
 const log = getLogger('simpletuner.cloud.auth');
 const BOOTSTRAP_LOCK_KEY = 734_001_002;
@@ -17,21 +15,17 @@ const BOOTSTRAP_LOCK_KEY = 734_001_002;
 @Injectable()
 export class AuthService {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly repo: UsersRepository,
     private readonly config: AppConfig,
   ) {}
 
   /** Resolves an API key to its user; null when unknown, revoked, expired or the user is inactive. */
   async authenticate(key: string, now = new Date()): Promise<AuthenticatedUser | null> {
     if (!API_KEY_PATTERN.test(key)) return null;
-    const row = await this.db
-      .getRepository(ApiKey)
-      .createQueryBuilder('k')
-      .innerJoinAndMapOne('k.user', User, 'u', 'u.id = k.user_id')
-      .where('k.key_hash = :hash', { hash: hashApiKey(key) })
-      .getOne();
-    const user = (row as (ApiKey & { user?: User }) | null)?.user;
-    if (!row || !user || row.revokedAt || !user.isActive) return null;
+    const found = await this.repo.keyWithUser(hashApiKey(key));
+    if (!found) return null;
+    const { key: row, user } = found;
+    if (row.revokedAt || !user.isActive) return null;
     if (row.expiresAt && row.expiresAt <= now) return null;
     return { id: user.id, username: user.username, level: user.level, orgId: user.orgId, apiKeyId: row.id };
   }
@@ -42,7 +36,7 @@ export class AuthService {
     opts: { name?: string | null; expiresAt?: Date | null } = {},
     plainKey = generateApiKey(),
   ) {
-    const saved = await this.db.getRepository(ApiKey).save({
+    const saved = await this.repo.saveKey({
       userId,
       name: opts.name ?? null,
       keyHash: hashApiKey(plainKey),
@@ -58,24 +52,7 @@ export class AuthService {
    */
   async bootstrapAdmin(): Promise<void> {
     const configuredKey = this.config.env.SIMPLETUNER_ADMIN_API_KEY;
-    const created = await this.db.transaction(async (em) => {
-      await em.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK_KEY]);
-      if ((await em.getRepository(User).count()) > 0) return null;
-      let org = await em.getRepository(Org).findOneBy({ name: 'default' });
-      org ??= await em.getRepository(Org).save({ name: 'default' });
-      const user = await em
-        .getRepository(User)
-        .save({ username: 'admin', email: null, level: 'admin', orgId: org.id, isActive: true });
-      const key = configuredKey ?? generateApiKey();
-      await em.getRepository(ApiKey).save({
-        userId: user.id,
-        name: 'bootstrap',
-        keyHash: hashApiKey(key),
-        keyPrefix: apiKeyPrefix(key),
-        expiresAt: null,
-      });
-      return { key, user };
-    });
+    const created = await this.createFirstAdmin(configuredKey ?? generateApiKey());
     if (!created) return;
     if (configuredKey) {
       log.info('Created bootstrap admin user with the key from SIMPLETUNER_ADMIN_API_KEY', {
@@ -91,5 +68,28 @@ export class AuthService {
       user_id: created.user.id,
       key_file: keyFile,
     });
+  }
+
+  /** With no user at all: the default organisation, an admin and its key; null when users exist already. */
+  @Transactional()
+  private async createFirstAdmin(key: string): Promise<{ key: string; user: User } | null> {
+    await this.repo.lockBootstrap(BOOTSTRAP_LOCK_KEY);
+    if ((await this.repo.countUsers()) > 0) return null;
+    const org = (await this.repo.findOrgByName('default')) ?? (await this.repo.saveOrg({ name: 'default' }));
+    const user = await this.repo.saveUser({
+      username: 'admin',
+      email: null,
+      level: 'admin',
+      orgId: org.id,
+      isActive: true,
+    });
+    await this.repo.saveKey({
+      userId: user.id,
+      name: 'bootstrap',
+      keyHash: hashApiKey(key),
+      keyPrefix: apiKeyPrefix(key),
+      expiresAt: null,
+    });
+    return { key, user };
   }
 }

@@ -1,6 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, QueryFailedError } from 'typeorm';
 import { ConflictError, NotFoundError, PermissionDeniedError, ValidationError } from '../common/errors';
 import { getLogger } from '../logging';
 import { ApiKey } from './api-key.entity';
@@ -9,12 +7,9 @@ import type { AuthenticatedUser } from './authenticated-user';
 import { Org } from './org.entity';
 import { atLeast, User } from './user.entity';
 import type { CreateApiKeyDto, CreateUserDto, UpdateUserDto } from './users.dto';
+import { DuplicateError, UsersRepository } from './users.repository';
 
 const log = getLogger('simpletuner.cloud.auth');
-
-function isUniqueViolation(err: unknown): boolean {
-  return err instanceof QueryFailedError && (err.driverError as { code?: string })?.code === '23505';
-}
 
 export function userView(u: User) {
   return {
@@ -44,13 +39,13 @@ export function apiKeyView(k: ApiKey) {
 @Injectable()
 export class UsersService {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly repo: UsersRepository,
     private readonly auth: AuthService,
   ) {}
 
   /** A user the caller may see (self, own org for a lead, anyone for an admin), else 404. */
   async findVisible(caller: AuthenticatedUser, id: string): Promise<User> {
-    const user = await this.db.getRepository(User).findOneBy({ id });
+    const user = await this.repo.findUser(id);
     const visible =
       user &&
       (caller.level === 'admin' || user.id === caller.id || (caller.level === 'lead' && user.orgId === caller.orgId));
@@ -63,18 +58,17 @@ export class UsersService {
   }
 
   async list(caller: AuthenticatedUser): Promise<User[]> {
-    const where = caller.level === 'admin' ? {} : { orgId: caller.orgId };
-    return this.db.getRepository(User).find({ where, order: { createdAt: 'ASC' } });
+    return this.repo.listUsers(caller.level === 'admin' ? undefined : caller.orgId);
   }
 
   async create(caller: AuthenticatedUser, dto: CreateUserDto): Promise<User> {
     const orgId = dto.org_id ?? caller.orgId;
     this.assertCanManage(caller, orgId, dto.level);
-    if (!(await this.db.getRepository(Org).existsBy({ id: orgId }))) {
+    if (!(await this.repo.orgExists(orgId))) {
       throw new ValidationError(`Organisation ${orgId} does not exist`, { org_id: 'unknown organisation' });
     }
     try {
-      const user = await this.db.getRepository(User).save({
+      const user = await this.repo.saveUser({
         username: dto.username,
         email: dto.email ?? null,
         level: dto.level,
@@ -84,7 +78,7 @@ export class UsersService {
       log.info('User created', { user_id: user.id, level: user.level, org_id: orgId });
       return user;
     } catch (err) {
-      if (isUniqueViolation(err))
+      if (err instanceof DuplicateError)
         throw new ConflictError(`Username ${dto.username} is taken`, { username: dto.username });
       throw err;
     }
@@ -97,30 +91,29 @@ export class UsersService {
       this.assertCanManage(caller, dto.org_id ?? user.orgId, dto.level ?? user.level);
       if (user.level === 'admin') throw new PermissionDeniedError('A lead cannot change an admin');
     }
-    if (dto.org_id && !(await this.db.getRepository(Org).existsBy({ id: dto.org_id }))) {
+    if (dto.org_id && !(await this.repo.orgExists(dto.org_id))) {
       throw new ValidationError(`Organisation ${dto.org_id} does not exist`, { org_id: 'unknown organisation' });
     }
     if (dto.email !== undefined) user.email = dto.email;
     if (dto.level) user.level = dto.level;
     if (dto.is_active !== undefined) user.isActive = dto.is_active;
     if (dto.org_id) user.orgId = dto.org_id;
-    await this.db.getRepository(User).save(user);
+    await this.repo.saveUser(user);
     log.info('User updated', { user_id: user.id });
     return user;
   }
 
   async createOrg(name: string): Promise<Org> {
     try {
-      return await this.db.getRepository(Org).save({ name });
+      return await this.repo.saveOrg({ name });
     } catch (err) {
-      if (isUniqueViolation(err)) throw new ConflictError(`Organisation ${name} exists`, { name });
+      if (err instanceof DuplicateError) throw new ConflictError(`Organisation ${name} exists`, { name });
       throw err;
     }
   }
 
   async listOrgs(caller: AuthenticatedUser): Promise<Org[]> {
-    const where = caller.level === 'admin' ? {} : { id: caller.orgId };
-    return this.db.getRepository(Org).find({ where, order: { createdAt: 'ASC' } });
+    return this.repo.listOrgs(caller.level === 'admin' ? undefined : caller.orgId);
   }
 
   async createKey(caller: AuthenticatedUser, userId: string, dto: CreateApiKeyDto) {
@@ -136,7 +129,7 @@ export class UsersService {
   }
 
   async revokeKey(caller: AuthenticatedUser, keyId: string): Promise<ApiKey> {
-    const key = await this.db.getRepository(ApiKey).findOneBy({ id: keyId });
+    const key = await this.repo.findKey(keyId);
     if (!key) throw new NotFoundError(`API key ${keyId} not found`);
     const owner = await this.findVisible(caller, key.userId).catch(() => {
       throw new NotFoundError(`API key ${keyId} not found`);
@@ -144,7 +137,7 @@ export class UsersService {
     if (owner.id !== caller.id) this.assertCanManage(caller, owner.orgId, owner.level);
     if (!key.revokedAt) {
       key.revokedAt = new Date();
-      await this.db.getRepository(ApiKey).save(key);
+      await this.repo.saveKey(key);
       log.info('API key revoked', { user_id: owner.id, api_key_id: key.id });
     }
     return key;

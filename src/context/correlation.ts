@@ -48,10 +48,24 @@ export function clearCorrelationId(): void {
   if (c.isActive()) c.set(CLS_CORRELATION_ID, undefined);
 }
 
-/** Runs fn in a fresh context (nothing inherited) whose correlation id is `id`. */
+/** Runs fn in a fresh context (nothing inherited, no transaction) whose correlation id is `id`: a tick's start. */
 export function runWithCorrelationId<T>(id: string, fn: () => T): T {
   return cls().run({ ifNested: 'override' }, () => {
     cls().set(CLS_CORRELATION_ID, id);
+    return fn();
+  });
+}
+
+/**
+ * Runs fn under correlation id `id` with none of the caller's log fields or trace context, but in the caller's unit
+ * of work: a transaction the caller holds (carried in the same store) stays the one fn's queries join. For work on
+ * one job inside a request or a tick (its lines carry the id of the request that submitted the job).
+ */
+export function switchCorrelationId<T>(id: string, fn: () => T): T {
+  return cls().run({ ifNested: 'inherit' }, () => {
+    cls().set(CLS_CORRELATION_ID, id);
+    cls().set(CLS_LOG_FIELDS, undefined);
+    cls().set(CLS_TRACEPARENT, undefined);
     return fn();
   });
 }

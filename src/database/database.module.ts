@@ -48,7 +48,16 @@ export class DatabaseModule {
   static forRoot(target: DatabaseTarget): DynamicModule {
     return {
       module: DatabaseModule,
-      imports: [TypeOrmModule.forRoot({ ...buildDataSourceOptions(target), retryAttempts: 3, retryDelay: 1000 })],
+      imports: [
+        TypeOrmModule.forRoot({
+          ...buildDataSourceOptions(target),
+          // Each module registers its own entities (TypeOrmModule.forFeature): no module reaches another's tables.
+          entities: [],
+          autoLoadEntities: true,
+          retryAttempts: 3,
+          retryDelay: 1000,
+        }),
+      ],
       providers: [MigrationService],
       exports: [MigrationService],
     };

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
+import { AfterCommitHook } from '../database/after-commit';
+import { affectedRows, Db } from '../database/transaction-host';
 import type { AuthenticatedUser } from '../auth';
 import { SqlParams, StreamFilter, visibilitySql } from './event-visibility';
 import { EventPosition, LoggedEvent, NewEvent } from './events.types';
@@ -56,20 +58,42 @@ function toEvent(row: EventRow): LoggedEvent {
 
 /** SPEC §9's flat payload: `{type, job_id, ...fields}`; the two reserved keys cannot be overridden. */
 export function flatPayload(event: NewEvent): Record<string, unknown> {
-  const { type: _t, job_id: _j, ...fields } = event.data ?? {};
+  const { type: _t, job_id: _j, ...fields } = (event.data ?? {}) as Record<string, unknown>;
   return { type: event.type, ...(event.jobId ? { job_id: event.jobId } : {}), ...fields };
 }
 
 /** The only place that writes SQL for the event log. */
 @Injectable()
 export class EventsRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  private commitHook: AfterCommitHook | null = null;
+
+  constructor(
+    private readonly db: Db,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  /** Calls `onCommit` after each transaction that inserted events commits (see wakeAfterCommit). */
+  watchCommits(onCommit: () => void): void {
+    this.commitHook = new AfterCommitHook(onCommit);
+    this.dataSource.subscribers.push(this.commitHook);
+  }
+
+  unwatchCommits(): void {
+    const i = this.commitHook ? this.dataSource.subscribers.indexOf(this.commitHook) : -1;
+    if (i >= 0) this.dataSource.subscribers.splice(i, 1);
+    this.commitHook = null;
+  }
+
+  /** After the current transaction commits (at once outside one), the watcher is called. */
+  wakeAfterCommit(): void {
+    this.commitHook?.track(this.db.tx);
+  }
 
   /**
    * Inserts in the caller's transaction. With `notify`, pg_notify in the same statement: PostgreSQL delivers
    * the notification only if and when that transaction commits.
    */
-  async insert(manager: EntityManager, events: NewEvent[], notify: boolean): Promise<LoggedEvent[]> {
+  async insert(events: NewEvent[], notify: boolean): Promise<LoggedEvent[]> {
     if (events.length === 0) return [];
     const records = events.map((e) => ({
       type: e.type,
@@ -80,7 +104,7 @@ export class EventsRepository {
     }));
     // One notification per statement: it is only a wake-up (listeners re-read the table), and one per row would
     // make every instance wake once per event of a batch.
-    const rows: Pick<EventRow, 'id' | 'tx_id' | 'created_at'>[] = await manager.query(
+    const rows: Pick<EventRow, 'id' | 'tx_id' | 'created_at'>[] = await this.db.tx.query(
       `WITH ins AS (
          INSERT INTO events (type, job_id, user_id, org_id, data)
          SELECT type, job_id, user_id, org_id, data
@@ -101,7 +125,7 @@ export class EventsRepository {
    * row that sorts before it.
    */
   async readAfter(after: EventPosition, limit: number): Promise<Array<LoggedEvent & { safe: boolean }>> {
-    const rows: EventRow[] = await this.db.query(
+    const rows: EventRow[] = await this.db.tx.query(
       `SELECT ${COLUMNS}, tx_id < ${HORIZON} AS safe
          FROM events WHERE (tx_id, id) > ($1::text::xid8, $2::bigint)
         ORDER BY events.tx_id, events.id LIMIT $3`,
@@ -112,7 +136,7 @@ export class EventsRepository {
 
   /** The last position every instance may already have delivered: where a live-only stream starts. */
   async safeHead(): Promise<EventPosition | null> {
-    const rows: EventRow[] = await this.db.query(
+    const rows: EventRow[] = await this.db.tx.query(
       `SELECT id::text AS id, tx_id::text AS tx_id FROM events
         WHERE tx_id < ${HORIZON}
         ORDER BY events.tx_id DESC, events.id DESC LIMIT 1`,
@@ -121,7 +145,7 @@ export class EventsRepository {
   }
 
   async findPosition(id: bigint): Promise<EventPosition | null> {
-    const rows: EventRow[] = await this.db.query(
+    const rows: EventRow[] = await this.db.tx.query(
       `SELECT id::text AS id, tx_id::text AS tx_id FROM events WHERE id = $1`,
       [id.toString()],
     );
@@ -140,7 +164,7 @@ export class EventsRepository {
     const from = `(tx_id, id) > (${p.add(after.tx.toString())}::text::xid8, ${p.add(after.id.toString())}::bigint)`;
     const to = `(tx_id, id) <= (${p.add(upTo.tx.toString())}::text::xid8, ${p.add(upTo.id.toString())}::bigint)`;
     const visible = visibilitySql(user, filter, p);
-    const rows: EventRow[] = await this.db.query(
+    const rows: EventRow[] = await this.db.tx.query(
       `SELECT ${COLUMNS} FROM events WHERE ${from} AND ${to} AND ${visible} ORDER BY events.tx_id, events.id LIMIT ${p.add(limit)}`,
       p.values,
     );
@@ -148,7 +172,6 @@ export class EventsRepository {
   }
 
   async deleteOlderThan(cutoff: Date): Promise<number> {
-    const [, count] = (await this.db.query(`DELETE FROM events WHERE created_at < $1`, [cutoff])) as [unknown, number];
-    return count ?? 0;
+    return affectedRows(await this.db.tx.query(`DELETE FROM events WHERE created_at < $1`, [cutoff]));
   }
 }

@@ -1,11 +1,51 @@
-/** What a service publishes (SPEC §9). `data` holds the type-specific fields; `type` and `job_id` are added. */
-export interface NewEvent {
-  type: string;
-  jobId?: string | null;
-  userId?: string | null;
-  orgId?: string | null;
-  data?: Record<string, unknown>;
+/**
+ * Each event type and the fields of its `data` (besides `type` and `job_id`, which the publisher adds). An
+ * enterprise module adds its own types by augmenting this interface:
+ * `declare module '<path>/events/events.types' { interface EventPayloads { my_event: { n: number } } }`.
+ */
+export interface EventPayloads {
+  job_submitted: {
+    status: string;
+    provider: string;
+    config_name: string;
+    cost_estimate: number;
+    requires_approval: boolean;
+  };
+  job_status_changed: { status: string; previous_status: string };
+  job_dispatched: { provider: string; external_id: string | undefined; attempt: number | undefined };
+  approval_required: {
+    approval_id: string;
+    rule_id: string;
+    rule_name: string;
+    reason: string;
+    estimated_cost: number;
+    required_approver_level: string;
+    expires_at: string;
+  };
+  approval_approved: { approval_id: string; reviewed_by: string; notes: string | null };
+  approval_rejected: { approval_id: string; reviewed_by: string; reason: string };
+  approval_expired: { approval_id: string; message: string };
+  cloud_job_update: {
+    provider: string;
+    external_id: string;
+    provider_status: string;
+    webhook_id: string;
+    status: string;
+  };
+  queue_limits_changed: {
+    max_concurrent: number;
+    user_max_concurrent: number;
+    org_max_concurrent: number;
+    changed_by: string;
+  };
 }
+
+export type EventType = keyof EventPayloads;
+
+/** What a service publishes. Who it is about decides who sees it on the stream (see event-visibility). */
+export type NewEvent<K extends EventType = EventType> = K extends EventType
+  ? { type: K; jobId?: string | null; userId?: string | null; orgId?: string | null; data: EventPayloads[K] }
+  : never;
 
 /** An event as stored and as streamed. */
 export interface StoredEvent {
@@ -43,8 +83,8 @@ export function comparePositions(a: EventPosition, b: EventPosition): number {
   return 0;
 }
 
-/** Event types of SPEC §9 (publishers may add more; the stream does not restrict them). */
-export const EVENT_TYPES = [
+/** The event types this service publishes (enterprise modules may add more; the stream does not restrict them). */
+export const EVENT_TYPES: readonly EventType[] = [
   'job_submitted',
   'job_status_changed',
   'job_dispatched',
@@ -54,8 +94,7 @@ export const EVENT_TYPES = [
   'approval_expired',
   'cloud_job_update',
   'queue_limits_changed',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+];
 
 /** The stream's own control event, sent when a Last-Event-ID is no longer (or never was) in the log. */
 export const RESET_EVENT = 'reset';

@@ -1,4 +1,3 @@
-import type { EntityManager } from 'typeorm';
 import { DEFAULT_DURATION_SECONDS, hardwareRate, roundUsd } from '../providers/hardware';
 
 /** The longest a job may run (`max_runtime_seconds` is at most this): a week. */
@@ -14,32 +13,30 @@ export interface CostEstimate {
   sample_size: number;
 }
 
+/** The org's completed jobs on a profile (last 90 days): their mean run time and how many there were. */
+export interface RunHistory {
+  meanSeconds: number | null;
+  count: number;
+}
+
 /**
- * SPEC §4: mean duration of the org's completed jobs on this profile in the last 90 days × rate; with no
- * history, `config.estimated_duration_seconds` or 3600 s. Never more than `maxDurationSeconds`: a job that runs
- * longer is stopped, so it cannot cost more (and a wild `estimated_duration_seconds` cannot overflow the price).
+ * Mean duration of the org's completed jobs on this profile in the last 90 days × rate; with no history,
+ * `config.estimated_duration_seconds` or 3600 s. Never more than `maxDurationSeconds`: a job that runs longer is
+ * stopped, so it cannot cost more (and a wild `estimated_duration_seconds` cannot overflow the price).
  */
-export async function estimateCost(
-  manager: EntityManager,
-  orgId: string,
+export function estimateCost(
+  history: RunHistory,
   profile: string,
   config: Record<string, unknown> | undefined,
   overrides: Record<string, unknown>,
   maxDurationSeconds = MAX_RUNTIME_SECONDS,
-): Promise<CostEstimate> {
+): CostEstimate {
   const rate = hardwareRate(profile, overrides);
-  const [row] = (await manager.query(
-    `SELECT avg(extract(epoch FROM completed_at - started_at))::float8 AS mean, count(*)::int AS n
-       FROM jobs
-      WHERE org_id = $1 AND hardware_profile = $2 AND status = 'completed'
-        AND started_at IS NOT NULL AND completed_at > now() - interval '90 days'`,
-    [orgId, profile],
-  )) as { mean: number | null; n: number }[];
   const configured = Number(config?.estimated_duration_seconds);
   let duration = DEFAULT_DURATION_SECONDS;
   let basis: CostEstimate['basis'] = 'default';
-  if (row && row.n > 0 && row.mean !== null) {
-    duration = row.mean;
+  if (history.count > 0 && history.meanSeconds !== null) {
+    duration = history.meanSeconds;
     basis = 'history';
   } else if (Number.isFinite(configured) && configured > 0) {
     duration = configured;
@@ -53,6 +50,6 @@ export async function estimateCost(
     estimated_duration_seconds: Math.round(duration),
     estimated_cost: roundUsd(duration * rate),
     basis,
-    sample_size: row?.n ?? 0,
+    sample_size: history.count,
   };
 }

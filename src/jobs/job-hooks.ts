@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import type { Job } from './job.entity';
 import type { JobStatus } from './job-status';
@@ -11,16 +10,11 @@ export interface SubmitContext {
   approvalId?: string;
   approvalReason?: string;
   costEstimate: number;
-  /** Set by the queue's hook: the queue dispatches; otherwise the jobs module dispatches after commit. */
-  dispatchedByQueue: boolean;
 }
 
-export type SubmitHook = (
-  manager: EntityManager,
-  job: Job,
-  ctx: SubmitContext,
-) => Promise<Partial<SubmitContext> | void>;
-export type TerminalHook = (manager: EntityManager, job: Job, previous: JobStatus) => Promise<void>;
+/** Hooks run inside the caller's unit of work (the submit's or the transition's transaction). */
+export type SubmitHook = (job: Job, ctx: SubmitContext) => Promise<Partial<SubmitContext> | void>;
+export type TerminalHook = (job: Job, previous: JobStatus) => Promise<void>;
 export type QueueInfoProvider = (jobIds: string[]) => Promise<Map<string, { position: number | null }>>;
 
 /**
@@ -48,17 +42,17 @@ export class JobHooks {
     this.queueInfo = fn;
   }
 
-  async runSubmitHooks(manager: EntityManager, job: Job, ctx: SubmitContext): Promise<SubmitContext> {
+  async runSubmitHooks(job: Job, ctx: SubmitContext): Promise<SubmitContext> {
     let current = ctx;
     for (const { hook } of this.submitHooks) {
-      const result = await hook(manager, job, current);
+      const result = await hook(job, current);
       if (result) current = { ...current, ...result };
     }
     return current;
   }
 
-  async runTerminalHooks(manager: EntityManager, job: Job, previous: JobStatus): Promise<void> {
-    for (const hook of this.terminalHooks) await hook(manager, job, previous);
+  async runTerminalHooks(job: Job, previous: JobStatus): Promise<void> {
+    for (const hook of this.terminalHooks) await hook(job, previous);
   }
 
   /** Positions for these jobs; without a queue module every job is "not waiting in a queue" (null). */

@@ -1,4 +1,4 @@
-import { LogContext, runWithCorrelationId } from '../context';
+import { LogContext, switchCorrelationId } from '../context';
 import type { Job } from './job.entity';
 
 export interface JobScope {
@@ -21,7 +21,7 @@ export function inJobScope<T>(job: Job, scope: JobScope, fn: () => T): T {
     step: scope.step,
     ...(scope.tickId ? { tick_id: scope.tickId } : {}),
   };
-  return runWithCorrelationId(job.correlationId || scope.fallbackCorrelationId || job.correlationId, () =>
+  return switchCorrelationId(job.correlationId || scope.fallbackCorrelationId || job.correlationId, () =>
     LogContext.run(fields, fn),
   );
 }

@@ -1,6 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
 import { getLogger } from '../logging';
 import { hardwareRate, roundUsd } from '../providers/hardware';
 import { ProviderConfigService } from '../providers/provider-config.service';
@@ -28,7 +26,6 @@ function differs(job: Job, patch: JobPatch): boolean {
 @Injectable()
 export class JobStateApplier {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
     private readonly transitions: JobTransitionService,
     private readonly configs: ProviderConfigService,
   ) {}
@@ -74,26 +71,19 @@ export class JobStateApplier {
     return { to: state.status, patch };
   }
 
-  async applyIn(
-    manager: EntityManager,
-    job: Job,
-    change: PlannedChange,
-    source: string,
-    now: Date,
-  ): Promise<TransitionResult> {
-    return this.transitions.transition(manager, job.jobId, change.to, { patch: change.patch, source, now });
+  /** A planned change through the transition function, in the current transaction (or one of its own). */
+  applyChange(job: Job, change: PlannedChange, source: string, now: Date): Promise<TransitionResult> {
+    return this.transitions.transition(job.jobId, change.to, { patch: change.patch, source, now });
   }
 
-  /** Many planned changes in the caller's transaction, through one batched transition (one job id once each). */
-  applyManyIn(
-    manager: EntityManager,
+  /** Many planned changes through one batched transition (one job id once each), in one transaction. */
+  applyMany(
     changes: { job: Job; change: PlannedChange }[],
     source: string,
     now: Date,
     scope?: BatchTransitionOptions['scope'],
   ): Promise<TransitionResult[]> {
     return this.transitions.transitionMany(
-      manager,
       changes.map(({ job, change }) => ({ jobId: job.jobId, to: change.to, patch: change.patch })),
       { source, now, scope },
     );
@@ -109,6 +99,6 @@ export class JobStateApplier {
   ): Promise<TransitionResult | null> {
     const change = this.plan(job, state, overrides ?? (await this.ratesFor(job.provider)));
     if (!change) return null;
-    return this.db.transaction((m) => this.applyIn(m, job, change, source, now));
+    return this.applyChange(job, change, source, now);
   }
 }

@@ -1,15 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In, IsNull, Not } from 'typeorm';
 import { generateCorrelationId, peekCorrelationId, runWithCorrelationId } from '../context';
 import { getLogger } from '../logging';
 import { ProviderRegistry } from '../providers/provider-registry';
 import type { ProviderJobState, TrainingProvider } from '../providers/provider.interface';
-import { ACTIVE_STATUSES } from './job-status';
 import { inJobScope } from './job-scope';
 import { JobStateApplier, PlannedChange } from './job-state-applier';
 import type { Job } from './job.entity';
-import { Job as JobEntity } from './job.entity';
+import { JobsRepository } from './jobs.repository';
 
 const log = getLogger('simpletuner.cloud.jobs.polling');
 
@@ -46,7 +43,7 @@ export class JobSyncService {
   getConcurrency = 8;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly repo: JobsRepository,
     private readonly registry: ProviderRegistry,
     private readonly applier: JobStateApplier,
   ) {}
@@ -61,10 +58,7 @@ export class JobSyncService {
   private async runTick(now: Date, tick: SyncTick, only?: string[]): Promise<SyncSummary> {
     const summary: SyncSummary = { synced: 0, changed: 0, failed: 0, timedOut: 0 };
     try {
-      const jobs = await this.db.getRepository(JobEntity).find({
-        where: { status: In([...ACTIVE_STATUSES]), externalId: Not(IsNull()), ...(only ? { provider: In(only) } : {}) },
-        order: { createdAt: 'ASC' },
-      });
+      const jobs = await this.repo.activeAtProviders(only);
       const byProvider = new Map<string, Job[]>();
       for (const job of jobs) {
         const group = byProvider.get(job.provider);
@@ -132,8 +126,8 @@ export class JobSyncService {
     summary: SyncSummary,
   ): Promise<void> {
     try {
-      const results = await this.db.transaction((m) =>
-        this.applier.applyManyIn(m, batch, 'poll', now, (job, fn) => this.inJobScope(job, tick, 'poll', fn)),
+      const results = await this.applier.applyMany(batch, 'poll', now, (job, fn) =>
+        this.inJobScope(job, tick, 'poll', fn),
       );
       summary.changed += results.filter((r) => r.changed).length;
     } catch {
@@ -141,7 +135,7 @@ export class JobSyncService {
       for (const { job, change } of batch) {
         await this.inJobScope(job, tick, 'poll', async () => {
           try {
-            const r = await this.db.transaction((m) => this.applier.applyIn(m, job, change, 'poll', now));
+            const r = await this.applier.applyChange(job, change, 'poll', now);
             if (r.changed) summary.changed++;
           } catch (err) {
             summary.synced--;
@@ -181,9 +175,8 @@ export class JobSyncService {
       log.warning(`Failed to sync job ${job.jobId}`, { error: err, reason: 'cancel after max runtime failed' });
       return;
     }
-    const result = await this.db.transaction((m) =>
-      this.applier.applyIn(m, job, { to: 'failed', patch: { errorMessage: 'Exceeded max runtime' } }, 'timeout', now),
-    );
+    const change = { to: 'failed' as const, patch: { errorMessage: 'Exceeded max runtime' } };
+    const result = await this.applier.applyChange(job, change, 'timeout', now);
     if (result.changed) {
       summary.timedOut++;
       log.warning('Job exceeded its max runtime: cancelled at the provider and failed', {

@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { Transactional } from '@nestjs-cls/transactional';
 import { JobNotFoundError } from '../common/errors';
+import { EventsService, NewEvent } from '../events';
 import { getLogger } from '../logging';
-import { JobEvent, JobEventPublisher } from './job-events';
 import { JobHooks } from './job-hooks';
 import { canTransition, isTerminal, JobStatus } from './job-status';
-import { jobColumns, readJobs } from './job-rows';
 import { Job } from './job.entity';
+import { ColumnChanges, JobsRepository } from './jobs.repository';
 
 const log = getLogger('simpletuner.cloud.jobs');
 
@@ -80,7 +79,7 @@ export interface BatchTransitionOptions {
   /** The rows, already locked by the caller with lock() in this transaction (saves reading them twice). */
   locked?: Job[];
   /** More events of the caller's, stored in the same insert as the status changes (after them). */
-  alsoPublish?: (results: TransitionResult[]) => JobEvent[];
+  alsoPublish?: (results: TransitionResult[]) => NewEvent[];
 }
 
 interface Decision {
@@ -91,27 +90,27 @@ interface Decision {
 
 const runDirect = <T>(_job: Job, fn: () => T): T => fn();
 
-/** THE single transition function of SPEC §4: every writer of a job's status goes through it. */
+/**
+ * THE single transition function: every writer of a job's status (poller, webhook, dispatcher, cancel, expiry,
+ * simulator) goes through it, and statuses only move forward.
+ */
 @Injectable()
 export class JobTransitionService {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly repo: JobsRepository,
     private readonly hooks: JobHooks,
-    private readonly events: JobEventPublisher,
+    private readonly events: EventsService,
   ) {}
 
   /**
-   * Locks the job row in `manager`'s transaction; ignores (DEBUG) a backward, stale or post-terminal update; else
-   * writes status + patch, publishes job_status_changed, and on a terminal status runs the terminal hooks in the
-   * same transaction. Same status: only the patch is written (no event), never on a terminal job.
+   * Locks the job row in the current transaction (one of its own when there is none); ignores (DEBUG) a backward,
+   * stale or post-terminal update; else writes status + patch, publishes job_status_changed, and on a terminal
+   * status runs the terminal hooks in the same transaction. Same status: only the patch is written (no event),
+   * never on a terminal job.
    */
-  async transition(
-    manager: EntityManager,
-    jobId: string,
-    to: JobStatus,
-    opts: TransitionOptions,
-  ): Promise<TransitionResult> {
-    const [result] = await this.transitionMany(manager, [{ jobId, to, patch: opts.patch }], opts);
+  @Transactional()
+  async transition(jobId: string, to: JobStatus, opts: TransitionOptions): Promise<TransitionResult> {
+    const [result] = await this.transitionMany([{ jobId, to, patch: opts.patch }], opts);
     return result;
   }
 
@@ -120,34 +119,31 @@ export class JobTransitionService {
    * statement (in job_id order, as everywhere), written with one UPDATE per set of changed columns, and the events
    * inserted in one statement. Results come in request order; a job id may appear only once.
    */
-  async transitionMany(
-    manager: EntityManager,
-    requests: TransitionRequest[],
-    opts: BatchTransitionOptions,
-  ): Promise<TransitionResult[]> {
+  @Transactional()
+  async transitionMany(requests: TransitionRequest[], opts: BatchTransitionOptions): Promise<TransitionResult[]> {
     if (requests.length === 0) return [];
     const ids = requests.map((r) => r.jobId);
     if (new Set(ids).size !== ids.length) throw new Error('transitionMany: a job id appears twice in one batch');
     const now = opts.now ?? new Date();
     const scope = opts.scope ?? runDirect;
-    const locked = opts.locked ?? (await this.lock(manager, ids));
+    const locked = opts.locked ?? (await this.lock(ids));
     const byId = new Map(locked.map((j) => [j.jobId, j]));
     const decisions = requests.map((r) => {
       const job = byId.get(r.jobId);
       if (!job) throw new JobNotFoundError(r.jobId);
       return this.decide(job, r, now, opts.source, scope);
     });
-    await this.writeChanges(manager, decisions);
+    await this.writeChanges(decisions);
 
     const changed = decisions.filter((d) => d.result.changed).map((d) => d.result);
     const results = decisions.map((d) => d.result);
-    await this.events.publishMany(manager, [
-      ...changed.map(({ job, previous }) => ({
+    await this.events.publishMany([
+      ...changed.map(({ job, previous }): NewEvent => ({
         type: 'job_status_changed',
         jobId: job.jobId,
         userId: job.userId,
         orgId: job.orgId,
-        data: { job_id: job.jobId, status: job.status, previous_status: previous },
+        data: { status: job.status, previous_status: previous },
       })),
       ...(opts.alsoPublish?.(results) ?? []),
     ]);
@@ -161,22 +157,17 @@ export class JobTransitionService {
         }),
       );
       // The hooks too run in the job's scope: whatever they log belongs to this job.
-      if (isTerminal(job.status)) await scope(job, () => this.hooks.runTerminalHooks(manager, job, previous));
+      if (isTerminal(job.status)) await scope(job, () => this.hooks.runTerminalHooks(job, previous));
     }
     return results;
   }
 
   /**
-   * Locks these jobs' rows in `manager`'s transaction, in job_id order (the lock order everywhere), and reads them.
+   * Locks these jobs' rows in the current transaction, in job_id order (the lock order everywhere), and reads them.
    * A caller holding copies of the jobs passes them: what never changes after submit (the config) is not read again.
    */
-  lock(manager: EntityManager, jobIds: string[], copies?: Map<string, Job>): Promise<Job[]> {
-    return readJobs(manager, jobIds, true, copies);
-  }
-
-  /** The same, in a transaction of its own (callers that hold none). */
-  transitionNow(jobId: string, to: JobStatus, opts: TransitionOptions): Promise<TransitionResult> {
-    return this.db.transaction((manager) => this.transition(manager, jobId, to, opts));
+  lock(jobIds: string[], copies?: Map<string, Job>): Promise<Job[]> {
+    return this.repo.read(jobIds, { lock: true, copies });
   }
 
   /** What the rule makes of one request; applies it to the loaded entity (nothing is written yet). */
@@ -210,31 +201,16 @@ export class JobTransitionService {
   }
 
   /** Only the changed columns are written, no re-read: one UPDATE per distinct set of columns (usually one). */
-  private async writeChanges(manager: EntityManager, decisions: Decision[]): Promise<void> {
-    const groups = new Map<string, { columns: (keyof Job)[]; rows: Decision[] }>();
+  private async writeChanges(decisions: Decision[]): Promise<void> {
+    const groups = new Map<string, ColumnChanges>();
     for (const d of decisions) {
       const columns = (Object.keys(d.dirty) as (keyof Job)[]).sort();
       if (columns.length === 0) continue;
       const key = columns.join(',');
-      const group = groups.get(key) ?? groups.set(key, { columns, rows: [] }).get(key)!;
-      group.rows.push(d);
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = { columns, rows: [] }));
+      group.rows.push({ jobId: d.result.job.jobId, values: d.dirty });
     }
-    const { byProperty } = jobColumns(manager);
-    for (const { columns, rows } of groups.values()) {
-      const cols = columns.map((p) => {
-        const column = byProperty.get(p as string);
-        if (!column) throw new Error(`Job has no column ${String(p)}`);
-        return { property: p, name: column.databaseName, type: String(column.type) };
-      });
-      const records = rows.map((d) =>
-        Object.fromEntries([['job_id', d.result.job.jobId], ...cols.map((c) => [c.name, d.dirty[c.property] ?? null])]),
-      );
-      await manager.query(
-        `UPDATE jobs j SET ${cols.map((c) => `"${c.name}" = v."${c.name}"`).join(', ')}, updated_at = now()
-           FROM jsonb_to_recordset($1::jsonb) AS v(job_id uuid, ${cols.map((c) => `"${c.name}" ${c.type}`).join(', ')})
-          WHERE j.job_id = v.job_id`,
-        [JSON.stringify(records)],
-      );
-    }
+    for (const group of groups.values()) await this.repo.writeChanges(group);
   }
 }

@@ -4,11 +4,15 @@ import { CurrentUser, MinLevel } from '../auth/auth.decorators';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CostEstimateQuery, ListJobsQuery, SubmitJobDto } from './jobs.dto';
 import { idempotencyFrom } from './idempotency';
+import { JobSubmissionService } from './job-submission.service';
 import { JobsService } from './jobs.service';
 
 @Controller('api/cloud')
 export class JobsController {
-  constructor(private readonly jobs: JobsService) {}
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly submissions: JobSubmissionService,
+  ) {}
 
   /** 201 for a new job; 200 with `idempotent_hit: true` for a repeated idempotency key. */
   /**
@@ -23,7 +27,7 @@ export class JobsController {
     @Headers('idempotency-key') idempotencyHeader: string | string[] | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const result = await this.jobs.submit(user, dto, idempotencyFrom(dto.idempotency_key, idempotencyHeader));
+    const result = await this.submissions.submit(user, dto, idempotencyFrom(dto.idempotency_key, idempotencyHeader));
     res.status(result.created ? 201 : 200);
     if (!result.created) res.setHeader('Idempotent-Replayed', 'true');
     return result.body;

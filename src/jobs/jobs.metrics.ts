@@ -1,9 +1,8 @@
 import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { circuitStates } from '../http';
 import { MetricsService } from '../metrics/metrics.service';
 import { ACTIVE_STATUSES, JOB_STATUSES } from './job-status';
+import { JobsRepository } from './jobs.repository';
 
 const STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 
@@ -14,22 +13,20 @@ const STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 @Injectable()
 export class JobsMetrics implements OnModuleInit {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly repo: JobsRepository,
     @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   onModuleInit(): void {
     if (!this.metrics) return;
-    const db = this.db;
+    const repo = this.repo;
     // prom-client collects every metric concurrently: both gauges await one shared query per scrape.
     let pending: { at: number; counts: Promise<Map<string, number>> } | null = null;
     const counts = () => {
       if (!pending || Date.now() - pending.at > 250) {
         pending = {
           at: Date.now(),
-          counts: db
-            .query(`SELECT status, count(*)::int AS n FROM jobs GROUP BY status`)
-            .then((rows: { status: string; n: number }[]) => new Map(rows.map((r) => [r.status, r.n]))),
+          counts: repo.countByStatus(),
         };
       }
       return pending.counts;

@@ -1,13 +1,16 @@
 import { Module } from '@nestjs/common';
-import { ProvidersModule } from '../providers/providers.module';
-import { JobDispatchService } from './job-dispatch.service';
-import { JobEventPublisher } from './job-events';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ProvidersModule } from '../providers';
 import { JobHooks } from './job-hooks';
+import { JobRecordsService } from './job-records.service';
 import { JobStateApplier } from './job-state-applier';
+import { JobSubmissionService } from './job-submission.service';
 import { JobSyncService } from './job-sync.service';
 import { JobTransitionService } from './job-transition.service';
+import { Job } from './job.entity';
 import { JobsController } from './jobs.controller';
 import { JobsMetrics } from './jobs.metrics';
+import { JobsRepository } from './jobs.repository';
 import { JobsService } from './jobs.service';
 import { PollingController } from './polling.controller';
 import { PollingScheduler } from './polling.scheduler';
@@ -17,16 +20,17 @@ import { WebhookController } from './webhook.controller';
 import { WebhookService } from './webhook.service';
 
 @Module({
-  imports: [ProvidersModule],
+  imports: [TypeOrmModule.forFeature([Job]), ProvidersModule],
   controllers: [JobsController, ProvidersController, PollingController, WebhookController],
   providers: [
+    JobsRepository,
     JobHooks,
-    JobEventPublisher,
     JobTransitionService,
+    JobRecordsService,
     JobStateApplier,
-    JobDispatchService,
     JobSyncService,
     JobsService,
+    JobSubmissionService,
     PollingSettingsService,
     PollingScheduler,
     WebhookService,
@@ -36,7 +40,7 @@ import { WebhookService } from './webhook.service';
     ProvidersModule,
     JobHooks,
     JobTransitionService,
-    JobDispatchService,
+    JobRecordsService,
     JobStateApplier,
     JobSyncService,
     JobsService,

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { AppConfig } from '../config';
 import { getLogger } from '../logging';
-import { ProviderConfigService } from '../providers/provider-config.service';
+import { ProviderConfigService } from '../providers';
+import { SettingsService } from '../settings';
 
 const log = getLogger('simpletuner.cloud.jobs.polling');
 export const POLLING_SETTING_KEY = 'job_status_polling.enabled';
@@ -29,7 +28,7 @@ export class PollingSettingsService {
   private last: PollingDecision | null = null;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly settings: SettingsService,
     private readonly config: AppConfig,
     private readonly providerConfigs: ProviderConfigService,
   ) {
@@ -37,22 +36,12 @@ export class PollingSettingsService {
   }
 
   async preference(): Promise<boolean | null> {
-    const rows = (await this.db.query(`SELECT value FROM app_settings WHERE key = $1`, [POLLING_SETTING_KEY])) as {
-      value: unknown;
-    }[];
-    const v = rows[0]?.value;
+    const v = await this.settings.get(POLLING_SETTING_KEY);
     return typeof v === 'boolean' ? v : null;
   }
 
   async setPreference(enabled: boolean | null): Promise<PollingDecision> {
-    if (enabled === null) await this.db.query(`DELETE FROM app_settings WHERE key = $1`, [POLLING_SETTING_KEY]);
-    else {
-      await this.db.query(
-        `INSERT INTO app_settings (key, value, updated_at) VALUES ($1, $2::jsonb, now())
-         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-        [POLLING_SETTING_KEY, JSON.stringify(enabled)],
-      );
-    }
+    await this.settings.set(POLLING_SETTING_KEY, enabled);
     log.info(`Job polling preference set to ${enabled === null ? 'default' : enabled}`, { preference: enabled });
     return this.reevaluate();
   }

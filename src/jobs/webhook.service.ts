@@ -1,15 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, IsNull } from 'typeorm';
+import { Transactional } from '@nestjs-cls/transactional';
 import { InvalidSignatureError, NotFoundError, ProviderUnavailableError, ValidationError } from '../common/errors';
 import { getLogger } from '../logging';
 import { predictionToState, ReplicateProvider } from '../providers/replicate/replicate.provider';
 import type { ReplicatePrediction } from '../providers/replicate/replicate.types';
 import { checkWebhookHeaders, verifyWebhook, WebhookHeaders } from '../providers/replicate/webhook-verifier';
-import { JobEventPublisher } from './job-events';
+import { EventsService } from '../events';
 import { inJobScope } from './job-scope';
 import { JobStateApplier } from './job-state-applier';
-import { Job } from './job.entity';
+import type { Job } from './job.entity';
+import { JobsRepository } from './jobs.repository';
 
 const log = getLogger('simpletuner.cloud.jobs.webhooks');
 
@@ -19,10 +19,10 @@ export type WebhookOutcome = 'applied' | 'unchanged' | 'duplicate' | 'unknown_pr
 @Injectable()
 export class WebhookService {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly repo: JobsRepository,
     private readonly replicate: ReplicateProvider,
     private readonly applier: JobStateApplier,
-    private readonly events: JobEventPublisher,
+    private readonly events: EventsService,
   ) {}
 
   async handleReplicate(
@@ -53,7 +53,7 @@ export class WebhookService {
     const job = await this.findJob(prediction.id, state.jobId ?? null);
     if (!job) {
       // Still record the id: a redelivery of the same message is then a plain duplicate.
-      const fresh = await this.recordDelivery(this.db.manager, h.id, prediction.id);
+      const fresh = await this.repo.recordWebhookDelivery(h.id, 'replicate', prediction.id);
       log.warning('Webhook for an unknown prediction', { prediction_id: prediction.id, duplicate: !fresh });
       return { outcome: fresh ? 'unknown_prediction' : 'duplicate' };
     }
@@ -82,6 +82,8 @@ export class WebhookService {
     }
   }
 
+  /** The delivery record, the transition and cloud_job_update: one transaction. */
+  @Transactional()
   private async apply(
     job: Job,
     state: ReturnType<typeof predictionToState>,
@@ -89,63 +91,43 @@ export class WebhookService {
     prediction: ReplicatePrediction,
     now: Date,
   ) {
-    const overrides = await this.applier.ratesFor(job.provider);
-    const change = this.applier.plan(job, state, overrides);
-    return this.db.transaction(async (m) => {
-      if (!(await this.recordDelivery(m, webhookId, prediction.id))) {
-        log.info('Duplicate webhook delivery acknowledged', { webhook_id: webhookId });
-        return { outcome: 'duplicate' as const, job_id: job.jobId };
-      }
-      const result = change ? await this.applier.applyIn(m, job, change, 'webhook', now) : null;
-      await this.events.publish(m, {
-        type: 'cloud_job_update',
-        jobId: job.jobId,
-        userId: job.userId,
-        orgId: job.orgId,
-        data: {
-          job_id: job.jobId,
-          provider: job.provider,
-          external_id: prediction.id,
-          provider_status: prediction.status,
-          webhook_id: webhookId,
-          status: result?.job.status ?? job.status,
-        },
-      });
-      log.info('Webhook received', {
-        webhook_id: webhookId,
+    const change = this.applier.plan(job, state, await this.applier.ratesFor(job.provider));
+    if (!(await this.repo.recordWebhookDelivery(webhookId, 'replicate', prediction.id))) {
+      log.info('Duplicate webhook delivery acknowledged', { webhook_id: webhookId });
+      return { outcome: 'duplicate' as const, job_id: job.jobId };
+    }
+    const result = change ? await this.applier.applyChange(job, change, 'webhook', now) : null;
+    await this.events.publish({
+      type: 'cloud_job_update',
+      jobId: job.jobId,
+      userId: job.userId,
+      orgId: job.orgId,
+      data: {
+        provider: job.provider,
+        external_id: prediction.id,
         provider_status: prediction.status,
-        changed: result?.changed ?? false,
-      });
-      return { outcome: result?.changed ? ('applied' as const) : ('unchanged' as const), job_id: job.jobId };
+        webhook_id: webhookId,
+        status: result?.job.status ?? job.status,
+      },
     });
-  }
-
-  /** true when this webhook-id was not seen in the last 24 h (and is now recorded). */
-  private async recordDelivery(m: DataSource['manager'], webhookId: string, externalId: string): Promise<boolean> {
-    const rows = (await m.query(
-      `INSERT INTO webhook_deliveries (webhook_id, provider, external_id) VALUES ($1, 'replicate', $2)
-       ON CONFLICT (webhook_id) DO UPDATE SET received_at = now(), external_id = EXCLUDED.external_id
-         WHERE webhook_deliveries.received_at <= now() - interval '24 hours'
-       RETURNING webhook_id`,
-      [webhookId, externalId],
-    )) as unknown[];
-    return rows.length > 0;
+    log.info('Webhook received', {
+      webhook_id: webhookId,
+      provider_status: prediction.status,
+      changed: result?.changed ?? false,
+    });
+    return { outcome: result?.changed ? ('applied' as const) : ('unchanged' as const), job_id: job.jobId };
   }
 
   /** By prediction id; a job whose dispatch is not recorded yet is matched by the job_id in the input. */
   private async findJob(externalId: string, jobId: string | null): Promise<Job | null> {
-    const repo = this.db.getRepository(Job);
-    const byExternal = await repo.findOneBy({ provider: 'replicate', externalId });
+    const byExternal = await this.repo.findOne({ provider: 'replicate', externalId });
     if (byExternal) return byExternal;
     if (!jobId || !/^[0-9a-f-]{36}$/i.test(jobId)) return null;
-    return repo.findOneBy({ jobId, provider: 'replicate', externalId: IsNull() });
+    return this.repo.findUndispatched(jobId, 'replicate');
   }
 
   /** Replay protection needs 24 h of ids, not more. */
-  async purgeDeliveries(): Promise<number> {
-    const res = (await this.db.query(
-      `DELETE FROM webhook_deliveries WHERE received_at < now() - interval '24 hours'`,
-    )) as [unknown, number];
-    return Array.isArray(res) ? Number(res[1] ?? 0) : 0;
+  purgeDeliveries(): Promise<number> {
+    return this.repo.purgeWebhookDeliveries();
   }
 }

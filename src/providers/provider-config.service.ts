@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { ProviderConfig } from './provider-config.entity';
+import { ProviderConfigRepository } from './provider-config.repository';
 
 export interface ProviderConfigUpdate {
   webhook_url?: string | null;
@@ -17,10 +16,10 @@ type ChangeListener = (name: string, config: ProviderConfig) => void | Promise<v
 export class ProviderConfigService {
   private readonly listeners: ChangeListener[] = [];
 
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(private readonly repo: ProviderConfigRepository) {}
 
   async get(name: string): Promise<ProviderConfig> {
-    const row = await this.db.getRepository(ProviderConfig).findOneBy({ name });
+    const row = await this.repo.find(name);
     return (
       row ??
       Object.assign(new ProviderConfig(), {
@@ -40,7 +39,7 @@ export class ProviderConfigService {
     if (patch.webhook_secret !== undefined) current.webhookSecret = patch.webhook_secret;
     if (patch.version_override !== undefined) current.versionOverride = patch.version_override;
     if (patch.hardware_info !== undefined) current.hardwareInfo = patch.hardware_info ?? {};
-    const saved = await this.db.getRepository(ProviderConfig).save(current);
+    const saved = await this.repo.save(current);
     for (const listener of this.listeners) await listener(name, saved);
     return saved;
   }

@@ -1,5 +1,8 @@
 import { Module, OnModuleInit } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config';
+import { ProviderConfig } from './provider-config.entity';
+import { ProviderConfigRepository } from './provider-config.repository';
 import { ProviderConfigService } from './provider-config.service';
 import { ProviderRegistry } from './provider-registry';
 import { RateBudgetRepository } from './rate-budget.repository';
@@ -10,7 +13,9 @@ import { SimulatorProvider } from './simulator/simulator.provider';
 
 /** The provider registry and the built-in providers; enterprise modules register more at init. */
 @Module({
+  imports: [TypeOrmModule.forFeature([ProviderConfig])],
   providers: [
+    ProviderConfigRepository,
     ProviderRegistry,
     ProviderConfigService,
     RateBudgetRepository,

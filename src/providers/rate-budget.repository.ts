@@ -13,7 +13,11 @@ export type TakeResult = { granted: true; at: Date } | { granted: false; waitMs:
 /** Tokens available now: what was left plus the refill since, never more than the capacity. */
 const AVAILABLE = `LEAST($2::float8, tokens + GREATEST(0, EXTRACT(EPOCH FROM clock_timestamp() - updated_at)) * $3::float8)`;
 
-/** The `rate_budgets` table: token buckets shared by every instance through the database. */
+/**
+ * The `rate_budgets` table: token buckets shared by every instance through the database. Always outside any
+ * transaction (the DataSource itself, not the caller's unit of work): a budget is spent whatever becomes of the
+ * caller's transaction, and waiting for tokens must never hold one open.
+ */
 @Injectable()
 export class RateBudgetRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}

@@ -1,20 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { TransactionHost } from '@nestjs-cls/transactional';
 import { AppConfig } from '../config';
-import { isTerminal, JobStatus } from '../jobs/job-status';
-import { Job } from '../jobs/job.entity';
-import { JobTransitionService } from '../jobs/job-transition.service';
+import { EventsService, NewEvent } from '../events';
+import { inJobScope as inScope, isTerminal, Job, JobRecordsService, JobStatus, JobTransitionService } from '../jobs';
 import { getLogger } from '../logging';
-import { ProviderRegistry } from '../providers/provider-registry';
-import { ProviderCallError, TrainingProvider } from '../providers/provider.interface';
-import { inJobScope } from './job-scope';
+import { ProviderCallError, ProviderRegistry, TrainingProvider } from '../providers';
 import { QueueEntry, QueueEntryStatus } from './queue-entry.entity';
-import { QueueEvents } from './queue-events';
 import { agedPriority, backoffMs } from './queue-priority';
 import { QueueRepository } from './queue.repository';
 
 const log = getLogger('simpletuner.cloud.queue');
+
+/** The queue's dispatch step of a job, in the job's log scope. */
+const inJobScope = <T>(job: Job, tickId: string, fn: () => T): T => inScope(job, { step: 'dispatch', tickId }, fn);
 
 /** What happened to one claimed entry. */
 export type DispatchOutcome =
@@ -45,12 +43,13 @@ const PROVIDER_STATUSES: readonly JobStatus[] = ['queued', 'running', 'completed
 @Injectable()
 export class QueueDispatcher {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly tx: TransactionHost,
     private readonly config: AppConfig,
     private readonly repo: QueueRepository,
     private readonly registry: ProviderRegistry,
     private readonly transitions: JobTransitionService,
-    private readonly events: QueueEvents,
+    private readonly jobs: JobRecordsService,
+    private readonly events: EventsService,
   ) {}
 
   /**
@@ -112,14 +111,12 @@ export class QueueDispatcher {
   private async recordChunk(chunk: Accepted[], token: string, now: Date, tickId: string): Promise<DispatchOutcome[]> {
     // After the commit: `replaces` = the index whose outcome the follow-up decides (taken-over entries).
     const followUps: { replaces: number | null; run: () => Promise<DispatchOutcome> }[] = [];
-    const results = await this.db.transaction(async (m) => {
+    const results = await this.tx.withTransaction(async () => {
       const locked = await this.transitions.lock(
-        m,
         chunk.map((a) => a.job.jobId),
         new Map(chunk.map((a) => [a.job.jobId, a.job])),
       );
       const owned = await this.repo.markRunning(
-        m,
         chunk.map((a) => a.job.jobId),
         token,
         now,
@@ -127,7 +124,6 @@ export class QueueDispatcher {
       const mine = chunk.filter((a) => owned.has(a.job.jobId));
       const externalIds = new Map(mine.map((a) => [a.job.jobId, a.externalId]));
       const transitions = await this.transitions.transitionMany(
-        m,
         mine.map((a) => ({
           jobId: a.job.jobId,
           to: PROVIDER_STATUSES.includes(a.status) ? a.status : 'queued',
@@ -142,7 +138,7 @@ export class QueueDispatcher {
           alsoPublish: (rs) =>
             rs
               .filter((r) => !isTerminal(r.previous))
-              .map(({ job }) => ({
+              .map(({ job }): NewEvent => ({
                 type: 'job_dispatched',
                 jobId: job.jobId,
                 userId: job.userId,
@@ -169,10 +165,10 @@ export class QueueDispatcher {
           out.push('lost');
           continue;
         }
-        if (r.job.externalId !== externalId) await this.setExternalId(m, job.jobId, externalId);
+        if (r.job.externalId !== externalId) await this.jobs.setExternalIdIfMissing(job.jobId, externalId);
         if (isTerminal(r.previous)) {
           // Finished or cancelled while the create was in flight: release the slot, stop a cancelled one.
-          await this.repo.finish(m, job.jobId, r.previous as QueueEntryStatus, now);
+          await this.repo.finish(job.jobId, r.previous as QueueEntryStatus, now);
           if (r.previous === 'cancelled')
             followUps.push({
               replaces: null,
@@ -238,20 +234,20 @@ export class QueueDispatcher {
       log.info('Adopted prediction of an interrupted dispatch', { external_id: found.externalId });
       return this.recordSuccess(job.jobId, token, found.externalId, found.status ?? 'queued', now, provider, 'adopted');
     }
-    return this.db.transaction(async (m) => {
-      const current = await this.ownEntry(m, job.jobId, token);
-      if (!current) return 'lost';
-      const fresh = await m.getRepository(Job).findOneByOrFail({ jobId: job.jobId });
+    return this.tx.withTransaction(async () => {
+      const own = await this.ownEntry(job.jobId, token);
+      if (!own) return 'lost';
+      const { entry: current, job: fresh } = own;
       if (isTerminal(fresh.status)) {
-        await this.repo.finish(m, job.jobId, fresh.status as QueueEntryStatus, now);
+        await this.repo.finish(job.jobId, fresh.status as QueueEntryStatus, now);
         return 'finished';
       }
       if (current.attempt >= current.maxAttempts) {
-        await this.fail(m, current, 'Dispatch outcome unknown and no prediction found after the last attempt', now);
+        await this.fail(current, 'Dispatch outcome unknown and no prediction found after the last attempt', now);
         return 'failed';
       }
       log.info('No prediction found for an interrupted dispatch; dispatching again', { attempt: current.attempt });
-      await this.repo.update(m, job.jobId, this.backToPending(current, now, now), { status: 'dispatching', token });
+      await this.repo.update(job.jobId, this.backToPending(current, now, now), { status: 'dispatching', token });
       return 'redispatch';
     });
   }
@@ -265,36 +261,36 @@ export class QueueDispatcher {
     provider: TrainingProvider,
     success: 'dispatched' | 'adopted',
   ): Promise<DispatchOutcome> {
-    const recorded = await this.db.transaction(async (m): Promise<Recorded> => {
-      const entry = await this.ownEntry(m, jobId, token);
-      const job = await m.getRepository(Job).findOneByOrFail({ jobId });
+    const recorded = await this.tx.withTransaction(async (): Promise<Recorded> => {
+      const own = await this.ownEntry(jobId, token);
+      const job = own?.job ?? (await this.jobs.read([jobId]))[0];
+      const entry = own?.entry;
       if (!entry) {
         // Taken over after a stall: unless the take-over adopted this very prediction, ours is a duplicate.
         return { outcome: 'lost', cancel: job.externalId === externalId ? undefined : { externalId, duplicate: true } };
       }
       if (isTerminal(job.status)) {
         // Cancelled (or finished by a webhook) while the create was in flight: keep the id, release the slot.
-        await this.setExternalId(m, jobId, externalId);
-        await this.repo.finish(m, jobId, job.status as QueueEntryStatus, now);
+        await this.jobs.setExternalIdIfMissing(jobId, externalId);
+        await this.repo.finish(jobId, job.status as QueueEntryStatus, now);
         return {
           outcome: 'finished',
           cancel: job.status === 'cancelled' ? { externalId, duplicate: false } : undefined,
         };
       }
       await this.repo.update(
-        m,
         jobId,
         { status: 'running', lastError: null, updatedAt: now },
         { status: 'dispatching', token },
       );
       const to = PROVIDER_STATUSES.includes(status) ? status : 'queued';
-      const result = await this.transitions.transition(m, jobId, to, {
+      const result = await this.transitions.transition(jobId, to, {
         patch: { externalId, attempt: entry.attempt },
         source: success === 'adopted' ? 'queue.reconcile' : 'queue.dispatch',
         now,
       });
-      if (result.job.externalId !== externalId) await this.setExternalId(m, jobId, externalId);
-      await this.events.publish(m, {
+      if (result.job.externalId !== externalId) await this.jobs.setExternalIdIfMissing(jobId, externalId);
+      await this.events.publish({
         type: 'job_dispatched',
         jobId,
         userId: job.userId,
@@ -320,25 +316,19 @@ export class QueueDispatcher {
     }
     // Anything but a classified provider error (a bug before sending) is retried like a transient failure.
     const retryable = e ? e.retryable : true;
-    return this.db.transaction(async (m) => {
-      const current = await this.ownEntry(m, jobId, token);
-      if (!current) return 'lost';
-      const job = await m.getRepository(Job).findOneByOrFail({ jobId });
+    return this.tx.withTransaction(async () => {
+      const own = await this.ownEntry(jobId, token);
+      if (!own) return 'lost';
+      const { entry: current, job } = own;
       if (isTerminal(job.status) || job.cancelRequestedAt) {
-        await this.repo.finish(
-          m,
-          job.jobId,
-          isTerminal(job.status) ? (job.status as QueueEntryStatus) : 'cancelled',
-          now,
-        );
+        await this.repo.finish(job.jobId, isTerminal(job.status) ? (job.status as QueueEntryStatus) : 'cancelled', now);
         if (!isTerminal(job.status))
-          await this.transitions.transition(m, job.jobId, 'cancelled', { source: 'queue.cancel', now });
+          await this.transitions.transition(job.jobId, 'cancelled', { source: 'queue.cancel', now });
         return 'finished';
       }
       if (retryable && current.attempt < current.maxAttempts) {
         const notBefore = new Date(now.getTime() + backoffMs(current.attempt));
         await this.repo.update(
-          m,
           job.jobId,
           { ...this.backToPending(current, notBefore, now), lastError: message },
           { status: 'dispatching', token },
@@ -353,22 +343,27 @@ export class QueueDispatcher {
       const reason = retryable
         ? `Dispatch failed after ${current.attempt} attempts: ${message}`
         : `Provider rejected the job: ${message}`;
-      await this.fail(m, current, reason, now);
+      await this.fail(current, reason, now);
       log.error('Dispatch failed; job failed', { error: err, attempt: current.attempt });
       return 'failed';
     });
   }
 
-  /** The entry, locked (after its job: see lockJobs), if this claim still owns it. */
-  private async ownEntry(m: EntityManager, jobId: string, token: string): Promise<QueueEntry | null> {
-    await this.repo.lockJobs(m, [jobId]);
-    const entry = await this.repo.find(m, jobId, true);
-    return entry && entry.status === 'dispatching' && entry.dispatchToken === token ? entry : null;
+  /**
+   * The job and its entry, both locked, if this claim still owns the entry. The job row is locked first: a status
+   * transition (poll, webhook, cancel) locks the job and then releases the entry in its terminal hook, so the
+   * queue must never hold an entry while it waits for a job.
+   */
+  private async ownEntry(jobId: string, token: string): Promise<{ entry: QueueEntry; job: Job } | null> {
+    const [job] = await this.transitions.lock([jobId]);
+    const entry = await this.repo.find(jobId, true);
+    const owned = job && entry && entry.status === 'dispatching' && entry.dispatchToken === token;
+    return owned ? { entry, job } : null;
   }
 
-  private async fail(m: EntityManager, entry: QueueEntry, reason: string, now: Date): Promise<void> {
-    await this.repo.finish(m, entry.jobId, 'failed', now, reason);
-    await this.transitions.transition(m, entry.jobId, 'failed', {
+  private async fail(entry: QueueEntry, reason: string, now: Date): Promise<void> {
+    await this.repo.finish(entry.jobId, 'failed', now, reason);
+    await this.transitions.transition(entry.jobId, 'failed', {
       patch: { errorMessage: reason, attempt: entry.attempt },
       source: 'queue.dispatch',
       now,
@@ -400,10 +395,6 @@ export class QueueDispatcher {
     };
   }
 
-  private async setExternalId(m: EntityManager, jobId: string, externalId: string): Promise<void> {
-    await this.repo.setJobExternalIdIfMissing(m, jobId, externalId);
-  }
-
   /** A cancel that arrived while dispatching, or a duplicate prediction: stop it at the provider. */
   private async cancelAtProvider(
     provider: TrainingProvider,
@@ -417,7 +408,7 @@ export class QueueDispatcher {
         log.warning('Cancelled a duplicate prediction of a dispatch that was taken over', { external_id: externalId });
         return;
       }
-      await this.transitions.transitionNow(jobId, 'cancelled', { source: 'queue.cancel' });
+      await this.transitions.transition(jobId, 'cancelled', { source: 'queue.cancel' });
       log.info('Carried out a cancel requested during dispatch', { external_id: externalId });
     } catch (err) {
       log.error('Failed to cancel prediction at provider', { error: err, external_id: externalId, duplicate });

@@ -1,10 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { Transactional } from '@nestjs-cls/transactional';
 import { AppConfig } from '../config';
+import { EventsService } from '../events';
 import { getLogger } from '../logging';
-import { QueueEvents } from './queue-events';
-import { QueueRepository, StoredLimits } from './queue.repository';
+import { SettingsService } from '../settings';
+
+/** Limits as stored (null = use the configured default). */
+export interface StoredLimits {
+  max_concurrent: number | null;
+  user_max_concurrent: number | null;
+  org_max_concurrent: number | null;
+}
+
+export const LIMITS_KEY = 'queue_limits';
 
 const log = getLogger('simpletuner.cloud.queue');
 
@@ -28,11 +36,15 @@ const KEYS: (keyof StoredLimits)[] = ['max_concurrent', 'user_max_concurrent', '
 @Injectable()
 export class QueueLimitsService {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
     private readonly config: AppConfig,
-    private readonly repo: QueueRepository,
-    private readonly events: QueueEvents,
+    private readonly settings: SettingsService,
+    private readonly events: EventsService,
   ) {}
+
+  private async stored(): Promise<Partial<StoredLimits>> {
+    const value = await this.settings.get(LIMITS_KEY);
+    return value && typeof value === 'object' ? (value as Partial<StoredLimits>) : {};
+  }
 
   private defaults(): Record<keyof StoredLimits, number> {
     const e = this.config.enterprise;
@@ -43,8 +55,8 @@ export class QueueLimitsService {
     };
   }
 
-  async current(m: EntityManager = this.db.manager): Promise<QueueLimits> {
-    const v = await this.view(m);
+  async current(): Promise<QueueLimits> {
+    const v = await this.view();
     return {
       maxConcurrent: v.max_concurrent,
       userMaxConcurrent: v.user_max_concurrent,
@@ -52,8 +64,8 @@ export class QueueLimitsService {
     };
   }
 
-  async view(m: EntityManager = this.db.manager): Promise<LimitsView> {
-    const stored = await this.repo.readLimits(m);
+  async view(): Promise<LimitsView> {
+    const stored = await this.stored();
     const defaults = this.defaults();
     const out = { source: {} } as LimitsView;
     for (const k of KEYS) {
@@ -67,27 +79,7 @@ export class QueueLimitsService {
 
   /** A field absent keeps its stored value; null clears it back to the configured default. */
   async update(patch: Partial<StoredLimits>, by: string): Promise<LimitsView> {
-    const view = await this.db.transaction(async (m) => {
-      const stored = await this.repo.readLimits(m);
-      const next: StoredLimits = {
-        max_concurrent: stored.max_concurrent ?? null,
-        user_max_concurrent: stored.user_max_concurrent ?? null,
-        org_max_concurrent: stored.org_max_concurrent ?? null,
-      };
-      for (const k of KEYS) if (patch[k] !== undefined) next[k] = patch[k];
-      await this.repo.writeLimits(m, next);
-      const v = await this.view(m);
-      await this.events.publish(m, {
-        type: 'queue_limits_changed',
-        data: {
-          max_concurrent: v.max_concurrent,
-          user_max_concurrent: v.user_max_concurrent,
-          org_max_concurrent: v.org_max_concurrent,
-          changed_by: by,
-        },
-      });
-      return v;
-    });
+    const view = await this.store(patch, by);
     log.info('Queue limits changed', {
       max_concurrent: view.max_concurrent,
       user_max_concurrent: view.user_max_concurrent,
@@ -95,5 +87,29 @@ export class QueueLimitsService {
       changed_by: by,
     });
     return view;
+  }
+
+  /** The new limits and queue_limits_changed commit together. */
+  @Transactional()
+  private async store(patch: Partial<StoredLimits>, by: string): Promise<LimitsView> {
+    const stored = await this.stored();
+    const next: StoredLimits = {
+      max_concurrent: stored.max_concurrent ?? null,
+      user_max_concurrent: stored.user_max_concurrent ?? null,
+      org_max_concurrent: stored.org_max_concurrent ?? null,
+    };
+    for (const k of KEYS) if (patch[k] !== undefined) next[k] = patch[k];
+    await this.settings.set(LIMITS_KEY, next);
+    const v = await this.view();
+    await this.events.publish({
+      type: 'queue_limits_changed',
+      data: {
+        max_concurrent: v.max_concurrent,
+        user_max_concurrent: v.user_max_concurrent,
+        org_max_concurrent: v.org_max_concurrent,
+        changed_by: by,
+      },
+    });
+    return v;
   }
 }

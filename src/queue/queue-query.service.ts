@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
-import type { AuthenticatedUser } from '../auth/authenticated-user';
-import { atLeast } from '../auth/user.entity';
+import { Transactional } from '@nestjs-cls/transactional';
+import { atLeast, AuthenticatedUser } from '../auth';
 import { AppConfig } from '../config';
 import { ConflictError, JobNotFoundError, PermissionDeniedError } from '../common/errors';
+import { JobRecordsService, JobTransitionService } from '../jobs';
 import { getLogger } from '../logging';
 import { QueueEntry, QueueEntryStatus, WaitReason } from './queue-entry.entity';
 import { QueueLimitsService } from './queue-limits.service';
@@ -52,33 +51,29 @@ export function entryView(e: QueueEntry, position: number | null = null) {
 @Injectable()
 export class QueueQueryService {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
     private readonly config: AppConfig,
     private readonly repo: QueueRepository,
     private readonly limits: QueueLimitsService,
+    private readonly transitions: JobTransitionService,
+    private readonly jobs: JobRecordsService,
   ) {}
 
   /** Own entries; a lead sees its org's, an admin all. */
   async list(caller: AuthenticatedUser, q: { status?: QueueEntryStatus; limit?: number; offset?: number }) {
     const scope =
       caller.level === 'admin' ? {} : caller.level === 'lead' ? { orgId: caller.orgId } : { userId: caller.id };
-    const m = this.db.manager;
-    const { entries, total } = await this.repo.list(m, scope, {
+    const { entries, total } = await this.repo.list(scope, {
       status: q.status,
       limit: q.limit ?? 50,
       offset: q.offset ?? 0,
     });
-    const positions = await this.repo.positions(
-      m,
-      entries.filter((e) => e.status === 'pending').map((e) => e.jobId),
-    );
+    const positions = await this.repo.positions(entries.filter((e) => e.status === 'pending').map((e) => e.jobId));
     return { entries: entries.map((e) => entryView(e, positions.get(e.jobId) ?? null)), total };
   }
 
   async stats(now: Date = new Date()) {
-    const m = this.db.manager;
-    const counts = await this.repo.countsByStatus(m);
-    const recent = await this.repo.recentDispatches(m, new Date(now.getTime() - 24 * 3600_000));
+    const counts = await this.repo.countsByStatus();
+    const recent = await this.repo.recentDispatches(new Date(now.getTime() - 24 * 3600_000));
     const by_status: Record<string, number> = {};
     for (const s of ['pending', 'blocked', 'dispatching', 'running', 'completed', 'failed', 'cancelled'])
       by_status[s] = counts[s] ?? 0;
@@ -89,22 +84,21 @@ export class QueueQueryService {
       running: by_status.running + by_status.dispatching,
       avg_wait_seconds: recent.avgWaitSeconds === null ? null : Math.round(recent.avgWaitSeconds * 10) / 10,
       dispatched_last_24h: recent.count,
-      limits: await this.limits.view(m),
+      limits: await this.limits.view(),
     };
   }
 
   /** Where a job stands and why it waits (SPEC §6). */
   async position(caller: AuthenticatedUser, jobId: string, now: Date = new Date()): Promise<PositionView> {
-    const m = this.db.manager;
-    const entry = await this.visibleEntry(m, caller, jobId);
-    const position = entry.status === 'pending' ? ((await this.repo.positions(m, [jobId])).get(jobId) ?? null) : null;
-    const reason = await this.waitReason(m, entry, now);
+    const entry = await this.visibleEntry(caller, jobId);
+    const position = entry.status === 'pending' ? ((await this.repo.positions([jobId])).get(jobId) ?? null) : null;
+    const reason = await this.waitReason(entry, now);
     return {
       job_id: jobId,
       status: entry.status,
       position,
       effective_priority: entry.effectivePriority,
-      estimated_wait_seconds: position === null ? null : await this.estimateWait(m, entry, position, now),
+      estimated_wait_seconds: position === null ? null : await this.estimateWait(entry, position, now),
       blocked_reason: reason,
     };
   }
@@ -116,9 +110,17 @@ export class QueueQueryService {
     priority: number | null,
     now: Date = new Date(),
   ): Promise<PositionView> {
-    await this.db.transaction(async (m) => {
-      await this.repo.lockJobs(m, [jobId]);
-      const entry = await this.repo.find(m, jobId, true);
+    await this.override(caller, jobId, priority, now);
+    log.info('Queue priority override set', { job_id: jobId, priority_override: priority, set_by: caller.username });
+    return this.position(caller, jobId, now);
+  }
+
+  /** Job row first, then the entry: the lock order of every writer. */
+  @Transactional()
+  private async override(caller: AuthenticatedUser, jobId: string, priority: number | null, now: Date): Promise<void> {
+    {
+      await this.transitions.lock([jobId]);
+      const entry = await this.repo.find(jobId, true);
       if (!entry || !this.canSee(caller, entry)) throw new JobNotFoundError(jobId);
       if (!atLeast(caller.level, 'lead'))
         throw new PermissionDeniedError('Only a lead or an admin can set a job priority');
@@ -135,16 +137,14 @@ export class QueueQueryService {
         now,
         this.config.enterprise.starvationMinutes,
       );
-      await this.repo.update(m, jobId, {
+      await this.repo.update(jobId, {
         priorityOverride: priority,
         effectivePriority: aged.effective,
         nextAgingAt: aged.nextAgingAt,
         updatedAt: now,
       });
-      await this.repo.setJobPriorityOverride(m, jobId, priority);
-    });
-    log.info('Queue priority override set', { job_id: jobId, priority_override: priority, set_by: caller.username });
-    return this.position(caller, jobId, now);
+      await this.jobs.setPriorityOverride(jobId, priority);
+    }
   }
 
   private canSee(caller: AuthenticatedUser, e: QueueEntry): boolean {
@@ -153,18 +153,18 @@ export class QueueQueryService {
     return caller.level === 'lead' && e.orgId === caller.orgId;
   }
 
-  private async visibleEntry(m: EntityManager, caller: AuthenticatedUser, jobId: string): Promise<QueueEntry> {
-    const entry = await this.repo.find(m, jobId);
+  private async visibleEntry(caller: AuthenticatedUser, jobId: string): Promise<QueueEntry> {
+    const entry = await this.repo.find(jobId);
     if (!entry || !this.canSee(caller, entry)) throw new JobNotFoundError(jobId);
     return entry;
   }
 
-  private async waitReason(m: EntityManager, e: QueueEntry, now: Date): Promise<WaitReason | null> {
+  private async waitReason(e: QueueEntry, now: Date): Promise<WaitReason | null> {
     if (e.status === 'blocked') return (e.blockedReason as WaitReason | null) ?? 'awaiting_approval';
     if (e.status !== 'pending') return null;
     if (e.notBefore && e.notBefore.getTime() > now.getTime()) return 'backoff';
-    const limits = await this.limits.current(m);
-    const used = await this.repo.slotsFor(m, e.userId, e.orgId);
+    const limits = await this.limits.current();
+    const used = await this.repo.slotsFor(e.userId, e.orgId);
     if (used.user >= limits.userMaxConcurrent) return 'user_limit';
     if (used.org >= limits.orgMaxConcurrent) return 'org_limit';
     if (used.total >= limits.maxConcurrent) return 'global_limit';
@@ -172,8 +172,8 @@ export class QueueQueryService {
   }
 
   /** From measured waits: position ÷ the dispatch rate of the last hour, and never before a backoff ends. */
-  private async estimateWait(m: EntityManager, e: QueueEntry, position: number, now: Date): Promise<number | null> {
-    const recent = await this.repo.recentDispatches(m, new Date(now.getTime() - RATE_WINDOW_MS));
+  private async estimateWait(e: QueueEntry, position: number, now: Date): Promise<number | null> {
+    const recent = await this.repo.recentDispatches(new Date(now.getTime() - RATE_WINDOW_MS));
     const backoff = e.notBefore ? Math.max(0, (e.notBefore.getTime() - now.getTime()) / 1000) : 0;
     if (recent.count === 0) return backoff > 0 ? Math.ceil(backoff) : null;
     const perSecond = recent.count / (RATE_WINDOW_MS / 1000);

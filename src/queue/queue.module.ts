@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
-import { JobsModule } from '../jobs/jobs.module';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { JobsModule } from '../jobs';
+import { QueueEntry } from './queue-entry.entity';
 import { QueueController } from './queue.controller';
 import { QueueDispatcher } from './queue-dispatcher';
-import { QueueEvents } from './queue-events';
 import { QueueLimitsService } from './queue-limits.service';
 import { QueueMetrics } from './queue-metrics';
 import { QueueQueryService } from './queue-query.service';
@@ -12,11 +13,10 @@ import { QueueService } from './queue.service';
 
 /** SPEC §6. Depends on jobs (hooks, transitions, providers); the approvals module calls QueueService. */
 @Module({
-  imports: [JobsModule],
+  imports: [TypeOrmModule.forFeature([QueueEntry]), JobsModule],
   controllers: [QueueController],
   providers: [
     QueueRepository,
-    QueueEvents,
     QueueLimitsService,
     QueueDispatcher,
     QueueQueryService,

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager, In } from 'typeorm';
+import { In } from 'typeorm';
+import { lockUntilCommit } from '../database/advisory-lock';
+import { affectedRows, Db, returnedRows } from '../database/transaction-host';
 import { QueueEntry, QueueEntryStatus } from './queue-entry.entity';
 import { AGING_CAP, AGING_STEP } from './queue-priority';
 
@@ -25,38 +27,36 @@ export interface Candidate {
   queuedAtUs: number;
 }
 
-export const LIMITS_KEY = 'queue_limits';
-
-/** TypeORM's postgres driver answers an UPDATE with [rows, affected]. */
-function updatedRows<T>(result: unknown): T[] {
-  const r = result as unknown[];
-  return (Array.isArray(r[0]) ? r[0] : r) as T[];
-}
-
-/** The queue's SQL. Every method takes the caller's EntityManager, so it runs in the caller's transaction. */
+/** The queue's SQL (`queue_entries`). Every method joins the caller's transaction. */
 @Injectable()
 export class QueueRepository {
-  async insert(m: EntityManager, entry: Partial<QueueEntry>): Promise<void> {
-    await m.getRepository(QueueEntry).insert(entry);
+  constructor(private readonly db: Db) {}
+
+  /** The claim's lock: held until the claim's transaction ends, so instances claim one at a time. */
+  lockClaims(key: string): Promise<void> {
+    return lockUntilCommit(this.db.tx, key);
   }
 
-  find(m: EntityManager, jobId: string, lock = false): Promise<QueueEntry | null> {
-    return m
+  async insert(entry: Partial<QueueEntry>): Promise<void> {
+    await this.db.tx.getRepository(QueueEntry).insert(entry);
+  }
+
+  find(jobId: string, lock = false): Promise<QueueEntry | null> {
+    return this.db.tx
       .getRepository(QueueEntry)
       .findOne({ where: { jobId }, ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
   }
 
-  findMany(m: EntityManager, jobIds: string[]): Promise<QueueEntry[]> {
-    return m.getRepository(QueueEntry).findBy({ jobId: In(jobIds) });
+  findMany(jobIds: string[]): Promise<QueueEntry[]> {
+    return this.db.tx.getRepository(QueueEntry).findBy({ jobId: In(jobIds) });
   }
 
   async update(
-    m: EntityManager,
     jobId: string,
     patch: Partial<QueueEntry>,
     onlyIf?: { status?: QueueEntryStatus; token?: string },
   ): Promise<boolean> {
-    const qb = m.createQueryBuilder().update(QueueEntry).set(patch).where('job_id = :jobId', { jobId });
+    const qb = this.db.tx.createQueryBuilder().update(QueueEntry).set(patch).where('job_id = :jobId', { jobId });
     if (onlyIf?.status) qb.andWhere('status = :st', { st: onlyIf.status });
     if (onlyIf?.token) qb.andWhere('dispatch_token = :tok', { tok: onlyIf.token });
     const res = await qb.execute();
@@ -67,8 +67,8 @@ export class QueueRepository {
    * Stored aging: one UPDATE touching only rows whose next step is due (partial index on next_aging_at), so a
    * deep queue costs nothing here. Same rule as agedPriority().
    */
-  async refreshAging(m: EntityManager, now: Date, starvationMinutes: number): Promise<number> {
-    const res: [unknown[], number] = await m.query(
+  async refreshAging(now: Date, starvationMinutes: number): Promise<number> {
+    const res: unknown = await this.db.tx.query(
       `WITH due AS (
          SELECT job_id, COALESCE(priority_override, base_priority) AS start,
                 GREATEST(0, floor(extract(epoch FROM ($1::timestamptz - pending_since)) / $2))::int AS k
@@ -83,12 +83,12 @@ export class QueueRepository {
         WHERE q.job_id = due.job_id`,
       [now, starvationMinutes * 60, AGING_CAP, AGING_STEP],
     );
-    return res[1] ?? 0;
+    return affectedRows(res);
   }
 
   /** Slots in use (dispatching + running), by user and org. */
-  async slotCounts(m: EntityManager): Promise<SlotCount[]> {
-    const rows: { user_id: string; org_id: string; n: number }[] = await m.query(
+  async slotCounts(): Promise<SlotCount[]> {
+    const rows: { user_id: string; org_id: string; n: number }[] = await this.db.tx.query(
       `SELECT user_id, org_id, count(*)::int AS n FROM queue_entries
         WHERE status IN ('dispatching', 'running') GROUP BY user_id, org_id`,
     );
@@ -100,7 +100,6 @@ export class QueueRepository {
    * number of users, not on the queue depth. Saturated users and orgs are left out; the caller merges and orders.
    */
   async candidates(
-    m: EntityManager,
     now: Date,
     perUser: number,
     skipUsers: string[],
@@ -108,7 +107,7 @@ export class QueueRepository {
     limit: number | null,
   ): Promise<Candidate[]> {
     const rows: { job_id: string; user_id: string; org_id: string; effective_priority: number; queued_us: string }[] =
-      await m.query(
+      await this.db.tx.query(
         `SELECT c.job_id, c.user_id, c.org_id, c.effective_priority, (extract(epoch FROM c.queued_at) * 1000000)::bigint AS queued_us
          FROM users u
          CROSS JOIN LATERAL (
@@ -140,7 +139,6 @@ export class QueueRepository {
    * the caller falls back to candidates() when this head cannot fill the batch (e.g. one saturated user owns it).
    */
   async headOfQueue(
-    m: EntityManager,
     now: Date,
     skipUsers: string[],
     skipOrgs: string[],
@@ -148,7 +146,7 @@ export class QueueRepository {
     examine: number,
   ): Promise<Candidate[]> {
     const rows: { job_id: string; user_id: string; org_id: string; effective_priority: number; queued_us: string }[] =
-      await m.query(
+      await this.db.tx.query(
         `SELECT h.job_id, h.user_id, h.org_id, h.effective_priority, (extract(epoch FROM h.queued_at) * 1000000)::bigint AS queued_us
          FROM (SELECT job_id, user_id, org_id, effective_priority, queued_at, not_before
                  FROM queue_entries WHERE status = 'pending'
@@ -170,8 +168,8 @@ export class QueueRepository {
   }
 
   /** Whether at least n entries are pending (reads at most n index entries). */
-  async pendingAtLeast(m: EntityManager, n: number): Promise<boolean> {
-    const [row]: { n: number }[] = await m.query(
+  async pendingAtLeast(n: number): Promise<boolean> {
+    const [row]: { n: number }[] = await this.db.tx.query(
       `SELECT count(*)::int AS n FROM (SELECT 1 FROM queue_entries WHERE status = 'pending' LIMIT $1) x`,
       [n],
     );
@@ -179,9 +177,9 @@ export class QueueRepository {
   }
 
   /** Claims the chosen entries; each submission counts as an attempt. Runs under the claim lock. */
-  async markDispatching(m: EntityManager, jobIds: string[], now: Date, token: string): Promise<string[]> {
+  async markDispatching(jobIds: string[], now: Date, token: string): Promise<string[]> {
     if (jobIds.length === 0) return [];
-    const rows: unknown = await m.query(
+    const rows: unknown = await this.db.tx.query(
       `UPDATE queue_entries
           SET status = 'dispatching', dispatched_at = $2, dispatch_token = $3, attempt = attempt + 1,
               not_before = NULL, next_aging_at = NULL, updated_at = $2
@@ -189,44 +187,26 @@ export class QueueRepository {
         RETURNING job_id`,
       [jobIds, now, token],
     );
-    return updatedRows<{ job_id: string }>(rows).map((r) => r.job_id);
-  }
-
-  /**
-   * Lock order everywhere is job row, then queue entry: a status transition (poll, webhook, cancel) locks the job
-   * and then releases the entry in its terminal hook, so the queue must not hold an entry while waiting for a job.
-   */
-  async lockJobs(m: EntityManager, jobIds: string[]): Promise<void> {
-    await m.query(`SELECT job_id FROM jobs WHERE job_id = ANY($1::uuid[]) ORDER BY job_id FOR UPDATE`, [jobIds]);
-  }
-
-  /** The prediction id, when a stale transition (the job already moved on) did not write it. */
-  async setJobExternalIdIfMissing(m: EntityManager, jobId: string, externalId: string): Promise<void> {
-    await m.query(`UPDATE jobs SET external_id = $2 WHERE job_id = $1 AND external_id IS NULL`, [jobId, externalId]);
-  }
-
-  /** Mirrors the override on the job, which job responses show (not a status change: no transition). */
-  async setJobPriorityOverride(m: EntityManager, jobId: string, priority: number | null): Promise<void> {
-    await m.query(`UPDATE jobs SET priority_override = $2 WHERE job_id = $1`, [jobId, priority]);
+    return returnedRows<{ job_id: string }>(rows).map((r) => r.job_id);
   }
 
   /** Accepted by the provider: these entries (still owned by this claim) now hold their slot as `running`. */
-  async markRunning(m: EntityManager, jobIds: string[], token: string, now: Date): Promise<Map<string, number>> {
-    const rows: unknown = await m.query(
+  async markRunning(jobIds: string[], token: string, now: Date): Promise<Map<string, number>> {
+    const rows: unknown = await this.db.tx.query(
       `UPDATE queue_entries SET status = 'running', last_error = NULL, updated_at = $3
         WHERE job_id = ANY($1::uuid[]) AND status = 'dispatching' AND dispatch_token = $2
         RETURNING job_id, attempt`,
       [jobIds, token, now],
     );
-    return new Map(updatedRows<{ job_id: string; attempt: number }>(rows).map((r) => [r.job_id, r.attempt]));
+    return new Map(returnedRows<{ job_id: string; attempt: number }>(rows).map((r) => [r.job_id, r.attempt]));
   }
 
   /**
    * `dispatching` entries whose dispatcher went quiet (crash, lost outcome), taken over with a fresh token so that
    * two instances never reconcile the same one and the old dispatcher can no longer record.
    */
-  async takeOverStale(m: EntityManager, cutoff: Date, now: Date, token: string, limit: number): Promise<QueueEntry[]> {
-    const rows: unknown = await m.query(
+  async takeOverStale(cutoff: Date, now: Date, token: string, limit: number): Promise<QueueEntry[]> {
+    const rows: unknown = await this.db.tx.query(
       `UPDATE queue_entries SET dispatched_at = $2, dispatch_token = $3, updated_at = $2
         WHERE job_id IN (
           SELECT job_id FROM queue_entries
@@ -235,20 +215,19 @@ export class QueueRepository {
         RETURNING job_id`,
       [cutoff, now, token, limit],
     );
-    const ids = updatedRows<{ job_id: string }>(rows).map((r) => r.job_id);
-    return ids.length ? this.findMany(m, ids) : [];
+    const ids = returnedRows<{ job_id: string }>(rows).map((r) => r.job_id);
+    return ids.length ? this.findMany(ids) : [];
   }
 
   /** Terminal job → finished entry (frees its slot); a finished entry stays as it is. */
   async finish(
-    m: EntityManager,
     jobId: string,
     status: QueueEntryStatus,
     now: Date,
     reason?: string | null,
     keepDispatching = false,
   ): Promise<boolean> {
-    const rows: unknown = await m.query(
+    const rows: unknown = await this.db.tx.query(
       `UPDATE queue_entries
           SET status = $2, finished_at = $3, updated_at = $3, next_aging_at = NULL,
               last_error = COALESCE($4, last_error)
@@ -256,13 +235,13 @@ export class QueueRepository {
         RETURNING job_id`,
       [jobId, status, now, reason ?? null],
     );
-    return updatedRows(rows).length > 0;
+    return returnedRows(rows).length > 0;
   }
 
   /** 1-based rank among pending entries in dispatch order (SPEC §4 queue_position). */
-  async positions(m: EntityManager, jobIds: string[]): Promise<Map<string, number>> {
+  async positions(jobIds: string[]): Promise<Map<string, number>> {
     if (jobIds.length === 0) return new Map();
-    const rows: { job_id: string; position: number }[] = await m.query(
+    const rows: { job_id: string; position: number }[] = await this.db.tx.query(
       `SELECT e.job_id,
               (SELECT count(*) FROM queue_entries p
                 WHERE p.status = 'pending'
@@ -276,16 +255,16 @@ export class QueueRepository {
     return new Map(rows.map((r) => [r.job_id, r.position]));
   }
 
-  async countsByStatus(m: EntityManager): Promise<Record<string, number>> {
-    const rows: { status: string; n: number }[] = await m.query(
+  async countsByStatus(): Promise<Record<string, number>> {
+    const rows: { status: string; n: number }[] = await this.db.tx.query(
       `SELECT status, count(*)::int AS n FROM queue_entries GROUP BY status`,
     );
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 
   /** Measured waits over a recent window: dispatches made and their mean wait from entering the queue. */
-  async recentDispatches(m: EntityManager, since: Date): Promise<{ count: number; avgWaitSeconds: number | null }> {
-    const [row]: { n: number; avg_wait: string | null }[] = await m.query(
+  async recentDispatches(since: Date): Promise<{ count: number; avgWaitSeconds: number | null }> {
+    const [row]: { n: number; avg_wait: string | null }[] = await this.db.tx.query(
       `SELECT count(*)::int AS n, avg(extract(epoch FROM dispatched_at - queued_at)) AS avg_wait
          FROM queue_entries WHERE dispatched_at >= $1 AND status <> 'dispatching'`,
       [since],
@@ -293,12 +272,8 @@ export class QueueRepository {
     return { count: row.n, avgWaitSeconds: row.avg_wait === null ? null : Number(row.avg_wait) };
   }
 
-  async slotsFor(
-    m: EntityManager,
-    userId: string,
-    orgId: string,
-  ): Promise<{ user: number; org: number; total: number }> {
-    const [row]: { u: number; o: number; t: number }[] = await m.query(
+  async slotsFor(userId: string, orgId: string): Promise<{ user: number; org: number; total: number }> {
+    const [row]: { u: number; o: number; t: number }[] = await this.db.tx.query(
       `SELECT count(*) FILTER (WHERE user_id = $1)::int AS u, count(*) FILTER (WHERE org_id = $2)::int AS o, count(*)::int AS t
          FROM queue_entries WHERE status IN ('dispatching', 'running')`,
       [userId, orgId],
@@ -307,31 +282,15 @@ export class QueueRepository {
   }
 
   async list(
-    m: EntityManager,
     scope: { userId?: string; orgId?: string },
     filter: { status?: QueueEntryStatus; limit: number; offset: number },
   ): Promise<{ entries: QueueEntry[]; total: number }> {
-    const qb = m.getRepository(QueueEntry).createQueryBuilder('e');
+    const qb = this.db.tx.getRepository(QueueEntry).createQueryBuilder('e');
     if (scope.userId) qb.andWhere('e.user_id = :userId', { userId: scope.userId });
     if (scope.orgId) qb.andWhere('e.org_id = :orgId', { orgId: scope.orgId });
     if (filter.status) qb.andWhere('e.status = :status', { status: filter.status });
     qb.orderBy('e.queued_at', 'DESC').addOrderBy('e.job_id', 'ASC').take(filter.limit).skip(filter.offset);
     const [entries, total] = await qb.getManyAndCount();
     return { entries, total };
-  }
-
-  async readLimits(m: EntityManager): Promise<Partial<StoredLimits>> {
-    const rows: { value: Partial<StoredLimits> }[] = await m.query(`SELECT value FROM app_settings WHERE key = $1`, [
-      LIMITS_KEY,
-    ]);
-    return rows[0]?.value ?? {};
-  }
-
-  async writeLimits(m: EntityManager, value: StoredLimits): Promise<void> {
-    await m.query(
-      `INSERT INTO app_settings (key, value, updated_at) VALUES ($1, $2::jsonb, now())
-       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-      [LIMITS_KEY, JSON.stringify(value)],
-    );
   }
 }

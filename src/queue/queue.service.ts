@@ -1,14 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { TransactionHost } from '@nestjs-cls/transactional';
 import { AppConfig } from '../config';
-import { JobHooks, SubmitContext } from '../jobs/job-hooks';
-import { readJobs } from '../jobs/job-rows';
-import { Job } from '../jobs/job.entity';
+import { inJobScope, Job, JobHooks, JobRecordsService, SubmitContext } from '../jobs';
 import { getLogger } from '../logging';
-import { withAdvisoryXactLock } from '../scheduling/task-lease';
-import { inJobScope } from './job-scope';
 import { DispatchOutcome, QueueDispatcher } from './queue-dispatcher';
 import { QueueEntryStatus } from './queue-entry.entity';
 import { QueueLimits, QueueLimitsService } from './queue-limits.service';
@@ -67,8 +62,9 @@ export class QueueService implements OnModuleInit {
   clock: () => Date = () => new Date();
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly tx: TransactionHost,
     private readonly config: AppConfig,
+    private readonly jobs: JobRecordsService,
     private readonly repo: QueueRepository,
     private readonly limits: QueueLimitsService,
     private readonly dispatcher: QueueDispatcher,
@@ -76,10 +72,10 @@ export class QueueService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.hooks.addSubmitHook(20, (m, job, ctx) => this.enqueue(m, job, ctx));
-    this.hooks.addTerminalHook((m, job) => this.release(m, job.jobId, job.status as QueueEntryStatus));
+    this.hooks.addSubmitHook(20, (job, ctx) => this.enqueue(job, ctx));
+    this.hooks.addTerminalHook((job) => this.release(job.jobId, job.status as QueueEntryStatus));
     this.hooks.setQueueInfoProvider(async (ids) => {
-      const positions = await this.repo.positions(this.db.manager, ids);
+      const positions = await this.repo.positions(ids);
       return new Map(ids.map((id) => [id, { position: positions.get(id) ?? null }]));
     });
   }
@@ -187,7 +183,7 @@ export class QueueService implements OnModuleInit {
     fn: (job: Job) => Promise<DispatchOutcome>,
   ): Promise<DispatchOutcome> {
     if (!job) return 'lost';
-    return inJobScope(job, tickId, async () => {
+    return inJobScope(job, { step: 'dispatch', tickId }, async () => {
       try {
         return await fn(job);
       } catch (err) {
@@ -199,17 +195,17 @@ export class QueueService implements OnModuleInit {
 
   /** The claim commits `dispatching` under the lock; the claimed jobs are read after it, outside the lock. */
   private async claim(now: Date, token: string): Promise<Claim> {
-    const claimed = await this.db.transaction(async (m) => {
-      await withAdvisoryXactLock(m, CLAIM_LOCK);
-      const aged = await this.repo.refreshAging(m, now, this.config.enterprise.starvationMinutes);
-      const limits = await this.limits.current(m);
-      const { chosen, more } = await this.choose(m, now, limits, await this.repo.slotCounts(m));
-      const ids = await this.repo.markDispatching(m, chosen, now, token);
+    const claimed = await this.tx.withTransaction(async () => {
+      await this.repo.lockClaims(CLAIM_LOCK);
+      const aged = await this.repo.refreshAging(now, this.config.enterprise.starvationMinutes);
+      const limits = await this.limits.current();
+      const { chosen, more } = await this.choose(now, limits, await this.repo.slotCounts());
+      const ids = await this.repo.markDispatching(chosen, now, token);
       const order = new Map(chosen.map((id, i) => [id, i]));
       ids.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
       return { ids, aged, more: ids.length > 0 && more };
     });
-    const jobs = await readJobs(this.db.manager, claimed.ids);
+    const jobs = await this.jobs.read(claimed.ids);
     return {
       jobIds: claimed.ids,
       jobs: new Map(jobs.map((j) => [j.jobId, j])),
@@ -220,7 +216,6 @@ export class QueueService implements OnModuleInit {
 
   /** Highest effective priority first, oldest first within a level, skipping users and orgs at their limit. */
   private async choose(
-    m: EntityManager,
     now: Date,
     limits: QueueLimits,
     slots: SlotCount[],
@@ -239,17 +234,17 @@ export class QueueService implements OnModuleInit {
     const fullOrgs = [...byOrg].filter(([, n]) => n >= limits.orgMaxConcurrent).map(([id]) => id);
     // Fast path: the head of the dispatch order usually fills the batch (users at their limit are skipped in SQL).
     const margin = room * 3;
-    const head = await this.repo.headOfQueue(m, now, fullUsers, fullOrgs, margin, HEAD_EXAMINE);
+    const head = await this.repo.headOfQueue(now, fullUsers, fullOrgs, margin, HEAD_EXAMINE);
     let chosen = this.pick(head, limits, room, byUser, byOrg);
     // Short of the batch: final if the head held every pending entry; else the head was cut (margin or depth).
-    if (chosen.length < room && (head.length === margin || (await this.repo.pendingAtLeast(m, HEAD_EXAMINE)))) {
+    if (chosen.length < room && (head.length === margin || (await this.repo.pendingAtLeast(HEAD_EXAMINE)))) {
       // The head could not fill the batch: each user's best entries instead, one index probe per user. Only the
       // best few can be taken; org limits filling within this batch may skip some, so read a margin first.
       const perUser = Math.min(limits.userMaxConcurrent, room);
-      let candidates = await this.repo.candidates(m, now, perUser, fullUsers, fullOrgs, margin);
+      let candidates = await this.repo.candidates(now, perUser, fullUsers, fullOrgs, margin);
       chosen = this.pick(candidates, limits, room, byUser, byOrg);
       if (chosen.length < room && candidates.length === margin) {
-        candidates = await this.repo.candidates(m, now, perUser, fullUsers, fullOrgs, null);
+        candidates = await this.repo.candidates(now, perUser, fullUsers, fullOrgs, null);
         chosen = this.pick(candidates, limits, room, byUser, byOrg);
       }
     }
@@ -282,16 +277,9 @@ export class QueueService implements OnModuleInit {
     const token = `${tickId}:reconcile`;
     const cutoff = new Date(now.getTime() - this.dispatchGraceMs);
     // One statement, so no transaction of its own: an idle tick pays one round trip here.
-    const stale = await this.repo.takeOverStale(this.db.manager, cutoff, now, token, RECONCILE_BATCH);
+    const stale = await this.repo.takeOverStale(cutoff, now, token, RECONCILE_BATCH);
     if (stale.length === 0) return;
-    const jobs = new Map(
-      (
-        await readJobs(
-          this.db.manager,
-          stale.map((e) => e.jobId),
-        )
-      ).map((j) => [j.jobId, j]),
-    );
+    const jobs = new Map((await this.jobs.read(stale.map((e) => e.jobId))).map((j) => [j.jobId, j]));
     const outcomes = await Promise.all(
       stale.map((entry) =>
         this.guarded(jobs.get(entry.jobId), tickId, async (job) => {
@@ -312,11 +300,11 @@ export class QueueService implements OnModuleInit {
   }
 
   /** Submit hook (order 20): every job goes through the queue, blocked while it awaits approval. */
-  private async enqueue(m: EntityManager, job: Job, ctx: SubmitContext): Promise<Partial<SubmitContext>> {
+  private async enqueue(job: Job, ctx: SubmitContext): Promise<void> {
     const blocked = ctx.requiresApproval;
     const now = this.clock();
     const start = job.priorityOverride ?? job.priority;
-    await this.repo.insert(m, {
+    await this.repo.insert({
       jobId: job.jobId,
       userId: job.userId,
       orgId: job.orgId,
@@ -334,12 +322,11 @@ export class QueueService implements OnModuleInit {
       maxAttempts: job.maxAttempts,
     });
     if (!blocked) this.wake();
-    return { dispatchedByQueue: true };
   }
 
   /** Approve → pending; aging starts now (SPEC §6). Called by the approvals module in its transaction. */
-  async unblock(manager: EntityManager, jobId: string, now: Date = this.clock()): Promise<boolean> {
-    const entry = await this.repo.find(manager, jobId, true);
+  async unblock(jobId: string, now: Date = this.clock()): Promise<boolean> {
+    const entry = await this.repo.find(jobId, true);
     if (!entry || entry.status !== 'blocked') return false;
     const aged = agedPriority(
       entry.basePriority,
@@ -348,7 +335,7 @@ export class QueueService implements OnModuleInit {
       now,
       this.config.enterprise.starvationMinutes,
     );
-    await this.repo.update(manager, jobId, {
+    await this.repo.update(jobId, {
       status: 'pending',
       blockedReason: null,
       pendingSince: now,
@@ -362,22 +349,21 @@ export class QueueService implements OnModuleInit {
 
   /** Reject/expiry: the entry ends (frees nothing: a blocked entry holds no slot) with the reason. */
   async cancelEntry(
-    manager: EntityManager,
     jobId: string,
     status: 'cancelled' | 'failed',
     reason: string,
     now: Date = this.clock(),
   ): Promise<boolean> {
-    return this.repo.finish(manager, jobId, status, now, reason);
+    return this.repo.finish(jobId, status, now, reason);
   }
 
   /**
    * Terminal hook: the job's terminal status releases its slot in the same transaction. A `dispatching` entry is
    * left to its dispatcher, which cancels the prediction if needed and releases the slot when it records.
    */
-  private async release(m: EntityManager, jobId: string, status: QueueEntryStatus): Promise<void> {
+  private async release(jobId: string, status: QueueEntryStatus): Promise<void> {
     // One statement: the entry's own row lock orders it against a claim or a recorder.
-    if (await this.repo.finish(m, jobId, status, this.clock(), null, true)) this.wake();
+    if (await this.repo.finish(jobId, status, this.clock(), null, true)) this.wake();
   }
 
   /** Debounced wake-up: lets the releasing transaction commit before the tick counts slots. */

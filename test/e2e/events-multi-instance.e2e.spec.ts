@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { generateApiKey } from '../../src/auth/api-key.util';
 import { EventsNotifyListener, EventsService, NewEvent, StoredEvent } from '../../src/events';
 import { openSse, SseStream } from '../support/sse-client';
+import { inTransaction, publishEvent, publishEvents, publishIn, queryIn, TestEvent } from '../support/events';
 import { startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase, withAdminClient } from '../support/test-database';
 
@@ -14,8 +15,7 @@ describe('events across two instances (PostgreSQL)', () => {
   let b: TestApp;
   const streams: SseStream[] = [];
 
-  const publishOn = (app: TestApp, e: NewEvent): Promise<StoredEvent> =>
-    app.app.get(DataSource).transaction((m) => app.app.get(EventsService).publish(m, e));
+  const publishOn = (app: TestApp, e: TestEvent): Promise<StoredEvent> => publishEvent(app.app, e);
 
   async function streamOn(app: TestApp, headers: Record<string, string> = {}): Promise<SseStream> {
     const s = await openSse(app.url, '/api/events', { key: app.adminKey, headers, query: { job_id: 'job-x' } });

@@ -1,10 +1,11 @@
 import { DataSource } from 'typeorm';
-import { EventsService, NewEvent, StoredEvent } from '../../src/events';
+import { StoredEvent } from '../../src/events';
+import { inTransaction, publishEvent, publishEvents, TestEvent } from '../support/events';
 import { openSse, SseStream } from '../support/sse-client';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const JOB = 'job-order';
-const event = (n: number, batch: string): NewEvent => ({ type: 'job_status_changed', jobId: JOB, data: { n, batch } });
+const event = (n: number, batch: string): TestEvent => ({ type: 'job_status_changed', jobId: JOB, data: { n, batch } });
 
 /**
  * Ids cross a power of ten inside one transaction (95..344): a replay or live read that ordered ids as text
@@ -13,9 +14,8 @@ const event = (n: number, batch: string): NewEvent => ({ type: 'job_status_chang
  */
 describe.each(['postgres', 'pglite'] as const)('event order across ids of different lengths (%s)', (db) => {
   let app: TestApp;
-  let events: EventsService;
   let ds: DataSource;
-  const publish = (e: NewEvent): Promise<StoredEvent> => ds.transaction((m) => events.publish(m, e));
+  const publish = (e: TestEvent): Promise<StoredEvent> => publishEvent(app.app, e);
 
   async function replayFrom(lastEventId: string | null, expectedCount: number): Promise<string[]> {
     const headers: Record<string, string> = lastEventId === null ? {} : { 'Last-Event-ID': lastEventId };
@@ -37,7 +37,6 @@ describe.each(['postgres', 'pglite'] as const)('event order across ids of differ
 
   beforeAll(async () => {
     app = await startTestApp({ db });
-    events = app.app.get(EventsService);
     ds = app.app.get(DataSource);
   });
   afterAll(() => app?.stop());
@@ -52,9 +51,10 @@ describe.each(['postgres', 'pglite'] as const)('event order across ids of differ
     const bigInserted = new Promise<void>((r) => (inserted = r));
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const big = ds.transaction(async (m) => {
-      const rows = await events.publishMany(
-        m,
+    const big = inTransaction(app.app, async () => {
+      // Joins the transaction inTransaction opened: one insert of 250 events.
+      const rows = await publishEvents(
+        app.app,
         Array.from({ length: 250 }, (_, i) => event(i, 'big')),
       );
       inserted();

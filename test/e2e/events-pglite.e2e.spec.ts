@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { EventsNotifyListener, EventsService, NewEvent, StoredEvent } from '../../src/events';
 import { openSse, SseStream } from '../support/sse-client';
+import { inTransaction, publishEvent, publishEvents, publishIn, queryIn, TestEvent } from '../support/events';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -11,7 +12,7 @@ describe('events on PGlite', () => {
   let events: EventsService;
   let db: DataSource;
   const streams: SseStream[] = [];
-  const publish = (e: NewEvent): Promise<StoredEvent> => db.transaction((m) => events.publish(m, e));
+  const publish = (e: TestEvent): Promise<StoredEvent> => publishEvent(app.app, e);
 
   async function stream(headers: Record<string, string> = {}): Promise<SseStream> {
     const s = await openSse(app.url, '/api/events', { key: app.adminKey, headers, query: { job_id: 'job-p' } });
@@ -49,8 +50,8 @@ describe('events on PGlite', () => {
     await s.waitFor((x) => x.messages.some((m) => m.id === seen.id));
     await s.close();
     await expect(
-      db.transaction(async (m) => {
-        await events.publish(m, { type: 'job_status_changed', jobId: 'job-p', data: { n: 'rolled back' } });
+      inTransaction(app.app, async () => {
+        await publishIn(app.app, { type: 'job_status_changed', jobId: 'job-p', data: { n: 'rolled back' } });
         throw new Error('abort');
       }),
     ).rejects.toThrow('abort');
@@ -66,7 +67,7 @@ describe('events on PGlite', () => {
 
   it('publishes outside a transaction (autocommit manager) and wakes at once', async () => {
     const s = await stream();
-    const e = await events.publish(db.manager, { type: 'job_dispatched', jobId: 'job-p' });
+    const e = await publishIn(app.app, { type: 'job_dispatched', jobId: 'job-p' });
     await s.waitFor((x) => x.messages.some((m) => m.id === e.id), 1000, 'autocommitted event');
   });
 });

@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataSource } from 'typeorm';
-import { EVENT_RETENTION_TASK, EventsScheduler, EventsService } from '../../src/events';
+import { EVENT_RETENTION_TASK, EventsService } from '../../src/events';
+import { EventsScheduler } from '../../src/events/events.scheduler';
+import { publishEvents } from '../support/events';
 import { BackgroundTaskManager } from '../../src/scheduling';
 import { http } from '../support/http';
 import { openSse } from '../support/sse-client';
@@ -28,13 +30,11 @@ describe('event retention, metrics and key hygiene', () => {
 
   it('the retention task purges events older than SIMPLETUNER_EVENT_RETENTION_DAYS and keeps the rest', async () => {
     const events = app.app.get(EventsService);
-    const [old, recent, fresh] = await db.transaction((m) =>
-      events.publishMany(m, [
-        { type: 'job_submitted', jobId: 'job-old' },
-        { type: 'job_submitted', jobId: 'job-recent' },
-        { type: 'job_submitted', jobId: 'job-fresh' },
-      ]),
-    );
+    const [old, recent, fresh] = await publishEvents(app.app, [
+      { type: 'job_submitted', jobId: 'job-old' },
+      { type: 'job_submitted', jobId: 'job-recent' },
+      { type: 'job_submitted', jobId: 'job-fresh' },
+    ]);
     await db.query(`UPDATE events SET created_at = now() - interval '4 days' WHERE id = $1`, [old.id]);
     await db.query(`UPDATE events SET created_at = now() - interval '2 days' WHERE id = $1`, [recent.id]);
 

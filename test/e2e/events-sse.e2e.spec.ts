@@ -2,6 +2,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { EventHub, EventsService, NewEvent, StoredEvent } from '../../src/events';
 import { http } from '../support/http';
 import { openSse, SseStream } from '../support/sse-client';
+import { inTransaction, publishEvent, publishEvents, publishIn, queryIn, TestEvent } from '../support/events';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -12,7 +13,7 @@ describe('events over SSE (PostgreSQL, one instance)', () => {
   let db: DataSource;
   const open: SseStream[] = [];
 
-  const publish = (event: NewEvent): Promise<StoredEvent> => db.transaction((m) => events.publish(m, event));
+  const publish = (e: TestEvent): Promise<StoredEvent> => publishEvent(app.app, e);
   const sse = async (opts: Parameters<typeof openSse>[2] = {}, path = '/api/events') => {
     const s = await openSse(app.url, path, { key: app.adminKey, ...opts });
     open.push(s);
@@ -82,8 +83,8 @@ describe('events over SSE (PostgreSQL, one instance)', () => {
   it('(2) a publish in a transaction that rolls back delivers nothing; the same one committed does', async () => {
     const s = await connected({ query: { job_id: 'job-rollback' } });
     await expect(
-      db.transaction(async (m) => {
-        await events.publish(m, { type: 'job_status_changed', jobId: 'job-rollback', data: { status: 'failed' } });
+      inTransaction(app.app, async () => {
+        await publishIn(app.app, { type: 'job_status_changed', jobId: 'job-rollback', data: { status: 'failed' } });
         throw new Error('the change failed');
       }),
     ).rejects.toThrow('the change failed');
@@ -189,16 +190,16 @@ describe('events over SSE (PostgreSQL, one instance)', () => {
     const gate = deferred();
     const lowerPublished = deferred<StoredEvent>();
     // T1 takes the lower id, then waits before committing.
-    const t1 = db.transaction(async (m) => {
-      const e = await events.publish(m, { type: 'job_status_changed', jobId: 'job-race', data: { n: 'lower' } });
+    const t1 = inTransaction(app.app, async () => {
+      const e = await publishIn(app.app, { type: 'job_status_changed', jobId: 'job-race', data: { n: 'lower' } });
       lowerPublished.resolve(e);
       await gate.promise;
       return e;
     });
     const lower = await lowerPublished.promise;
     // T2 takes the higher id and commits first.
-    const higher = await db.transaction((m) =>
-      events.publish(m, { type: 'job_status_changed', jobId: 'job-race', data: { n: 'higher' } }),
+    const higher = await inTransaction(app.app, () =>
+      publishIn(app.app, { type: 'job_status_changed', jobId: 'job-race', data: { n: 'higher' } }),
     );
     expect(BigInt(higher.id)).toBeGreaterThan(BigInt(lower.id));
     await sleep(300);
@@ -214,20 +215,20 @@ describe('events over SSE (PostgreSQL, one instance)', () => {
   it('(7) the lower id committing last still reaches a client that resumes from the higher id it received, once', async () => {
     const s = await connected({ query: { job_id: 'job-race2' } });
     const gate = deferred();
-    const t2Started = deferred<EntityManager>();
+    const t2Started = deferred();
     const t2Go = deferred();
     // T2 gets its transaction id first (an earlier write), so its later, higher event id may be delivered before
     // T1's lower one commits.
-    const t2 = db.transaction(async (m) => {
-      await m.query('SELECT pg_current_xact_id()');
-      t2Started.resolve(m);
+    const t2 = inTransaction(app.app, async () => {
+      await queryIn(app.app, 'SELECT pg_current_xact_id()');
+      t2Started.resolve();
       await t2Go.promise;
-      return events.publish(m, { type: 'job_status_changed', jobId: 'job-race2', data: { n: 'higher' } });
+      return publishIn(app.app, { type: 'job_status_changed', jobId: 'job-race2', data: { n: 'higher' } });
     });
     await t2Started.promise;
     const lowerPublished = deferred<StoredEvent>();
-    const t1 = db.transaction(async (m) => {
-      const e = await events.publish(m, { type: 'job_status_changed', jobId: 'job-race2', data: { n: 'lower' } });
+    const t1 = inTransaction(app.app, async () => {
+      const e = await publishIn(app.app, { type: 'job_status_changed', jobId: 'job-race2', data: { n: 'lower' } });
       lowerPublished.resolve(e);
       await gate.promise;
       return e;
@@ -257,8 +258,8 @@ describe('events over SSE (PostgreSQL, one instance)', () => {
     const release = deferred();
     const holding = deferred();
     // An unrelated writer of this database, older than the publisher: it could still commit an event that sorts first.
-    const older = db.transaction(async (m) => {
-      await m.query('SELECT pg_current_xact_id()');
+    const older = inTransaction(app.app, async () => {
+      await queryIn(app.app, 'SELECT pg_current_xact_id()');
       holding.resolve();
       await release.promise;
     });

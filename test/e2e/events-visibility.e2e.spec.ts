@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { EventsService, NewEvent, StoredEvent } from '../../src/events';
 import { http } from '../support/http';
 import { openSse, SseStream } from '../support/sse-client';
+import { inTransaction, publishEvent, publishEvents, publishIn, queryIn, TestEvent } from '../support/events';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -20,7 +21,7 @@ describe('event visibility by level and org', () => {
   const streams: SseStream[] = [];
   let people: Record<'ria' | 'rob' | 'lea' | 'vic' | 'bea', Person>;
 
-  const publish = (e: NewEvent): Promise<StoredEvent> => db.transaction((m) => events.publish(m, e));
+  const publish = (e: TestEvent): Promise<StoredEvent> => publishEvent(app.app, e);
 
   async function person(username: string, level: string, orgId: string): Promise<Person> {
     const user = await http(app.url, 'POST', '/api/users', {

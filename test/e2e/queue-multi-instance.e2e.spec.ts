@@ -108,7 +108,7 @@ describe('queue with three instances on one database (PostgreSQL, fake Replicate
         );
         await Promise.all(
           running.map(({ job_id }, n) =>
-            apps[n % 3].app.get(JobTransitionService).transitionNow(job_id, 'completed', { source: 'test.poll' }),
+            apps[n % 3].app.get(JobTransitionService).transition(job_id, 'completed', { source: 'test.poll' }),
           ),
         );
         const [{ left }] = await db.query(`SELECT count(*)::int AS left FROM jobs WHERE status <> 'completed'`);

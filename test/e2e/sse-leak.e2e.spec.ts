@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import { DataSource } from 'typeorm';
 import { EventHub, EventsService } from '../../src/events';
 import { openSse } from '../support/sse-client';
+import { inTransaction, publishEvent, publishEvents, publishIn, queryIn, TestEvent } from '../support/events';
 import { startTestApp, TestApp } from '../support/test-app';
 
 v8.setFlagsFromString('--expose-gc');
@@ -75,11 +76,9 @@ describe('SSE connect/disconnect cycles', () => {
   it('200 cycles leave no growth in listeners, timers, sockets or memory', async () => {
     const db = app.app.get(DataSource);
     const events = app.app.get(EventsService);
-    const first = await db.transaction((m) =>
-      events.publishMany(
-        m,
-        [1, 2, 3, 4].map((n) => ({ type: 'job_status_changed', jobId: 'job-leak', data: { n } })),
-      ),
+    const first = await publishEvents(
+      app.app,
+      [1, 2, 3, 4].map((n) => ({ type: 'job_status_changed', jobId: 'job-leak', data: { n } })),
     );
     await cycles(40, first[0].id); // warm-up: lazily created modules, JIT, pools
     await sleep(200);

@@ -179,11 +179,11 @@ describe('queue dispatch outcomes (PostgreSQL)', () => {
       const [m] = await makeMembers(h.db, 1, 1);
       const job = await submitJob(h, m);
       fake.duringSubmit = async (j) => {
-        await h.transitions.transitionNow(j.jobId, 'running', { source: 'test.webhook' });
+        await h.transitions.transition(j.jobId, 'running', { source: 'test.webhook' });
       };
       expect((await h.queue.processTick(new Date())).dispatched).toBe(1);
       // A late poll result `starting` after that.
-      await h.transitions.transitionNow(job.jobId, 'queued', { source: 'test.poll' });
+      await h.transitions.transition(job.jobId, 'queued', { source: 'test.poll' });
       await h.queue.processTick(new Date());
       const [row] = await h.db.query(
         `SELECT j.status, j.external_id, q.status AS entry FROM jobs j JOIN queue_entries q USING (job_id) WHERE job_id = $1`,
@@ -193,8 +193,8 @@ describe('queue dispatch outcomes (PostgreSQL)', () => {
     });
 
     it('in every order of webhook `processing`, poll `starting` and the recorded dispatch', async () => {
-      const webhook = (id: string) => h.transitions.transitionNow(id, 'running', { source: 'test.webhook' });
-      const poll = (id: string) => h.transitions.transitionNow(id, 'queued', { source: 'test.poll' });
+      const webhook = (id: string) => h.transitions.transition(id, 'running', { source: 'test.webhook' });
+      const poll = (id: string) => h.transitions.transition(id, 'queued', { source: 'test.poll' });
       const orders: string[][] = [
         ['webhook', 'poll', 'tick'],
         ['poll', 'webhook', 'tick'],
@@ -228,7 +228,7 @@ describe('queue dispatch outcomes (PostgreSQL)', () => {
           status: 'running',
           external_id: fake.creates[fake.creates.length - 1].externalId,
         });
-        await h.transitions.transitionNow(job.jobId, 'completed', { source: 'test.poll' });
+        await h.transitions.transition(job.jobId, 'completed', { source: 'test.poll' });
       }
     });
 
@@ -236,7 +236,7 @@ describe('queue dispatch outcomes (PostgreSQL)', () => {
       const [m] = await makeMembers(h.db, 1, 1);
       const job = await submitJob(h, m);
       fake.duringSubmit = async (j) => {
-        await h.transitions.transitionNow(j.jobId, 'completed', { source: 'test.webhook' });
+        await h.transitions.transition(j.jobId, 'completed', { source: 'test.webhook' });
       };
       await h.queue.processTick(new Date());
       const [row] = await h.db.query(
@@ -270,7 +270,7 @@ describe('queue dispatch outcomes (PostgreSQL)', () => {
     const next = await submitJob(h, m);
     fake.duringSubmit = async (j) => {
       // What POST /jobs/:id/cancel does for a job without external_id: cancelled at once, cancel recorded.
-      await h.transitions.transitionNow(j.jobId, 'cancelled', {
+      await h.transitions.transition(j.jobId, 'cancelled', {
         source: 'cancel',
         patch: { cancelRequestedAt: new Date() },
       });

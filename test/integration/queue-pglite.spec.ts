@@ -87,7 +87,7 @@ describe('queue on PGlite', () => {
       expect(s.global).toBeLessThanOrEqual(3);
       expect(s.maxUser).toBeLessThanOrEqual(2);
       const [running] = await h.db.query(`SELECT job_id FROM queue_entries WHERE status = 'running' LIMIT 1`);
-      if (running) await h.transitions.transitionNow(running.job_id, 'completed', { source: 'test.poll' });
+      if (running) await h.transitions.transition(running.job_id, 'completed', { source: 'test.poll' });
       else await new Promise((r) => setTimeout(r, 50));
     }
     expect(await jobStatuses(h.db)).toEqual({ completed: 8 });

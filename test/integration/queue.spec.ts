@@ -65,7 +65,7 @@ describe('queue (PostgreSQL)', () => {
       );
       for (const { job_id } of running) {
         const left = finishAfter.get(job_id) ?? 1 + (job_id.charCodeAt(0) % 3);
-        if (left <= 1) await h.transitions.transitionNow(job_id, 'completed', { source: 'test.poll' });
+        if (left <= 1) await h.transitions.transition(job_id, 'completed', { source: 'test.poll' });
         finishAfter.set(job_id, left - 1);
       }
       if ((await jobStatuses(h.db)).completed === 40) break;
@@ -103,7 +103,7 @@ describe('queue (PostgreSQL)', () => {
       expect(summary.dispatched).toBe(1);
       const [running] = await h.db.query(`SELECT job_id FROM queue_entries WHERE status = 'running'`);
       order.push(running.job_id);
-      await h.transitions.transitionNow(running.job_id, 'completed', { source: 'test.poll' });
+      await h.transitions.transition(running.job_id, 'completed', { source: 'test.poll' });
     }
     expect(order).toEqual([normal3.jobId, high.jobId, normal1.jobId, normal2.jobId, low.jobId]);
   });
@@ -161,7 +161,7 @@ describe('queue (PostgreSQL)', () => {
     expect(early.aged).toBe(0);
     const [first] = await h.db.query(`SELECT job_id FROM queue_entries WHERE status = 'running'`);
     expect(first.job_id).toBe(normalA.jobId);
-    await h.transitions.transitionNow(normalA.jobId, 'completed', { source: 'test.poll' });
+    await h.transitions.transition(normalA.jobId, 'completed', { source: 'test.poll' });
 
     const late = await h.queue.processTick(new Date(t0 + minutes(61)));
     expect(late.aged).toBe(1);
@@ -223,13 +223,13 @@ describe('queue (PostgreSQL)', () => {
     expect(await reason(approvalWait.jobId)).toMatchObject({ blocked_reason: 'awaiting_approval', position: null });
 
     // Approval → pending: it joins the queue, and a freed global slot goes to it (its user and org have room).
-    await h.db.transaction((m) => h.queue.unblock(m, approvalWait.jobId));
+    await h.tx.withTransaction(() => h.queue.unblock(approvalWait.jobId));
     expect(await reason(approvalWait.jobId)).toMatchObject({ position: 4, blocked_reason: 'global_limit' });
     const [b1Job] = await h.db.query(
       `SELECT job_id FROM queue_entries WHERE user_id = $1 AND status = 'running' LIMIT 1`,
       [b1.id],
     );
-    await h.transitions.transitionNow(b1Job.job_id, 'completed', { source: 'test.poll' });
+    await h.transitions.transition(b1Job.job_id, 'completed', { source: 'test.poll' });
     await h.queue.processTick(new Date());
     const running: { job_id: string }[] = await h.db.query(`SELECT job_id FROM queue_entries WHERE status = 'running'`);
     expect(running.map((r) => r.job_id)).toContain(globalWait.jobId);

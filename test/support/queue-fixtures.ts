@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import { DataSource, EntityManager } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { JobHooks } from '../../src/jobs/job-hooks';
 import { JobTransitionService } from '../../src/jobs/job-transition.service';
@@ -65,6 +66,7 @@ export class FakeQueueProvider implements TrainingProvider {
 
 export interface QueueHarness {
   db: DataSource;
+  tx: TransactionHost;
   queue: QueueService;
   hooks: JobHooks;
   transitions: JobTransitionService;
@@ -74,6 +76,7 @@ export interface QueueHarness {
 export function harness(app: INestApplication): QueueHarness {
   return {
     db: app.get<DataSource>(getDataSourceToken()),
+    tx: app.get(TransactionHost),
     queue: app.get(QueueService),
     hooks: app.get(JobHooks),
     transitions: app.get(JobTransitionService),
@@ -115,8 +118,8 @@ export async function submitJob(
   member: Member,
   opts: { priority?: number; provider?: string; requiresApproval?: boolean } = {},
 ): Promise<Job> {
-  return h.db.transaction(async (m) => {
-    const repo = m.getRepository(Job);
+  return h.tx.withTransaction(async () => {
+    const repo = (h.tx.tx as EntityManager).getRepository(Job);
     const job = await repo.save(
       repo.create({
         userId: member.id,
@@ -132,13 +135,11 @@ export async function submitJob(
         metadata: {},
       }),
     );
-    const ctx = await h.hooks.runSubmitHooks(m, job, {
+    await h.hooks.runSubmitHooks(job, {
       user: { id: member.id, username: member.username, level: 'lead', orgId: member.orgId, apiKeyId: 'test' },
       requiresApproval: opts.requiresApproval ?? false,
       costEstimate: 0,
-      dispatchedByQueue: false,
     });
-    if (!ctx.dispatchedByQueue) throw new Error('the queue submit hook did not take the job');
     return job;
   });
 }

@@ -1,12 +1,11 @@
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { JobDispatchService } from '../../src/jobs/job-dispatch.service';
-import { JobTransitionService } from '../../src/jobs/job-transition.service';
+import { JobTransitionService, TransitionResult } from '../../src/jobs';
 import { http } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 
-/** The jobs module's own dispatch path (used when no queue hook claims a job) and the transition function's rules. */
-describe('direct dispatch and the transition function (PostgreSQL)', () => {
+/** The transition function's rules, one job and a batch at a time. */
+describe('the transition function (PostgreSQL)', () => {
   let app: TestApp;
   let db: DataSource;
 
@@ -33,28 +32,13 @@ describe('direct dispatch and the transition function (PostgreSQL)', () => {
       data: any;
     }[];
 
-  it('dispatches a pending job to its provider and records job_dispatched', async () => {
-    const jobId = await pendingJob();
-    await app.app.get(JobDispatchService).dispatch(jobId);
-    const [job] = await db.query(`SELECT status, external_id, attempt FROM jobs WHERE job_id = $1`, [jobId]);
-    expect(job).toMatchObject({ status: 'queued', external_id: expect.stringMatching(/^sim_/), attempt: 1 });
-    const events = await eventTypes(jobId);
-    expect(events.map((e) => e.type)).toEqual(['job_status_changed', 'job_dispatched']);
-    expect(events[0].data).toMatchObject({
-      type: 'job_status_changed',
-      job_id: jobId,
-      status: 'queued',
-      previous_status: 'pending',
-    });
-  });
-
   it('ignores backward and post-terminal updates and never emits for them', async () => {
     const jobId = await pendingJob();
     const t = app.app.get(JobTransitionService);
-    expect((await t.transitionNow(jobId, 'running', { source: 'test' })).changed).toBe(true);
-    expect((await t.transitionNow(jobId, 'queued', { source: 'test' })).changed).toBe(false);
-    expect((await t.transitionNow(jobId, 'completed', { source: 'test' })).changed).toBe(true);
-    expect((await t.transitionNow(jobId, 'failed', { source: 'test', patch: { errorMessage: 'late' } })).changed).toBe(
+    expect((await t.transition(jobId, 'running', { source: 'test' })).changed).toBe(true);
+    expect((await t.transition(jobId, 'queued', { source: 'test' })).changed).toBe(false);
+    expect((await t.transition(jobId, 'completed', { source: 'test' })).changed).toBe(true);
+    expect((await t.transition(jobId, 'failed', { source: 'test', patch: { errorMessage: 'late' } })).changed).toBe(
       false,
     );
     const [job] = await db.query(`SELECT status, error_message, started_at, completed_at FROM jobs WHERE job_id = $1`, [
@@ -81,35 +65,32 @@ describe('direct dispatch and the transition function (PostgreSQL)', () => {
       pendingJob(),
       pendingJob(),
     ]);
-    await t.transitionNow(stale, 'running', { source: 'test' });
-    await t.transitionNow(samePatch, 'queued', { source: 'test' });
-    await t.transitionNow(done, 'cancelled', { source: 'test' });
+    await t.transition(stale, 'running', { source: 'test' });
+    await t.transition(samePatch, 'queued', { source: 'test' });
+    await t.transition(done, 'cancelled', { source: 'test' });
     const before = Number((await db.query(`SELECT count(*) AS n FROM events`))[0].n);
     const now = new Date('2026-11-28T12:00:00Z');
-    const results = await db.transaction((m) =>
-      t.transitionMany(
-        m,
-        [
-          { jobId: forward, to: 'running', patch: { externalId: 'ext-forward', attempt: 1 } },
-          { jobId: stale, to: 'queued', patch: { externalId: 'ext-stale' } },
-          { jobId: samePatch, to: 'queued', patch: { outputUrl: 'https://example.test/out' } },
-          { jobId: finishing, to: 'failed', patch: { errorMessage: 'boom' } },
-          { jobId: done, to: 'completed' },
+    const results = await t.transitionMany(
+      [
+        { jobId: forward, to: 'running', patch: { externalId: 'ext-forward', attempt: 1 } },
+        { jobId: stale, to: 'queued', patch: { externalId: 'ext-stale' } },
+        { jobId: samePatch, to: 'queued', patch: { outputUrl: 'https://example.test/out' } },
+        { jobId: finishing, to: 'failed', patch: { errorMessage: 'boom' } },
+        { jobId: done, to: 'completed' },
+      ],
+      {
+        source: 'test',
+        now,
+        alsoPublish: (rs: TransitionResult[]) => [
+          {
+            type: 'job_dispatched',
+            jobId: rs[0].job.jobId,
+            userId: rs[0].job.userId,
+            orgId: rs[0].job.orgId,
+            data: { provider: 'simulator', external_id: undefined, attempt: undefined },
+          },
         ],
-        {
-          source: 'test',
-          now,
-          alsoPublish: (rs) => [
-            {
-              type: 'job_dispatched',
-              jobId: rs[0].job.jobId,
-              userId: rs[0].job.userId,
-              orgId: rs[0].job.orgId,
-              data: {},
-            },
-          ],
-        },
-      ),
+      },
     );
     expect(results.map((r) => [r.changed, r.previous, r.job.status])).toEqual([
       [true, 'pending', 'running'],
@@ -144,27 +125,21 @@ describe('direct dispatch and the transition function (PostgreSQL)', () => {
     const t = app.app.get(JobTransitionService);
     const jobId = await pendingJob();
     await expect(
-      db.transaction((m) =>
-        t.transitionMany(
-          m,
-          [
-            { jobId, to: 'running' },
-            { jobId: '00000000-0000-4000-8000-000000000000', to: 'running' },
-          ],
-          { source: 'test' },
-        ),
+      t.transitionMany(
+        [
+          { jobId, to: 'running' },
+          { jobId: '00000000-0000-4000-8000-000000000000', to: 'running' },
+        ],
+        { source: 'test' },
       ),
     ).rejects.toThrow(/00000000-0000-4000-8000-000000000000/);
     await expect(
-      db.transaction((m) =>
-        t.transitionMany(
-          m,
-          [
-            { jobId, to: 'running' },
-            { jobId, to: 'queued' },
-          ],
-          { source: 'test' },
-        ),
+      t.transitionMany(
+        [
+          { jobId, to: 'running' },
+          { jobId, to: 'queued' },
+        ],
+        { source: 'test' },
       ),
     ).rejects.toThrow(/twice/);
     expect((await db.query(`SELECT status FROM jobs WHERE job_id = $1`, [jobId]))[0].status).toBe('pending');

@@ -1,0 +1,137 @@
+import { Injectable } from '@nestjs/common';
+import { Db, returnedRows } from '../database/transaction-host';
+import { ApprovalRequest, ApprovalStatus } from './approval-request.entity';
+import { ApprovalRule } from './approval-rule.entity';
+
+/** The row a conditional update hands back: who the request belongs to. */
+export interface DecidedRow {
+  id: string;
+  job_id: string;
+  user_id: string;
+  org_id: string;
+}
+
+/** A request the expiry ended. */
+export interface ExpiredRow {
+  id: string;
+  job_id: string;
+  user_id: string;
+  org_id: string;
+  created_at: Date;
+  expires_at: Date;
+}
+
+/** The approvals module's SQL: `approval_rules` and `approval_requests`. */
+@Injectable()
+export class ApprovalsRepository {
+  constructor(private readonly db: Db) {}
+
+  // ---- rules --------------------------------------------------------------------------------------------------
+
+  /** Active rules, highest priority first. */
+  activeRules(): Promise<ApprovalRule[]> {
+    return this.db.tx
+      .getRepository(ApprovalRule)
+      .find({ where: { isActive: true }, order: { priority: 'DESC', createdAt: 'ASC' } });
+  }
+
+  allRules(): Promise<ApprovalRule[]> {
+    return this.db.tx.getRepository(ApprovalRule).find({ order: { priority: 'DESC', createdAt: 'ASC' } });
+  }
+
+  findRule(id: string): Promise<ApprovalRule | null> {
+    return this.db.tx.getRepository(ApprovalRule).findOneBy({ id });
+  }
+
+  saveRule(rule: Partial<ApprovalRule>): Promise<ApprovalRule> {
+    return this.db.tx.getRepository(ApprovalRule).save(rule);
+  }
+
+  async deleteRule(id: string): Promise<void> {
+    await this.db.tx.getRepository(ApprovalRule).delete({ id });
+  }
+
+  // ---- requests -----------------------------------------------------------------------------------------------
+
+  createRequest(values: Partial<ApprovalRequest>): Promise<ApprovalRequest> {
+    return this.db.tx.getRepository(ApprovalRequest).save(values);
+  }
+
+  findRequest(id: string): Promise<ApprovalRequest | null> {
+    return this.db.tx.getRepository(ApprovalRequest).findOneBy({ id });
+  }
+
+  async listRequests(
+    scope: { orgId?: string },
+    filter: { status?: ApprovalStatus; limit: number; offset: number },
+  ): Promise<{ requests: ApprovalRequest[]; pendingCount: number }> {
+    const repo = this.db.tx.getRepository(ApprovalRequest);
+    const requests = await repo.find({
+      where: { ...scope, ...(filter.status ? { status: filter.status } : {}) },
+      order: { createdAt: 'DESC', id: 'ASC' },
+      take: filter.limit,
+      skip: filter.offset,
+    });
+    const pendingCount = await repo.countBy({ ...scope, status: 'pending' });
+    return { requests, pendingCount };
+  }
+
+  /**
+   * Conditional update: only a `pending` request changes. With `beforeDeadline`, only one whose deadline is still
+   * ahead of `now`. Returns the row, or null when nothing changed.
+   */
+  async decide(
+    id: string,
+    status: Exclude<ApprovalStatus, 'pending'>,
+    reviewer: string | null,
+    notes: string | null,
+    now: Date,
+    beforeDeadline: boolean,
+  ): Promise<DecidedRow | null> {
+    const rows = returnedRows<DecidedRow>(
+      await this.db.tx.query(
+        `UPDATE approval_requests SET status = $2, reviewed_by = $3, reviewed_at = $5, review_notes = $4
+          WHERE id = $1 AND status = 'pending' AND (NOT $6 OR expires_at > $5)
+          RETURNING id, job_id, user_id, org_id`,
+        [id, status, reviewer, notes, now, beforeDeadline],
+      ),
+    );
+    return rows[0] ?? null;
+  }
+
+  /** A job that ended some other way no longer waits: its pending request is closed. */
+  async closePendingForJob(jobId: string, notes: string): Promise<DecidedRow | null> {
+    const rows = returnedRows<DecidedRow>(
+      await this.db.tx.query(
+        `UPDATE approval_requests SET status = 'cancelled', reviewed_at = now(), review_notes = $2
+          WHERE job_id = $1 AND status = 'pending' RETURNING id, job_id, user_id, org_id`,
+        [jobId, notes],
+      ),
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Pending requests past their deadline at `now`, oldest deadline first. */
+  async due(now: Date, limit: number, exclude: string[], onlyId?: string): Promise<{ id: string; job_id: string }[]> {
+    return this.db.tx.query(
+      `SELECT id, job_id FROM approval_requests
+        WHERE status = 'pending' AND expires_at <= $1 AND NOT (id = ANY($3::uuid[]))
+          AND ($4::uuid IS NULL OR id = $4::uuid)
+        ORDER BY expires_at, id LIMIT $2`,
+      [now, limit, exclude, onlyId ?? null],
+    );
+  }
+
+  /** Expires the still-pending, due requests of these jobs. */
+  async expire(jobIds: string[], now: Date): Promise<ExpiredRow[]> {
+    return returnedRows<ExpiredRow>(
+      await this.db.tx.query(
+        `UPDATE approval_requests
+            SET status = 'expired', reviewed_at = $1, review_notes = 'Expired without a decision'
+          WHERE job_id = ANY($2::uuid[]) AND status = 'pending' AND expires_at <= $1
+          RETURNING id, job_id, user_id, org_id, created_at, expires_at`,
+        [now, jobIds],
+      ),
+    );
+  }
+}

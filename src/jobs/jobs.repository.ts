@@ -1,0 +1,278 @@
+import { Injectable } from '@nestjs/common';
+import { EntityMetadata, In, IsNull, Not, ValueTransformer } from 'typeorm';
+import { affectedRows, Db, returnedRows } from '../database/transaction-host';
+import { ACTIVE_STATUSES, JobStatus, TERMINAL_STATUSES } from './job-status';
+import { Job } from './job.entity';
+
+/** Written once at submit and never changed: a caller holding a fresh copy of the job need not read them again. */
+const SET_AT_SUBMIT = new Set<string>(['config']);
+
+type ColumnMetadata = EntityMetadata['columns'][number];
+
+/** A column's transformers, applied as TypeORM applies them when it loads a row (the last one first). */
+function fromDatabase(transformer: ValueTransformer | ValueTransformer[] | undefined, raw: unknown): unknown {
+  if (!transformer) return raw;
+  const list = Array.isArray(transformer) ? transformer : [transformer];
+  return list.reduceRight((value, t) => t.from(value), raw);
+}
+
+interface ColumnSet {
+  list: ColumnMetadata[];
+  select: string;
+}
+
+interface JobColumns {
+  all: ColumnSet;
+  /** Every column but those SET_AT_SUBMIT (the training config can be kilobytes of JSON per job). */
+  mutable: ColumnSet;
+  byProperty: Map<string, ColumnMetadata>;
+}
+
+const columnSet = (list: ColumnMetadata[]): ColumnSet => ({
+  list,
+  select: list.map((c) => `"${c.databaseName}"`).join(', '),
+});
+
+export interface ReadOptions {
+  /** FOR UPDATE, in job_id order (the lock order everywhere). */
+  lock?: boolean;
+  /** With `lock`: pass over rows another transaction holds instead of waiting for them. */
+  skipLocked?: boolean;
+  /** Copies of the jobs the caller holds: the columns set at submit are taken from them, not read again. */
+  copies?: Map<string, Job>;
+}
+
+/** Equality filters on a job's columns. */
+export interface JobFilter {
+  jobId?: string;
+  userId?: string;
+  orgId?: string;
+  provider?: string;
+  status?: JobStatus;
+  externalId?: string;
+}
+
+/** One set of changed columns and the rows that change them (see JobTransitionService). */
+export interface ColumnChanges {
+  columns: (keyof Job)[];
+  rows: { jobId: string; values: Partial<Job> }[];
+}
+
+/** The jobs module's SQL: jobs, their idempotency keys, webhook deliveries. */
+@Injectable()
+export class JobsRepository {
+  private columnsCache: JobColumns | null = null;
+
+  constructor(private readonly db: Db) {}
+
+  private columns(): JobColumns {
+    if (this.columnsCache) return this.columnsCache;
+    const list = this.db.tx.connection.getMetadata(Job).columns.filter((c) => !c.isVirtual);
+    this.columnsCache = {
+      all: columnSet(list),
+      mutable: columnSet(list.filter((c) => !SET_AT_SUBMIT.has(c.propertyName))),
+      byProperty: new Map(list.map((c) => [c.propertyName, c])),
+    };
+    return this.columnsCache;
+  }
+
+  /**
+   * Whole job rows by id, in job_id order. Plain SQL mapped through the entity's metadata: find() builds aliased
+   * SQL and hydrates through it, which costs milliseconds on the queue's batches of 100.
+   */
+  async read(jobIds: string[], opts: ReadOptions = {}): Promise<Job[]> {
+    if (jobIds.length === 0) return [];
+    const columns = this.columns();
+    const { list, select } = opts.copies ? columns.mutable : columns.all;
+    const lock = opts.lock ? ` FOR UPDATE${opts.skipLocked ? ' SKIP LOCKED' : ''}` : '';
+    const rows: Record<string, unknown>[] = await this.db.tx.query(
+      `SELECT ${select} FROM jobs WHERE job_id = ANY($1::uuid[]) ORDER BY job_id${lock}`,
+      [jobIds],
+    );
+    return rows.map((row) => {
+      const job = new Job() as unknown as Record<string, unknown>;
+      const copy = opts.copies?.get(row.job_id as string) as unknown as Record<string, unknown> | undefined;
+      if (opts.copies && !copy) throw new Error(`No copy of job ${String(row.job_id)} to take its config from`);
+      if (copy) for (const property of SET_AT_SUBMIT) job[property] = copy[property];
+      for (const c of list) {
+        const raw = row[c.databaseName];
+        job[c.propertyName] = fromDatabase(c.transformer, raw);
+      }
+      return job as unknown as Job;
+    });
+  }
+
+  insert(values: Partial<Job>): Promise<Job> {
+    const repo = this.db.tx.getRepository(Job);
+    return repo.save(repo.create(values));
+  }
+
+  findOne(where: JobFilter): Promise<Job | null> {
+    return this.db.tx.getRepository(Job).findOneBy(where);
+  }
+
+  /** A job of `provider` whose dispatch is not recorded yet (no external id). */
+  findUndispatched(jobId: string, provider: string): Promise<Job | null> {
+    return this.db.tx.getRepository(Job).findOneBy({ jobId, provider, externalId: IsNull() });
+  }
+
+  list(where: JobFilter, take: number, skip: number): Promise<[Job[], number]> {
+    return this.db.tx
+      .getRepository(Job)
+      .findAndCount({ where, order: { createdAt: 'DESC', jobId: 'DESC' }, take, skip });
+  }
+
+  /** Active jobs the provider knows (an external id), oldest first; `providers` narrows it. */
+  activeAtProviders(providers?: string[]): Promise<Job[]> {
+    return this.db.tx.getRepository(Job).find({
+      where: {
+        status: In([...ACTIVE_STATUSES]),
+        externalId: Not(IsNull()),
+        ...(providers ? { provider: In(providers) } : {}),
+      },
+      order: { createdAt: 'ASC' },
+    });
+  }
+
+  /** Deletes the job if it is finished; false when it is not (or is gone). */
+  async deleteFinished(jobId: string): Promise<boolean> {
+    const rows = returnedRows(
+      await this.db.tx.query(`DELETE FROM jobs WHERE job_id = $1 AND status = ANY($2::text[]) RETURNING job_id`, [
+        jobId,
+        [...TERMINAL_STATUSES],
+      ]),
+    );
+    return rows.length > 0;
+  }
+
+  /** Writes each set of changed columns with one UPDATE (no re-read), `updated_at` with it. */
+  async writeChanges(changes: ColumnChanges): Promise<void> {
+    const { byProperty } = this.columns();
+    const cols = changes.columns.map((p) => {
+      const column = byProperty.get(p as string);
+      if (!column) throw new Error(`Job has no column ${String(p)}`);
+      return { property: p, name: column.databaseName, type: String(column.type) };
+    });
+    const records = changes.rows.map((r) =>
+      Object.fromEntries([['job_id', r.jobId], ...cols.map((c) => [c.name, r.values[c.property] ?? null])]),
+    );
+    await this.db.tx.query(
+      `UPDATE jobs j SET ${cols.map((c) => `"${c.name}" = v."${c.name}"`).join(', ')}, updated_at = now()
+         FROM jsonb_to_recordset($1::jsonb) AS v(job_id uuid, ${cols.map((c) => `"${c.name}" ${c.type}`).join(', ')})
+        WHERE j.job_id = v.job_id`,
+      [JSON.stringify(records)],
+    );
+  }
+
+  /** The prediction id, when a stale transition (the job already moved on) did not write it. */
+  async setExternalIdIfMissing(jobId: string, externalId: string): Promise<void> {
+    await this.db.tx.query(`UPDATE jobs SET external_id = $2 WHERE job_id = $1 AND external_id IS NULL`, [
+      jobId,
+      externalId,
+    ]);
+  }
+
+  async setPriorityOverride(jobId: string, priority: number | null): Promise<void> {
+    await this.db.tx.query(`UPDATE jobs SET priority_override = $2, updated_at = now() WHERE job_id = $1`, [
+      jobId,
+      priority,
+    ]);
+  }
+
+  async setApproval(jobId: string, approvalId: string): Promise<void> {
+    await this.db.tx.query(
+      `UPDATE jobs SET requires_approval = true, approval_id = $2, updated_at = now() WHERE job_id = $1`,
+      [jobId, approvalId],
+    );
+  }
+
+  /** Whether the user has any job besides `exceptJobId` (reads at most one row). */
+  async hasOtherJob(userId: string, exceptJobId: string): Promise<boolean> {
+    const rows: { n: number }[] = await this.db.tx.query(
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM jobs WHERE user_id = $1 AND job_id <> $2 LIMIT 1) s`,
+      [userId, exceptJobId],
+    );
+    return rows[0].n > 0;
+  }
+
+  /** The user's submissions in the 24 h before `at`, `jobId` (being submitted) included. */
+  async submissionsInDayBefore(userId: string, at: Date, jobId: string): Promise<number> {
+    const rows: { n: number }[] = await this.db.tx.query(
+      `SELECT count(*)::int AS n FROM jobs
+        WHERE user_id = $1 AND (created_at > $2::timestamptz - interval '24 hours' OR job_id = $3)`,
+      [userId, at, jobId],
+    );
+    return rows[0].n;
+  }
+
+  /** Mean run time of the org's completed jobs on this profile in the last 90 days. */
+  async completedRunStats(orgId: string, profile: string): Promise<{ meanSeconds: number | null; count: number }> {
+    const [row] = (await this.db.tx.query(
+      `SELECT avg(extract(epoch FROM completed_at - started_at))::float8 AS mean, count(*)::int AS n
+         FROM jobs
+        WHERE org_id = $1 AND hardware_profile = $2 AND status = 'completed'
+          AND started_at IS NOT NULL AND completed_at > now() - interval '90 days'`,
+      [orgId, profile],
+    )) as { mean: number | null; n: number }[];
+    return { meanSeconds: row?.mean ?? null, count: row?.n ?? 0 };
+  }
+
+  async countByStatus(): Promise<Map<string, number>> {
+    const rows: { status: string; n: number }[] = await this.db.tx.query(
+      `SELECT status, count(*)::int AS n FROM jobs GROUP BY status`,
+    );
+    return new Map(rows.map((r) => [r.status, r.n]));
+  }
+
+  // ---- idempotency keys ---------------------------------------------------------------------------------------
+
+  async findIdempotencyKey(
+    userId: string,
+    key: string,
+    hours: number,
+  ): Promise<{ jobId: string; requestHash: string } | null> {
+    const rows = (await this.db.tx.query(
+      `SELECT job_id, request_hash FROM job_idempotency_keys
+        WHERE user_id = $1 AND idempotency_key = $2 AND created_at > now() - make_interval(hours => $3)`,
+      [userId, key, hours],
+    )) as { job_id: string; request_hash: string }[];
+    return rows[0] ? { jobId: rows[0].job_id, requestHash: rows[0].request_hash } : null;
+  }
+
+  /**
+   * Takes the key for this job; false when another job holds it. A concurrent claim of the same key waits on the
+   * primary key until the first commits. A key older than `hours` is taken over.
+   */
+  async claimIdempotencyKey(userId: string, key: string, jobId: string, hash: string, hours: number): Promise<boolean> {
+    const claimed = (await this.db.tx.query(
+      `INSERT INTO job_idempotency_keys (user_id, idempotency_key, job_id, request_hash) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (user_id, idempotency_key) DO UPDATE
+         SET job_id = EXCLUDED.job_id, request_hash = EXCLUDED.request_hash, created_at = now()
+         WHERE job_idempotency_keys.created_at <= now() - make_interval(hours => $5)
+       RETURNING job_id`,
+      [userId, key, jobId, hash, hours],
+    )) as unknown[];
+    return claimed.length > 0;
+  }
+
+  // ---- webhook deliveries -------------------------------------------------------------------------------------
+
+  /** true when this webhook-id was not seen in the last 24 h (and is now recorded). */
+  async recordWebhookDelivery(webhookId: string, provider: string, externalId: string): Promise<boolean> {
+    const rows = (await this.db.tx.query(
+      `INSERT INTO webhook_deliveries (webhook_id, provider, external_id) VALUES ($1, $2, $3)
+       ON CONFLICT (webhook_id) DO UPDATE SET received_at = now(), external_id = EXCLUDED.external_id
+         WHERE webhook_deliveries.received_at <= now() - interval '24 hours'
+       RETURNING webhook_id`,
+      [webhookId, provider, externalId],
+    )) as unknown[];
+    return rows.length > 0;
+  }
+
+  /** Replay protection needs 24 h of ids, not more. */
+  async purgeWebhookDeliveries(): Promise<number> {
+    return affectedRows(
+      await this.db.tx.query(`DELETE FROM webhook_deliveries WHERE received_at < now() - interval '24 hours'`),
+    );
+  }
+}
