@@ -7,7 +7,7 @@ import { AppModule, AppModuleOptions } from './app.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { createValidationPipe } from './common/validation';
 import { AppConfig, setCurrentConfig } from './config';
-import { installClientErrorHandler } from './context/correlation.middleware';
+import { installClientErrorHandler } from './edge/correlation.middleware';
 import { installRequestEdge } from './edge/request-edge';
 import { EVENTS_PATH } from './events';
 import { webhookPreflight } from './jobs/webhook.preflight';

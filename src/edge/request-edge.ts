@@ -2,7 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { NextFunction, Request, RequestHandler, Response } from 'express';
 import { sendErrorResponse } from '../common/all-exceptions.filter';
 import type { AppConfig } from '../config';
-import { correlationMiddleware } from '../context/correlation.middleware';
+import { correlationMiddleware } from './correlation.middleware';
 import { refuseNulInBody, refuseNulInUrl, verifyJsonBody } from './input-guards';
 import { requestTimeout } from './request-timeout';
 import { apiSecurityHeaders, CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, noStore } from './security-headers';

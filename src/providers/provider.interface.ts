@@ -1,17 +1,28 @@
-import type { Job } from '../jobs/job.entity';
-import type { JobStatus } from '../jobs/job-status';
+/** The statuses a provider reports, in the jobs' vocabulary (before the provider has a job, it is ours alone). */
+export type ProviderStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** What a provider needs to know of a job; the jobs module's Job has all of it. */
+export interface ProviderJob {
+  jobId: string;
+  configName: string;
+  config: Record<string, unknown>;
+  hardwareProfile: string;
+  /** The provider's id for the job once dispatched. */
+  externalId: string | null;
+  createdAt: Date;
+}
 
 export interface ProviderSubmission {
   externalId: string;
   /** The provider's status mapped to ours (usually `queued`). */
-  status: JobStatus;
+  status: ProviderStatus;
   raw?: unknown;
 }
 
 export interface ProviderJobState {
   externalId: string;
   /** null = a status string we do not know: keep the job's current status (and log WARNING). */
-  status: JobStatus | null;
+  status: ProviderStatus | null;
   rawStatus: string;
   error?: string | null;
   outputUrl?: string | null;
@@ -29,7 +40,7 @@ export interface ProviderJobState {
 export interface TrainingProvider {
   readonly name: string;
   /** Throws ProviderCallError. */
-  submit(job: Job): Promise<ProviderSubmission>;
+  submit(job: ProviderJob): Promise<ProviderSubmission>;
   /** null = the provider no longer knows this prediction (404). */
   get(externalId: string): Promise<ProviderJobState | null>;
   /** A 404 means already gone, which is success. */
@@ -37,7 +48,7 @@ export interface TrainingProvider {
   /** Finds the prediction carrying this job_id (reconciles a dispatch whose outcome is unknown). */
   findByJobId(jobId: string, since: Date): Promise<ProviderJobState | null>;
   /** Syncs many jobs in few calls; the map is keyed by externalId (null = unknown to the provider). */
-  syncMany?(jobs: Job[]): Promise<Map<string, ProviderJobState | null>>;
+  syncMany?(jobs: ProviderJob[]): Promise<Map<string, ProviderJobState | null>>;
   /** Whether this provider can be used now (credentials present). */
   isConfigured?(): boolean;
 }

@@ -6,12 +6,12 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { JobHooks } from '../../src/jobs/job-hooks';
 import { JobTransitionService } from '../../src/jobs/job-transition.service';
 import { Job } from '../../src/jobs/job.entity';
-import type { JobStatus } from '../../src/jobs/job-status';
 import { ProviderRegistry } from '../../src/providers/provider-registry';
 import {
   ProviderCallError,
   ProviderJobState,
   ProviderSubmission,
+  ProviderStatus,
   TrainingProvider,
 } from '../../src/providers/provider.interface';
 import { QueueService } from '../../src/queue/queue.service';
@@ -26,7 +26,7 @@ export class FakeQueueProvider implements TrainingProvider {
   failWith: ((job: Job, attempt: number) => { error: ProviderCallError; created?: boolean } | void) | null = null;
   /** Runs inside submit before it returns (e.g. a webhook arriving while the create is in flight). */
   duringSubmit: ((job: Job, externalId: string) => Promise<void>) | null = null;
-  submitStatus: JobStatus = 'queued';
+  submitStatus: ProviderStatus = 'queued';
 
   constructor(readonly name = 'fakeq') {}
 

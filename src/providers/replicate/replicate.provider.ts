@@ -1,16 +1,15 @@
-import type { Job } from '../../jobs/job.entity';
-import type { JobStatus } from '../../jobs/job-status';
 import { getLogger } from '../../logging';
 import { replicateModelFor } from '../hardware';
 import type { ProviderConfigService } from '../provider-config.service';
 import { ProviderCallError, ProviderJobState, ProviderSubmission, TrainingProvider } from '../provider.interface';
+import type { ProviderJob, ProviderStatus } from '../provider.interface';
 import type { ReplicateClient } from './replicate.client';
 import type { ReplicatePrediction } from './replicate.types';
 import { WebhookSecretCache } from './webhook-secret';
 
 const log = getLogger('simpletuner.cloud.providers.replicate');
 
-const STATUS_MAP: Record<string, JobStatus> = {
+const STATUS_MAP: Record<string, ProviderStatus> = {
   starting: 'queued',
   processing: 'running',
   succeeded: 'completed',
@@ -20,7 +19,7 @@ const STATUS_MAP: Record<string, JobStatus> = {
 };
 
 /** SPEC §4's mapping; null for a status we do not know (the job keeps its status). */
-export function mapReplicateStatus(raw: string): JobStatus | null {
+export function mapReplicateStatus(raw: string): ProviderStatus | null {
   return STATUS_MAP[raw] ?? null;
 }
 
@@ -86,7 +85,7 @@ export class ReplicateProvider implements TrainingProvider {
     return this.client.configured;
   }
 
-  async submit(job: Job): Promise<ProviderSubmission> {
+  async submit(job: ProviderJob): Promise<ProviderSubmission> {
     const config = await this.configs.get(this.name);
     const version = config.versionOverride ?? (await this.latestVersion(job.hardwareProfile));
     const input = { ...job.config, config_name: job.configName, job_id: job.jobId };
@@ -125,7 +124,7 @@ export class ReplicateProvider implements TrainingProvider {
    * Few calls for many jobs (SPEC §5): list pages until every wanted prediction was seen or the pages reach
    * predictions older than the oldest job, then get the rest one by one with bounded concurrency.
    */
-  async syncMany(jobs: Job[]): Promise<Map<string, ProviderJobState | null>> {
+  async syncMany(jobs: ProviderJob[]): Promise<Map<string, ProviderJobState | null>> {
     const wanted = new Set(jobs.map((j) => j.externalId).filter((id): id is string => Boolean(id)));
     const found = new Map<string, ProviderJobState | null>();
     if (wanted.size === 0) return found;

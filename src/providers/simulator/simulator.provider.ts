@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Job } from '../../jobs/job.entity';
-import type { JobStatus } from '../../jobs/job-status';
 import type { ProviderJobState, ProviderSubmission, TrainingProvider } from '../provider.interface';
+import type { ProviderJob, ProviderStatus } from '../provider.interface';
 
 const ID = /^sim_([0-9a-z]+)_([sf])_[0-9a-f]+$/;
 
@@ -23,7 +22,7 @@ export class SimulatorProvider implements TrainingProvider {
     return true;
   }
 
-  async submit(job: Job): Promise<ProviderSubmission> {
+  async submit(job: ProviderJob): Promise<ProviderSubmission> {
     const fail = job.config?.simulate_failure === true ? 'f' : 's';
     const externalId = `sim_${this.now().toString(36)}_${fail}_${randomBytes(4).toString('hex')}`;
     return { externalId, status: 'queued' };
@@ -41,7 +40,7 @@ export class SimulatorProvider implements TrainingProvider {
     else if (step < 1) raw = 'starting';
     else if (step < 2) raw = 'processing';
     else raw = m[2] === 'f' ? 'failed' : 'succeeded';
-    const status: Record<string, JobStatus> = {
+    const status: Record<string, ProviderStatus> = {
       starting: 'queued',
       processing: 'running',
       succeeded: 'completed',

@@ -10,7 +10,7 @@ import {
   isValidCorrelationId,
   runWithCorrelationId,
   TraceContext,
-} from './correlation';
+} from '../context';
 
 const log = getLogger('simpletuner.cloud.http');
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
