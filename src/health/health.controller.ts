@@ -1,6 +1,6 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { AppError } from '../common/errors';
-import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../auth/auth.decorators';
 import { MigrationService } from '../database/database.module';
 import { BackgroundTaskManager } from '../scheduling';
@@ -31,7 +31,6 @@ export class HealthController {
     }
   }
 
-  @HealthCheck()
   private check() {
     return this.health.check([
       () => this.db.pingCheck('database', { timeout: 3000 }),

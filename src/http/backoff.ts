@@ -3,11 +3,17 @@
 export interface BackoffOptions {
   baseDelayMs: number;
   maxDelayMs: number;
+  /**
+   * `full` (default): a uniform pick in [0, delay], the spread retries of many clients need. `spread`: the delay
+   * ±25%, for retries that must not come early (a provider that failed a dispatch).
+   */
+  jitter?: 'full' | 'spread';
 }
 
-/** Full jitter: a uniform pick in [0, min(cap, base * 2^(attempt-1))], attempt counted from 1. */
+/** Exponential backoff: min(cap, base × 2^(attempt-1)) with jitter, attempt counted from 1. */
 export function backoffDelay(attempt: number, opts: BackoffOptions, random: () => number = Math.random): number {
   const ceiling = Math.min(opts.maxDelayMs, opts.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+  if (opts.jitter === 'spread') return Math.round(ceiling * (0.75 + random() * 0.5));
   return Math.floor(random() * ceiling);
 }
 

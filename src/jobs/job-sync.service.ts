@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { generateCorrelationId, peekCorrelationId, runWithCorrelationId } from '../context';
+import { forEachLimit } from '../common/concurrency';
 import { getLogger } from '../logging';
 import { ProviderRegistry } from '../providers/provider-registry';
 import type { ProviderJobState, TrainingProvider } from '../providers/provider.interface';
@@ -20,16 +21,6 @@ export interface SyncSummary {
   changed: number;
   failed: number;
   timedOut: number;
-}
-
-/** Runs fn with bounded concurrency over items. */
-async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let i = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (i < items.length) await fn(items[i++]);
-    }),
-  );
 }
 
 /** SPEC §10 job status polling: every active dispatched job of every provider, in few provider calls. */
@@ -113,8 +104,8 @@ export class JobSyncService {
     }
     const batches: (typeof changes)[] = [];
     for (let i = 0; i < changes.length; i += this.batchSize) batches.push(changes.slice(i, i + this.batchSize));
-    await eachLimit(batches, this.applyConcurrency, (batch) => this.applyBatch(batch, now, tick, summary));
-    await eachLimit(overdue, this.applyConcurrency, (job) =>
+    await forEachLimit(batches, this.applyConcurrency, (batch) => this.applyBatch(batch, now, tick, summary));
+    await forEachLimit(overdue, this.applyConcurrency, (job) =>
       this.inJobScope(job, tick, 'timeout', () => this.expire(provider, job, now, summary)),
     );
   }
@@ -151,7 +142,7 @@ export class JobSyncService {
     if (jobs.length === 0) return new Map();
     if (provider.syncMany) return provider.syncMany(jobs);
     const states = new Map<string, ProviderJobState | null>();
-    await eachLimit(jobs, this.getConcurrency, async (job) => {
+    await forEachLimit(jobs, this.getConcurrency, async (job) => {
       try {
         states.set(job.externalId!, await provider.get(job.externalId!));
       } catch (err) {

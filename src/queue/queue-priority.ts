@@ -1,4 +1,5 @@
 import type { UserLevel } from '../auth/user.entity';
+import { backoffDelay } from '../http';
 
 /** SPEC §6 priority levels. */
 export const PRIORITY = { LOW: 0, NORMAL: 10, HIGH: 20, URGENT: 30, CRITICAL: 40 } as const;
@@ -44,7 +45,6 @@ export const BACKOFF_BASE_SECONDS = 30;
 
 /** 30 s·2ⁿ for the n-th retry (n from 0), with ±25 % jitter so a burst of failures does not retry in lockstep. */
 export function backoffMs(attempt: number, random: () => number = Math.random): number {
-  const n = Math.max(0, attempt - 1);
-  const base = BACKOFF_BASE_SECONDS * 1000 * 2 ** n;
-  return Math.round(base * (0.75 + random() * 0.5));
+  const opts = { baseDelayMs: BACKOFF_BASE_SECONDS * 1000, maxDelayMs: Infinity, jitter: 'spread' as const };
+  return backoffDelay(attempt, opts, random);
 }

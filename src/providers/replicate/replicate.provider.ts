@@ -1,3 +1,4 @@
+import { forEachLimit } from '../../common/concurrency';
 import { getLogger } from '../../logging';
 import { replicateModelFor } from '../hardware';
 import type { ProviderConfigService } from '../provider-config.service';
@@ -57,14 +58,6 @@ export interface ReplicateProviderOptions {
   getConcurrency?: number;
   /** A sync stops paging after this many pages even if jobs are missing (they are then fetched singly). */
   maxListPages?: number;
-}
-
-async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  });
-  await Promise.all(workers);
 }
 
 /** Replicate (SPEC §5): one prediction per job, our job_id in its input. */
@@ -148,7 +141,7 @@ export class ReplicateProvider implements TrainingProvider {
     for (const st of unpriced) found.delete(st!.externalId);
     const missing = [...wanted].filter((id) => !found.has(id));
     const errors: unknown[] = [];
-    await mapLimit(missing, this.opts.getConcurrency ?? 8, async (id) => {
+    await forEachLimit(missing, this.opts.getConcurrency ?? 8, async (id) => {
       try {
         found.set(id, await this.get(id));
       } catch (err) {
