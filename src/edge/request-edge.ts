@@ -2,6 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { NextFunction, Request, RequestHandler, Response } from 'express';
 import { sendErrorResponse } from '../common/all-exceptions.filter';
 import type { AppConfig } from '../config';
+import { requestLogging } from '../logging';
 import { correlationMiddleware } from './correlation.middleware';
 import { refuseNulInBody, refuseNulInUrl, verifyJsonBody } from './input-guards';
 import { requestTimeout } from './request-timeout';
@@ -32,6 +33,13 @@ export interface RequestEdgeOptions {
  */
 export function installRequestEdge(app: NestExpressApplication, config: AppConfig, opts: RequestEdgeOptions): void {
   app.use(correlationMiddleware);
+  app.use(
+    requestLogging({
+      correlationId: (_req, res) => (res.getHeader('X-Correlation-ID') as string | undefined) ?? null,
+      quiet: (path) => path.startsWith('/health/') || path === '/metrics',
+      streaming: (path) => opts.streamingPaths.includes(path),
+    }),
+  );
   app.use(apiSecurityHeaders);
   app.use(noStore);
   const origins = config.env.SIMPLETUNER_CORS_ORIGINS;

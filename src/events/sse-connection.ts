@@ -42,10 +42,15 @@ export type StreamStart =
  * replays from the table, live events from the hub wait in a buffer; afterwards both go through send(), which
  * drops anything at or before the stream's cursor: no gap, no duplicate.
  */
+/** Why a stream ended, in its closing log line. */
+export type CloseReason = 'client_closed' | 'shutdown' | 'slow_client' | 'replay_failed' | 'authentication_ended';
+
 export class SseConnection implements EventSink {
   private cursor: EventPosition | null = null;
   private buffer: LoggedEvent[] | null = [];
   private closed = false;
+  private readonly openedAt = performance.now();
+  private eventsSent = 0;
 
   constructor(
     private readonly user: AuthenticatedUser,
@@ -62,6 +67,12 @@ export class SseConnection implements EventSink {
     socket?.setTimeout(0);
     this.res.writeHead(200, SSE_HEADERS);
     const head = this.hub.attach(this);
+    log.info('Event stream opened', {
+      user_id: this.user.id,
+      start: start.kind,
+      job_id: this.filter.jobId,
+      types: this.filter.types ? [...this.filter.types].join(',') : null,
+    });
     // At once: headers and a first comment, so EventSource reports the connection open.
     this.write(': connected\n\n');
     if (start.kind === 'live') {
@@ -96,19 +107,25 @@ export class SseConnection implements EventSink {
     this.write(': heartbeat\n\n');
   }
 
-  /** Ends the stream (shutdown); the response's close event then disposes it. */
-  close(): void {
+  /** Ends the stream (shutdown by default); the response's close event then finds it disposed. */
+  close(reason: CloseReason = 'shutdown'): void {
     if (this.closed) return;
-    this.dispose();
+    this.dispose(reason);
     this.res.end();
   }
 
   /** Releases everything the stream holds in the hub; runs on close, disconnect or a dropped slow client. */
-  dispose(): void {
+  dispose(reason: CloseReason = 'client_closed'): void {
     if (this.closed) return;
     this.closed = true;
     this.buffer = null;
     this.hub.detach(this);
+    log.info('Event stream closed', {
+      user_id: this.user.id,
+      reason,
+      duration_ms: Math.round(performance.now() - this.openedAt),
+      events_sent: this.eventsSent,
+    });
   }
 
   private write(text: string): void {
@@ -119,7 +136,7 @@ export class SseConnection implements EventSink {
         user_id: this.user.id,
         pending_bytes: this.res.writableLength,
       });
-      this.dispose();
+      this.dispose('slow_client');
       this.res.destroy();
     }
   }
@@ -134,7 +151,10 @@ export class SseConnection implements EventSink {
     for (const event of events) {
       if (this.cursor !== null && comparePositions(event.position, this.cursor) <= 0) continue;
       this.cursor = event.position;
-      if (this.wants(event)) text += frameOf(event);
+      if (this.wants(event)) {
+        text += frameOf(event);
+        this.eventsSent++;
+      }
     }
     if (text) this.write(text);
   }
@@ -161,7 +181,7 @@ export class SseConnection implements EventSink {
       if (this.closed) return;
       // Ending the stream makes the client reconnect with its Last-Event-ID and try again.
       log.warning('Replaying events failed; closing the stream', { error, user_id: this.user.id });
-      this.close();
+      this.close('replay_failed');
     }
   }
 }

@@ -8,6 +8,8 @@ export { configureStructuredLogging, getLogger, isLevelEnabled, rootPino } from 
 export type { StructuredLogger, StructuredLoggingOptions } from './pipeline';
 export type { CallSite } from './call-site';
 export { flushLogs } from './sinks';
+export { requestLogging } from './request-log';
+export type { RequestLogOptions } from './request-log';
 export { redactString, isSecretKey } from './redact';
 
 /** Configures logging from SIMPLETUNER_LOG_* through the validated configuration (nothing else reads env). */

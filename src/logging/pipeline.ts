@@ -34,6 +34,11 @@ export class LogCall {
     readonly message: string,
     readonly fields: LogFields | undefined,
     readonly site: CallSite | undefined,
+    /**
+     * For a line logged after its context is gone (the request line, written when the response finishes): its
+     * correlation id, and no LogContext fields but its own.
+     */
+    readonly detached?: { correlationId: string | null },
   ) {}
 }
 
@@ -63,6 +68,8 @@ function foreignRecord(level: number, obj: Record<string, unknown> | undefined, 
  * pino metadata destination (SPEC §2, PITFALLS): pino sets lastLevel/lastObj/lastMsg before each write(), and we
  * format the line once from them. pino's own string is ignored and never parsed.
  */
+const NOTHING: LogFields = Object.freeze({});
+
 class LineDestination {
   readonly [PINO_METADATA] = true;
   lastLevel = 0;
@@ -76,7 +83,7 @@ class LineDestination {
     let record: LineRecord;
     if (obj instanceof LogCall) {
       const fields = obj.fields;
-      const ctx = peekLogState();
+      const ctx = obj.detached ? { correlationId: obj.detached.correlationId, fields: NOTHING } : peekLogState();
       record = {
         time: Date.now(),
         level: obj.level,
@@ -95,7 +102,6 @@ class LineDestination {
   }
 }
 
-const NOTHING = Object.freeze({});
 const destination = new LineDestination();
 
 /**

@@ -180,9 +180,11 @@ describe('logging end to end (issue 3)', () => {
     await call(app.url, 'POST', '/test-logging/jobs/other-job', { headers: { 'X-Correlation-ID': 'abc1234' } });
     await flushLogs();
     const grep = execFileSync('grep', ['"correlation_id": "abc123"', logFile], { encoding: 'utf8' }).trim().split('\n');
+    // The work of the request, then its request line (written when the response ends).
     expect(grep.map((l) => JSON.parse(l).message)).toEqual([
       'Job submitted successfully',
       'Job status polling picked the job up',
+      expect.stringMatching(/^POST \/test-logging\/jobs\/xyz789 201 \(\d+(\.\d)? ms\)$/),
     ]);
     const jq = (filter: string) =>
       execFileSync('jq', ['-c', filter], { input: fs.readFileSync(logFile), encoding: 'utf8' })
@@ -190,7 +192,15 @@ describe('logging end to end (issue 3)', () => {
         .split('\n')
         .filter(Boolean);
     const byId = jq('select(.correlation_id == "abc123")').map((l) => JSON.parse(l));
-    expect(byId.map((l) => l.message)).toEqual(['Job submitted successfully', 'Job status polling picked the job up']);
+    expect(byId.map((l) => l.message)).toEqual([
+      'Job submitted successfully',
+      'Job status polling picked the job up',
+      expect.stringMatching(/^POST \/test-logging\/jobs\/xyz789 201 /),
+    ]);
+    expect(byId[2]).toMatchObject({
+      logger: 'simpletuner.cloud.http',
+      extra: { method: 'POST', route: '/test-logging/jobs/:id', status: 201 },
+    });
     expect(byId[0].extra).toEqual({ job_id: 'xyz789', provider: 'replicate', cost_estimate: 2.5 });
     const byJob = jq('select(.extra.job_id == "xyz789")').map((l) => JSON.parse(l));
     expect(byJob.every((l) => l.correlation_id === 'abc123')).toBe(true);
