@@ -43,6 +43,13 @@ export class ApiKey {
   @Column('timestamptz', { nullable: true })
   lastUsedAt: Date | null;
 
+  /** The user who minted this key, and with which of their keys (null: bootstrap, or before this was recorded). */
+  @Column('uuid', { nullable: true })
+  createdBy: string | null;
+
+  @Column('uuid', { nullable: true })
+  createdByKey: string | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 }

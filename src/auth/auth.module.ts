@@ -1,4 +1,5 @@
-import { Module, OnApplicationBootstrap } from '@nestjs/common';
+import { Global, Module, OnApplicationBootstrap } from '@nestjs/common';
+import { AccessPolicy } from './access-policy';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerStorageService } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -12,18 +13,21 @@ import { AuthService } from './auth.service';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 
+/** Global: every module asks AccessPolicy who may see and do what, and reads users through UsersService. */
+@Global()
 @Module({
   imports: [TypeOrmModule.forFeature([User, Org, ApiKey])],
   controllers: [UsersController],
   providers: [
     UsersRepository,
+    AccessPolicy,
     AuthService,
     UsersService,
     ThrottlerStorageService,
     FailedAuthThrottle,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [AuthService, UsersService],
+  exports: [AuthService, UsersService, AccessPolicy],
 })
 export class AuthModule implements OnApplicationBootstrap {
   constructor(private readonly auth: AuthService) {}

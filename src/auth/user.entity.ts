@@ -49,6 +49,10 @@ export class User {
   @Column('boolean', { default: true })
   isActive: boolean;
 
+  /** Who created this account (null: the bootstrap admin, or created before this was recorded). */
+  @Column('uuid', { nullable: true })
+  createdBy: string | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 }

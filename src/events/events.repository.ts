@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { AfterCommitHook } from '../database/after-commit';
+import { isSecretKey, REDACTED, redactString } from '../common/secrets';
 import { affectedRows, Db } from '../database/transaction-host';
 import type { AuthenticatedUser } from '../auth';
 import { SqlParams, StreamFilter, visibilitySql } from './event-visibility';
@@ -56,9 +57,16 @@ function toEvent(row: EventRow): LoggedEvent {
   };
 }
 
-/** SPEC §9's flat payload: `{type, job_id, ...fields}`; the two reserved keys cannot be overridden. */
+/**
+ * The flat payload clients receive: `{type, job_id, ...fields}`; the two reserved keys cannot be overridden, and
+ * secret-named fields and secret-looking strings are masked (a provider's error message can quote a token).
+ */
 export function flatPayload(event: NewEvent): Record<string, unknown> {
   const { type: _t, job_id: _j, ...fields } = (event.data ?? {}) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(fields)) {
+    if (isSecretKey(k)) fields[k] = REDACTED;
+    else if (typeof v === 'string') fields[k] = redactString(v);
+  }
   return { type: event.type, ...(event.jobId ? { job_id: event.jobId } : {}), ...fields };
 }
 

@@ -1,7 +1,7 @@
+import { isSecretKey, REDACTED, redactString } from '../common/secrets';
 import { isTerminal } from './job-status';
 import type { Job } from './job.entity';
 
-const SECRET_KEY = /token|secret|password|api[_-]?key|authorization|credential/i;
 /** Deeper than this a config is shown as a marker: bodies are refused past 64 levels, older rows may be deeper. */
 const MAX_VIEW_DEPTH = 64;
 export const TRUNCATED = '[TRUNCATED]';
@@ -9,8 +9,9 @@ export const TRUNCATED = '[TRUNCATED]';
 type Container = Record<string, unknown> | unknown[];
 
 /**
- * User config may carry credentials (hf_token…): responses never include them (SPEC §4). A copy with secret-named
- * keys masked, made without recursion so that no stored config, however deep, can overflow the stack.
+ * User config may carry credentials (hf_token, a password in a URL…): responses never include them. A copy with
+ * secret-named keys and secret-looking values masked (the list is common/secrets), made without recursion so that
+ * no stored config, however deep, can overflow the stack.
  */
 export function redactConfig(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
@@ -24,7 +25,8 @@ export function redactConfig(value: unknown): unknown {
     const isArray = Array.isArray(from);
     for (const [key, v] of Object.entries(from)) {
       let out: unknown = v;
-      if (!isArray && SECRET_KEY.test(key)) out = '[REDACTED]';
+      if (!isArray && isSecretKey(key)) out = REDACTED;
+      else if (typeof v === 'string') out = redactString(v);
       else if (v !== null && typeof v === 'object') {
         if (depth >= MAX_VIEW_DEPTH) out = TRUNCATED;
         else {

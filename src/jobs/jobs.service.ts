@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { AuthenticatedUser } from '../auth';
+import { AccessPolicy, AuthenticatedUser } from '../auth';
 import {
   AppError,
   InvalidJobStateError,
@@ -49,36 +49,27 @@ export class JobsService {
     private readonly configs: ProviderConfigService,
     private readonly hooks: JobHooks,
     private readonly transitions: JobTransitionService,
+    private readonly access: AccessPolicy,
   ) {}
 
   defaultProvider(): string {
     return this.config.env.REPLICATE_API_TOKEN ? 'replicate' : 'simulator';
   }
 
-  /** Admin sees all; lead and viewer their org; researcher its own. Anything else is 404. */
-  private visibility(user: AuthenticatedUser): JobFilter {
-    if (user.level === 'admin') return {};
-    if (user.level === 'lead' || user.level === 'viewer') return { orgId: user.orgId };
-    return { userId: user.id };
-  }
-
+  /** A job the caller may see (see AccessPolicy); anything else is 404. */
   async findVisible(user: AuthenticatedUser, jobId: string): Promise<Job> {
-    const job = UUID.test(jobId) ? await this.repo.findOne({ jobId, ...this.visibility(user) }) : null;
+    const job = UUID.test(jobId) ? await this.repo.findOne({ jobId, ...this.access.scope(user) }) : null;
     if (!job) throw new JobNotFoundError(jobId);
     return job;
   }
 
   /** Acting on a visible job: the owner, a lead of its org, or an admin (a viewer only reads). */
   private assertCanAct(user: AuthenticatedUser, job: Job, action: string): void {
-    const ok =
-      user.level === 'admin' ||
-      (user.level === 'lead' && job.orgId === user.orgId) ||
-      (user.level === 'researcher' && job.userId === user.id);
-    if (!ok) throw new PermissionDeniedError(`You may not ${action} this job`);
+    if (!this.access.canAct(user, job)) throw new PermissionDeniedError(`You may not ${action} this job`);
   }
 
   async list(user: AuthenticatedUser, q: ListJobsQuery): Promise<{ jobs: JobView[]; total: number }> {
-    const where: JobFilter = { ...this.visibility(user) };
+    const where: JobFilter = { ...this.access.scope(user) };
     if (q.status) where.status = q.status as Job['status'];
     if (q.provider) where.provider = q.provider;
     const [jobs, total] = await this.repo.list(where, q.limit ?? 50, q.offset ?? 0);

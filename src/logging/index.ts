@@ -10,7 +10,7 @@ export type { CallSite } from './call-site';
 export { flushLogs } from './sinks';
 export { requestLogging } from './request-log';
 export type { RequestLogOptions } from './request-log';
-export { redactString, isSecretKey } from './redact';
+export { redactString, isSecretKey } from '../common/secrets';
 
 /** Configures logging from SIMPLETUNER_LOG_* through the validated configuration (nothing else reads env). */
 export function initFromEnv(): void {

@@ -1,4 +1,4 @@
-import { isSecretKey, REDACTED, redactString } from './redact';
+import { isSecretKey, REDACTED, redactString } from '../common/secrets';
 
 /**
  * JSON with Python's `json.dumps` separators (`": "` and `", "`), so the seed's

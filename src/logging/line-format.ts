@@ -1,7 +1,7 @@
 import type { CallSite } from './call-site';
 import { dumpMerged, dumps, dumpString, mergeFields } from './json-serializer';
 import { levelName } from './levels';
-import { isSecretKey, REDACTED, redactString } from './redact';
+import { isSecretKey, REDACTED, redactString } from '../common/secrets';
 
 /** Everything one line shows, gathered at the call (SPEC §2). */
 export interface LineRecord {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Transactional } from '@nestjs-cls/transactional';
-import { atLeast, AuthenticatedUser } from '../auth';
+import { AccessPolicy, atLeast, AuthenticatedUser } from '../auth';
 import { AppConfig } from '../config';
 import { ConflictError, JobNotFoundError, PermissionDeniedError } from '../common/errors';
 import { JobRecordsService, JobTransitionService } from '../jobs';
@@ -56,12 +56,12 @@ export class QueueQueryService {
     private readonly limits: QueueLimitsService,
     private readonly transitions: JobTransitionService,
     private readonly jobs: JobRecordsService,
+    private readonly access: AccessPolicy,
   ) {}
 
   /** Own entries; a lead sees its org's, an admin all. */
   async list(caller: AuthenticatedUser, q: { status?: QueueEntryStatus; limit?: number; offset?: number }) {
-    const scope =
-      caller.level === 'admin' ? {} : caller.level === 'lead' ? { orgId: caller.orgId } : { userId: caller.id };
+    const scope = this.access.scope(caller);
     const { entries, total } = await this.repo.list(scope, {
       status: q.status,
       limit: q.limit ?? 50,
@@ -121,8 +121,8 @@ export class QueueQueryService {
     {
       await this.transitions.lock([jobId]);
       const entry = await this.repo.find(jobId, true);
-      if (!entry || !this.canSee(caller, entry)) throw new JobNotFoundError(jobId);
-      if (!atLeast(caller.level, 'lead'))
+      if (!entry || !this.access.canSee(caller, entry)) throw new JobNotFoundError(jobId);
+      if (!atLeast(caller.level, 'lead') || !this.access.canAct(caller, entry))
         throw new PermissionDeniedError('Only a lead or an admin can set a job priority');
       if (entry.status !== 'pending' && entry.status !== 'blocked') {
         throw new ConflictError(`Job ${jobId} is no longer waiting in the queue (${entry.status})`, {
@@ -147,15 +147,9 @@ export class QueueQueryService {
     }
   }
 
-  private canSee(caller: AuthenticatedUser, e: QueueEntry): boolean {
-    if (caller.level === 'admin') return true;
-    if (e.userId === caller.id) return true;
-    return caller.level === 'lead' && e.orgId === caller.orgId;
-  }
-
   private async visibleEntry(caller: AuthenticatedUser, jobId: string): Promise<QueueEntry> {
     const entry = await this.repo.find(jobId);
-    if (!entry || !this.canSee(caller, entry)) throw new JobNotFoundError(jobId);
+    if (!entry || !this.access.canSee(caller, entry)) throw new JobNotFoundError(jobId);
     return entry;
   }
 

@@ -1,22 +1,29 @@
 /**
- * Secret redaction (SPEC §2), applied by our formatter to every key and string of a line, whatever the level:
- * pino's own `redact` never sees the object we format. Two nets: keys that name a secret, and values that look
- * like one wherever they appear (message, extra, exception message and stack).
+ * The one list of what counts as a secret, used for log lines (every key and string, whatever the level), job
+ * responses (a training config) and event payloads. Two nets: names that name a secret, and values that look like
+ * one wherever they appear. Each pattern has its test in test/unit/secrets.spec.ts.
  */
 export const REDACTED = '[REDACTED]';
 
-/** Keys whose value is a secret: Authorization, X-API-Key, cookies, webhook secrets, tokens, passwords... */
+/**
+ * Names whose value is a secret: passwords, secrets, tokens, API and private keys, anything `*_key`, access keys,
+ * credentials, anything about auth (Authorization, hub_auth), cookies, signatures.
+ */
 const SECRET_KEY =
-  /authorization|cookie|passw(or)?d|secret|token|api[-_]?key|apikey|credential|private[-_]?key|signature|^x-api-key$/i;
-/** ...except names that describe a secret without holding it. */
-const HARMLESS_KEY = /(_id|_ids|_count|_prefix|_at|_type|_name|_length|_set|_configured|Id|Count|Prefix)$/;
+  /passw(or)?d|passwd|^pwd$|secret|token|api[-_]?key|apikey|access[-_]?key|private[-_]?key|(^|[-_])key$|credential|auth|cookie|signature|session[-_]?id/i;
+/** ...except names that describe one without holding it (a secret's id, prefix, expiry, an author). */
+const HARMLESS_KEY =
+  /(_count|_prefix|_at|_type|_name|_length|_set|_configured|_url|_endpoint|Count|Prefix)$|^(author|authors|authored|authorship)$|_author$/i;
+/** An id is harmless (`api_key_id`, `token_id`) unless it is half of a credential pair (`aws_access_key_id`). */
+const HARMLESS_ID = /(_id|_ids|Id)$/;
+const CREDENTIAL_ID = /access[-_]?key|secret|private|session/i;
 
 const keyCache = new Map<string, boolean>();
 
 export function isSecretKey(key: string): boolean {
   let hit = keyCache.get(key);
   if (hit === undefined) {
-    hit = SECRET_KEY.test(key) && !HARMLESS_KEY.test(key);
+    hit = SECRET_KEY.test(key) && !HARMLESS_KEY.test(key) && !(HARMLESS_ID.test(key) && !CREDENTIAL_ID.test(key));
     if (keyCache.size < 10_000) keyCache.set(key, hit);
   }
   return hit;
@@ -28,6 +35,12 @@ const VALUE_PATTERNS: Array<[RegExp, string]> = [
   [/\bst_[A-Za-z0-9]{32}\b/g, REDACTED],
   [/\bwhsec_[A-Za-z0-9+/=_-]+/g, REDACTED],
   [/\br8_[A-Za-z0-9]{8,}/g, REDACTED],
+  // Provider tokens of known shapes: Hugging Face, OpenAI-style, GitHub, AWS access key ids, Slack.
+  [/\bhf_[A-Za-z0-9]{20,}/g, REDACTED],
+  [/\bsk-[A-Za-z0-9_-]{20,}/g, REDACTED],
+  [/\bgh[pousr]_[A-Za-z0-9]{20,}/g, REDACTED],
+  [/\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, REDACTED],
+  [/\bxox[abprs]-[A-Za-z0-9-]{10,}/g, REDACTED],
   [/\b(Bearer)\s+[A-Za-z0-9._~+/=-]{6,}/gi, `$1 ${REDACTED}`],
   // `Basic`/`Token` are also plain words: only a credential-looking value (a digit or `=`) goes.
   [/\b(Basic|Token)\s+(?=[A-Za-z0-9._~+/=-]*[0-9=])[A-Za-z0-9._~+/=-]{8,}/gi, `$1 ${REDACTED}`],
@@ -43,7 +56,7 @@ const VALUE_PATTERNS: Array<[RegExp, string]> = [
   ],
 ];
 /** One cheap test before any replace: most strings hold none of these. */
-const MAYBE_SECRET = /st_|whsec_|r8_|bearer|basic|token|=|@|:/i;
+const MAYBE_SECRET = /st_|whsec_|r8_|hf_|sk-|gh[pousr]_|AKIA|ASIA|xox|bearer|basic|token|=|@|:/i;
 
 export function redactString(s: string): string {
   if (!MAYBE_SECRET.test(s)) return s;
