@@ -9,6 +9,7 @@ import { AppConfig, ConfigModule } from './config';
 import { DatabaseModule, DatabaseTarget } from './database';
 import { EventsModule } from './events';
 import { SettingsModule } from './settings';
+import { AuditModule } from './audit';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics';
 import { SchedulingModule } from './scheduling';
@@ -50,6 +51,7 @@ export class AppModule {
         SchedulingModule,
         DatabaseModule.forRoot(opts.database),
         SettingsModule,
+        AuditModule,
         HttpModule,
         AuthModule,
         EventsModule,

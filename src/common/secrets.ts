@@ -64,3 +64,42 @@ export function redactString(s: string): string {
   for (const [re, replacement] of VALUE_PATTERNS) out = out.replace(re, replacement);
   return out;
 }
+
+/** Deeper than this a value is shown as a marker (request bodies are refused past 64 levels; old rows may be deeper). */
+export const MAX_REDACT_DEPTH = 64;
+export const TRUNCATED = '[TRUNCATED]';
+
+type Container = Record<string, unknown> | unknown[];
+
+/**
+ * A copy of `value` with secret-named keys and secret-looking strings masked, made without recursion so that no
+ * stored object, however deep, can overflow the stack (past MAX_REDACT_DEPTH it is cut with a marker).
+ */
+export function redactSecrets(value: unknown): unknown {
+  if (typeof value === 'string') return redactString(value);
+  if (value === null || typeof value !== 'object') return value;
+  const copyOf = (v: object): Container => (Array.isArray(v) ? [] : {});
+  const root = copyOf(value);
+  const stack: Array<{ from: Container; to: Container; depth: number }> = [
+    { from: value as Container, to: root, depth: 1 },
+  ];
+  while (stack.length > 0) {
+    const { from, to, depth } = stack.pop()!;
+    const isArray = Array.isArray(from);
+    for (const [key, v] of Object.entries(from)) {
+      let out: unknown = v;
+      if (!isArray && isSecretKey(key)) out = REDACTED;
+      else if (typeof v === 'string') out = redactString(v);
+      else if (v !== null && typeof v === 'object') {
+        if (depth >= MAX_REDACT_DEPTH) out = TRUNCATED;
+        else {
+          out = copyOf(v);
+          stack.push({ from: v as Container, to: out as Container, depth: depth + 1 });
+        }
+      }
+      // defineProperty: a key named __proto__ stays a plain key of the copy.
+      Object.defineProperty(to, key, { value: out, enumerable: true, writable: true, configurable: true });
+    }
+  }
+  return root;
+}

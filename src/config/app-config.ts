@@ -72,6 +72,7 @@ export const envSchema = z.object({
   SIMPLETUNER_HTTP_PROXY: optionalString,
   SIMPLETUNER_HTTP_CA_FILE: optionalString,
   SIMPLETUNER_EVENT_RETENTION_DAYS: int(1).default(7),
+  SIMPLETUNER_AUDIT_RETENTION_DAYS: int(1).default(365),
   SIMPLETUNER_SSE_MAX_PER_USER: int(1).default(10),
   SIMPLETUNER_SSE_HEARTBEAT_SECONDS: seconds.default(15),
   SIMPLETUNER_CORS_ORIGINS: z

@@ -1,34 +1,54 @@
+import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import type {
-  EntityManager,
+  DataSource,
   EntitySubscriberInterface,
   QueryRunner,
   TransactionCommitEvent,
   TransactionRollbackEvent,
 } from 'typeorm';
+import { Db } from './transaction-host';
 
 /**
- * Runs a callback once the transaction a manager belongs to has committed, never if it rolls back. Registered
- * on the DataSource at run time (TypeORM broadcasts transaction events to every subscriber of the connection).
- * The callback must not await the database: the query runner is not yet released (PGlite has one connection).
+ * Runs callbacks once the current transaction has committed, never if it rolls back (a wake-up, a notice to this
+ * instance's listeners). Registered on the DataSource (TypeORM broadcasts transaction events to its subscribers).
+ * A callback must not await the database: the query runner is not yet released (PGlite has one connection).
  */
-export class AfterCommitHook implements EntitySubscriberInterface {
-  private readonly pending = new WeakSet<QueryRunner>();
+@Injectable()
+export class AfterCommit implements EntitySubscriberInterface, OnModuleInit, OnModuleDestroy {
+  private readonly pending = new WeakMap<QueryRunner, Array<() => void>>();
 
-  constructor(private readonly onCommit: () => void) {}
+  constructor(
+    private readonly db: Db,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
 
-  /** Calls onCommit after the manager's transaction commits, or now when the manager is not in one. */
-  track(manager: EntityManager): void {
-    const runner = manager.queryRunner;
-    if (runner && runner.isTransactionActive && !runner.isReleased) this.pending.add(runner);
-    else this.onCommit();
+  onModuleInit(): void {
+    this.dataSource.subscribers.push(this);
+  }
+
+  onModuleDestroy(): void {
+    const i = this.dataSource.subscribers.indexOf(this);
+    if (i >= 0) this.dataSource.subscribers.splice(i, 1);
+  }
+
+  /** Calls fn after the current transaction commits, or now when there is none. */
+  run(fn: () => void): void {
+    const runner = this.db.tx.queryRunner;
+    if (!runner || !runner.isTransactionActive || runner.isReleased) return fn();
+    const list = this.pending.get(runner);
+    if (list) list.push(fn);
+    else this.pending.set(runner, [fn]);
   }
 
   afterTransactionCommit(event: TransactionCommitEvent): void {
     const runner = event.queryRunner;
     // A savepoint release also broadcasts; only the outermost COMMIT makes the rows visible.
-    if (runner.isTransactionActive || !this.pending.has(runner)) return;
+    if (runner.isTransactionActive) return;
+    const list = this.pending.get(runner);
+    if (!list) return;
     this.pending.delete(runner);
-    this.onCommit();
+    for (const fn of list) fn();
   }
 
   afterTransactionRollback(event: TransactionRollbackEvent): void {

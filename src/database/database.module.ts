@@ -4,7 +4,9 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../config';
 import { getLogger } from '../logging';
 import { buildDataSourceOptions, DatabaseTarget } from './data-source-options';
+import { AfterCommit } from './after-commit';
 import { pendingMigrations, runMigrationsLocked } from './migration-runner';
+import { NotificationListener } from './notification-listener';
 
 const log = getLogger('simpletuner.cloud.database');
 
@@ -58,8 +60,8 @@ export class DatabaseModule {
           retryDelay: 1000,
         }),
       ],
-      providers: [MigrationService],
-      exports: [MigrationService],
+      providers: [MigrationService, AfterCommit, NotificationListener],
+      exports: [MigrationService, AfterCommit, NotificationListener],
     };
   }
 }

@@ -1,9 +1,10 @@
 import { AsyncResource } from 'node:async_hooks';
-import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap, Optional } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap, OnModuleInit, Optional } from '@nestjs/common';
 import { AppConfig } from '../config';
+import { NotificationListener } from '../database/notification-listener';
 import { getLogger } from '../logging';
 import { MetricsService } from '../metrics';
-import { EventsRepository } from './events.repository';
+import { EVENTS_CHANNEL, EventsRepository } from './events.repository';
 import { EventPosition, LoggedEvent, START_POSITION } from './events.types';
 
 const log = getLogger('simpletuner.cloud.events');
@@ -42,7 +43,7 @@ const FAILED_READ_RETRY_MS = 1000;
  * over rows that are safe (their transaction is older than every running one), in (tx_id, id) order.
  */
 @Injectable()
-export class EventHub implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class EventHub implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private head: EventPosition | null = null;
   private readonly sinks = new Set<EventSink>();
   private readonly slots = new Map<string, number>();
@@ -63,6 +64,7 @@ export class EventHub implements OnApplicationBootstrap, BeforeApplicationShutdo
   constructor(
     private readonly repo: EventsRepository,
     private readonly config: AppConfig,
+    private readonly notifications: NotificationListener,
     @Optional() metrics?: MetricsService,
   ) {
     const hub = this;
@@ -73,6 +75,11 @@ export class EventHub implements OnApplicationBootstrap, BeforeApplicationShutdo
         this.set(hub.stats().connections);
       },
     });
+  }
+
+  /** On PostgreSQL a NOTIFY from any instance's commit wakes the read (and a reconnect reads what was missed). */
+  onModuleInit(): void {
+    this.notifications.subscribe(EVENTS_CHANNEL, { onNotify: () => this.wake(), onReconnect: () => this.wake() });
   }
 
   async onApplicationBootstrap(): Promise<void> {

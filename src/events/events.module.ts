@@ -2,7 +2,6 @@ import { Global, Module } from '@nestjs/common';
 import { EventHub } from './event-hub';
 import { EventStreamService } from './event-stream.service';
 import { EventsController } from './events.controller';
-import { EventsNotifyListener } from './events-notify.listener';
 import { EventsRepository } from './events.repository';
 import { EventsScheduler } from './events.scheduler';
 import { EventsService } from './events.service';
@@ -11,7 +10,7 @@ import { EventsService } from './events.service';
 @Global()
 @Module({
   controllers: [EventsController],
-  providers: [EventsRepository, EventHub, EventsService, EventStreamService, EventsNotifyListener, EventsScheduler],
+  providers: [EventsRepository, EventHub, EventsService, EventStreamService, EventsScheduler],
   exports: [EventsService, EventHub],
 })
 export class EventsModule {}

@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
-import { AfterCommitHook } from '../database/after-commit';
+import { AfterCommit } from '../database/after-commit';
 import { isSecretKey, REDACTED, redactString } from '../common/secrets';
 import { affectedRows, Db } from '../database/transaction-host';
 import type { AuthenticatedUser } from '../auth';
@@ -73,28 +71,14 @@ export function flatPayload(event: NewEvent): Record<string, unknown> {
 /** The only place that writes SQL for the event log. */
 @Injectable()
 export class EventsRepository {
-  private commitHook: AfterCommitHook | null = null;
-
   constructor(
     private readonly db: Db,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly afterCommit: AfterCommit,
   ) {}
 
-  /** Calls `onCommit` after each transaction that inserted events commits (see wakeAfterCommit). */
-  watchCommits(onCommit: () => void): void {
-    this.commitHook = new AfterCommitHook(onCommit);
-    this.dataSource.subscribers.push(this.commitHook);
-  }
-
-  unwatchCommits(): void {
-    const i = this.commitHook ? this.dataSource.subscribers.indexOf(this.commitHook) : -1;
-    if (i >= 0) this.dataSource.subscribers.splice(i, 1);
-    this.commitHook = null;
-  }
-
-  /** After the current transaction commits (at once outside one), the watcher is called. */
-  wakeAfterCommit(): void {
-    this.commitHook?.track(this.db.tx);
+  /** `fn` runs after the current transaction commits (at once outside one). */
+  whenCommitted(fn: () => void): void {
+    this.afterCommit.run(fn);
   }
 
   /**

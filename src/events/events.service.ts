@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config';
 import { getLogger } from '../logging';
 import { EventHub } from './event-hub';
@@ -13,20 +13,12 @@ function toStored({ position: _p, ...event }: LoggedEvent): StoredEvent {
 
 /** The event log's write side: the one publisher every module uses. */
 @Injectable()
-export class EventsService implements OnModuleInit, BeforeApplicationShutdown {
+export class EventsService {
   constructor(
     private readonly repo: EventsRepository,
     private readonly hub: EventHub,
     private readonly config: AppConfig,
   ) {}
-
-  onModuleInit(): void {
-    this.repo.watchCommits(() => this.hub.wake());
-  }
-
-  beforeApplicationShutdown(): void {
-    this.repo.unwatchCommits();
-  }
 
   /**
    * Stores the event in the current transaction (the caller's unit of work), or on its own outside one.
@@ -42,7 +34,7 @@ export class EventsService implements OnModuleInit, BeforeApplicationShutdown {
     // On PostgreSQL the NOTIFY rides in the transaction and wakes every instance on commit; the in-process
     // hook wakes this one without waiting for the round trip (and is the only wake-up on PGlite).
     const rows = await this.repo.insert([...events], !this.config.embeddedDatabase);
-    this.repo.wakeAfterCommit();
+    this.repo.whenCommitted(() => this.hub.wake());
     return rows.map(toStored);
   }
 

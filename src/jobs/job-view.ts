@@ -1,45 +1,6 @@
-import { isSecretKey, REDACTED, redactString } from '../common/secrets';
+import { redactSecrets } from '../common/secrets';
 import { isTerminal } from './job-status';
 import type { Job } from './job.entity';
-
-/** Deeper than this a config is shown as a marker: bodies are refused past 64 levels, older rows may be deeper. */
-const MAX_VIEW_DEPTH = 64;
-export const TRUNCATED = '[TRUNCATED]';
-
-type Container = Record<string, unknown> | unknown[];
-
-/**
- * User config may carry credentials (hf_token, a password in a URL…): responses never include them. A copy with
- * secret-named keys and secret-looking values masked (the list is common/secrets), made without recursion so that
- * no stored config, however deep, can overflow the stack.
- */
-export function redactConfig(value: unknown): unknown {
-  if (value === null || typeof value !== 'object') return value;
-  const copyOf = (v: object): Container => (Array.isArray(v) ? [] : {});
-  const root = copyOf(value);
-  const stack: Array<{ from: Container; to: Container; depth: number }> = [
-    { from: value as Container, to: root, depth: 1 },
-  ];
-  while (stack.length > 0) {
-    const { from, to, depth } = stack.pop()!;
-    const isArray = Array.isArray(from);
-    for (const [key, v] of Object.entries(from)) {
-      let out: unknown = v;
-      if (!isArray && isSecretKey(key)) out = REDACTED;
-      else if (typeof v === 'string') out = redactString(v);
-      else if (v !== null && typeof v === 'object') {
-        if (depth >= MAX_VIEW_DEPTH) out = TRUNCATED;
-        else {
-          out = copyOf(v);
-          stack.push({ from: v as Container, to: out as Container, depth: depth + 1 });
-        }
-      }
-      // defineProperty: a key named __proto__ stays a plain key of the copy.
-      Object.defineProperty(to, key, { value: out, enumerable: true, writable: true, configurable: true });
-    }
-  }
-  return root;
-}
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
@@ -54,7 +15,8 @@ export function jobView(job: Job, queuePosition: number | null = null, now: Date
     external_id: job.externalId,
     status: job.status,
     config_name: job.configName,
-    config: redactConfig(job.config),
+    // A config may carry credentials (hf_token, a password in a URL…): responses never include them.
+    config: redactSecrets(job.config),
     hardware_profile: job.hardwareProfile,
     priority: job.priority,
     priority_override: job.priorityOverride,

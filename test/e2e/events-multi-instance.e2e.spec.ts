@@ -1,6 +1,7 @@
+import { NotificationListener } from '../../src/database/notification-listener';
 import { DataSource } from 'typeorm';
 import { generateApiKey } from '../../src/auth/api-key.util';
-import { EventsNotifyListener, EventsService, NewEvent, StoredEvent } from '../../src/events';
+import { EventsService, NewEvent, StoredEvent } from '../../src/events';
 import { openSse, SseStream } from '../support/sse-client';
 import { inTransaction, publishEvent, publishEvents, publishIn, queryIn, TestEvent } from '../support/events';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -55,7 +56,7 @@ describe('events across two instances (PostgreSQL)', () => {
 
   it('still delivers within 1 s after B’s listening connection was killed (pg_terminate_backend)', async () => {
     const s = await streamOn(b);
-    const listener = b.app.get(EventsNotifyListener);
+    const listener = b.app.get(NotificationListener);
     const killed = listener.backendPid;
     expect(killed).toEqual(expect.any(Number));
     const terminated = await withAdminClient((c) => c.query('SELECT pg_terminate_backend($1) AS ok', [killed]));

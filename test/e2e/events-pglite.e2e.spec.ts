@@ -1,5 +1,6 @@
+import { NotificationListener } from '../../src/database/notification-listener';
 import { DataSource } from 'typeorm';
-import { EventsNotifyListener, EventsService, NewEvent, StoredEvent } from '../../src/events';
+import { EventsService, NewEvent, StoredEvent } from '../../src/events';
 import { openSse, SseStream } from '../support/sse-client';
 import { inTransaction, publishEvent, publishEvents, publishIn, queryIn, TestEvent } from '../support/events';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -33,7 +34,7 @@ describe('events on PGlite', () => {
   });
 
   it('has no LISTEN connection (PGlite serves one) and wakes streams right after commit', async () => {
-    expect(app.app.get(EventsNotifyListener).backendPid).toBeNull();
+    expect(app.app.get(NotificationListener).backendPid).toBeNull();
     const s = await stream();
     for (let n = 0; n < 3; n++) {
       const started = Date.now();

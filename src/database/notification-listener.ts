@@ -3,31 +3,34 @@ import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap } from '@
 import { Client } from 'pg';
 import { AppConfig } from '../config';
 import { getLogger } from '../logging';
-import { EventHub } from './event-hub';
-import { EVENTS_CHANNEL } from './events.repository';
 
-const log = getLogger('simpletuner.cloud.events');
+const log = getLogger('simpletuner.cloud.database');
 const RECONNECT_DELAYS_MS = [100, 250, 500, 1000, 2000, 5000];
+const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
+
+interface Subscription {
+  onNotify(payload: string): void;
+  /** After a reconnect: what was announced meanwhile was missed, so the subscriber catches up on its own. */
+  onReconnect(): void;
+}
 
 /**
- * PostgreSQL only: a dedicated connection (never one of the TypeORM pool, which would lose the LISTEN when the
- * pool recycles it) that LISTENs and wakes the hub. When the connection drops it reconnects and the hub reads
- * everything it missed: the notification is a wake-up, the table is the truth. PGlite serves one connection
- * and one process, so there the hub is woken in-process instead and this class stays idle.
+ * PostgreSQL only: one dedicated connection (never one of the TypeORM pool, which would lose the LISTEN when the
+ * pool recycles it) that LISTENs on every subscribed channel. When it drops it reconnects, and each subscriber is
+ * told to catch up: a notification is a wake-up, the tables are the truth. PGlite serves one connection and one
+ * process, so there subscribers are told in-process and this class stays idle.
  */
 @Injectable()
-export class EventsNotifyListener implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class NotificationListener implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private client?: Client;
   private stopped = false;
   private attempt = 0;
   private reconnectTimer?: NodeJS.Timeout;
   private pid: number | null = null;
-  private readonly scope = new AsyncResource('simpletuner.events.listener');
+  private readonly channels = new Map<string, Subscription[]>();
+  private readonly scope = new AsyncResource('simpletuner.database.listener');
 
-  constructor(
-    private readonly config: AppConfig,
-    private readonly hub: EventHub,
-  ) {}
+  constructor(private readonly config: AppConfig) {}
 
   get enabled(): boolean {
     return !this.config.embeddedDatabase;
@@ -38,8 +41,16 @@ export class EventsNotifyListener implements OnApplicationBootstrap, BeforeAppli
     return this.pid;
   }
 
+  /** Subscribes before the app boots (the connection LISTENs on every channel subscribed by then). */
+  subscribe(channel: string, subscription: Subscription): void {
+    if (!CHANNEL.test(channel)) throw new Error(`Not a channel name: ${channel}`);
+    const list = this.channels.get(channel) ?? [];
+    list.push(subscription);
+    this.channels.set(channel, list);
+  }
+
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.enabled) return;
+    if (!this.enabled || this.channels.size === 0) return;
     await this.connect();
   }
 
@@ -56,7 +67,7 @@ export class EventsNotifyListener implements OnApplicationBootstrap, BeforeAppli
     if (this.stopped) return;
     const client = new Client({
       connectionString: this.config.env.DATABASE_URL,
-      application_name: 'simpletuner-events-listener',
+      application_name: 'simpletuner-listener',
       keepAlive: true,
     });
     let dropped = false;
@@ -70,15 +81,18 @@ export class EventsNotifyListener implements OnApplicationBootstrap, BeforeAppli
       client.removeAllListeners('notification');
       void client.end().catch(() => undefined);
       if (this.stopped) return;
-      log.warning('Event listener connection lost; reconnecting', error ? { error } : undefined);
+      log.warning('Notification listener connection lost; reconnecting', error ? { error } : undefined);
       this.scheduleReconnect();
     };
     client.on('error', onDrop);
     client.on('end', () => onDrop());
-    client.on('notification', () => this.hub.wake());
+    client.on('notification', (n) => {
+      for (const s of this.channels.get(n.channel) ?? []) s.onNotify(n.payload ?? '');
+    });
     try {
       await client.connect();
-      const rows = await client.query<{ pid: number }>(`LISTEN ${EVENTS_CHANNEL}; SELECT pg_backend_pid() AS pid`);
+      const listen = [...this.channels.keys()].map((c) => `LISTEN ${c};`).join(' ');
+      const rows = await client.query<{ pid: number }>(`${listen} SELECT pg_backend_pid() AS pid`);
       const result = Array.isArray(rows) ? rows[rows.length - 1] : rows;
       if (this.stopped || dropped) {
         await client.end().catch(() => undefined);
@@ -86,10 +100,10 @@ export class EventsNotifyListener implements OnApplicationBootstrap, BeforeAppli
       }
       this.client = client;
       this.pid = result.rows[0].pid;
-      if (this.attempt > 0) log.info('Event listener reconnected', { attempts: this.attempt });
+      if (this.attempt > 0) log.info('Notification listener reconnected', { attempts: this.attempt });
       this.attempt = 0;
-      // Whatever committed while nobody listened is read now.
-      this.hub.wake();
+      // Whatever was announced while nobody listened is caught up on now.
+      for (const list of this.channels.values()) for (const s of list) s.onReconnect();
     } catch (error) {
       onDrop(error as Error);
     }
