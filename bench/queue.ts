@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import PgBoss from 'pg-boss';
 import { DataSource } from 'typeorm';
@@ -312,7 +312,9 @@ async function main(): Promise<void> {
     running.app.get(QueueService).wakeOnRelease = false;
     const db = running.app.get<DataSource>(getDataSourceToken());
     await seedMembers(db);
-    await running.app.get(QueueLimitsService).update(LIMITS, 'bench');
+    await running.app
+      .get(QueueLimitsService)
+      .update(LIMITS, { id: randomUUID(), username: 'bench', orgId: randomUUID() });
     for (const size of SIZES) {
       const ours = await benchOurs(running, size);
       const floorPerSec = await benchFloor(running.app.get<DataSource>(getDataSourceToken()), size);

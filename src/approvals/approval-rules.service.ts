@@ -1,4 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import { Transactional } from '../database/transactional';
+import { AUDIT_RECORDER, AuditRecorder } from '../common/audit';
+import { ruleView } from './approval-views';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { NotFoundError, PermissionDeniedError, ValidationError } from '../common/errors';
 import { getLogger } from '../logging';
@@ -51,7 +55,25 @@ export function normaliseThreshold(condition: RuleCondition, raw: unknown, calle
 /** Approval rules: CRUD for admins and the ordered active list submit evaluates. */
 @Injectable()
 export class ApprovalRulesService {
-  constructor(private readonly repo: ApprovalsRepository) {}
+  constructor(
+    /** Carries @Transactional()'s transaction. */
+    private readonly txHost: TransactionHost,
+    private readonly repo: ApprovalsRepository,
+    @Inject(AUDIT_RECORDER) private readonly audit: AuditRecorder,
+  ) {}
+
+  /** Rules apply to every organisation: their audit rows are service-wide. */
+  private record(caller: AuthenticatedUser, action: string, id: string, before: unknown, after: unknown) {
+    return this.audit.record({
+      actor: caller,
+      action,
+      targetType: 'approval_rule',
+      targetId: id,
+      orgId: null,
+      before,
+      after,
+    });
+  }
 
   /** Active rules, highest priority first; read in the submit transaction. */
   activeRules(): Promise<ApprovalRule[]> {
@@ -68,6 +90,7 @@ export class ApprovalRulesService {
     return rule;
   }
 
+  @Transactional()
   async create(caller: AuthenticatedUser, dto: CreateRuleDto): Promise<ApprovalRule> {
     const rule = await this.repo.saveRule({
       name: dto.name,
@@ -81,6 +104,7 @@ export class ApprovalRulesService {
       requiredApproverLevel: dto.required_approver_level ?? 'lead',
       createdBy: caller.id,
     });
+    await this.record(caller, 'approval_rule.create', rule.id, undefined, ruleView(rule));
     log.info(`Approval rule created: ${rule.name}`, {
       rule_id: rule.id,
       condition: rule.condition,
@@ -89,8 +113,10 @@ export class ApprovalRulesService {
     return rule;
   }
 
+  @Transactional()
   async update(caller: AuthenticatedUser, id: string, dto: UpdateRuleDto): Promise<ApprovalRule> {
     const rule = await this.get(id);
+    const before = ruleView(rule);
     const condition = dto.condition ?? rule.condition;
     if (dto.condition !== undefined || dto.threshold !== undefined) {
       rule.threshold = normaliseThreshold(
@@ -108,14 +134,17 @@ export class ApprovalRulesService {
     if (dto.exempt_levels !== undefined) rule.exemptLevels = dto.exempt_levels;
     if (dto.required_approver_level !== undefined) rule.requiredApproverLevel = dto.required_approver_level;
     const saved = await this.repo.saveRule(rule);
+    await this.record(caller, 'approval_rule.update', id, before, ruleView(saved));
     log.info(`Approval rule updated: ${saved.name}`, { rule_id: id, user_id: caller.id, changed: Object.keys(dto) });
     return saved;
   }
 
   /** Pending requests of a deleted rule stay pending: they carry the approver level they were created with. */
+  @Transactional()
   async remove(caller: AuthenticatedUser, id: string): Promise<void> {
     const rule = await this.get(id);
     await this.repo.deleteRule(id);
+    await this.record(caller, 'approval_rule.delete', id, ruleView(rule), undefined);
     log.info(`Approval rule deleted: ${rule.name}`, { rule_id: id, user_id: caller.id });
   }
 }

@@ -62,7 +62,7 @@ export class ApprovalsRepository {
   }
 
   async listRequests(
-    scope: { orgId?: string },
+    scope: { orgId?: string; userId?: string },
     filter: { status?: ApprovalStatus; limit: number; offset: number },
   ): Promise<{ requests: ApprovalRequest[]; pendingCount: number }> {
     const repo = this.db.tx.getRepository(ApprovalRequest);

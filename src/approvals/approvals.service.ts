@@ -1,6 +1,8 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import { Transactional, TransactionHost } from '@nestjs-cls/transactional';
-import { atLeast, AuthenticatedUser } from '../auth';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import { Transactional } from '../database/transactional';
+import { AccessPolicy, AuthenticatedUser } from '../auth';
+import { AUDIT_RECORDER, AuditRecorder } from '../common/audit';
 import { AppConfig } from '../config';
 import { ConflictError, NotFoundError, PermissionDeniedError } from '../common/errors';
 import { EventsService } from '../events';
@@ -12,6 +14,7 @@ import { ApprovalRequest, ApprovalStatus } from './approval-request.entity';
 import { ApprovalRulesService } from './approval-rules.service';
 import { ApprovalExpiry } from './approval-expiry';
 import { ApprovalsRepository, DecidedRow } from './approvals.repository';
+import { requestView } from './approval-views';
 import { candidateRules, evaluateRules, neededCounts, SubmissionFacts } from './rules-engine';
 
 const log = getLogger('simpletuner.cloud.approvals');
@@ -48,6 +51,8 @@ export class ApprovalsService implements OnModuleInit {
     private readonly jobs: JobRecordsService,
     @Inject(APPROVAL_QUEUE) private readonly queue: ApprovalQueue,
     private readonly events: EventsService,
+    private readonly access: AccessPolicy,
+    @Inject(AUDIT_RECORDER) private readonly audit: AuditRecorder,
   ) {
     this.expiry = new ApprovalExpiry(tx, repo, transitions, jobs, queue, events);
   }
@@ -134,8 +139,9 @@ export class ApprovalsService implements OnModuleInit {
 
   // ---- reading -------------------------------------------------------------------------------------------
 
+  /** A request is seen as its job is: researchers their own, viewers and leads their organisation's, admins all. */
   private visible(caller: AuthenticatedUser, r: ApprovalRequest): boolean {
-    return caller.level === 'admin' || r.orgId === caller.orgId || r.userId === caller.id;
+    return this.access.canSee(caller, r);
   }
 
   async get(caller: AuthenticatedUser, id: string): Promise<ApprovalRequest> {
@@ -149,30 +155,25 @@ export class ApprovalsService implements OnModuleInit {
     caller: AuthenticatedUser,
     opts: ListRequestsOptions,
   ): Promise<{ requests: ApprovalRequest[]; pendingCount: number }> {
-    const scope = caller.level === 'admin' ? {} : { orgId: caller.orgId };
-    return this.repo.listRequests(scope, { status: opts.status, limit: opts.limit ?? 50, offset: opts.offset ?? 0 });
+    const filter = { status: opts.status, limit: opts.limit ?? 50, offset: opts.offset ?? 0 };
+    return this.repo.listRequests(this.access.scope(caller), filter);
   }
 
   // ---- decisions -----------------------------------------------------------------------------------------
 
   /**
-   * Who may decide: the rule's approver level or above, in the request's org (admin any), never the requester.
-   * An approver of another org is told 403 (issue #8); anyone else who cannot see the request gets 404 (SPEC §3).
+   * Who may decide (AccessPolicy): a request the caller cannot see is 404, like an unknown id; one it can see but
+   * may not decide is 403 with the reason (its own request, one of someone who created its account or minted its
+   * key, a level below the rule's approver level).
    */
   private async loadForDecision(caller: AuthenticatedUser, id: string): Promise<ApprovalRequest> {
     const r = await this.repo.findRequest(id);
-    if (!r) throw new NotFoundError(`Approval request ${id} not found`);
-    const approverLevel = atLeast(caller.level, r.requiredApproverLevel);
-    if (!this.visible(caller, r)) {
-      if (!approverLevel) throw new NotFoundError(`Approval request ${id} not found`);
-      throw new PermissionDeniedError('Approvers can only decide requests of their own organisation');
-    }
-    if (r.userId === caller.id) throw new PermissionDeniedError('Nobody can decide their own approval request');
-    if (!approverLevel) {
-      throw new PermissionDeniedError(`This request needs an approver at level ${r.requiredApproverLevel} or above`, {
-        required_approver_level: r.requiredApproverLevel,
-      });
-    }
+    if (!r || !this.visible(caller, r)) throw new NotFoundError(`Approval request ${id} not found`);
+    const refusal = this.access.decisionRefusal(caller, r, {
+      userCreatedBy: caller.userCreatedBy ?? null,
+      keyCreatedBy: caller.keyCreatedBy ?? null,
+    });
+    if (refusal) throw new PermissionDeniedError(refusal, { required_approver_level: r.requiredApproverLevel });
     return r;
   }
 
@@ -226,6 +227,7 @@ export class ApprovalsService implements OnModuleInit {
         reviewed_by: caller.id,
         notes: notes ?? null,
       });
+      await this.recordDecision(caller, id, 'approval.approve');
     });
     const r = await this.reload(id);
     log.info('Approval request approved', { job_id: r.jobId, approval_id: id, reviewed_by: caller.id });
@@ -244,6 +246,7 @@ export class ApprovalsService implements OnModuleInit {
       const row = await this.decide(id, 'rejected', caller.id, reason, now, true);
       await this.endJob(row.job_id, 'cancelled', reason, 'approval_rejected');
       await this.publish(row, 'approval_rejected', { approval_id: id, reviewed_by: caller.id, reason });
+      await this.recordDecision(caller, id, 'approval.reject');
     });
     const r = await this.reload(id);
     log.info('Approval request rejected', { job_id: r.jobId, approval_id: id, reviewed_by: caller.id });
@@ -262,9 +265,24 @@ export class ApprovalsService implements OnModuleInit {
       // Withdrawing is allowed up to the sweep: the job ends cancelled either way.
       const row = await this.decide(id, 'cancelled', caller.id, null, new Date(), false);
       await this.endJob(row.job_id, 'cancelled', why, 'approval_cancelled');
+      await this.recordDecision(caller, id, 'approval.cancel');
     });
     log.info('Approval request cancelled', { job_id: r.jobId, approval_id: id });
     return this.reload(id);
+  }
+
+  /** The decision as it now stands, in the audit log (in the decision's transaction). */
+  private async recordDecision(caller: AuthenticatedUser, id: string, action: string): Promise<void> {
+    const r = await this.reload(id);
+    await this.audit.record({
+      actor: caller,
+      action,
+      targetType: 'approval_request',
+      targetId: id,
+      orgId: r.orgId,
+      before: { status: 'pending' },
+      after: requestView(r),
+    });
   }
 
   /** Queue entry first, then the job: the job's terminal hooks then find nothing left to release. */

@@ -1,5 +1,6 @@
 import { Global, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { AccessPolicy } from './access-policy';
+import { AuthChanges } from './auth-changes.service';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerStorageService } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -21,13 +22,14 @@ import { UsersService } from './users.service';
   providers: [
     UsersRepository,
     AccessPolicy,
+    AuthChanges,
     AuthService,
     UsersService,
     ThrottlerStorageService,
     FailedAuthThrottle,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [AuthService, UsersService, AccessPolicy],
+  exports: [AuthService, UsersService, AccessPolicy, AuthChanges],
 })
 export class AuthModule implements OnApplicationBootstrap {
   constructor(private readonly auth: AuthService) {}

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Injectable } from '@nestjs/common';
-import { Transactional } from '@nestjs-cls/transactional';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import { Transactional } from '../database/transactional';
 import { AppConfig } from '../config';
 import { getLogger } from '../logging';
 import { API_KEY_PATTERN, apiKeyPrefix, generateApiKey, hashApiKey } from './api-key.util';
@@ -15,6 +16,8 @@ const BOOTSTRAP_LOCK_KEY = 734_001_002;
 @Injectable()
 export class AuthService {
   constructor(
+    /** Carries @Transactional()'s transaction. */
+    private readonly txHost: TransactionHost,
     private readonly repo: UsersRepository,
     private readonly config: AppConfig,
   ) {}
@@ -27,13 +30,36 @@ export class AuthService {
     const { key: row, user } = found;
     if (row.revokedAt || !user.isActive) return null;
     if (row.expiresAt && row.expiresAt <= now) return null;
-    return { id: user.id, username: user.username, level: user.level, orgId: user.orgId, apiKeyId: row.id };
+    // A use is recorded at most once a minute per key, off the request's path.
+    if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) {
+      this.repo.touchKey(row.id).catch((error: unknown) => log.debug('Recording a key use failed', { error }));
+    }
+    return {
+      id: user.id,
+      username: user.username,
+      level: user.level,
+      orgId: user.orgId,
+      apiKeyId: row.id,
+      keyExpiresAt: row.expiresAt,
+      keyCreatedBy: row.createdBy,
+      userCreatedBy: user.createdBy,
+    };
+  }
+
+  /** For each of these keys still valid now: its user's current organisation and level. */
+  validKeys(ids: string[]): Promise<Map<string, { userId: string; orgId: string; level: string }>> {
+    return this.repo.validKeys(ids);
   }
 
   /** Stores a new key for a user and returns it; the plain key exists only in this return value. */
   async issueKey(
     userId: string,
-    opts: { name?: string | null; expiresAt?: Date | null } = {},
+    opts: {
+      name?: string | null;
+      expiresAt?: Date | null;
+      createdBy?: string | null;
+      createdByKey?: string | null;
+    } = {},
     plainKey = generateApiKey(),
   ) {
     const saved = await this.repo.saveKey({
@@ -42,6 +68,8 @@ export class AuthService {
       keyHash: hashApiKey(plainKey),
       keyPrefix: apiKeyPrefix(plainKey),
       expiresAt: opts.expiresAt ?? null,
+      createdBy: opts.createdBy ?? null,
+      createdByKey: opts.createdByKey ?? null,
     });
     return { apiKey: saved, key: plainKey };
   }

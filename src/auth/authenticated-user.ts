@@ -7,4 +7,9 @@ export interface AuthenticatedUser {
   level: UserLevel;
   orgId: string;
   apiKeyId: string;
+  /** When the key used expires (null: never); a stream opened with it ends then, and it mints nothing longer-lived. */
+  keyExpiresAt?: Date | null;
+  /** Who minted the key used and who created the account (separation of duties). */
+  keyCreatedBy?: string | null;
+  userCreatedBy?: string | null;
 }

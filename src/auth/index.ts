@@ -2,6 +2,8 @@ export { AuthModule } from './auth.module';
 export { AuthService } from './auth.service';
 export { UsersService } from './users.service';
 export { AccessPolicy } from './access-policy';
+export { AuthChanges } from './auth-changes.service';
+export type { AuthChange } from './auth-changes.service';
 export type { Owned, Lineage } from './access-policy';
 export { Public, MinLevel, CurrentUser } from './auth.decorators';
 export { AllowQueryApiKey } from './auth.guard';

@@ -34,8 +34,8 @@ export class UsersController {
   }
 
   @Post('orgs')
-  async createOrg(@Body() dto: CreateOrgDto) {
-    const org = await this.users.createOrg(dto.name);
+  async createOrg(@CurrentUser() caller: AuthenticatedUser, @Body() dto: CreateOrgDto) {
+    const org = await this.users.createOrg(caller, dto.name);
     return { id: org.id, name: org.name, created_at: org.createdAt.toISOString() };
   }
 
@@ -44,6 +44,12 @@ export class UsersController {
   async listOrgs(@CurrentUser() caller: AuthenticatedUser) {
     const orgs = await this.users.listOrgs(caller);
     return { orgs: orgs.map((o) => ({ id: o.id, name: o.name, created_at: o.createdAt.toISOString() })) };
+  }
+
+  @Get('users/:id/api-keys')
+  @MinLevel('viewer')
+  async listKeys(@CurrentUser() caller: AuthenticatedUser, @UuidParam('id') id: string) {
+    return { api_keys: (await this.users.listKeys(caller, id)).map(apiKeyView) };
   }
 
   @Post('users/:id/api-keys')

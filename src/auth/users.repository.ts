@@ -81,6 +81,38 @@ export class UsersRepository {
     return this.db.tx.getRepository(Org).find({ where: id ? { id } : {}, order: { createdAt: 'ASC' } });
   }
 
+  /** A NOTIFY sent when the current transaction commits (none if it rolls back). */
+  async notify(channel: string, payload: string): Promise<void> {
+    await this.db.tx.query('SELECT pg_notify($1, $2)', [channel, payload]);
+  }
+
+  listKeys(userId: string): Promise<ApiKey[]> {
+    return this.db.tx.getRepository(ApiKey).find({ where: { userId }, order: { createdAt: 'ASC' } });
+  }
+
+  /** Records a use, at most once a minute per key (a write per request would cost more than the request). */
+  async touchKey(id: string): Promise<void> {
+    await this.db.tx.query(
+      `UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
+      [id],
+    );
+  }
+
+  /**
+   * The authority behind these keys now: for each key still valid (not revoked, not expired, user active), its
+   * user's current organisation and level.
+   */
+  async validKeys(ids: string[]): Promise<Map<string, { userId: string; orgId: string; level: string }>> {
+    if (ids.length === 0) return new Map();
+    const rows = (await this.db.tx.query(
+      `SELECT k.id, u.id AS user_id, u.org_id, u.level FROM api_keys k JOIN users u ON u.id = k.user_id
+        WHERE k.id = ANY($1::uuid[]) AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
+          AND u.is_active`,
+      [ids],
+    )) as { id: string; user_id: string; org_id: string; level: string }[];
+    return new Map(rows.map((r) => [r.id, { userId: r.user_id, orgId: r.org_id, level: r.level }]));
+  }
+
   /** Serialises the first-boot admin creation across instances until the transaction ends. */
   lockBootstrap(key: number): Promise<void> {
     return lockUntilCommit(this.db.tx, key);

@@ -8,6 +8,7 @@ import type { StreamFilter } from './event-visibility';
 import { EventsRepository } from './events.repository';
 import { START_POSITION } from './events.types';
 import { SseConnection, StreamStart } from './sse-connection';
+import { StreamAuthority } from './stream-authority';
 
 /** What GET /api/events was asked, unparsed. */
 export interface StreamParams {
@@ -68,6 +69,7 @@ export class EventStreamService {
     private readonly hub: EventHub,
     private readonly repo: EventsRepository,
     private readonly config: AppConfig,
+    private readonly authority: StreamAuthority,
   ) {}
 
   /**
@@ -102,7 +104,7 @@ export class EventStreamService {
     if (res.destroyed || res.writableEnded) return; // the client left meanwhile; close already released the slot
     if (this.hub.isStopped)
       throw new AppError('service_unavailable', 503, 'The server is shutting down; reconnect shortly');
-    connection = new SseConnection(user, filter, res, this.hub, this.repo);
+    connection = new SseConnection(user, filter, res, this.hub, this.repo, this.authority);
     connection.start(start);
   }
 }

@@ -1,17 +1,17 @@
+import { AccessPolicy } from '../auth';
 import type { AuthenticatedUser } from '../auth';
 import type { StoredEvent } from './events.types';
 
+const policy = new AccessPolicy();
+
 /**
- * Who may see an event (SPEC §3, §9): admin everything; lead and viewer their org's events; everyone the events
- * of their own jobs. An event with no job, user or org (e.g. queue_limits_changed) is a system-wide notice that
- * every authenticated caller sees. A job event missing its owner stays admin-only rather than leaking.
- * The in-memory check (live fan-out) and the SQL fragment (replay) must agree; both live here.
+ * Who may see an event: AccessPolicy's rule for what the event is about (admin everything; lead and viewer their
+ * org's; everyone their own). An event with no job, user or org (queue_limits_changed) is a notice for every
+ * caller; a job event missing its owner stays admin-only. The in-memory check (live fan-out) and its SQL twin
+ * below (replay) must agree; a test checks both against the same cases.
  */
 export function canSee(user: AuthenticatedUser, event: Pick<StoredEvent, 'jobId' | 'userId' | 'orgId'>): boolean {
-  if (user.level === 'admin') return true;
-  if (event.jobId === null && event.userId === null && event.orgId === null) return true;
-  if (event.userId === user.id) return true;
-  return (user.level === 'lead' || user.level === 'viewer') && event.orgId === user.orgId;
+  return policy.canSee(user, event);
 }
 
 export interface StreamFilter {

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { EventHub } from './event-hub';
 import { EventStreamService } from './event-stream.service';
+import { StreamAuthority } from './stream-authority';
 import { EventsController } from './events.controller';
 import { EventsRepository } from './events.repository';
 import { EventsScheduler } from './events.scheduler';
@@ -10,7 +11,7 @@ import { EventsService } from './events.service';
 @Global()
 @Module({
   controllers: [EventsController],
-  providers: [EventsRepository, EventHub, EventsService, EventStreamService, EventsScheduler],
+  providers: [EventsRepository, EventHub, EventsService, EventStreamService, StreamAuthority, EventsScheduler],
   exports: [EventsService, EventHub],
 })
 export class EventsModule {}

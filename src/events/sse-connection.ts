@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { AuthenticatedUser } from '../auth';
 import { getLogger } from '../logging';
 import type { EventHub, EventSink } from './event-hub';
+import type { AuthorityBound, StreamAuthority } from './stream-authority';
 import { canSee, matchesFilter, StreamFilter } from './event-visibility';
 import type { EventsRepository } from './events.repository';
 import { comparePositions, EventPosition, LoggedEvent, RESET_EVENT } from './events.types';
@@ -45,7 +46,7 @@ export type StreamStart =
 /** Why a stream ended, in its closing log line. */
 export type CloseReason = 'client_closed' | 'shutdown' | 'slow_client' | 'replay_failed' | 'authentication_ended';
 
-export class SseConnection implements EventSink {
+export class SseConnection implements EventSink, AuthorityBound {
   private cursor: EventPosition | null = null;
   private buffer: LoggedEvent[] | null = [];
   private closed = false;
@@ -53,11 +54,12 @@ export class SseConnection implements EventSink {
   private eventsSent = 0;
 
   constructor(
-    private readonly user: AuthenticatedUser,
+    readonly user: AuthenticatedUser,
     private readonly filter: StreamFilter,
     private readonly res: ServerResponse,
     private readonly hub: EventHub,
     private readonly repo: EventsRepository,
+    private readonly authority: StreamAuthority,
   ) {}
 
   start(start: StreamStart): void {
@@ -67,6 +69,7 @@ export class SseConnection implements EventSink {
     socket?.setTimeout(0);
     this.res.writeHead(200, SSE_HEADERS);
     const head = this.hub.attach(this);
+    this.authority.bind(this);
     log.info('Event stream opened', {
       user_id: this.user.id,
       start: start.kind,
@@ -107,6 +110,14 @@ export class SseConnection implements EventSink {
     this.write(': heartbeat\n\n');
   }
 
+  /** The key or the user lost the authority this stream was opened with: a last `error` event, then the end. */
+  endAuthority(why: string): void {
+    if (this.closed) return;
+    const data = JSON.stringify({ error: 'authentication_error', message: `Event stream ended: ${why}` });
+    this.res.write(`event: error\ndata: ${data}\n\n`);
+    this.close('authentication_ended');
+  }
+
   /** Ends the stream (shutdown by default); the response's close event then finds it disposed. */
   close(reason: CloseReason = 'shutdown'): void {
     if (this.closed) return;
@@ -120,6 +131,7 @@ export class SseConnection implements EventSink {
     this.closed = true;
     this.buffer = null;
     this.hub.detach(this);
+    this.authority.release(this);
     log.info('Event stream closed', {
       user_id: this.user.id,
       reason,

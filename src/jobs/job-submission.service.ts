@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { Transactional } from '@nestjs-cls/transactional';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import { Transactional } from '../database/transactional';
 import type { AuthenticatedUser } from '../auth';
 import { ConflictError, PermissionDeniedError, ValidationError } from '../common/errors';
 import { AppConfig } from '../config';
@@ -70,6 +71,8 @@ interface Prepared {
 @Injectable()
 export class JobSubmissionService {
   constructor(
+    /** Carries @Transactional()'s transaction. */
+    private readonly txHost: TransactionHost,
     private readonly config: AppConfig,
     private readonly repo: JobsRepository,
     private readonly registry: ProviderRegistry,

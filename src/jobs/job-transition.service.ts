@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Transactional } from '@nestjs-cls/transactional';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import { Transactional } from '../database/transactional';
 import { JobNotFoundError } from '../common/errors';
 import { EventsService, NewEvent } from '../events';
 import { getLogger } from '../logging';
@@ -97,6 +98,8 @@ const runDirect = <T>(_job: Job, fn: () => T): T => fn();
 @Injectable()
 export class JobTransitionService {
   constructor(
+    /** Carries @Transactional()'s transaction. */
+    private readonly txHost: TransactionHost,
     private readonly repo: JobsRepository,
     private readonly hooks: JobHooks,
     private readonly events: EventsService,

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
-import { MinLevel } from '../auth/auth.decorators';
+import { AuthenticatedUser, CurrentUser, MinLevel } from '../auth';
 import { NotFoundError, ValidationError } from '../common/errors';
 import { allProfiles, hardwareOverrideProblems, hardwareRate } from '../providers/hardware';
 import type { ProviderConfig } from '../providers/provider-config.entity';
@@ -58,11 +58,15 @@ export class ProvidersController {
 
   /** Changing webhook_url re-evaluates job polling at once (SPEC §10). */
   @Put(':name/config')
-  async putConfig(@Param('name') name: string, @Body() dto: ProviderConfigDto) {
+  async putConfig(
+    @CurrentUser() caller: AuthenticatedUser,
+    @Param('name') name: string,
+    @Body() dto: ProviderConfigDto,
+  ) {
     if (!this.registry.has(name)) throw new NotFoundError(`Provider ${name} not found`);
     const problems = hardwareOverrideProblems(dto.hardware_info ?? {});
     if (Object.keys(problems).length > 0)
       throw new ValidationError(`Invalid request: ${Object.keys(problems).join(', ')}`, problems);
-    return configView(await this.configs.update(name, dto));
+    return configView(await this.configs.update(name, dto, caller));
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Transactional } from '@nestjs-cls/transactional';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import { Transactional } from '../database/transactional';
 import { InvalidSignatureError, NotFoundError, ProviderUnavailableError, ValidationError } from '../common/errors';
 import { getLogger } from '../logging';
 import { predictionToState, ReplicateProvider } from '../providers/replicate/replicate.provider';
@@ -19,6 +20,8 @@ export type WebhookOutcome = 'applied' | 'unchanged' | 'duplicate' | 'unknown_pr
 @Injectable()
 export class WebhookService {
   constructor(
+    /** Carries @Transactional()'s transaction. */
+    private readonly txHost: TransactionHost,
     private readonly repo: JobsRepository,
     private readonly replicate: ReplicateProvider,
     private readonly applier: JobStateApplier,

@@ -1,4 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import { Transactional } from '../database/transactional';
+import { AUDIT_RECORDER, AuditActor, AuditRecorder } from '../common/audit';
 import { ProviderConfig } from './provider-config.entity';
 import { ProviderConfigRepository } from './provider-config.repository';
 
@@ -9,6 +12,16 @@ export interface ProviderConfigUpdate {
   hardware_info?: Record<string, unknown> | null;
 }
 
+/** The settings as the audit shows them: whether a webhook secret is set, never the secret. */
+function auditView(c: ProviderConfig) {
+  return {
+    webhook_url: c.webhookUrl,
+    webhook_secret_set: Boolean(c.webhookSecret),
+    version_override: c.versionOverride,
+    hardware_info: c.hardwareInfo ?? {},
+  };
+}
+
 type ChangeListener = (name: string, config: ProviderConfig) => void | Promise<void>;
 
 /** Provider settings stored in the database (SPEC §4), read by providers, polling and the webhook verifier. */
@@ -16,7 +29,12 @@ type ChangeListener = (name: string, config: ProviderConfig) => void | Promise<v
 export class ProviderConfigService {
   private readonly listeners: ChangeListener[] = [];
 
-  constructor(private readonly repo: ProviderConfigRepository) {}
+  constructor(
+    /** Carries @Transactional()'s transaction. */
+    private readonly txHost: TransactionHost,
+    private readonly repo: ProviderConfigRepository,
+    @Inject(AUDIT_RECORDER) private readonly audit: AuditRecorder,
+  ) {}
 
   async get(name: string): Promise<ProviderConfig> {
     const row = await this.repo.find(name);
@@ -33,14 +51,31 @@ export class ProviderConfigService {
   }
 
   /** Writes only the fields given (null clears one) and tells listeners (polling re-evaluates at once). */
-  async update(name: string, patch: ProviderConfigUpdate): Promise<ProviderConfig> {
+  async update(name: string, patch: ProviderConfigUpdate, actor: AuditActor): Promise<ProviderConfig> {
+    const saved = await this.store(name, patch, actor);
+    for (const listener of this.listeners) await listener(name, saved);
+    return saved;
+  }
+
+  /** The new settings and their audit row commit together. */
+  @Transactional()
+  private async store(name: string, patch: ProviderConfigUpdate, actor: AuditActor): Promise<ProviderConfig> {
     const current = await this.get(name);
+    const before = auditView(current);
     if (patch.webhook_url !== undefined) current.webhookUrl = patch.webhook_url;
     if (patch.webhook_secret !== undefined) current.webhookSecret = patch.webhook_secret;
     if (patch.version_override !== undefined) current.versionOverride = patch.version_override;
     if (patch.hardware_info !== undefined) current.hardwareInfo = patch.hardware_info ?? {};
     const saved = await this.repo.save(current);
-    for (const listener of this.listeners) await listener(name, saved);
+    await this.audit.record({
+      actor,
+      action: 'provider_config.update',
+      targetType: 'provider_config',
+      targetId: name,
+      orgId: null,
+      before,
+      after: auditView(saved),
+    });
     return saved;
   }
 

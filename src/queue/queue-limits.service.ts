@@ -1,5 +1,7 @@
-import { Injectable } from '@nestjs/common';
-import { Transactional } from '@nestjs-cls/transactional';
+import { Inject, Injectable } from '@nestjs/common';
+import { AUDIT_RECORDER, AuditActor, AuditRecorder } from '../common/audit';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import { Transactional } from '../database/transactional';
 import { AppConfig } from '../config';
 import { EventsService } from '../events';
 import { getLogger } from '../logging';
@@ -36,9 +38,12 @@ const KEYS: (keyof StoredLimits)[] = ['max_concurrent', 'user_max_concurrent', '
 @Injectable()
 export class QueueLimitsService {
   constructor(
+    /** Carries @Transactional()'s transaction. */
+    private readonly txHost: TransactionHost,
     private readonly config: AppConfig,
     private readonly settings: SettingsService,
     private readonly events: EventsService,
+    @Inject(AUDIT_RECORDER) private readonly audit: AuditRecorder,
   ) {}
 
   private async stored(): Promise<Partial<StoredLimits>> {
@@ -78,20 +83,21 @@ export class QueueLimitsService {
   }
 
   /** A field absent keeps its stored value; null clears it back to the configured default. */
-  async update(patch: Partial<StoredLimits>, by: string): Promise<LimitsView> {
+  async update(patch: Partial<StoredLimits>, by: AuditActor): Promise<LimitsView> {
     const view = await this.store(patch, by);
     log.info('Queue limits changed', {
       max_concurrent: view.max_concurrent,
       user_max_concurrent: view.user_max_concurrent,
       org_max_concurrent: view.org_max_concurrent,
-      changed_by: by,
+      changed_by: by.username,
     });
     return view;
   }
 
   /** The new limits and queue_limits_changed commit together. */
   @Transactional()
-  private async store(patch: Partial<StoredLimits>, by: string): Promise<LimitsView> {
+  private async store(patch: Partial<StoredLimits>, by: AuditActor): Promise<LimitsView> {
+    const before = await this.view();
     const stored = await this.stored();
     const next: StoredLimits = {
       max_concurrent: stored.max_concurrent ?? null,
@@ -107,8 +113,17 @@ export class QueueLimitsService {
         max_concurrent: v.max_concurrent,
         user_max_concurrent: v.user_max_concurrent,
         org_max_concurrent: v.org_max_concurrent,
-        changed_by: by,
+        changed_by: by.username,
       },
+    });
+    await this.audit.record({
+      actor: by,
+      action: 'queue_limits.update',
+      targetType: 'queue_limits',
+      targetId: null,
+      orgId: null,
+      before,
+      after: v,
     });
     return v;
   }

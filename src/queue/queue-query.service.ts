@@ -1,5 +1,7 @@
-import { Injectable } from '@nestjs/common';
-import { Transactional } from '@nestjs-cls/transactional';
+import { Inject, Injectable } from '@nestjs/common';
+import { AUDIT_RECORDER, AuditRecorder } from '../common/audit';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import { Transactional } from '../database/transactional';
 import { AccessPolicy, atLeast, AuthenticatedUser } from '../auth';
 import { AppConfig } from '../config';
 import { ConflictError, JobNotFoundError, PermissionDeniedError } from '../common/errors';
@@ -51,12 +53,15 @@ export function entryView(e: QueueEntry, position: number | null = null) {
 @Injectable()
 export class QueueQueryService {
   constructor(
+    /** Carries @Transactional()'s transaction. */
+    private readonly txHost: TransactionHost,
     private readonly config: AppConfig,
     private readonly repo: QueueRepository,
     private readonly limits: QueueLimitsService,
     private readonly transitions: JobTransitionService,
     private readonly jobs: JobRecordsService,
     private readonly access: AccessPolicy,
+    @Inject(AUDIT_RECORDER) private readonly audit: AuditRecorder,
   ) {}
 
   /** Own entries; a lead sees its org's, an admin all. */
@@ -118,33 +123,35 @@ export class QueueQueryService {
   /** Job row first, then the entry: the lock order of every writer. */
   @Transactional()
   private async override(caller: AuthenticatedUser, jobId: string, priority: number | null, now: Date): Promise<void> {
-    {
-      await this.transitions.lock([jobId]);
-      const entry = await this.repo.find(jobId, true);
-      if (!entry || !this.access.canSee(caller, entry)) throw new JobNotFoundError(jobId);
-      if (!atLeast(caller.level, 'lead') || !this.access.canAct(caller, entry))
-        throw new PermissionDeniedError('Only a lead or an admin can set a job priority');
-      if (entry.status !== 'pending' && entry.status !== 'blocked') {
-        throw new ConflictError(`Job ${jobId} is no longer waiting in the queue (${entry.status})`, {
-          job_id: jobId,
-          status: entry.status,
-        });
-      }
-      const aged = agedPriority(
-        entry.basePriority,
-        priority,
-        entry.pendingSince,
-        now,
-        this.config.enterprise.starvationMinutes,
-      );
-      await this.repo.update(jobId, {
-        priorityOverride: priority,
-        effectivePriority: aged.effective,
-        nextAgingAt: aged.nextAgingAt,
-        updatedAt: now,
+    await this.transitions.lock([jobId]);
+    const entry = await this.repo.find(jobId, true);
+    if (!entry || !this.access.canSee(caller, entry)) throw new JobNotFoundError(jobId);
+    if (!atLeast(caller.level, 'lead') || !this.access.canAct(caller, entry))
+      throw new PermissionDeniedError('Only a lead or an admin can set a job priority');
+    if (entry.status !== 'pending' && entry.status !== 'blocked') {
+      throw new ConflictError(`Job ${jobId} is no longer waiting in the queue (${entry.status})`, {
+        job_id: jobId,
+        status: entry.status,
       });
-      await this.jobs.setPriorityOverride(jobId, priority);
     }
+    const starvation = this.config.enterprise.starvationMinutes;
+    const aged = agedPriority(entry.basePriority, priority, entry.pendingSince, now, starvation);
+    await this.repo.update(jobId, {
+      priorityOverride: priority,
+      effectivePriority: aged.effective,
+      nextAgingAt: aged.nextAgingAt,
+      updatedAt: now,
+    });
+    await this.jobs.setPriorityOverride(jobId, priority);
+    await this.audit.record({
+      actor: caller,
+      action: 'job.priority_override',
+      targetType: 'job',
+      targetId: jobId,
+      orgId: entry.orgId,
+      before: { priority_override: entry.priorityOverride, effective_priority: entry.effectivePriority },
+      after: { priority_override: priority, effective_priority: aged.effective },
+    });
   }
 
   private async visibleEntry(caller: AuthenticatedUser, jobId: string): Promise<QueueEntry> {

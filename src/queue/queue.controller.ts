@@ -57,6 +57,6 @@ export class QueueController {
 
   @Put('concurrency')
   updateConcurrency(@CurrentUser() caller: AuthenticatedUser, @Body() dto: UpdateConcurrencyDto) {
-    return this.limits.update(dto, caller.username);
+    return this.limits.update(dto, caller);
   }
 }

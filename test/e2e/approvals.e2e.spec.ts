@@ -84,10 +84,12 @@ describe('approvals over HTTP (PostgreSQL)', () => {
       expect((await http(app.url, 'GET', `/api/cloud/jobs/${jobId}`, { key: rita.key })).body.status).toBe('pending');
 
       const path = `/api/approvals/requests/${approvalId}/approve`;
+      // Another organisation's lead cannot see it: 404, as for an unknown id (ids cannot be probed).
       const otherLead = await http(app.url, 'POST', path, { key: leadB.key, body: {} });
-      expect(otherLead.status).toBe(403);
-      expect(otherLead.body.error).toBe('permission_denied');
-      expect((await http(app.url, 'POST', path, { key: rob.key, body: {} })).status).toBe(403);
+      expect(otherLead.status).toBe(404);
+      expect(otherLead.body.error).toBe('not_found');
+      // A researcher sees approval requests of its own jobs only.
+      expect((await http(app.url, 'POST', path, { key: rob.key, body: {} })).status).toBe(404);
       expect((await http(app.url, 'POST', path, { key: rita.key, body: {} })).status).toBe(403); // own request
       expect((await http(app.url, 'POST', path, { key: vic.key, body: {} })).status).toBe(404); // cannot see it
       expect(await entry(jobId)).toMatchObject({ status: 'blocked' });
@@ -146,7 +148,7 @@ describe('approvals over HTTP (PostgreSQL)', () => {
     it('lets the requester withdraw (job cancelled), and nobody else', async () => {
       const sub = await submit(app, rita.key, EXPENSIVE);
       const path = `/api/approvals/requests/${sub.body.approval_id}/cancel`;
-      expect((await http(app.url, 'POST', path, { key: rob.key })).status).toBe(403);
+      expect((await http(app.url, 'POST', path, { key: rob.key })).status).toBe(404);
       const res = await http(app.url, 'POST', path, { key: rita.key });
       expect(res.status).toBe(200);
       expect(res.body.status).toBe('cancelled');
