@@ -1,4 +1,4 @@
-import { redactSecrets } from '../common/secrets';
+import { redactSecrets, redactString } from '../common/secrets';
 import { isTerminal } from './job-status';
 import type { Job } from './job.entity';
 
@@ -14,7 +14,7 @@ export function jobView(job: Job, queuePosition: number | null = null, now: Date
     provider: job.provider,
     external_id: job.externalId,
     status: job.status,
-    config_name: job.configName,
+    config_name: redactString(job.configName),
     // A config may carry credentials (hf_token, a password in a URL…): responses never include them.
     config: redactSecrets(job.config),
     hardware_profile: job.hardwareProfile,
