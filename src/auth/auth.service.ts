@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import { Transactional } from '../database/transactional';
 import { AppConfig } from '../config';
@@ -8,33 +8,56 @@ import { getLogger } from '../logging';
 import { API_KEY_PATTERN, apiKeyPrefix, generateApiKey, hashApiKey } from './api-key.util';
 import type { AuthenticatedUser } from './authenticated-user';
 import type { User } from './user.entity';
+import { NotificationListener } from '../database/notification-listener';
+import { AuthChanges } from './auth-changes.service';
+import { KEY_CACHE_FALLBACK_TTL_MS, KEY_CACHE_TTL_MS, VerifiedKeyCache } from './key-cache';
 import { UsersRepository } from './users.repository';
 
 const log = getLogger('simpletuner.cloud.auth');
 const BOOTSTRAP_LOCK_KEY = 734_001_002;
 
 @Injectable()
-export class AuthService {
+export class AuthService implements OnModuleInit {
+  private readonly cache = new VerifiedKeyCache();
+  /** When each key's use was last written (at most once a minute per key). */
+  private readonly touched = new Map<string, number>();
+
   constructor(
     /** Carries @Transactional()'s transaction. */
     private readonly txHost: TransactionHost,
     private readonly repo: UsersRepository,
     private readonly config: AppConfig,
+    private readonly changes: AuthChanges,
+    private readonly notifications: NotificationListener,
   ) {}
 
-  /** Resolves an API key to its user; null when unknown, revoked, expired or the user is inactive. */
+  onModuleInit(): void {
+    this.changes.onChange((change) => this.cache.forget(change.userId, change.keyId));
+  }
+
+  /**
+   * Resolves an API key to its user; null when unknown, revoked, expired or the user is inactive. A key verified
+   * recently is answered from memory (no database round trip); authority changes evict it on every instance.
+   */
   async authenticate(key: string, now = new Date()): Promise<AuthenticatedUser | null> {
     if (!API_KEY_PATTERN.test(key)) return null;
-    const found = await this.repo.keyWithUser(hashApiKey(key));
+    const hash = hashApiKey(key);
+    const at = now.getTime();
+    // On PGlite changes are announced in-process; on PostgreSQL only while the listening connection is up.
+    const announced = this.config.embeddedDatabase || this.notifications.backendPid !== null;
+    const cached = this.cache.get(hash, at, announced ? KEY_CACHE_TTL_MS : KEY_CACHE_FALLBACK_TTL_MS);
+    if (cached) {
+      this.touch(cached.apiKeyId, at);
+      return cached;
+    }
+    const found = await this.repo.keyWithUser(hash);
     if (!found) return null;
     const { key: row, user } = found;
     if (row.revokedAt || !user.isActive) return null;
     if (row.expiresAt && row.expiresAt <= now) return null;
-    // A use is recorded at most once a minute per key, off the request's path.
-    if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) {
-      this.repo.touchKey(row.id).catch((error: unknown) => log.debug('Recording a key use failed', { error }));
-    }
-    return {
+    if (row.lastUsedAt) this.touched.set(row.id, Math.max(this.touched.get(row.id) ?? 0, row.lastUsedAt.getTime()));
+    this.touch(row.id, at);
+    const authenticated: AuthenticatedUser = {
       id: user.id,
       username: user.username,
       level: user.level,
@@ -44,6 +67,16 @@ export class AuthService {
       keyCreatedBy: row.createdBy,
       userCreatedBy: user.createdBy,
     };
+    this.cache.set(hash, authenticated, at);
+    return authenticated;
+  }
+
+  /** Records a key's use at most once a minute, off the request's path. */
+  private touch(keyId: string, at: number): void {
+    if (at - (this.touched.get(keyId) ?? 0) < 60_000) return;
+    this.touched.set(keyId, at);
+    if (this.touched.size > 10_000) this.touched.delete(this.touched.keys().next().value!);
+    this.repo.touchKey(keyId).catch((error: unknown) => log.debug('Recording a key use failed', { error }));
   }
 
   /** For each of these keys still valid now: its user's current organisation and level. */
