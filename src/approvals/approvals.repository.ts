@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { entityRows } from '../database/entity-rows';
 import { Db, returnedRows } from '../database/transaction-host';
 import { ApprovalRequest, ApprovalStatus } from './approval-request.entity';
 import { ApprovalRule } from './approval-rule.entity';
@@ -61,19 +62,34 @@ export class ApprovalsRepository {
     return this.db.tx.getRepository(ApprovalRequest).findOneBy({ id });
   }
 
+  /**
+   * A page of requests, newest first, and how many of the caller's are still pending (whatever the page's status
+   * filter): one statement.
+   */
   async listRequests(
     scope: { orgId?: string; userId?: string },
     filter: { status?: ApprovalStatus; limit: number; offset: number },
   ): Promise<{ requests: ApprovalRequest[]; pendingCount: number }> {
-    const repo = this.db.tx.getRepository(ApprovalRequest);
-    const requests = await repo.find({
-      where: { ...scope, ...(filter.status ? { status: filter.status } : {}) },
-      order: { createdAt: 'DESC', id: 'ASC' },
-      take: filter.limit,
-      skip: filter.offset,
-    });
-    const pendingCount = await repo.countBy({ ...scope, status: 'pending' });
-    return { requests, pendingCount };
+    const rows = entityRows(this.db.tx, ApprovalRequest);
+    const params: unknown[] = [];
+    const scoped: string[] = [];
+    if (scope.orgId) scoped.push(`org_id = $${params.push(scope.orgId)}`);
+    if (scope.userId) scoped.push(`user_id = $${params.push(scope.userId)}`);
+    const page = [...scoped];
+    if (filter.status) page.push(`status = $${params.push(filter.status)}`);
+    const where = (clauses: string[]) => (clauses.length ? `WHERE ${clauses.join(' AND ')}` : '');
+    const limit = `LIMIT $${params.push(filter.limit)} OFFSET $${params.push(filter.offset)}`;
+    // The page joined to a one-row count, so the count comes back even for an empty page.
+    const found: Record<string, unknown>[] = await this.db.tx.query(
+      `SELECT p.*, c.pending_count
+         FROM (SELECT count(*)::int AS pending_count FROM approval_requests ${where([...scoped, `status = 'pending'`])}) c
+         LEFT JOIN (SELECT ${rows.select} FROM approval_requests ${where(page)}
+                     ORDER BY approval_requests.created_at DESC, approval_requests.id ${limit}) p ON true
+        ORDER BY p.created_at DESC, p.id`,
+      params,
+    );
+    const pendingCount = found.length > 0 ? Number(found[0].pending_count) : 0;
+    return { requests: found.filter((r) => r.id !== null).map((r) => rows.toEntity(r)), pendingCount };
   }
 
   /**

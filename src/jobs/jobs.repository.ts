@@ -1,37 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { EntityMetadata, In, IsNull, Not, ValueTransformer } from 'typeorm';
+import { In, IsNull, Not } from 'typeorm';
+import { EntityRows, entityRows } from '../database/entity-rows';
 import { affectedRows, Db, returnedRows } from '../database/transaction-host';
 import { ACTIVE_STATUSES, JobStatus, TERMINAL_STATUSES } from './job-status';
 import { Job } from './job.entity';
 
 /** Written once at submit and never changed: a caller holding a fresh copy of the job need not read them again. */
 const SET_AT_SUBMIT = new Set<string>(['config']);
-
-type ColumnMetadata = EntityMetadata['columns'][number];
-
-/** A column's transformers, applied as TypeORM applies them when it loads a row (the last one first). */
-function fromDatabase(transformer: ValueTransformer | ValueTransformer[] | undefined, raw: unknown): unknown {
-  if (!transformer) return raw;
-  const list = Array.isArray(transformer) ? transformer : [transformer];
-  return list.reduceRight((value, t) => t.from(value), raw);
-}
-
-interface ColumnSet {
-  list: ColumnMetadata[];
-  select: string;
-}
-
-interface JobColumns {
-  all: ColumnSet;
-  /** Every column but those SET_AT_SUBMIT (the training config can be kilobytes of JSON per job). */
-  mutable: ColumnSet;
-  byProperty: Map<string, ColumnMetadata>;
-}
-
-const columnSet = (list: ColumnMetadata[]): ColumnSet => ({
-  list,
-  select: list.map((c) => `"${c.databaseName}"`).join(', '),
-});
 
 export interface ReadOptions {
   /** FOR UPDATE, in job_id order (the lock order everywhere). */
@@ -61,19 +36,17 @@ export interface ColumnChanges {
 /** The jobs module's SQL: jobs, their idempotency keys, webhook deliveries. */
 @Injectable()
 export class JobsRepository {
-  private columnsCache: JobColumns | null = null;
+  private rowsCache: { all: EntityRows<Job>; mutable: EntityRows<Job> } | null = null;
 
   constructor(private readonly db: Db) {}
 
-  private columns(): JobColumns {
-    if (this.columnsCache) return this.columnsCache;
-    const list = this.db.tx.connection.getMetadata(Job).columns.filter((c) => !c.isVirtual);
-    this.columnsCache = {
-      all: columnSet(list),
-      mutable: columnSet(list.filter((c) => !SET_AT_SUBMIT.has(c.propertyName))),
-      byProperty: new Map(list.map((c) => [c.propertyName, c])),
+  /** Every column, and every column but those set at submit (the training config can be kilobytes of JSON). */
+  private rows(): { all: EntityRows<Job>; mutable: EntityRows<Job> } {
+    this.rowsCache ??= {
+      all: entityRows(this.db.tx, Job),
+      mutable: entityRows(this.db.tx, Job, SET_AT_SUBMIT),
     };
-    return this.columnsCache;
+    return this.rowsCache;
   }
 
   /**
@@ -82,23 +55,17 @@ export class JobsRepository {
    */
   async read(jobIds: string[], opts: ReadOptions = {}): Promise<Job[]> {
     if (jobIds.length === 0) return [];
-    const columns = this.columns();
-    const { list, select } = opts.copies ? columns.mutable : columns.all;
+    const rowsOf = opts.copies ? this.rows().mutable : this.rows().all;
     const lock = opts.lock ? ` FOR UPDATE${opts.skipLocked ? ' SKIP LOCKED' : ''}` : '';
     const rows: Record<string, unknown>[] = await this.db.tx.query(
-      `SELECT ${select} FROM jobs WHERE job_id = ANY($1::uuid[]) ORDER BY job_id${lock}`,
+      `SELECT ${rowsOf.select} FROM jobs WHERE job_id = ANY($1::uuid[]) ORDER BY job_id${lock}`,
       [jobIds],
     );
     return rows.map((row) => {
-      const job = new Job() as unknown as Record<string, unknown>;
       const copy = opts.copies?.get(row.job_id as string) as unknown as Record<string, unknown> | undefined;
       if (opts.copies && !copy) throw new Error(`No copy of job ${String(row.job_id)} to take its config from`);
-      if (copy) for (const property of SET_AT_SUBMIT) job[property] = copy[property];
-      for (const c of list) {
-        const raw = row[c.databaseName];
-        job[c.propertyName] = fromDatabase(c.transformer, raw);
-      }
-      return job as unknown as Job;
+      const overrides = copy ? Object.fromEntries([...SET_AT_SUBMIT].map((p) => [p, copy[p]])) : undefined;
+      return rowsOf.toEntity(row, overrides);
     });
   }
 
@@ -116,10 +83,35 @@ export class JobsRepository {
     return this.db.tx.getRepository(Job).findOneBy({ jobId, provider, externalId: IsNull() });
   }
 
-  list(where: JobFilter, take: number, skip: number): Promise<[Job[], number]> {
-    return this.db.tx
-      .getRepository(Job)
-      .findAndCount({ where, order: { createdAt: 'DESC', jobId: 'DESC' }, take, skip });
+  /**
+   * A page of jobs, newest first, and how many match: one statement (a window count), read along the
+   * (org|user, created_at) or (created_at, job_id) indexes.
+   */
+  async list(where: JobFilter, take: number, skip: number): Promise<[Job[], number]> {
+    const { all } = this.rows();
+    const params: unknown[] = [];
+    const clauses = Object.entries(where)
+      .filter(([, v]) => v !== undefined)
+      .map(([property, value]) => {
+        params.push(value);
+        return `"${all.byProperty.get(property)!.databaseName}" = $${params.length}`;
+      });
+    params.push(take, skip);
+    const rows: Record<string, unknown>[] = await this.db.tx.query(
+      `SELECT ${all.select}, count(*) OVER () AS total FROM jobs
+        ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''}
+        ORDER BY jobs.created_at DESC, jobs.job_id DESC LIMIT $${params.length - 1} OFFSET $${params.length}`,
+      params,
+    );
+    if (rows.length === 0 && skip > 0) {
+      // Paged past the end: the window count had no row to ride on.
+      const [{ n }] = (await this.db.tx.query(
+        `SELECT count(*)::int AS n FROM jobs ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''}`,
+        params.slice(0, -2),
+      )) as { n: number }[];
+      return [[], n];
+    }
+    return [rows.map((r) => all.toEntity(r)), rows.length > 0 ? Number(rows[0].total) : 0];
   }
 
   /** Active jobs the provider knows (an external id), oldest first; `providers` narrows it. */
@@ -147,9 +139,8 @@ export class JobsRepository {
 
   /** Writes each set of changed columns with one UPDATE (no re-read), `updated_at` with it. */
   async writeChanges(changes: ColumnChanges): Promise<void> {
-    const { byProperty } = this.columns();
     const cols = changes.columns.map((p) => {
-      const column = byProperty.get(p as string);
+      const column = this.rows().all.byProperty.get(p as string);
       if (!column) throw new Error(`Job has no column ${String(p)}`);
       return { property: p, name: column.databaseName, type: String(column.type) };
     });

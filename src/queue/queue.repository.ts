@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { In } from 'typeorm';
 import { lockUntilCommit } from '../database/advisory-lock';
+import { entityRows } from '../database/entity-rows';
 import { affectedRows, Db, returnedRows } from '../database/transaction-host';
 import { QueueEntry, QueueEntryStatus } from './queue-entry.entity';
 import { AGING_CAP, AGING_STEP } from './queue-priority';
@@ -281,16 +282,31 @@ export class QueueRepository {
     return { user: row.u, org: row.o, total: row.t };
   }
 
+  /** A page of entries, newest first, and how many match: one statement (a window count). */
   async list(
     scope: { userId?: string; orgId?: string },
     filter: { status?: QueueEntryStatus; limit: number; offset: number },
   ): Promise<{ entries: QueueEntry[]; total: number }> {
-    const qb = this.db.tx.getRepository(QueueEntry).createQueryBuilder('e');
-    if (scope.userId) qb.andWhere('e.user_id = :userId', { userId: scope.userId });
-    if (scope.orgId) qb.andWhere('e.org_id = :orgId', { orgId: scope.orgId });
-    if (filter.status) qb.andWhere('e.status = :status', { status: filter.status });
-    qb.orderBy('e.queued_at', 'DESC').addOrderBy('e.job_id', 'ASC').take(filter.limit).skip(filter.offset);
-    const [entries, total] = await qb.getManyAndCount();
-    return { entries, total };
+    const rows = entityRows(this.db.tx, QueueEntry);
+    const params: unknown[] = [];
+    const where: string[] = [];
+    if (scope.userId) where.push(`user_id = $${params.push(scope.userId)}`);
+    if (scope.orgId) where.push(`org_id = $${params.push(scope.orgId)}`);
+    if (filter.status) where.push(`status = $${params.push(filter.status)}`);
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const found: Record<string, unknown>[] = await this.db.tx.query(
+      `SELECT ${rows.select}, count(*) OVER () AS total FROM queue_entries ${clause}
+        ORDER BY queue_entries.queued_at DESC, queue_entries.job_id
+        LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      [...params, filter.limit, filter.offset],
+    );
+    if (found.length === 0 && filter.offset > 0) {
+      // Paged past the end: the window count had no row to ride on.
+      const [{ n }] = (await this.db.tx.query(`SELECT count(*)::int AS n FROM queue_entries ${clause}`, params)) as {
+        n: number;
+      }[];
+      return { entries: [], total: n };
+    }
+    return { entries: found.map((r) => rows.toEntity(r)), total: found.length > 0 ? Number(found[0].total) : 0 };
   }
 }
