@@ -101,12 +101,22 @@ async function seedQueue(db: DataSource, n: number): Promise<void> {
   await db.query(`VACUUM ANALYZE jobs`);
 }
 
-/** Frees every slot the way polling or a webhook does: each job completes through the transition function. */
+/**
+ * Frees every slot the way polling does: the jobs complete through the transition function in batches of 25
+ * (one transaction, one batched transition and one batched slot release each), two batches at a time.
+ */
 async function completeRunning(db: DataSource, transitions: JobTransitionService): Promise<void> {
   const running: { job_id: string }[] = await db.query(`SELECT job_id FROM queue_entries WHERE status = 'running'`);
-  for (let i = 0; i < running.length; i += 10) {
+  const batches: string[][] = [];
+  for (let i = 0; i < running.length; i += 25) batches.push(running.slice(i, i + 25).map((r) => r.job_id));
+  for (let i = 0; i < batches.length; i += 2) {
     await Promise.all(
-      running.slice(i, i + 10).map((r) => transitions.transition(r.job_id, 'completed', { source: 'bench' })),
+      batches.slice(i, i + 2).map((ids) =>
+        transitions.transitionMany(
+          ids.map((jobId) => ({ jobId, to: 'completed' as const })),
+          { source: 'bench.poll' },
+        ),
+      ),
     );
   }
 }

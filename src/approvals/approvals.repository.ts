@@ -115,16 +115,19 @@ export class ApprovalsRepository {
     return rows[0] ?? null;
   }
 
-  /** A job that ended some other way no longer waits: its pending request is closed. */
-  async closePendingForJob(jobId: string, notes: string): Promise<DecidedRow | null> {
+  /** Jobs that ended some other way no longer wait: their pending requests are closed. Job id → request id. */
+  async closePendingForJobs(jobs: { jobId: string; status: string }[]): Promise<Map<string, string>> {
     const rows = returnedRows<DecidedRow>(
       await this.db.tx.query(
-        `UPDATE approval_requests SET status = 'cancelled', reviewed_at = now(), review_notes = $2
-          WHERE job_id = $1 AND status = 'pending' RETURNING id, job_id, user_id, org_id`,
-        [jobId, notes],
+        `UPDATE approval_requests r
+            SET status = 'cancelled', reviewed_at = now(), review_notes = 'Job ended as ' || v.status || ' before a decision'
+           FROM unnest($1::uuid[], $2::text[]) AS v(job_id, status)
+          WHERE r.job_id = v.job_id AND r.status = 'pending'
+          RETURNING r.id, r.job_id, r.user_id, r.org_id`,
+        [jobs.map((j) => j.jobId), jobs.map((j) => j.status)],
       ),
     );
-    return rows[0] ?? null;
+    return new Map(rows.map((r) => [r.job_id, r.id]));
   }
 
   /** Pending requests past their deadline at `now`, oldest deadline first. */

@@ -7,7 +7,7 @@ import { AppConfig } from '../config';
 import { ConflictError, NotFoundError, PermissionDeniedError } from '../common/errors';
 import { EventsService } from '../events';
 import type { EventPayloads } from '../events';
-import { Job, JobHooks, JobRecordsService, JobTransitionService, SubmitContext } from '../jobs';
+import { EndedJob, Job, JobHooks, JobRecordsService, JobTransitionService, SubmitContext } from '../jobs';
 import { getLogger } from '../logging';
 import { APPROVAL_QUEUE, ApprovalQueue } from './approval-ports';
 import { ApprovalRequest, ApprovalStatus } from './approval-request.entity';
@@ -60,7 +60,7 @@ export class ApprovalsService implements OnModuleInit {
   onModuleInit(): void {
     // Order 10: before the queue's hook (20), which makes the entry `blocked` when approval is required.
     this.hooks.addSubmitHook(10, (job, ctx) => this.evaluateSubmission(job, ctx));
-    this.hooks.addTerminalHook((job) => this.closeForEndedJob(job));
+    this.hooks.addTerminalHook((ended) => this.closeForEndedJobs(ended));
   }
 
   /** Runs in the submit transaction: the first matching rule creates the request and flags the job. */
@@ -130,11 +130,23 @@ export class ApprovalsService implements OnModuleInit {
   }
 
   /** A job that ended some other way (cancelled by its owner, say) no longer waits on anyone. */
-  private async closeForEndedJob(job: Job): Promise<void> {
-    if (!job.requiresApproval) return;
-    const row = await this.repo.closePendingForJob(job.jobId, `Job ended as ${job.status} before a decision`);
-    if (row)
-      log.info('Approval request closed: job ended', { job_id: job.jobId, approval_id: row.id, status: job.status });
+  private async closeForEndedJobs(ended: EndedJob[]): Promise<void> {
+    const waiting = ended.filter(({ job }) => job.requiresApproval);
+    if (waiting.length === 0) return;
+    const closed = await this.repo.closePendingForJobs(
+      waiting.map(({ job }) => ({ jobId: job.jobId, status: job.status })),
+    );
+    for (const { job, scope } of waiting) {
+      const approvalId = closed.get(job.jobId);
+      if (!approvalId) continue;
+      scope(() =>
+        log.info('Approval request closed: job ended', {
+          job_id: job.jobId,
+          approval_id: approvalId,
+          status: job.status,
+        }),
+      );
+    }
   }
 
   // ---- reading -------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ export { JobRecordsService } from './job-records.service';
 export { JobStateApplier } from './job-state-applier';
 export { JobSyncService } from './job-sync.service';
 export { JobHooks } from './job-hooks';
-export type { SubmitContext, SubmitHook, TerminalHook } from './job-hooks';
+export type { EndedJob, SubmitContext, SubmitHook, TerminalHook } from './job-hooks';
 export { inJobScope } from './job-scope';
 export { ACTIVE_STATUSES, TERMINAL_STATUSES, JOB_STATUSES, isTerminal, canTransition } from './job-status';
 export type { JobStatus } from './job-status';

@@ -12,9 +12,17 @@ export interface SubmitContext {
   costEstimate: number;
 }
 
+/** A job that just reached a terminal status, and how to run work in its log scope. */
+export interface EndedJob {
+  job: Job;
+  previous: JobStatus;
+  scope<T>(fn: () => T): T;
+}
+
 /** Hooks run inside the caller's unit of work (the submit's or the transition's transaction). */
 export type SubmitHook = (job: Job, ctx: SubmitContext) => Promise<Partial<SubmitContext> | void>;
-export type TerminalHook = (job: Job, previous: JobStatus) => Promise<void>;
+/** Called once per batch of ended jobs (a poll ends many at once): a hook writes them in one statement. */
+export type TerminalHook = (ended: EndedJob[]) => Promise<void>;
 export type QueueInfoProvider = (jobIds: string[]) => Promise<Map<string, { position: number | null }>>;
 
 /**
@@ -51,8 +59,9 @@ export class JobHooks {
     return current;
   }
 
-  async runTerminalHooks(job: Job, previous: JobStatus): Promise<void> {
-    for (const hook of this.terminalHooks) await hook(job, previous);
+  async runTerminalHooks(ended: EndedJob[]): Promise<void> {
+    if (ended.length === 0) return;
+    for (const hook of this.terminalHooks) await hook(ended);
   }
 
   /** Positions for these jobs; without a queue module every job is "not waiting in a queue" (null). */

@@ -4,7 +4,7 @@ import { Transactional } from '../database/transactional';
 import { JobNotFoundError } from '../common/errors';
 import { EventsService, NewEvent } from '../events';
 import { getLogger } from '../logging';
-import { JobHooks } from './job-hooks';
+import { EndedJob, JobHooks } from './job-hooks';
 import { canTransition, isTerminal, JobStatus } from './job-status';
 import { Job } from './job.entity';
 import { ColumnChanges, JobsRepository } from './jobs.repository';
@@ -150,6 +150,7 @@ export class JobTransitionService {
       })),
       ...(opts.alsoPublish?.(results) ?? []),
     ]);
+    const ended: EndedJob[] = [];
     for (const { job, previous } of changed) {
       scope(job, () =>
         log.info(`Job status changed: ${previous} -> ${job.status}`, {
@@ -159,9 +160,10 @@ export class JobTransitionService {
           source: opts.source,
         }),
       );
-      // The hooks too run in the job's scope: whatever they log belongs to this job.
-      if (isTerminal(job.status)) await scope(job, () => this.hooks.runTerminalHooks(job, previous));
+      // Whatever a hook logs about a job belongs to that job: it runs that in the job's scope.
+      if (isTerminal(job.status)) ended.push({ job, previous, scope: (fn) => scope(job, fn) });
     }
+    await this.hooks.runTerminalHooks(ended);
     return results;
   }
 

@@ -239,6 +239,23 @@ export class QueueRepository {
     return returnedRows(rows).length > 0;
   }
 
+  /**
+   * Terminal jobs → finished entries (freeing their slots), in one statement. A `dispatching` entry is left to its
+   * dispatcher, which cancels the prediction if needed and releases the slot when it records. Returns how many.
+   */
+  async finishEnded(ended: { jobId: string; status: QueueEntryStatus }[], now: Date): Promise<number> {
+    if (ended.length === 0) return 0;
+    const rows: unknown = await this.db.tx.query(
+      `UPDATE queue_entries q
+          SET status = v.status, finished_at = $3, updated_at = $3, next_aging_at = NULL
+         FROM unnest($1::uuid[], $2::text[]) AS v(job_id, status)
+        WHERE q.job_id = v.job_id AND q.status NOT IN ('completed', 'failed', 'cancelled', 'dispatching')
+        RETURNING q.job_id`,
+      [ended.map((e) => e.jobId), ended.map((e) => e.status), now],
+    );
+    return returnedRows(rows).length;
+  }
+
   /** 1-based rank among pending entries in dispatch order (SPEC §4 queue_position). */
   async positions(jobIds: string[]): Promise<Map<string, number>> {
     if (jobIds.length === 0) return new Map();

@@ -73,7 +73,7 @@ export class QueueService implements OnModuleInit {
 
   onModuleInit(): void {
     this.hooks.addSubmitHook(20, (job, ctx) => this.enqueue(job, ctx));
-    this.hooks.addTerminalHook((job) => this.release(job.jobId, job.status as QueueEntryStatus));
+    this.hooks.addTerminalHook((ended) => this.release(ended.map(({ job }) => job)));
     this.hooks.setQueueInfoProvider(async (ids) => {
       const positions = await this.repo.positions(ids);
       return new Map(ids.map((id) => [id, { position: positions.get(id) ?? null }]));
@@ -361,9 +361,10 @@ export class QueueService implements OnModuleInit {
    * Terminal hook: the job's terminal status releases its slot in the same transaction. A `dispatching` entry is
    * left to its dispatcher, which cancels the prediction if needed and releases the slot when it records.
    */
-  private async release(jobId: string, status: QueueEntryStatus): Promise<void> {
-    // One statement: the entry's own row lock orders it against a claim or a recorder.
-    if (await this.repo.finish(jobId, status, this.clock(), null, true)) this.wake();
+  private async release(jobs: Job[]): Promise<void> {
+    // One statement for the batch: each entry's own row lock orders it against a claim or a recorder.
+    const ended = jobs.map((j) => ({ jobId: j.jobId, status: j.status as QueueEntryStatus }));
+    if ((await this.repo.finishEnded(ended, this.clock())) > 0) this.wake();
   }
 
   /** Debounced wake-up: lets the releasing transaction commit before the tick counts slots. */
