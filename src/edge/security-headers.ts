@@ -30,4 +30,4 @@ export const CORS_ALLOWED_HEADERS = [
   'Last-Event-ID',
   'traceparent',
 ];
-export const CORS_EXPOSED_HEADERS = ['X-Correlation-ID', 'Idempotent-Replayed', 'Retry-After'];
+export const CORS_EXPOSED_HEADERS = ['X-Correlation-ID', 'Idempotent-Replayed', 'Retry-After', 'X-Last-Event-ID'];

@@ -67,8 +67,15 @@ export class SseConnection implements EventSink, AuthorityBound {
     socket?.setNoDelay(true);
     socket?.setKeepAlive(true);
     socket?.setTimeout(0);
-    this.res.writeHead(200, SSE_HEADERS);
     const head = this.hub.attach(this);
+    // A live stream says where it starts, so a client that drops before its first event can still resume from
+    // there with Last-Event-ID (what a live-only start would otherwise lose).
+    const liveFrom =
+      start.kind === 'live' ? (start.after && comparePositions(start.after, head) > 0 ? start.after : head) : null;
+    this.res.writeHead(
+      200,
+      liveFrom && liveFrom.id > 0n ? { ...SSE_HEADERS, 'X-Last-Event-ID': liveFrom.id.toString() } : SSE_HEADERS,
+    );
     this.authority.bind(this);
     log.info('Event stream opened', {
       user_id: this.user.id,
@@ -80,7 +87,7 @@ export class SseConnection implements EventSink, AuthorityBound {
     this.write(': connected\n\n');
     if (start.kind === 'live') {
       // The table's head may be ahead of this instance's fan-out: what committed before the request is not live.
-      this.cursor = start.after && comparePositions(start.after, head) > 0 ? start.after : head;
+      this.cursor = liveFrom;
       this.flush();
       return;
     }

@@ -71,6 +71,9 @@ export function openEventStream(key: string, handlers: StreamHandlers): { close(
       }
       if (!res.ok || !res.body) throw new Error(`event stream answered ${res.status}`);
       failures = 0;
+      // A fresh stream says where it starts: a drop before the first event still resumes without a gap.
+      const startsAt = res.headers.get('X-Last-Event-ID');
+      if (!resuming && startsAt) lastEventId = startsAt;
       parser.reset();
       handlers.onState('live');
       if (!resuming) handlers.onResync();
