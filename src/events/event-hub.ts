@@ -5,7 +5,7 @@ import { NotificationListener } from '../database/notification-listener';
 import { getLogger } from '../logging';
 import { MetricsService } from '../metrics';
 import { EVENTS_CHANNEL, EventsRepository } from './events.repository';
-import { EventPosition, LoggedEvent, START_POSITION } from './events.types';
+import { comparePositions, EventPosition, LoggedEvent, START_POSITION } from './events.types';
 
 const log = getLogger('simpletuner.cloud.events');
 
@@ -48,6 +48,8 @@ export class EventHub implements OnModuleInit, OnApplicationBootstrap, BeforeApp
   private readonly sinks = new Set<EventSink>();
   private readonly slots = new Map<string, number>();
   private reading = false;
+  /** A wake-up was skipped because no stream was open: the head may be behind the table. */
+  private idle = false;
   private again = false;
   private stopped = false;
   private retryStep = 0;
@@ -136,6 +138,11 @@ export class EventHub implements OnModuleInit, OnApplicationBootstrap, BeforeApp
   /** Schedules a read of new rows; cheap and safe to call any number of times from anywhere. */
   wake(): void {
     if (this.stopped || this.head === null) return;
+    if (this.sinks.size === 0) {
+      // Nobody listens: reading every commit's events would be work for no one. The next stream catches up.
+      this.idle = true;
+      return;
+    }
     if (this.reading) {
       this.again = true;
       return;
@@ -158,9 +165,18 @@ export class EventHub implements OnModuleInit, OnApplicationBootstrap, BeforeApp
     else this.slots.delete(userId);
   }
 
-  /** Adds a sink; returns the head at that moment: every later event reaches the sink through deliver(). */
-  attach(sink: EventSink): EventPosition {
+  /**
+   * Adds a sink; returns the head at that moment: every later event reaches the sink through deliver(). After a
+   * time without sinks the head moves to `safeHead` (the table's, read by the stream as it opened) rather than
+   * reading everything committed meanwhile.
+   */
+  attach(sink: EventSink, safeHead: EventPosition | null = null): EventPosition {
     this.sinks.add(sink);
+    if (this.idle) {
+      this.idle = false;
+      if (safeHead && this.head && comparePositions(safeHead, this.head) > 0) this.head = safeHead;
+      this.wake();
+    }
     return this.currentHead;
   }
 

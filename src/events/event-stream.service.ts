@@ -93,13 +93,14 @@ export class EventStreamService {
       this.hub.release(user.id);
     });
     let start: StreamStart;
+    const safeHead = await this.repo.safeHead();
     if (lastEventId === null) {
-      start = { kind: 'live', after: await this.repo.safeHead() };
+      start = { kind: 'live', after: safeHead, safeHead };
     } else {
       const after = await this.repo.findPosition(lastEventId);
       start = after
-        ? { kind: 'resume', after }
-        : { kind: 'reset', lastEventId: lastEventId.toString(), after: START_POSITION };
+        ? { kind: 'resume', after, safeHead }
+        : { kind: 'reset', lastEventId: lastEventId.toString(), after: START_POSITION, safeHead };
     }
     if (res.destroyed || res.writableEnded) return; // the client left meanwhile; close already released the slot
     if (this.hub.isStopped)

@@ -32,10 +32,14 @@ function frameOf(event: LoggedEvent): string {
 }
 
 /** Where a stream starts: live only, or after a known position (replay first), or from the start after a reset. */
-export type StreamStart =
+export type StreamStart = (
   | { kind: 'live'; after: EventPosition | null }
   | { kind: 'resume'; after: EventPosition }
-  | { kind: 'reset'; lastEventId: string; after: EventPosition };
+  | { kind: 'reset'; lastEventId: string; after: EventPosition }
+) & {
+  /** The table's safe head when the stream opened (lets an idle hub skip what nobody was listening to). */
+  safeHead: EventPosition | null;
+};
 
 /**
  * One SSE client, written to directly: one write of a preformatted frame per event (Nest's @Sse pipeline costs
@@ -67,7 +71,7 @@ export class SseConnection implements EventSink, AuthorityBound {
     socket?.setNoDelay(true);
     socket?.setKeepAlive(true);
     socket?.setTimeout(0);
-    const head = this.hub.attach(this);
+    const head = this.hub.attach(this, start.safeHead);
     // A live stream says where it starts, so a client that drops before its first event can still resume from
     // there with Last-Event-ID (what a live-only start would otherwise lose).
     const liveFrom =
