@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
-import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { AllExceptionsFilter } from './edge/all-exceptions.filter';
 import { createValidationPipe } from './common/validation';
 import { AppConfig, setCurrentConfig } from './config';
 import { installClientErrorHandler } from './edge/correlation.middleware';

@@ -1,6 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { NextFunction, Request, RequestHandler, Response } from 'express';
-import { sendErrorResponse } from '../common/all-exceptions.filter';
+import { sendErrorResponse } from './all-exceptions.filter';
 import type { AppConfig } from '../config';
 import { requestLogging } from '../logging';
 import { correlationMiddleware } from './correlation.middleware';

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { AppError } from '../common/errors';
-import { sendErrorResponse } from '../common/all-exceptions.filter';
+import { sendErrorResponse } from './all-exceptions.filter';
 
 /**
  * Answers 503 `request_timeout` when a request has not been answered after `timeoutMs`, so a client never hangs on

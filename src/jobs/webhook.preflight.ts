@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { sendErrorResponse } from '../common/all-exceptions.filter';
+import { sendErrorResponse } from '../edge/all-exceptions.filter';
 import { AppError, NotFoundError } from '../common/errors';
 import type { AppConfig } from '../config';
 import { getLogger } from '../logging';

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../../src/app.module';
-import { AllExceptionsFilter } from '../../src/common/all-exceptions.filter';
+import { AllExceptionsFilter } from '../../src/edge/all-exceptions.filter';
 import { loadAppConfig } from '../../src/config';
 import { getTaskManager, startBackgroundTasks, stopBackgroundTasks } from '../../src/scheduling';
 import { http } from '../support/http';

@@ -1,8 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/common';
 import type { Response } from 'express';
 import { getLogger } from '../logging';
-import { AppError, RateLimitError } from './errors';
-import { codeForStatus, errorBody, ErrorBody } from './error-body';
+import { AppError, RateLimitError } from '../common/errors';
+import { codeForStatus, errorBody, ErrorBody } from '../common/error-body';
 
 const log = getLogger('simpletuner.cloud.http');
 
