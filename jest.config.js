@@ -8,8 +8,8 @@ module.exports = {
     '^.+\\.ts$': [
       'ts-jest',
       {
+        // Transpile only: tsconfig.json sets isolatedModules (types are checked by `npm run typecheck`).
         tsconfig: 'tsconfig.json',
-        isolatedModules: true,
         // Compile-time log call sites (SPEC §2 `source`), as in the Nest build (nest-cli.json plugins).
         astTransformers: { before: ['<rootDir>/tools/log-callsite-transformer.js'] },
       },
