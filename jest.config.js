@@ -1,7 +1,10 @@
 /** @type {import('jest').Config} */
 module.exports = {
   rootDir: '.',
-  testEnvironment: 'node',
+  // Keeps each test's app log lines and child-process output in memory; printed only when the test fails
+  // (TEST_LOGS=1: as they come).
+  testEnvironment: '<rootDir>/test/support/quiet-logs-environment.js',
+  setupFilesAfterEnv: ['<rootDir>/test/support/setup-logs.ts'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   testMatch: ['<rootDir>/test/**/*.spec.ts', '<rootDir>/src/**/*.spec.ts'],
   transform: {

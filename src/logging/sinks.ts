@@ -9,6 +9,7 @@ let stdoutSink: SonicBoom | null = null;
 let stdoutEnabled = true;
 let fileSink: SonicBoom | null = null;
 let filePath: string | null = null;
+let stdoutWriter: ((line: string) => void) | null = null;
 
 function stdout(): SonicBoom {
   // Synchronous like pino's default stdout: nothing is lost when the process exits right after a line.
@@ -17,8 +18,19 @@ function stdout(): SonicBoom {
 }
 
 export function writeLine(line: string): void {
-  if (stdoutEnabled) stdout().write(line);
+  if (stdoutEnabled) {
+    if (stdoutWriter) stdoutWriter(line);
+    else stdout().write(line);
+  }
   if (fileSink) fileSink.write(line);
+}
+
+/**
+ * Test hook: lines meant for stdout go to `writer` instead (the test runner keeps them per test and prints them
+ * only for a failing one); null sends them to stdout again. The log file, when set, still gets every line.
+ */
+export function redirectStdoutLines(writer: ((line: string) => void) | null): void {
+  stdoutWriter = writer;
 }
 
 export function setStdoutEnabled(enabled: boolean): void {

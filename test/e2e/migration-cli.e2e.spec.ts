@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeTempDir, startTestApp } from '../support/test-app';
+import { logOutput } from '../support/test-logs';
 
 const ROOT = path.join(__dirname, '..', '..');
 const migrationCount = fs
@@ -9,7 +10,7 @@ const migrationCount = fs
   .filter((f) => f.endsWith('.ts')).length;
 
 function cli(args: string[], env: Record<string, string>) {
-  return spawnSync(
+  const result = spawnSync(
     process.execPath,
     [path.join(ROOT, 'node_modules/typeorm/cli-ts-node-commonjs.js'), '-d', 'ormconfig.ts', ...args],
     {
@@ -19,6 +20,9 @@ function cli(args: string[], env: Record<string, string>) {
       timeout: 120_000,
     },
   );
+  logOutput(`[typeorm ${args[0]} stdout]`, result.stdout);
+  logOutput(`[typeorm ${args[0]} stderr]`, result.stderr);
+  return result;
 }
 
 describe('migration CLI through ormconfig.ts on PGlite', () => {

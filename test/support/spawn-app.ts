@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { captureOutput } from './test-logs';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -19,6 +20,8 @@ export function spawnApp(env: Record<string, string>): SpawnedApp {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TS_NODE_PROJECT: 'tsconfig.json', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  captureOutput(child.stdout!, `[app ${child.pid} stdout]`);
+  captureOutput(child.stderr!, `[app ${child.pid} stderr]`);
   let out = '';
   let err = '';
   const waiters: Array<() => void> = [];
