@@ -104,6 +104,20 @@ export function flushLogs(): Promise<void> {
   });
 }
 
+/**
+ * Flushes and closes the log file if it is still `file` (the app that opened it is closing); resolves once its
+ * descriptor is closed. Later lines go to stdout only.
+ */
+export async function closeLogFile(file: string | null | undefined): Promise<void> {
+  const sink = fileSink;
+  if (!file || file !== filePath || !sink) return;
+  await flushLogs();
+  if (fileSink !== sink) return; // switched meanwhile: the switch closed it
+  const closed = new Promise<void>((resolve) => sink.once('close', () => resolve()));
+  setLogFile(null);
+  await closed;
+}
+
 /** On exit nothing asynchronous runs any more: push buffered file lines synchronously. */
 export function flushLogsSync(): void {
   try {
