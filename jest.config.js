@@ -23,6 +23,4 @@ module.exports = {
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   testTimeout: 60000,
   maxWorkers: 2,
-  // Open handles from a failed test must not hang CI.
-  forceExit: true,
 };
