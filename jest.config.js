@@ -1,12 +1,11 @@
-/** @type {import('jest').Config} */
-module.exports = {
-  rootDir: '.',
+/** Per-project options shared by both projects. */
+const shared = {
+  rootDir: __dirname,
   // Keeps each test's app log lines and child-process output in memory; printed only when the test fails
   // (TEST_LOGS=1: as they come).
   testEnvironment: '<rootDir>/test/support/quiet-logs-environment.js',
   setupFilesAfterEnv: ['<rootDir>/test/support/setup-logs.ts'],
   moduleFileExtensions: ['ts', 'js', 'json'],
-  testMatch: ['<rootDir>/test/**/*.spec.ts', '<rootDir>/src/**/*.spec.ts'],
   transform: {
     '^.+\\.ts$': [
       'ts-jest',
@@ -18,8 +17,23 @@ module.exports = {
       },
     ],
   },
-  globalSetup: '<rootDir>/test/support/global-setup.ts',
-  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    // No database server: `npm run test:unit` (--selectProjects unit) runs these without PostgreSQL.
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.spec.ts'] },
+    {
+      ...shared,
+      displayName: 'db',
+      testMatch: ['<rootDir>/test/**/*.spec.ts', '<rootDir>/src/**/*.spec.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/unit/'],
+      // The migrated template database each test file clones; runs only when a test of this project does.
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+    },
+  ],
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   testTimeout: 60000,
   maxWorkers: 2,
