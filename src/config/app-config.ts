@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { z } from 'zod';
+import { DotEnvError, environmentWithDotEnv } from './dotenv';
 import { EnterpriseFileError, loadEnterpriseFile } from './enterprise-config';
 
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
@@ -192,14 +193,14 @@ export function loadAppConfig(source: NodeJS.ProcessEnv = process.env, cwd = pro
 }
 
 /**
- * For entry points (the app, the TypeORM CLI): a bad configuration prints one plain line naming every bad variable
- * and exits 1 (SPEC §11), before anything else starts.
+ * For entry points (the app, the TypeORM CLI): the environment over ./.env, validated. A bad configuration prints
+ * one plain line naming every bad variable and exits 1, before anything else starts.
  */
-export function loadAppConfigOrExit(): AppConfig {
+export function loadAppConfigOrExit(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): AppConfig {
   try {
-    return loadAppConfig();
+    return loadAppConfig(environmentWithDotEnv(env, cwd), cwd);
   } catch (err) {
-    if (err instanceof ConfigValidationError) {
+    if (err instanceof ConfigValidationError || err instanceof DotEnvError) {
       process.stderr.write(`${err.message}\n`);
       process.exit(1);
     }

@@ -1,15 +1,21 @@
 import { Global, Injectable, Module, OnApplicationShutdown, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import { AppConfig } from '../config';
 import { LogRotationService } from './log-rotation.service';
 import { LoggingScheduler } from './logging.scheduler';
 import { rootPino } from './pipeline';
-import { flushLogs } from './sinks';
+import { closeLogFile } from './sinks';
 
-/** The last lines of a closing app are in the file before close() resolves. */
+/**
+ * The last lines of a closing app are in the file before close() resolves, and the file the app opened is closed
+ * with it: no descriptor outlives an app closed in a process that goes on (tests, an embedding host).
+ */
 @Injectable()
-class LogFlushOnShutdown implements OnApplicationShutdown {
+class LogFileCloseOnShutdown implements OnApplicationShutdown {
+  constructor(private readonly config: AppConfig) {}
+
   async onApplicationShutdown(): Promise<void> {
-    await flushLogs();
+    await closeLogFile(this.config.env.SIMPLETUNER_LOG_FILE);
   }
 }
 
@@ -27,7 +33,7 @@ class LogFlushOnShutdown implements OnApplicationShutdown {
       forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
     }),
   ],
-  providers: [LogRotationService, LoggingScheduler, LogFlushOnShutdown],
+  providers: [LogRotationService, LoggingScheduler, LogFileCloseOnShutdown],
   exports: [LogRotationService],
 })
 export class LoggingModule {}

@@ -9,6 +9,7 @@ let stdoutSink: SonicBoom | null = null;
 let stdoutEnabled = true;
 let fileSink: SonicBoom | null = null;
 let filePath: string | null = null;
+let stdoutWriter: ((line: string) => void) | null = null;
 
 function stdout(): SonicBoom {
   // Synchronous like pino's default stdout: nothing is lost when the process exits right after a line.
@@ -17,8 +18,19 @@ function stdout(): SonicBoom {
 }
 
 export function writeLine(line: string): void {
-  if (stdoutEnabled) stdout().write(line);
+  if (stdoutEnabled) {
+    if (stdoutWriter) stdoutWriter(line);
+    else stdout().write(line);
+  }
   if (fileSink) fileSink.write(line);
+}
+
+/**
+ * Test hook: lines meant for stdout go to `writer` instead (the test runner keeps them per test and prints them
+ * only for a failing one); null sends them to stdout again. The log file, when set, still gets every line.
+ */
+export function redirectStdoutLines(writer: ((line: string) => void) | null): void {
+  stdoutWriter = writer;
 }
 
 export function setStdoutEnabled(enabled: boolean): void {
@@ -90,6 +102,20 @@ export function flushLogs(): Promise<void> {
     };
     check();
   });
+}
+
+/**
+ * Flushes and closes the log file if it is still `file` (the app that opened it is closing); resolves once its
+ * descriptor is closed. Later lines go to stdout only.
+ */
+export async function closeLogFile(file: string | null | undefined): Promise<void> {
+  const sink = fileSink;
+  if (!file || file !== filePath || !sink) return;
+  await flushLogs();
+  if (fileSink !== sink) return; // switched meanwhile: the switch closed it
+  const closed = new Promise<void>((resolve) => sink.once('close', () => resolve()));
+  setLogFile(null);
+  await closed;
 }
 
 /** On exit nothing asynchronous runs any more: push buffered file lines synchronously. */

@@ -36,4 +36,29 @@ describe('the service as a process', () => {
     // The lock is released: the data folder can be opened again.
     expect(fs.existsSync(path.join(dir, 'c', 'simpletuner.lock'))).toBe(false);
   }, 180_000); // ts-node compiles the whole app in the child before it listens
+
+  it('reads ./.env from its working directory, the real environment winning over it', async () => {
+    const cwd = path.join(dir, 'd');
+    fs.mkdirSync(cwd);
+    fs.writeFileSync(
+      path.join(cwd, '.env'),
+      [
+        '# overridden by the environment: LOUD would refuse to start',
+        'SIMPLETUNER_LOG_LEVEL=LOUD',
+        'SIMPLETUNER_LOG_FORMAT=text',
+        'SIMPLETUNER_DATA_DIR=./data-from-dotenv',
+        'PORT=0',
+        'SIMPLETUNER_ENTERPRISE_CONFIG=',
+      ].join('\n'),
+    );
+    const app = spawnApp({ SIMPLETUNER_LOG_LEVEL: 'INFO' }, { cwd });
+    await app.waitForOutput(/listening on http/, 150_000);
+    expect(app.stdout()).toMatch(
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[INFO\] simpletuner\.cloud\.main \(-\): SimpleTuner Cloud listening on http:\/\/127\.0\.0\.1:\d+/m,
+    );
+    expect(fs.existsSync(path.join(cwd, 'data-from-dotenv', 'simpletuner.lock'))).toBe(true);
+    app.child.kill('SIGTERM');
+    expect(await app.exited).toBe(0);
+    expect(app.stderr()).toBe('');
+  }, 180_000);
 });

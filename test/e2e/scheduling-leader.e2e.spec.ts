@@ -1,21 +1,23 @@
 import { DynamicModule, Injectable, Module, OnModuleInit } from '@nestjs/common';
-import { BackgroundTaskManager, TaskState } from '../../src/scheduling';
+import { Client } from 'pg';
+import { BackgroundTaskManager, leaseSlackSeconds, TaskState } from '../../src/scheduling';
 import { http } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
-const INTERVAL = 0.5; // seconds; ten intervals = 5 s
+const INTERVAL = 1; // seconds
+const WATCH_INTERVALS = 6;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Every execution of a task body, by which instance, at what time. */
-const executions: { task: string; instance: string; at: number }[] = [];
+/** Every execution of a task body, by which instance. */
+const executions: { task: string; instance: string }[] = [];
 
 function leaderTasksModule(instance: string): DynamicModule {
   @Injectable()
   class LeaderTasks implements OnModuleInit {
     constructor(private readonly tasks: BackgroundTaskManager) {}
     onModuleInit(): void {
-      const record = (task: string) => async () => void executions.push({ task, instance, at: Date.now() });
+      const record = (task: string) => async () => void executions.push({ task, instance });
       this.tasks.registerInterval({
         name: 'expire_things',
         intervalSeconds: INTERVAL,
@@ -31,6 +33,27 @@ function leaderTasksModule(instance: string): DynamicModule {
   return { module: LeaderTasksModule };
 }
 
+async function sql<T = Record<string, any>>(url: string, text: string): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** The database itself records every lease a tick wins: the run records this test reads. */
+const RECORD_LEASES = `
+  CREATE TABLE lease_wins (task text NOT NULL, last_run_at timestamptz NOT NULL, holder text);
+  CREATE FUNCTION record_lease_win() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      INSERT INTO lease_wins VALUES (NEW.task, NEW.last_run_at, NEW.holder);
+      RETURN NULL;
+    END $$;
+  CREATE TRIGGER record_lease_win AFTER INSERT OR UPDATE ON task_leases
+    FOR EACH ROW EXECUTE FUNCTION record_lease_win();`;
+
 describe('single-leader task across two instances on one PostgreSQL', () => {
   let db: TestDatabase;
   let one: TestApp;
@@ -38,6 +61,7 @@ describe('single-leader task across two instances on one PostgreSQL', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
+    await sql(db.url, RECORD_LEASES);
     one = await startTestApp({ database: db, imports: [leaderTasksModule('one')] });
     // Same database, same bootstrap admin key.
     const env = { SIMPLETUNER_ADMIN_API_KEY: one.adminKey };
@@ -49,34 +73,50 @@ describe('single-leader task across two instances on one PostgreSQL', () => {
     await db?.drop();
   });
 
-  it('runs the body exactly once per interval across both instances over ten intervals', async () => {
-    await sleep(2 * INTERVAL * 1000); // both schedules running
-    const from = Date.now();
-    await sleep(10 * INTERVAL * 1000);
-    const to = Date.now();
-    const inWindow = (task: string) => executions.filter((e) => e.task === task && e.at >= from && e.at < to);
+  it('runs the body once per interval across both instances, as the lease rows record', async () => {
+    const [{ t0 }] = await sql<{ t0: Date }>(db.url, `SELECT now() AS t0`);
+    await sleep(WATCH_INTERVALS * INTERVAL * 1000);
+    // No tick after this: the records below are final.
+    const managers = [one, two].map((a) => a.app.get(BackgroundTaskManager));
+    await Promise.all(managers.map((m) => m.stop()));
 
-    const leader = inWindow('expire_things');
-    const local = inWindow('local_things');
-    // Each instance ticks ten times in the window: the unleased control runs ~20 times, the leased task ~10.
-    expect(local.length).toBeGreaterThanOrEqual(18);
-    expect(leader.length).toBeGreaterThanOrEqual(9);
-    expect(leader.length).toBeLessThanOrEqual(11);
-    // Never twice in one interval: consecutive runs (whichever instance) stay most of an interval apart.
-    const gaps = leader.slice(1).map((e, i) => e.at - leader[i].at);
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(INTERVAL * 1000 * 0.7);
+    const wins = await sql<{ last_run_at: Date; holder: string }>(
+      db.url,
+      `SELECT last_run_at, holder FROM lease_wins WHERE task = 'expire_things' ORDER BY last_run_at`,
+    );
+    const instanceOf = new Map([
+      [managers[0].instanceId, 'one'],
+      [managers[1].instanceId, 'two'],
+    ]);
+    const tally = (names: string[]) =>
+      names.reduce<Record<string, number>>((c, n) => ({ ...c, [n]: (c[n] ?? 0) + 1 }), {});
 
-    // Both instances really competed for it: the losers' ticks show as not_leader in their own state.
+    // Every execution of the body, on either instance, is one lease won by that instance, and nothing else is.
+    const ran = executions.filter((e) => e.task === 'expire_things').map((e) => e.instance);
+    expect(tally(ran)).toEqual(tally(wins.map((w) => instanceOf.get(w.holder) ?? `unknown holder ${w.holder}`)));
+
+    // On the database clock, while both instances were ticking: consecutive runs are never within one interval
+    // (less the lease's jitter slack) of each other, and no interval passes without a run.
+    const watched = wins.filter((w) => w.last_run_at.getTime() >= t0.getTime()).map((w) => w.last_run_at.getTime());
+    expect(watched.length).toBeGreaterThanOrEqual(2);
+    const gaps = watched.slice(1).map((t, i) => t - watched[i]);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual((INTERVAL - leaseSlackSeconds(INTERVAL)) * 1000);
+    expect(Math.max(...gaps)).toBeLessThan(2 * INTERVAL * 1000);
+
+    // The lease, not luck, kept it single: the instances' ticks competed and the losers stood aside.
     const stateOf = async (app: TestApp): Promise<TaskState> => {
       const res = await http(app.url, 'GET', '/api/cloud/background-tasks', { key: app.adminKey });
       return res.body.tasks.find((t: TaskState) => t.name === 'expire_things');
     };
     const [s1, s2] = await Promise.all([stateOf(one), stateOf(two)]);
-    expect(s1.leader).toBe(true);
-    const ticks = s1.runs + s1.not_leader + s2.runs + s2.not_leader;
-    const ran = s1.runs + s2.runs;
-    expect(s1.not_leader + s2.not_leader).toBeGreaterThanOrEqual(ran - 2);
-    expect(ticks).toBeGreaterThanOrEqual(2 * ran - 3);
+    expect([s1.leader, s2.leader]).toEqual([true, true]);
+    expect(s1.not_leader + s2.not_leader).toBeGreaterThan(0);
+    const byInstance = tally(ran);
+    expect({ one: s1.runs, two: s2.runs }).toEqual({ one: byInstance.one ?? 0, two: byInstance.two ?? 0 });
     expect(s1.failures + s2.failures).toBe(0);
+
+    // The control task without a lease ran on both instances.
+    const local = new Set(executions.filter((e) => e.task === 'local_things').map((e) => e.instance));
+    expect([...local].sort()).toEqual(['one', 'two']);
   });
 });

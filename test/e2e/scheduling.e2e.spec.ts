@@ -95,6 +95,7 @@ function captureLogs(file: string) {
 describe('background task manager over HTTP (PostgreSQL)', () => {
   let app: TestApp;
   let logs: ReturnType<typeof captureLogs>;
+  let logDir: string | undefined;
   const states = async (): Promise<Record<string, TaskState>> => {
     const res = await http(app.url, 'GET', '/api/cloud/background-tasks', { key: app.adminKey });
     expect(res.status).toBe(200);
@@ -103,7 +104,7 @@ describe('background task manager over HTTP (PostgreSQL)', () => {
   };
 
   beforeAll(async () => {
-    const logDir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'st-sched-log-'));
+    logDir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'st-sched-log-'));
     const logFile = path.join(logDir, 'cloud.log');
     logs = captureLogs(logFile);
     app = await startTestApp({
@@ -115,6 +116,7 @@ describe('background task manager over HTTP (PostgreSQL)', () => {
   afterAll(async () => {
     logs?.restore();
     await app?.stop();
+    if (logDir) fs.rmSync(logDir, { recursive: true, force: true });
   });
 
   it('never overlaps a slow tick: runs are counted and the dropped ticks show as skipped', async () => {

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { generateApiKey } from '../../src/auth/api-key.util';
 import { openSse, SseStream } from '../support/sse-client';
+import { captureOutput } from '../support/test-logs';
 import { makeTempDir } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
@@ -34,6 +35,8 @@ function startChild(tickMs: number, env: Record<string, string>): Child {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  captureOutput(proc.stdout!, `[child ${proc.pid} stdout]`);
+  captureOutput(proc.stderr!, `[child ${proc.pid} stderr]`);
   let out = '';
   let err = '';
   const seen = new Map<string, number>();

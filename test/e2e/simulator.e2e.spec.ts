@@ -25,6 +25,7 @@ describe('simulator end to end (PostgreSQL)', () => {
   afterAll(async () => {
     await sse?.close();
     await app?.stop();
+    if (logFile) fs.rmSync(path.dirname(logFile), { recursive: true, force: true });
   });
 
   it('submits on the simulator by default and reaches completed, with events on SSE and one correlation id in the logs', async () => {

@@ -31,6 +31,7 @@ describe('job polling failures (PostgreSQL, fake Replicate)', () => {
   afterAll(async () => {
     await app?.stop();
     await fake?.stop();
+    if (logFile) fs.rmSync(path.dirname(logFile), { recursive: true, force: true });
   });
 
   async function lines(): Promise<any[]> {

@@ -1,5 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { captureOutput } from './test-logs';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -12,13 +15,29 @@ export interface SpawnedApp {
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
 }
 
-/** Runs src/main.ts in a child process, as `npm run start:prod` would run the built app. */
-export function spawnApp(env: Record<string, string>): SpawnedApp {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TS_NODE_PROJECT: 'tsconfig.json', ...env },
+/**
+ * The ts-node command that runs `file` (relative to the repository) from any working directory: in a temporary one,
+ * the child never reads a developer's ./.env or ./simpletuner-enterprise.yaml from the checkout.
+ */
+export function tsNodeArgs(file: string): string[] {
+  return ['-r', require.resolve('ts-node/register/transpile-only'), path.join(ROOT, file)];
+}
+
+export const TS_NODE_ENV = { TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.json') };
+
+/**
+ * Runs src/main.ts in a child process, as `npm run start:prod` would run the built app, with only `env` (plus PATH
+ * and HOME) as its environment and `opts.cwd` (default: a fresh empty folder) as its working directory.
+ */
+export function spawnApp(env: Record<string, string>, opts: { cwd?: string } = {}): SpawnedApp {
+  const cwd = opts.cwd ?? fs.mkdtempSync(path.join(os.tmpdir(), 'st-app-cwd-'));
+  const child = spawn(process.execPath, tsNodeArgs('src/main.ts'), {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...TS_NODE_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  captureOutput(child.stdout!, `[app ${child.pid} stdout]`);
+  captureOutput(child.stderr!, `[app ${child.pid} stderr]`);
   let out = '';
   let err = '';
   const waiters: Array<() => void> = [];
@@ -31,7 +50,10 @@ export function spawnApp(env: Record<string, string>): SpawnedApp {
     waiters.forEach((w) => w());
   });
   const exited = new Promise<number | string>((resolve) =>
-    child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+    child.on('exit', (code, signal) => {
+      if (!opts.cwd) fs.rmSync(cwd, { recursive: true, force: true });
+      resolve(code ?? signal ?? -1);
+    }),
   );
   return {
     child,

@@ -176,8 +176,9 @@ describe('outbound HTTP client (SPEC §8)', () => {
   it('never repeats a create that timed out after sending: HttpOutcomeUnknownError', async () => {
     srv.setFallback(() => undefined); // never answers
     const client = getHttpClient({ name: 't-create-timeout', baseUrl: srv.url, retry: { baseDelayMs: 5 } });
+    // Long enough for the server (in this same, possibly busy, process) to read the request before it times out.
     const err = await client
-      .post('/predictions', { body: { input: { job_id: 'j1' } }, idempotent: false, timeoutMs: 150 })
+      .post('/predictions', { body: { input: { job_id: 'j1' } }, idempotent: false, timeoutMs: 1000 })
       .catch((e) => e);
     expect(err).toBeInstanceOf(HttpOutcomeUnknownError);
     expect(srv.seen).toHaveLength(1);

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AppConfig } from '../../src/config';
 import { configureStructuredLogging, flushLogs, getLogger, LogRotationService } from '../../src/logging';
+import { closeLogFile, currentLogFile } from '../../src/logging/sinks';
 
 const log = getLogger('simpletuner.cloud.test.rotation');
 
@@ -25,7 +26,8 @@ describe('log file rotation (SPEC §2)', () => {
     file = path.join(dir, 'cloud.log');
     configureStructuredLogging({ level: 'INFO', logFile: file, stdout: false });
   });
-  afterEach(() => {
+  afterEach(async () => {
+    await closeLogFile(currentLogFile());
     configureStructuredLogging({ level: 'ERROR', logFile: null });
     fs.rmSync(dir, { recursive: true, force: true });
   });

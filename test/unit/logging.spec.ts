@@ -14,6 +14,7 @@ import {
   setCorrelationId,
   clearCorrelationId,
 } from '../../src/logging';
+import { closeLogFile, currentLogFile } from '../../src/logging/sinks';
 
 // Line numbers of the marked log calls in this very file: `source.line` must point at them.
 const SELF = fs.readFileSync(__filename, 'utf8').split('\n');
@@ -38,7 +39,9 @@ beforeEach(() => {
   file = path.join(dir, 'nested', 'folder', 'cloud.log'); // the folder is created
   configure();
 });
-afterEach(() => {
+afterEach(async () => {
+  // Closed (and so opened) before its folder goes: else a file still opening fails with ENOENT on stderr.
+  await closeLogFile(currentLogFile());
   configureStructuredLogging({ level: 'ERROR', logFile: null, stdout: true });
   fs.rmSync(dir, { recursive: true, force: true });
 });
