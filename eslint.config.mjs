@@ -1,0 +1,93 @@
+// @ts-check
+/**
+ * The guard rails that keep the architecture as README "Architecture" describes it. Every rule switched off or
+ * narrowed is switched off here, in one place, with its reason.
+ */
+import eslint from '@eslint/js';
+import importX from 'eslint-plugin-import-x';
+import prettier from 'eslint-config-prettier';
+import tseslint from 'typescript-eslint';
+
+/** Top-level folders of src/: each is a module reached through its index.ts. */
+const MODULES = [
+  'approvals',
+  'audit',
+  'auth',
+  'common',
+  'config',
+  'context',
+  'dashboard',
+  'database',
+  'edge',
+  'events',
+  'health',
+  'http',
+  'jobs',
+  'logging',
+  'metrics',
+  'openapi',
+  'providers',
+  'queue',
+  'scheduling',
+  'settings',
+];
+// `common` and `database` are toolkits of small files meant to be imported one by one.
+const INDEXED = MODULES.filter((m) => m !== 'common' && m !== 'database');
+
+const deepImport = {
+  regex: `^(\\.\\./)+(${INDEXED.join('|')})/.+`,
+  message: 'Another module is reached through its index.ts (its public surface), not its files.',
+};
+const typeorm = {
+  group: ['typeorm', 'typeorm/*', '@nestjs/typeorm'],
+  message: 'SQL and TypeORM live in repositories (*.repository.ts), entities and database/ only.',
+};
+
+export default tseslint.config(
+  {
+    ignores: ['dist/**', 'node_modules/**', 'web/dist/**', 'coverage/**', 'data/**', 'client/**', 'test-results/**'],
+  },
+  eslint.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    plugins: { 'import-x': importX },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // Decorated Nest classes and DI parameter properties read as unused members to this rule's eyes.
+      '@typescript-eslint/no-extraneous-class': 'off',
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [deepImport, typeorm] }] },
+  },
+  {
+    // The places that may speak TypeORM: repositories, entities, the database toolkit, migrations, and module files
+    // (TypeOrmModule.forFeature registers a module's own entities).
+    files: ['src/**/*.repository.ts', 'src/**/*.entity.ts', 'src/database/**/*.ts', 'src/**/*.module.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [deepImport] }] },
+  },
+  {
+    // Tests, benches and tools drive the app from outside: they may reach into any file and any library.
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'web/**/*.ts', 'web/**/*.tsx'],
+    rules: {
+      // Tests read loosely typed JSON bodies; asserting on `any` is what they do.
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/no-explicit-any': 'off',
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly' } },
+  },
+  prettier,
+);
