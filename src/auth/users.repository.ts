@@ -29,7 +29,7 @@ export class UsersRepository {
       .innerJoinAndMapOne('k.user', User, 'u', 'u.id = k.user_id')
       .where('k.key_hash = :hash', { hash: keyHash })
       .getOne();
-    const user = (row as (ApiKey & { user?: User }) | null)?.user;
+    const user = (row)?.user;
     return row && user ? { key: row, user } : null;
   }
 

@@ -187,7 +187,7 @@ export function loadAppConfig(source: NodeJS.ProcessEnv = process.env, cwd = pro
     queueOrgMaxConcurrent: q.org_max_concurrent ?? 10,
     starvationMinutes: q.starvation_minutes ?? 60,
     approvalExpiresHours: file.data.approvals?.expires_hours ?? 24,
-    raw: file.data as Record<string, unknown>,
+    raw: file.data,
   });
   return new AppConfig(env, enterprise);
 }

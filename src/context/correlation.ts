@@ -96,5 +96,5 @@ export function peekLogState(): { correlationId: string | null; fields: Record<s
   };
 }
 
-const EMPTY_FIELDS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+const EMPTY_FIELDS: Record<string, unknown> = Object.freeze({});
 const NO_STATE = Object.freeze({ correlationId: null, fields: EMPTY_FIELDS });

@@ -46,6 +46,6 @@ export function entityRows<T extends ObjectLiteral>(
       return out as T;
     },
   };
-  if (leaveOut.size === 0) cache.set(metadata, rows as EntityRows<unknown>);
+  if (leaveOut.size === 0) cache.set(metadata, rows);
   return rows;
 }

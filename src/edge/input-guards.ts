@@ -38,7 +38,7 @@ export function refuseNulInUrl(req: Request, _res: Response, next: NextFunction)
   if (!raw.includes('%00')) return next();
   const queryStart = raw.indexOf('?');
   if (!(queryStart >= 0 ? raw.slice(0, queryStart) : raw).includes('%00')) {
-    const field = findNul(req.query as unknown);
+    const field = findNul(req.query);
     return next(nulError(field ?? 'query'));
   }
   next(nulError('path'));

@@ -234,7 +234,7 @@ export class HttpClient {
         body,
         signal: controller.signal,
         dispatcher: getHttpDefaults().dispatcher,
-      })) as UndiciResponse;
+      }));
       // Reading the body is part of the call: the same timeout covers it.
       const text = await res.text();
       const type = res.headers.get('content-type') ?? '';
@@ -250,7 +250,7 @@ export class HttpClient {
         kind: 'response',
         response: {
           status: res.status,
-          headers: res.headers as unknown as Headers,
+          headers: res.headers,
           body: parsed,
           durationMs: Math.round((performance.now() - started) * 10) / 10,
         },

@@ -140,7 +140,7 @@ export class JobsRepository {
   /** Writes each set of changed columns with one UPDATE (no re-read), `updated_at` with it. */
   async writeChanges(changes: ColumnChanges): Promise<void> {
     const cols = changes.columns.map((p) => {
-      const column = this.rows().all.byProperty.get(p as string);
+      const column = this.rows().all.byProperty.get(p);
       if (!column) throw new Error(`Job has no column ${String(p)}`);
       return { property: p, name: column.databaseName, type: String(column.type) };
     });

@@ -77,5 +77,5 @@ export function requestLogging(opts: RequestLogOptions): RequestHandler {
     customSuccessObject: (req, res) => line(req as Req, res),
     customErrorObject: (req, res) => line(req as Req, res),
   });
-  return handler as unknown as RequestHandler;
+  return handler;
 }
