@@ -38,6 +38,9 @@ const deepImport = {
   regex: `^(\\.\\./)+(${INDEXED.join('|')})/.+`,
   message: 'Another module is reached through its index.ts (its public surface), not its files.',
 };
+// An entity names the entities of other modules it relates to; through an index it would load that whole module while
+// its own decorators are still running.
+const deepImportButEntities = { ...deepImport, regex: `^(\\.\\./)+(${INDEXED.join('|')})/(?!.*\\.entity$).+` };
 const typeorm = {
   group: ['typeorm', 'typeorm/*', '@nestjs/typeorm'],
   message: 'SQL and TypeORM live in repositories (*.repository.ts), entities and database/ only.',
@@ -68,8 +71,12 @@ export default tseslint.config(
   {
     // The places that may speak TypeORM: repositories, entities, the database toolkit, migrations, and module files
     // (TypeOrmModule.forFeature registers a module's own entities).
-    files: ['src/**/*.repository.ts', 'src/**/*.entity.ts', 'src/database/**/*.ts', 'src/**/*.module.ts'],
+    files: ['src/**/*.repository.ts', 'src/database/**/*.ts', 'src/**/*.module.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [deepImport] }] },
+  },
+  {
+    files: ['src/**/*.entity.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [deepImportButEntities] }] },
   },
   {
     // Tests, benches and tools drive the app from outside: they may reach into any file and any library.
@@ -87,7 +94,9 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly' } },
+    languageOptions: {
+      globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly' },
+    },
   },
   prettier,
 );

@@ -3,7 +3,7 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import { Transactional } from '../database/transactional';
 import { AUDIT_RECORDER, AuditRecorder } from '../common/audit';
 import { ruleView } from './approval-views';
-import type { AuthenticatedUser } from '../auth/authenticated-user';
+import type { AuthenticatedUser } from '../auth';
 import { NotFoundError, PermissionDeniedError, ValidationError } from '../common/errors';
 import { getLogger } from '../logging';
 import { ApprovalRule } from './approval-rule.entity';

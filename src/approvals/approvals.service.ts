@@ -1,6 +1,5 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
-import { Transactional } from '../database/transactional';
 import { AccessPolicy, AuthenticatedUser } from '../auth';
 import { AUDIT_RECORDER, AuditRecorder } from '../common/audit';
 import { AppConfig } from '../config';

@@ -1,5 +1,5 @@
 import picomatch from 'picomatch';
-import type { UserLevel } from '../auth/user.entity';
+import type { UserLevel } from '../auth';
 
 /** SPEC §7 conditions. The rule's `threshold` is read per condition (a number, a glob, a provider name, a pattern). */
 export const RULE_CONDITIONS = [

@@ -66,20 +66,20 @@ export class AuditRepository {
     if (filter.since !== undefined) add('at >= ?', filter.since);
     if (filter.until !== undefined) add('at < ?', filter.until);
     params.push(limit, offset);
-    const rows = (await this.db.tx.query(
+    const rows = await this.db.tx.query<(AuditRow & { total: string })[]>(
       `SELECT id::text AS id, at, actor_id, actor_name, actor_key_id, org_id, action, target_type, target_id,
               before, after, correlation_id, count(*) OVER () AS total
          FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY audit_log.at DESC, audit_log.id DESC
         LIMIT $${params.length - 1} OFFSET $${params.length}`,
       params,
-    )) as (AuditRow & { total: string })[];
+    );
     if (rows.length > 0 || offset === 0) return { rows, total: rows.length > 0 ? Number(rows[0].total) : 0 };
     // Paged past the end: the window count saw no row to ride on.
-    const [{ n }] = (await this.db.tx.query(
+    const [{ n }] = await this.db.tx.query<{ n: number }[]>(
       `SELECT count(*)::int AS n FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`,
       params.slice(0, -2),
-    )) as { n: number }[];
+    );
     return { rows, total: n };
   }
 

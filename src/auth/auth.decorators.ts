@@ -8,9 +8,9 @@ export const MIN_LEVEL = 'auth:minLevel';
 /** No API key needed (health, metrics, the signed webhook). */
 export const Public = () => SetMetadata(IS_PUBLIC, true);
 
-/** The lowest level allowed; routes without it are admin-only (SPEC §3). */
+/** The lowest level allowed; routes without it are admin-only. */
 export const MinLevel = (level: UserLevel) => SetMetadata(MIN_LEVEL, level);
 
 export const CurrentUser = createParamDecorator((_data: unknown, ctx: ExecutionContext): AuthenticatedUser => {
-  return ctx.switchToHttp().getRequest().user as AuthenticatedUser;
+  return ctx.switchToHttp().getRequest<{ user: AuthenticatedUser }>().user;
 });

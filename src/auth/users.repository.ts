@@ -29,7 +29,7 @@ export class UsersRepository {
       .innerJoinAndMapOne('k.user', User, 'u', 'u.id = k.user_id')
       .where('k.key_hash = :hash', { hash: keyHash })
       .getOne();
-    const user = (row)?.user;
+    const user = row?.user;
     return row && user ? { key: row, user } : null;
   }
 
@@ -104,12 +104,12 @@ export class UsersRepository {
    */
   async validKeys(ids: string[]): Promise<Map<string, { userId: string; orgId: string; level: string }>> {
     if (ids.length === 0) return new Map();
-    const rows = (await this.db.tx.query(
+    const rows = await this.db.tx.query<{ id: string; user_id: string; org_id: string; level: string }[]>(
       `SELECT k.id, u.id AS user_id, u.org_id, u.level FROM api_keys k JOIN users u ON u.id = k.user_id
         WHERE k.id = ANY($1::uuid[]) AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
           AND u.is_active`,
       [ids],
-    )) as { id: string; user_id: string; org_id: string; level: string }[];
+    );
     return new Map(rows.map((r) => [r.id, { userId: r.user_id, orgId: r.org_id, level: r.level }]));
   }
 

@@ -24,13 +24,13 @@ function cls() {
 export function peekCorrelationId(): string | null {
   const c = cls();
   if (!c.isActive()) return null;
-  return (c.get(CLS_CORRELATION_ID) as string | undefined) ?? null;
+  return c.get<string | undefined>(CLS_CORRELATION_ID) ?? null;
 }
 
-/** SPEC §2: the current id; one is generated (and kept for the flow) when none is set. */
+/** The current id; one is generated (and kept for the flow) when none is set. */
 export function getCorrelationId(): string {
   const c = cls();
-  const existing = c.isActive() ? (c.get(CLS_CORRELATION_ID) as string | undefined) : undefined;
+  const existing = c.isActive() ? c.get<string | undefined>(CLS_CORRELATION_ID) : undefined;
   if (existing) return existing;
   const id = generateCorrelationId();
   if (c.isActive()) c.set(CLS_CORRELATION_ID, id);
@@ -80,7 +80,7 @@ export interface TraceContext {
 export function getTraceparent(): TraceContext | null {
   const c = cls();
   if (!c.isActive()) return null;
-  return (c.get(CLS_TRACEPARENT) as TraceContext | undefined) ?? null;
+  return c.get<TraceContext | undefined>(CLS_TRACEPARENT) ?? null;
 }
 
 /**
@@ -88,7 +88,7 @@ export function getTraceparent(): TraceContext | null {
  * (null outside any context) and the LogContext fields.
  */
 export function peekLogState(): { correlationId: string | null; fields: Record<string, unknown> } {
-  const store = cls().get() as Record<string, unknown> | undefined;
+  const store = cls().get<Record<string, unknown> | undefined>();
   if (!store) return NO_STATE;
   return {
     correlationId: (store[CLS_CORRELATION_ID] as string | undefined) ?? null,

@@ -21,6 +21,6 @@ export const LogContext = {
   current(): LogFields {
     const cls = ClsServiceManager.getClsService();
     if (!cls.isActive()) return {};
-    return (cls.get(CLS_LOG_FIELDS) as LogFields | undefined) ?? {};
+    return cls.get<LogFields | undefined>(CLS_LOG_FIELDS) ?? {};
   },
 };

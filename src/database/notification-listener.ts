@@ -1,6 +1,6 @@
 import { AsyncResource } from 'node:async_hooks';
 import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { Client } from 'pg';
+import { Client, type QueryResult } from 'pg';
 import { AppConfig } from '../config';
 import { getLogger } from '../logging';
 
@@ -92,8 +92,10 @@ export class NotificationListener implements OnApplicationBootstrap, BeforeAppli
     try {
       await client.connect();
       const listen = [...this.channels.keys()].map((c) => `LISTEN ${c};`).join(' ');
-      const rows = await client.query<{ pid: number }>(`${listen} SELECT pg_backend_pid() AS pid`);
-      const result = Array.isArray(rows) ? rows[rows.length - 1] : rows;
+      // Several statements in one query answer with one result each (pg's types know only one); the pid is last.
+      type PidResult = QueryResult<{ pid: number }>;
+      const reply = (await client.query(`${listen} SELECT pg_backend_pid() AS pid`)) as PidResult | PidResult[];
+      const result = Array.isArray(reply) ? reply[reply.length - 1] : reply;
       if (this.stopped || dropped) {
         await client.end().catch(() => undefined);
         return;

@@ -69,12 +69,12 @@ export class EventHub implements OnModuleInit, OnApplicationBootstrap, BeforeApp
     private readonly notifications: NotificationListener,
     @Optional() metrics?: MetricsService,
   ) {
-    const hub = this;
+    const connections = () => this.stats().connections;
     metrics?.gauge({
       name: 'simpletuner_sse_connections',
       help: 'Open SSE event streams on this instance',
       collect() {
-        this.set(hub.stats().connections);
+        this.set(connections());
       },
     });
   }
@@ -192,7 +192,7 @@ export class EventHub implements OnModuleInit, OnApplicationBootstrap, BeforeApp
   }
 
   private async pump(): Promise<void> {
-    let heldBack = false;
+    let heldBack: boolean;
     try {
       do {
         this.again = false;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { fetch, type Response as UndiciResponse } from 'undici';
+import { fetch } from 'undici';
 import { getCorrelationId, getTraceparent } from '../context';
 import { getLogger } from '../logging';
 import { backoffDelay, parseRetryAfter, sleep } from './backoff';
@@ -228,13 +228,13 @@ export class HttpClient {
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     const started = performance.now();
     try {
-      const res = (await fetch(url, {
+      const res = await fetch(url, {
         method,
         headers,
         body,
         signal: controller.signal,
         dispatcher: getHttpDefaults().dispatcher,
-      }));
+      });
       // Reading the body is part of the call: the same timeout covers it.
       const text = await res.text();
       const type = res.headers.get('content-type') ?? '';

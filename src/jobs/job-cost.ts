@@ -1,4 +1,4 @@
-import { DEFAULT_DURATION_SECONDS, hardwareRate, roundUsd } from '../providers/hardware';
+import { DEFAULT_DURATION_SECONDS, hardwareRate, roundUsd } from '../providers';
 
 /** The longest a job may run (`max_runtime_seconds` is at most this): a week. */
 export const MAX_RUNTIME_SECONDS = 7 * 86_400;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { AuthenticatedUser } from '../auth/authenticated-user';
+import type { AuthenticatedUser } from '../auth';
 import type { Job } from './job.entity';
 import type { JobStatus } from './job-status';
 
@@ -16,7 +16,7 @@ export interface SubmitContext {
 export interface EndedJob {
   job: Job;
   previous: JobStatus;
-  scope<T>(fn: () => T): T;
+  scope: <T>(fn: () => T) => T;
 }
 
 /** Hooks run inside the caller's unit of work (the submit's or the transition's transaction). */

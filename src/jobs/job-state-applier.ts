@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { getLogger } from '../logging';
-import { hardwareRate, roundUsd } from '../providers/hardware';
-import { ProviderConfigService } from '../providers/provider-config.service';
-import type { ProviderJobState } from '../providers/provider.interface';
+import { hardwareRate, ProviderConfigService, roundUsd, type ProviderJobState } from '../providers';
 import { isTerminal, JobStatus } from './job-status';
 import { BatchTransitionOptions, JobPatch, JobTransitionService, TransitionResult } from './job-transition.service';
 import type { Job } from './job.entity';

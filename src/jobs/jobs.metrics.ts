@@ -1,6 +1,6 @@
 import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { circuitStates } from '../http';
-import { MetricsService } from '../metrics/metrics.service';
+import { MetricsService } from '../metrics';
 import { ACTIVE_STATUSES, JOB_STATUSES } from './job-status';
 import { JobsRepository } from './jobs.repository';
 

@@ -105,10 +105,10 @@ export class JobsRepository {
     );
     if (rows.length === 0 && skip > 0) {
       // Paged past the end: the window count had no row to ride on.
-      const [{ n }] = (await this.db.tx.query(
+      const [{ n }] = await this.db.tx.query<{ n: number }[]>(
         `SELECT count(*)::int AS n FROM jobs ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''}`,
         params.slice(0, -2),
-      )) as { n: number }[];
+      );
       return [[], n];
     }
     return [rows.map((r) => all.toEntity(r)), rows.length > 0 ? Number(rows[0].total) : 0];
@@ -145,7 +145,10 @@ export class JobsRepository {
       return { property: p, name: column.databaseName, type: String(column.type) };
     });
     const records = changes.rows.map((r) =>
-      Object.fromEntries([['job_id', r.jobId], ...cols.map((c) => [c.name, r.values[c.property] ?? null])]),
+      Object.fromEntries([
+        ['job_id', r.jobId],
+        ...cols.map((c): [string, unknown] => [c.name, r.values[c.property] ?? null]),
+      ]),
     );
     await this.db.tx.query(
       `UPDATE jobs j SET ${cols.map((c) => `"${c.name}" = v."${c.name}"`).join(', ')}, updated_at = now()
@@ -198,13 +201,13 @@ export class JobsRepository {
 
   /** Mean run time of the org's completed jobs on this profile in the last 90 days. */
   async completedRunStats(orgId: string, profile: string): Promise<{ meanSeconds: number | null; count: number }> {
-    const [row] = (await this.db.tx.query(
+    const [row] = await this.db.tx.query<{ mean: number | null; n: number }[]>(
       `SELECT avg(extract(epoch FROM completed_at - started_at))::float8 AS mean, count(*)::int AS n
          FROM jobs
         WHERE org_id = $1 AND hardware_profile = $2 AND status = 'completed'
           AND started_at IS NOT NULL AND completed_at > now() - interval '90 days'`,
       [orgId, profile],
-    )) as { mean: number | null; n: number }[];
+    );
     return { meanSeconds: row?.mean ?? null, count: row?.n ?? 0 };
   }
 
@@ -222,11 +225,11 @@ export class JobsRepository {
     key: string,
     hours: number,
   ): Promise<{ jobId: string; requestHash: string } | null> {
-    const rows = (await this.db.tx.query(
+    const rows = await this.db.tx.query<{ job_id: string; request_hash: string }[]>(
       `SELECT job_id, request_hash FROM job_idempotency_keys
         WHERE user_id = $1 AND idempotency_key = $2 AND created_at > now() - make_interval(hours => $3)`,
       [userId, key, hours],
-    )) as { job_id: string; request_hash: string }[];
+    );
     return rows[0] ? { jobId: rows[0].job_id, requestHash: rows[0].request_hash } : null;
   }
 
@@ -235,14 +238,14 @@ export class JobsRepository {
    * primary key until the first commits. A key older than `hours` is taken over.
    */
   async claimIdempotencyKey(userId: string, key: string, jobId: string, hash: string, hours: number): Promise<boolean> {
-    const claimed = (await this.db.tx.query(
+    const claimed = await this.db.tx.query<unknown[]>(
       `INSERT INTO job_idempotency_keys (user_id, idempotency_key, job_id, request_hash) VALUES ($1, $2, $3, $4)
        ON CONFLICT (user_id, idempotency_key) DO UPDATE
          SET job_id = EXCLUDED.job_id, request_hash = EXCLUDED.request_hash, created_at = now()
          WHERE job_idempotency_keys.created_at <= now() - make_interval(hours => $5)
        RETURNING job_id`,
       [userId, key, jobId, hash, hours],
-    )) as unknown[];
+    );
     return claimed.length > 0;
   }
 
@@ -250,13 +253,13 @@ export class JobsRepository {
 
   /** true when this webhook-id was not seen in the last 24 h (and is now recorded). */
   async recordWebhookDelivery(webhookId: string, provider: string, externalId: string): Promise<boolean> {
-    const rows = (await this.db.tx.query(
+    const rows = await this.db.tx.query<unknown[]>(
       `INSERT INTO webhook_deliveries (webhook_id, provider, external_id) VALUES ($1, $2, $3)
        ON CONFLICT (webhook_id) DO UPDATE SET received_at = now(), external_id = EXCLUDED.external_id
          WHERE webhook_deliveries.received_at <= now() - interval '24 hours'
        RETURNING webhook_id`,
       [webhookId, provider, externalId],
-    )) as unknown[];
+    );
     return rows.length > 0;
   }
 

@@ -3,9 +3,14 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import { Transactional } from '../database/transactional';
 import { InvalidSignatureError, NotFoundError, ProviderUnavailableError, ValidationError } from '../common/errors';
 import { getLogger } from '../logging';
-import { predictionToState, ReplicateProvider } from '../providers/replicate/replicate.provider';
-import type { ReplicatePrediction } from '../providers/replicate/replicate.types';
-import { checkWebhookHeaders, verifyWebhook, WebhookHeaders } from '../providers/replicate/webhook-verifier';
+import {
+  checkWebhookHeaders,
+  predictionToState,
+  ReplicateProvider,
+  verifyWebhook,
+  type ReplicatePrediction,
+  type WebhookHeaders,
+} from '../providers';
 import { EventsService } from '../events';
 import { inJobScope } from './job-scope';
 import { JobStateApplier } from './job-state-applier';

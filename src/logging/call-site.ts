@@ -38,9 +38,11 @@ function frameSite(f: V8CallSite): CallSite {
  * point users at code they cannot change. Costs several µs; the compile-time transformer avoids it for getLogger().
  */
 export function captureCallSite(): CallSite | null {
+  // Saved to be put back as it was: it is never called here, so losing `this` does not matter.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const prepare = Error.prepareStackTrace;
   const limit = Error.stackTraceLimit;
-  let frames: V8CallSite[] = [];
+  let frames: V8CallSite[];
   try {
     Error.stackTraceLimit = 40;
     Error.prepareStackTrace = (_err, stack) => stack;

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import type { CallSite } from './call-site';
 import { dumpMerged, dumps, dumpString, mergeFields } from './json-serializer';
 import { levelName } from './levels';
@@ -44,9 +45,14 @@ export function exceptionInfo(error: unknown, withStack: boolean): ExceptionInfo
 
 function safeString(v: unknown): string {
   try {
-    return typeof v === 'object' ? JSON.stringify(v) : String(v);
-  } catch {
+    if (typeof v === 'object') return JSON.stringify(v);
+    if (typeof v === 'function') return `[Function ${v.name}]`;
+    // Only primitives are left; the rule cannot narrow `unknown` that far.
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string
     return String(v);
+  } catch {
+    // A cycle or a BigInt inside: inspect still shows what the value holds.
+    return inspect(v, { depth: 3, breakLength: Infinity });
   }
 }
 

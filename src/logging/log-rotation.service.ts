@@ -73,7 +73,7 @@ export class LogRotationService {
   /** The numbers k of existing `<file>.k`. */
   private async rotatedNumbers(file: string): Promise<number[]> {
     const base = path.basename(file);
-    let names: string[] = [];
+    let names: string[];
     try {
       names = await fs.readdir(path.dirname(file));
     } catch {

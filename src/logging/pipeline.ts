@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import pino from 'pino';
 import { LogFields, peekLogState } from '../context';
 import { captureCallSite, CallSite } from './call-site';
@@ -48,7 +49,7 @@ const PINO_METADATA: unique symbol = Symbol.for('pino.metadata') as never;
 /** Turns pino's metadata of a line not made by getLogger() (Nest through nestjs-pino) into a record. */
 function foreignRecord(level: number, obj: Record<string, unknown> | undefined, msg: unknown): LineRecord {
   const { context, err, ...rest } = obj ?? {};
-  let message = typeof msg === 'string' ? msg : msg === undefined ? '' : String(msg);
+  let message = typeof msg === 'string' ? msg : msg === undefined ? '' : inspect(msg, { breakLength: Infinity });
   if (message === '' && err instanceof Error) message = err.message;
   const ctx = peekLogState();
   return {

@@ -39,8 +39,9 @@ export class HttpMetricsMiddleware implements NestMiddleware {
 }
 
 function routeOf(req: Request): string {
-  const route = (req as Request & { route?: { path?: unknown } }).route;
+  // Express types `req.route` as any.
+  const pattern = (req.route as { path?: unknown } | undefined)?.path;
   // Nest's not-found handler is a catch-all route (`/{*splat}`): report it, and any wildcard, as unmatched.
-  if (route && typeof route.path === 'string' && !route.path.includes('*')) return (req.baseUrl ?? '') + route.path;
+  if (typeof pattern === 'string' && !pattern.includes('*')) return (req.baseUrl ?? '') + pattern;
   return 'unmatched';
 }

@@ -6,3 +6,7 @@ export * from './hardware';
 export * from './providers.module';
 export { ReplicateProvider, mapReplicateStatus } from './replicate/replicate.provider';
 export { SimulatorProvider } from './simulator/simulator.provider';
+export { predictionToState } from './replicate/replicate.provider';
+export type { ReplicatePrediction } from './replicate/replicate.types';
+export { checkWebhookHeaders, verifyWebhook } from './replicate/webhook-verifier';
+export type { WebhookHeaders } from './replicate/webhook-verifier';

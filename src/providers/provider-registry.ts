@@ -1,7 +1,7 @@
 import { Injectable, Optional } from '@nestjs/common';
 import type { Counter } from 'prom-client';
 import { NotFoundError } from '../common/errors';
-import { MetricsService } from '../metrics/metrics.service';
+import { MetricsService } from '../metrics';
 import { ProviderCallError, TrainingProvider } from './provider.interface';
 
 /** The provider operations counted on /metrics (SPEC §10 "provider call counts"). */
@@ -27,6 +27,8 @@ function countedProvider(
 ): TrainingProvider {
   const wrapper = Object.create(provider) as TrainingProvider;
   for (const operation of COUNTED) {
+    // Called below with `provider` as `this`.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
     const original = provider[operation] as ((...args: unknown[]) => Promise<unknown>) | undefined;
     if (typeof original !== 'function') continue;
     (wrapper as unknown as Record<Operation, unknown>)[operation] = async (...args: unknown[]) => {

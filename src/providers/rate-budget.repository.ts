@@ -28,20 +28,19 @@ export class RateBudgetRepository {
    * clock every instance shares.
    */
   async take(name: string, bucket: BucketShape): Promise<TakeResult> {
-    const taken = (await this.db.query(
+    const taken = await this.db.query<[{ updated_at: Date }[], number]>(
       `UPDATE rate_budgets
           SET tokens = ${AVAILABLE} - 1, updated_at = GREATEST(updated_at, clock_timestamp())
         WHERE name = $1 AND ${AVAILABLE} >= 1
         RETURNING updated_at`,
       [name, bucket.capacity, bucket.perSecond],
-    )) as [{ updated_at: Date }[], number];
+    );
     const rows = taken[0];
     if (rows.length > 0) return { granted: true, at: new Date(rows[0].updated_at) };
-    const [state] = (await this.db.query(`SELECT ${AVAILABLE} AS available FROM rate_budgets WHERE name = $1`, [
-      name,
-      bucket.capacity,
-      bucket.perSecond,
-    ])) as { available: number }[];
+    const [state] = await this.db.query<{ available: number }[]>(
+      `SELECT ${AVAILABLE} AS available FROM rate_budgets WHERE name = $1`,
+      [name, bucket.capacity, bucket.perSecond],
+    );
     if (!state) {
       await this.create(name, bucket.capacity);
       return { granted: false, waitMs: 0 };

@@ -1,5 +1,5 @@
 import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
-import { MetricsService } from '../metrics/metrics.service';
+import { MetricsService } from '../metrics';
 import { QueueRepository } from './queue.repository';
 
 /** SPEC §10 /metrics: queue depth and held slots, read from the database at scrape time (every instance agrees). */

@@ -1,4 +1,4 @@
-import type { UserLevel } from '../auth/user.entity';
+import type { UserLevel } from '../auth';
 import { backoffDelay } from '../http';
 
 /** SPEC §6 priority levels. */

@@ -319,9 +319,11 @@ export class QueueRepository {
     );
     if (found.length === 0 && filter.offset > 0) {
       // Paged past the end: the window count had no row to ride on.
-      const [{ n }] = (await this.db.tx.query(`SELECT count(*)::int AS n FROM queue_entries ${clause}`, params)) as {
-        n: number;
-      }[];
+      const [{ n }] = await this.db.tx.query<
+        {
+          n: number;
+        }[]
+      >(`SELECT count(*)::int AS n FROM queue_entries ${clause}`, params);
       return { entries: [], total: n };
     }
     return { entries: found.map((r) => rows.toEntity(r)), total: found.length > 0 ? Number(found[0].total) : 0 };

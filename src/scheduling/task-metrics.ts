@@ -1,5 +1,5 @@
 import type { Counter, Histogram } from 'prom-client';
-import type { MetricsService } from '../metrics/metrics.service';
+import type { MetricsService } from '../metrics';
 import type { TickOutcome } from './task-types';
 
 /** The manager's Prometheus series; a no-op when the app has no MetricsModule. */

@@ -7,9 +7,11 @@ export class SettingsRepository {
   constructor(private readonly db: Db) {}
 
   async read(key: string): Promise<unknown> {
-    const rows = (await this.db.tx.query(`SELECT value FROM app_settings WHERE key = $1`, [key])) as {
-      value: unknown;
-    }[];
+    const rows = await this.db.tx.query<
+      {
+        value: unknown;
+      }[]
+    >(`SELECT value FROM app_settings WHERE key = $1`, [key]);
     return rows[0]?.value;
   }
 

@@ -22,13 +22,18 @@ export class SimulatorProvider implements TrainingProvider {
     return true;
   }
 
-  async submit(job: ProviderJob): Promise<ProviderSubmission> {
+  submit(job: ProviderJob): Promise<ProviderSubmission> {
     const fail = job.config?.simulate_failure === true ? 'f' : 's';
     const externalId = `sim_${this.now().toString(36)}_${fail}_${randomBytes(4).toString('hex')}`;
-    return { externalId, status: 'queued' };
+    return Promise.resolve({ externalId, status: 'queued' });
   }
 
-  async get(externalId: string): Promise<ProviderJobState | null> {
+  get(externalId: string): Promise<ProviderJobState | null> {
+    return Promise.resolve(this.stateOf(externalId));
+  }
+
+  /** The state follows from the id and the clock alone: queued, then running, then ended, one step each. */
+  private stateOf(externalId: string): ProviderJobState | null {
     const m = ID.exec(externalId);
     if (!m) return null;
     const created = parseInt(m[1], 36);
@@ -60,12 +65,13 @@ export class SimulatorProvider implements TrainingProvider {
     };
   }
 
-  async cancel(externalId: string): Promise<void> {
+  cancel(externalId: string): Promise<void> {
     this.cancelled.add(externalId);
+    return Promise.resolve();
   }
 
-  async findByJobId(): Promise<ProviderJobState | null> {
+  findByJobId(): Promise<ProviderJobState | null> {
     // Submitting is in-process and cannot have an unknown outcome.
-    return null;
+    return Promise.resolve(null);
   }
 }
