@@ -1,3 +1,5 @@
+const { PLUGIN_FILES } = require('./tools/swagger-plugin');
+
 /** @type {import('jest').Config} */
 module.exports = {
   rootDir: '.',
@@ -5,6 +7,18 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   testMatch: ['<rootDir>/test/**/*.spec.ts', '<rootDir>/src/**/*.spec.ts'],
   transform: {
+    // Controllers, DTOs and views also get the OpenAPI metadata of the Nest build's swagger plugin, which needs the
+    // type checker: they are compiled as a program (type errors are left to `npm run typecheck`).
+    [PLUGIN_FILES]: [
+      '<rootDir>/tools/ts-jest-program.js',
+      {
+        tsconfig: 'tsconfig.json',
+        diagnostics: false,
+        astTransformers: {
+          before: ['<rootDir>/tools/log-callsite-transformer.js', '<rootDir>/tools/swagger-plugin.js'],
+        },
+      },
+    ],
     '^.+\\.ts$': [
       'ts-jest',
       {
