@@ -9,6 +9,7 @@ import type { AuthenticatedUser } from './authenticated-user';
 import { Org } from './org.entity';
 import { atLeast, User } from './user.entity';
 import type { CreateApiKeyDto, CreateUserDto, UpdateUserDto } from './users.dto';
+import type { ApiKeyView, CreatedApiKeyView, UserView } from './users.view';
 
 const log = getLogger('simpletuner.cloud.auth');
 
@@ -16,7 +17,7 @@ function isUniqueViolation(err: unknown): boolean {
   return err instanceof QueryFailedError && (err.driverError as { code?: string })?.code === '23505';
 }
 
-export function userView(u: User) {
+export function userView(u: User): UserView {
   return {
     id: u.id,
     username: u.username,
@@ -28,7 +29,7 @@ export function userView(u: User) {
   };
 }
 
-export function apiKeyView(k: ApiKey) {
+export function apiKeyView(k: ApiKey): ApiKeyView {
   return {
     id: k.id,
     user_id: k.userId,
@@ -123,7 +124,7 @@ export class UsersService {
     return this.db.getRepository(Org).find({ where, order: { createdAt: 'ASC' } });
   }
 
-  async createKey(caller: AuthenticatedUser, userId: string, dto: CreateApiKeyDto) {
+  async createKey(caller: AuthenticatedUser, userId: string, dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
     const user = await this.findVisible(caller, userId);
     if (user.id !== caller.id) this.assertCanManage(caller, user.orgId, user.level);
     const expiresAt = dto.expires_at ? new Date(dto.expires_at) : null;

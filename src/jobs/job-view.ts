@@ -1,5 +1,8 @@
 import { isTerminal } from './job-status';
 import type { Job } from './job.entity';
+import type { JobView } from './jobs.view';
+
+export type { JobView } from './jobs.view';
 
 const SECRET_KEY = /token|secret|password|api[_-]?key|authorization|credential/i;
 /** Deeper than this a config is shown as a marker: bodies are refused past 64 levels, older rows may be deeper. */
@@ -41,7 +44,7 @@ export function redactConfig(value: unknown): unknown {
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
-export function jobView(job: Job, queuePosition: number | null = null, now: Date = new Date()) {
+export function jobView(job: Job, queuePosition: number | null = null, now: Date = new Date()): JobView {
   const start = job.startedAt;
   const end = job.completedAt ?? (isTerminal(job.status) ? null : now);
   return {
@@ -52,7 +55,7 @@ export function jobView(job: Job, queuePosition: number | null = null, now: Date
     external_id: job.externalId,
     status: job.status,
     config_name: job.configName,
-    config: redactConfig(job.config),
+    config: redactConfig(job.config) as Record<string, unknown>,
     hardware_profile: job.hardwareProfile,
     priority: job.priority,
     priority_override: job.priorityOverride,
@@ -67,8 +70,8 @@ export function jobView(job: Job, queuePosition: number | null = null, now: Date
     attempt: job.attempt,
     max_attempts: job.maxAttempts,
     max_runtime_seconds: job.maxRuntimeSeconds,
-    created_at: iso(job.createdAt),
-    queued_at: iso(job.queuedAt),
+    created_at: job.createdAt.toISOString(),
+    queued_at: job.queuedAt.toISOString(),
     started_at: iso(start),
     completed_at: iso(job.completedAt),
     metadata: job.metadata,
@@ -78,5 +81,3 @@ export function jobView(job: Job, queuePosition: number | null = null, now: Date
     queue_position: isTerminal(job.status) ? null : queuePosition,
   };
 }
-
-export type JobView = ReturnType<typeof jobView>;
