@@ -31,7 +31,7 @@ module.exports = {
   },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js', '<rootDir>/test/contract/contract-reporter.js'],
   testTimeout: 60000,
   maxWorkers: 2,
   // Open handles from a failed test must not hang CI.
