@@ -9,7 +9,7 @@ import { buildOpenApiDocument } from './openapi.document';
 /** The committed document: `<repo>/openapi.json`, from src/openapi (ts) or dist/src/openapi (build). */
 export function documentFile(): string {
   let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
   return path.join(dir, 'openapi.json');
 }
 

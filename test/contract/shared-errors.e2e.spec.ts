@@ -137,6 +137,45 @@ describe('errors every route of a kind can give', () => {
     expect(notUuid).toEqual([]);
   });
 
+  it('answers 400 naming the field to a documented parameter out of range or of no listed value, and to an unknown field', async () => {
+    const doc = (await http(app.url, 'GET', '/api/openapi.json')).body;
+    const requests: Array<[string, Promise<HttpResult>]> = [];
+    const named = new Map<string, string>();
+    for (const o of ops.filter(keyed)) {
+      for (const p of o.op.parameters ?? []) {
+        const schema = (p as { schema?: { maximum?: number; $ref?: string } }).schema ?? {};
+        const enumRef = schema.$ref ? doc.components.schemas[schema.$ref.split('/').pop()!] : undefined;
+        const bad = schema.maximum !== undefined ? String(schema.maximum + 1) : enumRef?.enum ? 'no_such_value' : null;
+        if (p.in !== 'query' || bad === null) continue;
+        const label = `${o.method} ${o.template}?${p.name}=${bad}`;
+        named.set(label, p.name!);
+        requests.push([
+          label,
+          http(app.url, o.method, `${pathOf(o.template)}?${p.name}=${bad}`, { key: app.adminKey }),
+        ]);
+      }
+      if ((o.op.parameters ?? []).some((p) => p.in === 'query')) {
+        const label = `${o.method} ${o.template}?surprise=1`;
+        named.set(label, 'surprise');
+        requests.push([label, http(app.url, o.method, `${pathOf(o.template)}?surprise=1`, { key: app.adminKey })]);
+      }
+      if (o.op.requestBody) {
+        const label = `${o.method} ${o.template} {surprise}`;
+        named.set(label, 'surprise');
+        requests.push([
+          label,
+          http(app.url, o.method, pathOf(o.template), { key: app.adminKey, body: { surprise: 1 } }),
+        ]);
+      }
+    }
+    expect(requests.length).toBeGreaterThan(20);
+    const answers = await Promise.all(requests.map(async ([label, p]) => [label, await p] as const));
+    const wrong = answers
+      .filter(([label, res]) => res.status !== 400 || !(named.get(label)! in (res.body?.details ?? {})))
+      .map(([label, res]) => `${label}: ${res.status} ${res.text.slice(0, 160)}`);
+    expect(wrong).toEqual([]);
+  });
+
   it('answers 429 with Retry-After on every keyed route once an address failed too often', async () => {
     // Warm the admin key first: keys that authenticated recently keep working from a throttled address.
     expect((await http(app.url, 'GET', '/api/users/me', { key: app.adminKey })).status).toBe(200);
@@ -190,22 +229,30 @@ describe('the request timeout on every route but the event stream', () => {
     );
     expect(expected.length).toBeGreaterThan(38);
     expect(all.filter((o) => !expected.includes(o)).map((o) => o.template)).not.toContain('/api/cloud/jobs');
-    // Every key check now waits on the lock, and with them the app's two pooled connections: the health check and
-    // the webhook's secret lookup wait for a connection too.
+    // Every key check now waits on the lock, holding one of the app's two pooled connections; once both are held,
+    // the health check and the webhook's secret lookup wait for a connection too.
     await locker.query('BEGIN');
     await locker.query('LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE');
     const now = String(Math.floor(Date.now() / 1000));
     const webhookHeaders = { 'webhook-id': 'msg_timeout', 'webhook-timestamp': now, 'webhook-signature': 'v1,AAAA' };
+    const send = (o: Operation): [string, Promise<HttpResult>] => [
+      `${o.method} ${o.template}`,
+      http(app.url, o.method, pathOf(o.template), {
+        key: app.adminKey,
+        ...(o.template.startsWith('/api/webhooks') ? { headers: webhookHeaders, rawBody: '{}' } : {}),
+      }),
+    ];
     try {
+      const first = expected.filter(keyed).map(send);
+      for (let waiting = 0; waiting < 2;) {
+        const { rows } = await locker.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        waiting = rows[0].n;
+      }
       const wrong = await expectStatus(
         503,
-        expected.map((o) => [
-          `${o.method} ${o.template}`,
-          http(app.url, o.method, pathOf(o.template), {
-            key: app.adminKey,
-            ...(o.template.startsWith('/api/webhooks') ? { headers: webhookHeaders, rawBody: '{}' } : {}),
-          }),
-        ]),
+        [...first, ...expected.filter((o) => !keyed(o)).map(send)],
         (res) => res.body?.error === 'request_timeout',
       );
       expect(wrong).toEqual([]);
