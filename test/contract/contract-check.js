@@ -103,6 +103,35 @@ function errorCodes(document) {
   return statuses;
 }
 
+/**
+ * The events of a recorded stream: each one's name must be listed in its operation's `x-sse-events`, and its data a
+ * JSON object whose `type` is that name. (Their fields are not held to the schemas: feature tests publish events of
+ * real types with made-up payloads straight into the log.) A frame cut off by the recording limit is left out.
+ */
+function checkStream(match, text) {
+  const problems = [];
+  const frames = text.split('\n\n').slice(0, -1);
+  for (const frame of frames) {
+    const lines = frame.split('\n').filter((l) => !l.startsWith(':'));
+    const field = (name) => lines.filter((l) => l.startsWith(`${name}:`)).map((l) => l.slice(name.length + 1).trim());
+    const data = field('data');
+    if (data.length === 0) continue;
+    const event = field('event')[0] ?? 'message';
+    if (!match.op['x-sse-events'][event]) {
+      problems.push(`event "${event}" is not documented in x-sse-events`);
+      continue;
+    }
+    let payload;
+    try {
+      payload = JSON.parse(data.join('\n'));
+    } catch {
+      payload = undefined;
+    }
+    if (payload?.type !== event) problems.push(`event "${event}" data is not a JSON object of that type`);
+  }
+  return problems;
+}
+
 const baseType = (contentType) => (contentType ?? '').split(';')[0].trim().toLowerCase();
 
 /**
@@ -148,6 +177,10 @@ function checkResponses(document, records) {
     }
     if (!(type in content)) {
       fail(r, `content type ${type || '(none)'} is not documented (${Object.keys(content).join(', ')})`);
+      continue;
+    }
+    if (r.stream !== undefined && match.op['x-sse-events']) {
+      for (const problem of checkStream(match, r.stream)) fail(r, problem);
       continue;
     }
     if (r.invalidJson !== undefined) {

@@ -62,6 +62,23 @@ describe('the contract check', () => {
     ).toEqual([]);
   });
 
+  it('fails on an event the stream documentation does not list', () => {
+    const stream = (text: string) =>
+      record({
+        method: 'GET',
+        path: '/api/events',
+        status: 200,
+        contentType: 'text/event-stream',
+        body: undefined,
+        stream: text,
+      });
+    const ok = ': connected\n\nid: 7\nevent: job_submitted\ndata: {"type":"job_submitted","job_id":"j"}\n\n';
+    expect(problems(committed(), [stream(ok)])).toEqual([]);
+    expect(problems(committed(), [stream('id: 8\nevent: job_exploded\ndata: {"type":"job_exploded"}\n\n')])).toEqual([
+      'event "job_exploded" is not documented in x-sse-events',
+    ]);
+  });
+
   it('checks error bodies against the codes documented for the status', () => {
     const error = (code: string) => ({ error: code, message: 'no', correlation_id: 'abc123def456' });
     const doc = committed();

@@ -18,10 +18,15 @@ export interface RecordedResponse {
   body?: unknown;
   /** The body was not valid JSON although its type said so. */
   invalidJson?: string;
+  /** The start of an event stream's text (its first STREAM_BYTES). */
+  stream?: string;
   testPath: string;
 }
 
 const JSON_TYPE = /^application\/([\w.+-]*\+)?json\b/i;
+const STREAM_TYPE = /^text\/event-stream\b/i;
+/** Enough of a stream for its events to be checked, without keeping a long one whole. */
+const STREAM_BYTES = 256 * 1024;
 
 function currentTestPath(): string {
   const state = (globalThis as { expect?: { getState(): { testPath?: string } } }).expect?.getState();
@@ -39,11 +44,19 @@ export function recordResponses(server: Server): void {
     const method = req.method ?? 'GET';
     const requestPath = (req.url ?? '/').split('?')[0];
     const chunks: Buffer[] = [];
-    const isJson = () =>
-      JSON_TYPE.test(String(res.getHeader('content-type') ?? '')) && !res.getHeader('content-encoding');
+    let kept = 0;
+    const kind = () => {
+      const type = String(res.getHeader('content-type') ?? '');
+      if (res.getHeader('content-encoding')) return null;
+      return JSON_TYPE.test(type) ? 'json' : STREAM_TYPE.test(type) ? 'stream' : null;
+    };
     const keep = (chunk: unknown, encoding?: unknown) => {
-      if (chunk === undefined || chunk === null || typeof chunk === 'function' || !isJson()) return;
-      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string, encoding as BufferEncoding));
+      if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
+      const what = kind();
+      if (!what || (what === 'stream' && kept >= STREAM_BYTES)) return;
+      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string, encoding as BufferEncoding);
+      chunks.push(buffer);
+      kept += buffer.length;
     };
     const write = res.write.bind(res) as (...args: unknown[]) => boolean;
     const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
@@ -65,7 +78,9 @@ export function recordResponses(server: Server): void {
         contentType,
         testPath,
       };
-      if (chunks.length > 0) {
+      if (chunks.length > 0 && kind() === 'stream') {
+        record.stream = Buffer.concat(chunks).subarray(0, STREAM_BYTES).toString('utf8');
+      } else if (chunks.length > 0) {
         const text = Buffer.concat(chunks).toString('utf8');
         try {
           record.body = JSON.parse(text);
