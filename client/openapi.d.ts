@@ -1620,7 +1620,8 @@ export interface components {
              */
             hardware_profile: string;
             /**
-             * @description 0–50; the default is the caller's level's (researcher 10, lead 20, admin 30); above it needs a lead
+             * @description 0–50, higher first: LOW 0, NORMAL 10, HIGH 20, URGENT 30, CRITICAL 40. The default is the caller's level's
+             *     (researcher 10, lead 20, admin 30); more than that needs a lead or an admin.
              * @example 10
              */
             priority?: number;
@@ -1689,7 +1690,7 @@ export interface components {
             /** @example l40s */
             hardware_profile: string;
             /**
-             * @description The priority asked for at submission (0–50)
+             * @description The priority asked for at submission: 0–50 (LOW 0, NORMAL 10, HIGH 20, URGENT 30, CRITICAL 40)
              * @example 10
              */
             priority: number;
@@ -1990,7 +1991,7 @@ export interface components {
         };
         SetPriorityDto: {
             /**
-             * @description 0–50, or null to clear the override
+             * @description 0–50 (LOW 0, NORMAL 10, HIGH 20, URGENT 30, CRITICAL 40), or null to clear the override
              * @example 30
              */
             priority: number | null;

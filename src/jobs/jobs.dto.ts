@@ -46,7 +46,10 @@ export class SubmitJobDto {
   @ApiProperty({ default: 'l40s', example: 'l40s' })
   hardware_profile?: string;
 
-  /** 0–50; the default is the caller's level's (researcher 10, lead 20, admin 30); above it needs a lead */
+  /**
+   * 0–50, higher first: LOW 0, NORMAL 10, HIGH 20, URGENT 30, CRITICAL 40. The default is the caller's level's
+   * (researcher 10, lead 20, admin 30); more than that needs a lead or an admin.
+   */
   @IsOptional()
   @IsInt()
   @Min(0)

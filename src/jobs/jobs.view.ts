@@ -27,7 +27,7 @@ export class JobView {
   config: Record<string, unknown>;
   @ApiProperty({ example: 'l40s' })
   hardware_profile: string;
-  /** The priority asked for at submission (0–50) */
+  /** The priority asked for at submission: 0–50 (LOW 0, NORMAL 10, HIGH 20, URGENT 30, CRITICAL 40) */
   @ApiInt({ example: 10 })
   priority: number;
   /** A lead's or admin's override of the priority */

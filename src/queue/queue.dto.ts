@@ -12,7 +12,7 @@ export class ListQueueQuery extends PaginationQuery {
 }
 
 export class SetPriorityDto {
-  /** 0–50, or null to clear the override */
+  /** 0–50 (LOW 0, NORMAL 10, HIGH 20, URGENT 30, CRITICAL 40), or null to clear the override */
   @IsDefined({ message: 'priority is required (0-50 or null)' })
   @ValidateIf((_o, v) => v !== null)
   @IsInt()

@@ -8,6 +8,7 @@ import { EVENT_TYPES } from '../../src/events/events.types';
 import { JOB_STATUSES } from '../../src/jobs/job-status';
 import { documentFile, serializeDocument } from '../../src/openapi/openapi.cli';
 import { QUEUE_ENTRY_STATUSES, WAIT_REASONS } from '../../src/queue/queue-entry.entity';
+import { PRIORITY } from '../../src/queue/queue-priority';
 import { http } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -141,6 +142,11 @@ describe('the OpenAPI document', () => {
     expect(enums.ApprovalStatus.enum).toEqual([...APPROVAL_STATUSES]);
     expect(enums.RuleCondition.enum).toEqual([...RULE_CONDITIONS]);
     expect(enums.SetPriorityDto.properties.priority).toMatchObject({ minimum: 0, maximum: 50, nullable: true });
+    const scale = Object.entries(PRIORITY)
+      .map(([name, value]) => `${name} ${value}`)
+      .join(', ');
+    expect(enums.SubmitJobDto.properties.priority.description).toContain(scale);
+    expect(enums.SetPriorityDto.properties.priority.description).toContain(scale);
   });
 
   it('documents the idempotent submit and the event stream with their headers', () => {
