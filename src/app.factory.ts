@@ -11,6 +11,7 @@ import { EVENTS_PATH } from './events';
 import { webhookPreflight } from './jobs/webhook.preflight';
 import { DatabaseTarget, EmbeddedPostgres, startEmbeddedPostgres } from './database';
 import { configureStructuredLogging } from './logging';
+import { setupOpenApi } from './openapi/openapi.setup';
 import { BackgroundTaskManager } from './scheduling';
 
 export const WEBHOOK_PATH = '/api/webhooks/replicate';
@@ -72,6 +73,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     installClientErrorHandler(app.getHttpServer());
     app.useGlobalFilters(new AllExceptionsFilter());
     app.useGlobalPipes(createValidationPipe());
+    setupOpenApi(app);
     await app.listen(opts.port ?? config.env.PORT, config.env.HOST);
     // Ticks start only once the app serves requests (SPEC §10); /health/ready stays 503 until then.
     await app.get(BackgroundTaskManager).start();

@@ -1,9 +1,10 @@
 import type { ApprovalRequest } from './approval-request.entity';
 import type { ApprovalRule } from './approval-rule.entity';
+import type { ApprovalRequestView, ApprovalRuleView } from './approvals.view';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export function requestView(r: ApprovalRequest) {
+export function requestView(r: ApprovalRequest): ApprovalRequestView {
   return {
     id: r.id,
     job_id: r.jobId,
@@ -15,8 +16,8 @@ export function requestView(r: ApprovalRequest) {
     reason: r.reason,
     estimated_cost: r.estimatedCost,
     required_approver_level: r.requiredApproverLevel,
-    created_at: iso(r.createdAt),
-    expires_at: iso(r.expiresAt),
+    created_at: r.createdAt.toISOString(),
+    expires_at: r.expiresAt.toISOString(),
     reviewed_by: r.reviewedBy,
     reviewed_at: iso(r.reviewedAt),
     review_notes: r.reviewNotes,
@@ -24,7 +25,7 @@ export function requestView(r: ApprovalRequest) {
 }
 
 /** Numeric conditions show their threshold as a number; patterns and names as strings. */
-export function ruleView(r: ApprovalRule) {
+export function ruleView(r: ApprovalRule): ApprovalRuleView {
   const numeric = r.condition === 'cost_exceeds' || r.condition === 'daily_jobs_exceed';
   return {
     id: r.id,
@@ -37,7 +38,7 @@ export function ruleView(r: ApprovalRule) {
     applies_to_provider: r.appliesToProvider,
     exempt_levels: r.exemptLevels,
     required_approver_level: r.requiredApproverLevel,
-    created_at: iso(r.createdAt),
-    updated_at: iso(r.updatedAt),
+    created_at: r.createdAt.toISOString(),
+    updated_at: r.updatedAt.toISOString(),
   };
 }

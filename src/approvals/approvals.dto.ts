@@ -1,5 +1,6 @@
-import { Type } from 'class-transformer';
+import { ApiProperty, PartialType } from '@nestjs/swagger';
 import { PaginationQuery } from '../common/pagination.dto';
+import { ApiEnum, ApiInt } from '../openapi/api-property';
 import {
   Allow,
   ArrayMaxSize,
@@ -24,10 +25,12 @@ import { RULE_CONDITIONS, RuleCondition } from './rules-engine';
 export class ListRequestsQuery extends PaginationQuery {
   @IsOptional()
   @IsIn(APPROVAL_STATUSES as unknown as string[])
+  @ApiEnum(APPROVAL_STATUSES, 'ApprovalStatus', { required: false })
   status?: ApprovalStatus;
 }
 
 export class ApproveDto {
+  /** Kept with the decision */
   @IsOptional()
   @IsString()
   @MaxLength(2000)
@@ -35,9 +38,11 @@ export class ApproveDto {
 }
 
 export class RejectDto {
+  /** Why; the job is cancelled with it */
   @IsString({ message: 'reason is required' })
   @Matches(/\S/, { message: 'reason is required' })
   @MaxLength(2000)
+  @ApiProperty({ example: 'Use the l40s profile for this size of run' })
   reason: string;
 }
 
@@ -46,91 +51,64 @@ const APPROVER_LEVELS = ['researcher', 'lead', 'admin'];
 export class CreateRuleDto {
   @IsString()
   @Length(1, 128)
+  @ApiProperty({ example: 'Large H100 runs' })
   name: string;
 
   @IsOptional()
   @IsString()
   @MaxLength(1000)
-  description?: string;
-
-  @IsIn(RULE_CONDITIONS as unknown as string[])
-  condition: RuleCondition;
-
-  /** A number or a string depending on the condition; checked by the rules service. */
-  @Allow()
-  threshold?: string | number | null;
-
-  @IsOptional()
-  @IsBoolean()
-  is_active?: boolean;
-
-  @IsOptional()
-  @IsInt()
-  @Min(-1000)
-  @Max(1000)
-  priority?: number;
-
-  @IsOptional()
-  @ValidateIf((_o, v) => v !== null)
-  @IsString()
-  @Length(1, 64)
-  applies_to_provider?: string | null;
-
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(USER_LEVELS.length)
-  @ArrayUnique()
-  @IsIn(USER_LEVELS as unknown as string[], { each: true })
-  exempt_levels?: UserLevel[];
-
-  @IsOptional()
-  @IsIn(APPROVER_LEVELS)
-  required_approver_level?: UserLevel;
-}
-
-export class UpdateRuleDto {
-  @IsOptional()
-  @IsString()
-  @Length(1, 128)
-  name?: string;
-
-  @IsOptional()
-  @ValidateIf((_o, v) => v !== null)
-  @IsString()
-  @MaxLength(1000)
+  @ApiProperty({ type: String, nullable: true })
   description?: string | null;
 
-  @IsOptional()
+  /**
+   * `cost_exceeds` (threshold: dollars), `first_job`, `hardware_type` (a glob of profiles), `provider` (a name),
+   * `config_pattern` (a glob of config names, or `/regex/`, admin-only) or `daily_jobs_exceed` (a count in 24 h)
+   */
   @IsIn(RULE_CONDITIONS as unknown as string[])
-  condition?: RuleCondition;
+  @ApiEnum(RULE_CONDITIONS, 'RuleCondition', { example: 'hardware_type' })
+  condition: RuleCondition;
 
+  /** A number or a string depending on the condition (checked against it) */
   @Allow()
+  @ApiProperty({ oneOf: [{ type: 'number' }, { type: 'string' }], nullable: true, example: 'h100*' })
   threshold?: string | number | null;
 
+  /** Default true */
   @IsOptional()
   @IsBoolean()
   is_active?: boolean;
 
+  /** Higher is evaluated first (default 0) */
   @IsOptional()
   @IsInt()
   @Min(-1000)
   @Max(1000)
+  @ApiInt({ example: 10 })
   priority?: number;
 
+  /** Only jobs for this provider */
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsString()
   @Length(1, 64)
+  @ApiProperty({ type: String, nullable: true })
   applies_to_provider?: string | null;
 
+  /** Levels the rule never holds */
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(USER_LEVELS.length)
   @ArrayUnique()
   @IsIn(USER_LEVELS as unknown as string[], { each: true })
+  @ApiEnum(USER_LEVELS, 'UserLevel', { isArray: true, example: ['admin'] })
   exempt_levels?: UserLevel[];
 
+  /** Who may decide (default `lead`) */
   @IsOptional()
   @IsIn(APPROVER_LEVELS)
+  @ApiEnum(APPROVER_LEVELS, 'ApproverLevel', { example: 'lead' })
   required_approver_level?: UserLevel;
 }
+
+/** Fields left out keep their value. */
+export class UpdateRuleDto extends PartialType(CreateRuleDto) {}

@@ -13,10 +13,11 @@ import type { Org } from './org.entity';
 import type { User } from './user.entity';
 import type { CreateApiKeyDto, CreateUserDto, UpdateUserDto } from './users.dto';
 import { DuplicateError, UsersRepository } from './users.repository';
+import type { ApiKeyView, CreatedApiKeyView, UserView } from './users.view';
 
 const log = getLogger('simpletuner.cloud.auth');
 
-export function userView(u: User) {
+export function userView(u: User): UserView {
   return {
     id: u.id,
     username: u.username,
@@ -30,7 +31,7 @@ export function userView(u: User) {
 }
 
 /** A key as anyone may see it: never the secret, only its display prefix. */
-export function apiKeyView(k: ApiKey) {
+export function apiKeyView(k: ApiKey): ApiKeyView {
   return {
     id: k.id,
     user_id: k.userId,
@@ -182,7 +183,7 @@ export class UsersService {
    * expiring key cannot leave a longer-lived one behind.
    */
   @Transactional()
-  async createKey(caller: AuthenticatedUser, userId: string, dto: CreateApiKeyDto) {
+  async createKey(caller: AuthenticatedUser, userId: string, dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
     const user = await this.findVisible(caller, userId);
     if (user.id !== caller.id) this.assertCanManage(caller, user.orgId, user.level);
     const expiresAt = dto.expires_at ? new Date(dto.expires_at) : null;

@@ -62,6 +62,8 @@ export function parseStreamFilter(params: StreamParams): StreamFilter {
   return { jobId, types };
 }
 
+const shuttingDown = () => new AppError('service_unavailable', 503, 'The server is shutting down; reconnect shortly');
+
 /** Opens SSE streams: parses the request, applies the per-user limit, resolves where the stream starts. */
 @Injectable()
 export class EventStreamService {
@@ -81,6 +83,7 @@ export class EventStreamService {
     const lastEventId = parseLastEventId(params);
     const filter = parseStreamFilter(params);
     const max = this.config.env.SIMPLETUNER_SSE_MAX_PER_USER;
+    if (this.hub.isStopped) throw shuttingDown();
     if (!this.hub.reserve(user.id, max)) {
       throw new RateLimitError(`At most ${max} event streams may be open per user`, { limit: max });
     }
@@ -103,8 +106,7 @@ export class EventStreamService {
         : { kind: 'reset', lastEventId: lastEventId.toString(), after: START_POSITION, safeHead };
     }
     if (res.destroyed || res.writableEnded) return; // the client left meanwhile; close already released the slot
-    if (this.hub.isStopped)
-      throw new AppError('service_unavailable', 503, 'The server is shutting down; reconnect shortly');
+    if (this.hub.isStopped) throw shuttingDown();
     connection = new SseConnection(user, filter, res, this.hub, this.repo, this.authority);
     connection.start(start);
   }

@@ -1,10 +1,14 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AppError } from '../common/errors';
 import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../auth/auth.decorators';
 import { MigrationService } from '../database/database.module';
 import { BackgroundTaskManager } from '../scheduling';
+import { ApiErrors } from '../openapi/api-errors.decorator';
+import { LiveView, ReadyView } from './health.view';
 
+@ApiTags('Health')
 @Controller('health')
 @Public()
 export class HealthController {
@@ -17,14 +21,24 @@ export class HealthController {
   ) {}
 
   @Get('live')
-  live() {
+  @ApiOperation({ summary: 'The process answers' })
+  @ApiOkResponse({ type: LiveView })
+  live(): LiveView {
     return { status: 'ok' };
   }
 
   @Get('ready')
-  async ready() {
+  @ApiOperation({
+    summary: 'Ready for traffic',
+    description:
+      'The database answers, migrations are applied and the background tasks run (not yet, or no longer ' +
+      'during shutdown: 503).',
+  })
+  @ApiOkResponse({ type: ReadyView })
+  @ApiErrors('not_ready', 'request_timeout')
+  async ready(): Promise<ReadyView> {
     try {
-      return await this.check();
+      return (await this.check()) as ReadyView;
     } catch (err) {
       const details = err instanceof ServiceUnavailableException ? (err.getResponse() as Record<string, unknown>) : {};
       throw new AppError('not_ready', 503, 'Service is not ready', { checks: details.details ?? details });

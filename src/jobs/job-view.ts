@@ -1,10 +1,13 @@
 import { redactSecrets, redactString } from '../common/secrets';
 import { isTerminal } from './job-status';
 import type { Job } from './job.entity';
+import type { JobView } from './jobs.view';
+
+export type { JobView } from './jobs.view';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
-export function jobView(job: Job, queuePosition: number | null = null, now: Date = new Date()) {
+export function jobView(job: Job, queuePosition: number | null = null, now: Date = new Date()): JobView {
   const start = job.startedAt;
   const end = job.completedAt ?? (isTerminal(job.status) ? null : now);
   return {
@@ -16,7 +19,7 @@ export function jobView(job: Job, queuePosition: number | null = null, now: Date
     status: job.status,
     config_name: redactString(job.configName),
     // A config may carry credentials (hf_token, a password in a URL…): responses never include them.
-    config: redactSecrets(job.config),
+    config: redactSecrets(job.config) as Record<string, unknown>,
     hardware_profile: job.hardwareProfile,
     priority: job.priority,
     priority_override: job.priorityOverride,
@@ -31,8 +34,8 @@ export function jobView(job: Job, queuePosition: number | null = null, now: Date
     attempt: job.attempt,
     max_attempts: job.maxAttempts,
     max_runtime_seconds: job.maxRuntimeSeconds,
-    created_at: iso(job.createdAt),
-    queued_at: iso(job.queuedAt),
+    created_at: job.createdAt.toISOString(),
+    queued_at: job.queuedAt.toISOString(),
     started_at: iso(start),
     completed_at: iso(job.completedAt),
     metadata: job.metadata,
@@ -42,5 +45,3 @@ export function jobView(job: Job, queuePosition: number | null = null, now: Date
     queue_position: isTerminal(job.status) ? null : queuePosition,
   };
 }
-
-export type JobView = ReturnType<typeof jobView>;

@@ -1,12 +1,17 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentUser, MinLevel } from '../auth/auth.decorators';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { UuidParam } from '../common/uuid-param';
+import { ApiErrors } from '../openapi/api-errors.decorator';
 import { CostEstimateQuery, ListJobsQuery, SubmitJobDto } from './jobs.dto';
 import { idempotencyFrom } from './idempotency';
 import { JobSubmissionService } from './job-submission.service';
 import { JobsService } from './jobs.service';
+import { CostEstimateView, DeletedJobView, JobListView, JobView, SubmittedJobView } from './jobs.view';
 
+@ApiTags('Jobs')
 @Controller('api/cloud')
 export class JobsController {
   constructor(
@@ -14,53 +19,98 @@ export class JobsController {
     private readonly submissions: JobSubmissionService,
   ) {}
 
-  /** 201 for a new job; 200 with `idempotent_hit: true` for a repeated idempotency key. */
   /**
    * 201 for a new job; 200 with `idempotent_hit: true` (and the `Idempotent-Replayed: true` header) when the same
    * idempotency key, from the body or the `Idempotency-Key` header, was used within 24 h.
    */
   @Post('jobs/submit')
   @MinLevel('researcher')
+  @ApiOperation({
+    summary: 'Submit a training job',
+    description:
+      'The job waits for an approval when a rule requires one, else for a dispatch slot. Retry-safe with an ' +
+      'idempotency key (the `Idempotency-Key` header or `idempotency_key` in the body): a repeat within 24 h with ' +
+      'the same key and body answers 200 with the first job; the same key with another body is 422 ' +
+      '`idempotency_key_reused` for the header, 409 `conflict` for the body key.',
+  })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Makes the submission retry-safe (1–255 printable ASCII characters; must equal a body key if both)',
+    schema: { type: 'string', pattern: '^[\\x20-\\x7e]{1,255}$' },
+  })
+  @ApiResponse({ status: 201, description: 'The job was created', type: SubmittedJobView })
+  @ApiResponse({
+    status: 200,
+    description: 'The idempotency key was used within 24 h with the same request: the first job',
+    type: SubmittedJobView,
+    headers: { 'Idempotent-Replayed': { description: 'Always `true`', schema: { type: 'string', enum: ['true'] } } },
+  })
+  @ApiErrors('conflict', 'idempotency_key_reused')
   async submit(
     @CurrentUser() user: AuthenticatedUser,
     @Body() dto: SubmitJobDto,
     @Headers('idempotency-key') idempotencyHeader: string | string[] | undefined,
     @Res({ passthrough: true }) res: Response,
-  ) {
+  ): Promise<SubmittedJobView> {
     const result = await this.submissions.submit(user, dto, idempotencyFrom(dto.idempotency_key, idempotencyHeader));
     res.status(result.created ? 201 : 200);
     if (!result.created) res.setHeader('Idempotent-Replayed', 'true');
-    return result.body;
+    return result.body as SubmittedJobView;
   }
 
   @Get('jobs')
   @MinLevel('viewer')
-  list(@CurrentUser() user: AuthenticatedUser, @Query() q: ListJobsQuery) {
+  @ApiOperation({
+    summary: 'List jobs',
+    description: 'Newest first. A researcher sees its own jobs; a viewer and a lead their organisation; an admin all.',
+  })
+  @ApiOkResponse({ type: JobListView })
+  list(@CurrentUser() user: AuthenticatedUser, @Query() q: ListJobsQuery): Promise<JobListView> {
     return this.jobs.list(user, q);
   }
 
   @Get('jobs/:id')
   @MinLevel('viewer')
-  get(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string) {
+  @ApiOperation({ summary: 'Get a job' })
+  @ApiOkResponse({ type: JobView })
+  @ApiErrors('job_not_found')
+  get(@CurrentUser() user: AuthenticatedUser, @UuidParam('id') id: string): Promise<JobView> {
     return this.jobs.get(user, id);
   }
 
   @Post('jobs/:id/cancel')
   @HttpCode(200)
   @MinLevel('researcher')
-  cancel(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string) {
+  @ApiOperation({
+    summary: 'Cancel a job',
+    description:
+      'Cancels at the provider first: if the provider fails, the job is unchanged (502/503). A job held for ' +
+      'approval has its request cancelled too. The owner, a lead of its organisation or an admin may cancel.',
+  })
+  @ApiOkResponse({ type: JobView })
+  @ApiErrors('job_not_found', 'invalid_job_state', 'provider_error', 'provider_unavailable')
+  cancel(@CurrentUser() user: AuthenticatedUser, @UuidParam('id') id: string): Promise<JobView> {
     return this.jobs.cancel(user, id);
   }
 
   @Delete('jobs/:id')
   @MinLevel('researcher')
-  remove(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string) {
+  @ApiOperation({ summary: 'Delete a finished job', description: 'Only a completed, failed or cancelled job.' })
+  @ApiOkResponse({ type: DeletedJobView })
+  @ApiErrors('job_not_found', 'invalid_job_state')
+  remove(@CurrentUser() user: AuthenticatedUser, @UuidParam('id') id: string): Promise<DeletedJobView> {
     return this.jobs.remove(user, id);
   }
 
   @Get('cost-estimate')
   @MinLevel('viewer')
-  costEstimate(@CurrentUser() user: AuthenticatedUser, @Query() q: CostEstimateQuery) {
+  @ApiOperation({
+    summary: 'Estimate the cost of a job',
+    description: "Mean duration of the organisation's completed jobs on the profile (90 days), else one hour.",
+  })
+  @ApiOkResponse({ type: CostEstimateView })
+  costEstimate(@CurrentUser() user: AuthenticatedUser, @Query() q: CostEstimateQuery): Promise<CostEstimateView> {
     return this.jobs.costEstimate(user, q.hardware_profile);
   }
 }

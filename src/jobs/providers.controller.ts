@@ -1,4 +1,5 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedUser, CurrentUser, MinLevel } from '../auth';
 import { NotFoundError, ValidationError } from '../common/errors';
 import { allProfiles, hardwareOverrideProblems, hardwareRate } from '../providers/hardware';
@@ -7,9 +8,17 @@ import { ProviderConfigService } from '../providers/provider-config.service';
 import { ProviderRegistry } from '../providers/provider-registry';
 import { ProviderConfigDto } from './jobs.dto';
 import { JobsService } from './jobs.service';
+import { ProviderConfigView, ProviderListView } from './jobs.view';
+import { ApiErrors } from '../openapi/api-errors.decorator';
+
+const NAME_PARAM = ApiParam({
+  name: 'name',
+  description: 'A provider name: `replicate` or `simulator`',
+  example: 'replicate',
+});
 
 /** webhook_secret is write-only: responses say whether one is set, never what it is. */
-function configView(c: ProviderConfig) {
+function configView(c: ProviderConfig): ProviderConfigView {
   return {
     name: c.name,
     webhook_url: c.webhookUrl,
@@ -20,6 +29,7 @@ function configView(c: ProviderConfig) {
   };
 }
 
+@ApiTags('Providers')
 @Controller('api/cloud/providers')
 export class ProvidersController {
   constructor(
@@ -30,7 +40,9 @@ export class ProvidersController {
 
   @Get()
   @MinLevel('viewer')
-  async list() {
+  @ApiOperation({ summary: 'List providers', description: 'With their hardware profiles and prices per second.' })
+  @ApiOkResponse({ type: ProviderListView })
+  async list(): Promise<ProviderListView> {
     const def = this.jobs.defaultProvider();
     const providers = await Promise.all(
       this.registry.list().map(async (p) => {
@@ -51,18 +63,29 @@ export class ProvidersController {
   }
 
   @Get(':name/config')
-  async getConfig(@Param('name') name: string) {
+  @ApiOperation({ summary: "Get a provider's settings" })
+  @NAME_PARAM
+  @ApiOkResponse({ type: ProviderConfigView })
+  @ApiErrors('not_found')
+  async getConfig(@Param('name') name: string): Promise<ProviderConfigView> {
     if (!this.registry.has(name)) throw new NotFoundError(`Provider ${name} not found`);
     return configView(await this.configs.get(name));
   }
 
-  /** Changing webhook_url re-evaluates job polling at once (SPEC §10). */
+  /** Changing webhook_url re-evaluates job polling at once. */
   @Put(':name/config')
+  @ApiOperation({
+    summary: "Change a provider's settings",
+    description: 'Changing `webhook_url` re-evaluates job status polling at once.',
+  })
+  @NAME_PARAM
+  @ApiOkResponse({ type: ProviderConfigView })
+  @ApiErrors('not_found')
   async putConfig(
     @CurrentUser() caller: AuthenticatedUser,
     @Param('name') name: string,
     @Body() dto: ProviderConfigDto,
-  ) {
+  ): Promise<ProviderConfigView> {
     if (!this.registry.has(name)) throw new NotFoundError(`Provider ${name} not found`);
     const problems = hardwareOverrideProblems(dto.hardware_info ?? {});
     if (Object.keys(problems).length > 0)

@@ -1,9 +1,11 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../auth/auth.decorators';
 import { MetricsService } from './metrics.service';
 
 /** Prometheus scrape endpoint; public like /health so a scraper needs no API key. */
+@ApiTags('Health')
 @Controller()
 @Public()
 export class MetricsController {
@@ -11,6 +13,14 @@ export class MetricsController {
 
   @Get('metrics')
   @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Prometheus metrics',
+    description: 'Jobs by status, queue depth, background task runs, SSE connections, HTTP timings, provider calls.',
+  })
+  @ApiOkResponse({
+    description: 'Prometheus text exposition format',
+    content: { 'text/plain': { schema: { type: 'string' }, example: 'simpletuner_queue_depth 3\n' } },
+  })
   async scrape(@Res() res: Response): Promise<void> {
     const body = await this.metrics.render();
     res.setHeader('Content-Type', this.metrics.contentType);

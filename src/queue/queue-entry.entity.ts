@@ -16,7 +16,8 @@ export const SLOT_STATUSES: readonly QueueEntryStatus[] = ['dispatching', 'runni
 export const FINISHED_ENTRY_STATUSES: readonly QueueEntryStatus[] = ['completed', 'failed', 'cancelled'];
 
 /** Why a job waits (GET /api/queue/position). */
-export type WaitReason = 'user_limit' | 'org_limit' | 'global_limit' | 'awaiting_approval' | 'backoff';
+export const WAIT_REASONS = ['user_limit', 'org_limit', 'global_limit', 'awaiting_approval', 'backoff'] as const;
+export type WaitReason = (typeof WAIT_REASONS)[number];
 
 /** One job's place in the queue (SPEC §6); the schema is migration 1764300004000-queue. */
 @Entity('queue_entries')

@@ -11,6 +11,7 @@ import { QueueEntry, QueueEntryStatus, WaitReason } from './queue-entry.entity';
 import { QueueLimitsService } from './queue-limits.service';
 import { agedPriority } from './queue-priority';
 import { QueueRepository } from './queue.repository';
+import type { QueueEntryView } from './queue.view';
 
 const log = getLogger('simpletuner.cloud.queue');
 
@@ -26,7 +27,7 @@ export interface PositionView {
   blocked_reason: WaitReason | null;
 }
 
-export function entryView(e: QueueEntry, position: number | null = null) {
+export function entryView(e: QueueEntry, position: number | null = null): QueueEntryView {
   const iso = (d: Date | null) => (d ? d.toISOString() : null);
   return {
     job_id: e.jobId,
@@ -38,7 +39,7 @@ export function entryView(e: QueueEntry, position: number | null = null) {
     priority_override: e.priorityOverride,
     effective_priority: e.effectivePriority,
     position,
-    blocked_reason: e.blockedReason,
+    blocked_reason: e.blockedReason as WaitReason | null,
     attempt: e.attempt,
     max_attempts: e.maxAttempts,
     last_error: e.lastError,

@@ -1,5 +1,5 @@
-import { Type } from 'class-transformer';
 import { PaginationQuery } from '../common/pagination.dto';
+import { ApiEnum, ApiInt } from '../openapi/api-property';
 import { IsDefined, IsIn, IsInt, IsOptional, Max, Min, ValidateIf } from 'class-validator';
 import { QUEUE_ENTRY_STATUSES, QueueEntryStatus } from './queue-entry.entity';
 import { MAX_PRIORITY } from './queue-priority';
@@ -7,29 +7,32 @@ import { MAX_PRIORITY } from './queue-priority';
 export class ListQueueQuery extends PaginationQuery {
   @IsOptional()
   @IsIn(QUEUE_ENTRY_STATUSES as unknown as string[])
+  @ApiEnum(QUEUE_ENTRY_STATUSES, 'QueueEntryStatus', { required: false })
   status?: QueueEntryStatus;
 }
 
 export class SetPriorityDto {
-  /** 0–50, or null to clear the override. */
+  /** 0–50 (LOW 0, NORMAL 10, HIGH 20, URGENT 30, CRITICAL 40), or null to clear the override */
   @IsDefined({ message: 'priority is required (0-50 or null)' })
   @ValidateIf((_o, v) => v !== null)
   @IsInt()
   @Min(0)
   @Max(MAX_PRIORITY)
+  @ApiInt({ nullable: true, example: 30 })
   priority: number | null;
 }
 
 /** A limit above this is no limit; it also keeps every count comparison inside a 32-bit integer. */
 export const MAX_CONCURRENCY = 100_000;
 
-/** Absent = unchanged; null = back to the configured default. */
+/** Running jobs at once, in all, per user and per organisation. Absent = unchanged; null = back to the configured default. */
 export class UpdateConcurrencyDto {
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsInt()
   @Min(1)
   @Max(MAX_CONCURRENCY)
+  @ApiInt({ nullable: true, required: false })
   max_concurrent?: number | null;
 
   @IsOptional()
@@ -37,6 +40,7 @@ export class UpdateConcurrencyDto {
   @IsInt()
   @Min(1)
   @Max(MAX_CONCURRENCY)
+  @ApiInt({ nullable: true, required: false })
   user_max_concurrent?: number | null;
 
   @IsOptional()
@@ -44,5 +48,6 @@ export class UpdateConcurrencyDto {
   @IsInt()
   @Min(1)
   @Max(MAX_CONCURRENCY)
+  @ApiInt({ nullable: true, required: false })
   org_max_concurrent?: number | null;
 }

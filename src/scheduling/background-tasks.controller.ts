@@ -1,14 +1,18 @@
 import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { BackgroundTaskManager } from './background-task-manager';
-import type { TaskState } from './task-types';
+import { BackgroundTasksView } from './background-tasks.view';
 
-/** Admin-only (no @MinLevel): the state of every background task (SPEC §10). */
+/** Admin-only (no @MinLevel): the state of every background task. */
+@ApiTags('Polling and tasks')
 @Controller('api/cloud/background-tasks')
 export class BackgroundTasksController {
   constructor(private readonly manager: BackgroundTaskManager) {}
 
   @Get()
-  list(): { started: boolean; tasks: TaskState[] } {
+  @ApiOperation({ summary: 'Background tasks and their last runs' })
+  @ApiOkResponse({ type: BackgroundTasksView })
+  list(): BackgroundTasksView {
     return { started: this.manager.isStarted(), tasks: this.manager.getStates() };
   }
 }

@@ -5,6 +5,7 @@ import { createApp, CreateAppOptions, RunningApp } from '../../src/app.factory';
 import { generateApiKey } from '../../src/auth/api-key.util';
 import { loadAppConfig } from '../../src/config';
 import { createTestDatabase, TestDatabase } from './test-database';
+import { recordResponses } from '../contract/recorder';
 
 export interface TestApp extends RunningApp {
   adminKey: string;
@@ -44,6 +45,8 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   };
   const config = loadAppConfig(env, dataDir);
   const running = await createApp(config, { port: 0, imports: opts.imports });
+  // Responses of the API as shipped are checked against its OpenAPI document (apps with test modules add routes).
+  if (!opts.imports) recordResponses(running.app.getHttpServer());
   return {
     ...running,
     adminKey,

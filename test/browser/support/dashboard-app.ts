@@ -5,6 +5,7 @@ import { createApp, RunningApp } from '../../../src/app.factory';
 import { generateApiKey } from '../../../src/auth/api-key.util';
 import { loadAppConfig } from '../../../src/config';
 import { makeTempDir } from '../../support/test-app';
+import { recordResponses } from '../../contract/recorder';
 import type { TestDatabase } from '../../support/test-database';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -48,6 +49,7 @@ export async function startAppOnPort(opts: {
     ...opts.env,
   };
   const running = await createApp(loadAppConfig(env, dataDir), { port: opts.port });
+  recordResponses(running.app.getHttpServer());
   return {
     ...running,
     adminKey,

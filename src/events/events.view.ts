@@ -1,0 +1,153 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { USER_LEVELS } from '../auth/user.entity';
+import { JOB_STATUSES } from '../jobs/job-status';
+import { ApiDateTime, ApiEnum, ApiInt, ApiUuid } from '../openapi/api-property';
+
+/**
+ * The `data:` line of each event on GET /api/events: flat JSON that always carries `type` (also the `event:` name)
+ * and, for job events, `job_id`. Publishers may add fields; clients should ignore fields they do not know.
+ */
+const eventType = (type: string) => ApiProperty({ enum: [type], description: 'Also the `event:` name' });
+
+export class JobSubmittedEvent {
+  @eventType('job_submitted')
+  type: 'job_submitted';
+  @ApiUuid()
+  job_id: string;
+  @ApiEnum(JOB_STATUSES, 'JobStatus')
+  status: string;
+  provider: string;
+  config_name: string;
+  cost_estimate: number;
+  requires_approval: boolean;
+}
+
+export class JobStatusChangedEvent {
+  @eventType('job_status_changed')
+  type: 'job_status_changed';
+  @ApiUuid()
+  job_id: string;
+  @ApiEnum(JOB_STATUSES, 'JobStatus', { example: 'running' })
+  status: string;
+  @ApiEnum(JOB_STATUSES, 'JobStatus', { example: 'queued' })
+  previous_status: string;
+}
+
+/** The provider accepted the job. */
+export class JobDispatchedEvent {
+  @eventType('job_dispatched')
+  type: 'job_dispatched';
+  @ApiUuid()
+  job_id: string;
+  provider: string;
+  /** The provider's id for the job */
+  external_id: string;
+  @ApiEnum(JOB_STATUSES, 'JobStatus', { required: false })
+  status?: string;
+  /** Provider submissions so far (dispatch through the queue) */
+  @ApiInt({ required: false })
+  attempt?: number;
+}
+
+export class ApprovalRequiredEvent {
+  @eventType('approval_required')
+  type: 'approval_required';
+  @ApiUuid()
+  job_id: string;
+  @ApiUuid()
+  approval_id: string;
+  @ApiUuid()
+  rule_id: string;
+  rule_name: string;
+  reason: string;
+  estimated_cost: number;
+  @ApiEnum(USER_LEVELS, 'UserLevel')
+  required_approver_level: string;
+  @ApiDateTime()
+  expires_at: string;
+}
+
+export class ApprovalApprovedEvent {
+  @eventType('approval_approved')
+  type: 'approval_approved';
+  @ApiUuid()
+  job_id: string;
+  @ApiUuid()
+  approval_id: string;
+  @ApiUuid()
+  reviewed_by: string;
+  notes: string | null;
+}
+
+export class ApprovalRejectedEvent {
+  @eventType('approval_rejected')
+  type: 'approval_rejected';
+  @ApiUuid()
+  job_id: string;
+  @ApiUuid()
+  approval_id: string;
+  @ApiUuid()
+  reviewed_by: string;
+  reason: string;
+}
+
+export class ApprovalExpiredEvent {
+  @eventType('approval_expired')
+  type: 'approval_expired';
+  @ApiUuid()
+  job_id: string;
+  @ApiUuid()
+  approval_id: string;
+  @ApiProperty({ example: 'Approval request expired and job was auto-rejected' })
+  message: string;
+}
+
+/** A provider webhook was received for the job (once per webhook-id). */
+export class CloudJobUpdateEvent {
+  @eventType('cloud_job_update')
+  type: 'cloud_job_update';
+  @ApiUuid()
+  job_id: string;
+  provider: string;
+  external_id: string;
+  /** The status the provider reported (`starting`, `processing`, `succeeded`…) */
+  provider_status: string;
+  webhook_id: string;
+  @ApiEnum(JOB_STATUSES, 'JobStatus')
+  status: string;
+}
+
+export class QueueLimitsChangedEvent {
+  @eventType('queue_limits_changed')
+  type: 'queue_limits_changed';
+  @ApiInt()
+  max_concurrent: number;
+  @ApiInt()
+  user_max_concurrent: number;
+  @ApiInt()
+  org_max_concurrent: number;
+  /** Username of who changed them */
+  changed_by: string;
+}
+
+/** Sent with id 0 when the Last-Event-ID is older than the kept events: every kept event follows. */
+export class ResetEvent {
+  @eventType('reset')
+  type: 'reset';
+  last_event_id: string;
+  message: string;
+}
+
+/** Event name → its data schema, in the order the stream documentation lists them. */
+export const STREAM_EVENTS = {
+  job_submitted: JobSubmittedEvent,
+  job_status_changed: JobStatusChangedEvent,
+  job_dispatched: JobDispatchedEvent,
+  approval_required: ApprovalRequiredEvent,
+  approval_approved: ApprovalApprovedEvent,
+  approval_rejected: ApprovalRejectedEvent,
+  approval_expired: ApprovalExpiredEvent,
+  cloud_job_update: CloudJobUpdateEvent,
+  queue_limits_changed: QueueLimitsChangedEvent,
+  reset: ResetEvent,
+} as const;

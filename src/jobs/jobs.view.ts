@@ -1,0 +1,189 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ApiDateTime, ApiEnum, ApiInt, ApiUuid } from '../openapi/api-property';
+import type { CostEstimate } from './job-cost';
+import { JOB_STATUSES, JobStatus } from './job-status';
+
+const uuidExample = '3f1c2b9e-8a4d-4c6e-9b1a-2d7e5f0a1c3b';
+
+/** A training job as the API shows it: never its secrets (secret-named config keys read `[REDACTED]`). */
+export class JobView {
+  @ApiUuid({ example: uuidExample })
+  job_id: string;
+  @ApiUuid()
+  user_id: string;
+  @ApiUuid()
+  org_id: string;
+  /** `replicate` or `simulator` */
+  @ApiProperty({ example: 'simulator' })
+  provider: string;
+  /** The provider's id for the job (Replicate's prediction id) once dispatched */
+  external_id: string | null;
+  @ApiEnum(JOB_STATUSES, 'JobStatus', { example: 'running' })
+  status: JobStatus;
+  @ApiProperty({ example: 'flux-lora-portraits' })
+  config_name: string;
+  /** The submitted configuration, with secret-named keys redacted */
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { learning_rate: 0.0001, max_steps: 2000 } })
+  config: Record<string, unknown>;
+  @ApiProperty({ example: 'l40s' })
+  hardware_profile: string;
+  /** The priority asked for at submission: 0–50 (LOW 0, NORMAL 10, HIGH 20, URGENT 30, CRITICAL 40) */
+  @ApiInt({ example: 10 })
+  priority: number;
+  /** A lead's or admin's override of the priority */
+  @ApiInt({ nullable: true })
+  priority_override: number | null;
+  requires_approval: boolean;
+  @ApiUuid({ nullable: true })
+  approval_id: string | null;
+  /** Estimated cost in US dollars */
+  @ApiProperty({ example: 3.5 })
+  cost_estimate: number;
+  /** Actual cost in US dollars, once the provider reports the run time */
+  cost_usd: number | null;
+  error_message: string | null;
+  output_url: string | null;
+  logs_url: string | null;
+  /** The correlation id of the submitting request: every log line about this job carries it */
+  @ApiProperty({ example: 'abc123def456' })
+  correlation_id: string;
+  /** Provider submissions so far */
+  @ApiInt()
+  attempt: number;
+  @ApiInt()
+  max_attempts: number;
+  @ApiInt({ example: 86400 })
+  max_runtime_seconds: number;
+  @ApiDateTime()
+  created_at: string;
+  @ApiDateTime()
+  queued_at: string;
+  @ApiDateTime({ nullable: true })
+  started_at: string | null;
+  @ApiDateTime({ nullable: true })
+  completed_at: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true })
+  metadata: Record<string, unknown>;
+  is_active: boolean;
+  is_terminal: boolean;
+  @ApiInt({ nullable: true })
+  duration_seconds: number | null;
+  /** 1-based rank among waiting jobs in dispatch order; null when blocked, dispatched or finished */
+  @ApiInt({ nullable: true, example: 2 })
+  queue_position: number | null;
+}
+
+/** What a submission answers: the job's id and where it stands. */
+export class SubmittedJobView {
+  @ApiUuid({ example: uuidExample })
+  job_id: string;
+  @ApiEnum(JOB_STATUSES, 'JobStatus', { example: 'pending' })
+  status: JobStatus;
+  @ApiProperty({ example: false })
+  requires_approval: boolean;
+  /** The approval request holding the job, when a rule requires one */
+  @ApiUuid()
+  approval_id?: string;
+  @ApiProperty({ example: 3.5 })
+  cost_estimate: number;
+  @ApiInt({ nullable: true, example: 1 })
+  queue_position: number | null;
+  /** Present (true) when this is the answer to a repeated idempotency key */
+  @ApiProperty({ enum: [true] })
+  idempotent_hit?: true;
+}
+
+export class JobListView {
+  @ApiProperty({ type: [JobView] })
+  jobs: JobView[];
+  /** Jobs matching the filters, beyond this page too */
+  @ApiInt()
+  total: number;
+}
+
+export class DeletedJobView {
+  @ApiUuid()
+  job_id: string;
+  @ApiProperty({ enum: [true] })
+  deleted: true;
+}
+
+export class CostEstimateView implements CostEstimate {
+  @ApiProperty({ example: 'l40s' })
+  hardware_profile: string;
+  /** US dollars per second */
+  @ApiProperty({ example: 0.000972222 })
+  cost_per_second: number;
+  @ApiProperty({ example: 3.5 })
+  cost_per_hour: number;
+  @ApiInt({ example: 3600 })
+  estimated_duration_seconds: number;
+  @ApiProperty({ example: 3.5 })
+  estimated_cost: number;
+  /** `history`: this organisation's completed jobs on the profile (90 days); else the config's estimate or 1 h */
+  @ApiProperty({ enum: ['history', 'config', 'default'] })
+  basis: 'history' | 'config' | 'default';
+  /** Completed jobs the history estimate is based on */
+  @ApiInt()
+  sample_size: number;
+}
+
+export class HardwarePriceView {
+  @ApiProperty({ example: 'h100-x2' })
+  profile: string;
+  /** US dollars per second, with this provider's overrides */
+  cost_per_second: number;
+}
+
+export class ProviderView {
+  @ApiProperty({ example: 'replicate' })
+  name: string;
+  /** Has the credentials it needs */
+  configured: boolean;
+  is_default: boolean;
+  webhook_configured: boolean;
+  @ApiProperty({ type: [HardwarePriceView] })
+  hardware: HardwarePriceView[];
+}
+
+export class ProviderListView {
+  @ApiProperty({ type: [ProviderView] })
+  providers: ProviderView[];
+  default_provider: string;
+}
+
+/** A provider's stored settings; the webhook secret is write-only (only whether one is set shows). */
+export class ProviderConfigView {
+  name: string;
+  webhook_url: string | null;
+  webhook_secret_set: boolean;
+  version_override: string | null;
+  /** Price overrides in US dollars per second, by profile (`h100-x2`) or base (`h100`) */
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'number' }, example: { h100: 0.002 } })
+  hardware_info: Record<string, unknown>;
+  @ApiDateTime({ nullable: true })
+  updated_at: string | null;
+}
+
+export class PollingStatusView {
+  /** Polling runs on this instance now */
+  is_active: boolean;
+  /** The stored setting (null: the enterprise file or the automatic rule decides) */
+  @ApiProperty({ type: Boolean, nullable: true })
+  preference: boolean | null;
+  /** Why polling is on or off, e.g. `auto: no webhook configured` */
+  @ApiProperty({ example: 'auto: no webhook configured' })
+  reason: string;
+  @ApiInt({ example: 30 })
+  interval_seconds: number;
+}
+
+export class WebhookReceiptView {
+  @ApiProperty({ enum: [true] })
+  ok: true;
+  /** `applied`, `unchanged`, `duplicate` (a webhook-id seen in the last 24 h) or `unknown_prediction` */
+  @ApiProperty({ enum: ['applied', 'unchanged', 'duplicate', 'unknown_prediction'] })
+  outcome: string;
+  @ApiUuid()
+  job_id?: string;
+}

@@ -1,0 +1,169 @@
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+
+/** One error code of the API: the status it comes with, what it means, and the shape of its `details`. */
+interface ErrorCodeDoc {
+  status: number;
+  /** Component name of its body schema. */
+  schema: string;
+  description: string;
+  details?: SchemaObject;
+}
+
+const fieldMessages: SchemaObject = {
+  type: 'object',
+  description: 'One entry per bad field or header, naming what is wrong with it',
+  additionalProperties: { type: 'string' },
+  example: { limit: 'limit must not be greater than 500' },
+};
+
+/** Every `error` code the API answers with. */
+export const ERROR_CODES = {
+  validation_error: {
+    status: 400,
+    schema: 'ValidationError',
+    description: 'The request is malformed: a bad parameter, header or body field (named in `details`)',
+    details: fieldMessages,
+  },
+  authentication_error: {
+    status: 401,
+    schema: 'AuthenticationError',
+    description: 'No API key, or one that is unknown, revoked or expired, or whose user is inactive',
+  },
+  invalid_signature: {
+    status: 401,
+    schema: 'InvalidSignatureError',
+    description: 'The webhook signature headers are missing, stale or do not match the body',
+  },
+  permission_denied: {
+    status: 403,
+    schema: 'PermissionDeniedError',
+    description: "The caller's level does not allow this action on a resource it can see",
+  },
+  not_found: {
+    status: 404,
+    schema: 'NotFoundError',
+    description: 'No such resource, or one the caller may not see',
+  },
+  job_not_found: {
+    status: 404,
+    schema: 'JobNotFoundError',
+    description: 'No such job, or one the caller may not see',
+    details: {
+      type: 'object',
+      properties: { job_id: { type: 'string' } },
+    },
+  },
+  conflict: {
+    status: 409,
+    schema: 'ConflictError',
+    description: 'The request conflicts with the current state (a taken name, a decided request, a reused key)',
+  },
+  invalid_job_state: {
+    status: 409,
+    schema: 'InvalidJobStateError',
+    description: 'The job is not in a state that allows this action',
+    details: {
+      type: 'object',
+      required: ['job_id', 'current_state', 'allowed_states'],
+      properties: {
+        job_id: { type: 'string', format: 'uuid' },
+        current_state: { type: 'string' },
+        allowed_states: { type: 'array', items: { type: 'string' } },
+      },
+    },
+  },
+  payload_too_large: {
+    status: 413,
+    schema: 'PayloadTooLargeError',
+    description: 'The body is larger than the route accepts (1 MiB; the webhook 10 MiB)',
+  },
+  idempotency_key_reused: {
+    status: 422,
+    schema: 'IdempotencyKeyReusedError',
+    description: 'The Idempotency-Key header was used within 24 h with a different request',
+    details: {
+      type: 'object',
+      properties: { job_id: { type: 'string', format: 'uuid', description: 'The job the key belongs to' } },
+    },
+  },
+  rate_limit_exceeded: {
+    status: 429,
+    schema: 'RateLimitExceededError',
+    description: 'Too many failed key checks from this address, or too many event streams; see `Retry-After`',
+  },
+  provider_error: {
+    status: 502,
+    schema: 'ProviderError',
+    description: 'The training provider refused or failed the call; nothing was changed here',
+  },
+  provider_unavailable: {
+    status: 503,
+    schema: 'ProviderUnavailableError',
+    description:
+      "The training provider is unavailable (its circuit breaker is open, or its webhook secret can't be read)",
+  },
+  request_timeout: {
+    status: 503,
+    schema: 'RequestTimeoutError',
+    description: 'The request was not answered within SIMPLETUNER_REQUEST_TIMEOUT; retry later',
+  },
+  service_unavailable: {
+    status: 503,
+    schema: 'ServiceUnavailableError',
+    description: 'The service is shutting down; reconnect shortly',
+  },
+  not_ready: {
+    status: 503,
+    schema: 'NotReadyError',
+    description: 'A readiness check failed (listed in `details.checks`)',
+    details: {
+      type: 'object',
+      properties: { checks: { type: 'object', additionalProperties: true } },
+    },
+  },
+  dashboard_not_built: {
+    status: 503,
+    schema: 'DashboardNotBuiltError',
+    description: 'The dashboard files are missing: run npm run build',
+  },
+} satisfies Record<string, ErrorCodeDoc>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Summary of each status in a response's description. */
+export const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad request',
+  401: 'Unauthenticated',
+  403: 'Forbidden',
+  404: 'Not found',
+  409: 'Conflict',
+  413: 'Payload too large',
+  422: 'Unprocessable',
+  429: 'Too many requests',
+  502: 'Provider error',
+  503: 'Unavailable',
+};
+
+/** The body schema of one error code: the API's error shape with `error` fixed to that code. */
+export function errorBodySchema(code: ErrorCode): SchemaObject {
+  const doc: ErrorCodeDoc = ERROR_CODES[code];
+  return {
+    type: 'object',
+    description: doc.description,
+    required: ['error', 'message', 'correlation_id'],
+    properties: {
+      error: { type: 'string', enum: [code] },
+      message: { type: 'string', description: 'For people; may change between versions' },
+      details: doc.details ?? {
+        type: 'object',
+        additionalProperties: true,
+        description: 'Facts about the error, when there are any',
+      },
+      correlation_id: {
+        type: 'string',
+        description: 'The id of this request in the logs (also the X-Correlation-ID header)',
+        example: 'abc123def456',
+      },
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { SwaggerModule } from '@nestjs/swagger';
+import { buildOpenApiDocument } from './openapi.document';
+import { DOCS_PATH, OPENAPI_JSON_PATH } from './openapi-paths';
+
+/**
+ * The reference page runs Swagger UI's own script and styles from node_modules and calls only this service. Its
+ * page carries inline `<style>` blocks and its icons are data: URIs, hence those two allowances.
+ */
+export const DOCS_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/**
+ * Swagger UI's start script embeds the document with `String.prototype.replace`, which reads `$&`, `` $` ``, `$'`
+ * and `$$` in it as replacement patterns (a pattern such as `^[a-z]+$` followed by a backtick would corrupt the
+ * script). Doubling every `$` makes each one come out as itself.
+ */
+function escapeReplacementPatterns<T>(document: T): T {
+  return JSON.parse(JSON.stringify(document).replace(/\$/g, '$$$$')) as T;
+}
+
+function docsHeaders(_req: Request, res: Response, next: NextFunction): void {
+  res.setHeader('Content-Security-Policy', DOCS_CSP);
+  next();
+}
+
+/**
+ * `GET /api/openapi.json` (the document) and `GET /api/docs` (Swagger UI), both without a key, like /health. The
+ * document is built once, on first request, from the app's controllers and DTOs.
+ */
+export function setupOpenApi(app: NestExpressApplication): void {
+  app.use(DOCS_PATH, docsHeaders);
+  SwaggerModule.setup(DOCS_PATH, app, () => buildOpenApiDocument(app), {
+    jsonDocumentUrl: OPENAPI_JSON_PATH,
+    raw: ['json'],
+    patchDocumentOnRequest: (req, _res, document) =>
+      (req as Request).path.endsWith('/swagger-ui-init.js') ? escapeReplacementPatterns(document) : document,
+    customSiteTitle: 'SimpleTuner Cloud API',
+    swaggerOptions: {
+      // Swagger UI would otherwise send the document to validator.swagger.io for its badge.
+      validatorUrl: null,
+      persistAuthorization: false,
+      displayOperationId: false,
+      tryItOutEnabled: false,
+    },
+  });
+}
