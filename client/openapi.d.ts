@@ -54,8 +54,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Newest first. Admins see every change; a lead sees the changes to its organisation.
+         * Audit trail of changes
          * @description Level `lead` or above.
+         *
+         *     Who changed users, keys, organisations, approval rules, limits and provider settings, and who decided approvals; newest first. An admin sees every change; a lead the changes to its organisation.
          */
         get: operations["Audit_list"];
         put?: never;
@@ -1250,6 +1252,75 @@ export interface components {
             /** @description The tasks were started (the app is ready) and not yet stopped */
             started: boolean;
         };
+        AuditActorView: {
+            /**
+             * Format: uuid
+             * @description The user who made the change; null for the system (expiry, retention)
+             */
+            id: string | null;
+            /**
+             * @description The user's name as it was then
+             * @example ada
+             */
+            username: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with
+             */
+            api_key_id: string | null;
+        };
+        AuditTargetView: {
+            /** @example user */
+            type: string;
+            /** @example 3f1c2b9e-8a4d-4c6e-9b1a-2d7e5f0a1c3b */
+            id: string | null;
+        };
+        AuditView: {
+            /**
+             * @description Increasing with time
+             * @example 1042
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            at: string;
+            /**
+             * Format: uuid
+             * @description The organisation the change belongs to
+             */
+            org_id: string | null;
+            /** @example user.update */
+            action: string;
+            /**
+             * @description The changed fields before the change (null on a creation)
+             * @example {
+             *       "level": "researcher"
+             *     }
+             */
+            before: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * @description The changed fields after it (null on a deletion)
+             * @example {
+             *       "level": "lead"
+             *     }
+             */
+            after: {
+                [key: string]: unknown;
+            } | null;
+            /** @description The request's X-Correlation-ID, to find its log lines */
+            correlation_id: string | null;
+            actor: components["schemas"]["AuditActorView"];
+            target: components["schemas"]["AuditTargetView"];
+        };
+        AuditListView: {
+            entries: components["schemas"]["AuditView"][];
+            /** @description All entries matching the filters */
+            total: number;
+        };
         /**
          * @description A lead creates users up to `lead`
          * @enum {string}
@@ -1577,6 +1648,17 @@ export interface components {
              */
             type: "reset";
             last_event_id: string;
+            message: string;
+        };
+        StreamErrorEvent: {
+            /**
+             * @description Also the `event:` name
+             * @enum {string}
+             */
+            type: "error";
+            /** @enum {string} */
+            error: "authentication_error";
+            /** @example Event stream ended: the API key was revoked */
             message: string;
         };
         LiveView: {
@@ -2411,7 +2493,9 @@ export interface operations {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AuditListView"];
+                };
             };
             /** @description Bad request: `validation_error` */
             400: {
@@ -3242,10 +3326,13 @@ export interface operations {
              *     | `cloud_job_update` | [CloudJobUpdateEvent](#/components/schemas/CloudJobUpdateEvent) |
              *     | `queue_limits_changed` | [QueueLimitsChangedEvent](#/components/schemas/QueueLimitsChangedEvent) |
              *     | `reset` | [ResetEvent](#/components/schemas/ResetEvent) |
+             *     | `error` | [StreamErrorEvent](#/components/schemas/StreamErrorEvent) |
              */
             200: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    /** @description On a live stream (no Last-Event-ID sent), the id of the newest event before it starts: a client that drops before its first event resumes from here without losing any. Absent on a resumed stream, and before the first event ever. */
+                    "X-Last-Event-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {

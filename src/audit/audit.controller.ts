@@ -1,16 +1,25 @@
 import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedUser, CurrentUser, MinLevel } from '../auth';
 import { ListAuditQuery } from './audit.dto';
 import { AuditService } from './audit.service';
+import { AuditListView } from './audit.view';
 
+@ApiTags('Audit')
 @Controller('api/audit')
 export class AuditController {
   constructor(private readonly audit: AuditService) {}
 
-  /** Newest first. Admins see every change; a lead sees the changes to its organisation. */
   @Get()
   @MinLevel('lead')
-  list(@CurrentUser() caller: AuthenticatedUser, @Query() q: ListAuditQuery) {
+  @ApiOperation({
+    summary: 'Audit trail of changes',
+    description:
+      'Who changed users, keys, organisations, approval rules, limits and provider settings, and who decided ' +
+      'approvals; newest first. An admin sees every change; a lead the changes to its organisation.',
+  })
+  @ApiOkResponse({ type: AuditListView })
+  list(@CurrentUser() caller: AuthenticatedUser, @Query() q: ListAuditQuery): Promise<AuditListView> {
     return this.audit.list(
       {
         ...(caller.level === 'admin' ? {} : { orgId: caller.orgId }),

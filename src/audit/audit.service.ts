@@ -5,20 +5,9 @@ import { AppConfig } from '../config';
 import { getCorrelationId } from '../context';
 import { getLogger } from '../logging';
 import { AuditFilter, AuditRepository, AuditRow } from './audit.repository';
+import type { AuditListView, AuditView } from './audit.view';
 
 const log = getLogger('simpletuner.cloud.audit');
-
-export interface AuditView {
-  id: string;
-  at: string;
-  actor: { id: string | null; username: string | null; api_key_id: string | null };
-  org_id: string | null;
-  action: string;
-  target: { type: string; id: string | null };
-  before: unknown;
-  after: unknown;
-  correlation_id: string | null;
-}
 
 function view(r: AuditRow): AuditView {
   return {
@@ -57,7 +46,7 @@ export class AuditService implements AuditRecorder {
     });
   }
 
-  async list(filter: AuditFilter, limit: number, offset: number): Promise<{ entries: AuditView[]; total: number }> {
+  async list(filter: AuditFilter, limit: number, offset: number): Promise<AuditListView> {
     const { rows, total } = await this.repo.list(filter, limit, offset);
     return { entries: rows.map(view), total };
   }

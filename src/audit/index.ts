@@ -1,4 +1,3 @@
 export { AuditModule } from './audit.module';
 export { AuditService } from './audit.service';
-export type { AuditView } from './audit.service';
 export { AUDIT_RETENTION_TASK } from './audit.scheduler';

@@ -138,6 +138,19 @@ export class ResetEvent {
   message: string;
 }
 
+/**
+ * The last message of a stream whose key was revoked or expired, or whose user was deactivated or lost the level
+ * the stream needs; the server then closes the stream. Reconnecting with the same key gets 401.
+ */
+export class StreamErrorEvent {
+  @eventType('error')
+  type: 'error';
+  @ApiProperty({ enum: ['authentication_error'] })
+  error: 'authentication_error';
+  @ApiProperty({ example: 'Event stream ended: the API key was revoked' })
+  message: string;
+}
+
 /** Event name → its data schema, in the order the stream documentation lists them. */
 export const STREAM_EVENTS = {
   job_submitted: JobSubmittedEvent,
@@ -150,4 +163,5 @@ export const STREAM_EVENTS = {
   cloud_job_update: CloudJobUpdateEvent,
   queue_limits_changed: QueueLimitsChangedEvent,
   reset: ResetEvent,
+  error: StreamErrorEvent,
 } as const;

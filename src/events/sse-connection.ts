@@ -124,7 +124,11 @@ export class SseConnection implements EventSink, AuthorityBound {
   /** The key or the user lost the authority this stream was opened with: a last `error` event, then the end. */
   endAuthority(why: string): void {
     if (this.closed) return;
-    const data = JSON.stringify({ error: 'authentication_error', message: `Event stream ended: ${why}` });
+    const data = JSON.stringify({
+      type: 'error',
+      error: 'authentication_error',
+      message: `Event stream ended: ${why}`,
+    });
     this.res.write(`event: error\ndata: ${data}\n\n`);
     this.close('authentication_ended');
   }

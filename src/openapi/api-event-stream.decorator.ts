@@ -13,6 +13,15 @@ export function ApiEventStream(events: Record<string, Type>, description: string
     ApiExtraModels(...Object.values(events)),
     ApiOkResponse({
       description: `${description}\n\n| event | data |\n| --- | --- |\n${table}`,
+      headers: {
+        'X-Last-Event-ID': {
+          description:
+            'On a live stream (no Last-Event-ID sent), the id of the newest event before it starts: a client that ' +
+            'drops before its first event resumes from here without losing any. Absent on a resumed stream, and ' +
+            'before the first event ever.',
+          schema: { type: 'string', pattern: '^\\d{1,19}$' },
+        },
+      },
       content: {
         'text/event-stream': {
           schema: { type: 'string' },

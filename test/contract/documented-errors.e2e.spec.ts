@@ -62,6 +62,7 @@ describe('documented answers of single routes', () => {
     expect((await admin.call('PATCH', `/api/users/${random()}`, { email: null })).status).toBe(404);
 
     expect((await as(lead.key).call('POST', `/api/users/${adminId}/api-keys`, {})).status).toBe(403);
+    expect((await as(lead.key).call('GET', `/api/users/${adminId}/api-keys`)).status).toBe(403);
     expect((await admin.call('POST', `/api/users/${random()}/api-keys`, {})).status).toBe(404);
     const adminKeyId = (await admin.call('POST', `/api/users/${adminId}/api-keys`, { name: 'spare' })).body.id;
     expect((await as(lead.key).call('DELETE', `/api/api-keys/${adminKeyId}`)).status).toBe(403);
@@ -88,6 +89,12 @@ describe('documented answers of single routes', () => {
       reason: 'no',
     });
     expect([own.status, own.body.error]).toEqual([403, 'permission_denied']);
+    const request = `/api/approvals/requests/${held.body.approval_id}`;
+    // Only the requester withdraws a request; the lead who may decide it may not.
+    expect((await as(lead.key).call('POST', `${request}/cancel`)).status).toBe(403);
+    expect((await as(lead.key).call('POST', `${request}/reject`, { reason: 'not now' })).status).toBe(200);
+    const again = await as(lead.key).call('POST', `${request}/reject`, { reason: 'twice' });
+    expect([again.status, again.body.error]).toEqual([409, 'conflict']);
     const admin = as(app.adminKey);
     expect((await admin.call('POST', `/api/approvals/requests/${random()}/reject`, { reason: 'x' })).status).toBe(404);
     expect((await admin.call('POST', `/api/approvals/requests/${random()}/cancel`)).status).toBe(404);

@@ -158,7 +158,7 @@ describe('the OpenAPI document', () => {
 
     const events = doc.paths['/api/events'].get;
     expect(Object.keys(events.responses['200'].content)).toEqual(['text/event-stream']);
-    expect(Object.keys(events['x-sse-events'])).toEqual([...EVENT_TYPES, 'reset']);
+    expect(Object.keys(events['x-sse-events'])).toEqual([...EVENT_TYPES, 'reset', 'error']);
     for (const ref of Object.values<any>(events['x-sse-events'])) {
       const schema = doc.components.schemas[ref.$ref.split('/').pop()];
       expect(schema.required).toEqual(expect.arrayContaining(['type']));
