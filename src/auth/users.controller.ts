@@ -4,7 +4,15 @@ import { CurrentUser, MinLevel } from './auth.decorators';
 import type { AuthenticatedUser } from './authenticated-user';
 import { CreateApiKeyDto, CreateOrgDto, CreateUserDto, UpdateUserDto } from './users.dto';
 import { apiKeyView, userView, UsersService } from './users.service';
-import { ApiKeyListView, ApiKeyView, CreatedApiKeyView, OrgListView, OrgView, UserListView, UserView } from './users.view';
+import {
+  ApiKeyListView,
+  ApiKeyView,
+  CreatedApiKeyView,
+  OrgListView,
+  OrgView,
+  UserListView,
+  UserView,
+} from './users.view';
 import { UuidParam } from '../common/uuid-param';
 import { ApiErrors } from '../openapi/api-errors.decorator';
 

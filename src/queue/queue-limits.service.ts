@@ -48,7 +48,7 @@ export class QueueLimitsService {
 
   private async stored(): Promise<Partial<StoredLimits>> {
     const value = await this.settings.get(LIMITS_KEY);
-    return value && typeof value === 'object' ? (value) : {};
+    return value && typeof value === 'object' ? value : {};
   }
 
   private defaults(): Record<keyof StoredLimits, number> {
@@ -76,7 +76,7 @@ export class QueueLimitsService {
     for (const k of KEYS) {
       const v = stored[k];
       const fromDb = typeof v === 'number' && v >= 1;
-      out[k] = fromDb ? (v) : defaults[k];
+      out[k] = fromDb ? v : defaults[k];
       out.source[k] = fromDb ? 'database' : 'config';
     }
     return out;

@@ -7,6 +7,8 @@ import { captureOutput } from '../support/test-logs';
 import { makeTempDir } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
+const DASHBOARD_LOGGER = 'simpletuner.cloud.dashboard';
+
 const ROOT = path.join(__dirname, '..', '..');
 const CHILD = 'test/support/enterprise-example/shutdown-child.ts';
 const ADMIN_KEY = generateApiKey();
@@ -149,7 +151,9 @@ describe('graceful shutdown of a process with background tasks (SIGTERM)', () =>
     expect(w.at - w.seenAt).toBeGreaterThanOrEqual(1900); // it waited out the 2 s tick
     expect(w.at - w.sent).toBeGreaterThanOrEqual(1000); // SIGTERM came within ms of the tick's start line
     expect(wl.filter((l) => l.message === 'Slow tick started')).toHaveLength(1); // no tick after SIGTERM
-    expect(wl.filter((l) => l.level === 'WARNING' || l.level === 'ERROR')).toEqual([]);
+    // The dashboard's "not built" notice depends on whether this checkout ran `npm run build`, not on shutdown.
+    const problems = wl.filter((l) => (l.level === 'WARNING' || l.level === 'ERROR') && l.logger !== DASHBOARD_LOGGER);
+    expect(problems).toEqual([]);
 
     // 2. A tick longer than SIMPLETUNER_SHUTDOWN_TIMEOUT (1 s) is abandoned with a WARNING; still exit 0.
     expect({ code: a.code, signal: a.signal }).toEqual({ code: 0, signal: null });
