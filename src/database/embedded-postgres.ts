@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -27,6 +28,19 @@ export class DataDirLockedError extends Error {
 
 const SOCKET_PORT = 5432;
 const LOCK_FILE = 'simpletuner.lock';
+const PGDATA = 'pgdata';
+
+/**
+ * Settings of the embedded server, given on its command line at every start (so they apply to data folders made by
+ * earlier versions too). PostgreSQL's default shared_buffers (128MB) is all touched inside the WASM heap, which
+ * never shrinks: 16MB keeps an idle service well under 300 MB RSS, and a single-session database of this size
+ * reads from the OS page cache just as fast. wal_buffers follows shared_buffers (1/32).
+ */
+const EMBEDDED_SETTINGS: Readonly<Record<string, string>> = { shared_buffers: '16MB' };
+
+function embeddedStartParams(): string[] {
+  return [...PGlite.defaultStartParams, ...Object.entries(EMBEDDED_SETTINGS).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
+}
 
 function isAlive(pid: number): boolean {
   try {
@@ -73,6 +87,43 @@ export function acquireDataDirLock(dataDir: string): () => void {
   throw new Error(`Could not take the lock file in ${dataDir}`);
 }
 
+function isEmptyDir(dir: string): boolean {
+  try {
+    return fs.readdirSync(dir).length === 0;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw err;
+  }
+}
+
+/**
+ * Creates a new cluster at `pgdata` in a short-lived child process. PGlite's first start runs initdb in a second
+ * WASM instance (and a third for initdb itself): done in this process, their peak (about 500 MB) would stay in its
+ * RSS for good, since WASM memory is never returned. The child writes into a staging folder that is renamed into
+ * place only once complete, so a crash mid-way leaves no half-made cluster behind.
+ */
+async function initEmbeddedCluster(pgdata: string): Promise<void> {
+  const staging = `${pgdata}.init`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  const script =
+    `const { PGlite } = require(${JSON.stringify(require.resolve('@electric-sql/pglite'))});` +
+    'PGlite.create(process.argv[1]).then((db) => db.close()).then(' +
+    '() => process.exit(0), (err) => { process.stderr.write(String((err && err.stack) || err)); process.exit(1); });';
+  const stderr: Buffer[] = [];
+  const code = await new Promise<number | string>((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', script, staging], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr.on('data', (d: Buffer) => stderr.push(d));
+    child.on('error', reject);
+    child.on('exit', (c, signal) => resolve(c ?? signal ?? -1));
+  });
+  if (code !== 0 || !fs.existsSync(path.join(staging, 'PG_VERSION'))) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    throw new Error(`Creating the embedded database failed (exit ${code}): ${Buffer.concat(stderr).toString().trim()}`);
+  }
+  fs.rmSync(pgdata, { recursive: true, force: true }); // absent or empty: checked by the caller
+  fs.renameSync(staging, pgdata);
+}
+
 export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPostgres> {
   const dir = path.resolve(dataDir);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -83,7 +134,9 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
   let server: PGLiteSocketServer | undefined;
   try {
     fs.rmSync(socketPath, { force: true }); // left by a crash; we hold the lock, so it is ours
-    db = await PGlite.create(path.join(dir, 'pgdata'));
+    const pgdata = path.join(dir, PGDATA);
+    if (isEmptyDir(pgdata)) await initEmbeddedCluster(pgdata);
+    db = await PGlite.create(pgdata, { startParams: embeddedStartParams() });
     // One connection: PGlite is a single session, so concurrent transactions must queue in the pool.
     server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 1 });
     await server.start();
@@ -103,8 +156,8 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
       if (stopped) return;
       stopped = true;
       try {
-        await server!.stop();
-        await db!.close();
+        await server.stop();
+        await db.close();
       } finally {
         fs.rmSync(socketPath, { force: true });
         release();

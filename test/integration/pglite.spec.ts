@@ -36,6 +36,21 @@ describe('embedded PGlite database', () => {
     }
   }, 180_000);
 
+  it('runs with the small-footprint settings, on a cluster created by a child process', async () => {
+    // The first test's boot created the cluster: in a child process, through a staging folder renamed into place.
+    expect(fs.existsSync(path.join(dataDir, 'pgdata', 'PG_VERSION'))).toBe(true);
+    expect(fs.existsSync(path.join(dataDir, 'pgdata.init'))).toBe(false);
+    const app = await startTestApp({ db: 'pglite', dataDir });
+    try {
+      const ds = app.app.get(DataSource);
+      await expect(ds.query('SHOW shared_buffers')).resolves.toEqual([{ shared_buffers: '16MB' }]);
+      // wal_buffers follows shared_buffers (1/32) rather than the default's 4MB.
+      await expect(ds.query('SHOW wal_buffers')).resolves.toEqual([{ wal_buffers: '512kB' }]);
+    } finally {
+      await app.stop();
+    }
+  }, 180_000);
+
   it('writes the admin key file with mode 0600 and keeps users across a restart', async () => {
     const dir = makeTempDir('st-pglite-restart-');
     try {
