@@ -1,0 +1,35 @@
+/** What bench/api.ts and its server process (bench/api-server.ts) say to each other over IPC. */
+import type { BenchUser } from './api-seed';
+
+/** Correlation ids of the traced requests start with this (sent as X-Correlation-ID). */
+export const TRACE_ID_PREFIX = 'bench-trace-';
+
+export type ToServer =
+  | { kind: 'rss' }
+  | { kind: 'cpu' }
+  | { kind: 'seed' }
+  | { kind: 'profile-start' }
+  | { kind: 'profile-stop'; file: string }
+  | { kind: 'trace-start' }
+  | { kind: 'trace-stop' }
+  | { kind: 'stop' };
+
+export interface TracedStatement {
+  sql: string;
+  count: number;
+  /** From the call to its result, as the app waits for it (on PGlite: queueing for the one connection included). */
+  totalMs: number;
+}
+
+export type FromServer =
+  | { kind: 'ready'; url: string; rss: number; bootMs: number }
+  | { kind: 'rss'; rss: number }
+  /** process.cpuUsage(): user and system microseconds, all threads. */
+  | { kind: 'cpu'; user: number; system: number }
+  | ({ kind: 'seeded'; seconds: number } & BenchUser)
+  | { kind: 'profiling' }
+  | { kind: 'profiled'; file: string }
+  | { kind: 'tracing' }
+  | { kind: 'traced'; statements: TracedStatement[] }
+  | { kind: 'stopped' }
+  | { kind: 'failed'; error: string };
