@@ -23,7 +23,8 @@ export interface TracedStatement {
 
 export type FromServer =
   | { kind: 'ready'; url: string; rss: number; bootMs: number }
-  | { kind: 'rss'; rss: number }
+  /** process.memoryUsage(): RSS, the V8 heap, and memory outside it (buffers; PGlite's WASM memory). */
+  | { kind: 'rss'; rss: number; heapTotal: number; external: number }
   /** process.cpuUsage(): user and system microseconds, all threads. */
   | { kind: 'cpu'; user: number; system: number }
   | ({ kind: 'seeded'; seconds: number } & BenchUser)

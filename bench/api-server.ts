@@ -59,8 +59,10 @@ async function main(): Promise<void> {
 
   const handle = async (msg: ToServer): Promise<void> => {
     switch (msg.kind) {
-      case 'rss':
-        return send({ kind: 'rss', rss: process.memoryUsage().rss });
+      case 'rss': {
+        const { rss, heapTotal, external } = process.memoryUsage();
+        return send({ kind: 'rss', rss, heapTotal, external });
+      }
       case 'cpu':
         return send({ kind: 'cpu', ...process.cpuUsage() });
       case 'seed': {

@@ -19,8 +19,9 @@
  * Options: --seconds=N per route (10), --warmup=N seconds before each (2), --idle=N seconds after boot before the
  * idle reading (30), --short (3 s per route, 1 s warm-up, 5 s idle: a smoke run), --db=postgres|pglite|both,
  * --connections=N (50), --cpu-prof[=dir] (a CPU profile of the server for each route's measured window, with its
- * top costs printed; read one again with bench/cpuprofile-top.ts), --no-build (use dist/ as it is), --keep (keep
- * the log files), --statements (list the SQL each route runs, with its mean time). Env: TEST_DATABASE_URL (the server to create the bench database on).
+ * top costs printed; read one again with bench/cpuprofile-top.ts), --statements (list the SQL each route runs,
+ * with its mean time), --no-build (use dist/ as it is), --keep (keep the data: the PostgreSQL database, the data
+ * folder and its log file). Env: TEST_DATABASE_URL (the server to create the bench database on).
  */
 import { fork, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -93,6 +94,8 @@ interface DbResult {
   rssBoot: number;
   rssIdle: number;
   rssAfter: number;
+  /** Ten seconds later, still idle: growth that stays is not garbage waiting for a collection. */
+  rssLater: number;
   logLines: number;
 }
 
@@ -238,6 +241,14 @@ async function benchOne(db: Db, serverJs: string): Promise<DbResult> {
     server.send(msg);
     return nextMessage<T>(server, reply, timeoutMs);
   };
+  const memory = async (label: string) => {
+    const m = await ask<Extract<FromServer, { kind: 'rss' }>>({ kind: 'rss' }, 'rss');
+    console.log(
+      `${label}: RSS ${fmt(m.rss / MB, 0)} MB (V8 heap ${fmt(m.heapTotal / MB, 0)} MB, outside it ` +
+        `${fmt(m.external / MB, 0)} MB)`,
+    );
+    return m.rss;
+  };
   try {
     const ready = await nextMessage<Extract<FromServer, { kind: 'ready' }>>(server, 'ready', 300_000);
     const bootSeconds = (performance.now() - bootStart) / 1000;
@@ -247,7 +258,7 @@ async function benchOne(db: Db, serverJs: string): Promise<DbResult> {
         `(createApp ${fmt(ready.bootMs / 1000)} s), RSS ${fmt(ready.rss / MB, 0)} MB; idle ${opts.idle} s…`,
     );
     await new Promise((r) => setTimeout(r, Math.max(0, idleUntil - performance.now())));
-    const { rss: rssIdle } = await ask<Extract<FromServer, { kind: 'rss' }>>({ kind: 'rss' }, 'rss');
+    const rssIdle = await memory(`idle, ${opts.idle} s after boot`);
     const seeded = await ask<Extract<FromServer, { kind: 'seeded' }>>({ kind: 'seed' }, 'seeded', 300_000);
     console.log(
       `seeded ${fmt(seeded.jobs, 0)} jobs across ${USERS} users (${fmt(seeded.pendingEntries, 0)} pending) in ` +
@@ -328,7 +339,9 @@ async function benchOne(db: Db, serverJs: string): Promise<DbResult> {
       }
     }
     await new Promise((r) => setTimeout(r, 2000));
-    const { rss: rssAfter } = await ask<Extract<FromServer, { kind: 'rss' }>>({ kind: 'rss' }, 'rss');
+    const rssAfter = await memory('2 s after the run');
+    await new Promise((r) => setTimeout(r, 10_000));
+    const rssLater = await memory('12 s after the run');
     await ask({ kind: 'stop' }, 'stopped', 60_000);
     const logLines = fs.readFileSync(logFile, 'utf8').split('\n').length - 1;
     return {
@@ -339,13 +352,15 @@ async function benchOne(db: Db, serverJs: string): Promise<DbResult> {
       rssBoot: ready.rss,
       rssIdle,
       rssAfter,
+      rssLater,
       logLines,
     };
   } finally {
     if (server.exitCode === null) server.kill('SIGKILL');
-    if (db === 'postgres') await admin(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-    if (!opts.keep) fs.rmSync(dataDir, { recursive: true, force: true });
-    else console.log(`kept ${dataDir}`);
+    if (!opts.keep) {
+      if (db === 'postgres') await admin(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    } else console.log(`kept ${db === 'postgres' ? `database ${DB_NAME} and ` : ''}${dataDir}`);
     fs.rmSync(cwd, { recursive: true, force: true });
   }
 }
@@ -380,8 +395,8 @@ function report(results: DbResult[]): void {
       );
     }
   }
-  console.log('\n| database | boot | RSS after boot | idle RSS | RSS after the run | after / boot |');
-  console.log('| --- | --- | --- | --- | --- | --- |');
+  console.log('\n| database | boot | RSS after boot | idle RSS | RSS after the run | after / boot | 10 s later |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const r of results) {
     const growth = r.rssAfter / r.rssBoot;
     if (growth > RSS_GROWTH_TARGET)
@@ -391,7 +406,8 @@ function report(results: DbResult[]): void {
       missed.push(`PGlite idle RSS ${fmt(idleMb, 0)} MB ≥ ${PGLITE_IDLE_TARGET_MB} MB`);
     console.log(
       `| ${name(r.db)} | ${fmt(r.bootSeconds)} s | ${fmt(r.rssBoot / MB, 0)} MB | ${fmt(idleMb, 0)} MB (${opts.idle} s) | ` +
-        `${fmt(r.rssAfter / MB, 0)} MB | ${growth.toFixed(2)}× (target ≤ ${RSS_GROWTH_TARGET}) |`,
+        `${fmt(r.rssAfter / MB, 0)} MB | ${growth.toFixed(2)}× (target ≤ ${RSS_GROWTH_TARGET}) | ` +
+        `${fmt(r.rssLater / MB, 0)} MB |`,
     );
   }
   for (const r of results) {
