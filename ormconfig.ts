@@ -24,7 +24,7 @@ async function createCliDataSource(): Promise<DataSource> {
     throw err;
   });
   const dataSource = new DataSource(
-    buildDataSourceOptions({ kind: 'embedded', socketDir: embedded.socketDir, port: embedded.port }, 'simpletuner-cli'),
+    buildDataSourceOptions({ kind: 'embedded', connect: embedded.connect }, 'simpletuner-cli'),
   );
   // The CLI destroys the data source when done: stop PGlite and release the lock with it.
   const destroy = dataSource.destroy.bind(dataSource);

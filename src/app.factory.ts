@@ -47,7 +47,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     database = { kind: 'postgres', url: config.env.DATABASE_URL, poolSize: config.env.DB_POOL_SIZE };
   } else {
     embedded = await startEmbeddedPostgres(config.dataDir);
-    database = { kind: 'embedded', socketDir: embedded.socketDir, port: embedded.port };
+    database = { kind: 'embedded', connect: embedded.connect };
   }
 
   let app: NestExpressApplication;

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import type { Duplex } from 'node:stream';
 import type { DataSourceOptions } from 'typeorm';
 import { SnakeNamingStrategy } from './snake-naming.strategy';
 
@@ -6,7 +7,9 @@ export const ENTITY_GLOB = path.join(__dirname, '..', '**', '*.entity.{ts,js}');
 export const MIGRATION_GLOB = path.join(__dirname, 'migrations', '*.{ts,js}');
 
 export type DatabaseTarget =
-  { kind: 'postgres'; url: string; poolSize: number } | { kind: 'embedded'; socketDir: string; port: number };
+  | { kind: 'postgres'; url: string; poolSize: number }
+  /** PGlite in this process: `connect` opens a pg connection to it (EmbeddedPostgres.connect). */
+  | { kind: 'embedded'; connect: () => Duplex };
 
 /** TypeORM options for either database: one SQL dialect and one driver (`pg`) everywhere. */
 export function buildDataSourceOptions(
@@ -29,11 +32,11 @@ export function buildDataSourceOptions(
   }
   return {
     ...common,
-    host: target.socketDir,
-    port: target.port,
+    // No network: pg's `stream` replaces the socket it would open (host and port are only passed to it).
+    host: 'pglite',
     username: 'postgres',
     database: 'postgres',
     // PGlite is one session: a pool of one makes concurrent transactions queue instead of interleave.
-    extra: { max: 1 },
+    extra: { max: 1, stream: target.connect },
   };
 }

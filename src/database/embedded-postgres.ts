@@ -1,15 +1,18 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { PGliteStream } from './pglite-stream';
 
-/** The embedded database: PGlite served on a unix socket inside the data folder (SPEC §1). */
+/**
+ * The embedded database: PGlite in this process, its data in the data folder, reached by the ordinary `pg` driver
+ * through an in-process stream (no socket: nothing outside the process could use the one session anyway).
+ */
 export interface EmbeddedPostgres {
-  /** Directory holding the socket: pg's `host` for a unix socket. */
-  readonly socketDir: string;
-  readonly port: number;
   readonly dataDir: string;
+  /** A new connection for pg (its `stream` option). */
+  readonly connect: () => Duplex;
   stop(): Promise<void>;
 }
 
@@ -26,7 +29,8 @@ export class DataDirLockedError extends Error {
   }
 }
 
-const SOCKET_PORT = 5432;
+/** Where versions before the in-process connection served PGlite; removed if a crash left it. */
+const OLD_SOCKET = '.s.PGSQL.5432';
 const LOCK_FILE = 'simpletuner.lock';
 const PGDATA = 'pgdata';
 
@@ -129,37 +133,26 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   fs.chmodSync(dir, 0o700);
   const release = acquireDataDirLock(dir);
-  const socketPath = path.join(dir, `.s.PGSQL.${SOCKET_PORT}`);
-  let db: PGlite | undefined;
-  let server: PGLiteSocketServer | undefined;
+  let db: PGlite;
   try {
-    fs.rmSync(socketPath, { force: true }); // left by a crash; we hold the lock, so it is ours
+    fs.rmSync(path.join(dir, OLD_SOCKET), { force: true }); // we hold the lock: nobody serves it
     const pgdata = path.join(dir, PGDATA);
     if (isEmptyDir(pgdata)) await initEmbeddedCluster(pgdata);
     db = await PGlite.create(pgdata, { startParams: embeddedStartParams() });
-    // One connection: PGlite is a single session, so concurrent transactions must queue in the pool.
-    server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 1 });
-    await server.start();
-    fs.chmodSync(socketPath, 0o700);
   } catch (err) {
-    await server?.stop().catch(() => undefined);
-    await db?.close().catch(() => undefined);
     release();
     throw err;
   }
   let stopped = false;
   return {
-    socketDir: dir,
-    port: SOCKET_PORT,
     dataDir: dir,
+    connect: () => new PGliteStream(db),
     async stop() {
       if (stopped) return;
       stopped = true;
       try {
-        await server.stop();
         await db.close();
       } finally {
-        fs.rmSync(socketPath, { force: true });
         release();
       }
     },
