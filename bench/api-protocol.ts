@@ -5,7 +5,8 @@ import type { BenchUser } from './api-seed';
 export const TRACE_ID_PREFIX = 'bench-trace-';
 
 export type ToServer =
-  | { kind: 'rss' }
+  /** With `gc`, after three full collections (how much of the heap is live, not waiting to be collected). */
+  | { kind: 'rss'; gc?: boolean }
   | { kind: 'cpu' }
   | { kind: 'seed' }
   | { kind: 'profile-start' }
@@ -24,7 +25,7 @@ export interface TracedStatement {
 export type FromServer =
   | { kind: 'ready'; url: string; rss: number; bootMs: number }
   /** process.memoryUsage(): RSS, the V8 heap, and memory outside it (buffers; PGlite's WASM memory). */
-  | { kind: 'rss'; rss: number; heapTotal: number; external: number }
+  | { kind: 'rss'; rss: number; heapTotal: number; heapUsed: number; external: number }
   /** process.cpuUsage(): user and system microseconds, all threads. */
   | { kind: 'cpu'; user: number; system: number }
   | ({ kind: 'seeded'; seconds: number } & BenchUser)

@@ -12,6 +12,8 @@
 import 'reflect-metadata';
 import * as fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { DataSource } from 'typeorm';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { createApp } from '../src/app.factory';
@@ -60,8 +62,16 @@ async function main(): Promise<void> {
   const handle = async (msg: ToServer): Promise<void> => {
     switch (msg.kind) {
       case 'rss': {
-        const { rss, heapTotal, external } = process.memoryUsage();
-        return send({ kind: 'rss', rss, heapTotal, external });
+        if (msg.gc) {
+          setFlagsFromString('--expose-gc');
+          const gc = runInNewContext('gc') as () => void;
+          for (let i = 0; i < 3; i++) {
+            gc();
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+        const { rss, heapTotal, heapUsed, external } = process.memoryUsage();
+        return send({ kind: 'rss', rss, heapTotal, heapUsed, external });
       }
       case 'cpu':
         return send({ kind: 'cpu', ...process.cpuUsage() });

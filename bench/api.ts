@@ -241,11 +241,11 @@ async function benchOne(db: Db, serverJs: string): Promise<DbResult> {
     server.send(msg);
     return nextMessage<T>(server, reply, timeoutMs);
   };
-  const memory = async (label: string) => {
-    const m = await ask<Extract<FromServer, { kind: 'rss' }>>({ kind: 'rss' }, 'rss');
+  const memory = async (label: string, gc = false) => {
+    const m = await ask<Extract<FromServer, { kind: 'rss' }>>({ kind: 'rss', gc }, 'rss');
     console.log(
-      `${label}: RSS ${fmt(m.rss / MB, 0)} MB (V8 heap ${fmt(m.heapTotal / MB, 0)} MB, outside it ` +
-        `${fmt(m.external / MB, 0)} MB)`,
+      `${label}: RSS ${fmt(m.rss / MB, 0)} MB (V8 heap ${fmt(m.heapTotal / MB, 0)} MB of which ${fmt(m.heapUsed / MB, 0)} ` +
+        `MB used; outside it ${fmt(m.external / MB, 0)} MB)`,
     );
     return m.rss;
   };
@@ -342,6 +342,7 @@ async function benchOne(db: Db, serverJs: string): Promise<DbResult> {
     const rssAfter = await memory('2 s after the run');
     await new Promise((r) => setTimeout(r, 10_000));
     const rssLater = await memory('12 s after the run');
+    await memory('then after full collections', true);
     await ask({ kind: 'stop' }, 'stopped', 60_000);
     const logLines = fs.readFileSync(logFile, 'utf8').split('\n').length - 1;
     return {
