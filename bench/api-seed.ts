@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 
 export const JOBS = 10_000;
 export const USERS = 100;
-export const ORGS = 10;
+const ORGS = 10;
 
 export interface BenchUser {
   /** An API key of bench-user-0, a researcher with JOBS / USERS jobs of its own. */

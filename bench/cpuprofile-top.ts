@@ -29,14 +29,14 @@ export interface CpuProfile {
   timeDeltas: number[];
 }
 
-export interface SelfTime {
+interface SelfTime {
   name: string;
   ms: number;
   /** Of the profile's busy time (all samples but idle). */
   share: number;
 }
 
-export interface ProfileSummary {
+interface ProfileSummary {
   totalMs: number;
   busyMs: number;
   functions: SelfTime[];
