@@ -2,13 +2,11 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { BeforeApplicationShutdown, Injectable, Optional } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { AppConfig } from '../config';
 import { generateCorrelationId, LogContext, runWithCorrelationId } from '../context';
 import { getLogger } from '../logging';
 import { MetricsService } from '../metrics/metrics.service';
-import { tryAcquireLease } from './task-lease';
+import { TaskLeaseRepository } from './task-lease.repository';
 import { DeclaredTaskDef, IntervalTaskDef, TaskState, TickContext, TickFn, TickOutcome } from './task-types';
 import { TaskMetrics } from './task-metrics';
 
@@ -42,7 +40,7 @@ export class BackgroundTaskManager implements BeforeApplicationShutdown {
   constructor(
     private readonly registry: SchedulerRegistry,
     private readonly config: AppConfig,
-    @Optional() @InjectDataSource() private readonly db?: DataSource,
+    private readonly leases: TaskLeaseRepository,
     @Optional() metrics?: MetricsService,
   ) {
     this.metrics = new TaskMetrics(metrics);
@@ -219,8 +217,7 @@ export class BackgroundTaskManager implements BeforeApplicationShutdown {
   }
 
   private async winLease(s: TaskState): Promise<boolean> {
-    if (!this.db) return true; // no database in this app (unit tests): nothing to share
-    return tryAcquireLease(this.db, s.name, s.interval_seconds ?? 0, undefined, this.instanceId);
+    return this.leases.tryAcquire(s.name, s.interval_seconds ?? 0, { holder: this.instanceId });
   }
 
   private async drain(timeoutMs: number): Promise<void> {

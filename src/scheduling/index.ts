@@ -5,7 +5,7 @@ export {
   stopBackgroundTasks,
 } from './background-task-manager';
 export { SchedulingModule } from './scheduling.module';
-export { tryAcquireLease, withAdvisoryXactLock, advisoryKey, leaseSlackSeconds } from './task-lease';
+export { leaseSlackSeconds, TaskLeaseRepository } from './task-lease.repository';
 export { runForSubject } from './tick-scope';
 export { installShutdownHandlers } from './shutdown';
 export type { TickContext, TickFn, IntervalTaskDef, DeclaredTaskDef, TaskState, TickOutcome } from './task-types';

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { BackgroundTaskManager } from './background-task-manager';
 import { BackgroundTasksController } from './background-tasks.controller';
+import { TaskLeaseRepository } from './task-lease.repository';
 
 /**
  * Global: feature modules (and enterprise modules added through AppModule's `imports`) inject the manager and
@@ -8,7 +9,7 @@ import { BackgroundTasksController } from './background-tasks.controller';
  */
 @Global()
 @Module({
-  providers: [BackgroundTaskManager],
+  providers: [BackgroundTaskManager, TaskLeaseRepository],
   controllers: [BackgroundTasksController],
   exports: [BackgroundTaskManager],
 })
