@@ -7,5 +7,4 @@ export {
 export { SchedulingModule } from './scheduling.module';
 export { leaseSlackSeconds, TaskLeaseRepository } from './task-lease.repository';
 export { runForSubject } from './tick-scope';
-export { installShutdownHandlers } from './shutdown';
 export type { TickContext, TickFn, IntervalTaskDef, DeclaredTaskDef, TaskState, TickOutcome } from './task-types';
