@@ -1,7 +1,6 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { AppConfig } from '../config';
 import { getLogger } from '../logging';
-import { BackgroundTaskManager } from '../scheduling/background-task-manager';
+import { BackgroundTaskManager, Interval, TickContext } from '../scheduling';
 import { JobSyncService } from './job-sync.service';
 import { POLLING_TASK, PollingDecision, PollingSettingsService } from './polling-settings.service';
 import { WebhookService } from './webhook.service';
@@ -12,8 +11,8 @@ export const WEBHOOK_PURGE_TASK = 'webhook_deliveries_purge';
 export const SETTINGS_REFRESH_TASK = 'job_polling_setting_refresh';
 
 /**
- * Transport only: registers the polling task (SPEC §10) and the simulator's progress task with the task manager,
- * and follows the polling decision at run time. The work is JobSyncService.syncActiveJobs(now).
+ * Transport only: the polling task and the simulator's progress task, and the polling decision followed at run
+ * time. The work is JobSyncService.syncActiveJobs(now).
  */
 @Injectable()
 export class PollingScheduler implements OnApplicationBootstrap {
@@ -21,54 +20,49 @@ export class PollingScheduler implements OnApplicationBootstrap {
     private readonly tasks: BackgroundTaskManager,
     private readonly settings: PollingSettingsService,
     private readonly sync: JobSyncService,
-    private readonly config: AppConfig,
     private readonly webhooks: WebhookService,
   ) {
     settings.onDecision((d) => this.follow(d));
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const d = await this.settings.decide();
-    this.tasks.registerInterval({
-      name: POLLING_TASK,
-      intervalSeconds: d.intervalSeconds,
-      enabled: d.enabled,
-      reason: d.reason,
-      leader: true,
-      run: async (ctx) => {
-        // Another instance may have changed the setting: never poll against the stored decision.
-        const now = await this.settings.reevaluate();
-        if (!now.enabled) return;
-        return this.sync.syncActiveJobs(new Date(), { tick: ctx });
-      },
-      onStart: (s) =>
-        log.info('Starting job status polling', { interval_seconds: s.interval_seconds, reason: s.reason }),
-      onStop: (s) => log.info('Stopped job status polling', { reason: s.reason }),
-    });
     await this.settings.reevaluate();
-    // The simulator advances its own jobs whether polling is on or not (SPEC §4).
-    const step = this.config.env.SIMULATOR_STEP_SECONDS;
-    this.tasks.registerInterval({
-      name: SIMULATOR_TASK,
-      intervalSeconds: Math.max(0.2, Math.min(1, step / 2)),
-      reason: 'simulator jobs advance on their own',
-      run: (ctx) => this.sync.syncActiveJobs(new Date(), { tick: ctx, providers: ['simulator'] }),
-    });
-    // A change made through another instance reaches this one within this period (SPEC §10, several instances).
-    this.tasks.registerInterval({
-      name: SETTINGS_REFRESH_TASK,
-      intervalSeconds: Math.min(30, d.intervalSeconds),
-      reason: 'follows polling setting changes made on other instances',
-      run: () => this.settings.reevaluate(),
-    });
-    // Replay protection needs webhook ids for 24 h only.
-    this.tasks.registerInterval({
-      name: WEBHOOK_PURGE_TASK,
-      intervalSeconds: 3600,
-      leader: true,
-      reason: 'webhook-id replay window is 24 h',
-      run: () => this.webhooks.purgeDeliveries(),
-    });
+  }
+
+  // Off until the first decision at bootstrap, which the tasks only act on once the app listens.
+  @Interval(POLLING_TASK, (config) => config.enterprise.jobPollingInterval, {
+    leader: true,
+    enabled: false,
+    onStart: (s) => log.info('Starting job status polling', { interval_seconds: s.interval_seconds, reason: s.reason }),
+    onStop: (s) => log.info('Stopped job status polling', { reason: s.reason }),
+  })
+  async poll(tick: TickContext): Promise<void> {
+    // Another instance may have changed the setting: never poll against the stored decision.
+    const now = await this.settings.reevaluate();
+    if (!now.enabled) return;
+    await this.sync.syncActiveJobs(new Date(), { tick });
+  }
+
+  // The simulator advances its own jobs whether polling is on or not.
+  @Interval(SIMULATOR_TASK, (config) => Math.max(0.2, Math.min(1, config.env.SIMULATOR_STEP_SECONDS / 2)), {
+    reason: 'simulator jobs advance on their own',
+  })
+  async advanceSimulator(tick: TickContext): Promise<void> {
+    await this.sync.syncActiveJobs(new Date(), { tick, providers: ['simulator'] });
+  }
+
+  // A change made through another instance reaches this one within this period.
+  @Interval(SETTINGS_REFRESH_TASK, (config) => Math.min(30, config.enterprise.jobPollingInterval), {
+    reason: 'follows polling setting changes made on other instances',
+  })
+  async refreshSetting(): Promise<void> {
+    await this.settings.reevaluate();
+  }
+
+  // Replay protection needs webhook ids for 24 h only.
+  @Interval(WEBHOOK_PURGE_TASK, 3600, { leader: true, reason: 'webhook-id replay window is 24 h' })
+  purgeWebhookDeliveries(): Promise<number> {
+    return this.webhooks.purgeDeliveries();
   }
 
   private follow(d: PollingDecision): void {
