@@ -3,9 +3,9 @@ import { Cron, Interval } from '../scheduling';
 import { LogRotationService, RotationResult } from './log-rotation.service';
 
 export const LOG_SIZE_CHECK_TASK = 'log_rotation_size_check';
-export const LOG_DAILY_ROTATION_TASK = 'log_rotation_daily';
+const LOG_DAILY_ROTATION_TASK = 'log_rotation_daily';
 /** How often the file size is compared with SIMPLETUNER_LOG_MAX_BYTES. */
-export const LOG_SIZE_CHECK_SECONDS = 30;
+const LOG_SIZE_CHECK_SECONDS = 30;
 
 /** Transport only: each tick runs one LogRotationService method. */
 @Injectable()

@@ -4,7 +4,7 @@ import { BackgroundTaskManager, Interval, TickContext } from '../scheduling';
 import { QueueService, TickSummary } from './queue.service';
 
 const log = getLogger('simpletuner.cloud.queue');
-export const QUEUE_TASK = 'queue_processing';
+const QUEUE_TASK = 'queue_processing';
 
 /** Transport only: the processing tick every `queueProcessingInterval` seconds, and at once when a slot frees. */
 @Injectable()
