@@ -14,7 +14,7 @@ import { configureStructuredLogging } from './logging';
 import { setupOpenApi } from './openapi/openapi.setup';
 import { BackgroundTaskManager } from './scheduling';
 
-export const WEBHOOK_PATH = '/api/webhooks/replicate';
+const WEBHOOK_PATH = '/api/webhooks/replicate';
 const WEBHOOK_LIMIT_BYTES = 10 * 1024 * 1024;
 
 export interface RunningApp {

@@ -4,21 +4,21 @@ import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-t
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { ClsModule } from 'nestjs-cls';
 import { ScheduleModule } from '@nestjs/schedule';
-import { AuthModule } from './auth/auth.module';
+import { AuthModule } from './auth';
 import { AppConfig, ConfigModule } from './config';
 import { DatabaseModule, DatabaseTarget } from './database';
 import { EventsModule } from './events';
 import { SettingsModule } from './settings';
 import { AuditModule } from './audit';
-import { HealthModule } from './health/health.module';
+import { HealthModule } from './health';
 import { MetricsModule } from './metrics';
 import { SchedulingModule } from './scheduling';
 import { HttpModule } from './http';
 import { LoggingModule } from './logging/logging.module';
-import { JobsModule } from './jobs/jobs.module';
-import { QueueModule } from './queue/queue.module';
-import { ApprovalsModule } from './approvals/approvals.module';
-import { DashboardModule } from './dashboard/dashboard.module';
+import { JobsModule } from './jobs';
+import { QueueModule } from './queue';
+import { ApprovalsModule } from './approvals';
+import { DashboardModule } from './dashboard';
 
 export interface AppModuleOptions {
   config: AppConfig;

@@ -18,7 +18,7 @@ const MAX_COST_THRESHOLD = 1_000_000_000;
 const MAX_DAILY_JOBS_THRESHOLD = 1_000_000;
 
 /** Normalises a threshold for its condition, or throws a validation error naming the field. */
-export function normaliseThreshold(condition: RuleCondition, raw: unknown, caller: AuthenticatedUser): string | null {
+function normaliseThreshold(condition: RuleCondition, raw: unknown, caller: AuthenticatedUser): string | null {
   const bad = (why: string) => new ValidationError(`Invalid threshold: ${why}`, { threshold: why });
   switch (condition) {
     case 'first_job':

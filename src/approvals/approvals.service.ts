@@ -19,7 +19,7 @@ import { candidateRules, evaluateRules, neededCounts, SubmissionFacts } from './
 const log = getLogger('simpletuner.cloud.approvals');
 
 /** 409: the request is still `pending` only because the expiry tick has not run since its deadline. */
-export class DeadlinePassedError extends ConflictError {
+class DeadlinePassedError extends ConflictError {
   constructor(id: string, expiresAt: Date) {
     super(`Approval request ${id} expired at ${expiresAt.toISOString()}`, { approval_id: id, status: 'expired' });
   }

@@ -82,7 +82,7 @@ function configPatternMatch(configName: string | null, pattern: string | null): 
 }
 
 /** Why the rule fires for these facts, or null when it does not. */
-export function conditionReason(rule: RuleInput, f: SubmissionFacts): string | null {
+function conditionReason(rule: RuleInput, f: SubmissionFacts): string | null {
   const t = rule.threshold;
   switch (rule.condition) {
     case 'cost_exceeds': {

@@ -1,4 +1,3 @@
 export * from './app-config';
 export * from './config.module';
-export { loadEnterpriseFile, interpolateEnv, enterpriseConfigCandidates } from './enterprise-config';
 export { environmentWithDotEnv } from './dotenv';

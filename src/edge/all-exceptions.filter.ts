@@ -7,7 +7,7 @@ import { codeForStatus, errorBody, ErrorBody } from '../common/error-body';
 const log = getLogger('simpletuner.cloud.http');
 
 /** Turns anything thrown into SPEC §11's body; a 500 never carries internals (they go to the log). */
-export function toErrorResponse(exception: unknown): { status: number; body: ErrorBody } {
+function toErrorResponse(exception: unknown): { status: number; body: ErrorBody } {
   if (exception instanceof AppError) {
     return { status: exception.status, body: errorBody(exception.code, exception.message, exception.details) };
   }

@@ -9,10 +9,10 @@ import { requestTimeout } from './request-timeout';
 import { apiSecurityHeaders, CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, noStore } from './security-headers';
 
 /** Body limit of every JSON route (SPEC'd 413 above it). */
-export const JSON_LIMIT = '1mb';
+const JSON_LIMIT = '1mb';
 
 /** A route that takes its body raw (signature checks need the exact bytes), with its own size limit. */
-export interface RawBodyRoute {
+interface RawBodyRoute {
   path: string;
   /** Bytes. */
   limit: number;

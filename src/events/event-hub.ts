@@ -31,7 +31,7 @@ export interface EventHubStats {
 
 const READ_BATCH = 500;
 /** Safety net for a lost notification or one the listening connection missed while reconnecting. */
-export const CATCH_UP_POLL_MS = 5_000;
+const CATCH_UP_POLL_MS = 5_000;
 /** Re-read soon when committed rows wait behind an older running transaction (nobody else will wake us). */
 const HELD_BACK_RETRY_MS = [2, 5, 10, 20, 50, 100];
 /** After a failed read (database down): retry, but without hammering it. */

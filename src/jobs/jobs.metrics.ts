@@ -1,7 +1,7 @@
 import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { circuitStates } from '../http';
 import { MetricsService } from '../metrics';
-import { ACTIVE_STATUSES, JOB_STATUSES } from './job-status';
+import { ACTIVE_STATUSES, JOB_STATUSES } from '../common/job-status';
 import { JobsRepository } from './jobs.repository';
 
 const STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;

@@ -89,10 +89,6 @@ export function mergeFields(
   return merged;
 }
 
-export function dumpObject(obj: Record<string, unknown>): string {
-  return dumpEntries(Object.entries(obj), 0, new Set());
-}
-
 /**
  * `extra`: the LogContext fields overlaid by the call's fields, serialised without building the merged object
  * (this runs for every line: no spread, no entries arrays).

@@ -25,13 +25,13 @@ export interface FormatOptions {
   includeSource: boolean;
 }
 
-export interface ExceptionInfo {
+interface ExceptionInfo {
   type: string;
   message: string;
   stack?: string;
 }
 
-export function exceptionInfo(error: unknown, withStack: boolean): ExceptionInfo {
+function exceptionInfo(error: unknown, withStack: boolean): ExceptionInfo {
   if (error instanceof Error) {
     const info: ExceptionInfo = {
       type: error.name || error.constructor?.name || 'Error',

@@ -135,10 +135,6 @@ export function configureStructuredLogging(opts: StructuredLoggingOptions = {}):
   }
 }
 
-export function isLevelEnabled(level: number): boolean {
-  return level >= state.minLevel;
-}
-
 export interface StructuredLogger {
   readonly name: string;
   debug(message: string, extra?: LogFields, site?: CallSite): void;

@@ -9,7 +9,7 @@ const COUNTED = ['submit', 'get', 'cancel', 'findByJobId', 'syncMany'] as const;
 type Operation = (typeof COUNTED)[number];
 
 /** How a call ended, as a label: the classes an operator alerts on differently. */
-export function callOutcome(err: unknown): string {
+function callOutcome(err: unknown): string {
   if (!(err instanceof ProviderCallError)) return 'error';
   if (err.circuitOpen) return 'circuit_open';
   if (err.status === 429) return 'rate_limited';

@@ -19,7 +19,7 @@ export type DispatchOutcome =
   'dispatched' | 'adopted' | 'redispatch' | 'retry' | 'failed' | 'unknown' | 'lost' | 'finished';
 
 /** Accepted submissions are recorded this many to a transaction (a claim's whole batch: one commit). */
-export const RECORD_CHUNK = 100;
+const RECORD_CHUNK = 100;
 
 interface Accepted {
   job: Job;

@@ -14,7 +14,7 @@ export interface StoredLimits {
   org_max_concurrent: number | null;
 }
 
-export const LIMITS_KEY = 'queue_limits';
+const LIMITS_KEY = 'queue_limits';
 
 const log = getLogger('simpletuner.cloud.queue');
 

@@ -27,7 +27,7 @@ export interface PositionView {
   blocked_reason: WaitReason | null;
 }
 
-export function entryView(e: QueueEntry, position: number | null = null): QueueEntryView {
+function entryView(e: QueueEntry, position: number | null = null): QueueEntryView {
   const iso = (d: Date | null) => (d ? d.toISOString() : null);
   return {
     job_id: e.jobId,

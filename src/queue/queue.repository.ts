@@ -6,13 +6,6 @@ import { affectedRows, Db, returnedRows } from '../database/transaction-host';
 import { QueueEntry, QueueEntryStatus } from './queue-entry.entity';
 import { AGING_CAP, AGING_STEP } from './queue-priority';
 
-/** Limits as stored (null = use the configured default). */
-export interface StoredLimits {
-  max_concurrent: number | null;
-  user_max_concurrent: number | null;
-  org_max_concurrent: number | null;
-}
-
 export interface SlotCount {
   userId: string;
   orgId: string;

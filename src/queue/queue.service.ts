@@ -13,9 +13,9 @@ import { Candidate, QueueRepository, SlotCount } from './queue.repository';
 const log = getLogger('simpletuner.cloud.queue');
 
 /** Serialises the claim across instances (SPEC §6, PITFALLS: SKIP LOCKED alone double-counts a free slot). */
-export const CLAIM_LOCK = 'simpletuner.queue.claim';
+const CLAIM_LOCK = 'simpletuner.queue.claim';
 /** Entries claimed per round; a tick claims again while rounds come back full. */
-export const CLAIM_BATCH = 100;
+const CLAIM_BATCH = 100;
 const MAX_ROUNDS = 10;
 /** Rounds whose provider calls may be in flight at once: the next round is claimed while one is submitting. */
 const ROUNDS_IN_FLIGHT = 2;
@@ -380,7 +380,7 @@ export class QueueService implements OnModuleInit {
   }
 }
 
-export function byDispatchOrder(a: Candidate, b: Candidate): number {
+function byDispatchOrder(a: Candidate, b: Candidate): number {
   return (
     b.effectivePriority - a.effectivePriority ||
     a.queuedAtUs - b.queuedAtUs ||

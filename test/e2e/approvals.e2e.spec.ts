@@ -17,10 +17,9 @@ describe('approvals over HTTP (PostgreSQL)', () => {
   const entry = async (jobId: string) =>
     (await db.query(`SELECT status, last_error FROM queue_entries WHERE job_id = $1`, [jobId]))[0];
   const eventTypes = async (jobId: string) =>
-    (await db.query(`SELECT type, data FROM events WHERE job_id = $1 ORDER BY id`, [jobId])) as {
-      type: string;
-      data: any;
-    }[];
+    await db.query<{ type: string; data: any }[]>(`SELECT type, data FROM events WHERE job_id = $1 ORDER BY id`, [
+      jobId,
+    ]);
 
   beforeAll(async () => {
     app = await startTestApp({ env: { SIMULATOR_STEP_SECONDS: '600' } });

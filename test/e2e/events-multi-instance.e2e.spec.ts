@@ -1,9 +1,8 @@
 import { NotificationListener } from '../../src/database/notification-listener';
-import { DataSource } from 'typeorm';
 import { generateApiKey } from '../../src/auth/api-key.util';
-import { EventsService, NewEvent, StoredEvent } from '../../src/events';
+import { StoredEvent } from '../../src/events';
 import { openSse, SseStream } from '../support/sse-client';
-import { inTransaction, publishEvent, publishEvents, publishIn, queryIn, TestEvent } from '../support/events';
+import { publishEvent, TestEvent } from '../support/events';
 import { startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase, withAdminClient } from '../support/test-database';
 

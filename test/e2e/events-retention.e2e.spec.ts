@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataSource } from 'typeorm';
-import { EVENT_RETENTION_TASK, EventsService } from '../../src/events';
+import { EVENT_RETENTION_TASK } from '../../src/events';
 import { EventsScheduler } from '../../src/events/events.scheduler';
 import { publishEvents } from '../support/events';
 import { BackgroundTaskManager } from '../../src/scheduling';
@@ -29,7 +29,6 @@ describe('event retention, metrics and key hygiene', () => {
   });
 
   it('the retention task purges events older than SIMPLETUNER_EVENT_RETENTION_DAYS and keeps the rest', async () => {
-    const events = app.app.get(EventsService);
     const [old, recent, fresh] = await publishEvents(app.app, [
       { type: 'job_submitted', jobId: 'job-old' },
       { type: 'job_submitted', jobId: 'job-recent' },

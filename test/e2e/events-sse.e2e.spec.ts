@@ -1,8 +1,8 @@
-import { DataSource, EntityManager } from 'typeorm';
-import { EventHub, EventsService, NewEvent, StoredEvent } from '../../src/events';
+import { DataSource } from 'typeorm';
+import { EventHub, EventsService, StoredEvent } from '../../src/events';
 import { http } from '../support/http';
 import { openSse, SseStream } from '../support/sse-client';
-import { inTransaction, publishEvent, publishEvents, publishIn, queryIn, TestEvent } from '../support/events';
+import { inTransaction, publishEvent, publishIn, queryIn, TestEvent } from '../support/events';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -226,7 +226,7 @@ describe('logging end to end (issue 3)', () => {
         socket.write('GET /health/live HTTP/1.1\r\nHost: x\r\nX-Correlation-ID: NLMARK\ninjected\r\n\r\n'),
       );
       let data = '';
-      socket.on('data', (d) => (data += d));
+      socket.on('data', (d: Buffer) => (data += d.toString('latin1')));
       socket.on('end', () => resolve(data));
       socket.on('error', reject);
     });

@@ -140,7 +140,7 @@ describe('Replicate jobs end to end (PostgreSQL, fake Replicate)', () => {
     const bad = fake.requests.filter(
       (r) =>
         typeof r.headers['x-correlation-id'] !== 'string' ||
-        !/^[A-Za-z0-9._:-]{1,128}$/.test(r.headers['x-correlation-id'] as string),
+        !/^[A-Za-z0-9._:-]{1,128}$/.test(r.headers['x-correlation-id']),
     );
     expect(bad).toEqual([]);
     // Dispatch calls carry the submit request's id.

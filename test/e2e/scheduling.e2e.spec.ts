@@ -68,10 +68,10 @@ class TestTasksModule {}
 function captureLogs(file: string) {
   const chunks: string[] = [];
   const original = process.stdout.write.bind(process.stdout);
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown, ...rest: unknown[]) => {
     chunks.push(String(chunk));
     return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof process.stdout.write);
+  });
   return {
     lines(): any[] {
       const fromFile = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';

@@ -1,8 +1,10 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataSource } from 'typeorm';
 import { ApprovalsService } from '../../src/approvals';
 import { Actor, EXPENSIVE, makeOrg, makeUser, setRuleActive, submit } from '../support/approval-fixtures';
+import { logOutput } from '../support/test-logs';
 import { http } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -51,7 +53,7 @@ describe('approval expiry (PostgreSQL)', () => {
   }
 
   beforeAll(async () => {
-    const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'st-approvals-log-'));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'st-approvals-log-'));
     logFile = path.join(dir, 'cloud.log');
     app = await startTestApp({
       env: { SIMULATOR_STEP_SECONDS: '600', SIMPLETUNER_LOG_LEVEL: 'INFO', SIMPLETUNER_LOG_FILE: logFile },
@@ -127,8 +129,8 @@ describe('approval expiry (PostgreSQL)', () => {
 
     // A second run finds nothing left.
     expect(await approvals.expireDue(new Date(Date.now() + 25 * HOUR))).toEqual({ expired: 0 });
-    // eslint-disable-next-line no-console
-    console.log(`[approvals-expiry] submit 250: ${submitMs} ms; expire 250: ${expireMs} ms`);
+
+    logOutput('[measure]', `[approvals-expiry] submit 250: ${submitMs} ms; expire 250: ${expireMs} ms`);
   });
 
   it('an expiry run racing approvals, rejections and job cancels: each request ends exactly one way, no errors', async () => {
@@ -147,7 +149,9 @@ describe('approval expiry (PostgreSQL)', () => {
     });
     // Small batches, started once the first decisions are in flight, so that sweep and decisions interleave.
     const sweeping = new Promise<{ expired: number }>((resolve, reject) =>
-      setTimeout(() => approvals.expireDue(due, 3).then(resolve, reject), 30),
+      setTimeout(() => {
+        approvals.expireDue(due, 3).then(resolve, reject);
+      }, 30),
     );
     const [sweep, ...responses] = await Promise.all([sweeping, ...decisions]);
     // A decision either won (200) or found the request already expired (409); nothing failed.
@@ -164,7 +168,8 @@ describe('approval expiry (PostgreSQL)', () => {
     const allowed =
       /^(approved\/(pending|queued|running)\/(pending|dispatching|running)|rejected\/cancelled\/cancelled|cancelled\/cancelled\/cancelled|expired\/cancelled\/failed)$/;
     for (const s of seen) expect(s).toMatch(allowed);
-    console.log(
+    logOutput(
+      '[measure]',
       '[approvals-race]',
       JSON.stringify(seen.reduce((a: Record<string, number>, s) => ({ ...a, [s]: (a[s] ?? 0) + 1 }), {})),
     );

@@ -15,6 +15,7 @@ import {
   clearCorrelationId,
 } from '../../src/logging';
 import { closeLogFile, currentLogFile } from '../../src/logging/sinks';
+import { transformerFactory } from '../../tools/log-callsite-transformer';
 
 // Line numbers of the marked log calls in this very file: `source.line` must point at them.
 const SELF = fs.readFileSync(__filename, 'utf8').split('\n');
@@ -204,7 +205,7 @@ describe('structured JSON lines (SPEC §2)', () => {
 
   it('writes the text format in UTC with key=value pairs', async () => {
     configure({ jsonOutput: false });
-    await runWithCorrelationId('abc123def456', () =>
+    runWithCorrelationId('abc123def456', () =>
       LogContext.run({ job_id: 'xyz789', provider: 'replicate' }, () =>
         log.info('Job submitted successfully', { cost_estimate: 2.5, note: 'two words' }),
       ),
@@ -304,12 +305,11 @@ describe('structured JSON lines (SPEC §2)', () => {
 });
 
 describe('compile-time call-site transformer', () => {
-  const transformer = require('../../tools/log-callsite-transformer.js');
   const compile = (code: string) =>
     ts.transpileModule(code, {
       fileName: '/x/jobs.service.ts',
       compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
-      transformers: { before: [transformer.transformerFactory()] },
+      transformers: { before: [transformerFactory()] },
     }).outputText;
 
   it('adds {file, line, function} only to calls on loggers from getLogger / typed StructuredLogger', () => {

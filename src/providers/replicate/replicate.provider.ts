@@ -20,7 +20,7 @@ const STATUS_MAP: Record<string, ProviderStatus> = {
 };
 
 /** SPEC §4's mapping; null for a status we do not know (the job keeps its status). */
-export function mapReplicateStatus(raw: string): ProviderStatus | null {
+function mapReplicateStatus(raw: string): ProviderStatus | null {
   return STATUS_MAP[raw] ?? null;
 }
 

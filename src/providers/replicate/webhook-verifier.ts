@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { InvalidSignatureError } from '../../common/errors';
 
-export const WEBHOOK_TOLERANCE_SECONDS = 300;
+const WEBHOOK_TOLERANCE_SECONDS = 300;
 
 export interface WebhookHeaders {
   id: string;
@@ -41,7 +41,7 @@ export function checkWebhookHeaders(
 }
 
 /** The HMAC key: the base64 part after `whsec_`. */
-export function webhookKey(secret: string): Buffer {
+function webhookKey(secret: string): Buffer {
   return Buffer.from(secret.startsWith('whsec_') ? secret.slice(6) : secret, 'base64');
 }
 
