@@ -169,7 +169,6 @@ describe('approval expiry (PostgreSQL)', () => {
       /^(approved\/(pending|queued|running)\/(pending|dispatching|running)|rejected\/cancelled\/cancelled|cancelled\/cancelled\/cancelled|expired\/cancelled\/failed)$/;
     for (const s of seen) expect(s).toMatch(allowed);
     logOutput(
-      '[measure]',
       '[approvals-race]',
       JSON.stringify(seen.reduce((a: Record<string, number>, s) => ({ ...a, [s]: (a[s] ?? 0) + 1 }), {})),
     );
