@@ -132,6 +132,7 @@ async function main(): Promise<void> {
       SIMPLETUNER_ENTERPRISE_CONFIG: '',
       SIMPLETUNER_ADMIN_API_KEY: `st_${randomBytes(16).toString('hex')}`,
       SIMPLETUNER_QUEUE_INTERVAL: '3600',
+      SIMPLETUNER_QUEUE_WAKE_ON_RELEASE: 'false',
       SIMPLETUNER_JOB_POLL_INTERVAL: '3600',
       DB_POOL_SIZE: '10',
     },
@@ -141,7 +142,6 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   try {
     running.app.get(ProviderRegistry).register(new InstantProvider());
-    running.app.get(QueueService).wakeOnRelease = false;
     const db = running.app.get<DataSource>(getDataSourceToken());
     await seedMembers(db);
     await running.app

@@ -27,6 +27,7 @@ export interface RunningApp {
 
 export interface CreateAppOptions {
   imports?: AppModuleOptions['imports'];
+  clock?: AppModuleOptions['clock'];
   /** Listen on config HOST/PORT (default) or on this port (0 = any free port). */
   port?: number;
 }
@@ -53,7 +54,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   let app: NestExpressApplication;
   try {
     app = await NestFactory.create<NestExpressApplication>(
-      AppModule.forRoot({ config, database, imports: opts.imports }),
+      AppModule.forRoot({ config, database, imports: opts.imports, clock: opts.clock }),
       {
         bodyParser: false,
         abortOnError: false,

@@ -6,6 +6,7 @@ import { ClsModule } from 'nestjs-cls';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AuthModule } from './auth';
 import { AppConfig, ConfigModule } from './config';
+import { Clock, ClockModule } from './common/clock';
 import { DatabaseModule, DatabaseTarget } from './database';
 import { EventsModule } from './events';
 import { SettingsModule } from './settings';
@@ -25,6 +26,8 @@ export interface AppModuleOptions {
   database: DatabaseTarget;
   /** Extra modules (enterprise features, test modules) added without editing core files. */
   imports?: DynamicModule['imports'];
+  /** The time source (default: the system clock). */
+  clock?: Clock;
 }
 
 @Module({})
@@ -34,6 +37,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(opts.config),
+        ClockModule.forRoot(opts.clock),
         // The correlation middleware is mounted in the app factory (before body parsing), not here.
         ClsModule.forRoot({
           global: true,

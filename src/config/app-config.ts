@@ -67,6 +67,7 @@ const envSchema = z.object({
   SIMPLETUNER_ENTERPRISE_CONFIG: optionalString,
   SIMPLETUNER_JOB_POLL_INTERVAL: seconds.optional(),
   SIMPLETUNER_QUEUE_INTERVAL: seconds.optional(),
+  SIMPLETUNER_QUEUE_WAKE_ON_RELEASE: bool.default(true),
   SIMPLETUNER_APPROVAL_CHECK_INTERVAL: seconds.optional(),
   SIMPLETUNER_SHUTDOWN_TIMEOUT: seconds.default(30),
   SIMPLETUNER_HTTP_TIMEOUT: seconds.default(30),
