@@ -1,5 +1,5 @@
 import { AsyncResource } from 'node:async_hooks';
-import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap, OnModuleInit, Optional } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config';
 import { NotificationListener } from '../database/notification-listener';
 import { getLogger } from '../logging';
@@ -67,10 +67,10 @@ export class EventHub implements OnModuleInit, OnApplicationBootstrap, BeforeApp
     private readonly repo: EventsRepository,
     private readonly config: AppConfig,
     private readonly notifications: NotificationListener,
-    @Optional() metrics?: MetricsService,
+    metrics: MetricsService,
   ) {
     const connections = () => this.stats().connections;
-    metrics?.gauge({
+    metrics.gauge({
       name: 'simpletuner_sse_connections',
       help: 'Open SSE event streams on this instance',
       collect() {

@@ -1,4 +1,4 @@
-import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { circuitStates } from '../http';
 import { MetricsService } from '../metrics';
 import { ACTIVE_STATUSES, JOB_STATUSES } from '../common/job-status';
@@ -14,11 +14,10 @@ const STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 export class JobsMetrics implements OnModuleInit {
   constructor(
     private readonly repo: JobsRepository,
-    @Optional() private readonly metrics?: MetricsService,
+    private readonly metrics: MetricsService,
   ) {}
 
   onModuleInit(): void {
-    if (!this.metrics) return;
     const repo = this.repo;
     // prom-client collects every metric concurrently: both gauges await one shared query per scrape.
     let pending: { at: number; counts: Promise<Map<string, number>> } | null = null;

@@ -1,4 +1,4 @@
-import { Injectable, Optional } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Counter } from 'prom-client';
 import { NotFoundError } from '../common/errors';
 import { MetricsService } from '../metrics';
@@ -48,10 +48,10 @@ function countedProvider(
 @Injectable()
 export class ProviderRegistry {
   private readonly providers = new Map<string, TrainingProvider>();
-  private readonly calls?: Counter<'provider' | 'operation' | 'outcome'>;
+  private readonly calls: Counter<'provider' | 'operation' | 'outcome'>;
 
-  constructor(@Optional() metrics?: MetricsService) {
-    this.calls = metrics?.counter({
+  constructor(metrics: MetricsService) {
+    this.calls = metrics.counter({
       name: 'simpletuner_provider_calls_total',
       help: 'Calls to training providers, by provider, operation and outcome',
       labelNames: ['provider', 'operation', 'outcome'],
@@ -59,7 +59,7 @@ export class ProviderRegistry {
   }
 
   register(provider: TrainingProvider): void {
-    this.providers.set(provider.name, this.calls ? countedProvider(provider, this.calls) : provider);
+    this.providers.set(provider.name, countedProvider(provider, this.calls));
   }
 
   has(name: string): boolean {

@@ -1,4 +1,4 @@
-import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { MetricsService } from '../metrics';
 import { QueueRepository } from './queue.repository';
 
@@ -7,11 +7,10 @@ import { QueueRepository } from './queue.repository';
 export class QueueMetrics implements OnModuleInit {
   constructor(
     private readonly repo: QueueRepository,
-    @Optional() private readonly metrics?: MetricsService,
+    private readonly metrics: MetricsService,
   ) {}
 
   onModuleInit(): void {
-    if (!this.metrics) return;
     const repo = this.repo;
     this.metrics.gauge({
       name: 'simpletuner_queue_depth',
