@@ -1,5 +1,12 @@
-export * from './http-client';
-export * from './http-errors';
+export { HttpClient, getHttpClient } from './http-client';
+export type { HttpClientOptions } from './http-client';
+export {
+  HttpStatusError,
+  HttpTimeoutError,
+  HttpNetworkError,
+  HttpOutcomeUnknownError,
+  CircuitOpenError,
+} from './http-errors';
 export { HttpModule } from './http.module';
 export { circuitStates, resetCircuitBreakers } from './circuit-breaker';
 export { configureHttpDefaults, PACKAGE_VERSION } from './http-defaults';

@@ -1,9 +1,11 @@
-// The Logging module's public API (SPEC §2), used by every module and by enterprise modules.
+// The Logging module's public API, used by every module and by enterprise modules.
 import { getCurrentConfig } from '../config';
 import { configureStructuredLogging } from './pipeline';
 export { LogContext, getCorrelationId, setCorrelationId, clearCorrelationId, runWithCorrelationId } from '../context';
+/** @public for enterprise modules (README "Extending"). */
 export type { LogFields } from '../context';
 export { configureStructuredLogging, getLogger } from './pipeline';
+/** @public for enterprise modules (README "Extending"). */
 export type { StructuredLogger, StructuredLoggingOptions } from './pipeline';
 export { flushLogs } from './sinks';
 export { requestLogging } from './request-log';
