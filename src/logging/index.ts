@@ -1,4 +1,4 @@
-// The Logging module's public API (SPEC §2), used by every module and by enterprise modules.
+// The Logging module's public API, used by every module and by enterprise modules.
 import { getCurrentConfig } from '../config';
 import { configureStructuredLogging } from './pipeline';
 export { LogContext, getCorrelationId, setCorrelationId, clearCorrelationId, runWithCorrelationId } from '../context';
