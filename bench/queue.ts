@@ -1,5 +1,5 @@
 /**
- * npm run bench:queue — issue #7 point 7.
+ * npm run bench:queue — queue tick time and dispatch throughput, against pg-boss.
  *
  * On the local PostgreSQL (a dedicated database whose name contains "test"), with an instant fake provider, for
  * 1,000 / 10,000 / 100,000 pending entries across 1,000 users in 50 orgs:

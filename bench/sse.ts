@@ -1,5 +1,5 @@
 /**
- * npm run bench:sse — issue #5 point 8.
+ * npm run bench:sse — SSE delivery latency and memory per connection.
  *
  * One instance (this process) on the local PostgreSQL, 1,000 concurrent SSE clients (a child process reading raw
  * http streams) that may all see every event. Publishes 2,000 events through EventsService paced at 50/s and prints

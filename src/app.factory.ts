@@ -76,7 +76,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     app.useGlobalPipes(createValidationPipe());
     setupOpenApi(app);
     await app.listen(opts.port ?? config.env.PORT, config.env.HOST);
-    // Ticks start only once the app serves requests (SPEC §10); /health/ready stays 503 until then.
+    // Ticks start only once the app serves requests; /health/ready stays 503 until then.
     await app.get(BackgroundTaskManager).start();
   } catch (err) {
     await embedded?.stop().catch(() => undefined);

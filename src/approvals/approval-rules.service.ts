@@ -38,7 +38,7 @@ function normaliseThreshold(condition: RuleCondition, raw: unknown, caller: Auth
       if (typeof raw !== 'string' || raw.trim() === '') throw bad(`${condition} needs a non-empty string`);
       if (raw.length > MAX_PATTERN_LENGTH) throw bad(`at most ${MAX_PATTERN_LENGTH} characters`);
       if (condition === 'config_pattern' && isRegexPattern(raw)) {
-        // A regex runs on every submit: only admins may write one (SPEC §7).
+        // A regex runs on every submit: only admins may write one.
         if (caller.level !== 'admin')
           throw new PermissionDeniedError('Only an admin may create a regex config_pattern');
         try {

@@ -109,7 +109,7 @@ const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
-/** The enterprise view of SPEC §1: env > file > default, resolved once. */
+/** The enterprise settings: env > enterprise file > default, resolved once. */
 export interface EnterpriseConfig {
   readonly sourceFile: string | null;
   readonly jobPollingEnabled: boolean | undefined;

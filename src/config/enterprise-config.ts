@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
-/** Where the enterprise file is looked for, first found wins (SPEC §1). */
+/** Where the enterprise file is looked for, first found wins. */
 function enterpriseConfigCandidates(env: NodeJS.ProcessEnv, cwd = process.cwd()): string[] {
   const candidates: string[] = [];
   if (env.SIMPLETUNER_ENTERPRISE_CONFIG) candidates.push(env.SIMPLETUNER_ENTERPRISE_CONFIG);

@@ -50,7 +50,7 @@ export function correlationMiddleware(req: Request, res: Response, next: NextFun
 
 /**
  * A request Node's HTTP parser refuses (e.g. a newline inside X-Correlation-ID) never reaches express. Answer it
- * like any other error (SPEC §11 body, a fresh X-Correlation-ID) and log it without the raw packet.
+ * like any other error (the one error body, a fresh X-Correlation-ID) and log it without the raw packet.
  */
 export function installClientErrorHandler(server: Server): void {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {

@@ -8,7 +8,7 @@ import { refuseNulInBody, refuseNulInUrl, verifyJsonBody } from './input-guards'
 import { requestTimeout } from './request-timeout';
 import { apiSecurityHeaders, CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, noStore } from './security-headers';
 
-/** Body limit of every JSON route (SPEC'd 413 above it). */
+/** Body limit of every JSON route (413 above it). */
 const JSON_LIMIT = '1mb';
 
 /** A route that takes its body raw (signature checks need the exact bytes), with its own size limit. */

@@ -101,7 +101,7 @@ export class Job {
   @Column('text', { nullable: true })
   logsUrl: string | null;
 
-  /** The submitting request's id: background work on this job logs under it (SPEC §2). */
+  /** The submitting request's id: background work on this job logs under it. */
   @Column('text')
   correlationId: string;
 

@@ -7,7 +7,7 @@ import { JobsRepository } from './jobs.repository';
 const STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 
 /**
- * SPEC §10 metrics owned by the jobs module, read from the database at scrape time so that several instances
+ * The /metrics series owned by the jobs module, read from the database at scrape time so that several instances
  * report the same numbers: jobs by status, active jobs, and each provider's circuit-breaker state.
  */
 @Injectable()

@@ -1,7 +1,7 @@
 import { isSecretKey, REDACTED, redactString } from '../common/secrets';
 
 /**
- * JSON with Python's `json.dumps` separators (`": "` and `", "`), so the seed's
+ * JSON with Python's `json.dumps` separators (`": "` and `", "`), so the README's
  * `grep '"correlation_id": "abc123"'` works. Redaction happens here, while serialising: secret-named keys lose
  * their value and every string is scrubbed of secret-looking values.
  */

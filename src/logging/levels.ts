@@ -1,4 +1,4 @@
-/** The five level names of SPEC §2 and the pino numbers they ride on (CRITICAL = pino's fatal). */
+/** The five level names a line shows and the pino numbers they ride on (CRITICAL = pino's fatal). */
 const LEVEL_NAMES = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
 export type LevelName = (typeof LEVEL_NAMES)[number];
 

@@ -1,4 +1,4 @@
-/** SPEC §4 hardware profiles: per-second prices, `-x2/-x4/-x8` multiply GPUs and price. */
+/** Hardware profiles: per-second prices, `-x2/-x4/-x8` multiply GPUs and price. */
 const BASE_RATES: Readonly<Record<string, number>> = Object.freeze({
   l40s: 0.000972222,
   h100: 0.001525,

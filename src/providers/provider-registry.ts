@@ -4,7 +4,7 @@ import { NotFoundError } from '../common/errors';
 import { MetricsService } from '../metrics';
 import { ProviderCallError, TrainingProvider } from './provider.interface';
 
-/** The provider operations counted on /metrics (SPEC §10 "provider call counts"). */
+/** The provider operations counted on /metrics. */
 const COUNTED = ['submit', 'get', 'cancel', 'findByJobId', 'syncMany'] as const;
 type Operation = (typeof COUNTED)[number];
 

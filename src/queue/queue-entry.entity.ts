@@ -15,7 +15,7 @@ export type QueueEntryStatus = (typeof QUEUE_ENTRY_STATUSES)[number];
 export const WAIT_REASONS = ['user_limit', 'org_limit', 'global_limit', 'awaiting_approval', 'backoff'] as const;
 export type WaitReason = (typeof WAIT_REASONS)[number];
 
-/** One job's place in the queue (SPEC §6); the schema is migration 1764300004000-queue. */
+/** One job's place in the queue; the schema is migration 1764300004000-queue. */
 @Entity('queue_entries')
 export class QueueEntry {
   @PrimaryColumn('uuid')

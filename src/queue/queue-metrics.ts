@@ -2,7 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { MetricsService } from '../metrics';
 import { QueueRepository } from './queue.repository';
 
-/** SPEC §10 /metrics: queue depth and held slots, read from the database at scrape time (every instance agrees). */
+/** /metrics: queue depth and held slots, read from the database at scrape time (every instance agrees). */
 @Injectable()
 export class QueueMetrics implements OnModuleInit {
   constructor(

@@ -1,6 +1,6 @@
 import { backoffDelay } from '../http';
 
-/** SPEC §6 priority levels. */
+/** Priority levels; aging and overrides move a job between them. */
 export const PRIORITY = { LOW: 0, NORMAL: 10, HIGH: 20, URGENT: 30, CRITICAL: 40 } as const;
 export const MAX_PRIORITY = 50;
 /** Aging never lifts a job above CRITICAL. */

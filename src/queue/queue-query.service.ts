@@ -50,7 +50,7 @@ function entryView(e: QueueEntry, position: number | null = null): QueueEntryVie
   };
 }
 
-/** The read side of the queue and the priority override (routes of SPEC §6). */
+/** The read side of the queue and the priority override (the /api/queue routes). */
 @Injectable()
 export class QueueQueryService {
   constructor(
@@ -94,7 +94,7 @@ export class QueueQueryService {
     };
   }
 
-  /** Where a job stands and why it waits (SPEC §6). */
+  /** Where a job stands and why it waits. */
   async position(caller: AuthenticatedUser, jobId: string, now: Date = new Date()): Promise<PositionView> {
     const entry = await this.visibleEntry(caller, jobId);
     const position = entry.status === 'pending' ? ((await this.repo.positions([jobId])).get(jobId) ?? null) : null;

@@ -249,7 +249,7 @@ export class QueueRepository {
     return returnedRows(rows).length;
   }
 
-  /** 1-based rank among pending entries in dispatch order (SPEC §4 queue_position). */
+  /** 1-based rank among pending entries in dispatch order (a job's `queue_position`). */
   async positions(jobIds: string[]): Promise<Map<string, number>> {
     if (jobIds.length === 0) return new Map();
     const rows: { job_id: string; position: number }[] = await this.db.tx.query(

@@ -13,7 +13,7 @@ import { Clock } from '../common/clock';
 
 const log = getLogger('simpletuner.cloud.queue');
 
-/** Serialises the claim across instances (SPEC §6, PITFALLS: SKIP LOCKED alone double-counts a free slot). */
+/** Serialises the claim across instances: SKIP LOCKED alone lets two instances count the same free slot. */
 const CLAIM_LOCK = 'simpletuner.queue.claim';
 /** Entries claimed per round; a tick claims again while rounds come back full. */
 const CLAIM_BATCH = 100;
@@ -91,7 +91,7 @@ export class QueueService implements OnModuleInit {
   }
 
   /**
-   * One processing tick (SPEC §6), safe with several instances: reconcile stalled dispatches, then claim batches
+   * One processing tick, safe with several instances: reconcile stalled dispatches, then claim batches
    * under the advisory lock, submit each claimed job concurrently outside any transaction, record the outcomes.
    */
   async processTick(now: Date = new Date(), tickId: string = randomBytes(6).toString('hex')): Promise<TickSummary> {
@@ -323,7 +323,7 @@ export class QueueService implements OnModuleInit {
     if (!blocked) this.wake();
   }
 
-  /** Approve → pending; aging starts now (SPEC §6). Called by the approvals module in its transaction. */
+  /** Approve → pending; aging starts now. Called by the approvals module in its transaction. */
   async unblock(jobId: string, now: Date = this.clock.now()): Promise<boolean> {
     const entry = await this.repo.find(jobId, true);
     if (!entry || entry.status !== 'blocked') return false;

@@ -8,7 +8,7 @@ import { createTestDatabase, TestDatabase, withAdminClient } from '../support/te
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** (4) Two instances on one database: LISTEN/NOTIFY wakes the other instance, also after its listener is killed. */
+/** Two instances on one database: LISTEN/NOTIFY wakes the other instance, also after its listener is killed. */
 describe('events across two instances (PostgreSQL)', () => {
   let database: TestDatabase;
   let a: TestApp;

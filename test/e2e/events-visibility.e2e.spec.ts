@@ -12,7 +12,10 @@ interface Person {
   key: string;
 }
 
-/** (3) Who sees which events, live and in replay (SPEC §3, §9). Users, orgs and keys come from the HTTP API. */
+/**
+ * Who sees which events, live and in replay (README "Who may see and do what"). Users, orgs and keys come from
+ * the HTTP API.
+ */
 describe('event visibility by level and org', () => {
   let app: TestApp;
   const streams: SseStream[] = [];

@@ -14,7 +14,7 @@ const ORGS = 4;
 const JOBS = 500;
 
 /**
- * Issue #7 point 3: three app instances on one PostgreSQL, 500 jobs from 20 users submitted over HTTP to all
+ * Three app instances on one PostgreSQL, 500 jobs from 20 users submitted over HTTP to all
  * three, the three instances ticking at the same time against the fake Replicate server. Every job gets exactly
  * one prediction, and a sampler reading the database all along never sees a limit exceeded.
  */

@@ -4,7 +4,7 @@ import { FakeReplicate, startFakeReplicate } from '../support/fake-replicate';
 import { http } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 
-/** Issue #6 points 6-8 through the whole app: cancel, delete, provider failures, unknown create outcome. */
+/** Replicate jobs through the whole app: cancel, delete, provider failures, unknown create outcome. */
 describe('Replicate jobs end to end (PostgreSQL, fake Replicate)', () => {
   let app: TestApp;
   let fake: FakeReplicate;

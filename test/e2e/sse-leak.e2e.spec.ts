@@ -35,7 +35,7 @@ async function settledHeap(): Promise<number> {
     .reduce((sum, s) => sum + s.space_used_size, 0);
 }
 
-/** (5) Streams that come and go leave nothing behind: no slot, listener, timer, socket or memory. */
+/** Streams that come and go leave nothing behind: no slot, listener, timer, socket or memory. */
 describe('SSE connect/disconnect cycles', () => {
   let app: TestApp;
   let hub: EventHub;

@@ -10,7 +10,7 @@ import { startTestApp, TestApp } from '../support/test-app';
 
 const HOUR = 3600_000;
 
-/** Issue #8 acceptance 4 and 5: the expiry run against the real app and database, with a set clock. */
+/** The expiry run against the real app and database, with a set clock. */
 describe('approval expiry (PostgreSQL)', () => {
   let app: TestApp;
   let db: DataSource;
@@ -69,7 +69,7 @@ describe('approval expiry (PostgreSQL)', () => {
     fs.rmSync(path.dirname(logFile), { recursive: true, force: true });
   });
 
-  it('acceptance 4: one run expires all 250 due requests, cancels 250 jobs, fails 250 entries, emits 250 events, logs once', async () => {
+  it('one run expires all 250 due requests, cancels 250 jobs, fails 250 entries, emits 250 events, logs once', async () => {
     const started = Date.now();
     const jobs = await submitExpensive(250);
     const submitMs = Date.now() - started;
@@ -114,7 +114,7 @@ describe('approval expiry (PostgreSQL)', () => {
       job_id: events[0].job_id,
       message: 'Approval request expired and job was auto-rejected',
     });
-    // Each job's status change is an event too (SPEC §9).
+    // Each job's status change is an event too.
     expect(
       await count(
         `SELECT count(*)::int AS n FROM events WHERE type = 'job_status_changed' AND job_id = ANY($1)
@@ -184,7 +184,7 @@ describe('approval expiry (PostgreSQL)', () => {
     );
   });
 
-  it('acceptance 5: when cancelling the job fails, its request stays pending (same transaction); the others expire', async () => {
+  it('when cancelling the job fails, its request stays pending (same transaction); the others expire', async () => {
     const [doomed, fine] = await submitExpensive(2);
     // A test-only trigger makes the job's UPDATE fail inside the expiry transaction, as a crash there would.
     await db.query(`
@@ -224,7 +224,7 @@ describe('approval expiry (PostgreSQL)', () => {
     // Once the job can be updated again, the next run expires it.
     expect(await approvals.expireDue(new Date(Date.now() + 25 * HOUR))).toEqual({ expired: 1 });
     expect((await db.query(`SELECT status FROM jobs WHERE job_id = $1`, [doomed.job_id]))[0].status).toBe('cancelled');
-    // The expiry's lines about the job carry the id of the request that submitted it (SPEC §2).
+    // The expiry's lines about the job carry the id of the request that submitted it.
     // Wait for this job's line: the earlier test's 250 cancellations already match the message alone.
     const changed = await waitForLine(
       'Job status changed: pending -> cancelled',

@@ -6,7 +6,7 @@ import { logOutput } from '../support/test-logs';
 import { http } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 
-/** Issue #6 point 3: 1,000 active Replicate jobs synced in one tick, in few calls, none missed. */
+/** 1,000 active Replicate jobs synced in one tick, in few calls, none missed. */
 describe('job status polling against the fake Replicate (PostgreSQL)', () => {
   let app: TestApp;
   let fake: FakeReplicate;

@@ -14,7 +14,7 @@ import {
 import type { TestApp } from '../support/test-app';
 
 /**
- * Queue module (issue #7) on real PostgreSQL through the whole app, with an instant in-process provider and a
+ * Queue module on real PostgreSQL through the whole app, with an instant in-process provider and a
  * set clock passed to processTick. The interval tick is an hour away: the tests drive every tick themselves.
  */
 describe('queue (PostgreSQL)', () => {

@@ -19,7 +19,7 @@ import { http } from './http';
 import { startTestApp, TestApp } from './test-app';
 import { TestClock } from './test-clock';
 
-/** An instant in-process provider (the "instant fake provider") that records every create. */
+/** An instant in-process provider that records every create. */
 export class FakeQueueProvider implements TrainingProvider {
   readonly creates: { jobId: string; externalId: string }[] = [];
   readonly cancels: string[] = [];

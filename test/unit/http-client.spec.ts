@@ -65,7 +65,7 @@ const json =
   (_req, res) =>
     res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
 
-describe('outbound HTTP client (SPEC §8)', () => {
+describe('outbound HTTP client', () => {
   let srv: Awaited<ReturnType<typeof recordingServer>>;
   beforeEach(async () => {
     resetCircuitBreakers();

@@ -18,7 +18,7 @@ function logFiles(dir: string): string[] {
   return fs.readdirSync(dir).filter((n) => /^cloud\.log(\.\d+)?$/.test(n));
 }
 
-describe('log file rotation (SPEC §2)', () => {
+describe('log file rotation', () => {
   let dir: string;
   let file: string;
   beforeEach(() => {

@@ -26,7 +26,7 @@ export interface ReplicateClientOptions {
 
 const PROVIDER = 'replicate';
 
-/** Classifies an HTTP client failure for the dispatcher and the API (SPEC §5, §6). */
+/** Classifies an HTTP client failure for the dispatcher and the API. */
 function toProviderCallError(err: unknown, what: string): ProviderCallError {
   if (err instanceof ProviderCallError) return err;
   if (err instanceof BudgetExhaustedError) {

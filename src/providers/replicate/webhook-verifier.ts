@@ -51,7 +51,7 @@ export function signWebhook(secret: string, id: string, timestamp: number | stri
 }
 
 /**
- * Standard-Webhooks verification (SPEC §5): HMAC-SHA256 of `id.timestamp.rawBody`, compared in constant time
+ * Standard-Webhooks verification: HMAC-SHA256 of `id.timestamp.rawBody`, compared in constant time
  * against every `v1,` signature in the header, timestamp within ±300 s. Throws InvalidSignatureError.
  */
 export function verifyWebhook(secret: string, h: WebhookHeaders, rawBody: Buffer, now: Date = new Date()): void {
