@@ -2,8 +2,8 @@ import * as path from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { SnakeNamingStrategy } from './snake-naming.strategy';
 
-export const ENTITY_GLOB = path.join(__dirname, '..', '**', '*.entity.{ts,js}');
-export const MIGRATION_GLOB = path.join(__dirname, 'migrations', '*.{ts,js}');
+const ENTITY_GLOB = path.join(__dirname, '..', '**', '*.entity.{ts,js}');
+const MIGRATION_GLOB = path.join(__dirname, 'migrations', '*.{ts,js}');
 
 export type DatabaseTarget =
   { kind: 'postgres'; url: string; poolSize: number } | { kind: 'embedded'; socketDir: string; port: number };

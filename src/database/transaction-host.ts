@@ -21,5 +21,3 @@ export function affectedRows(result: unknown): number {
   const r = result as unknown[];
   return Array.isArray(r) && typeof r[1] === 'number' ? r[1] : 0;
 }
-
-export type { EntityManager };

@@ -152,7 +152,7 @@ function addSharedErrors(op: OperationObject, rules: RouteAccess): void {
 }
 
 /** Adds `code` to the error response of its status, keeping the codes already there. */
-export function addError(op: OperationObject, code: ErrorCode): void {
+function addError(op: OperationObject, code: ErrorCode): void {
   const status = ERROR_CODES[code].status;
   const existing = op.responses[String(status)] as ResponseObject | undefined;
   const codes = existing ? codesOf(existing) : [];

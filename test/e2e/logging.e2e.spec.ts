@@ -97,7 +97,7 @@ class ProbeTasks {
 @Module({ controllers: [ProbeController], providers: [ProbeTasks] })
 class ProbeModule {}
 
-describe('logging end to end (issue 3)', () => {
+describe('logging end to end', () => {
   let app: TestApp;
   let logFile: string;
   let logDir: string;
@@ -187,7 +187,7 @@ describe('logging end to end (issue 3)', () => {
     }
   });
 
-  it("lets the seed's grep and jq recipes select the right lines of the file the app wrote", async () => {
+  it("lets the README's grep and jq recipes select the right lines of the file the app wrote", async () => {
     const sub = await call(app.url, 'POST', '/test-logging/jobs/xyz789', { headers: { 'X-Correlation-ID': 'abc123' } });
     expect(sub.status).toBe(201);
     await call(app.url, 'POST', '/test-logging/jobs/other-job', { headers: { 'X-Correlation-ID': 'abc1234' } });
@@ -232,7 +232,7 @@ describe('logging end to end (issue 3)', () => {
     expect(b.headers.get('x-correlation-id')).toMatch(/^[0-9a-f]{12}$/);
     expect(b.body.correlation_id).toBe(b.headers.get('x-correlation-id'));
 
-    // A raw newline never reaches express (Node's parser refuses it): still a §11 body with a fresh id.
+    // A raw newline never reaches express (Node's parser refuses it): still the one error body with a fresh id.
     const port = Number(new URL(app.url).port);
     const raw = await new Promise<string>((resolve, reject) => {
       const socket = net.connect(port, '127.0.0.1', () =>
@@ -343,7 +343,7 @@ describe('logging end to end (issue 3)', () => {
   });
 });
 
-describe('log file rotation scheduled in the running app, text format (issue 3)', () => {
+describe('log file rotation scheduled in the running app, text format', () => {
   it('rotates through the shared tick wrapper when the size check finds the file over SIMPLETUNER_LOG_MAX_BYTES', async () => {
     const dir = makeTempDir('st-e2e-rot-');
     const logFile = path.join(dir, 'cloud.log');
