@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { BeforeApplicationShutdown, Injectable, OnModuleInit, Optional } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, OnModuleInit } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { AppConfig } from '../config';
@@ -42,7 +42,7 @@ export class BackgroundTaskManager implements OnModuleInit, BeforeApplicationShu
     private readonly config: AppConfig,
     private readonly explorer: ScheduledTaskExplorer,
     private readonly leases: TaskLeaseRepository,
-    @Optional() metrics?: MetricsService,
+    metrics: MetricsService,
   ) {
     this.metrics = new TaskMetrics(metrics);
   }
