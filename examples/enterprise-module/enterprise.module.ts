@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { JobsModule } from '../../src/jobs';
 import { ChargebackController } from './chargeback.controller';
+import { ChargebackScheduler } from './chargeback.scheduler';
 import { ChargebackService } from './chargeback.service';
 import { OnpremRegistration } from './onprem-registration';
 
@@ -10,7 +11,7 @@ import { OnpremRegistration } from './onprem-registration';
  */
 @Module({
   imports: [JobsModule],
-  providers: [OnpremRegistration, ChargebackService],
+  providers: [OnpremRegistration, ChargebackService, ChargebackScheduler],
   controllers: [ChargebackController],
 })
 export class OnpremEnterpriseModule {}

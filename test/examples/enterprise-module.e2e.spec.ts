@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CHARGEBACK_CLOSE_TASK } from '../../examples/enterprise-module/chargeback.scheduler';
 import { OnpremEnterpriseModule } from '../../examples/enterprise-module/enterprise.module';
+import { BackgroundTaskManager, TaskState } from '../../src/scheduling';
 import { makeOrg, makeUser, setRuleActive } from '../support/approval-fixtures';
 import { http } from '../support/http';
 import { makeTempDir, startTestApp, TestApp } from '../support/test-app';
@@ -53,5 +55,26 @@ describe('the enterprise module example', () => {
     const refused = await http(app.url, 'GET', '/api/enterprise/chargeback', { key: researcher.key });
     expect(refused.status).toBe(403);
     expect(refused.body.error).toBe('permission_denied');
+  });
+
+  it('closes the chargeback month with its own scheduled task, listed and run like a core one', async () => {
+    // The first test's job left a total to close.
+    const lead = await makeUser(app, 'onprem-lead-close', 'lead', await makeOrg(app, 'onprem-org-3'));
+    const before = await http(app.url, 'GET', '/api/enterprise/chargeback', { key: lead.key });
+    expect(Object.keys(before.body.totals).length).toBeGreaterThan(0);
+    const listed = (await http(app.url, 'GET', '/api/cloud/background-tasks', { key: app.adminKey })).body
+      .tasks as TaskState[];
+    expect(listed.find((t) => t.name === CHARGEBACK_CLOSE_TASK)).toMatchObject({
+      kind: 'declared',
+      schedule: 'cron 5 0 1 * * (UTC)',
+      enabled: true,
+      leader: false,
+      runs: 0,
+    });
+    // The first of the month is far away: run one tick now, through the same wrapper the schedule uses.
+    await app.app.get(BackgroundTaskManager).runTick(CHARGEBACK_CLOSE_TASK);
+    const after = await http(app.url, 'GET', '/api/enterprise/chargeback', { key: lead.key });
+    expect(after.body.totals).toEqual({});
+    expect(app.app.get(BackgroundTaskManager).getState(CHARGEBACK_CLOSE_TASK)).toMatchObject({ runs: 1, failures: 0 });
   });
 });
