@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Cron } from '../scheduling';
 import { AuditService } from './audit.service';
 
-export const AUDIT_RETENTION_TASK = 'audit_retention';
+const AUDIT_RETENTION_TASK = 'audit_retention';
 
 /** Transport only: the daily prune of audit rows past their retention. Idempotent, so every instance may run it. */
 @Injectable()
