@@ -47,7 +47,10 @@ export class BackgroundTaskManager implements OnModuleInit, BeforeApplicationShu
     this.metrics = new TaskMetrics(metrics);
   }
 
-  /** Every provider exists by now; their own init and bootstrap hooks may already switch tasks on or off. */
+  /**
+   * Nest creates every provider before any init hook runs, so all tasks are found here. Another module's own init
+   * hook may run before this one: switching a task on or off belongs in onApplicationBootstrap or later.
+   */
   onModuleInit(): void {
     for (const def of this.explorer.explore()) this.add(def);
   }
