@@ -11,6 +11,7 @@ import tseslint from 'typescript-eslint';
 
 /** Top-level folders of src/: each is a module reached through its index.ts. */
 const MODULES = [
+  'api-docs',
   'approvals',
   'audit',
   'auth',

@@ -11,7 +11,7 @@ import { EVENTS_PATH } from './events';
 import { webhookPreflight } from './jobs/webhook.preflight';
 import { DatabaseTarget, EmbeddedPostgres, startEmbeddedPostgres } from './database';
 import { configureStructuredLogging } from './logging';
-import { setupOpenApi } from './openapi/openapi.setup';
+import { setupOpenApi } from './api-docs';
 import { BackgroundTaskManager } from './scheduling';
 
 const WEBHOOK_PATH = '/api/webhooks/replicate';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Cron, Interval } from '../scheduling';
+import { Cron, Interval } from '../common/scheduled-task.decorators';
 import { LogRotationService, RotationResult } from './log-rotation.service';
 
 export const LOG_SIZE_CHECK_TASK = 'log_rotation_size_check';

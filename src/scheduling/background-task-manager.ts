@@ -9,7 +9,7 @@ import { getLogger } from '../logging';
 import { MetricsService } from '../metrics';
 import { ScheduledTaskExplorer } from './scheduled-task.explorer';
 import { TaskLeaseRepository } from './task-lease.repository';
-import { TaskDefinition, TaskState, TickContext, TickFn, TickOutcome } from './task-types';
+import { TaskDefinition, TaskState, TickContext, TickFn, TickOutcome } from '../common/scheduled-task.types';
 import { TaskMetrics } from './task-metrics';
 
 const log = getLogger('simpletuner.cloud.scheduling');

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ApiDateTime, ApiInt } from '../openapi';
-import type { TaskState } from './task-types';
+import type { TaskState } from '../common/scheduled-task.types';
 
 /** One background task and how its runs went. */
 export class TaskStateView implements TaskState {

@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { CronTime } from 'cron';
 import { AppConfig } from '../config';
-import { ScheduledTask, ScheduledTaskMetadata } from './scheduled-task.decorators';
-import type { TaskDefinition, TickFn } from './task-types';
+import { ScheduledTask, ScheduledTaskMetadata } from '../common/scheduled-task.decorators';
+import type { TaskDefinition, TickFn } from '../common/scheduled-task.types';
 
 type Instance = Record<string, unknown>;
 

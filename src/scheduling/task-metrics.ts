@@ -1,6 +1,6 @@
 import type { Counter, Histogram } from 'prom-client';
 import type { MetricsService } from '../metrics';
-import type { TickOutcome } from './task-types';
+import type { TickOutcome } from '../common/scheduled-task.types';
 
 /** The manager's Prometheus series. */
 export class TaskMetrics {

@@ -6,7 +6,7 @@ import { APPROVAL_STATUSES } from '../../src/approvals/approval-request.entity';
 import { USER_LEVELS } from '../../src/auth/user.entity';
 import { EVENT_TYPES } from '../../src/events/events.types';
 import { JOB_STATUSES } from '../../src/common/job-status';
-import { documentFile, serializeDocument } from '../../src/openapi/openapi.cli';
+import { documentFile, serializeDocument } from '../../src/openapi.cli';
 import { QUEUE_ENTRY_STATUSES, WAIT_REASONS } from '../../src/queue/queue-entry.entity';
 import { PRIORITY } from '../../src/queue/queue-priority';
 import { http } from '../support/http';

@@ -8,8 +8,7 @@ import type {
   SecurityRequirementObject,
 } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { PACKAGE_VERSION } from '../http';
-import { errorResponse } from './api-errors.decorator';
-import { ERROR_CODES, ErrorCode, errorBodySchema } from './error-codes';
+import { ERROR_CODES, ErrorCode, errorBodySchema, errorResponse } from '../openapi';
 import { DOCS_PATH, OPENAPI_JSON_PATH } from './openapi-paths';
 import { operationId, RouteAccess, routeAccessByOperation } from './route-access';
 

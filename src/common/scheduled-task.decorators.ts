@@ -1,6 +1,6 @@
 import { DiscoveryService } from '@nestjs/core';
 import type { AppConfig } from '../config';
-import type { TaskHooks, TickContext } from './task-types';
+import type { TaskHooks, TickContext } from './scheduled-task.types';
 
 /**
  * Seconds between ticks: a number, or a function of the configuration, read once when the app starts, so the
