@@ -48,6 +48,13 @@ const typeorm = {
   message: 'SQL and TypeORM live in repositories (*.repository.ts), entities and database/ only.',
 };
 
+// Nest's own @Interval/@Cron/@Timeout would run outside the tick wrapper (no tick id, overlap, lease or listing).
+const nestSchedule = {
+  name: '@nestjs/schedule',
+  importNames: ['Interval', 'Cron', 'Timeout'],
+  message: 'Scheduled tasks use Interval/Cron from src/scheduling (the one tick path).',
+};
+
 export default tseslint.config(
   {
     ignores: ['dist/**', 'node_modules/**', 'web/dist/**', 'coverage/**', 'data/**', 'client/**', 'test-results/**'],
@@ -74,17 +81,17 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [deepImport, typeorm] }] },
+    rules: { 'no-restricted-imports': ['error', { paths: [nestSchedule], patterns: [deepImport, typeorm] }] },
   },
   {
     // The places that may speak TypeORM: repositories, entities, the database toolkit, migrations, and module files
     // (TypeOrmModule.forFeature registers a module's own entities).
     files: ['src/**/*.repository.ts', 'src/database/**/*.ts', 'src/**/*.module.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [deepImport] }] },
+    rules: { 'no-restricted-imports': ['error', { paths: [nestSchedule], patterns: [deepImport] }] },
   },
   {
     files: ['src/**/*.entity.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [deepImportButEntities] }] },
+    rules: { 'no-restricted-imports': ['error', { paths: [nestSchedule], patterns: [deepImportButEntities] }] },
   },
   {
     // Tests, benches and tools drive the app from outside: they may reach into any file and any library.
