@@ -1,5 +1,5 @@
 /**
- * npm run bench:logging — lines per second written to a file (SPEC §2, issue 3 point 8):
+ * npm run bench:logging — lines per second written to a file:
  *  (a) bare pino `logger.info(msg)` (pino's defaults: level, time, pid, hostname, msg);
  *  (b) our JSON line with a two-field LogContext and one extra field, without `source`;
  *  (c) the same with `source` (call site compiled in by tools/log-callsite-transformer.js);

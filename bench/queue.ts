@@ -1,5 +1,5 @@
 /**
- * npm run bench:queue — issue #7 point 7.
+ * npm run bench:queue — queue tick time and dispatch throughput, against pg-boss.
  *
  * On the local PostgreSQL (a dedicated database whose name contains "test"), with an instant fake provider, for
  * 1,000 / 10,000 / 100,000 pending entries across 1,000 users in 50 orgs:
@@ -132,6 +132,7 @@ async function main(): Promise<void> {
       SIMPLETUNER_ENTERPRISE_CONFIG: '',
       SIMPLETUNER_ADMIN_API_KEY: `st_${randomBytes(16).toString('hex')}`,
       SIMPLETUNER_QUEUE_INTERVAL: '3600',
+      SIMPLETUNER_QUEUE_WAKE_ON_RELEASE: 'false',
       SIMPLETUNER_JOB_POLL_INTERVAL: '3600',
       DB_POOL_SIZE: '10',
     },
@@ -141,7 +142,6 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   try {
     running.app.get(ProviderRegistry).register(new InstantProvider());
-    running.app.get(QueueService).wakeOnRelease = false;
     const db = running.app.get<DataSource>(getDataSourceToken());
     await seedMembers(db);
     await running.app

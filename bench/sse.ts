@@ -1,5 +1,5 @@
 /**
- * npm run bench:sse — issue #5 point 8.
+ * npm run bench:sse — SSE delivery latency and memory per connection.
  *
  * One instance (this process) on the local PostgreSQL, 1,000 concurrent SSE clients (a child process reading raw
  * http streams) that may all see every event. Publishes 2,000 events through EventsService paced at 50/s and prints
@@ -149,7 +149,8 @@ function clientsRole(): void {
       sockets.push(req);
     });
 
-  process.on('message', async (msg: ToClients) => {
+  process.on('message', (msg: ToClients) => void onMessage(msg));
+  async function onMessage(msg: ToClients): Promise<void> {
     if (msg.kind === 'connect') {
       urls = msg.urls;
       for (let i = 0; i < msg.count; i += 50) {
@@ -206,7 +207,7 @@ function clientsRole(): void {
       await sleep(300);
       send({ kind: 'disconnected' });
     }
-  });
+  }
   send({ kind: 'ready' });
 }
 
@@ -215,12 +216,12 @@ async function instanceRole(): Promise<void> {
   const [key, dataDir] = [process.env.BENCH_KEY!, process.env.BENCH_DATA_DIR!];
   const app = await startInstance(key, dataDir);
   process.send!({ kind: 'instance', url: app.url });
-  process.on('message', async (m: { kind: string }) => {
-    if (m.kind === 'stop') {
-      await app.close();
+  process.on('message', (m: { kind: string }) => {
+    if (m.kind !== 'stop') return;
+    void app.close().then(() => {
       process.send!({ kind: 'stopped' });
       process.exit(0);
-    }
+    });
   });
 }
 

@@ -1214,7 +1214,7 @@ export interface components {
             /** @example queue_processing */
             name: string;
             /**
-             * @description `interval`: scheduled from configuration; `declared`: by a cron or interval decorator
+             * @description `interval`: every interval_seconds (from configuration, or a leader's lease); `declared`: as `schedule` says
              * @enum {string}
              */
             kind: "interval" | "declared";

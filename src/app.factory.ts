@@ -11,10 +11,10 @@ import { EVENTS_PATH } from './events';
 import { webhookPreflight } from './jobs/webhook.preflight';
 import { DatabaseTarget, EmbeddedPostgres, startEmbeddedPostgres } from './database';
 import { configureStructuredLogging } from './logging';
-import { setupOpenApi } from './openapi/openapi.setup';
+import { setupOpenApi } from './api-docs';
 import { BackgroundTaskManager } from './scheduling';
 
-export const WEBHOOK_PATH = '/api/webhooks/replicate';
+const WEBHOOK_PATH = '/api/webhooks/replicate';
 const WEBHOOK_LIMIT_BYTES = 10 * 1024 * 1024;
 
 export interface RunningApp {
@@ -27,6 +27,7 @@ export interface RunningApp {
 
 export interface CreateAppOptions {
   imports?: AppModuleOptions['imports'];
+  clock?: AppModuleOptions['clock'];
   /** Listen on config HOST/PORT (default) or on this port (0 = any free port). */
   port?: number;
 }
@@ -53,7 +54,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   let app: NestExpressApplication;
   try {
     app = await NestFactory.create<NestExpressApplication>(
-      AppModule.forRoot({ config, database, imports: opts.imports }),
+      AppModule.forRoot({ config, database, imports: opts.imports, clock: opts.clock }),
       {
         bodyParser: false,
         abortOnError: false,
@@ -75,7 +76,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     app.useGlobalPipes(createValidationPipe());
     setupOpenApi(app);
     await app.listen(opts.port ?? config.env.PORT, config.env.HOST);
-    // Ticks start only once the app serves requests (SPEC §10); /health/ready stays 503 until then.
+    // Ticks start only once the app serves requests; /health/ready stays 503 until then.
     await app.get(BackgroundTaskManager).start();
   } catch (err) {
     await embedded?.stop().catch(() => undefined);

@@ -4,27 +4,30 @@ import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-t
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { ClsModule } from 'nestjs-cls';
 import { ScheduleModule } from '@nestjs/schedule';
-import { AuthModule } from './auth/auth.module';
+import { AuthModule } from './auth';
 import { AppConfig, ConfigModule } from './config';
+import { Clock, ClockModule } from './common/clock';
 import { DatabaseModule, DatabaseTarget } from './database';
 import { EventsModule } from './events';
 import { SettingsModule } from './settings';
 import { AuditModule } from './audit';
-import { HealthModule } from './health/health.module';
+import { HealthModule } from './health';
 import { MetricsModule } from './metrics';
 import { SchedulingModule } from './scheduling';
 import { HttpModule } from './http';
 import { LoggingModule } from './logging/logging.module';
-import { JobsModule } from './jobs/jobs.module';
-import { QueueModule } from './queue/queue.module';
-import { ApprovalsModule } from './approvals/approvals.module';
-import { DashboardModule } from './dashboard/dashboard.module';
+import { JobsModule } from './jobs';
+import { QueueModule } from './queue';
+import { ApprovalsModule } from './approvals';
+import { DashboardModule } from './dashboard';
 
 export interface AppModuleOptions {
   config: AppConfig;
   database: DatabaseTarget;
   /** Extra modules (enterprise features, test modules) added without editing core files. */
   imports?: DynamicModule['imports'];
+  /** The time source (default: the system clock). */
+  clock?: Clock;
 }
 
 @Module({})
@@ -34,6 +37,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(opts.config),
+        ClockModule.forRoot(opts.clock),
         // The correlation middleware is mounted in the app factory (before body parsing), not here.
         ClsModule.forRoot({
           global: true,

@@ -3,7 +3,7 @@ import { createApp, RunningApp } from './app.factory';
 import { loadAppConfigOrExit } from './config';
 import { DataDirLockedError } from './database';
 import { getLogger } from './logging';
-import { installShutdownHandlers } from './scheduling';
+import { installShutdownHandlers } from './shutdown';
 
 async function main(): Promise<void> {
   const config = loadAppConfigOrExit();

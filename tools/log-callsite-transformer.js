@@ -1,6 +1,6 @@
 'use strict';
 /**
- * Compile-time call sites for log lines (SPEC §2 `source`, PITFALLS.md): rewrites
+ * Compile-time call sites for log lines' `source` (a stack capture per line costs ~5× a pino line): rewrites
  *   log.info('Job submitted', { job_id })
  * into
  *   log.info('Job submitted', { job_id }, { file: 'jobs.service.ts', line: 42, function: 'JobsService.submit' })

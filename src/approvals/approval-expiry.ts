@@ -8,8 +8,8 @@ import type { ApprovalsRepository, ExpiredRow } from './approvals.repository';
 
 const log = getLogger('simpletuner.cloud.approvals');
 
-export const EXPIRED_ENTRY_MESSAGE = 'Approval request expired (auto-rejected after timeout)';
-export const EXPIRED_EVENT_MESSAGE = 'Approval request expired and job was auto-rejected';
+const EXPIRED_ENTRY_MESSAGE = 'Approval request expired (auto-rejected after timeout)';
+const EXPIRED_EVENT_MESSAGE = 'Approval request expired and job was auto-rejected';
 
 /**
  * Every pending request past its deadline — all of them, in batches — becomes `expired`, and in the SAME

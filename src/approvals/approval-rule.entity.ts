@@ -2,7 +2,7 @@ import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateCol
 import type { UserLevel } from '../auth/user.entity';
 import type { RuleCondition } from './rules-engine';
 
-/** A rule of SPEC §7; `threshold` is read according to `condition` (see rules-engine.ts). */
+/** An approval rule; `threshold` is read according to `condition` (see rules-engine.ts). */
 @Entity('approval_rules')
 export class ApprovalRule {
   @PrimaryGeneratedColumn('uuid')

@@ -18,7 +18,7 @@ const MAX_COST_THRESHOLD = 1_000_000_000;
 const MAX_DAILY_JOBS_THRESHOLD = 1_000_000;
 
 /** Normalises a threshold for its condition, or throws a validation error naming the field. */
-export function normaliseThreshold(condition: RuleCondition, raw: unknown, caller: AuthenticatedUser): string | null {
+function normaliseThreshold(condition: RuleCondition, raw: unknown, caller: AuthenticatedUser): string | null {
   const bad = (why: string) => new ValidationError(`Invalid threshold: ${why}`, { threshold: why });
   switch (condition) {
     case 'first_job':
@@ -38,7 +38,7 @@ export function normaliseThreshold(condition: RuleCondition, raw: unknown, calle
       if (typeof raw !== 'string' || raw.trim() === '') throw bad(`${condition} needs a non-empty string`);
       if (raw.length > MAX_PATTERN_LENGTH) throw bad(`at most ${MAX_PATTERN_LENGTH} characters`);
       if (condition === 'config_pattern' && isRegexPattern(raw)) {
-        // A regex runs on every submit: only admins may write one (SPEC §7).
+        // A regex runs on every submit: only admins may write one.
         if (caller.level !== 'admin')
           throw new PermissionDeniedError('Only an admin may create a regex config_pattern');
         try {

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentUser, MinLevel } from '../auth/auth.decorators';
-import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { CurrentUser, MinLevel } from '../auth';
+import type { AuthenticatedUser } from '../auth';
 import { ApprovalRulesService } from './approval-rules.service';
 import { requestView, ruleView } from './approval-views';
 import { ApproveDto, CreateRuleDto, ListRequestsQuery, RejectDto, UpdateRuleDto } from './approvals.dto';
@@ -15,7 +15,7 @@ import {
   ExpiredSummaryView,
 } from './approvals.view';
 import { UuidParam } from '../common/uuid-param';
-import { ApiErrors } from '../openapi/api-errors.decorator';
+import { ApiErrors } from '../openapi';
 
 const DECIDE =
   "An approver at the rule's level or above, in the job's organisation (an admin anywhere), never the requester. " +

@@ -1,6 +1,6 @@
 import { ApiProperty, PartialType } from '@nestjs/swagger';
 import { PaginationQuery } from '../common/pagination.dto';
-import { ApiEnum, ApiInt } from '../openapi/api-property';
+import { ApiEnum, ApiInt } from '../openapi';
 import {
   Allow,
   ArrayMaxSize,
@@ -18,13 +18,13 @@ import {
   Min,
   ValidateIf,
 } from 'class-validator';
-import { USER_LEVELS, UserLevel } from '../auth/user.entity';
+import { USER_LEVELS, UserLevel } from '../auth';
 import { APPROVAL_STATUSES, ApprovalStatus } from './approval-request.entity';
 import { RULE_CONDITIONS, RuleCondition } from './rules-engine';
 
 export class ListRequestsQuery extends PaginationQuery {
   @IsOptional()
-  @IsIn(APPROVAL_STATUSES as unknown as string[])
+  @IsIn(APPROVAL_STATUSES)
   @ApiEnum(APPROVAL_STATUSES, 'ApprovalStatus', { required: false })
   status?: ApprovalStatus;
 }
@@ -64,7 +64,7 @@ export class CreateRuleDto {
    * `cost_exceeds` (threshold: dollars), `first_job`, `hardware_type` (a glob of profiles), `provider` (a name),
    * `config_pattern` (a glob of config names, or `/regex/`, admin-only) or `daily_jobs_exceed` (a count in 24 h)
    */
-  @IsIn(RULE_CONDITIONS as unknown as string[])
+  @IsIn(RULE_CONDITIONS)
   @ApiEnum(RULE_CONDITIONS, 'RuleCondition', { example: 'hardware_type' })
   condition: RuleCondition;
 
@@ -99,7 +99,7 @@ export class CreateRuleDto {
   @IsArray()
   @ArrayMaxSize(USER_LEVELS.length)
   @ArrayUnique()
-  @IsIn(USER_LEVELS as unknown as string[], { each: true })
+  @IsIn(USER_LEVELS, { each: true })
   @ApiEnum(USER_LEVELS, 'UserLevel', { isArray: true, example: ['admin'] })
   exempt_levels?: UserLevel[];
 

@@ -12,7 +12,7 @@ import { ApprovalsController } from './approvals.controller';
 import { ApprovalsScheduler } from './approvals.scheduler';
 import { ApprovalsService } from './approvals.service';
 
-/** SPEC §7. Depends on jobs (hooks, transitions), queue (blocked entries) and events; nothing depends on it. */
+/** Approvals. Depends on jobs (hooks, transitions), queue (blocked entries) and events; nothing depends on it. */
 @Module({
   imports: [TypeOrmModule.forFeature([ApprovalRequest, ApprovalRule]), JobsModule, QueueModule, EventsModule],
   controllers: [ApprovalsController],

@@ -1,24 +1,17 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
-import { AppConfig } from '../config';
-import { BackgroundTaskManager } from '../scheduling';
+import { Injectable } from '@nestjs/common';
+import { Interval } from '../scheduling';
 import { ApprovalsService } from './approvals.service';
 
-/** SPEC §7/§10: the expiry tick, every SIMPLETUNER_APPROVAL_CHECK_INTERVAL seconds (300 by default). */
-@Injectable()
-export class ApprovalsScheduler implements OnModuleInit {
-  constructor(
-    private readonly tasks: BackgroundTaskManager,
-    private readonly config: AppConfig,
-    private readonly approvals: ApprovalsService,
-  ) {}
+const APPROVAL_EXPIRATION_TASK = 'approval_expiration';
 
-  onModuleInit(): void {
-    this.tasks.registerInterval({
-      name: 'approval_expiration',
-      intervalSeconds: this.config.enterprise.approvalCheckInterval,
-      // One instance per interval is enough; the claim uses SKIP LOCKED anyway, so overlap would be harmless.
-      leader: true,
-      run: () => this.approvals.expireDue(new Date()),
-    });
+/** Transport only: the expiry tick, every SIMPLETUNER_APPROVAL_CHECK_INTERVAL seconds (300 by default). */
+@Injectable()
+export class ApprovalsScheduler {
+  constructor(private readonly approvals: ApprovalsService) {}
+
+  // One instance per interval is enough; the claim uses SKIP LOCKED anyway, so overlap would be harmless.
+  @Interval(APPROVAL_EXPIRATION_TASK, (config) => config.enterprise.approvalCheckInterval, { leader: true })
+  expire(): Promise<{ expired: number }> {
+    return this.approvals.expireDue(new Date());
   }
 }

@@ -19,7 +19,7 @@ import { candidateRules, evaluateRules, neededCounts, SubmissionFacts } from './
 const log = getLogger('simpletuner.cloud.approvals');
 
 /** 409: the request is still `pending` only because the expiry tick has not run since its deadline. */
-export class DeadlinePassedError extends ConflictError {
+class DeadlinePassedError extends ConflictError {
   constructor(id: string, expiresAt: Date) {
     super(`Approval request ${id} expired at ${expiresAt.toISOString()}`, { approval_id: id, status: 'expired' });
   }
@@ -32,7 +32,7 @@ export interface ListRequestsOptions {
 }
 
 /**
- * SPEC §7: a job that matches a rule waits for a person. The request is created in the submit transaction,
+ * A job that matches a rule waits for a person. The request is created in the submit transaction,
  * and every decision (approve, reject, cancel, expiry) is a conditional update of a `pending` row done in one
  * transaction with the queue entry, the job and the event, so a decision is never half applied.
  */

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { USER_LEVELS, UserLevel } from '../auth/user.entity';
-import { ApiDateTime, ApiEnum, ApiInt, ApiUuid } from '../openapi/api-property';
+import { USER_LEVELS, UserLevel } from '../auth';
+import { ApiDateTime, ApiEnum, ApiInt, ApiUuid } from '../openapi';
 import { APPROVAL_STATUSES, ApprovalStatus } from './approval-request.entity';
 import { RULE_CONDITIONS, RuleCondition } from './rules-engine';
 

@@ -1,7 +1,7 @@
 import picomatch from 'picomatch';
 import type { UserLevel } from '../auth';
 
-/** SPEC §7 conditions. The rule's `threshold` is read per condition (a number, a glob, a provider name, a pattern). */
+/** What a rule tests. The rule's `threshold` is read per condition (a number, a glob, a provider name, a pattern). */
 export const RULE_CONDITIONS = [
   'cost_exceeds',
   'first_job',
@@ -82,7 +82,7 @@ function configPatternMatch(configName: string | null, pattern: string | null): 
 }
 
 /** Why the rule fires for these facts, or null when it does not. */
-export function conditionReason(rule: RuleInput, f: SubmissionFacts): string | null {
+function conditionReason(rule: RuleInput, f: SubmissionFacts): string | null {
   const t = rule.threshold;
   switch (rule.condition) {
     case 'cost_exceeds': {
@@ -119,7 +119,7 @@ export function candidateRules<R extends RuleInput>(rules: R[], userLevel: UserL
 }
 
 /**
- * SPEC §7: the first matching active rule by priority decides; exempt levels skip a rule; a provider filter
+ * The first matching active rule by priority decides; exempt levels skip a rule; a provider filter
  * restricts it. Pure: the caller gathers the facts.
  */
 export function evaluateRules<R extends RuleInput>(rules: R[], facts: SubmissionFacts): RuleMatch<R> | null {

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ApiDateTime, ApiInt, ApiUuid } from '../openapi/api-property';
+import { ApiDateTime, ApiInt, ApiUuid } from '../openapi';
 
 export class AuditActorView {
   /** The user who made the change; null for the system (expiry, retention) */

@@ -8,7 +8,7 @@ import { UsersRepository } from './users.repository';
 const log = getLogger('simpletuner.cloud.auth');
 
 /** The channel that carries authority changes between instances. */
-export const AUTH_CHANNEL = 'simpletuner_auth';
+const AUTH_CHANNEL = 'simpletuner_auth';
 
 /** Someone's authority changed: a key revoked, a user deactivated or moved to another organisation or level. */
 export interface AuthChange {

@@ -12,7 +12,7 @@ export const QUERY_KEY_ALLOWED = 'auth:queryKey';
 /** Accept `?api_key=` (browsers' EventSource cannot set headers); only the SSE route uses it. */
 export const AllowQueryApiKey = () => SetMetadata(QUERY_KEY_ALLOWED, true);
 
-export function extractApiKey(req: Request, allowQuery: boolean): string | undefined {
+function extractApiKey(req: Request, allowQuery: boolean): string | undefined {
   const header = req.headers['x-api-key'];
   if (typeof header === 'string' && header.trim()) return header.trim();
   const auth = req.headers.authorization;

@@ -108,7 +108,7 @@ export class AuthService implements OnModuleInit {
   }
 
   /**
-   * SPEC §3: with no user at all, create an admin and a key. Serialised by an advisory lock so that
+   * With no user at all, create an admin and a key. Serialised by an advisory lock so that
    * instances booting together create one admin.
    */
   async bootstrapAdmin(): Promise<void> {

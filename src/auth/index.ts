@@ -1,14 +1,10 @@
 export { AuthModule } from './auth.module';
 export { AuthService } from './auth.service';
-export { UsersService } from './users.service';
 export { AccessPolicy } from './access-policy';
 export { AuthChanges } from './auth-changes.service';
 export type { AuthChange } from './auth-changes.service';
-export type { Owned, Lineage } from './access-policy';
 export { Public, MinLevel, CurrentUser, IS_PUBLIC, MIN_LEVEL } from './auth.decorators';
 export { AllowQueryApiKey, QUERY_KEY_ALLOWED } from './auth.guard';
 export type { AuthenticatedUser } from './authenticated-user';
-export { USER_LEVELS, atLeast, levelRank, User } from './user.entity';
+export { USER_LEVELS, atLeast } from './user.entity';
 export type { UserLevel } from './user.entity';
-export { Org } from './org.entity';
-export { ApiKey } from './api-key.entity';

@@ -14,7 +14,7 @@ import { Org } from './org.entity';
 export const USER_LEVELS = ['viewer', 'researcher', 'lead', 'admin'] as const;
 export type UserLevel = (typeof USER_LEVELS)[number];
 
-export function levelRank(level: UserLevel): number {
+function levelRank(level: UserLevel): number {
   return USER_LEVELS.indexOf(level);
 }
 

@@ -14,7 +14,7 @@ import {
   UserView,
 } from './users.view';
 import { UuidParam } from '../common/uuid-param';
-import { ApiErrors } from '../openapi/api-errors.decorator';
+import { ApiErrors } from '../openapi';
 
 const orgView = (o: { id: string; name: string; createdAt: Date }): OrgView => ({
   id: o.id,

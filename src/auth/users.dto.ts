@@ -1,6 +1,6 @@
 import { ApiProperty, OmitType, PartialType } from '@nestjs/swagger';
 import { IsBoolean, IsDateString, IsEmail, IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
-import { ApiDateTime, ApiEnum, ApiUuid } from '../openapi/api-property';
+import { ApiDateTime, ApiEnum, ApiUuid } from '../openapi';
 import { USER_LEVELS, UserLevel } from './user.entity';
 
 export class CreateUserDto {
@@ -16,7 +16,7 @@ export class CreateUserDto {
   email?: string | null;
 
   /** A lead creates users up to `lead` */
-  @IsIn(USER_LEVELS as unknown as string[])
+  @IsIn(USER_LEVELS)
   @ApiEnum(USER_LEVELS, 'UserLevel', { example: 'researcher' })
   level: UserLevel;
 

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ApiDateTime, ApiEnum, ApiUuid } from '../openapi/api-property';
+import { ApiDateTime, ApiEnum, ApiUuid } from '../openapi';
 import { USER_LEVELS, UserLevel } from './user.entity';
 
 export class UserView {

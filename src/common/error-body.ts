@@ -7,14 +7,14 @@ export interface ErrorBody {
   correlation_id: string;
 }
 
-/** The one error shape of SPEC §11. */
+/** The one error body of every error response, so clients parse a single shape. */
 export function errorBody(code: string, message: string, details?: Record<string, unknown>): ErrorBody {
   const body: ErrorBody = { error: code, message, correlation_id: getCorrelationId() };
   if (details && Object.keys(details).length > 0) body.details = details;
   return body;
 }
 
-/** Maps an HTTP status to the §11 code used when nothing more specific is known. */
+/** Maps an HTTP status to the generic error code used when nothing more specific is known. */
 export function codeForStatus(status: number): string {
   switch (status) {
     case 400:

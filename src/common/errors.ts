@@ -1,6 +1,6 @@
 import { HttpStatus } from '@nestjs/common';
 
-/** The project's errors: a stable code (SPEC §11), an HTTP status and optional details. */
+/** The project's errors: a stable code clients match on, an HTTP status and optional details. */
 export class AppError extends Error {
   constructor(
     readonly code: string,

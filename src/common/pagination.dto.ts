@@ -1,9 +1,9 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
-import { ApiInt } from '../openapi/api-property';
+import { ApiInt } from '../openapi';
 
 /** Past this an offset is not paging but a way to make the database count rows for nothing. */
-export const MAX_OFFSET = 1_000_000_000;
+const MAX_OFFSET = 1_000_000_000;
 
 /** `?limit=&offset=` of every list route: limit 1–500 (default 50), offset 0–1e9. */
 export class PaginationQuery {

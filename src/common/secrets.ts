@@ -66,8 +66,8 @@ export function redactString(s: string): string {
 }
 
 /** Deeper than this a value is shown as a marker (request bodies are refused past 64 levels; old rows may be deeper). */
-export const MAX_REDACT_DEPTH = 64;
-export const TRUNCATED = '[TRUNCATED]';
+const MAX_REDACT_DEPTH = 64;
+const TRUNCATED = '[TRUNCATED]';
 
 type Container = Record<string, unknown> | unknown[];
 

@@ -15,7 +15,7 @@ function collect(errors: ClassValidatorError[], prefix = '', out: Record<string,
   return out;
 }
 
-/** Body/query validation: unknown fields rejected, each bad field named in `details` (SPEC §11). */
+/** Body/query validation: unknown fields rejected, each bad field named in `details`. */
 export function createValidationPipe(): ValidationPipe {
   return new ValidationPipe({
     whitelist: true,

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { DotEnvError, environmentWithDotEnv } from './dotenv';
 import { EnterpriseFileError, loadEnterpriseFile } from './enterprise-config';
 
-export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
-export type LogLevelName = (typeof LOG_LEVELS)[number];
+const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
+type LogLevelName = (typeof LOG_LEVELS)[number];
 
 const bool = z
   .string()
@@ -34,7 +34,7 @@ const optionalString = z
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
 
 /** Every environment variable the service reads, with its default. Nothing else reads process.env. */
-export const envSchema = z.object({
+const envSchema = z.object({
   PORT: int(0).default(8001),
   HOST: z.string().default('127.0.0.1'),
   DATABASE_URL: optionalString.refine(
@@ -67,6 +67,7 @@ export const envSchema = z.object({
   SIMPLETUNER_ENTERPRISE_CONFIG: optionalString,
   SIMPLETUNER_JOB_POLL_INTERVAL: seconds.optional(),
   SIMPLETUNER_QUEUE_INTERVAL: seconds.optional(),
+  SIMPLETUNER_QUEUE_WAKE_ON_RELEASE: bool.default(true),
   SIMPLETUNER_APPROVAL_CHECK_INTERVAL: seconds.optional(),
   SIMPLETUNER_SHUTDOWN_TIMEOUT: seconds.default(30),
   SIMPLETUNER_HTTP_TIMEOUT: seconds.default(30),
@@ -108,7 +109,7 @@ export const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
-/** The enterprise view of SPEC §1: env > file > default, resolved once. */
+/** The enterprise settings: env > enterprise file > default, resolved once. */
 export interface EnterpriseConfig {
   readonly sourceFile: string | null;
   readonly jobPollingEnabled: boolean | undefined;
@@ -218,9 +219,4 @@ export function setCurrentConfig(config: AppConfig): void {
 export function getCurrentConfig(): AppConfig {
   current ??= loadAppConfig();
   return current;
-}
-
-/** SPEC §1: the typed, frozen enterprise view (loads from the environment on first use). */
-export function getEnterpriseConfig(): EnterpriseConfig {
-  return getCurrentConfig().enterprise;
 }

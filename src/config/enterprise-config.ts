@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
-/** Where the enterprise file is looked for, first found wins (SPEC §1). */
-export function enterpriseConfigCandidates(env: NodeJS.ProcessEnv, cwd = process.cwd()): string[] {
+/** Where the enterprise file is looked for, first found wins. */
+function enterpriseConfigCandidates(env: NodeJS.ProcessEnv, cwd = process.cwd()): string[] {
   const candidates: string[] = [];
   if (env.SIMPLETUNER_ENTERPRISE_CONFIG) candidates.push(env.SIMPLETUNER_ENTERPRISE_CONFIG);
   candidates.push(path.join(cwd, 'simpletuner-enterprise.yaml'));
@@ -18,7 +18,7 @@ const interval = z.number().min(1, 'must be at least 1 second');
 const positiveInt = z.number().int().min(1);
 
 /** Keys this service uses; anything else in the file is kept and ignored. */
-export const enterpriseFileSchema = z
+const enterpriseFileSchema = z
   .object({
     background: z
       .object({
@@ -50,7 +50,7 @@ export const enterpriseFileSchema = z
   })
   .loose();
 
-export type EnterpriseFile = z.infer<typeof enterpriseFileSchema>;
+type EnterpriseFile = z.infer<typeof enterpriseFileSchema>;
 
 export interface LoadedEnterpriseFile {
   path: string | null;
@@ -58,7 +58,7 @@ export interface LoadedEnterpriseFile {
 }
 
 /** Replaces `${VAR}` with the environment's value (empty when unset), before parsing. */
-export function interpolateEnv(text: string, env: NodeJS.ProcessEnv): string {
+function interpolateEnv(text: string, env: NodeJS.ProcessEnv): string {
   return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => env[name] ?? '');
 }
 

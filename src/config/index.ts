@@ -1,4 +1,10 @@
-export * from './app-config';
-export * from './config.module';
-export { loadEnterpriseFile, interpolateEnv, enterpriseConfigCandidates } from './enterprise-config';
+export {
+  ConfigValidationError,
+  AppConfig,
+  loadAppConfig,
+  loadAppConfigOrExit,
+  setCurrentConfig,
+  getCurrentConfig,
+} from './app-config';
+export { ConfigModule } from './config.module';
 export { environmentWithDotEnv } from './dotenv';

@@ -6,7 +6,7 @@ export const CLS_CORRELATION_ID = 'correlationId';
 export const CLS_LOG_FIELDS = 'logFields';
 export const CLS_TRACEPARENT = 'traceparent';
 
-export const CORRELATION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+const CORRELATION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function generateCorrelationId(): string {
   return randomBytes(6).toString('hex');

@@ -4,7 +4,7 @@ import { CLS_LOG_FIELDS } from './correlation';
 export type LogFields = Record<string, unknown>;
 
 /**
- * Structured fields added to every log line inside a scope (SPEC §2). Backed by AsyncLocalStorage via
+ * Structured fields added to every log line inside a scope. Backed by AsyncLocalStorage via
  * nestjs-cls, so scopes follow awaits, timers and promise chains and never leak between requests.
  */
 export const LogContext = {

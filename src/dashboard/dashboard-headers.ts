@@ -2,7 +2,7 @@
  * Headers of every dashboard response, set by the dashboard itself so they hold whatever global middleware (helmet
  * or none) did before: the page runs only its own bundled script and style and talks only to this service.
  */
-export const DASHBOARD_CSP = [
+const DASHBOARD_CSP = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",

@@ -1,12 +1,12 @@
 import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { Public } from '../auth/auth.decorators';
+import { Public } from '../auth';
 import { AppError, NotFoundError } from '../common/errors';
 import { DashboardFile } from './dashboard-assets';
 import { ASSET_CACHE_CONTROL, DASHBOARD_SECURITY_HEADERS, INDEX_CACHE_CONTROL } from './dashboard-headers';
 import { DashboardService } from './dashboard.service';
-import { ApiErrors } from '../openapi/api-errors.decorator';
+import { ApiErrors } from '../openapi';
 
 const NOT_MODIFIED = ApiResponse({ status: 304, description: 'Not modified (the `If-None-Match` ETag matches)' });
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 
 /** A signed 64-bit key for pg_advisory_xact_lock, stable across processes and versions. */
-export function advisoryKey(key: string | number): string {
+function advisoryKey(key: string | number): string {
   if (typeof key === 'number') {
     if (!Number.isSafeInteger(key)) throw new Error(`Advisory lock key must be an integer, got ${key}`);
     return String(key);

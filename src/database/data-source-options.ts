@@ -3,8 +3,8 @@ import type { Duplex } from 'node:stream';
 import type { DataSourceOptions } from 'typeorm';
 import { SnakeNamingStrategy } from './snake-naming.strategy';
 
-export const ENTITY_GLOB = path.join(__dirname, '..', '**', '*.entity.{ts,js}');
-export const MIGRATION_GLOB = path.join(__dirname, 'migrations', '*.{ts,js}');
+const ENTITY_GLOB = path.join(__dirname, '..', '**', '*.entity.{ts,js}');
+const MIGRATION_GLOB = path.join(__dirname, 'migrations', '*.{ts,js}');
 
 export type DatabaseTarget =
   | { kind: 'postgres'; url: string; poolSize: number }

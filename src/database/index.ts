@@ -1,4 +1,4 @@
-export * from './data-source-options';
-export * from './database.module';
-export * from './embedded-postgres';
-export * from './migration-runner';
+export type { DatabaseTarget } from './data-source-options';
+export { DatabaseModule } from './database.module';
+export { DataDirLockedError, startEmbeddedPostgres } from './embedded-postgres';
+export type { EmbeddedPostgres } from './embedded-postgres';

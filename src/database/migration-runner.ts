@@ -1,7 +1,7 @@
 import { DataSource, MigrationExecutor } from 'typeorm';
 
-/** Advisory-lock key for boot migrations (SPEC §1); an arbitrary constant shared by every instance. */
-export const MIGRATION_LOCK_KEY = 734_001_001;
+/** Advisory-lock key for boot migrations: an arbitrary constant shared by every instance. */
+const MIGRATION_LOCK_KEY = 734_001_001;
 
 /**
  * Runs pending migrations while holding a session advisory lock on the same connection, so several

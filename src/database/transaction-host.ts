@@ -1,6 +1,5 @@
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
-import type { EntityManager } from 'typeorm';
 
 /**
  * What repositories query through: `tx` is the EntityManager of the transaction the caller's unit of work opened
@@ -21,5 +20,3 @@ export function affectedRows(result: unknown): number {
   const r = result as unknown[];
   return Array.isArray(r) && typeof r[1] === 'number' ? r[1] : 0;
 }
-
-export type { EntityManager };

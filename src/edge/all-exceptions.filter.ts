@@ -6,8 +6,8 @@ import { codeForStatus, errorBody, ErrorBody } from '../common/error-body';
 
 const log = getLogger('simpletuner.cloud.http');
 
-/** Turns anything thrown into SPEC §11's body; a 500 never carries internals (they go to the log). */
-export function toErrorResponse(exception: unknown): { status: number; body: ErrorBody } {
+/** Turns anything thrown into the one error body; a 500 never carries internals (they go to the log). */
+function toErrorResponse(exception: unknown): { status: number; body: ErrorBody } {
   if (exception instanceof AppError) {
     return { status: exception.status, body: errorBody(exception.code, exception.message, exception.details) };
   }
@@ -47,7 +47,7 @@ export function toErrorResponse(exception: unknown): { status: number; body: Err
   return { status: 500, body: errorBody('internal_error', 'Internal server error') };
 }
 
-/** Answers with SPEC §11's body (and Retry-After for a rate limit); for middleware that runs outside Nest. */
+/** Answers with the one error body (and Retry-After for a rate limit); for middleware that runs outside Nest. */
 export function sendErrorResponse(res: Response, exception: unknown): void {
   const { status, body } = toErrorResponse(exception);
   if (exception instanceof RateLimitError && exception.retryAfterSeconds !== undefined) {

@@ -16,7 +16,7 @@ const log = getLogger('simpletuner.cloud.http');
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 /** W3C trace context: version ff and all-zero ids are invalid (and then ignored). */
-export function parseTraceparent(value: unknown): TraceContext | null {
+function parseTraceparent(value: unknown): TraceContext | null {
   if (typeof value !== 'string') return null;
   const match = TRACEPARENT.exec(value.trim().toLowerCase());
   if (!match || match[1] === 'ff' || /^0+$/.test(match[2]) || /^0+$/.test(match[3])) return null;
@@ -50,7 +50,7 @@ export function correlationMiddleware(req: Request, res: Response, next: NextFun
 
 /**
  * A request Node's HTTP parser refuses (e.g. a newline inside X-Correlation-ID) never reaches express. Answer it
- * like any other error (SPEC §11 body, a fresh X-Correlation-ID) and log it without the raw packet.
+ * like any other error (the one error body, a fresh X-Correlation-ID) and log it without the raw packet.
  */
 export function installClientErrorHandler(server: Server): void {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {

@@ -1,4 +1,3 @@
-export { AllExceptionsFilter, sendErrorResponse, toErrorResponse } from './all-exceptions.filter';
-export { installClientErrorHandler, correlationMiddleware, parseTraceparent } from './correlation.middleware';
-export { installRequestEdge, JSON_LIMIT } from './request-edge';
-export type { RawBodyRoute, RequestEdgeOptions } from './request-edge';
+export { AllExceptionsFilter, sendErrorResponse } from './all-exceptions.filter';
+export { installClientErrorHandler } from './correlation.middleware';
+export { installRequestEdge } from './request-edge';

@@ -8,11 +8,11 @@ import { refuseNulInBody, refuseNulInUrl, verifyJsonBody } from './input-guards'
 import { requestTimeout } from './request-timeout';
 import { apiSecurityHeaders, CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, noStore } from './security-headers';
 
-/** Body limit of every JSON route (SPEC'd 413 above it). */
-export const JSON_LIMIT = '1mb';
+/** Body limit of every JSON route (413 above it). */
+const JSON_LIMIT = '1mb';
 
 /** A route that takes its body raw (signature checks need the exact bytes), with its own size limit. */
-export interface RawBodyRoute {
+interface RawBodyRoute {
   path: string;
   /** Bytes. */
   limit: number;

@@ -1,5 +1,5 @@
 import { AsyncResource } from 'node:async_hooks';
-import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap, OnModuleInit, Optional } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config';
 import { NotificationListener } from '../database/notification-listener';
 import { getLogger } from '../logging';
@@ -31,7 +31,7 @@ export interface EventHubStats {
 
 const READ_BATCH = 500;
 /** Safety net for a lost notification or one the listening connection missed while reconnecting. */
-export const CATCH_UP_POLL_MS = 5_000;
+const CATCH_UP_POLL_MS = 5_000;
 /** Re-read soon when committed rows wait behind an older running transaction (nobody else will wake us). */
 const HELD_BACK_RETRY_MS = [2, 5, 10, 20, 50, 100];
 /** After a failed read (database down): retry, but without hammering it. */
@@ -67,10 +67,10 @@ export class EventHub implements OnModuleInit, OnApplicationBootstrap, BeforeApp
     private readonly repo: EventsRepository,
     private readonly config: AppConfig,
     private readonly notifications: NotificationListener,
-    @Optional() metrics?: MetricsService,
+    metrics: MetricsService,
   ) {
     const connections = () => this.stats().connections;
-    metrics?.gauge({
+    metrics.gauge({
       name: 'simpletuner_sse_connections',
       help: 'Open SSE event streams on this instance',
       collect() {

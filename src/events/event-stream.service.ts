@@ -36,7 +36,7 @@ function parseLastEventId(params: StreamParams): bigint | null {
   return BigInt(raw);
 }
 
-export function parseStreamFilter(params: StreamParams): StreamFilter {
+function parseStreamFilter(params: StreamParams): StreamFilter {
   const details: Record<string, string> = {};
   let jobId: string | null = null;
   if (params.jobId !== undefined) {

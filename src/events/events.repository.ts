@@ -59,7 +59,7 @@ function toEvent(row: EventRow): LoggedEvent {
  * The flat payload clients receive: `{type, job_id, ...fields}`; the two reserved keys cannot be overridden, and
  * secret-named fields and secret-looking strings are masked (a provider's error message can quote a token).
  */
-export function flatPayload(event: NewEvent): Record<string, unknown> {
+function flatPayload(event: NewEvent): Record<string, unknown> {
   const { type: _t, job_id: _j, ...fields } = (event.data ?? {}) as Record<string, unknown>;
   for (const [k, v] of Object.entries(fields)) {
     if (isSecretKey(k)) fields[k] = REDACTED;

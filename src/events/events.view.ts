@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { USER_LEVELS } from '../auth/user.entity';
-import { JOB_STATUSES } from '../jobs/job-status';
-import { ApiDateTime, ApiEnum, ApiInt, ApiUuid } from '../openapi/api-property';
+import { USER_LEVELS } from '../auth';
+import { JOB_STATUSES } from '../common/job-status';
+import { ApiDateTime, ApiEnum, ApiInt, ApiUuid } from '../openapi';
 
 /**
  * The `data:` line of each event on GET /api/events: flat JSON that always carries `type` (also the `event:` name)
@@ -9,7 +9,7 @@ import { ApiDateTime, ApiEnum, ApiInt, ApiUuid } from '../openapi/api-property';
  */
 const eventType = (type: string) => ApiProperty({ enum: [type], description: 'Also the `event:` name' });
 
-export class JobSubmittedEvent {
+class JobSubmittedEvent {
   @eventType('job_submitted')
   type: 'job_submitted';
   @ApiUuid()
@@ -22,7 +22,7 @@ export class JobSubmittedEvent {
   requires_approval: boolean;
 }
 
-export class JobStatusChangedEvent {
+class JobStatusChangedEvent {
   @eventType('job_status_changed')
   type: 'job_status_changed';
   @ApiUuid()
@@ -34,7 +34,7 @@ export class JobStatusChangedEvent {
 }
 
 /** The provider accepted the job. */
-export class JobDispatchedEvent {
+class JobDispatchedEvent {
   @eventType('job_dispatched')
   type: 'job_dispatched';
   @ApiUuid()
@@ -49,7 +49,7 @@ export class JobDispatchedEvent {
   attempt?: number;
 }
 
-export class ApprovalRequiredEvent {
+class ApprovalRequiredEvent {
   @eventType('approval_required')
   type: 'approval_required';
   @ApiUuid()
@@ -67,7 +67,7 @@ export class ApprovalRequiredEvent {
   expires_at: string;
 }
 
-export class ApprovalApprovedEvent {
+class ApprovalApprovedEvent {
   @eventType('approval_approved')
   type: 'approval_approved';
   @ApiUuid()
@@ -79,7 +79,7 @@ export class ApprovalApprovedEvent {
   notes: string | null;
 }
 
-export class ApprovalRejectedEvent {
+class ApprovalRejectedEvent {
   @eventType('approval_rejected')
   type: 'approval_rejected';
   @ApiUuid()
@@ -91,7 +91,7 @@ export class ApprovalRejectedEvent {
   reason: string;
 }
 
-export class ApprovalExpiredEvent {
+class ApprovalExpiredEvent {
   @eventType('approval_expired')
   type: 'approval_expired';
   @ApiUuid()
@@ -103,7 +103,7 @@ export class ApprovalExpiredEvent {
 }
 
 /** A provider webhook was received for the job (once per webhook-id). */
-export class CloudJobUpdateEvent {
+class CloudJobUpdateEvent {
   @eventType('cloud_job_update')
   type: 'cloud_job_update';
   @ApiUuid()
@@ -117,7 +117,7 @@ export class CloudJobUpdateEvent {
   status: string;
 }
 
-export class QueueLimitsChangedEvent {
+class QueueLimitsChangedEvent {
   @eventType('queue_limits_changed')
   type: 'queue_limits_changed';
   @ApiInt()
@@ -131,7 +131,7 @@ export class QueueLimitsChangedEvent {
 }
 
 /** Sent with id 0 when the Last-Event-ID is older than the kept events: every kept event follows. */
-export class ResetEvent {
+class ResetEvent {
   @eventType('reset')
   type: 'reset';
   last_event_id: string;
@@ -142,7 +142,7 @@ export class ResetEvent {
  * The last message of a stream whose key was revoked or expired, or whose user was deactivated or lost the level
  * the stream needs; the server then closes the stream. Reconnecting with the same key gets 401.
  */
-export class StreamErrorEvent {
+class StreamErrorEvent {
   @eventType('error')
   type: 'error';
   @ApiProperty({ enum: ['authentication_error'] })

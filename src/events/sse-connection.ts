@@ -12,7 +12,7 @@ const REPLAY_PAGE = 500;
 /** Bytes that may wait for a client that does not read; past this it is dropped and reconnects with its id. */
 const MAX_PENDING_BYTES = 4 * 1024 * 1024;
 
-export const SSE_HEADERS = {
+const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
   'Cache-Control': 'no-cache, no-store, no-transform',
   Connection: 'keep-alive',

@@ -7,7 +7,7 @@ import { getLogger } from '../logging';
 const log = getLogger('simpletuner.cloud.events');
 
 /** The fallback when change notifications are lost: every open stream's key is checked again this often. */
-export const AUTHORITY_RECHECK_MS = 10_000;
+const AUTHORITY_RECHECK_MS = 10_000;
 /** setTimeout's longest delay; a key expiring later is caught by the re-check. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 

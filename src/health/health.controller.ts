@@ -2,10 +2,10 @@ import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AppError } from '../common/errors';
 import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import { Public } from '../auth/auth.decorators';
+import { Public } from '../auth';
 import { MigrationService } from '../database/database.module';
 import { BackgroundTaskManager } from '../scheduling';
-import { ApiErrors } from '../openapi/api-errors.decorator';
+import { ApiErrors } from '../openapi';
 import { LiveView, ReadyView } from './health.view';
 
 @ApiTags('Health')

@@ -1,4 +1,4 @@
-/** Retry timing: exponential backoff with full jitter, and the server's Retry-After (SPEC §5). */
+/** Retry timing: exponential backoff with full jitter, and the server's Retry-After. */
 
 export interface BackoffOptions {
   baseDelayMs: number;

@@ -1,5 +1,5 @@
 /**
- * A small consecutive-failure circuit breaker, one per named target (SPEC §5: 5 failures open it for 60 s, then
+ * A small consecutive-failure circuit breaker, one per named target (5 failures open it for 60 s, then
  * 2 successes in half-open close it). cockatiel's breaker closes after a single half-open success, so we keep our
  * own; it is a few lines and has no timers (state is computed from the clock when asked).
  */
@@ -90,7 +90,7 @@ export function breakerFor(name: string, opts: CircuitBreakerOptions): CircuitBr
   return breaker;
 }
 
-/** Every breaker's state, for metrics and health (SPEC §10). */
+/** Every breaker's state, for metrics and health. */
 export function circuitStates(): Record<string, CircuitState> {
   const out: Record<string, CircuitState> = {};
   for (const [name, b] of breakers) out[name] = b.state();

@@ -88,7 +88,7 @@ function newSpanId(): string {
   return randomBytes(8).toString('hex');
 }
 
-/** The one outbound HTTP client (SPEC §8). Correlation headers are read from the context at each call. */
+/** The one outbound HTTP client. Correlation headers are read from the context at each call. */
 export class HttpClient {
   readonly name: string;
   private readonly breaker: CircuitBreaker | null;

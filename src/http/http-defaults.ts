@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Agent, Dispatcher, ProxyAgent } from 'undici';
 
-/** Process-wide settings of outbound calls, installed once from AppConfig (SPEC §8). */
+/** Process-wide settings of outbound calls, installed once from AppConfig. */
 export interface HttpDefaults {
   timeoutMs: number;
   userAgent: string;

@@ -1,4 +1,4 @@
-/** Errors thrown by the outbound HTTP client (SPEC §5, §8). Messages never carry query strings or bodies. */
+/** Errors thrown by the outbound HTTP client. Messages never carry query strings or bodies. */
 export class HttpClientError extends Error {
   constructor(
     message: string,

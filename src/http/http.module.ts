@@ -5,7 +5,7 @@ import { configureHttpDefaults } from './http-defaults';
 
 /** Injectable face of getHttpClient(); installs timeout/proxy/CA from the configuration. */
 @Injectable()
-export class HttpClientFactory {
+class HttpClientFactory {
   constructor(config: AppConfig) {
     configureHttpDefaults({
       timeoutSeconds: config.env.SIMPLETUNER_HTTP_TIMEOUT,

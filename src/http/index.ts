@@ -1,7 +1,13 @@
-export * from './http-client';
-export * from './http-errors';
-export { HttpClientFactory, HttpModule } from './http.module';
+export { HttpClient, getHttpClient } from './http-client';
+export type { HttpClientOptions } from './http-client';
+export {
+  HttpStatusError,
+  HttpTimeoutError,
+  HttpNetworkError,
+  HttpOutcomeUnknownError,
+  CircuitOpenError,
+} from './http-errors';
+export { HttpModule } from './http.module';
 export { circuitStates, resetCircuitBreakers } from './circuit-breaker';
-export type { CircuitState, CircuitBreakerOptions } from './circuit-breaker';
-export { configureHttpDefaults, getHttpDefaults, PACKAGE_VERSION } from './http-defaults';
+export { configureHttpDefaults, PACKAGE_VERSION } from './http-defaults';
 export { parseRetryAfter, backoffDelay, sleep } from './backoff';

@@ -1,15 +1,11 @@
 export { JobsModule } from './jobs.module';
-export { JobsService, providerApiError } from './jobs.service';
-export { JobSubmissionService, LEVEL_PRIORITY } from './job-submission.service';
-export type { SubmitResult } from './job-submission.service';
 export { JobTransitionService } from './job-transition.service';
-export type { JobPatch, TransitionOptions, TransitionResult, TransitionRequest } from './job-transition.service';
+export type { TransitionResult } from './job-transition.service';
 export { JobRecordsService } from './job-records.service';
-export { JobStateApplier } from './job-state-applier';
-export { JobSyncService } from './job-sync.service';
 export { JobHooks } from './job-hooks';
+/** @public for enterprise modules (README "Extending"). */
 export type { EndedJob, SubmitContext, SubmitHook, TerminalHook } from './job-hooks';
 export { inJobScope } from './job-scope';
-export { ACTIVE_STATUSES, TERMINAL_STATUSES, JOB_STATUSES, isTerminal, canTransition } from './job-status';
-export type { JobStatus } from './job-status';
+export { isTerminal } from '../common/job-status';
+export type { JobStatus } from '../common/job-status';
 export { Job } from './job.entity';

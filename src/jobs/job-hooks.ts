@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthenticatedUser } from '../auth';
 import type { Job } from './job.entity';
-import type { JobStatus } from './job-status';
+import type { JobStatus } from '../common/job-status';
 
 /** What submit hooks see and may add to (merged in hook order). */
 export interface SubmitContext {

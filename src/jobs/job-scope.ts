@@ -11,7 +11,7 @@ export interface JobScope {
 }
 
 /**
- * Work on one job logs under the correlation id of the request that submitted it, with the job's fields (SPEC §2),
+ * Work on one job logs under the correlation id of the request that submitted it, with the job's fields,
  * whatever request, webhook or tick runs it.
  */
 export function inJobScope<T>(job: Job, scope: JobScope, fn: () => T): T {

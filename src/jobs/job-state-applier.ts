@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { getLogger } from '../logging';
 import { hardwareRate, ProviderConfigService, roundUsd, type ProviderJobState } from '../providers';
-import { isTerminal, JobStatus } from './job-status';
+import { isTerminal, JobStatus } from '../common/job-status';
 import { BatchTransitionOptions, JobPatch, JobTransitionService, TransitionResult } from './job-transition.service';
 import type { Job } from './job.entity';
 

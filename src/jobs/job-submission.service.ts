@@ -12,7 +12,7 @@ import { DEFAULT_HARDWARE_PROFILE, isValidProfile, ProviderConfigService, Provid
 import { IdempotencyKey, keyReusedError } from './idempotency';
 import { CostEstimate, estimateCost } from './job-cost';
 import { JobHooks, SubmitContext } from './job-hooks';
-import { isTerminal } from './job-status';
+import { isTerminal } from '../common/job-status';
 import { Job } from './job.entity';
 import type { SubmitJobDto } from './jobs.dto';
 import { JobsRepository } from './jobs.repository';
@@ -21,7 +21,7 @@ import { JobsService } from './jobs.service';
 const log = getLogger('simpletuner.cloud.jobs');
 
 /** Default priorities by level; a researcher may not ask for more than its default. */
-export const LEVEL_PRIORITY = { admin: 30, lead: 20, researcher: 10, viewer: 0 } as const;
+const LEVEL_PRIORITY = { admin: 30, lead: 20, researcher: 10, viewer: 0 } as const;
 const IDEMPOTENCY_HOURS = 24;
 /** A job's runtime limit when the submission names none: a day. */
 const DEFAULT_MAX_RUNTIME_SECONDS = 86_400;

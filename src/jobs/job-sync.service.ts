@@ -22,7 +22,7 @@ export interface SyncSummary {
   timedOut: number;
 }
 
-/** SPEC §10 job status polling: every active dispatched job of every provider, in few provider calls. */
+/** Job status polling: every active dispatched job of every provider, in few provider calls. */
 @Injectable()
 export class JobSyncService {
   /** Write batches in flight at once during a tick. */

@@ -5,7 +5,7 @@ import { JobNotFoundError } from '../common/errors';
 import { EventsService, NewEvent } from '../events';
 import { getLogger } from '../logging';
 import { EndedJob, JobHooks } from './job-hooks';
-import { canTransition, isTerminal, JobStatus } from './job-status';
+import { canTransition, isTerminal, JobStatus } from '../common/job-status';
 import { Job } from './job.entity';
 import { ColumnChanges, JobsRepository } from './jobs.repository';
 

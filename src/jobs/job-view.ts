@@ -1,5 +1,5 @@
 import { redactSecrets, redactString } from '../common/secrets';
-import { isTerminal } from './job-status';
+import { isTerminal } from '../common/job-status';
 import type { Job } from './job.entity';
 import type { JobView } from './jobs.view';
 

@@ -12,7 +12,7 @@ import {
 } from 'typeorm';
 import { Org } from '../auth/org.entity';
 import { User } from '../auth/user.entity';
-import type { JobStatus } from './job-status';
+import type { JobStatus } from '../common/job-status';
 
 /** pg returns numeric as a string; jobs' money fits a double comfortably. */
 const numeric: ValueTransformer = {
@@ -101,7 +101,7 @@ export class Job {
   @Column('text', { nullable: true })
   logsUrl: string | null;
 
-  /** The submitting request's id: background work on this job logs under it (SPEC §2). */
+  /** The submitting request's id: background work on this job logs under it. */
   @Column('text')
   correlationId: string;
 

@@ -1,10 +1,10 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { CurrentUser, MinLevel } from '../auth/auth.decorators';
-import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { CurrentUser, MinLevel } from '../auth';
+import type { AuthenticatedUser } from '../auth';
 import { UuidParam } from '../common/uuid-param';
-import { ApiErrors } from '../openapi/api-errors.decorator';
+import { ApiErrors } from '../openapi';
 import { CostEstimateQuery, ListJobsQuery, SubmitJobDto } from './jobs.dto';
 import { idempotencyFrom } from './idempotency';
 import { JobSubmissionService } from './job-submission.service';

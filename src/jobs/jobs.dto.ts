@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { PaginationQuery } from '../common/pagination.dto';
-import { ApiEnum, ApiInt } from '../openapi/api-property';
+import { ApiEnum, ApiInt } from '../openapi';
 import {
   IsBoolean,
   IsIn,
@@ -16,7 +16,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { MAX_RUNTIME_SECONDS } from './job-cost';
-import { JOB_STATUSES } from './job-status';
+import { JOB_STATUSES } from '../common/job-status';
 
 export class SubmitJobDto {
   @IsString()
@@ -74,7 +74,7 @@ export class SubmitJobDto {
 
 export class ListJobsQuery extends PaginationQuery {
   @IsOptional()
-  @IsIn(JOB_STATUSES as unknown as string[])
+  @IsIn(JOB_STATUSES)
   @ApiEnum(JOB_STATUSES, 'JobStatus', { required: false })
   status?: string;
 

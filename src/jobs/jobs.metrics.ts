@@ -1,24 +1,23 @@
-import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { circuitStates } from '../http';
 import { MetricsService } from '../metrics';
-import { ACTIVE_STATUSES, JOB_STATUSES } from './job-status';
+import { ACTIVE_STATUSES, JOB_STATUSES } from '../common/job-status';
 import { JobsRepository } from './jobs.repository';
 
 const STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 
 /**
- * SPEC §10 metrics owned by the jobs module, read from the database at scrape time so that several instances
+ * The /metrics series owned by the jobs module, read from the database at scrape time so that several instances
  * report the same numbers: jobs by status, active jobs, and each provider's circuit-breaker state.
  */
 @Injectable()
 export class JobsMetrics implements OnModuleInit {
   constructor(
     private readonly repo: JobsRepository,
-    @Optional() private readonly metrics?: MetricsService,
+    private readonly metrics: MetricsService,
   ) {}
 
   onModuleInit(): void {
-    if (!this.metrics) return;
     const repo = this.repo;
     // prom-client collects every metric concurrently: both gauges await one shared query per scrape.
     let pending: { at: number; counts: Promise<Map<string, number>> } | null = null;

@@ -12,9 +12,10 @@ import { JobsController } from './jobs.controller';
 import { JobsMetrics } from './jobs.metrics';
 import { JobsRepository } from './jobs.repository';
 import { JobsService } from './jobs.service';
+import { JobsScheduler } from './jobs.scheduler';
 import { PollingController } from './polling.controller';
-import { PollingScheduler } from './polling.scheduler';
 import { PollingSettingsService } from './polling-settings.service';
+import { PollingService } from './polling.service';
 import { ProvidersController } from './providers.controller';
 import { WebhookController } from './webhook.controller';
 import { WebhookService } from './webhook.service';
@@ -32,7 +33,8 @@ import { WebhookService } from './webhook.service';
     JobsService,
     JobSubmissionService,
     PollingSettingsService,
-    PollingScheduler,
+    PollingService,
+    JobsScheduler,
     WebhookService,
     JobsMetrics,
   ],

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { In, IsNull, Not } from 'typeorm';
 import { EntityRows, entityRows } from '../database/entity-rows';
 import { affectedRows, Db, returnedRows } from '../database/transaction-host';
-import { ACTIVE_STATUSES, JobStatus, TERMINAL_STATUSES } from './job-status';
+import { ACTIVE_STATUSES, JobStatus, TERMINAL_STATUSES } from '../common/job-status';
 import { Job } from './job.entity';
 
 /** Written once at submit and never changed: a caller holding a fresh copy of the job need not read them again. */

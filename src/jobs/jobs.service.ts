@@ -20,7 +20,7 @@ import {
 } from '../providers';
 import { CostEstimate, estimateCost } from './job-cost';
 import { JobHooks } from './job-hooks';
-import { isTerminal, TERMINAL_STATUSES } from './job-status';
+import { isTerminal, TERMINAL_STATUSES } from '../common/job-status';
 import { JobTransitionService } from './job-transition.service';
 import { jobView, JobView } from './job-view';
 import type { Job } from './job.entity';

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ApiDateTime, ApiEnum, ApiInt, ApiUuid } from '../openapi/api-property';
+import { ApiDateTime, ApiEnum, ApiInt, ApiUuid } from '../openapi';
 import type { CostEstimate } from './job-cost';
-import { JOB_STATUSES, JobStatus } from './job-status';
+import { JOB_STATUSES, JobStatus } from '../common/job-status';
 
 const uuidExample = '3f1c2b9e-8a4d-4c6e-9b1a-2d7e5f0a1c3b';
 

@@ -5,7 +5,7 @@ import { ProviderConfigService } from '../providers';
 import { SettingsService } from '../settings';
 
 const log = getLogger('simpletuner.cloud.jobs.polling');
-export const POLLING_SETTING_KEY = 'job_status_polling.enabled';
+const POLLING_SETTING_KEY = 'job_status_polling.enabled';
 export const POLLING_TASK = 'job_status_polling';
 
 export interface PollingDecision {

@@ -1,13 +1,13 @@
 import { Body, Controller, Get, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PollingSettingDto } from './jobs.dto';
-import { PollingScheduler } from './polling.scheduler';
+import { PollingService } from './polling.service';
 import { PollingStatusView } from './jobs.view';
 
 @ApiTags('Polling and tasks')
 @Controller('api/cloud/polling')
 export class PollingController {
-  constructor(private readonly polling: PollingScheduler) {}
+  constructor(private readonly polling: PollingService) {}
 
   @Get('status')
   @ApiOperation({ summary: 'Whether job status polling runs, and why' })

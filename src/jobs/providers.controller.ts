@@ -2,14 +2,18 @@ import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedUser, CurrentUser, MinLevel } from '../auth';
 import { NotFoundError, ValidationError } from '../common/errors';
-import { allProfiles, hardwareOverrideProblems, hardwareRate } from '../providers/hardware';
-import type { ProviderConfig } from '../providers/provider-config.entity';
-import { ProviderConfigService } from '../providers/provider-config.service';
-import { ProviderRegistry } from '../providers/provider-registry';
+import {
+  allProfiles,
+  hardwareOverrideProblems,
+  hardwareRate,
+  ProviderConfigService,
+  ProviderRegistry,
+} from '../providers';
+import type { ProviderConfig } from '../providers';
 import { ProviderConfigDto } from './jobs.dto';
 import { JobsService } from './jobs.service';
 import { ProviderConfigView, ProviderListView } from './jobs.view';
-import { ApiErrors } from '../openapi/api-errors.decorator';
+import { ApiErrors } from '../openapi';
 
 const NAME_PARAM = ApiParam({
   name: 'name',

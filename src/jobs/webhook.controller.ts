@@ -1,8 +1,8 @@
 import { Controller, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { Public } from '../auth/auth.decorators';
-import { ApiErrors } from '../openapi/api-errors.decorator';
+import { Public } from '../auth';
+import { ApiErrors } from '../openapi';
 import { WebhookReceiptView } from './jobs.view';
 import { WebhookService } from './webhook.service';
 

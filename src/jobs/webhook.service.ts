@@ -21,7 +21,7 @@ const log = getLogger('simpletuner.cloud.jobs.webhooks');
 
 export type WebhookOutcome = 'applied' | 'unchanged' | 'duplicate' | 'unknown_prediction';
 
-/** SPEC §5 incoming webhook: verify, de-duplicate by webhook-id, then the transition function. */
+/** The incoming Replicate webhook: verify, de-duplicate by webhook-id, then the transition function. */
 @Injectable()
 export class WebhookService {
   constructor(

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 
-/** `source` of a line: the call site in our own code (SPEC §2). */
+/** `source` of a line: the call site in our own code. */
 export interface CallSite {
   file: string;
   line: number;

@@ -1,17 +1,14 @@
-// The Logging module's public API (SPEC §2), used by every module and by enterprise modules.
-import { getCurrentConfig } from '../config/app-config';
+// The Logging module's public API, used by every module and by enterprise modules.
+import { getCurrentConfig } from '../config';
 import { configureStructuredLogging } from './pipeline';
-
 export { LogContext, getCorrelationId, setCorrelationId, clearCorrelationId, runWithCorrelationId } from '../context';
+/** @public for enterprise modules (README "Extending"). */
 export type { LogFields } from '../context';
-export { configureStructuredLogging, getLogger, isLevelEnabled, rootPino } from './pipeline';
+export { configureStructuredLogging, getLogger } from './pipeline';
+/** @public for enterprise modules (README "Extending"). */
 export type { StructuredLogger, StructuredLoggingOptions } from './pipeline';
-export type { CallSite } from './call-site';
 export { flushLogs } from './sinks';
 export { requestLogging } from './request-log';
-export type { RequestLogOptions } from './request-log';
-export { redactString, isSecretKey } from '../common/secrets';
-
 /** Configures logging from SIMPLETUNER_LOG_* through the validated configuration (nothing else reads env). */
 export function initFromEnv(): void {
   const env = getCurrentConfig().env;
@@ -24,4 +21,3 @@ export function initFromEnv(): void {
 }
 // LoggingModule is imported from './logging/logging.module' (its scheduler depends on scheduling, which logs).
 export { LogRotationService } from './log-rotation.service';
-export type { RotationResult } from './log-rotation.service';

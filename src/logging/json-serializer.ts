@@ -1,7 +1,7 @@
 import { isSecretKey, REDACTED, redactString } from '../common/secrets';
 
 /**
- * JSON with Python's `json.dumps` separators (`": "` and `", "`), so the seed's
+ * JSON with Python's `json.dumps` separators (`": "` and `", "`), so the README's
  * `grep '"correlation_id": "abc123"'` works. Redaction happens here, while serialising: secret-named keys lose
  * their value and every string is scrubbed of secret-looking values.
  */
@@ -87,10 +87,6 @@ export function mergeFields(
     merged[k] = inner[k];
   }
   return merged;
-}
-
-export function dumpObject(obj: Record<string, unknown>): string {
-  return dumpEntries(Object.entries(obj), 0, new Set());
 }
 
 /**

@@ -1,5 +1,5 @@
-/** The five level names of SPEC §2 and the pino numbers they ride on (CRITICAL = pino's fatal). */
-export const LEVEL_NAMES = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
+/** The five level names a line shows and the pino numbers they ride on (CRITICAL = pino's fatal). */
+const LEVEL_NAMES = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
 export type LevelName = (typeof LEVEL_NAMES)[number];
 
 export const LEVEL_NUMBERS: Record<LevelName, number> = { DEBUG: 20, INFO: 30, WARNING: 40, ERROR: 50, CRITICAL: 60 };

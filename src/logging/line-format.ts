@@ -4,7 +4,7 @@ import { dumpMerged, dumps, dumpString, mergeFields } from './json-serializer';
 import { levelName } from './levels';
 import { isSecretKey, REDACTED, redactString } from '../common/secrets';
 
-/** Everything one line shows, gathered at the call (SPEC §2). */
+/** Everything one line shows, gathered at the call. */
 export interface LineRecord {
   time: number;
   level: number;
@@ -25,13 +25,13 @@ export interface FormatOptions {
   includeSource: boolean;
 }
 
-export interface ExceptionInfo {
+interface ExceptionInfo {
   type: string;
   message: string;
   stack?: string;
 }
 
-export function exceptionInfo(error: unknown, withStack: boolean): ExceptionInfo {
+function exceptionInfo(error: unknown, withStack: boolean): ExceptionInfo {
   if (error instanceof Error) {
     const info: ExceptionInfo = {
       type: error.name || error.constructor?.name || 'Error',
@@ -85,7 +85,7 @@ function sourceJson(s: CallSite): string {
   return text;
 }
 
-/** The JSON line: keys in SPEC order, Python separators, redacted while serialised. */
+/** The JSON line: keys in a fixed order (timestamp first), Python separators, redacted while serialised. */
 export function formatJsonLine(r: LineRecord, opts: FormatOptions): string {
   let out =
     '{"timestamp": "' +

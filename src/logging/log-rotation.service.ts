@@ -14,7 +14,7 @@ export interface RotationResult {
 }
 
 /**
- * Rotates SIMPLETUNER_LOG_FILE to `<file>.1` … `<file>.N` (SPEC §2). The file is renamed while the writer still
+ * Rotates SIMPLETUNER_LOG_FILE to `<file>.1` … `<file>.N`. The file is renamed while the writer still
  * holds it open, so lines written in between land in `<file>.1`; the writer then re-opens the path between two
  * whole-line writes (sonic-boom finishes a partial write on the old descriptor first). No line is lost or split.
  */

@@ -66,8 +66,9 @@ function foreignRecord(level: number, obj: Record<string, unknown> | undefined, 
 }
 
 /**
- * pino metadata destination (SPEC §2, PITFALLS): pino sets lastLevel/lastObj/lastMsg before each write(), and we
- * format the line once from them. pino's own string is ignored and never parsed.
+ * pino metadata destination (pino's serializer cannot put `timestamp` first or write `": "`): pino sets
+ * lastLevel/lastObj/lastMsg before each write(), and we format the line once from them. pino's own string is
+ * ignored and never parsed.
  */
 const NOTHING: LogFields = Object.freeze({});
 
@@ -133,10 +134,6 @@ export function configureStructuredLogging(opts: StructuredLoggingOptions = {}):
     exitHookInstalled = true;
     process.once('exit', flushLogsSync);
   }
-}
-
-export function isLevelEnabled(level: number): boolean {
-  return level >= state.minLevel;
 }
 
 export interface StructuredLogger {

@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { Public } from '../auth/auth.decorators';
+import { Public } from '../auth';
 import { MetricsService } from './metrics.service';
 
 /** Prometheus scrape endpoint; public like /health so a scraper needs no API key. */

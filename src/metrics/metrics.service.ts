@@ -12,7 +12,7 @@ import {
 } from 'prom-client';
 
 /**
- * The app's Prometheus registry (SPEC §10 `GET /metrics`). One registry per app, not prom-client's global one,
+ * The app's Prometheus registry (`GET /metrics`). One registry per app, not prom-client's global one,
  * so several apps in one process (tests, multi-instance checks) never collide on names. Modules register their
  * series here; asking twice for the same name returns the same metric, so re-created providers stay harmless.
  * For values read at scrape time (jobs by status, queue depth), pass `collect` to gauge().

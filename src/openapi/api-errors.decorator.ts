@@ -4,7 +4,7 @@ import type { ResponseObject } from '@nestjs/swagger/dist/interfaces/open-api-sp
 import { ERROR_CODES, ErrorCode, STATUS_TEXT } from './error-codes';
 
 /** `#/components/schemas/<name>` of an error code's body. */
-export const errorSchemaRef = (code: ErrorCode) => ({ $ref: `#/components/schemas/${ERROR_CODES[code].schema}` });
+const errorSchemaRef = (code: ErrorCode) => ({ $ref: `#/components/schemas/${ERROR_CODES[code].schema}` });
 
 /** The response object of one status answered with any of `codes`. */
 export function errorResponse(status: number, codes: readonly ErrorCode[]): ResponseObject {

@@ -1,15 +1,15 @@
-/** SPEC §4 hardware profiles: per-second prices, `-x2/-x4/-x8` multiply GPUs and price. */
-export const BASE_RATES: Readonly<Record<string, number>> = Object.freeze({
+/** Hardware profiles: per-second prices, `-x2/-x4/-x8` multiply GPUs and price. */
+const BASE_RATES: Readonly<Record<string, number>> = Object.freeze({
   l40s: 0.000972222,
   h100: 0.001525,
 });
-export const MULTIPLIERS = [1, 2, 4, 8] as const;
+const MULTIPLIERS = [1, 2, 4, 8] as const;
 export const DEFAULT_HARDWARE_PROFILE = 'l40s';
 export const DEFAULT_DURATION_SECONDS = 3600;
 
 const PROFILE = /^([a-z0-9]+)(?:-x(2|4|8))?$/;
 
-export function parseProfile(profile: string): { base: string; gpus: number } | null {
+function parseProfile(profile: string): { base: string; gpus: number } | null {
   const m = PROFILE.exec(profile);
   if (!m || !(m[1] in BASE_RATES)) return null;
   return { base: m[1], gpus: m[2] ? Number(m[2]) : 1 };
@@ -41,7 +41,7 @@ export function hardwareRate(profile: string, overrides: Record<string, unknown>
  * The highest price override accepted, in dollars per second (today's dearest profile costs about $0.012/s). It
  * keeps every estimate (price × at most a week of runtime) a number the database stores.
  */
-export const MAX_RATE_PER_SECOND = 100;
+const MAX_RATE_PER_SECOND = 100;
 
 /**
  * Problems with a `hardware_info` price override, by field (`hardware_info.h100`): each key must be a profile or a

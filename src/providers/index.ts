@@ -1,11 +1,26 @@
-export * from './provider.interface';
-export * from './provider-registry';
-export * from './provider-config.entity';
-export * from './provider-config.service';
-export * from './hardware';
-export * from './providers.module';
-export { ReplicateProvider, mapReplicateStatus } from './replicate/replicate.provider';
-export { SimulatorProvider } from './simulator/simulator.provider';
+export { ProviderCallError } from './provider.interface';
+/** @public: what a provider of an enterprise module implements (README "Extending"). */
+export type {
+  ProviderStatus,
+  ProviderJob,
+  ProviderSubmission,
+  ProviderJobState,
+  TrainingProvider,
+} from './provider.interface';
+export { ProviderRegistry } from './provider-registry';
+export { ProviderConfig } from './provider-config.entity';
+export { ProviderConfigService } from './provider-config.service';
+export {
+  DEFAULT_HARDWARE_PROFILE,
+  DEFAULT_DURATION_SECONDS,
+  isValidProfile,
+  allProfiles,
+  hardwareRate,
+  hardwareOverrideProblems,
+  roundUsd,
+} from './hardware';
+export { ProvidersModule } from './providers.module';
+export { ReplicateProvider } from './replicate/replicate.provider';
 export { predictionToState } from './replicate/replicate.provider';
 export type { ReplicatePrediction } from './replicate/replicate.types';
 export { checkWebhookHeaders, verifyWebhook } from './replicate/webhook-verifier';

@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
-/** Per-provider settings changed through the API (SPEC §4): webhook, version override, price overrides. */
+/** Per-provider settings changed through the API: webhook, version override, price overrides. */
 @Entity('provider_configs')
 export class ProviderConfig {
   @PrimaryColumn('text')

@@ -24,7 +24,7 @@ function auditView(c: ProviderConfig) {
 
 type ChangeListener = (name: string, config: ProviderConfig) => void | Promise<void>;
 
-/** Provider settings stored in the database (SPEC §4), read by providers, polling and the webhook verifier. */
+/** Provider settings stored in the database, read by providers, polling and the webhook verifier. */
 @Injectable()
 export class ProviderConfigService {
   private readonly listeners: ChangeListener[] = [];

@@ -1,15 +1,15 @@
-import { Injectable, Optional } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Counter } from 'prom-client';
 import { NotFoundError } from '../common/errors';
 import { MetricsService } from '../metrics';
 import { ProviderCallError, TrainingProvider } from './provider.interface';
 
-/** The provider operations counted on /metrics (SPEC §10 "provider call counts"). */
+/** The provider operations counted on /metrics. */
 const COUNTED = ['submit', 'get', 'cancel', 'findByJobId', 'syncMany'] as const;
 type Operation = (typeof COUNTED)[number];
 
 /** How a call ended, as a label: the classes an operator alerts on differently. */
-export function callOutcome(err: unknown): string {
+function callOutcome(err: unknown): string {
   if (!(err instanceof ProviderCallError)) return 'error';
   if (err.circuitOpen) return 'circuit_open';
   if (err.status === 429) return 'rate_limited';
@@ -48,10 +48,10 @@ function countedProvider(
 @Injectable()
 export class ProviderRegistry {
   private readonly providers = new Map<string, TrainingProvider>();
-  private readonly calls?: Counter<'provider' | 'operation' | 'outcome'>;
+  private readonly calls: Counter<'provider' | 'operation' | 'outcome'>;
 
-  constructor(@Optional() metrics?: MetricsService) {
-    this.calls = metrics?.counter({
+  constructor(metrics: MetricsService) {
+    this.calls = metrics.counter({
       name: 'simpletuner_provider_calls_total',
       help: 'Calls to training providers, by provider, operation and outcome',
       labelNames: ['provider', 'operation', 'outcome'],
@@ -59,7 +59,7 @@ export class ProviderRegistry {
   }
 
   register(provider: TrainingProvider): void {
-    this.providers.set(provider.name, this.calls ? countedProvider(provider, this.calls) : provider);
+    this.providers.set(provider.name, countedProvider(provider, this.calls));
   }
 
   has(name: string): boolean {

@@ -31,7 +31,7 @@ export class BudgetExhaustedError extends Error {
  * Bounds the wait: a dispatch waiting longer than this would be taken for a lost one (the queue reconciles
  * dispatches older than a minute), so it gives up and is retried like a 429.
  */
-export const MAX_WAIT_MS = 20_000;
+const MAX_WAIT_MS = 20_000;
 
 /**
  * The bucket for "at most `limit` calls in any `windowSeconds`": a tenth of the limit may go at once, the rest

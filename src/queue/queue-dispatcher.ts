@@ -19,7 +19,7 @@ export type DispatchOutcome =
   'dispatched' | 'adopted' | 'redispatch' | 'retry' | 'failed' | 'unknown' | 'lost' | 'finished';
 
 /** Accepted submissions are recorded this many to a transaction (a claim's whole batch: one commit). */
-export const RECORD_CHUNK = 100;
+const RECORD_CHUNK = 100;
 
 interface Accepted {
   job: Job;
@@ -37,8 +37,9 @@ interface Recorded {
 const PROVIDER_STATUSES: readonly JobStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
 
 /**
- * Submits claimed entries and records each outcome in a short transaction of its own (SPEC §6). Every write is
- * fenced by the claim's token, so a stalled dispatcher whose entry was taken over can never record over it.
+ * Submits claimed entries and records each outcome in a short transaction of its own (none spans a provider
+ * call). Every write is fenced by the claim's token, so a stalled dispatcher whose entry was taken over can never
+ * record over it.
  */
 @Injectable()
 export class QueueDispatcher {

@@ -11,15 +11,11 @@ export const QUEUE_ENTRY_STATUSES = [
 ] as const;
 export type QueueEntryStatus = (typeof QUEUE_ENTRY_STATUSES)[number];
 
-/** Holding a slot: counted against the user, org and global limits. */
-export const SLOT_STATUSES: readonly QueueEntryStatus[] = ['dispatching', 'running'];
-export const FINISHED_ENTRY_STATUSES: readonly QueueEntryStatus[] = ['completed', 'failed', 'cancelled'];
-
 /** Why a job waits (GET /api/queue/position). */
 export const WAIT_REASONS = ['user_limit', 'org_limit', 'global_limit', 'awaiting_approval', 'backoff'] as const;
 export type WaitReason = (typeof WAIT_REASONS)[number];
 
-/** One job's place in the queue (SPEC §6); the schema is migration 1764300004000-queue. */
+/** One job's place in the queue; the schema is migration 1764300004000-queue. */
 @Entity('queue_entries')
 export class QueueEntry {
   @PrimaryColumn('uuid')

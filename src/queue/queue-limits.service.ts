@@ -14,7 +14,7 @@ export interface StoredLimits {
   org_max_concurrent: number | null;
 }
 
-export const LIMITS_KEY = 'queue_limits';
+const LIMITS_KEY = 'queue_limits';
 
 const log = getLogger('simpletuner.cloud.queue');
 
@@ -34,7 +34,7 @@ export interface LimitsView {
 
 const KEYS: (keyof StoredLimits)[] = ['max_concurrent', 'user_max_concurrent', 'org_max_concurrent'];
 
-/** Limits live in the database (SPEC §6): every instance reads the same values inside its claim transaction. */
+/** Limits live in the database: every instance reads the same values inside its claim transaction. */
 @Injectable()
 export class QueueLimitsService {
   constructor(

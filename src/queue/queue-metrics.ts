@@ -1,17 +1,16 @@
-import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { MetricsService } from '../metrics';
 import { QueueRepository } from './queue.repository';
 
-/** SPEC §10 /metrics: queue depth and held slots, read from the database at scrape time (every instance agrees). */
+/** /metrics: queue depth and held slots, read from the database at scrape time (every instance agrees). */
 @Injectable()
 export class QueueMetrics implements OnModuleInit {
   constructor(
     private readonly repo: QueueRepository,
-    @Optional() private readonly metrics?: MetricsService,
+    private readonly metrics: MetricsService,
   ) {}
 
   onModuleInit(): void {
-    if (!this.metrics) return;
     const repo = this.repo;
     this.metrics.gauge({
       name: 'simpletuner_queue_depth',

@@ -1,18 +1,11 @@
-import type { UserLevel } from '../auth';
 import { backoffDelay } from '../http';
 
-/** SPEC §6 priority levels. */
+/** Priority levels; aging and overrides move a job between them. */
 export const PRIORITY = { LOW: 0, NORMAL: 10, HIGH: 20, URGENT: 30, CRITICAL: 40 } as const;
 export const MAX_PRIORITY = 50;
 /** Aging never lifts a job above CRITICAL. */
 export const AGING_CAP = PRIORITY.CRITICAL;
 export const AGING_STEP = 10;
-
-const LEVEL_DEFAULT: Record<UserLevel, number> = { admin: 30, lead: 20, researcher: 10, viewer: 0 };
-
-export function defaultPriorityFor(level: UserLevel): number {
-  return LEVEL_DEFAULT[level];
-}
 
 export interface AgedPriority {
   effective: number;
@@ -41,7 +34,7 @@ export function agedPriority(
   return { effective, nextAgingAt };
 }
 
-export const BACKOFF_BASE_SECONDS = 30;
+const BACKOFF_BASE_SECONDS = 30;
 
 /** 30 s·2ⁿ for the n-th retry (n from 0), with ±25 % jitter so a burst of failures does not retry in lockstep. */
 export function backoffMs(attempt: number, random: () => number = Math.random): number {

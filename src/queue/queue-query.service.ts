@@ -27,7 +27,7 @@ export interface PositionView {
   blocked_reason: WaitReason | null;
 }
 
-export function entryView(e: QueueEntry, position: number | null = null): QueueEntryView {
+function entryView(e: QueueEntry, position: number | null = null): QueueEntryView {
   const iso = (d: Date | null) => (d ? d.toISOString() : null);
   return {
     job_id: e.jobId,
@@ -50,7 +50,7 @@ export function entryView(e: QueueEntry, position: number | null = null): QueueE
   };
 }
 
-/** The read side of the queue and the priority override (routes of SPEC §6). */
+/** The read side of the queue and the priority override (the /api/queue routes). */
 @Injectable()
 export class QueueQueryService {
   constructor(
@@ -94,7 +94,7 @@ export class QueueQueryService {
     };
   }
 
-  /** Where a job stands and why it waits (SPEC §6). */
+  /** Where a job stands and why it waits. */
   async position(caller: AuthenticatedUser, jobId: string, now: Date = new Date()): Promise<PositionView> {
     const entry = await this.visibleEntry(caller, jobId);
     const position = entry.status === 'pending' ? ((await this.repo.positions([jobId])).get(jobId) ?? null) : null;

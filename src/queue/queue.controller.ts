@@ -1,14 +1,14 @@
 import { Body, Controller, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentUser, MinLevel } from '../auth/auth.decorators';
-import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { CurrentUser, MinLevel } from '../auth';
+import type { AuthenticatedUser } from '../auth';
 import { ListQueueQuery, SetPriorityDto, UpdateConcurrencyDto } from './queue.dto';
 import { QueueLimitsService } from './queue-limits.service';
 import { QueueQueryService } from './queue-query.service';
 import { QueueService } from './queue.service';
 import { QueueLimitsView, QueueListView, QueuePositionView, QueueStatsView, TickSummaryView } from './queue.view';
 import { UuidParam } from '../common/uuid-param';
-import { ApiErrors } from '../openapi/api-errors.decorator';
+import { ApiErrors } from '../openapi';
 
 /** Routes without @MinLevel are admin-only. */
 @ApiTags('Queue')

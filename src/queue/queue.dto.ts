@@ -1,12 +1,12 @@
 import { PaginationQuery } from '../common/pagination.dto';
-import { ApiEnum, ApiInt } from '../openapi/api-property';
+import { ApiEnum, ApiInt } from '../openapi';
 import { IsDefined, IsIn, IsInt, IsOptional, Max, Min, ValidateIf } from 'class-validator';
 import { QUEUE_ENTRY_STATUSES, QueueEntryStatus } from './queue-entry.entity';
 import { MAX_PRIORITY } from './queue-priority';
 
 export class ListQueueQuery extends PaginationQuery {
   @IsOptional()
-  @IsIn(QUEUE_ENTRY_STATUSES as unknown as string[])
+  @IsIn(QUEUE_ENTRY_STATUSES)
   @ApiEnum(QUEUE_ENTRY_STATUSES, 'QueueEntryStatus', { required: false })
   status?: QueueEntryStatus;
 }
@@ -23,7 +23,7 @@ export class SetPriorityDto {
 }
 
 /** A limit above this is no limit; it also keeps every count comparison inside a 32-bit integer. */
-export const MAX_CONCURRENCY = 100_000;
+const MAX_CONCURRENCY = 100_000;
 
 /** Running jobs at once, in all, per user and per organisation. Absent = unchanged; null = back to the configured default. */
 export class UpdateConcurrencyDto {

@@ -11,7 +11,7 @@ import { QueueRepository } from './queue.repository';
 import { QueueScheduler } from './queue.scheduler';
 import { QueueService } from './queue.service';
 
-/** SPEC §6. Depends on jobs (hooks, transitions, providers); the approvals module calls QueueService. */
+/** Dispatch under limits. Depends on jobs (hooks, transitions, providers); the approvals module calls QueueService. */
 @Module({
   imports: [TypeOrmModule.forFeature([QueueEntry]), JobsModule],
   controllers: [QueueController],

@@ -6,13 +6,6 @@ import { affectedRows, Db, returnedRows } from '../database/transaction-host';
 import { QueueEntry, QueueEntryStatus } from './queue-entry.entity';
 import { AGING_CAP, AGING_STEP } from './queue-priority';
 
-/** Limits as stored (null = use the configured default). */
-export interface StoredLimits {
-  max_concurrent: number | null;
-  user_max_concurrent: number | null;
-  org_max_concurrent: number | null;
-}
-
 export interface SlotCount {
   userId: string;
   orgId: string;
@@ -256,7 +249,7 @@ export class QueueRepository {
     return returnedRows(rows).length;
   }
 
-  /** 1-based rank among pending entries in dispatch order (SPEC §4 queue_position). */
+  /** 1-based rank among pending entries in dispatch order (a job's `queue_position`). */
   async positions(jobIds: string[]): Promise<Map<string, number>> {
     if (jobIds.length === 0) return new Map();
     const rows: { job_id: string; position: number }[] = await this.db.tx.query(

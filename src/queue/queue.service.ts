@@ -9,13 +9,14 @@ import { QueueEntryStatus } from './queue-entry.entity';
 import { QueueLimits, QueueLimitsService } from './queue-limits.service';
 import { agedPriority } from './queue-priority';
 import { Candidate, QueueRepository, SlotCount } from './queue.repository';
+import { Clock } from '../common/clock';
 
 const log = getLogger('simpletuner.cloud.queue');
 
-/** Serialises the claim across instances (SPEC §6, PITFALLS: SKIP LOCKED alone double-counts a free slot). */
-export const CLAIM_LOCK = 'simpletuner.queue.claim';
+/** Serialises the claim across instances: SKIP LOCKED alone lets two instances count the same free slot. */
+const CLAIM_LOCK = 'simpletuner.queue.claim';
 /** Entries claimed per round; a tick claims again while rounds come back full. */
-export const CLAIM_BATCH = 100;
+const CLAIM_BATCH = 100;
 const MAX_ROUNDS = 10;
 /** Rounds whose provider calls may be in flight at once: the next round is claimed while one is submitting. */
 const ROUNDS_IN_FLIGHT = 2;
@@ -56,10 +57,6 @@ export class QueueService implements OnModuleInit {
   /** Ticks running in this process, and whether a slot was released meanwhile (the tick then goes round again). */
   private ticking = 0;
   private wokenDuringTick = false;
-  /** A released slot wakes the next tick at once; tests that drive ticks with a set clock turn this off. */
-  wakeOnRelease = true;
-  /** Time of hook-driven changes (enqueue, release, unblock); tests set it to drive aging. */
-  clock: () => Date = () => new Date();
 
   constructor(
     private readonly tx: TransactionHost,
@@ -69,6 +66,8 @@ export class QueueService implements OnModuleInit {
     private readonly limits: QueueLimitsService,
     private readonly dispatcher: QueueDispatcher,
     private readonly hooks: JobHooks,
+    /** Time of hook-driven changes (enqueue, release, unblock). */
+    private readonly clock: Clock,
   ) {}
 
   onModuleInit(): void {
@@ -92,7 +91,7 @@ export class QueueService implements OnModuleInit {
   }
 
   /**
-   * One processing tick (SPEC §6), safe with several instances: reconcile stalled dispatches, then claim batches
+   * One processing tick, safe with several instances: reconcile stalled dispatches, then claim batches
    * under the advisory lock, submit each claimed job concurrently outside any transaction, record the outcomes.
    */
   async processTick(now: Date = new Date(), tickId: string = randomBytes(6).toString('hex')): Promise<TickSummary> {
@@ -302,7 +301,7 @@ export class QueueService implements OnModuleInit {
   /** Submit hook (order 20): every job goes through the queue, blocked while it awaits approval. */
   private async enqueue(job: Job, ctx: SubmitContext): Promise<void> {
     const blocked = ctx.requiresApproval;
-    const now = this.clock();
+    const now = this.clock.now();
     const start = job.priorityOverride ?? job.priority;
     await this.repo.insert({
       jobId: job.jobId,
@@ -324,8 +323,8 @@ export class QueueService implements OnModuleInit {
     if (!blocked) this.wake();
   }
 
-  /** Approve → pending; aging starts now (SPEC §6). Called by the approvals module in its transaction. */
-  async unblock(jobId: string, now: Date = this.clock()): Promise<boolean> {
+  /** Approve → pending; aging starts now. Called by the approvals module in its transaction. */
+  async unblock(jobId: string, now: Date = this.clock.now()): Promise<boolean> {
     const entry = await this.repo.find(jobId, true);
     if (!entry || entry.status !== 'blocked') return false;
     const aged = agedPriority(
@@ -352,7 +351,7 @@ export class QueueService implements OnModuleInit {
     jobId: string,
     status: 'cancelled' | 'failed',
     reason: string,
-    now: Date = this.clock(),
+    now: Date = this.clock.now(),
   ): Promise<boolean> {
     return this.repo.finish(jobId, status, now, reason);
   }
@@ -364,12 +363,12 @@ export class QueueService implements OnModuleInit {
   private async release(jobs: Job[]): Promise<void> {
     // One statement for the batch: each entry's own row lock orders it against a claim or a recorder.
     const ended = jobs.map((j) => ({ jobId: j.jobId, status: j.status as QueueEntryStatus }));
-    if ((await this.repo.finishEnded(ended, this.clock())) > 0) this.wake();
+    if ((await this.repo.finishEnded(ended, this.clock.now())) > 0) this.wake();
   }
 
   /** Debounced wake-up: lets the releasing transaction commit before the tick counts slots. */
   private wake(): void {
-    if (!this.wakeOnRelease || this.wakeListeners.size === 0) return;
+    if (!this.config.env.SIMPLETUNER_QUEUE_WAKE_ON_RELEASE || this.wakeListeners.size === 0) return;
     if (this.ticking > 0) this.wokenDuringTick = true;
     if (this.wakeTimer) return;
     this.wakeTimer = setTimeout(() => {
@@ -380,7 +379,7 @@ export class QueueService implements OnModuleInit {
   }
 }
 
-export function byDispatchOrder(a: Candidate, b: Candidate): number {
+function byDispatchOrder(a: Candidate, b: Candidate): number {
   return (
     b.effectivePriority - a.effectivePriority ||
     a.queuedAtUs - b.queuedAtUs ||

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ApiDateTime, ApiEnum, ApiInt, ApiUuid } from '../openapi/api-property';
+import { ApiDateTime, ApiEnum, ApiInt, ApiUuid } from '../openapi';
 import { QUEUE_ENTRY_STATUSES, QueueEntryStatus, WAIT_REASONS, WaitReason } from './queue-entry.entity';
 
 const BLOCKED_REASON = 'Why the job waits: a limit that is full, an approval, or a retry backoff';

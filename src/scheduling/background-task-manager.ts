@@ -1,35 +1,33 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { BeforeApplicationShutdown, Injectable, Optional } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, OnModuleInit } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { CronJob } from 'cron';
 import { AppConfig } from '../config';
 import { generateCorrelationId, LogContext, runWithCorrelationId } from '../context';
 import { getLogger } from '../logging';
-import { MetricsService } from '../metrics/metrics.service';
-import { tryAcquireLease } from './task-lease';
-import { DeclaredTaskDef, IntervalTaskDef, TaskState, TickContext, TickFn, TickOutcome } from './task-types';
+import { MetricsService } from '../metrics';
+import { ScheduledTaskExplorer } from './scheduled-task.explorer';
+import { TaskLeaseRepository } from './task-lease.repository';
+import { TaskDefinition, TaskState, TickContext, TickFn, TickOutcome } from '../common/scheduled-task.types';
 import { TaskMetrics } from './task-metrics';
 
 const log = getLogger('simpletuner.cloud.scheduling');
 
 interface Task {
   state: TaskState;
-  def?: IntervalTaskDef;
+  def: TaskDefinition;
   /** Present while the body runs: what shutdown waits for. */
   inFlight?: Promise<void>;
 }
 
-let current: BackgroundTaskManager | undefined;
-
 /**
- * Knows every scheduled task and owns the shared tick wrapper (SPEC §10, STYLE "Scheduled work"). Interval tasks
- * whose period comes from config are scheduled here through SchedulerRegistry once the app listens; decorator
- * tasks (@Interval/@Cron) declare themselves and call runTick, which refuses to run before start or after stop.
+ * Knows every scheduled task (the @Interval/@Cron methods of the app's providers, found at module init) and owns
+ * the shared tick wrapper. Nothing is scheduled before start(), called once the app listens, so no tick runs
+ * against an app that does not serve yet; stop() ends the schedule and drains the running ticks.
  */
 @Injectable()
-export class BackgroundTaskManager implements BeforeApplicationShutdown {
+export class BackgroundTaskManager implements OnModuleInit, BeforeApplicationShutdown {
   private readonly tasks = new Map<string, Task>();
   private started = false;
   private stopping = false;
@@ -42,38 +40,19 @@ export class BackgroundTaskManager implements BeforeApplicationShutdown {
   constructor(
     private readonly registry: SchedulerRegistry,
     private readonly config: AppConfig,
-    @Optional() @InjectDataSource() private readonly db?: DataSource,
-    @Optional() metrics?: MetricsService,
+    private readonly explorer: ScheduledTaskExplorer,
+    private readonly leases: TaskLeaseRepository,
+    metrics: MetricsService,
   ) {
     this.metrics = new TaskMetrics(metrics);
-    // The most recent app in this process; several apps in one process should use their own instance.
-    current = this;
   }
 
-  registerInterval(def: IntervalTaskDef): void {
-    assertInterval(def.name, def.intervalSeconds);
-    const task = this.add(def.name, {
-      kind: 'interval',
-      interval_seconds: def.intervalSeconds,
-      schedule: `every ${def.intervalSeconds}s`,
-      enabled: def.enabled ?? true,
-      reason: def.reason ?? null,
-      leader: def.leader ?? false,
-    });
-    task.def = def;
-    if (this.started && !this.stopping && task.state.enabled) this.schedule(task);
-  }
-
-  declare(def: DeclaredTaskDef): void {
-    if (def.leader) assertInterval(def.name, def.intervalSeconds);
-    this.add(def.name, {
-      kind: 'declared',
-      interval_seconds: def.intervalSeconds ?? null,
-      schedule: def.schedule,
-      enabled: true,
-      reason: null,
-      leader: def.leader ?? false,
-    });
+  /**
+   * Nest creates every provider before any init hook runs, so all tasks are found here. Another module's own init
+   * hook may run before this one: switching a task on or off belongs in onApplicationBootstrap or later.
+   */
+  onModuleInit(): void {
+    for (const def of this.explorer.explore()) this.add(def);
   }
 
   has(name: string): boolean {
@@ -93,38 +72,24 @@ export class BackgroundTaskManager implements BeforeApplicationShutdown {
     return t && { ...t.state };
   }
 
-  /** Starts or stops one task at run time (SPEC §10: polling follows its setting without a restart). */
+  /** Starts or stops one task at run time: polling follows its setting without a restart. */
   setEnabled(name: string, enabled: boolean, reason?: string): void {
     const task = this.get(name);
     const changed = task.state.enabled !== enabled;
     task.state.enabled = enabled;
     if (reason !== undefined) task.state.reason = reason;
-    if (!changed || !task.def || !this.started || this.stopping) return;
+    if (!changed || !this.isStarted()) return;
     if (enabled) this.schedule(task);
-    else this.unschedule(task, true);
+    else this.unschedule(task);
   }
 
-  setIntervalSeconds(name: string, seconds: number): void {
-    assertInterval(name, seconds);
-    const task = this.get(name);
-    task.state.interval_seconds = seconds;
-    if (!task.def) return;
-    task.def = { ...task.def, intervalSeconds: seconds };
-    task.state.schedule = `every ${seconds}s`;
-    if (this.started && !this.stopping && task.state.enabled) {
-      this.unschedule(task, false);
-      this.schedule(task);
-    }
-  }
-
-  /** Schedules every enabled interval task; call once the app listens. Idempotent. */
-  async start(): Promise<void> {
-    if (this.started || this.stopping) return;
+  /** Schedules every enabled task; call once the app listens. Idempotent. */
+  start(): Promise<void> {
+    if (this.started || this.stopping) return Promise.resolve();
     this.started = true;
-    for (const task of this.tasks.values()) {
-      if (task.def && task.state.enabled) this.schedule(task);
-    }
+    for (const task of this.tasks.values()) if (task.state.enabled) this.schedule(task);
     log.info('Background tasks started', { tasks: [...this.tasks.keys()] });
+    return Promise.resolve();
   }
 
   /**
@@ -134,7 +99,7 @@ export class BackgroundTaskManager implements BeforeApplicationShutdown {
   async stop(timeoutMs = this.config.env.SIMPLETUNER_SHUTDOWN_TIMEOUT * 1000): Promise<void> {
     if (this.stopping) return this.drained;
     this.stopping = true;
-    for (const task of this.tasks.values()) if (task.def) this.unschedule(task, true);
+    for (const task of this.tasks.values()) this.unschedule(task);
     this.drained = this.drain(timeoutMs);
     return this.drained;
   }
@@ -144,18 +109,13 @@ export class BackgroundTaskManager implements BeforeApplicationShutdown {
   }
 
   /**
-   * The shared tick wrapper: a fresh CLS context and correlation id, no overlap with the previous run, the lease
-   * for leader tasks, and every outcome recorded; an exception is logged and the schedule goes on.
+   * One tick of a task now, through the shared wrapper: a fresh CLS context and correlation id, no overlap with
+   * the previous run, the lease for leader tasks, and every outcome recorded; an exception is logged and the
+   * schedule goes on. The schedule calls it; so may the task's owner, to run a tick early (the queue's wake).
    */
-  async runTick(name: string, fn: TickFn): Promise<void> {
-    if (!this.started || this.stopping) return; // @Interval fires before listen and until shutdown hooks
-    let task = this.tasks.get(name);
-    if (!task) {
-      log.warning(`Background task ${name} ran without being declared`, { task: name });
-      this.declare({ name, schedule: 'undeclared' });
-      task = this.get(name);
-    }
-    if (!task.state.enabled) return;
+  async runTick(name: string): Promise<void> {
+    const task = this.get(name);
+    if (!this.isStarted() || !task.state.enabled) return;
     if (task.inFlight) {
       task.state.skipped++;
       this.metrics.outcome(name, 'skipped');
@@ -164,7 +124,7 @@ export class BackgroundTaskManager implements BeforeApplicationShutdown {
     const correlationId = generateCorrelationId();
     const ctx: TickContext = { taskName: name, tickId: correlationId, correlationId, startedAt: new Date() };
     const run = runWithCorrelationId(correlationId, () =>
-      LogContext.run({ task: name, tick_id: correlationId }, () => this.execute(task, fn, ctx)),
+      LogContext.run({ task: name, tick_id: correlationId }, () => this.execute(task, task.def.run, ctx)),
     );
     task.inFlight = run;
     try {
@@ -218,25 +178,26 @@ export class BackgroundTaskManager implements BeforeApplicationShutdown {
     log.error(`Background task ${s.name} failed`, { task: s.name, error: err });
   }
 
-  private async winLease(s: TaskState): Promise<boolean> {
-    if (!this.db) return true; // no database in this app (unit tests): nothing to share
-    return tryAcquireLease(this.db, s.name, s.interval_seconds ?? 0, undefined, this.instanceId);
+  private winLease(s: TaskState): Promise<boolean> {
+    return this.leases.tryAcquire(s.name, s.interval_seconds ?? 0, { holder: this.instanceId });
   }
 
   private async drain(timeoutMs: number): Promise<void> {
-    const busy = [...this.tasks.values()].filter((t) => t.inFlight);
+    const busy = [...this.tasks.values()].filter((t) => t.inFlight !== undefined);
     if (busy.length === 0) return;
     log.info('Waiting for running background tasks to finish', {
       tasks: busy.map((t) => t.state.name),
       timeout_seconds: timeoutMs / 1000,
     });
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
-    const all = Promise.allSettled(busy.map((t) => t.inFlight)).then(() => 'done' as const);
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const all = Promise.allSettled(busy.flatMap((t) => t.inFlight ?? [])).then(() => 'done' as const);
     const result = await Promise.race([all, timedOut]);
     clearTimeout(timer);
     if (result === 'timeout') {
-      const left = busy.filter((t) => t.inFlight).map((t) => t.state.name);
+      const left = busy.filter((t) => t.inFlight !== undefined).map((t) => t.state.name);
       log.warning(`Abandoning background tasks still running after the shutdown timeout: ${left.join(', ')}`, {
         tasks: left,
         timeout_seconds: timeoutMs / 1000,
@@ -244,16 +205,14 @@ export class BackgroundTaskManager implements BeforeApplicationShutdown {
     }
   }
 
-  private add(
-    name: string,
-    fields: Pick<TaskState, 'kind' | 'interval_seconds' | 'schedule' | 'enabled' | 'reason' | 'leader'>,
-  ): Task {
+  private add(def: TaskDefinition): void {
+    const { name } = def.listing;
     if (!/^[a-z0-9][a-z0-9_.-]*$/i.test(name)) throw new Error(`Invalid background task name: ${JSON.stringify(name)}`);
     if (this.tasks.has(name)) throw new Error(`Background task ${name} is already registered`);
-    const task: Task = {
+    this.tasks.set(name, {
+      def,
       state: {
-        name,
-        ...fields,
+        ...def.listing,
         running: false,
         last_started_at: null,
         last_finished_at: null,
@@ -264,9 +223,7 @@ export class BackgroundTaskManager implements BeforeApplicationShutdown {
         skipped: 0,
         not_leader: 0,
       },
-    };
-    this.tasks.set(name, task);
-    return task;
+    });
   }
 
   private get(name: string): Task {
@@ -276,30 +233,35 @@ export class BackgroundTaskManager implements BeforeApplicationShutdown {
   }
 
   private schedule(task: Task): void {
-    const def = task.def!;
-    const key = registryKey(def.name);
+    const { def } = task;
+    const name = task.state.name;
+    const key = registryKey(name);
+    const tick = () => void this.runTick(name);
     try {
-      if (this.registry.doesExist('interval', key)) return;
-      const handle = setInterval(
-        () => void this.runTick(def.name, (ctx) => task.def!.run(ctx)),
-        def.intervalSeconds * 1000,
-      );
-      this.registry.addInterval(key, handle);
+      if ('everySeconds' in def.trigger) {
+        if (this.registry.doesExist('interval', key)) return;
+        this.registry.addInterval(key, setInterval(tick, def.trigger.everySeconds * 1000));
+      } else {
+        if (this.registry.doesExist('cron', key)) return;
+        const { cron, timeZone } = def.trigger;
+        this.registry.addCronJob(key, CronJob.from({ cronTime: cron, timeZone, onTick: tick, start: true }));
+      }
     } catch (err) {
-      task.state.last_error = `failed to start: ${(err as Error).message}`;
+      task.state.last_error = `failed to start: ${err instanceof Error ? err.message : String(err)}`;
       if (def.onStartError) def.onStartError(err);
-      else log.error(`Failed to start background task ${def.name}`, { task: def.name, error: err });
+      else log.error(`Failed to start background task ${name}`, { task: name, error: err });
       return;
     }
-    this.callHook(def.name, () => def.onStart?.({ ...task.state }));
+    this.callHook(name, () => def.onStart?.({ ...task.state }));
   }
 
-  private unschedule(task: Task, notify: boolean): void {
+  private unschedule(task: Task): void {
     const key = registryKey(task.state.name);
     // The schedule module may already have cleared it in its own shutdown hook.
-    if (!this.registry.doesExist('interval', key)) return;
-    this.registry.deleteInterval(key);
-    if (notify) this.callHook(task.state.name, () => task.def?.onStop?.({ ...task.state }));
+    if (this.registry.doesExist('interval', key)) this.registry.deleteInterval(key);
+    else if (this.registry.doesExist('cron', key)) this.registry.deleteCronJob(key);
+    else return;
+    this.callHook(task.state.name, () => task.def.onStop?.({ ...task.state }));
   }
 
   private callHook(name: string, fn: () => void): void {
@@ -313,24 +275,4 @@ export class BackgroundTaskManager implements BeforeApplicationShutdown {
 
 function registryKey(name: string): string {
   return `background-task:${name}`;
-}
-
-function assertInterval(name: string, seconds: number | undefined): asserts seconds is number {
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
-    throw new Error(`Background task ${name}: interval must be a positive number of seconds, got ${seconds}`);
-  }
-}
-
-/** The manager of the most recently created app in this process (the seed's get_task_manager()). */
-export function getTaskManager(): BackgroundTaskManager {
-  if (!current) throw new Error('No BackgroundTaskManager yet: create the app (SchedulingModule) first');
-  return current;
-}
-
-export function startBackgroundTasks(): Promise<void> {
-  return getTaskManager().start();
-}
-
-export function stopBackgroundTasks(timeoutMs?: number): Promise<void> {
-  return getTaskManager().stop(timeoutMs);
 }

@@ -1,12 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ApiDateTime, ApiInt } from '../openapi/api-property';
-import type { TaskState } from './task-types';
+import { ApiDateTime, ApiInt } from '../openapi';
+import type { TaskState } from '../common/scheduled-task.types';
 
 /** One background task and how its runs went. */
 export class TaskStateView implements TaskState {
   @ApiProperty({ example: 'queue_processing' })
   name: string;
-  /** `interval`: scheduled from configuration; `declared`: by a cron or interval decorator */
+  /** `interval`: every interval_seconds (from configuration, or a leader's lease); `declared`: as `schedule` says */
   @ApiProperty({ enum: ['interval', 'declared'] })
   kind: 'interval' | 'declared';
   @ApiProperty({ type: Number, nullable: true, example: 5 })

@@ -1,11 +1,6 @@
-export {
-  BackgroundTaskManager,
-  getTaskManager,
-  startBackgroundTasks,
-  stopBackgroundTasks,
-} from './background-task-manager';
+export { BackgroundTaskManager } from './background-task-manager';
 export { SchedulingModule } from './scheduling.module';
-export { tryAcquireLease, withAdvisoryXactLock, advisoryKey, leaseSlackSeconds } from './task-lease';
+export { Cron, Interval } from '../common/scheduled-task.decorators';
+export { leaseSlackSeconds, TaskLeaseRepository } from './task-lease.repository';
 export { runForSubject } from './tick-scope';
-export { installShutdownHandlers } from './shutdown';
-export type { TickContext, TickFn, IntervalTaskDef, DeclaredTaskDef, TaskState, TickOutcome } from './task-types';
+export type { TickContext, TaskState } from '../common/scheduled-task.types';

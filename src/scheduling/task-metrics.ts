@@ -1,19 +1,19 @@
 import type { Counter, Histogram } from 'prom-client';
 import type { MetricsService } from '../metrics';
-import type { TickOutcome } from './task-types';
+import type { TickOutcome } from '../common/scheduled-task.types';
 
-/** The manager's Prometheus series; a no-op when the app has no MetricsModule. */
+/** The manager's Prometheus series. */
 export class TaskMetrics {
-  private readonly runs?: Counter<'task' | 'outcome'>;
-  private readonly seconds?: Histogram<'task'>;
+  private readonly runs: Counter<'task' | 'outcome'>;
+  private readonly seconds: Histogram<'task'>;
 
-  constructor(metrics?: MetricsService) {
-    this.runs = metrics?.counter({
+  constructor(metrics: MetricsService) {
+    this.runs = metrics.counter({
       name: 'simpletuner_background_task_runs_total',
       help: 'Background task ticks by outcome (success, failure, skipped: previous run still going, not_leader: another instance holds the lease)',
       labelNames: ['task', 'outcome'],
     });
-    this.seconds = metrics?.histogram({
+    this.seconds = metrics.histogram({
       name: 'simpletuner_background_task_duration_seconds',
       help: 'Duration of background task runs',
       labelNames: ['task'],
@@ -22,10 +22,10 @@ export class TaskMetrics {
   }
 
   outcome(task: string, outcome: TickOutcome): void {
-    this.runs?.inc({ task, outcome });
+    this.runs.inc({ task, outcome });
   }
 
   duration(task: string, seconds: number): void {
-    this.seconds?.observe({ task }, seconds);
+    this.seconds.observe({ task }, seconds);
   }
 }

@@ -1,5 +1,5 @@
 import { LogContext, LogFields, runWithCorrelationId } from '../context';
-import type { TickContext } from './task-types';
+import type { TickContext } from '../common/scheduled-task.types';
 
 /**
  * Work on one subject (a job) inside a tick logs under the correlation id stored on that subject, so

@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
-/** A run-time setting changed through the API; its row wins over env/file/default until deleted (SPEC §1). */
+/** A run-time setting changed through the API; its row wins over env/file/default until deleted. */
 @Entity('app_settings')
 export class AppSetting {
   @PrimaryColumn('text')

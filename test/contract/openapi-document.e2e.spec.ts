@@ -5,8 +5,8 @@ import { RULE_CONDITIONS } from '../../src/approvals/rules-engine';
 import { APPROVAL_STATUSES } from '../../src/approvals/approval-request.entity';
 import { USER_LEVELS } from '../../src/auth/user.entity';
 import { EVENT_TYPES } from '../../src/events/events.types';
-import { JOB_STATUSES } from '../../src/jobs/job-status';
-import { documentFile, serializeDocument } from '../../src/openapi/openapi.cli';
+import { JOB_STATUSES } from '../../src/common/job-status';
+import { documentFile, serializeDocument } from '../../src/openapi.cli';
 import { QUEUE_ENTRY_STATUSES, WAIT_REASONS } from '../../src/queue/queue-entry.entity';
 import { PRIORITY } from '../../src/queue/queue-priority';
 import { http } from '../support/http';
@@ -35,14 +35,12 @@ function readmeRoutes(): string[] {
   return routes;
 }
 
-type Op = { summary?: string; description?: string; security?: object[]; parameters?: any[]; requestBody?: any };
-
 describe('the OpenAPI document', () => {
   let app: TestApp;
   let doc: any;
   const ops = () =>
     Object.entries<Record<string, any>>(doc.paths).flatMap(([p, item]) =>
-      METHODS.filter((m) => item[m]).map((m) => ({ key: `${m.toUpperCase()} ${p}`, op: item[m] as Op & any })),
+      METHODS.filter((m) => item[m]).map((m) => ({ key: `${m.toUpperCase()} ${p}`, op: item[m] })),
     );
 
   beforeAll(async () => {

@@ -7,7 +7,7 @@ import * as path from 'node:path';
  * comes from the reporter through CONTRACT_RECORD_DIR; each Jest worker appends to its own file, one JSON line per
  * response, so parallel workers never share a file.
  */
-export const RECORD_DIR_ENV = 'CONTRACT_RECORD_DIR';
+const RECORD_DIR_ENV = 'CONTRACT_RECORD_DIR';
 
 /** What one response looked like; `body` is kept for JSON responses only. */
 export interface RecordedResponse {

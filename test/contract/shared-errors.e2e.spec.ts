@@ -34,7 +34,6 @@ async function operations(app: TestApp): Promise<Operation[]> {
 }
 
 const keyed = (o: Operation) => (o.op.security ?? []).length > 0;
-const streams = (o: Operation) => o.template === '/api/events';
 const pathOf = (template: string) =>
   template.replace(/\{(\w+)\}/g, (_m, name: string) =>
     name === 'name' ? 'simulator' : name === 'file' ? 'none.js' : randomUUID(),

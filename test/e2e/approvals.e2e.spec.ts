@@ -3,7 +3,7 @@ import { Actor, CHEAP, EXPENSIVE, makeOrg, makeUser, setRuleActive, submit } fro
 import { http } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 
-/** Issue #8 acceptance 2 and 3 over HTTP: a gated job, who may decide, approve → dispatch, reject → cancelled. */
+/** Approvals over HTTP: a gated job, who may decide, approve → dispatch, reject → cancelled. */
 describe('approvals over HTTP (PostgreSQL)', () => {
   let app: TestApp;
   let db: DataSource;
@@ -17,10 +17,9 @@ describe('approvals over HTTP (PostgreSQL)', () => {
   const entry = async (jobId: string) =>
     (await db.query(`SELECT status, last_error FROM queue_entries WHERE job_id = $1`, [jobId]))[0];
   const eventTypes = async (jobId: string) =>
-    (await db.query(`SELECT type, data FROM events WHERE job_id = $1 ORDER BY id`, [jobId])) as {
-      type: string;
-      data: any;
-    }[];
+    await db.query<{ type: string; data: any }[]>(`SELECT type, data FROM events WHERE job_id = $1 ORDER BY id`, [
+      jobId,
+    ]);
 
   beforeAll(async () => {
     app = await startTestApp({ env: { SIMULATOR_STEP_SECONDS: '600' } });
@@ -67,7 +66,7 @@ describe('approvals over HTTP (PostgreSQL)', () => {
       await setRuleActive(app, 'First Job Review', false);
     });
 
-    it('acceptance 2: an expensive job waits blocked; only the org lead may approve; then it is dispatched; twice is 409', async () => {
+    it('an expensive job waits blocked; only the org lead may approve; then it is dispatched; twice is 409', async () => {
       const sub = await submit(app, rita.key, EXPENSIVE);
       expect(sub.status).toBe(201);
       expect(sub.body).toMatchObject({ status: 'pending', requires_approval: true, queue_position: null });
@@ -113,7 +112,7 @@ describe('approvals over HTTP (PostgreSQL)', () => {
       expect(types).toEqual(expect.arrayContaining(['approval_required', 'approval_approved', 'job_dispatched']));
     });
 
-    it('acceptance 3: reject needs a reason, ends the job cancelled with it, the entry cancelled, and sends events', async () => {
+    it('reject needs a reason, ends the job cancelled with it, the entry cancelled, and sends events', async () => {
       const sub = await submit(app, rita.key, EXPENSIVE);
       const { job_id: jobId, approval_id: approvalId } = sub.body;
       const path = `/api/approvals/requests/${approvalId}/reject`;

@@ -36,7 +36,7 @@ function bodyMutations(body: Record<string, unknown>): Array<[string, unknown]> 
       ['NUL', NUL],
       ['long string', LONG],
       ['huge number', 1e308],
-      ['20-digit number', 99999999999999999999],
+      ['20-digit number', 1e20],
       ['negative', -1],
       ['object', { a: 1 }],
       ['array', Array.from({ length: 1000 }, () => 'viewer')],

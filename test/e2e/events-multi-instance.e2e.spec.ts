@@ -1,15 +1,14 @@
 import { NotificationListener } from '../../src/database/notification-listener';
-import { DataSource } from 'typeorm';
 import { generateApiKey } from '../../src/auth/api-key.util';
-import { EventsService, NewEvent, StoredEvent } from '../../src/events';
+import { StoredEvent } from '../../src/events';
 import { openSse, SseStream } from '../support/sse-client';
-import { inTransaction, publishEvent, publishEvents, publishIn, queryIn, TestEvent } from '../support/events';
+import { publishEvent, TestEvent } from '../support/events';
 import { startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase, withAdminClient } from '../support/test-database';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** (4) Two instances on one database: LISTEN/NOTIFY wakes the other instance, also after its listener is killed. */
+/** Two instances on one database: LISTEN/NOTIFY wakes the other instance, also after its listener is killed. */
 describe('events across two instances (PostgreSQL)', () => {
   let database: TestDatabase;
   let a: TestApp;

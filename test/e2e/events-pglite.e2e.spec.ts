@@ -1,8 +1,7 @@
 import { NotificationListener } from '../../src/database/notification-listener';
-import { DataSource } from 'typeorm';
-import { EventsService, NewEvent, StoredEvent } from '../../src/events';
+import { StoredEvent } from '../../src/events';
 import { openSse, SseStream } from '../support/sse-client';
-import { inTransaction, publishEvent, publishEvents, publishIn, queryIn, TestEvent } from '../support/events';
+import { inTransaction, publishEvent, publishIn, TestEvent } from '../support/events';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -10,8 +9,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The embedded database: one process, one connection, no LISTEN; the wake-up after commit is in-process. */
 describe('events on PGlite', () => {
   let app: TestApp;
-  let events: EventsService;
-  let db: DataSource;
   const streams: SseStream[] = [];
   const publish = (e: TestEvent): Promise<StoredEvent> => publishEvent(app.app, e);
 
@@ -25,8 +22,6 @@ describe('events on PGlite', () => {
 
   beforeAll(async () => {
     app = await startTestApp({ db: 'pglite' });
-    events = app.app.get(EventsService);
-    db = app.app.get(DataSource);
   });
   afterAll(async () => {
     await Promise.all(streams.map((s) => s.close()));

@@ -1,8 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataSource } from 'typeorm';
-import { EVENT_RETENTION_TASK, EventsService } from '../../src/events';
-import { EventsScheduler } from '../../src/events/events.scheduler';
+import { EVENT_RETENTION_TASK } from '../../src/events';
 import { publishEvents } from '../support/events';
 import { BackgroundTaskManager } from '../../src/scheduling';
 import { http } from '../support/http';
@@ -29,7 +28,6 @@ describe('event retention, metrics and key hygiene', () => {
   });
 
   it('the retention task purges events older than SIMPLETUNER_EVENT_RETENTION_DAYS and keeps the rest', async () => {
-    const events = app.app.get(EventsService);
     const [old, recent, fresh] = await publishEvents(app.app, [
       { type: 'job_submitted', jobId: 'job-old' },
       { type: 'job_submitted', jobId: 'job-recent' },
@@ -38,7 +36,7 @@ describe('event retention, metrics and key hygiene', () => {
     await db.query(`UPDATE events SET created_at = now() - interval '4 days' WHERE id = $1`, [old.id]);
     await db.query(`UPDATE events SET created_at = now() - interval '2 days' WHERE id = $1`, [recent.id]);
 
-    await app.app.get(EventsScheduler).purge();
+    await app.app.get(BackgroundTaskManager).runTick(EVENT_RETENTION_TASK);
 
     const left = await db.query(`SELECT id::text AS id FROM events WHERE id = ANY($1::bigint[]) ORDER BY id`, [
       [old.id, recent.id, fresh.id],

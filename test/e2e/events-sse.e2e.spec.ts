@@ -1,8 +1,8 @@
-import { DataSource, EntityManager } from 'typeorm';
-import { EventHub, EventsService, NewEvent, StoredEvent } from '../../src/events';
+import { DataSource } from 'typeorm';
+import { EventHub, EventsService, StoredEvent } from '../../src/events';
 import { http } from '../support/http';
 import { openSse, SseStream } from '../support/sse-client';
-import { inTransaction, publishEvent, publishEvents, publishIn, queryIn, TestEvent } from '../support/events';
+import { inTransaction, publishEvent, publishIn, queryIn, TestEvent } from '../support/events';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -44,7 +44,7 @@ describe('events over SSE (PostgreSQL, one instance)', () => {
     await s.waitFor((x) => x.comments.filter((c) => c === 'heartbeat').length >= 1, 2500, 'a heartbeat');
   });
 
-  it('(1) a client that misses 50 events gets exactly those 50 in order after reconnecting, then live ones', async () => {
+  it('a client that misses 50 events gets exactly those 50 in order after reconnecting, then live ones', async () => {
     const first = await connected({ query: { job_id: 'job-replay' } });
     const seen = await publish({ type: 'job_submitted', jobId: 'job-replay', data: { n: 0 } });
     await first.waitForMessages(1);
@@ -80,7 +80,7 @@ describe('events over SSE (PostgreSQL, one instance)', () => {
     expect(both.messages.map((m) => m.id)).toEqual([c.id]);
   });
 
-  it('(2) a publish in a transaction that rolls back delivers nothing; the same one committed does', async () => {
+  it('a publish in a transaction that rolls back delivers nothing; the same one committed does', async () => {
     const s = await connected({ query: { job_id: 'job-rollback' } });
     await expect(
       inTransaction(app.app, async () => {
@@ -97,7 +97,7 @@ describe('events over SSE (PostgreSQL, one instance)', () => {
     expect(rows).toEqual([{ status: 'running' }]);
   });
 
-  it('(6) clients receive the SPEC payloads of job_status_changed and approval_expired over raw HTTP', async () => {
+  it('clients receive the flat payloads of job_status_changed and approval_expired over raw HTTP', async () => {
     const s = await connected({ query: { job_id: 'job-payload' } });
     const changed = await publish({
       type: 'job_status_changed',
@@ -185,7 +185,7 @@ describe('events over SSE (PostgreSQL, one instance)', () => {
     expect(replacement.status).toBe(200);
   });
 
-  it('(7) ids out of commit order: nothing is skipped or repeated, also for a client resuming from the higher id', async () => {
+  it('ids out of commit order: nothing is skipped or repeated, also for a client resuming from the higher id', async () => {
     const s = await connected({ query: { job_id: 'job-race' } });
     const gate = deferred();
     const lowerPublished = deferred<StoredEvent>();
@@ -212,7 +212,7 @@ describe('events over SSE (PostgreSQL, one instance)', () => {
     expect(s.messages.map((m) => m.id)).toEqual([lower.id, higher.id]);
   });
 
-  it('(7) the lower id committing last still reaches a client that resumes from the higher id it received, once', async () => {
+  it('the lower id committing last still reaches a client that resumes from the higher id it received, once', async () => {
     const s = await connected({ query: { job_id: 'job-race2' } });
     const gate = deferred();
     const t2Started = deferred();

@@ -1,8 +1,7 @@
-import { DataSource } from 'typeorm';
-import { EventsService, NewEvent, StoredEvent } from '../../src/events';
+import { StoredEvent } from '../../src/events';
 import { http } from '../support/http';
 import { openSse, SseStream } from '../support/sse-client';
-import { inTransaction, publishEvent, publishEvents, publishIn, queryIn, TestEvent } from '../support/events';
+import { publishEvent, TestEvent } from '../support/events';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -13,11 +12,12 @@ interface Person {
   key: string;
 }
 
-/** (3) Who sees which events, live and in replay (SPEC §3, §9). Users, orgs and keys come from the HTTP API. */
+/**
+ * Who sees which events, live and in replay (README "Who may see and do what"). Users, orgs and keys come from
+ * the HTTP API.
+ */
 describe('event visibility by level and org', () => {
   let app: TestApp;
-  let events: EventsService;
-  let db: DataSource;
   const streams: SseStream[] = [];
   let people: Record<'ria' | 'rob' | 'lea' | 'vic' | 'bea', Person>;
 
@@ -47,8 +47,6 @@ describe('event visibility by level and org', () => {
 
   beforeAll(async () => {
     app = await startTestApp();
-    events = app.app.get(EventsService);
-    db = app.app.get(DataSource);
     const labs = await http(app.url, 'POST', '/api/orgs', { key: app.adminKey, body: { name: 'labs' } });
     const other = await http(app.url, 'POST', '/api/orgs', { key: app.adminKey, body: { name: 'other' } });
     people = {

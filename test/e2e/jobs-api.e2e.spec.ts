@@ -1,7 +1,7 @@
 import { http } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 
-/** §4 routes on the simulator: submit rules, idempotency, visibility, list, cancel, delete, cost estimate. */
+/** Jobs routes on the simulator: submit rules, idempotency, visibility, list, cancel, delete, cost estimate. */
 describe('jobs API (PostgreSQL, simulator)', () => {
   let app: TestApp;
   let orgId: string;

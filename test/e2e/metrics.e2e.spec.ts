@@ -2,7 +2,7 @@ import { Injectable, Module, OnModuleInit } from '@nestjs/common';
 import { MetricsService } from '../../src/metrics';
 import { ProviderRegistry } from '../../src/providers/provider-registry';
 import { ProviderCallError } from '../../src/providers/provider.interface';
-import { BackgroundTaskManager } from '../../src/scheduling';
+import { Interval } from '../../src/scheduling';
 import { http } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -12,29 +12,24 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 @Injectable()
 class WidgetMetrics implements OnModuleInit {
   widgets = 3;
-  constructor(
-    private readonly metrics: MetricsService,
-    private readonly tasks: BackgroundTaskManager,
-  ) {}
+  private probeTicks = 0;
+  constructor(private readonly metrics: MetricsService) {}
   onModuleInit(): void {
-    const self = this;
+    const widgets = () => this.widgets;
     this.metrics.gauge({
       name: 'simpletuner_test_widgets',
       help: 'Widgets, read at scrape time',
       collect() {
-        this.set(self.widgets);
+        this.set(widgets());
       },
     });
     // Asking again for the same name returns the same series instead of throwing.
     this.metrics.gauge({ name: 'simpletuner_test_widgets', help: 'again' });
-    let n = 0;
-    this.tasks.registerInterval({
-      name: 'metrics_probe',
-      intervalSeconds: 0.1,
-      run: async () => {
-        if (++n % 2 === 0) throw new Error('every other tick fails');
-      },
-    });
+  }
+
+  @Interval('metrics_probe', 0.1)
+  probe(): void {
+    if (++this.probeTicks % 2 === 0) throw new Error('every other tick fails');
   }
 }
 @Module({ providers: [WidgetMetrics] })
@@ -120,14 +115,10 @@ describe('GET /metrics (Prometheus text)', () => {
     const registry = app.app.get(ProviderRegistry);
     registry.register({
       name: 'flaky',
-      submit: async () => {
-        throw new ProviderCallError('slow down', 'flaky', { retryable: true, status: 429 });
-      },
-      get: async () => null,
-      cancel: async () => {
-        throw new ProviderCallError('bad request', 'flaky', { retryable: false, status: 400 });
-      },
-      findByJobId: async () => null,
+      submit: () => Promise.reject(new ProviderCallError('slow down', 'flaky', { retryable: true, status: 429 })),
+      get: () => Promise.resolve(null),
+      cancel: () => Promise.reject(new ProviderCallError('bad request', 'flaky', { retryable: false, status: 400 })),
+      findByJobId: () => Promise.resolve(null),
     });
     const flaky = registry.get('flaky');
     await expect(flaky.submit({} as never)).rejects.toThrow('slow down');

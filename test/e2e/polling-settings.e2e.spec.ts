@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { http } from '../support/http';
 import { makeTempDir, startTestApp, TestApp } from '../support/test-app';
 
-/** Issue #6 point 4: the polling auto-enable rule, its run-time re-evaluation, the enterprise flag, the interval. */
+/** The polling auto-enable rule, its run-time re-evaluation, the enterprise flag, the interval. */
 describe('job status polling settings (PostgreSQL)', () => {
   const apps: TestApp[] = [];
   afterAll(async () => {

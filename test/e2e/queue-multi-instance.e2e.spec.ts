@@ -14,7 +14,7 @@ const ORGS = 4;
 const JOBS = 500;
 
 /**
- * Issue #7 point 3: three app instances on one PostgreSQL, 500 jobs from 20 users submitted over HTTP to all
+ * Three app instances on one PostgreSQL, 500 jobs from 20 users submitted over HTTP to all
  * three, the three instances ticking at the same time against the fake Replicate server. Every job gets exactly
  * one prediction, and a sampler reading the database all along never sees a limit exceeded.
  */
@@ -35,11 +35,11 @@ describe('queue with three instances on one database (PostgreSQL, fake Replicate
       SIMPLETUNER_REPLICATE_CREATES_PER_MINUTE: '100000',
       // The test drives ticks itself, on all three instances at once.
       SIMPLETUNER_QUEUE_INTERVAL: '3600',
+      SIMPLETUNER_QUEUE_WAKE_ON_RELEASE: 'false',
       SIMPLETUNER_JOB_POLL_INTERVAL: '3600',
       DB_POOL_SIZE: '5',
     };
     for (let i = 0; i < 3; i++) apps.push(await startTestApp({ database, env }));
-    for (const a of apps) a.app.get(QueueService).wakeOnRelease = false;
   });
   afterAll(async () => {
     for (const a of apps) await a.stop();

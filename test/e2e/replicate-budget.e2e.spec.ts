@@ -1,5 +1,4 @@
 import { generateApiKey } from '../../src/auth/api-key.util';
-import { QueueService } from '../../src/queue/queue.service';
 import { FakeReplicate, startFakeReplicate } from '../support/fake-replicate';
 import { http } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -39,11 +38,11 @@ describe('one Replicate create budget for three instances (PostgreSQL, fake Repl
       SIMPLETUNER_REPLICATE_CREATES_PER_MINUTE: String(LIMIT),
       SIMPLETUNER_REPLICATE_RATE_WINDOW_SECONDS: String(WINDOW_MS / 1000),
       SIMPLETUNER_QUEUE_INTERVAL: '3600',
+      SIMPLETUNER_QUEUE_WAKE_ON_RELEASE: 'false',
       SIMPLETUNER_JOB_POLL_INTERVAL: '3600',
       DB_POOL_SIZE: '4',
     };
     for (let i = 0; i < 3; i++) apps.push(await startTestApp({ database, env }));
-    for (const a of apps) a.app.get(QueueService).wakeOnRelease = false;
   });
   afterAll(async () => {
     for (const a of apps) await a.stop();

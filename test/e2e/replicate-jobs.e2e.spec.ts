@@ -4,7 +4,7 @@ import { FakeReplicate, startFakeReplicate } from '../support/fake-replicate';
 import { http } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 
-/** Issue #6 points 6-8 through the whole app: cancel, delete, provider failures, unknown create outcome. */
+/** Replicate jobs through the whole app: cancel, delete, provider failures, unknown create outcome. */
 describe('Replicate jobs end to end (PostgreSQL, fake Replicate)', () => {
   let app: TestApp;
   let fake: FakeReplicate;
@@ -140,7 +140,7 @@ describe('Replicate jobs end to end (PostgreSQL, fake Replicate)', () => {
     const bad = fake.requests.filter(
       (r) =>
         typeof r.headers['x-correlation-id'] !== 'string' ||
-        !/^[A-Za-z0-9._:-]{1,128}$/.test(r.headers['x-correlation-id'] as string),
+        !/^[A-Za-z0-9._:-]{1,128}$/.test(r.headers['x-correlation-id']),
     );
     expect(bad).toEqual([]);
     // Dispatch calls carry the submit request's id.

@@ -6,7 +6,7 @@ import { http } from '../support/http';
 import { makeTempDir, startTestApp, TestApp } from '../support/test-app';
 
 /**
- * The seed's recipes on the file the app writes: every request of a scripted session is found by its
+ * The README's log recipes on the file the app writes: every request of a scripted session is found by its
  * correlation id with grep and jq, and every line about a job by its id.
  */
 describe('request trail in the log file', () => {

@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AppConfig } from '../../src/config';
-import { BackgroundTaskManager, TaskState } from '../../src/scheduling';
+import { TaskState } from '../../src/scheduling';
 import { http } from '../support/http';
 import { makeTempDir, startTestApp, TestApp } from '../support/test-app';
 
-/** The three core tasks and the config value each one's owning module schedules it with (SPEC §1). */
+/** The three core tasks and the config value each one's owning module schedules it with. */
 const CORE_TASKS: Record<string, (c: AppConfig) => number> = {
   job_status_polling: (c) => c.enterprise.jobPollingInterval,
   queue_processing: (c) => c.enterprise.queueProcessingInterval,
@@ -13,30 +13,21 @@ const CORE_TASKS: Record<string, (c: AppConfig) => number> = {
 };
 
 /**
- * Acceptance 4: the listed interval follows env > enterprise file > default. The Jobs, Queue and Approvals
- * modules register these tasks themselves; for any of them not in this build yet, a stand-in registers it from
- * the same config value (disabled, so nothing runs), keeping the test about what the listing shows.
+ * The listed interval follows env > enterprise file > default: the Jobs, Queue and Approvals schedulers read it
+ * from the configuration in their @Interval decorators. The listing matches the config value, and both match the
+ * expected numbers below.
  */
 async function listedIntervals(app: TestApp): Promise<Record<string, number | null>> {
-  const manager = app.app.get(BackgroundTaskManager);
   const config = app.app.get(AppConfig);
-  for (const [name, interval] of Object.entries(CORE_TASKS)) {
-    if (!manager.has(name)) {
-      manager.registerInterval({
-        name,
-        intervalSeconds: interval(config),
-        enabled: false,
-        reason: 'stand-in',
-        run: async () => undefined,
-      });
-    }
-  }
   const res = await http(app.url, 'GET', '/api/cloud/background-tasks', { key: app.adminKey });
   expect(res.status).toBe(200);
   const tasks = res.body.tasks as TaskState[];
-  return Object.fromEntries(
-    Object.keys(CORE_TASKS).map((n) => [n, tasks.find((t) => t.name === n)?.interval_seconds ?? null]),
-  );
+  const listed = Object.entries(CORE_TASKS).map(([n, fromConfig]) => {
+    const seconds = tasks.find((t) => t.name === n)?.interval_seconds ?? null;
+    expect({ [n]: seconds }).toEqual({ [n]: fromConfig(config) });
+    return [n, seconds];
+  });
+  return Object.fromEntries(listed);
 }
 
 describe('background task intervals from env, enterprise file and defaults', () => {

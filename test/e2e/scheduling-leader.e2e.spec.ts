@@ -1,6 +1,6 @@
-import { DynamicModule, Injectable, Module, OnModuleInit } from '@nestjs/common';
+import { DynamicModule, Injectable, Module } from '@nestjs/common';
 import { Client } from 'pg';
-import { BackgroundTaskManager, leaseSlackSeconds, TaskState } from '../../src/scheduling';
+import { BackgroundTaskManager, Interval, leaseSlackSeconds, TaskState } from '../../src/scheduling';
 import { http } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
@@ -14,18 +14,16 @@ const executions: { task: string; instance: string }[] = [];
 
 function leaderTasksModule(instance: string): DynamicModule {
   @Injectable()
-  class LeaderTasks implements OnModuleInit {
-    constructor(private readonly tasks: BackgroundTaskManager) {}
-    onModuleInit(): void {
-      const record = (task: string) => async () => void executions.push({ task, instance });
-      this.tasks.registerInterval({
-        name: 'expire_things',
-        intervalSeconds: INTERVAL,
-        leader: true,
-        run: record('expire_things'),
-      });
-      // Control: the same schedule without the lease runs on every instance.
-      this.tasks.registerInterval({ name: 'local_things', intervalSeconds: INTERVAL, run: record('local_things') });
+  class LeaderTasks {
+    @Interval('expire_things', INTERVAL, { leader: true })
+    expireThings(): void {
+      executions.push({ task: 'expire_things', instance });
+    }
+
+    // Control: the same schedule without the lease runs on every instance.
+    @Interval('local_things', INTERVAL)
+    localThings(): void {
+      executions.push({ task: 'local_things', instance });
     }
   }
   @Module({ providers: [LeaderTasks] })

@@ -5,14 +5,14 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../../src/app.module';
 import { AllExceptionsFilter } from '../../src/edge/all-exceptions.filter';
 import { loadAppConfig } from '../../src/config';
-import { getTaskManager, startBackgroundTasks, stopBackgroundTasks } from '../../src/scheduling';
+import { BackgroundTaskManager } from '../../src/scheduling';
 import { http } from '../support/http';
 import { makeTempDir } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 /**
  * createApp starts the tasks in the same breath as listen(), so no request can fall in between; here the app
- * listens without them to show /health/ready holds traffic back until startBackgroundTasks() (the seed's API).
+ * listens without them to show /health/ready holds traffic back until the task manager starts.
  */
 describe('/health/ready follows the background tasks', () => {
   let db: TestDatabase;
@@ -52,13 +52,14 @@ describe('/health/ready follows the background tasks', () => {
     expect(JSON.stringify(before.body)).toMatch(/background tasks not started/);
     expect((await http(url, 'GET', '/health/live')).status).toBe(200);
 
-    await startBackgroundTasks();
-    expect(getTaskManager().isStarted()).toBe(true);
+    const tasks = app.get(BackgroundTaskManager);
+    await tasks.start();
+    expect(tasks.isStarted()).toBe(true);
     const ready = await http(url, 'GET', '/health/ready');
     expect(ready.status).toBe(200);
     expect(ready.body.details.background_tasks.status).toBe('up');
 
-    await stopBackgroundTasks(1000);
+    await tasks.stop(1000);
     expect((await http(url, 'GET', '/health/ready')).status).toBe(503);
   });
 });

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { Injectable, Module, OnModuleInit } from '@nestjs/common';
-import { BackgroundTaskManager, runForSubject, TaskState } from '../../src/scheduling';
+import { Injectable, Module } from '@nestjs/common';
+import { BackgroundTaskManager, Cron, Interval, runForSubject, TaskState, TickContext } from '../../src/scheduling';
 import { getLogger } from '../../src/logging';
 import { http } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -12,52 +13,44 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** What the slow task's body saw: how many copies of it ran at once. */
 const slow = { active: 0, maxActive: 0, bodies: 0 };
 
-@Injectable()
-class TestTasks implements OnModuleInit {
-  constructor(private readonly tasks: BackgroundTaskManager) {}
+let failingTicks = 0;
 
-  onModuleInit(): void {
-    // 0.5 s of work on a 0.15 s schedule: without the wrapper's guard, three copies would run at once.
-    this.tasks.registerInterval({
-      name: 'slow_task',
-      intervalSeconds: 0.15,
-      run: async () => {
-        slow.active++;
-        slow.bodies++;
-        slow.maxActive = Math.max(slow.maxActive, slow.active);
-        await sleep(500);
-        slow.active--;
-      },
+@Injectable()
+class TestTasks {
+  // 0.5 s of work on a 0.15 s schedule: without the wrapper's guard, three copies would run at once.
+  @Interval('slow_task', 0.15)
+  async slowTask(): Promise<void> {
+    slow.active++;
+    slow.bodies++;
+    slow.maxActive = Math.max(slow.maxActive, slow.active);
+    await sleep(500);
+    slow.active--;
+  }
+
+  @Interval('failing_task', 0.15)
+  failingTask(): void {
+    throw new Error(`provider exploded #${++failingTicks}`);
+  }
+
+  @Interval('chatty_task', 0.25)
+  async chattyTask(ctx: TickContext): Promise<void> {
+    log.info('chatty tick begins');
+    await sleep(20);
+    // Work on one job logs under the job's own correlation id, with the tick id in extra.
+    await runForSubject(ctx, 'job-corr-0001', { job_id: 'job-1', provider: 'replicate' }, async () => {
+      await sleep(5);
+      log.info('chatty synced a job');
     });
-    let n = 0;
-    this.tasks.registerInterval({
-      name: 'failing_task',
-      intervalSeconds: 0.15,
-      run: async () => {
-        throw new Error(`provider exploded #${++n}`);
-      },
-    });
-    this.tasks.registerInterval({
-      name: 'chatty_task',
-      intervalSeconds: 0.25,
-      run: async (ctx) => {
-        log.info('chatty tick begins');
-        await sleep(20);
-        // Work on one job logs under the job's own correlation id, with the tick id in extra (SPEC §2).
-        await runForSubject(ctx, 'job-corr-0001', { job_id: 'job-1', provider: 'replicate' }, async () => {
-          await sleep(5);
-          log.info('chatty synced a job');
-        });
-        log.info('chatty tick ends');
-      },
-    });
-    this.tasks.registerInterval({
-      name: 'toggled_task',
-      intervalSeconds: 0.1,
-      enabled: false,
-      reason: 'off in test',
-      run: async () => undefined,
-    });
+    log.info('chatty tick ends');
+  }
+
+  @Interval('toggled_task', 0.1, { enabled: false, reason: 'off in test' })
+  toggledTask(): void {}
+
+  // Six fields: every second, so a cron task ticks within the test's wait.
+  @Cron('* * * * * *', { name: 'cron_task', timeZone: 'UTC' })
+  cronTask(ctx: TickContext): void {
+    log.info('cron tick', { started_at: ctx.startedAt.toISOString() });
   }
 }
 
@@ -68,10 +61,10 @@ class TestTasksModule {}
 function captureLogs(file: string) {
   const chunks: string[] = [];
   const original = process.stdout.write.bind(process.stdout);
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown, ...rest: unknown[]) => {
     chunks.push(String(chunk));
     return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof process.stdout.write);
+  });
   return {
     lines(): any[] {
       const fromFile = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
@@ -104,7 +97,7 @@ describe('background task manager over HTTP (PostgreSQL)', () => {
   };
 
   beforeAll(async () => {
-    logDir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'st-sched-log-'));
+    logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'st-sched-log-'));
     const logFile = path.join(logDir, 'cloud.log');
     logs = captureLogs(logFile);
     app = await startTestApp({
@@ -127,7 +120,14 @@ describe('background task manager over HTTP (PostgreSQL)', () => {
     expect(s.skipped).toBeGreaterThanOrEqual(4); // about two ticks dropped per run
     expect(s.failures).toBe(0);
     expect(s.last_duration_ms).toBeGreaterThanOrEqual(490);
-    expect(s).toMatchObject({ interval_seconds: 0.15, enabled: true, last_error: null });
+    // A fixed period of a local task is listed in `schedule`; interval_seconds is for configured and leader ones.
+    expect(s).toMatchObject({
+      kind: 'declared',
+      schedule: 'every 0.15s',
+      interval_seconds: null,
+      enabled: true,
+      last_error: null,
+    });
     expect(Date.parse(s.last_finished_at!)).toBeGreaterThanOrEqual(Date.parse(s.last_started_at!) - 600);
     // Only finished bodies count as runs; one may be in flight.
     expect(slow.bodies - s.runs).toBeLessThanOrEqual(1);
@@ -148,7 +148,7 @@ describe('background task manager over HTTP (PostgreSQL)', () => {
     expect(errors[0].correlation_id).toMatch(/^[0-9a-f]{12}$/);
   });
 
-  it("gives each tick its own correlation id, shared by that tick's lines; job lines use the job's id with tick_id", async () => {
+  it("gives each tick its own correlation id, shared by that tick's lines; job lines use the job's id with tick_id", () => {
     const lines = logs.lines();
     const begins = lines.filter((l) => l.message === 'chatty tick begins');
     const ends = lines.filter((l) => l.message === 'chatty tick ends');
@@ -180,6 +180,27 @@ describe('background task manager over HTTP (PostgreSQL)', () => {
     const stoppedAt = (await states()).toggled_task.runs;
     await sleep(350);
     expect((await states()).toggled_task.runs).toBe(stoppedAt);
+  });
+
+  it('runs a cron task through the same wrapper, listed with its expression', async () => {
+    expect((await states()).cron_task).toMatchObject({
+      kind: 'declared',
+      interval_seconds: null,
+      schedule: 'cron * * * * * * (UTC)',
+      leader: false,
+      failures: 0,
+    });
+    expect((await states()).cron_task.runs).toBeGreaterThanOrEqual(1);
+    const ticks = logs.lines().filter((l) => l.message === 'cron tick');
+    expect(ticks.length).toBeGreaterThanOrEqual(1);
+    expect(ticks[0].extra.task).toBe('cron_task');
+    expect(ticks[0].extra.tick_id).toBe(ticks[0].correlation_id);
+  });
+
+  it('refuses to run a tick of a task that no decorator declared', async () => {
+    await expect(app.app.get(BackgroundTaskManager).runTick('no_such_task')).rejects.toThrow(
+      /Unknown background task: no_such_task/,
+    );
   });
 
   it('is admin-only', async () => {

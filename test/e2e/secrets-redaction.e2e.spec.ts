@@ -81,7 +81,7 @@ describe('secrets in a training config never come back', () => {
 
   it('in its events', async () => {
     const db = app.app.get<DataSource>(getDataSourceToken());
-    const rows = (await db.query(`SELECT data FROM events WHERE job_id = $1`, [jobId])) as { data: unknown }[];
+    const rows = await db.query<{ data: unknown }[]>(`SELECT data FROM events WHERE job_id = $1`, [jobId]);
     expect(rows.length).toBeGreaterThan(1);
     const text = JSON.stringify(rows);
     for (const leak of LEAKS) expect(text).not.toContain(leak);

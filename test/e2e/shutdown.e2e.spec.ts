@@ -37,8 +37,8 @@ function startChild(tickMs: number, env: Record<string, string>): Child {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  captureOutput(proc.stdout!, `[child ${proc.pid} stdout]`);
-  captureOutput(proc.stderr!, `[child ${proc.pid} stderr]`);
+  captureOutput(proc.stdout, `[child ${proc.pid} stdout]`);
+  captureOutput(proc.stderr, `[child ${proc.pid} stderr]`);
   let out = '';
   let err = '';
   const seen = new Map<string, number>();
@@ -54,12 +54,12 @@ function startChild(tickMs: number, env: Record<string, string>): Child {
           return [];
         }
       });
-  proc.stdout!.on('data', (d: Buffer) => {
+  proc.stdout.on('data', (d: Buffer) => {
     out += d.toString();
     for (const l of parse()) if (!seen.has(l.message)) seen.set(l.message, Date.now());
     waiters.forEach((w) => w());
   });
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<{ code: number | null; signal: string | null; at: number }>((resolve) =>
     proc.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
   );

@@ -5,7 +5,7 @@ import { http } from '../support/http';
 import { openSse, SseStream } from '../support/sse-client';
 import { makeTempDir, startTestApp, TestApp } from '../support/test-app';
 
-/** Issue #6 point 2: a fresh install with no token runs a job on the simulator to `completed`. */
+/** A fresh install with no token runs a job on the simulator to `completed`. */
 describe('simulator end to end (PostgreSQL)', () => {
   let app: TestApp;
   let logFile: string;

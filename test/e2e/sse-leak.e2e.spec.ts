@@ -2,9 +2,10 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import type { Server } from 'node:http';
 import { DataSource } from 'typeorm';
-import { EventHub, EventsService } from '../../src/events';
+import { EventHub } from '../../src/events';
 import { openSse } from '../support/sse-client';
-import { inTransaction, publishEvent, publishEvents, publishIn, queryIn, TestEvent } from '../support/events';
+import { logOutput } from '../support/test-logs';
+import { publishEvents } from '../support/events';
 import { startTestApp, TestApp } from '../support/test-app';
 
 v8.setFlagsFromString('--expose-gc');
@@ -34,7 +35,7 @@ async function settledHeap(): Promise<number> {
     .reduce((sum, s) => sum + s.space_used_size, 0);
 }
 
-/** (5) Streams that come and go leave nothing behind: no slot, listener, timer, socket or memory. */
+/** Streams that come and go leave nothing behind: no slot, listener, timer, socket or memory. */
 describe('SSE connect/disconnect cycles', () => {
   let app: TestApp;
   let hub: EventHub;
@@ -75,7 +76,6 @@ describe('SSE connect/disconnect cycles', () => {
 
   it('200 cycles leave no growth in listeners, timers, sockets or memory', async () => {
     const db = app.app.get(DataSource);
-    const events = app.app.get(EventsService);
     const first = await publishEvents(
       app.app,
       [1, 2, 3, 4].map((n) => ({ type: 'job_status_changed', jobId: 'job-leak', data: { n } })),
@@ -101,7 +101,8 @@ describe('SSE connect/disconnect cycles', () => {
     const growth = heap1 - heap0;
     // 200 leaked streams of even 5 KB each would be ~1 MB.
     expect(growth).toBeLessThan(1024 * 1024);
-    console.log(
+    logOutput(
+      '[measure]',
       `sse-leak: heap growth over 200 cycles ${(growth / 1024).toFixed(1)} KiB; stats ${JSON.stringify(stats1)}; resources ${JSON.stringify(resources1)}`,
     );
   });

@@ -5,7 +5,7 @@ import { FakeReplicate, startFakeReplicate } from '../support/fake-replicate';
 import { http } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 
-/** Issue #6 point 5: signed Replicate webhooks, applied once, refused when unsigned or stale. */
+/** Signed Replicate webhooks, applied once, refused when unsigned or stale. */
 describe('Replicate webhooks (PostgreSQL, fake Replicate)', () => {
   let app: TestApp;
   let fake: FakeReplicate;

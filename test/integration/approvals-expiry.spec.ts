@@ -1,14 +1,16 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataSource } from 'typeorm';
 import { ApprovalsService } from '../../src/approvals';
 import { Actor, EXPENSIVE, makeOrg, makeUser, setRuleActive, submit } from '../support/approval-fixtures';
+import { logOutput } from '../support/test-logs';
 import { http } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const HOUR = 3600_000;
 
-/** Issue #8 acceptance 4 and 5: the expiry run against the real app and database, with a set clock. */
+/** The expiry run against the real app and database, with a set clock. */
 describe('approval expiry (PostgreSQL)', () => {
   let app: TestApp;
   let db: DataSource;
@@ -51,7 +53,7 @@ describe('approval expiry (PostgreSQL)', () => {
   }
 
   beforeAll(async () => {
-    const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'st-approvals-log-'));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'st-approvals-log-'));
     logFile = path.join(dir, 'cloud.log');
     app = await startTestApp({
       env: { SIMULATOR_STEP_SECONDS: '600', SIMPLETUNER_LOG_LEVEL: 'INFO', SIMPLETUNER_LOG_FILE: logFile },
@@ -67,7 +69,7 @@ describe('approval expiry (PostgreSQL)', () => {
     fs.rmSync(path.dirname(logFile), { recursive: true, force: true });
   });
 
-  it('acceptance 4: one run expires all 250 due requests, cancels 250 jobs, fails 250 entries, emits 250 events, logs once', async () => {
+  it('one run expires all 250 due requests, cancels 250 jobs, fails 250 entries, emits 250 events, logs once', async () => {
     const started = Date.now();
     const jobs = await submitExpensive(250);
     const submitMs = Date.now() - started;
@@ -112,7 +114,7 @@ describe('approval expiry (PostgreSQL)', () => {
       job_id: events[0].job_id,
       message: 'Approval request expired and job was auto-rejected',
     });
-    // Each job's status change is an event too (SPEC §9).
+    // Each job's status change is an event too.
     expect(
       await count(
         `SELECT count(*)::int AS n FROM events WHERE type = 'job_status_changed' AND job_id = ANY($1)
@@ -127,8 +129,8 @@ describe('approval expiry (PostgreSQL)', () => {
 
     // A second run finds nothing left.
     expect(await approvals.expireDue(new Date(Date.now() + 25 * HOUR))).toEqual({ expired: 0 });
-    // eslint-disable-next-line no-console
-    console.log(`[approvals-expiry] submit 250: ${submitMs} ms; expire 250: ${expireMs} ms`);
+
+    logOutput('[measure]', `[approvals-expiry] submit 250: ${submitMs} ms; expire 250: ${expireMs} ms`);
   });
 
   it('an expiry run racing approvals, rejections and job cancels: each request ends exactly one way, no errors', async () => {
@@ -147,7 +149,9 @@ describe('approval expiry (PostgreSQL)', () => {
     });
     // Small batches, started once the first decisions are in flight, so that sweep and decisions interleave.
     const sweeping = new Promise<{ expired: number }>((resolve, reject) =>
-      setTimeout(() => approvals.expireDue(due, 3).then(resolve, reject), 30),
+      setTimeout(() => {
+        approvals.expireDue(due, 3).then(resolve, reject);
+      }, 30),
     );
     const [sweep, ...responses] = await Promise.all([sweeping, ...decisions]);
     // A decision either won (200) or found the request already expired (409); nothing failed.
@@ -164,7 +168,7 @@ describe('approval expiry (PostgreSQL)', () => {
     const allowed =
       /^(approved\/(pending|queued|running)\/(pending|dispatching|running)|rejected\/cancelled\/cancelled|cancelled\/cancelled\/cancelled|expired\/cancelled\/failed)$/;
     for (const s of seen) expect(s).toMatch(allowed);
-    console.log(
+    logOutput(
       '[approvals-race]',
       JSON.stringify(seen.reduce((a: Record<string, number>, s) => ({ ...a, [s]: (a[s] ?? 0) + 1 }), {})),
     );
@@ -180,7 +184,7 @@ describe('approval expiry (PostgreSQL)', () => {
     );
   });
 
-  it('acceptance 5: when cancelling the job fails, its request stays pending (same transaction); the others expire', async () => {
+  it('when cancelling the job fails, its request stays pending (same transaction); the others expire', async () => {
     const [doomed, fine] = await submitExpensive(2);
     // A test-only trigger makes the job's UPDATE fail inside the expiry transaction, as a crash there would.
     await db.query(`
@@ -220,7 +224,7 @@ describe('approval expiry (PostgreSQL)', () => {
     // Once the job can be updated again, the next run expires it.
     expect(await approvals.expireDue(new Date(Date.now() + 25 * HOUR))).toEqual({ expired: 1 });
     expect((await db.query(`SELECT status FROM jobs WHERE job_id = $1`, [doomed.job_id]))[0].status).toBe('cancelled');
-    // The expiry's lines about the job carry the id of the request that submitted it (SPEC §2).
+    // The expiry's lines about the job carry the id of the request that submitted it.
     // Wait for this job's line: the earlier test's 250 cancellations already match the message alone.
     const changed = await waitForLine(
       'Job status changed: pending -> cancelled',

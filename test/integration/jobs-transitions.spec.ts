@@ -19,18 +19,17 @@ describe('the transition function (PostgreSQL)', () => {
 
   async function pendingJob(config: Record<string, unknown> = {}): Promise<string> {
     const me = (await http(app.url, 'GET', '/api/users/me', { key: app.adminKey })).body;
-    const [row] = (await db.query(
+    const [row] = await db.query<{ job_id: string }[]>(
       `INSERT INTO jobs (user_id, org_id, provider, status, config_name, config, hardware_profile, priority, correlation_id)
        VALUES ($1, $2, 'simulator', 'pending', 'direct', $3, 'l40s', 10, 'direct-corr') RETURNING job_id`,
       [me.id, me.org_id, JSON.stringify(config)],
-    )) as { job_id: string }[];
+    );
     return row.job_id;
   }
   const eventTypes = async (jobId: string) =>
-    (await db.query(`SELECT type, data FROM events WHERE job_id = $1 ORDER BY id`, [jobId])) as {
-      type: string;
-      data: any;
-    }[];
+    await db.query<{ type: string; data: any }[]>(`SELECT type, data FROM events WHERE job_id = $1 ORDER BY id`, [
+      jobId,
+    ]);
 
   it('ignores backward and post-terminal updates and never emits for them', async () => {
     const jobId = await pendingJob();
@@ -99,21 +98,23 @@ describe('the transition function (PostgreSQL)', () => {
       [true, 'pending', 'failed'],
       [false, 'cancelled', 'cancelled'],
     ]);
-    const rows = (await db.query(
+    const rows = await db.query<Record<string, any>[]>(
       `SELECT job_id, status, external_id, attempt, output_url, error_message, started_at, completed_at FROM jobs WHERE job_id = ANY($1::uuid[])`,
       [[forward, stale, samePatch, finishing, done]],
-    )) as Record<string, any>[];
+    );
     const row = (id: string) => rows.find((r) => r.job_id === id)!;
     expect(row(forward)).toMatchObject({ status: 'running', external_id: 'ext-forward', attempt: 1, started_at: now });
     expect(row(stale)).toMatchObject({ status: 'running', external_id: null });
     expect(row(samePatch)).toMatchObject({ status: 'queued', output_url: 'https://example.test/out' });
     expect(row(finishing)).toMatchObject({ status: 'failed', error_message: 'boom', completed_at: now });
     expect(row(done).status).toBe('cancelled');
-    const events = (await db.query(`SELECT type, job_id, data FROM events WHERE id > $1 ORDER BY id`, [before])) as {
-      type: string;
-      job_id: string;
-      data: any;
-    }[];
+    const events = await db.query<
+      {
+        type: string;
+        job_id: string;
+        data: any;
+      }[]
+    >(`SELECT type, job_id, data FROM events WHERE id > $1 ORDER BY id`, [before]);
     expect(events.map((e) => [e.type, e.job_id, e.data.status ?? null])).toEqual([
       ['job_status_changed', forward, 'running'],
       ['job_status_changed', finishing, 'failed'],

@@ -45,11 +45,11 @@ describe('job polling failures (PostgreSQL, fake Replicate)', () => {
 
   async function insertJob(externalId: string, corr: string): Promise<string> {
     const me = (await http(app.url, 'GET', '/api/users/me', { key: app.adminKey })).body;
-    const [row] = (await db.query(
+    const [row] = await db.query<{ job_id: string }[]>(
       `INSERT INTO jobs (user_id, org_id, provider, external_id, status, config_name, hardware_profile, priority, correlation_id)
        VALUES ($1, $2, 'replicate', $3, 'queued', 'err', 'l40s', 10, $4) RETURNING job_id`,
       [me.id, me.org_id, externalId, corr],
-    )) as { job_id: string }[];
+    );
     return row.job_id;
   }
 

@@ -2,10 +2,11 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { JobSyncService } from '../../src/jobs/job-sync.service';
 import { FakeReplicate, startFakeReplicate } from '../support/fake-replicate';
+import { logOutput } from '../support/test-logs';
 import { http } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 
-/** Issue #6 point 3: 1,000 active Replicate jobs synced in one tick, in few calls, none missed. */
+/** 1,000 active Replicate jobs synced in one tick, in few calls, none missed. */
 describe('job status polling against the fake Replicate (PostgreSQL)', () => {
   let app: TestApp;
   let fake: FakeReplicate;
@@ -79,14 +80,14 @@ describe('job status polling against the fake Replicate (PostgreSQL)', () => {
       .sort();
     expect(gotIds).toEqual(Array.from({ length: 20 }, (_, i) => `pred${String(i).padStart(5, '0')}`));
 
-    const statuses = (await db.query(
-      `SELECT job_id, status, cost_usd, error_message FROM jobs WHERE config_name = 'bulk'`,
-    )) as {
-      job_id: string;
-      status: string;
-      cost_usd: string | null;
-      error_message: string | null;
-    }[];
+    const statuses = await db.query<
+      {
+        job_id: string;
+        status: string;
+        cost_usd: string | null;
+        error_message: string | null;
+      }[]
+    >(`SELECT job_id, status, cost_usd, error_message FROM jobs WHERE config_name = 'bulk'`);
     expect(statuses).toHaveLength(1000);
     const wrong = statuses.filter((s) => s.status !== expected.get(s.job_id));
     expect(wrong).toEqual([]);
@@ -105,19 +106,22 @@ describe('job status polling against the fake Replicate (PostgreSQL)', () => {
     expect(again.changed).toBe(0);
     expect(again.synced).toBe(510); // 10 unlisted running + 300 running + 200 queued
     expect(fake.count('GET', /^\/predictions$/)).toBeLessThanOrEqual(10);
-    // eslint-disable-next-line no-console
-    console.log(`[polling] 1000 jobs: ${listCalls} list calls, ${getCalls} gets, first tick ${elapsedMs} ms`);
+
+    logOutput(
+      '[measure]',
+      `[polling] 1000 jobs: ${listCalls} list calls, ${getCalls} gets, first tick ${elapsedMs} ms`,
+    );
   });
 
   it('fails a job past max_runtime_seconds after cancelling its prediction', async () => {
     const me = await http(app.url, 'GET', '/api/users/me', { key: app.adminKey });
     const p = fake.addPrediction({ input: {} });
     await fake.setStatus(p.id, 'processing');
-    const [row] = (await db.query(
+    const [row] = await db.query<{ job_id: string }[]>(
       `INSERT INTO jobs (user_id, org_id, provider, external_id, status, config_name, hardware_profile, priority, correlation_id, max_runtime_seconds, created_at, started_at)
        VALUES ($1, $2, 'replicate', $3, 'running', 'slow', 'l40s', 10, 'slow-corr', 3600, now() - interval '2 hours', now() - interval '2 hours') RETURNING job_id`,
       [me.body.id, me.body.org_id, p.id],
-    )) as { job_id: string }[];
+    );
     const summary = await sync.syncActiveJobs(new Date());
     expect(summary.timedOut).toBe(1);
     expect(fake.count('POST', new RegExp(`^/predictions/${p.id}/cancel$`))).toBe(1);

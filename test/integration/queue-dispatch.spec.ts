@@ -14,7 +14,7 @@ import {
 import type { TestApp } from '../support/test-app';
 
 /**
- * Queue module (issue #7): what happens after the claim — provider errors, interrupted dispatches reconciled by
+ * Queue module: what happens after the claim — provider errors, interrupted dispatches reconciled by
  * job_id, cancels during a create, and the forward-only job status whatever order updates arrive in. Real
  * PostgreSQL through the whole app, an instant in-process provider, ticks driven by the test with a set clock.
  */

@@ -14,7 +14,7 @@ import {
 import type { TestApp } from '../support/test-app';
 
 /**
- * Queue module (issue #7) on real PostgreSQL through the whole app, with an instant in-process provider and a
+ * Queue module on real PostgreSQL through the whole app, with an instant in-process provider and a
  * set clock passed to processTick. The interval tick is an hour away: the tests drive every tick themselves.
  */
 describe('queue (PostgreSQL)', () => {
@@ -150,9 +150,9 @@ describe('queue (PostgreSQL)', () => {
     await setLimits({ max_concurrent: 1, user_max_concurrent: 1, org_max_concurrent: 1 });
     const [m] = await makeMembers(h.db, 1, 1);
     const t0 = Date.now();
-    h.queue.clock = () => new Date(t0);
+    h.clock!.set(t0);
     const low = await submitJob(h, m, { priority: 0 });
-    h.queue.clock = () => new Date(t0 + minutes(61));
+    h.clock!.set(t0 + minutes(61));
     const normalA = await submitJob(h, m, { priority: 10 });
     const normalB = await submitJob(h, m, { priority: 10 });
 
@@ -177,7 +177,7 @@ describe('queue (PostgreSQL)', () => {
     await setLimits({ max_concurrent: 1, user_max_concurrent: 1, org_max_concurrent: 1 });
     const [m] = await makeMembers(h.db, 1, 1);
     const t0 = Date.now();
-    h.queue.clock = () => new Date(t0);
+    h.clock!.set(t0);
     const blocker = await submitJob(h, m, { priority: 40 });
     await h.queue.processTick(new Date(t0));
     const low = await submitJob(h, m, { priority: 0 });

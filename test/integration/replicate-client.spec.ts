@@ -6,7 +6,7 @@ import { ReplicateClient } from '../../src/providers/replicate/replicate.client'
 import { ReplicateProvider } from '../../src/providers/replicate/replicate.provider';
 import { FakeReplicate, startFakeReplicate } from '../support/fake-replicate';
 
-/** Issue #6 point 6: retries honouring Retry-After, the circuit breaker, creates never blindly resent. */
+/** Replicate client: retries honouring Retry-After, the circuit breaker, creates never blindly resent. */
 describe('Replicate client against the fake Replicate', () => {
   let fake: FakeReplicate;
   let n = 0;

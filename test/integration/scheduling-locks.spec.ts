@@ -1,6 +1,7 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
-import { tryAcquireLease, withAdvisoryXactLock } from '../../src/scheduling';
+import { lockUntilCommit } from '../../src/database/advisory-lock';
+import { TaskLeaseRepository } from '../../src/scheduling';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -10,6 +11,9 @@ describe('lease rows and advisory transaction locks (PostgreSQL)', () => {
   let db: TestDatabase;
   let a: DataSource;
   let b: DataSource;
+  /** A claim as the lease repository of an instance on `ds` makes it. */
+  const tryAcquireLease = (ds: DataSource, task: string, seconds: number, now: Date, holder?: string) =>
+    new TaskLeaseRepository(ds).tryAcquire(task, seconds, { now, holder });
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -47,7 +51,7 @@ describe('lease rows and advisory transaction locks (PostgreSQL)', () => {
 
   async function claimOnce(ds: DataSource, who: string, lock: boolean): Promise<void> {
     await ds.transaction(async (m: EntityManager) => {
-      if (lock) await withAdvisoryXactLock(m, 'claim:slot-1');
+      if (lock) await lockUntilCommit(m, 'claim:slot-1');
       const [{ n }] = await m.query(`SELECT count(*)::int AS n FROM claims WHERE slot = 'slot-1'`);
       await sleep(150); // the gap in which an unserialised second claimer sees the same free slot
       if (n === 0) await m.query(`INSERT INTO claims (slot, claimed_by) VALUES ('slot-1', $1)`, [who]);
@@ -69,6 +73,6 @@ describe('lease rows and advisory transaction locks (PostgreSQL)', () => {
   });
 
   it('refuses to take a transaction lock outside a transaction', async () => {
-    await expect(withAdvisoryXactLock(a.manager, 'x')).rejects.toThrow(/inside a transaction/);
+    await expect(lockUntilCommit(a.manager, 'x')).rejects.toThrow(/needs an open transaction/);
   });
 });

@@ -3,7 +3,7 @@ import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { signWebhook } from '../../src/providers/replicate/webhook-verifier';
 
-/** A fake of Replicate's HTTP API on 127.0.0.1 (SPEC §5), for tests and benches. */
+/** A fake of Replicate's HTTP API on 127.0.0.1, for tests and benches. */
 export interface FakePrediction {
   id: string;
   seq: number;
@@ -239,7 +239,7 @@ export class FakeReplicate {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
-    let body: unknown = undefined;
+    let body: unknown;
     try {
       body = text ? JSON.parse(text) : undefined;
     } catch {

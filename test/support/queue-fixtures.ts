@@ -17,8 +17,9 @@ import {
 import { QueueService } from '../../src/queue/queue.service';
 import { http } from './http';
 import { startTestApp, TestApp } from './test-app';
+import { TestClock } from './test-clock';
 
-/** An instant in-process provider (the issue's "instant fake provider") that records every create. */
+/** An instant in-process provider that records every create. */
 export class FakeQueueProvider implements TrainingProvider {
   readonly creates: { jobId: string; externalId: string }[] = [];
   readonly cancels: string[] = [];
@@ -71,6 +72,8 @@ export interface QueueHarness {
   hooks: JobHooks;
   transitions: JobTransitionService;
   registry: ProviderRegistry;
+  /** Set when the app was started with a TestClock (startQueueTestApp). */
+  clock?: TestClock;
 }
 
 export function harness(app: INestApplication): QueueHarness {
@@ -175,19 +178,21 @@ export async function jobStatuses(db: DataSource): Promise<Record<string, number
 
 export const minutes = (n: number) => n * 60_000;
 
-/** The whole app on PostgreSQL with the interval tick an hour away: the tests drive every tick themselves. */
+/** The whole app on PostgreSQL with the interval tick an hour away and no wake-ups: the tests drive every tick. */
 export async function startQueueTestApp(): Promise<{ app: TestApp; h: QueueHarness }> {
-  const app = await startTestApp({ env: { SIMPLETUNER_QUEUE_INTERVAL: '3600' } });
-  const h = harness(app.app);
-  h.queue.wakeOnRelease = false;
-  return { app, h };
+  const clock = new TestClock();
+  const app = await startTestApp({
+    env: { SIMPLETUNER_QUEUE_INTERVAL: '3600', SIMPLETUNER_QUEUE_WAKE_ON_RELEASE: 'false' },
+    clock,
+  });
+  return { app, h: { ...harness(app.app), clock } };
 }
 
 /** Every test starts from an idle queue with a fresh instant provider and the real clock. */
 export async function resetQueueState(h: QueueHarness): Promise<FakeQueueProvider> {
   const fake = new FakeQueueProvider();
   h.registry.register(fake);
-  h.queue.clock = () => new Date();
+  h.clock?.release();
   await h.db.query(
     `UPDATE queue_entries SET status = 'cancelled' WHERE status NOT IN ('completed','failed','cancelled')`,
   );

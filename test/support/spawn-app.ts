@@ -36,16 +36,16 @@ export function spawnApp(env: Record<string, string>, opts: { cwd?: string } = {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...TS_NODE_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  captureOutput(child.stdout!, `[app ${child.pid} stdout]`);
-  captureOutput(child.stderr!, `[app ${child.pid} stderr]`);
+  captureOutput(child.stdout, `[app ${child.pid} stdout]`);
+  captureOutput(child.stderr, `[app ${child.pid} stderr]`);
   let out = '';
   let err = '';
   const waiters: Array<() => void> = [];
-  child.stdout!.on('data', (d: Buffer) => {
+  child.stdout.on('data', (d: Buffer) => {
     out += d.toString();
     waiters.forEach((w) => w());
   });
-  child.stderr!.on('data', (d: Buffer) => {
+  child.stderr.on('data', (d: Buffer) => {
     err += d.toString();
     waiters.forEach((w) => w());
   });

@@ -3,7 +3,7 @@ import { Client } from 'pg';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-/** The suite only ever touches databases whose name contains "test" (STYLE.md "Tests"). */
+/** The suite only ever touches databases whose name contains "test", so a run never wipes real data. */
 export function assertTestDatabase(url: string): URL {
   const parsed = new URL(url);
   const name = decodeURIComponent(parsed.pathname.replace(/^\//, ''));

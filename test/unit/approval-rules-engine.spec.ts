@@ -27,7 +27,7 @@ const base: SubmissionFacts = {
   jobsLast24h: 1,
 };
 
-describe('approval rules engine (SPEC §7)', () => {
+describe('approval rules engine', () => {
   // condition, threshold, facts that match, facts that do not
   const table: [string, RuleInput['condition'], string | null, Partial<SubmissionFacts>, Partial<SubmissionFacts>][] = [
     ['cost above the threshold', 'cost_exceeds', '50.00', { costEstimate: 50.01 }, { costEstimate: 50 }],

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { configureHttpDefaults, getHttpClient, HttpNetworkError, resetCircuitBreakers } from '../../src/http';
 
 /** SIMPLETUNER_HTTP_CA_FILE and SIMPLETUNER_HTTP_PROXY, against a real TLS server and a real CONNECT proxy. */
-describe('outbound HTTP client: CA file and proxy (SPEC §8)', () => {
+describe('outbound HTTP client: CA file and proxy', () => {
   let dir: string;
   let caFile: string;
   let tls: https.Server;

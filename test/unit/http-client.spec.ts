@@ -65,7 +65,7 @@ const json =
   (_req, res) =>
     res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
 
-describe('outbound HTTP client (SPEC §8)', () => {
+describe('outbound HTTP client', () => {
   let srv: Awaited<ReturnType<typeof recordingServer>>;
   beforeEach(async () => {
     resetCircuitBreakers();
@@ -97,10 +97,9 @@ describe('outbound HTTP client (SPEC §8)', () => {
       await client.get('/from-request');
       // A tick opens its own context (what the shared tick wrapper does), even when started from a request.
       await new Promise<void>((resolve, reject) =>
-        setTimeout(
-          () => runWithCorrelationId('tick-id-1', () => client.get('/from-tick')).then(() => resolve(), reject),
-          5,
-        ),
+        setTimeout(() => {
+          runWithCorrelationId('tick-id-1', () => client.get('/from-tick')).then(() => resolve(), reject);
+        }, 5),
       );
     });
     expect(srv.seen.map((s) => [s.url, s.headers['x-correlation-id']])).toEqual([

@@ -15,6 +15,7 @@ import {
   clearCorrelationId,
 } from '../../src/logging';
 import { closeLogFile, currentLogFile } from '../../src/logging/sinks';
+import { transformerFactory } from '../../tools/log-callsite-transformer';
 
 // Line numbers of the marked log calls in this very file: `source.line` must point at them.
 const SELF = fs.readFileSync(__filename, 'utf8').split('\n');
@@ -67,7 +68,7 @@ async function processJob(jobId: string, provider: string): Promise<void> {
   });
 }
 
-describe('structured JSON lines (SPEC §2)', () => {
+describe('structured JSON lines', () => {
   it('writes each line with the keys in order, the TypeScript call site and the nested LogContext fields', async () => {
     await runWithCorrelationId('abc123def456', () => processJob('xyz789', 'replicate'));
     log.info('Outside any context'); // L-outside
@@ -119,7 +120,7 @@ describe('structured JSON lines (SPEC §2)', () => {
       expect(Object.keys(l)).toEqual(['timestamp', 'level', 'logger', 'message', 'correlation_id', 'source', 'extra']);
       expect(Object.keys(l.source)).toEqual(['file', 'line', 'function']);
     }
-    // Python json.dumps separators: the seed's grep works on the raw text.
+    // Python json.dumps separators: the README's grep works on the raw text.
     expect(raw.filter((l) => l.includes('"correlation_id": "abc123def456"'))).toHaveLength(4);
     expect(raw[0]).toMatch(
       /^\{"timestamp": "[^"]+", "level": "INFO", "logger": "simpletuner\.cloud\.jobs", "message": /,
@@ -204,7 +205,7 @@ describe('structured JSON lines (SPEC §2)', () => {
 
   it('writes the text format in UTC with key=value pairs', async () => {
     configure({ jsonOutput: false });
-    await runWithCorrelationId('abc123def456', () =>
+    runWithCorrelationId('abc123def456', () =>
       LogContext.run({ job_id: 'xyz789', provider: 'replicate' }, () =>
         log.info('Job submitted successfully', { cost_estimate: 2.5, note: 'two words' }),
       ),
@@ -218,7 +219,7 @@ describe('structured JSON lines (SPEC §2)', () => {
     expect(b).toMatch(/\[WARNING\] simpletuner\.cloud\.jobs \(-\): boot\\nline$/);
   });
 
-  it('redacts every secret named in SPEC §2, whatever the key, level or place', async () => {
+  it('redacts API keys, tokens, cookies and webhook secrets, whatever the field name, level or place', async () => {
     const apiKey = 'st_' + 'A1b2C3d4'.repeat(4);
     const whsec = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
     const r8 = 'r8_Zx8uVabcdefghijklmnopqrstuvwxyz012345';
@@ -304,12 +305,11 @@ describe('structured JSON lines (SPEC §2)', () => {
 });
 
 describe('compile-time call-site transformer', () => {
-  const transformer = require('../../tools/log-callsite-transformer.js');
   const compile = (code: string) =>
     ts.transpileModule(code, {
       fileName: '/x/jobs.service.ts',
       compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
-      transformers: { before: [transformer.transformerFactory()] },
+      transformers: { before: [transformerFactory()] },
     }).outputText;
 
   it('adds {file, line, function} only to calls on loggers from getLogger / typed StructuredLogger', () => {

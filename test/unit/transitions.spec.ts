@@ -5,9 +5,9 @@ import {
   JOB_STATUSES,
   JobStatus,
   TERMINAL_STATUSES,
-} from '../../src/jobs/job-status';
+} from '../../src/common/job-status';
 
-/** SPEC §4: pending < uploading < queued < running < terminal; any forward jump is allowed; terminal never changes. */
+/** pending < uploading < queued < running < terminal; any forward jump is allowed; terminal never changes. */
 const ALLOWED: Record<JobStatus, JobStatus[]> = {
   pending: ['uploading', 'queued', 'running', 'completed', 'failed', 'cancelled'],
   uploading: ['queued', 'running', 'completed', 'failed', 'cancelled'],

@@ -11,10 +11,10 @@ export interface DashboardContextValue {
   me: Me;
   /** Names for user ids; filled only for leads and admins (GET /api/users needs lead). */
   users: ReadonlyMap<string, UserSummary>;
-  subscribe(listener: EventListener): () => void;
+  subscribe: (listener: EventListener) => () => void;
   /** Bumped when the stream restarted without a replay: lists reload. */
   resyncCount: number;
-  reportFailure(action: string, err: unknown): void;
+  reportFailure: (action: string, err: unknown) => void;
 }
 
 export const DashboardContext = createContext<DashboardContextValue | null>(null);

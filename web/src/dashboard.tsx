@@ -31,7 +31,7 @@ function tabFromHash(): string {
 interface DashboardProps {
   apiKey: string;
   me: Me;
-  onSignOut(message?: string): void;
+  onSignOut: (message?: string) => void;
 }
 
 export function Dashboard({ apiKey, me, onSignOut }: DashboardProps) {

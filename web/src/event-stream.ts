@@ -4,11 +4,11 @@ import type { ServerEvent } from './types';
 export type StreamState = 'connecting' | 'live' | 'reconnecting';
 
 export interface StreamHandlers {
-  onEvent(event: ServerEvent): void;
-  onState(state: StreamState): void;
+  onEvent: (event: ServerEvent) => void;
+  onState: (state: StreamState) => void;
   /** The stream (re)started without a replay: whatever the page holds may have missed events. */
-  onResync(): void;
-  onUnauthorized(message: string): void;
+  onResync: () => void;
+  onUnauthorized: (message: string) => void;
 }
 
 /** The server sends a heartbeat comment every 15 s by default; silence well past that means a dead connection. */
@@ -37,7 +37,7 @@ export function openEventStream(key: string, handlers: StreamHandlers): { close(
         handlers.onResync();
         return;
       }
-      let data: ServerEvent['data'] = {};
+      let data: ServerEvent['data'];
       try {
         data = JSON.parse(message.data) as ServerEvent['data'];
       } catch {

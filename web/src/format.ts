@@ -1,4 +1,4 @@
-import type { JobStatus, UserSummary, WaitReason } from './types';
+import type { UserSummary, WaitReason } from './types';
 
 export function money(value: number | string | null | undefined): string {
   if (value === null || value === undefined || value === '') return '—';
@@ -64,16 +64,6 @@ export function waitReason(reason: WaitReason | null, status: string): string {
       return status === 'pending' ? 'Ready: dispatched at the next free slot' : '—';
   }
 }
-
-export const STATUS_LABELS: Record<JobStatus, string> = {
-  pending: 'pending',
-  uploading: 'uploading',
-  queued: 'queued',
-  running: 'running',
-  completed: 'completed',
-  failed: 'failed',
-  cancelled: 'cancelled',
-};
 
 export function userName(id: string | null | undefined, users: ReadonlyMap<string, UserSummary>, meId: string): string {
   if (!id) return '—';

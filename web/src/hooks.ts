@@ -7,7 +7,7 @@ export interface Resource<T> {
   error: ApiError | null;
   /** True until the first answer; later reloads keep showing the previous data. */
   loading: boolean;
-  reload(): void;
+  reload: () => void;
 }
 
 function toApiError(err: unknown): ApiError {

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 
 interface SignInProps {
   error: string | null;
-  onSignIn(key: string): Promise<void>;
+  onSignIn: (key: string) => Promise<void>;
 }
 
 /** The key is typed here and kept in this tab's sessionStorage; the field has no name, so no form post carries it. */
@@ -22,7 +22,7 @@ export function SignIn({ error, onSignIn }: SignInProps) {
     <main class="sign-in">
       <h1>SimpleTuner Cloud</h1>
       <p class="lead">Live operations: jobs, queue, approvals and workers.</p>
-      <form onSubmit={submit} class="card">
+      <form onSubmit={(e) => void submit(e)} class="card">
         <label for="api-key">API key</label>
         <input
           id="api-key"

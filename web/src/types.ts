@@ -62,7 +62,7 @@ export interface QueuePosition {
   blocked_reason: WaitReason | null;
 }
 
-export interface QueueLimits {
+interface QueueLimits {
   max_concurrent: number;
   user_max_concurrent: number;
   org_max_concurrent: number;
@@ -78,7 +78,7 @@ export interface QueueStats {
   limits: QueueLimits;
 }
 
-export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'cancelled';
+type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'cancelled';
 
 export interface ApprovalRequest {
   id: string;

@@ -38,7 +38,7 @@ export class Foundation1764300000000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX api_keys_user_id_idx ON api_keys (user_id)`);
     // Run-time settings changed through the API (queue limits, polling preference): a row wins over
-    // env/file/default until it is cleared (SPEC §1).
+    // env/file/default until it is cleared.
     await q.query(`
       CREATE TABLE app_settings (
         key text PRIMARY KEY,

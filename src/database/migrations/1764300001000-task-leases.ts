@@ -4,7 +4,7 @@ export class TaskLeases1764300001000 implements MigrationInterface {
   name = 'TaskLeases1764300001000';
 
   async up(q: QueryRunner): Promise<void> {
-    // One row per single-leader background task: whoever moves last_run_at forward runs that interval (SPEC §10).
+    // One row per single-leader background task: whoever moves last_run_at forward runs that interval.
     await q.query(`
       CREATE TABLE task_leases (
         task text PRIMARY KEY,

@@ -7,7 +7,7 @@ export class Events1764300002000 implements MigrationInterface {
     // tx_id is the inserting transaction's id. Ids are taken at insert, not at commit, so two publishers can
     // commit out of id order; readers order by (tx_id, id) and deliver only rows whose transaction is older
     // than every transaction of this database still running (from pg_current_snapshot()), which makes the
-    // delivery order commit-safe without a lock shared by every publisher (SPEC §9). job/user/org have no foreign keys: the
+    // delivery order commit-safe without a lock shared by every publisher. job/user/org have no foreign keys: the
     // log outlives the rows it talks about until retention purges it.
     await q.query(`
       CREATE TABLE events (

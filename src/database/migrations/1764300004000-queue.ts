@@ -4,7 +4,7 @@ export class Queue1764300004000 implements MigrationInterface {
   name = 'Queue1764300004000';
 
   async up(q: QueryRunner): Promise<void> {
-    // One entry per job that goes through the queue (SPEC §6). `effective_priority` is stored, and refreshed by the
+    // One entry per job that goes through the queue. `effective_priority` is stored, and refreshed by the
     // tick only for rows whose `next_aging_at` has passed, so the dispatch order is always an index scan.
     await q.query(`
       CREATE TABLE queue_entries (

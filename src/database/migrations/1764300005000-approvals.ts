@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** SPEC §7: approval rules (with the two documented defaults) and the requests that gate the queue. */
+/** Approval rules (with the defaults High Cost Jobs and First Job Review) and the requests that gate the queue. */
 export class Approvals1764300005000 implements MigrationInterface {
   name = 'Approvals1764300005000';
 

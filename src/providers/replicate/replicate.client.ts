@@ -26,8 +26,8 @@ export interface ReplicateClientOptions {
 
 const PROVIDER = 'replicate';
 
-/** Classifies an HTTP client failure for the dispatcher and the API (SPEC §5, §6). */
-export function toProviderCallError(err: unknown, what: string): ProviderCallError {
+/** Classifies an HTTP client failure for the dispatcher and the API. */
+function toProviderCallError(err: unknown, what: string): ProviderCallError {
   if (err instanceof ProviderCallError) return err;
   if (err instanceof BudgetExhaustedError) {
     // Never sent: as retryable as Replicate's own 429.

@@ -19,8 +19,8 @@ const STATUS_MAP: Record<string, ProviderStatus> = {
   aborted: 'cancelled',
 };
 
-/** SPEC §4's mapping; null for a status we do not know (the job keeps its status). */
-export function mapReplicateStatus(raw: string): ProviderStatus | null {
+/** Replicate status → job status; null for a status we do not know (the job keeps its status). */
+function mapReplicateStatus(raw: string): ProviderStatus | null {
   return STATUS_MAP[raw] ?? null;
 }
 
@@ -60,7 +60,7 @@ export interface ReplicateProviderOptions {
   maxListPages?: number;
 }
 
-/** Replicate (SPEC §5): one prediction per job, our job_id in its input. */
+/** Replicate: one prediction per job, our job_id in its input (so an unknown create outcome can be found). */
 export class ReplicateProvider implements TrainingProvider {
   readonly name = 'replicate';
   private readonly versions = new Map<string, string>();
@@ -114,7 +114,7 @@ export class ReplicateProvider implements TrainingProvider {
   }
 
   /**
-   * Few calls for many jobs (SPEC §5): list pages until every wanted prediction was seen or the pages reach
+   * Few calls for many jobs: list pages until every wanted prediction was seen or the pages reach
    * predictions older than the oldest job, then get the rest one by one with bounded concurrency.
    */
   async syncMany(jobs: ProviderJob[]): Promise<Map<string, ProviderJobState | null>> {

@@ -1,4 +1,4 @@
-/** The parts of a Replicate prediction this service reads (SPEC §5). */
+/** The parts of a Replicate prediction this service reads. */
 export interface ReplicatePrediction {
   id: string;
   status: string;

@@ -3,7 +3,7 @@ import { getLogger } from '../../logging';
 const log = getLogger('simpletuner.cloud.providers.replicate');
 
 /** At most one fetch of the signing secret per this interval, successful or not. */
-export const SECRET_REFETCH_INTERVAL_MS = 60_000;
+const SECRET_REFETCH_INTERVAL_MS = 60_000;
 
 /**
  * Replicate's default webhook signing secret, fetched on first need and kept. Anyone can post to the webhook

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { InvalidSignatureError } from '../../common/errors';
 
-export const WEBHOOK_TOLERANCE_SECONDS = 300;
+const WEBHOOK_TOLERANCE_SECONDS = 300;
 
 export interface WebhookHeaders {
   id: string;
@@ -41,7 +41,7 @@ export function checkWebhookHeaders(
 }
 
 /** The HMAC key: the base64 part after `whsec_`. */
-export function webhookKey(secret: string): Buffer {
+function webhookKey(secret: string): Buffer {
   return Buffer.from(secret.startsWith('whsec_') ? secret.slice(6) : secret, 'base64');
 }
 
@@ -51,7 +51,7 @@ export function signWebhook(secret: string, id: string, timestamp: number | stri
 }
 
 /**
- * Standard-Webhooks verification (SPEC §5): HMAC-SHA256 of `id.timestamp.rawBody`, compared in constant time
+ * Standard-Webhooks verification: HMAC-SHA256 of `id.timestamp.rawBody`, compared in constant time
  * against every `v1,` signature in the header, timestamp within ±300 s. Throws InvalidSignatureError.
  */
 export function verifyWebhook(secret: string, h: WebhookHeaders, rawBody: Buffer, now: Date = new Date()): void {

@@ -5,9 +5,10 @@ import type { ProviderJob, ProviderStatus } from '../provider.interface';
 const ID = /^sim_([0-9a-z]+)_([sf])_[0-9a-f]+$/;
 
 /**
- * The built-in provider of SPEC §4: needs no credentials; a run goes starting → processing → succeeded (or
- * failed when `config.simulate_failure`) one step per `stepSeconds`. Its state is derived from the prediction
- * id (creation time and outcome are encoded in it), so it survives a restart and several instances agree.
+ * The built-in provider, so a fresh install shows the whole flow: needs no credentials; a run goes starting →
+ * processing → succeeded (or failed when `config.simulate_failure`) one step per `stepSeconds`. Its state is derived
+ * from the prediction id (creation time and outcome are encoded in it), so it survives a restart and several
+ * instances agree.
  */
 export class SimulatorProvider implements TrainingProvider {
   readonly name = 'simulator';

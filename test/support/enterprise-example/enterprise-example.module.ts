@@ -5,7 +5,8 @@ import { UsageReportService } from './usage-report.service';
 
 /**
  * An enterprise build's own feature, added through `createApp(config, { imports: [EnterpriseExampleModule] })`
- * with no edit to src/: BackgroundTaskManager, AppConfig, the DataSource and MetricsService are global.
+ * with no edit to src/: its scheduler's @Interval methods are found when the app starts, and AppConfig, the DataSource
+ * and MetricsService are global.
  */
 @Module({
   providers: [UsageReportService, UsageReportScheduler],

@@ -6,7 +6,7 @@ import 'reflect-metadata';
 import { createApp } from '../../../src/app.factory';
 import { loadAppConfig } from '../../../src/config';
 import { getLogger } from '../../../src/logging';
-import { installShutdownHandlers } from '../../../src/scheduling';
+import { installShutdownHandlers } from '../../../src/shutdown';
 import { slowExportModule } from './slow-export.module';
 
 async function main(): Promise<void> {
@@ -17,6 +17,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${(err as Error).stack ?? err}\n`);
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -39,7 +39,7 @@ export class UsageReportService {
     return this.last;
   }
 
-  async checkLicense(): Promise<void> {
+  checkLicense(): void {
     this.licenseChecks++;
   }
 

@@ -9,7 +9,7 @@ export interface Failure {
  * The last failed action with its correlation id, which a user hands to an operator who greps the log for it.
  * The live region is always in the page, so screen readers announce a new failure.
  */
-export function FailureBanner({ failure, onDismiss }: { failure: Failure | null; onDismiss(): void }) {
+export function FailureBanner({ failure, onDismiss }: { failure: Failure | null; onDismiss: () => void }) {
   return (
     <div class={failure ? 'failure' : 'failure failure-empty'} role="alert" aria-label="Last failed action">
       {failure && (

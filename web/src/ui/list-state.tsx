@@ -5,9 +5,9 @@ interface ListStateProps<T> {
   resource: Resource<T>;
   /** What is being loaded, e.g. "jobs" (used in the loading and error lines). */
   what: string;
-  isEmpty(data: T): boolean;
+  isEmpty: (data: T) => boolean;
   empty: ComponentChildren;
-  children(data: T): ComponentChildren;
+  children: (data: T) => ComponentChildren;
   /** False for a second list drawn from the same resource: its loading and error lines are shown once. */
   showStatus?: boolean;
 }

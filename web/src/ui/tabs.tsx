@@ -6,7 +6,7 @@ export interface TabDef {
 interface TabsProps {
   tabs: TabDef[];
   selected: string;
-  onSelect(id: string): void;
+  onSelect: (id: string) => void;
 }
 
 /** WAI-ARIA tabs: Tab reaches the selected tab, arrow keys, Home and End move between them. */

@@ -5,7 +5,7 @@ import type { ApprovalRequest } from '../types';
 interface ApprovalActionsProps {
   request: ApprovalRequest;
   name: string;
-  onDecided(): void;
+  onDecided: () => void;
 }
 
 /** Approve, or reject with a reason. An empty reason is sent as is: the API's refusal is what the user sees. */

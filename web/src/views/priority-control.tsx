@@ -5,7 +5,7 @@ import type { QueueEntry } from '../types';
 interface PriorityControlProps {
   entry: QueueEntry;
   name: string;
-  onChanged(): void;
+  onChanged: () => void;
 }
 
 /** Sets (0–50) or clears a waiting job's priority override; leads and admins only (the API checks too). */

@@ -8,8 +8,7 @@ import type {
   SecurityRequirementObject,
 } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { PACKAGE_VERSION } from '../http';
-import { errorResponse } from './api-errors.decorator';
-import { ERROR_CODES, ErrorCode, errorBodySchema } from './error-codes';
+import { ERROR_CODES, ErrorCode, errorBodySchema, errorResponse } from '../openapi';
 import { DOCS_PATH, OPENAPI_JSON_PATH } from './openapi-paths';
 import { operationId, RouteAccess, routeAccessByOperation } from './route-access';
 
@@ -152,7 +151,7 @@ function addSharedErrors(op: OperationObject, rules: RouteAccess): void {
 }
 
 /** Adds `code` to the error response of its status, keeping the codes already there. */
-export function addError(op: OperationObject, code: ErrorCode): void {
+function addError(op: OperationObject, code: ErrorCode): void {
   const status = ERROR_CODES[code].status;
   const existing = op.responses[String(status)] as ResponseObject | undefined;
   const codes = existing ? codesOf(existing) : [];

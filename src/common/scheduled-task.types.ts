@@ -9,36 +9,26 @@ export interface TickContext {
 
 export type TickFn = (ctx: TickContext) => Promise<unknown>;
 
-/** An interval task whose period comes from configuration (scheduled through SchedulerRegistry). */
-export interface IntervalTaskDef {
-  name: string;
-  /** Seconds between ticks. Config enforces ≥ 1 s; test registrations may use fractions. */
-  intervalSeconds: number;
-  enabled?: boolean;
-  /** Why the task is (not) enabled, e.g. `auto: no webhook configured`. */
-  reason?: string;
-  /** Run once per interval across all instances (lease row in task_leases). */
-  leader?: boolean;
-  run: TickFn;
-  /** Called when the task gets scheduled (at start, or when enabled at run time): the owner logs its start line. */
+/** Hooks through which a task's owner logs its own start and stop lines (e.g. `Starting job status polling`). */
+export interface TaskHooks {
+  /** Called when the task gets scheduled (at start, or when enabled at run time). */
   onStart?: (state: TaskState) => void;
-  /** Called when scheduling the task failed (the owner logs e.g. `Failed to start queue processing`). */
+  /** Called when scheduling the task failed. */
   onStartError?: (err: unknown) => void;
   /** Called when the task is unscheduled at run time (disabled) or at shutdown. */
   onStop?: (state: TaskState) => void;
 }
 
-/** A task scheduled by an @Interval/@Cron decorator that calls runTick itself. */
-export interface DeclaredTaskDef {
-  name: string;
-  /** Human-readable schedule, e.g. `cron 0 0 * * *` or `every 60s`. */
-  schedule: string;
-  leader?: boolean;
-  /** Needed for leader tasks: the lease length. */
-  intervalSeconds?: number;
+/** A task as discovered from its decorator, ready for the manager to schedule. */
+export interface TaskDefinition extends TaskHooks {
+  /** When it fires: every so many seconds, or on a cron expression. */
+  trigger: { everySeconds: number } | { cron: string; timeZone?: string };
+  /** How it is listed before its first run. */
+  listing: Pick<TaskState, 'name' | 'kind' | 'interval_seconds' | 'schedule' | 'enabled' | 'reason' | 'leader'>;
+  run: TickFn;
 }
 
-/** One task as GET /api/cloud/background-tasks shows it (SPEC §10). */
+/** One task as GET /api/cloud/background-tasks shows it. */
 export interface TaskState {
   name: string;
   kind: 'interval' | 'declared';

@@ -2,9 +2,9 @@ import 'reflect-metadata';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NestFactory } from '@nestjs/core';
-import { AppModule } from '../app.module';
-import { loadAppConfig } from '../config';
-import { buildOpenApiDocument } from './openapi.document';
+import { AppModule } from './app.module';
+import { loadAppConfig } from './config';
+import { buildOpenApiDocument } from './api-docs';
 
 /** The committed document: `<repo>/openapi.json`, from src/openapi (ts) or dist/src/openapi (build). */
 export function documentFile(): string {

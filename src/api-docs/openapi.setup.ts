@@ -8,7 +8,7 @@ import { DOCS_PATH, OPENAPI_JSON_PATH } from './openapi-paths';
  * The reference page runs Swagger UI's own script and styles from node_modules and calls only this service. Its
  * page carries inline `<style>` blocks and its icons are data: URIs, hence those two allowances.
  */
-export const DOCS_CSP = [
+const DOCS_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",

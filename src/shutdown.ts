@@ -1,5 +1,5 @@
-import type { RunningApp } from '../app.factory';
-import { getLogger } from '../logging';
+import type { RunningApp } from './app.factory';
+import { getLogger } from './logging';
 
 const log = getLogger('simpletuner.cloud.main');
 

@@ -1,4 +1,4 @@
-/** SPEC §4 statuses and the forward-only rule every writer goes through. */
+/** The job statuses and the forward-only rule every writer goes through. */
 export const JOB_STATUSES = ['pending', 'uploading', 'queued', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
@@ -15,16 +15,8 @@ const RANK: Record<JobStatus, number> = {
   cancelled: 4,
 };
 
-export function isJobStatus(value: unknown): value is JobStatus {
-  return typeof value === 'string' && (JOB_STATUSES as readonly string[]).includes(value);
-}
-
 export function isTerminal(status: JobStatus): boolean {
   return RANK[status] === 4;
-}
-
-export function isActive(status: JobStatus): boolean {
-  return !isTerminal(status);
 }
 
 /**
@@ -34,9 +26,4 @@ export function isActive(status: JobStatus): boolean {
 export function canTransition(from: JobStatus, to: JobStatus): boolean {
   if (isTerminal(from)) return false;
   return RANK[to] > RANK[from];
-}
-
-/** The statuses a job in `from` may still move to (for invalid_job_state details). */
-export function allowedNextStatuses(from: JobStatus): JobStatus[] {
-  return JOB_STATUSES.filter((to) => canTransition(from, to));
 }

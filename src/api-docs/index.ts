@@ -1,0 +1,2 @@
+export { setupOpenApi } from './openapi.setup';
+export { buildOpenApiDocument } from './openapi.document';
