@@ -61,7 +61,7 @@ function isAlive(pid: number): boolean {
  */
 const heldByThisProcess = new Set<string>();
 
-export function acquireDataDirLock(dataDir: string): () => void {
+function acquireDataDirLock(dataDir: string): () => void {
   const lockPath = path.join(dataDir, LOCK_FILE);
   if (heldByThisProcess.has(lockPath)) throw new DataDirLockedError(dataDir, process.pid);
   for (let attempt = 0; attempt < 3; attempt++) {
