@@ -35,10 +35,17 @@ export class QueueRepository {
     await this.db.tx.getRepository(QueueEntry).insert(entry);
   }
 
-  find(jobId: string, lock = false): Promise<QueueEntry | null> {
-    return this.db.tx
-      .getRepository(QueueEntry)
-      .findOne({ where: { jobId }, ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+  /**
+   * Plain SQL mapped through the entity's metadata, like JobsRepository.read: findOne() builds its query anew on
+   * every call, which was the largest single cost of GET /api/queue/position/:id in bench:api's CPU profile.
+   */
+  async find(jobId: string, lock = false): Promise<QueueEntry | null> {
+    const rows = entityRows(this.db.tx, QueueEntry);
+    const [row]: Record<string, unknown>[] = await this.db.tx.query(
+      `SELECT ${rows.select} FROM queue_entries WHERE job_id = $1${lock ? ' FOR UPDATE' : ''}`,
+      [jobId],
+    );
+    return row ? rows.toEntity(row) : null;
   }
 
   findMany(jobIds: string[]): Promise<QueueEntry[]> {
