@@ -602,6 +602,8 @@ export interface paths {
         /**
          * Run one queue tick now
          * @description Level `admin` only.
+         *
+         *     Returns the summary of this tick, once any tick already running on this instance has recorded its jobs too.
          */
         post: operations["Queue_process"];
         delete?: never;

@@ -66,10 +66,14 @@ export class QueueController {
 
   @Post('process')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Run one queue tick now' })
+  @ApiOperation({
+    summary: 'Run one queue tick now',
+    description:
+      'Returns the summary of this tick, once any tick already running on this instance has recorded its jobs too.',
+  })
   @ApiOkResponse({ type: TickSummaryView })
   process(): Promise<TickSummaryView> {
-    return this.queue.processTick(new Date());
+    return this.queue.processNow();
   }
 
   @Get('concurrency')

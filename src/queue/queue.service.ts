@@ -57,6 +57,7 @@ export class QueueService implements OnModuleInit {
   /** Ticks running in this process, and whether a slot was released meanwhile (the tick then goes round again). */
   private ticking = 0;
   private wokenDuringTick = false;
+  private readonly runningTicks = new Set<Promise<TickSummary>>();
 
   constructor(
     private readonly tx: TransactionHost,
@@ -95,6 +96,28 @@ export class QueueService implements OnModuleInit {
    * under the advisory lock, submit each claimed job concurrently outside any transaction, record the outcomes.
    */
   async processTick(now: Date = new Date(), tickId: string = randomBytes(6).toString('hex')): Promise<TickSummary> {
+    const own = this.runTick(now, tickId);
+    this.runningTicks.add(own);
+    try {
+      return await own;
+    } finally {
+      this.runningTicks.delete(own);
+    }
+  }
+
+  /**
+   * A tick asked for over the API (POST /api/queue/process). A tick already running here may hold the entries this
+   * one finds claimed: it returns once those are recorded too, so "the queue has been worked" rather than "this tick
+   * found nothing".
+   */
+  async processNow(): Promise<TickSummary> {
+    const earlier = [...this.runningTicks];
+    const summary = await this.processTick(new Date());
+    await Promise.allSettled(earlier);
+    return summary;
+  }
+
+  private async runTick(now: Date, tickId: string): Promise<TickSummary> {
     const started = process.hrtime.bigint();
     const summary: TickSummary = {
       tick_id: tickId,

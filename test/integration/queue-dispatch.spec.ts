@@ -35,6 +35,33 @@ describe('queue dispatch outcomes (PostgreSQL)', () => {
     fake = await resetQueueState(h);
   });
 
+  it('a tick asked for over the API while another is dispatching returns once that one has recorded its jobs', async () => {
+    await setLimits({ max_concurrent: 5, user_max_concurrent: 5, org_max_concurrent: 5 });
+    const [m] = await makeMembers(h.db, 1, 1);
+    const job = await submitJob(h, m);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let inCreate!: () => void;
+    const creating = new Promise<void>((resolve) => (inCreate = resolve));
+    fake.duringSubmit = async () => {
+      inCreate();
+      await held;
+    };
+    const first = h.queue.processTick(new Date());
+    await creating; // the first tick has claimed the job and waits in the provider call
+    let secondDone = false;
+    const second = h.queue.processNow().then((s) => ((secondDone = true), s));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(secondDone).toBe(false); // it found nothing to claim, and waits for the tick holding the job
+    release();
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.dispatched).toBe(1);
+    expect(b.dispatched).toBe(0);
+    const [row] = await h.db.query(`SELECT status FROM queue_entries WHERE job_id = $1`, [job.jobId]);
+    expect(row.status).toBe('running');
+    fake.duringSubmit = null;
+  });
+
   describe('interrupted dispatches', () => {
     beforeEach(() => setLimits({ max_concurrent: 5, user_max_concurrent: 5, org_max_concurrent: 5 }));
 
