@@ -15,8 +15,10 @@ export interface UserSummary {
   level: Level;
 }
 
-export const JOB_STATUSES = ['pending', 'uploading', 'queued', 'running', 'completed', 'failed', 'cancelled'] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
+// The service's own status vocabulary and forward-only rule (a dependency-free file), bundled into the page.
+import type { JobStatus } from '../../src/common/job-status';
+export { JOB_STATUSES, canTransition, isTerminal } from '../../src/common/job-status';
+export type { JobStatus };
 
 export interface Job {
   job_id: string;

@@ -3,22 +3,15 @@ import { useDashboard, useServerEvents } from '../dashboard-context';
 import { dateTime, duration, money, shortId, userName } from '../format';
 import { useNow, useReloadOnEvents, useResource } from '../hooks';
 import { canCancel } from '../permissions';
-import { Job, JOB_STATUSES, JobStatus } from '../types';
+import { canTransition, isTerminal, Job, JOB_STATUSES, JobStatus } from '../types';
 import { ListState } from '../ui/list-state';
 import { StatusBadge } from '../ui/status-badge';
 
-const ORDER: Record<JobStatus, number> = {
-  pending: 0,
-  uploading: 1,
-  queued: 2,
-  running: 3,
-  completed: 4,
-  failed: 4,
-  cancelled: 4,
-};
+const isJobStatus = (value: unknown): value is JobStatus => (JOB_STATUSES as readonly unknown[]).includes(value);
+
 /** Statuses only move forward: a live update never loses to an older list answer, nor the reverse. */
 function later(listed: JobStatus, live: JobStatus | undefined): JobStatus {
-  return live !== undefined && ORDER[live] > ORDER[listed] ? live : listed;
+  return live !== undefined && canTransition(listed, live) ? live : listed;
 }
 
 const RELOAD_ON = ['job_submitted', 'job_status_changed', 'job_dispatched', 'approval_rejected', 'approval_expired'];
@@ -44,8 +37,8 @@ export function JobsView() {
   );
   useServerEvents((event) => {
     const { job_id: jobId, status: next } = event.data;
-    if (event.type === 'job_status_changed' && jobId && next && next in ORDER) {
-      setLiveStatus((map) => new Map(map).set(jobId, next as JobStatus));
+    if (event.type === 'job_status_changed' && jobId && next && isJobStatus(next)) {
+      setLiveStatus((map) => new Map(map).set(jobId, next));
     }
   });
   // The status flips at once from the event; cost, duration and new rows come with the reload that follows.
@@ -54,7 +47,7 @@ export function JobsView() {
   useEffect(() => {
     const listed = new Map((jobs.data?.jobs ?? []).map((j) => [j.job_id, j.status]));
     setLiveStatus((map) => {
-      const kept = [...map].filter(([id, live]) => ORDER[live] > ORDER[listed.get(id) ?? live] || !listed.has(id));
+      const kept = [...map].filter(([id, live]) => !listed.has(id) || canTransition(listed.get(id)!, live));
       return kept.length === map.size ? map : new Map(kept);
     });
   }, [jobs.data]);
@@ -113,7 +106,7 @@ export function JobsView() {
               <tbody>
                 {d.jobs.map((listed) => {
                   const job = { ...listed, status: later(listed.status, liveStatus.get(listed.job_id)) };
-                  const terminal = ORDER[job.status] === 4;
+                  const terminal = isTerminal(job.status);
                   return (
                     <tr key={job.job_id}>
                       <th scope="row" data-label="Job">
