@@ -27,6 +27,7 @@ export interface RunningApp {
 
 export interface CreateAppOptions {
   imports?: AppModuleOptions['imports'];
+  jobEndedSteps?: AppModuleOptions['jobEndedSteps'];
   clock?: AppModuleOptions['clock'];
   /** Listen on config HOST/PORT (default) or on this port (0 = any free port). */
   port?: number;
@@ -54,7 +55,13 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   let app: NestExpressApplication;
   try {
     app = await NestFactory.create<NestExpressApplication>(
-      AppModule.forRoot({ config, database, imports: opts.imports, clock: opts.clock }),
+      AppModule.forRoot({
+        config,
+        database,
+        imports: opts.imports,
+        clock: opts.clock,
+        jobEndedSteps: opts.jobEndedSteps,
+      }),
       {
         bodyParser: false,
         abortOnError: false,

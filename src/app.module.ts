@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, Type } from '@nestjs/common';
 import { ClsPluginTransactional } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
@@ -20,6 +20,8 @@ import { JobsModule } from './jobs';
 import { QueueModule } from './queue';
 import { ApprovalsModule } from './approvals';
 import { DashboardModule } from './dashboard';
+import { JobPipelineStepsModule } from './job-pipeline-steps.module';
+import type { JobEndedStep } from './jobs';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -28,6 +30,8 @@ export interface AppModuleOptions {
   imports?: DynamicModule['imports'];
   /** The time source (default: the system clock). */
   clock?: Clock;
+  /** Steps added at the end of the job-ended pipeline (providers of the `imports` modules). */
+  jobEndedSteps?: Type<JobEndedStep>[];
 }
 
 @Module({})
@@ -63,6 +67,7 @@ export class AppModule {
         JobsModule,
         QueueModule,
         ApprovalsModule,
+        JobPipelineStepsModule.forRoot(opts.jobEndedSteps),
         DashboardModule,
         ...(opts.imports ?? []),
       ],

@@ -1,32 +1,26 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../src/config';
-import { JobHooks, type EndedJob } from '../../src/jobs';
+import type { EndedJob, JobEndedStep } from '../../src/jobs';
 import { getLogger } from '../../src/logging';
 import { onpremSettings } from './onprem-settings';
 
 const log = getLogger('simpletuner.cloud.enterprise.chargeback');
 
 /**
- * Adds up what each organisation's finished jobs cost, for a monthly chargeback. A terminal hook sees every job
- * that ends (webhook, poll or cancel), once, inside the transaction that ended it.
+ * Adds up what each organisation's finished jobs cost, for a monthly chargeback. As a step of the job-ended pipeline
+ * (named in main.ts's `jobEndedSteps`) it sees every job that ends (webhook, poll or cancel), once, inside the
+ * transaction that ended it.
  */
 @Injectable()
-export class ChargebackService implements OnModuleInit {
+export class ChargebackService implements JobEndedStep {
   private readonly totals = new Map<string, { jobs: number; usd: number }>();
   private readonly rate: number;
 
-  constructor(
-    private readonly hooks: JobHooks,
-    config: AppConfig,
-  ) {
+  constructor(config: AppConfig) {
     this.rate = onpremSettings(config).chargeback_rate;
   }
 
-  onModuleInit(): void {
-    this.hooks.addTerminalHook((ended) => this.record(ended));
-  }
-
-  private record(ended: EndedJob[]): Promise<void> {
+  onJobsEnded(ended: EndedJob[]): Promise<void> {
     for (const { job } of ended) {
       if (job.status !== 'completed') continue;
       const org = job.orgId ?? 'none';

@@ -1,10 +1,11 @@
-import type { TransactionHost } from '@nestjs-cls/transactional';
+import { Inject, Injectable } from '@nestjs/common';
 import { LogContext, switchCorrelationId } from '../context';
-import type { EventsService } from '../events';
-import type { Job, JobRecordsService, JobTransitionService } from '../jobs';
+import { Transactional } from '../database/transactional';
+import { EventsService } from '../events';
+import { Job, JobRecordsService, JobTransitionService } from '../jobs';
 import { getLogger } from '../logging';
-import type { ApprovalQueue } from './approval-ports';
-import type { ApprovalsRepository, ExpiredRow } from './approvals.repository';
+import { APPROVAL_QUEUE, type ApprovalQueue } from './approval-ports';
+import { ApprovalsRepository, type ExpiredRow } from './approvals.repository';
 
 const log = getLogger('simpletuner.cloud.approvals');
 
@@ -16,13 +17,13 @@ const EXPIRED_EVENT_MESSAGE = 'Approval request expired and job was auto-rejecte
  * transaction its queue entry `failed`, its job `cancelled` and one `approval_expired` event. A crash or an error
  * anywhere in a batch rolls the whole batch back: no request is expired with a live job.
  */
+@Injectable()
 export class ApprovalExpiry {
   constructor(
-    private readonly tx: TransactionHost,
     private readonly repo: ApprovalsRepository,
     private readonly transitions: JobTransitionService,
     private readonly jobs: JobRecordsService,
-    private readonly queue: ApprovalQueue,
+    @Inject(APPROVAL_QUEUE) private readonly queue: ApprovalQueue,
     private readonly events: EventsService,
   ) {}
 
@@ -32,7 +33,7 @@ export class ApprovalExpiry {
     const skipped: string[] = [];
     for (;;) {
       try {
-        const batch = await this.tx.withTransaction(() => this.expireBatch(now, batchSize, skipped));
+        const batch = await this.expireBatch(now, batchSize, skipped);
         expired += batch.expired;
         if (!batch.full) break;
       } catch (err) {
@@ -42,7 +43,7 @@ export class ApprovalExpiry {
         const due = await this.repo.due(now, batchSize, skipped);
         for (const { id, job_id } of due) {
           try {
-            expired += (await this.tx.withTransaction(() => this.expireBatch(now, 1, skipped, id))).expired;
+            expired += (await this.expireBatch(now, 1, skipped, id)).expired;
           } catch (one) {
             skipped.push(id);
             log.error('Failed to expire approval request', { approval_id: id, job_id, error: one });
@@ -57,7 +58,7 @@ export class ApprovalExpiry {
 
   /** Expires one request at once (a decision arrived after its deadline); false when it was not due or pending. */
   async expireRequest(id: string, now: Date): Promise<boolean> {
-    const { expired } = await this.tx.withTransaction(() => this.expireBatch(now, 1, [], id));
+    const { expired } = await this.expireBatch(now, 1, [], id);
     if (expired > 0) log.info('Approval request expired before a decision', { approval_id: id });
     return expired > 0;
   }
@@ -67,6 +68,7 @@ export class ApprovalExpiry {
    * a job someone is cancelling right now is passed over, and so are its request for the rest of this run, so
    * instances share the work), expire the requests still pending, then end each job.
    */
+  @Transactional()
   private async expireBatch(
     now: Date,
     limit: number,

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { TransactionHost } from '@nestjs-cls/transactional';
 import { Transactional } from '../database/transactional';
 import { AUDIT_RECORDER, AuditRecorder } from '../common/audit';
 import { ruleView } from './approval-views';
@@ -56,8 +55,6 @@ function normaliseThreshold(condition: RuleCondition, raw: unknown, caller: Auth
 @Injectable()
 export class ApprovalRulesService {
   constructor(
-    /** Carries @Transactional()'s transaction. */
-    private readonly txHost: TransactionHost,
     private readonly repo: ApprovalsRepository,
     @Inject(AUDIT_RECORDER) private readonly audit: AuditRecorder,
   ) {}

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { WritePart } from '../database/combined-write';
 import { entityRows } from '../database/entity-rows';
 import { Db, returnedRows } from '../database/transaction-host';
 import { ApprovalRequest, ApprovalStatus } from './approval-request.entity';
@@ -11,6 +12,22 @@ export interface DecidedRow {
   user_id: string;
   org_id: string;
 }
+
+/** A request as a submit creates it (`pending`). */
+export type NewRequest = Pick<
+  ApprovalRequest,
+  | 'id'
+  | 'jobId'
+  | 'userId'
+  | 'orgId'
+  | 'ruleId'
+  | 'ruleName'
+  | 'requiredApproverLevel'
+  | 'reason'
+  | 'estimatedCost'
+  | 'createdAt'
+  | 'expiresAt'
+>;
 
 /** A request the expiry ended. */
 export interface ExpiredRow {
@@ -54,8 +71,26 @@ export class ApprovalsRepository {
 
   // ---- requests -----------------------------------------------------------------------------------------------
 
-  createRequest(values: Partial<ApprovalRequest>): Promise<ApprovalRequest> {
-    return this.db.tx.getRepository(ApprovalRequest).save(values);
+  /** A submitted job's request, as its part of the submit's statement. */
+  requestPart(r: NewRequest): WritePart {
+    return {
+      sql: `INSERT INTO approval_requests (id, job_id, user_id, org_id, rule_id, rule_name, required_approver_level,
+                                          reason, estimated_cost, created_at, expires_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+      params: [
+        r.id,
+        r.jobId,
+        r.userId,
+        r.orgId,
+        r.ruleId,
+        r.ruleName,
+        r.requiredApproverLevel,
+        r.reason,
+        r.estimatedCost,
+        r.createdAt,
+        r.expiresAt,
+      ],
+    };
   }
 
   findRequest(id: string): Promise<ApprovalRequest | null> {

@@ -1,20 +1,18 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import { TransactionHost } from '@nestjs-cls/transactional';
+import { Inject, Injectable } from '@nestjs/common';
 import { AccessPolicy, AuthenticatedUser } from '../auth';
 import { AUDIT_RECORDER, AuditRecorder } from '../common/audit';
-import { AppConfig } from '../config';
+import { Clock } from '../common/clock';
 import { ConflictError, NotFoundError, PermissionDeniedError } from '../common/errors';
+import { Transactional } from '../database/transactional';
 import { EventsService } from '../events';
 import type { EventPayloads } from '../events';
-import { EndedJob, Job, JobHooks, JobRecordsService, JobTransitionService, SubmitContext } from '../jobs';
+import { JobTransitionService } from '../jobs';
 import { getLogger } from '../logging';
 import { APPROVAL_QUEUE, ApprovalQueue } from './approval-ports';
 import { ApprovalRequest, ApprovalStatus } from './approval-request.entity';
-import { ApprovalRulesService } from './approval-rules.service';
 import { ApprovalExpiry } from './approval-expiry';
 import { ApprovalsRepository, DecidedRow } from './approvals.repository';
 import { requestView } from './approval-views';
-import { candidateRules, evaluateRules, neededCounts, SubmissionFacts } from './rules-engine';
 
 const log = getLogger('simpletuner.cloud.approvals');
 
@@ -32,121 +30,22 @@ export interface ListRequestsOptions {
 }
 
 /**
- * A job that matches a rule waits for a person. The request is created in the submit transaction,
- * and every decision (approve, reject, cancel, expiry) is a conditional update of a `pending` row done in one
+ * A job that matches a rule waits for a person (the request is written by the submit's gate, ApprovalGate), and
+ * every decision (approve, reject, cancel, expiry) is a conditional update of a `pending` row done in one
  * transaction with the queue entry, the job and the event, so a decision is never half applied.
  */
 @Injectable()
-export class ApprovalsService implements OnModuleInit {
-  private readonly expiry: ApprovalExpiry;
-
+export class ApprovalsService {
   constructor(
-    private readonly tx: TransactionHost,
-    private readonly config: AppConfig,
     private readonly repo: ApprovalsRepository,
-    private readonly rules: ApprovalRulesService,
-    private readonly hooks: JobHooks,
     private readonly transitions: JobTransitionService,
-    private readonly jobs: JobRecordsService,
     @Inject(APPROVAL_QUEUE) private readonly queue: ApprovalQueue,
     private readonly events: EventsService,
     private readonly access: AccessPolicy,
     @Inject(AUDIT_RECORDER) private readonly audit: AuditRecorder,
-  ) {
-    this.expiry = new ApprovalExpiry(tx, repo, transitions, jobs, queue, events);
-  }
-
-  onModuleInit(): void {
-    // Order 10: before the queue's hook (20), which makes the entry `blocked` when approval is required.
-    this.hooks.addSubmitHook(10, (job, ctx) => this.evaluateSubmission(job, ctx));
-    this.hooks.addTerminalHook((ended) => this.closeForEndedJobs(ended));
-  }
-
-  /** Runs in the submit transaction: the first matching rule creates the request and flags the job. */
-  async evaluateSubmission(job: Job, ctx: SubmitContext): Promise<Partial<SubmitContext> | void> {
-    const candidates = candidateRules(await this.rules.activeRules(), ctx.user.level, job.provider);
-    if (candidates.length === 0) return;
-    const facts = await this.gatherFacts(job, ctx, neededCounts(candidates));
-    const match = evaluateRules(candidates, facts);
-    if (!match) return;
-
-    const now = new Date();
-    const request = await this.repo.createRequest({
-      jobId: job.jobId,
-      userId: job.userId,
-      orgId: job.orgId,
-      ruleId: match.rule.id,
-      ruleName: match.rule.name,
-      requiredApproverLevel: match.rule.requiredApproverLevel,
-      status: 'pending' as const,
-      reason: match.reason,
-      estimatedCost: ctx.costEstimate,
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + this.config.enterprise.approvalExpiresHours * 3600_000),
-    });
-    await this.jobs.flagApproval(job, request.id);
-    await this.publish(request, 'approval_required', {
-      approval_id: request.id,
-      rule_id: match.rule.id,
-      rule_name: match.rule.name,
-      reason: match.reason,
-      estimated_cost: ctx.costEstimate,
-      required_approver_level: request.requiredApproverLevel,
-      expires_at: request.expiresAt.toISOString(),
-    });
-    log.info('Job requires approval', {
-      job_id: job.jobId,
-      approval_id: request.id,
-      rule: match.rule.name,
-      reason: match.reason,
-    });
-    return { requiresApproval: true, approvalId: request.id, approvalReason: match.reason };
-  }
-
-  private async gatherFacts(
-    job: Job,
-    ctx: SubmitContext,
-    needs: { priorJobs: boolean; last24h: boolean },
-  ): Promise<SubmissionFacts> {
-    let priorJobCount = 1;
-    let jobsLast24h = 1;
-    if (needs.priorJobs) {
-      // Any other job of the user, whatever its status: the one being submitted is already inserted.
-      priorJobCount = (await this.jobs.hasOtherJob(job.userId, job.jobId)) ? 1 : 0;
-    }
-    if (needs.last24h) {
-      jobsLast24h = await this.jobs.submissionsInDayBefore(job.userId, job.createdAt ?? new Date(), job.jobId);
-    }
-    return {
-      userLevel: ctx.user.level,
-      provider: job.provider,
-      hardwareProfile: job.hardwareProfile,
-      configName: job.configName,
-      costEstimate: ctx.costEstimate,
-      priorJobCount,
-      jobsLast24h,
-    };
-  }
-
-  /** A job that ended some other way (cancelled by its owner, say) no longer waits on anyone. */
-  private async closeForEndedJobs(ended: EndedJob[]): Promise<void> {
-    const waiting = ended.filter(({ job }) => job.requiresApproval);
-    if (waiting.length === 0) return;
-    const closed = await this.repo.closePendingForJobs(
-      waiting.map(({ job }) => ({ jobId: job.jobId, status: job.status })),
-    );
-    for (const { job, scope } of waiting) {
-      const approvalId = closed.get(job.jobId);
-      if (!approvalId) continue;
-      scope(() =>
-        log.info('Approval request closed: job ended', {
-          job_id: job.jobId,
-          approval_id: approvalId,
-          status: job.status,
-        }),
-      );
-    }
-  }
+    private readonly expiry: ApprovalExpiry,
+    private readonly clock: Clock,
+  ) {}
 
   // ---- reading -------------------------------------------------------------------------------------------
 
@@ -213,9 +112,9 @@ export class ApprovalsService implements OnModuleInit {
   }
 
   /** A decision that arrives after the deadline expires the request now (as the next tick would) and is a 409. */
-  private async reviewInTransaction(id: string, now: Date, fn: () => Promise<void>): Promise<void> {
+  private async expireIfLate<T>(id: string, now: Date, decision: Promise<T>): Promise<T> {
     try {
-      await this.tx.withTransaction(fn);
+      return await decision;
     } catch (err) {
       if (err instanceof DeadlinePassedError) await this.expiry.expireRequest(id, now);
       throw err;
@@ -226,20 +125,10 @@ export class ApprovalsService implements OnModuleInit {
     caller: AuthenticatedUser,
     id: string,
     notes?: string,
-    now: Date = new Date(),
+    now: Date = this.clock.now(),
   ): Promise<ApprovalRequest> {
     const { jobId } = await this.loadForDecision(caller, id);
-    await this.reviewInTransaction(id, now, async () => {
-      await this.transitions.lock([jobId]);
-      const row = await this.decide(id, 'approved', caller.id, notes ?? null, now, true);
-      await this.queue.unblock(row.job_id);
-      await this.publish(row, 'approval_approved', {
-        approval_id: id,
-        reviewed_by: caller.id,
-        notes: notes ?? null,
-      });
-      await this.recordDecision(caller, id, 'approval.approve');
-    });
+    await this.expireIfLate(id, now, this.approveInTransaction(caller, id, jobId, notes ?? null, now));
     const r = await this.reload(id);
     log.info('Approval request approved', { job_id: r.jobId, approval_id: id, reviewed_by: caller.id });
     return r;
@@ -249,16 +138,10 @@ export class ApprovalsService implements OnModuleInit {
     caller: AuthenticatedUser,
     id: string,
     reason: string,
-    now: Date = new Date(),
+    now: Date = this.clock.now(),
   ): Promise<ApprovalRequest> {
     const { jobId } = await this.loadForDecision(caller, id);
-    await this.reviewInTransaction(id, now, async () => {
-      await this.transitions.lock([jobId]);
-      const row = await this.decide(id, 'rejected', caller.id, reason, now, true);
-      await this.endJob(row.job_id, 'cancelled', reason, 'approval_rejected');
-      await this.publish(row, 'approval_rejected', { approval_id: id, reviewed_by: caller.id, reason });
-      await this.recordDecision(caller, id, 'approval.reject');
-    });
+    await this.expireIfLate(id, now, this.rejectInTransaction(caller, id, jobId, reason, now));
     const r = await this.reload(id);
     log.info('Approval request rejected', { job_id: r.jobId, approval_id: id, reviewed_by: caller.id });
     return r;
@@ -270,16 +153,49 @@ export class ApprovalsService implements OnModuleInit {
     if (r.userId !== caller.id && caller.level !== 'admin') {
       throw new PermissionDeniedError('Only the requester can cancel an approval request');
     }
-    const why = 'Approval request cancelled by the requester';
-    await this.tx.withTransaction(async () => {
-      await this.transitions.lock([r.jobId]);
-      // Withdrawing is allowed up to the sweep: the job ends cancelled either way.
-      const row = await this.decide(id, 'cancelled', caller.id, null, new Date(), false);
-      await this.endJob(row.job_id, 'cancelled', why, 'approval_cancelled');
-      await this.recordDecision(caller, id, 'approval.cancel');
-    });
+    await this.withdrawInTransaction(caller, id, r.jobId);
     log.info('Approval request cancelled', { job_id: r.jobId, approval_id: id });
     return this.reload(id);
+  }
+
+  /** The entry joins the queue; the decision, its event and its audit row commit with it. */
+  @Transactional()
+  private async approveInTransaction(
+    caller: AuthenticatedUser,
+    id: string,
+    jobId: string,
+    notes: string | null,
+    now: Date,
+  ): Promise<void> {
+    await this.transitions.lock([jobId]);
+    const row = await this.decide(id, 'approved', caller.id, notes, now, true);
+    await this.queue.unblock(row.job_id);
+    await this.publish(row, 'approval_approved', { approval_id: id, reviewed_by: caller.id, notes });
+    await this.recordDecision(caller, id, 'approval.approve');
+  }
+
+  @Transactional()
+  private async rejectInTransaction(
+    caller: AuthenticatedUser,
+    id: string,
+    jobId: string,
+    reason: string,
+    now: Date,
+  ): Promise<void> {
+    await this.transitions.lock([jobId]);
+    const row = await this.decide(id, 'rejected', caller.id, reason, now, true);
+    await this.endJob(row.job_id, 'cancelled', reason, 'approval_rejected');
+    await this.publish(row, 'approval_rejected', { approval_id: id, reviewed_by: caller.id, reason });
+    await this.recordDecision(caller, id, 'approval.reject');
+  }
+
+  /** Withdrawing is allowed up to the sweep: the job ends cancelled either way. */
+  @Transactional()
+  private async withdrawInTransaction(caller: AuthenticatedUser, id: string, jobId: string): Promise<void> {
+    await this.transitions.lock([jobId]);
+    const row = await this.decide(id, 'cancelled', caller.id, null, this.clock.now(), false);
+    await this.endJob(row.job_id, 'cancelled', 'Approval request cancelled by the requester', 'approval_cancelled');
+    await this.recordDecision(caller, id, 'approval.cancel');
   }
 
   /** The decision as it now stands, in the audit log (in the decision's transaction). */
@@ -296,7 +212,7 @@ export class ApprovalsService implements OnModuleInit {
     });
   }
 
-  /** Queue entry first, then the job: the job's terminal hooks then find nothing left to release. */
+  /** Queue entry first, then the job: the job-ended pipeline then finds nothing left to release. */
   private async endJob(jobId: string, entry: 'failed' | 'cancelled', message: string, source: string) {
     await this.queue.cancelEntry(jobId, entry, message);
     await this.transitions.transition(jobId, 'cancelled', { patch: { errorMessage: message }, source });
@@ -320,7 +236,7 @@ export class ApprovalsService implements OnModuleInit {
   // ---- expiry --------------------------------------------------------------------------------------------
 
   /** Expires every pending request past its deadline at `now`; see ApprovalExpiry. */
-  expireDue(now: Date = new Date(), batchSize = 100): Promise<{ expired: number }> {
+  expireDue(now: Date = this.clock.now(), batchSize = 100): Promise<{ expired: number }> {
     return this.expiry.expireDue(now, batchSize);
   }
 }

@@ -129,11 +129,3 @@ export function evaluateRules<R extends RuleInput>(rules: R[], facts: Submission
   }
   return null;
 }
-
-/** Which counts the candidate rules need, so a submit only runs the queries that matter. */
-export function neededCounts(rules: RuleInput[]): { priorJobs: boolean; last24h: boolean } {
-  return {
-    priorJobs: rules.some((r) => r.condition === 'first_job'),
-    last24h: rules.some((r) => r.condition === 'daily_jobs_exceed'),
-  };
-}

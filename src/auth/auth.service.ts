@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { TransactionHost } from '@nestjs-cls/transactional';
 import { Transactional } from '../database/transactional';
 import { AppConfig } from '../config';
 import { getLogger } from '../logging';
@@ -23,8 +22,6 @@ export class AuthService implements OnModuleInit {
   private readonly touched = new Map<string, number>();
 
   constructor(
-    /** Carries @Transactional()'s transaction. */
-    private readonly txHost: TransactionHost,
     private readonly repo: UsersRepository,
     private readonly config: AppConfig,
     private readonly changes: AuthChanges,

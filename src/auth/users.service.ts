@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { TransactionHost } from '@nestjs-cls/transactional';
 import { Transactional } from '../database/transactional';
 import { AUDIT_RECORDER, AuditRecorder } from '../common/audit';
 import { ConflictError, NotFoundError, PermissionDeniedError, ValidationError } from '../common/errors';
@@ -49,8 +48,6 @@ export function apiKeyView(k: ApiKey): ApiKeyView {
 @Injectable()
 export class UsersService {
   constructor(
-    /** Carries @Transactional()'s transaction. */
-    private readonly txHost: TransactionHost,
     private readonly repo: UsersRepository,
     private readonly auth: AuthService,
     private readonly access: AccessPolicy,

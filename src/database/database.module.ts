@@ -5,6 +5,7 @@ import { AppConfig } from '../config';
 import { getLogger } from '../logging';
 import { buildDataSourceOptions, DatabaseTarget } from './data-source-options';
 import { AfterCommit } from './after-commit';
+import { CombinedWrites } from './combined-write';
 import { pendingMigrations, runMigrationsLocked } from './migration-runner';
 import { NotificationListener } from './notification-listener';
 
@@ -60,8 +61,8 @@ export class DatabaseModule {
           retryDelay: 1000,
         }),
       ],
-      providers: [MigrationService, AfterCommit, NotificationListener],
-      exports: [MigrationService, AfterCommit, NotificationListener],
+      providers: [MigrationService, AfterCommit, CombinedWrites, NotificationListener],
+      exports: [MigrationService, AfterCommit, CombinedWrites, NotificationListener],
     };
   }
 }

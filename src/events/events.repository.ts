@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AfterCommit } from '../database/after-commit';
+import type { WritePart } from '../database/combined-write';
 import { isSecretKey, REDACTED, redactString } from '../common/secrets';
 import { affectedRows, Db } from '../database/transaction-host';
 import type { AuthenticatedUser } from '../auth';
@@ -68,6 +69,16 @@ function flatPayload(event: NewEvent): Record<string, unknown> {
   return { type: event.type, ...(event.jobId ? { job_id: event.jobId } : {}), ...fields };
 }
 
+function toRecord(e: NewEvent) {
+  return {
+    type: e.type,
+    job_id: e.jobId ?? null,
+    user_id: e.userId ?? null,
+    org_id: e.orgId ?? null,
+    data: flatPayload(e),
+  };
+}
+
 /** The only place that writes SQL for the event log. */
 @Injectable()
 export class EventsRepository {
@@ -87,13 +98,7 @@ export class EventsRepository {
    */
   async insert(events: NewEvent[], notify: boolean): Promise<LoggedEvent[]> {
     if (events.length === 0) return [];
-    const records = events.map((e) => ({
-      type: e.type,
-      job_id: e.jobId ?? null,
-      user_id: e.userId ?? null,
-      org_id: e.orgId ?? null,
-      data: flatPayload(e),
-    }));
+    const records = events.map(toRecord);
     // One notification per statement: it is only a wake-up (listeners re-read the table), and one per row would
     // make every instance wake once per event of a batch.
     const rows: Pick<EventRow, 'id' | 'tx_id' | 'created_at'>[] = await this.db.tx.query(
@@ -109,6 +114,22 @@ export class EventsRepository {
     );
     // Ids are drawn in insertion order, so the i-th returned row is the i-th event.
     return rows.map((row, i) => toEvent({ ...row, ...records[i] }));
+  }
+
+  /**
+   * The events as one part of a combined statement (a submit's). A data-modifying CTE cannot hold a CTE of its own,
+   * so the wake-up rides on the returned rows: one notification per event (a submit stores one or two).
+   */
+  insertPart(events: NewEvent[], notify: boolean): WritePart {
+    return {
+      sql: `INSERT INTO events (type, job_id, user_id, org_id, data)
+            SELECT type, job_id, user_id, org_id, data
+              FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (type text, job_id text, user_id uuid, org_id uuid, data jsonb))
+                   WITH ORDINALITY AS r(type, job_id, user_id, org_id, data, n)
+             ORDER BY n
+            RETURNING id::text AS id${notify ? `, pg_notify('${EVENTS_CHANNEL}', id::text) IS NULL AS notified` : ''}`,
+      params: [JSON.stringify(events.map(toRecord))],
+    };
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config';
 import { getLogger } from '../logging';
+import type { WritePart } from '../database/combined-write';
 import { EventHub } from './event-hub';
 import { EventsRepository } from './events.repository';
 import { LoggedEvent, NewEvent, StoredEvent } from './events.types';
@@ -36,6 +37,11 @@ export class EventsService {
     const rows = await this.repo.insert([...events], !this.config.embeddedDatabase);
     this.repo.whenCommitted(() => this.hub.wake());
     return rows.map(toStored);
+  }
+
+  /** The events as a part of a combined statement (a submit's); subscribers are woken once it has committed. */
+  publishPart(events: readonly NewEvent[]): WritePart {
+    return { ...this.repo.insertPart([...events], !this.config.embeddedDatabase), afterCommit: () => this.hub.wake() };
   }
 
   /** Retention: deletes events created before `cutoff`; returns how many. */

@@ -1,11 +1,12 @@
 export { JobsModule } from './jobs.module';
 export { JobTransitionService } from './job-transition.service';
-export type { TransitionResult } from './job-transition.service';
 export { JobRecordsService } from './job-records.service';
-export { JobHooks } from './job-hooks';
+export { ApprovalGateStep, QueueStep } from './pipeline/steps';
+export type { ApprovalHold, SubmittedJob, SubmitterHistory } from './pipeline/steps';
 /** @public for enterprise modules (README "Extending"). */
-export type { EndedJob, SubmitContext, SubmitHook, TerminalHook } from './job-hooks';
-export { inJobScope } from './job-scope';
+export type { EndedJob, JobEndedStep } from './pipeline/steps';
+export { JOB_ENDED_EXTENSIONS } from './pipeline/job-ended.pipeline';
+export { inJobScope, inScopeOf } from './job-scope';
 export { isTerminal } from '../common/job-status';
 export type { JobStatus } from '../common/job-status';
 export { Job } from './job.entity';

@@ -32,19 +32,4 @@ export class JobRecordsService {
   setPriorityOverride(jobId: string, priority: number | null): Promise<void> {
     return this.repo.setPriorityOverride(jobId, priority);
   }
-
-  /** The job waits for this approval request. */
-  async flagApproval(job: Job, approvalId: string): Promise<void> {
-    await this.repo.setApproval(job.jobId, approvalId);
-    job.requiresApproval = true;
-    job.approvalId = approvalId;
-  }
-
-  hasOtherJob(userId: string, exceptJobId: string): Promise<boolean> {
-    return this.repo.hasOtherJob(userId, exceptJobId);
-  }
-
-  submissionsInDayBefore(userId: string, at: Date, jobId: string): Promise<number> {
-    return this.repo.submissionsInDayBefore(userId, at, jobId);
-  }
 }

@@ -25,3 +25,11 @@ export function inJobScope<T>(job: Job, scope: JobScope, fn: () => T): T {
     LogContext.run(fields, fn),
   );
 }
+
+/**
+ * Runs fn in the job's scope when the work has one (a tick's dispatch or poll: the job's own correlation id), else
+ * in the current request's correlation id with the job's id in every line (a cancel request logs under its own id).
+ */
+export function inScopeOf<T>(job: Job, scope: JobScope | undefined, fn: () => T): T {
+  return scope ? inJobScope(job, scope, fn) : LogContext.run({ job_id: job.jobId }, fn);
+}

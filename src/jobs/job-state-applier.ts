@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { getLogger } from '../logging';
 import { hardwareRate, ProviderConfigService, roundUsd, type ProviderJobState } from '../providers';
 import { isTerminal, JobStatus } from '../common/job-status';
-import { BatchTransitionOptions, JobPatch, JobTransitionService, TransitionResult } from './job-transition.service';
+import type { JobScope } from './job-scope';
+import { JobPatch, JobTransitionService, TransitionResult } from './job-transition.service';
 import type { Job } from './job.entity';
 
 const log = getLogger('simpletuner.cloud.jobs');
@@ -79,7 +80,7 @@ export class JobStateApplier {
     changes: { job: Job; change: PlannedChange }[],
     source: string,
     now: Date,
-    scope?: BatchTransitionOptions['scope'],
+    scope?: JobScope,
   ): Promise<TransitionResult[]> {
     return this.transitions.transitionMany(
       changes.map(({ job, change }) => ({ jobId: job.jobId, to: change.to, patch: change.patch })),

@@ -116,9 +116,11 @@ export class JobSyncService {
     summary: SyncSummary,
   ): Promise<void> {
     try {
-      const results = await this.applier.applyMany(batch, 'poll', now, (job, fn) =>
-        this.inJobScope(job, tick, 'poll', fn),
-      );
+      const results = await this.applier.applyMany(batch, 'poll', now, {
+        step: 'poll',
+        tickId: tick.tickId,
+        fallbackCorrelationId: tick.correlationId,
+      });
       summary.changed += results.filter((r) => r.changed).length;
     } catch {
       // One bad job must not hold back the others: redo this batch one job per transaction.

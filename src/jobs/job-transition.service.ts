@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { TransactionHost } from '@nestjs-cls/transactional';
 import { Transactional } from '../database/transactional';
 import { JobNotFoundError } from '../common/errors';
 import { EventsService, NewEvent } from '../events';
 import { getLogger } from '../logging';
-import { EndedJob, JobHooks } from './job-hooks';
+import { Clock } from '../common/clock';
+import { inScopeOf, JobScope } from './job-scope';
+import { JobEndedPipeline } from './pipeline/job-ended.pipeline';
+import type { EndedJob } from './pipeline/steps';
 import { canTransition, isTerminal, JobStatus } from '../common/job-status';
 import { Job } from './job.entity';
 import { ColumnChanges, JobsRepository } from './jobs.repository';
@@ -34,7 +36,7 @@ export interface TransitionOptions {
   patch?: JobPatch;
   /** Who asks (poller, webhook, dispatcher, cancel, expiry, simulator): in the log line. */
   source: string;
-  /** Time of the change (tests pass a clock); defaults to now. */
+  /** Time of the change; defaults to the clock's now. */
   now?: Date;
 }
 
@@ -75,12 +77,10 @@ export interface TransitionRequest {
 export interface BatchTransitionOptions {
   source: string;
   now?: Date;
-  /** Runs each job's log line in the caller's per-job scope (its correlation id and fields). */
-  scope?: <T>(job: Job, fn: () => T) => T;
+  /** The per-job log scope of the work doing it (a tick's dispatch or poll); absent: the current request's. */
+  scope?: JobScope;
   /** The rows, already locked by the caller with lock() in this transaction (saves reading them twice). */
   locked?: Job[];
-  /** More events of the caller's, stored in the same insert as the status changes (after them). */
-  alsoPublish?: (results: TransitionResult[]) => NewEvent[];
 }
 
 interface Decision {
@@ -89,8 +89,6 @@ interface Decision {
   dirty: Partial<Job>;
 }
 
-const runDirect = <T>(_job: Job, fn: () => T): T => fn();
-
 /**
  * THE single transition function: every writer of a job's status (poller, webhook, dispatcher, cancel, expiry,
  * simulator) goes through it, and statuses only move forward.
@@ -98,17 +96,16 @@ const runDirect = <T>(_job: Job, fn: () => T): T => fn();
 @Injectable()
 export class JobTransitionService {
   constructor(
-    /** Carries @Transactional()'s transaction. */
-    private readonly txHost: TransactionHost,
     private readonly repo: JobsRepository,
-    private readonly hooks: JobHooks,
+    private readonly ended: JobEndedPipeline,
     private readonly events: EventsService,
+    private readonly clock: Clock,
   ) {}
 
   /**
    * Locks the job row in the current transaction (one of its own when there is none); ignores (DEBUG) a backward,
    * stale or post-terminal update; else writes status + patch, publishes job_status_changed, and on a terminal
-   * status runs the terminal hooks in the same transaction. Same status: only the patch is written (no event),
+   * status runs the job-ended pipeline in the same transaction. Same status: only the patch is written (no event),
    * never on a terminal job.
    */
   @Transactional()
@@ -127,32 +124,30 @@ export class JobTransitionService {
     if (requests.length === 0) return [];
     const ids = requests.map((r) => r.jobId);
     if (new Set(ids).size !== ids.length) throw new Error('transitionMany: a job id appears twice in one batch');
-    const now = opts.now ?? new Date();
-    const scope = opts.scope ?? runDirect;
+    const now = opts.now ?? this.clock.now();
     const locked = opts.locked ?? (await this.lock(ids));
     const byId = new Map(locked.map((j) => [j.jobId, j]));
     const decisions = requests.map((r) => {
       const job = byId.get(r.jobId);
       if (!job) throw new JobNotFoundError(r.jobId);
-      return this.decide(job, r, now, opts.source, scope);
+      return this.decide(job, r, now, opts);
     });
     await this.writeChanges(decisions);
 
     const changed = decisions.filter((d) => d.result.changed).map((d) => d.result);
     const results = decisions.map((d) => d.result);
-    await this.events.publishMany([
-      ...changed.map(({ job, previous }): NewEvent => ({
+    await this.events.publishMany(
+      changed.map(({ job, previous }): NewEvent => ({
         type: 'job_status_changed',
         jobId: job.jobId,
         userId: job.userId,
         orgId: job.orgId,
         data: { status: job.status, previous_status: previous },
       })),
-      ...(opts.alsoPublish?.(results) ?? []),
-    ]);
+    );
     const ended: EndedJob[] = [];
     for (const { job, previous } of changed) {
-      scope(job, () =>
+      inScopeOf(job, opts.scope, () =>
         log.info(`Job status changed: ${previous} -> ${job.status}`, {
           job_id: job.jobId,
           status: job.status,
@@ -160,10 +155,9 @@ export class JobTransitionService {
           source: opts.source,
         }),
       );
-      // Whatever a hook logs about a job belongs to that job: it runs that in the job's scope.
-      if (isTerminal(job.status)) ended.push({ job, previous, scope: (fn) => scope(job, fn) });
+      if (isTerminal(job.status)) ended.push({ job, previous, scope: opts.scope });
     }
-    await this.hooks.runTerminalHooks(ended);
+    await this.ended.run(ended);
     return results;
   }
 
@@ -176,24 +170,18 @@ export class JobTransitionService {
   }
 
   /** What the rule makes of one request; applies it to the loaded entity (nothing is written yet). */
-  private decide(
-    job: Job,
-    r: TransitionRequest,
-    now: Date,
-    source: string,
-    scope: NonNullable<BatchTransitionOptions['scope']>,
-  ): Decision {
+  private decide(job: Job, r: TransitionRequest, now: Date, opts: BatchTransitionOptions): Decision {
     const previous = job.status;
     if (previous === r.to && !isTerminal(previous)) {
       return { result: { changed: false, job, previous }, dirty: applyPatch(job, r.patch) };
     }
     if (!canTransition(previous, r.to)) {
-      scope(job, () =>
+      inScopeOf(job, opts.scope, () =>
         log.debug('Ignored stale or backward job status update', {
           job_id: job.jobId,
           status: previous,
           requested_status: r.to,
-          source,
+          source: opts.source,
         }),
       );
       return { result: { changed: false, job, previous }, dirty: {} };

@@ -7,7 +7,7 @@ import { UuidParam } from '../common/uuid-param';
 import { ApiErrors } from '../openapi';
 import { CostEstimateQuery, ListJobsQuery, SubmitJobDto } from './jobs.dto';
 import { idempotencyFrom } from './idempotency';
-import { JobSubmissionService } from './job-submission.service';
+import { SubmitPipeline } from './pipeline/submit.pipeline';
 import { JobsService } from './jobs.service';
 import { CostEstimateView, DeletedJobView, JobListView, JobView, SubmittedJobView } from './jobs.view';
 
@@ -16,7 +16,7 @@ import { CostEstimateView, DeletedJobView, JobListView, JobView, SubmittedJobVie
 export class JobsController {
   constructor(
     private readonly jobs: JobsService,
-    private readonly submissions: JobSubmissionService,
+    private readonly submissions: SubmitPipeline,
   ) {}
 
   /**

@@ -1,10 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ProvidersModule } from '../providers';
-import { JobHooks } from './job-hooks';
 import { JobRecordsService } from './job-records.service';
 import { JobStateApplier } from './job-state-applier';
-import { JobSubmissionService } from './job-submission.service';
 import { JobSyncService } from './job-sync.service';
 import { JobTransitionService } from './job-transition.service';
 import { Job } from './job.entity';
@@ -19,33 +17,29 @@ import { PollingService } from './polling.service';
 import { ProvidersController } from './providers.controller';
 import { WebhookController } from './webhook.controller';
 import { WebhookService } from './webhook.service';
+import { JobEndedPipeline } from './pipeline/job-ended.pipeline';
+import { SubmitIntake } from './pipeline/submit-intake.service';
+import { SubmitPipeline } from './pipeline/submit.pipeline';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Job]), ProvidersModule],
   controllers: [JobsController, ProvidersController, PollingController, WebhookController],
   providers: [
     JobsRepository,
-    JobHooks,
+    JobEndedPipeline,
     JobTransitionService,
     JobRecordsService,
     JobStateApplier,
     JobSyncService,
     JobsService,
-    JobSubmissionService,
+    SubmitIntake,
+    SubmitPipeline,
     PollingSettingsService,
     PollingService,
     JobsScheduler,
     WebhookService,
     JobsMetrics,
   ],
-  exports: [
-    ProvidersModule,
-    JobHooks,
-    JobTransitionService,
-    JobRecordsService,
-    JobStateApplier,
-    JobSyncService,
-    JobsService,
-  ],
+  exports: [ProvidersModule, JobTransitionService, JobRecordsService, JobStateApplier, JobSyncService, JobsService],
 })
 export class JobsModule {}

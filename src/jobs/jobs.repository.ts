@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { In, IsNull, Not } from 'typeorm';
+import type { WritePart } from '../database/combined-write';
 import { EntityRows, entityRows } from '../database/entity-rows';
 import { affectedRows, Db, returnedRows } from '../database/transaction-host';
 import { ACTIVE_STATUSES, JobStatus, TERMINAL_STATUSES } from '../common/job-status';
@@ -16,6 +17,33 @@ export interface ReadOptions {
   /** Copies of the jobs the caller holds: the columns set at submit are taken from them, not read again. */
   copies?: Map<string, Job>;
 }
+
+/** Mean run time and count of the org's ($1) completed jobs on a profile ($2) in the last 90 days. */
+const COMPLETED_RUN_STATS = `
+  SELECT avg(extract(epoch FROM completed_at - started_at))::float8 AS mean, count(*)::int AS n
+    FROM jobs
+   WHERE org_id = $1 AND hardware_profile = $2 AND status = 'completed'
+     AND started_at IS NOT NULL AND completed_at > now() - interval '90 days'`;
+
+/** A submitted job's row: what the submit sets (the rest takes the columns' defaults). */
+export type NewJob = Pick<
+  Job,
+  | 'jobId'
+  | 'userId'
+  | 'orgId'
+  | 'provider'
+  | 'configName'
+  | 'config'
+  | 'hardwareProfile'
+  | 'priority'
+  | 'approvalId'
+  | 'costEstimate'
+  | 'correlationId'
+  | 'maxRuntimeSeconds'
+  | 'maxAttempts'
+  | 'idempotencyKey'
+  | 'requestHash'
+>;
 
 /** Equality filters on a job's columns. */
 export interface JobFilter {
@@ -69,9 +97,54 @@ export class JobsRepository {
     });
   }
 
-  insert(values: Partial<Job>): Promise<Job> {
-    const repo = this.db.tx.getRepository(Job);
-    return repo.save(repo.create(values));
+  /** A submitted job's row, as its part of the submit's statement (created_at and queued_at: the statement's now()). */
+  insertPart(j: NewJob): WritePart {
+    return {
+      sql: `INSERT INTO jobs (job_id, user_id, org_id, provider, status, config_name, config, hardware_profile, priority,
+                              requires_approval, approval_id, cost_estimate, correlation_id, max_runtime_seconds,
+                              max_attempts, idempotency_key, request_hash, metadata)
+            VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, '{}')
+            RETURNING job_id`,
+      params: [
+        j.jobId,
+        j.userId,
+        j.orgId,
+        j.provider,
+        j.configName,
+        JSON.stringify(j.config),
+        j.hardwareProfile,
+        j.priority,
+        j.approvalId !== null,
+        j.approvalId,
+        j.costEstimate,
+        j.correlationId,
+        j.maxRuntimeSeconds,
+        j.maxAttempts,
+        j.idempotencyKey,
+        j.requestHash,
+      ],
+    };
+  }
+
+  /**
+   * What a submit needs from the jobs table, in one statement: the org's completed runs on the profile in the last
+   * 90 days (the cost estimate), whether the user has any job, and the user's submissions in the 24 h before `at`.
+   */
+  async submitFacts(
+    userId: string,
+    orgId: string,
+    profile: string,
+    at: Date,
+  ): Promise<{ history: { meanSeconds: number | null; count: number }; hasJob: boolean; lastDay: number }> {
+    const [row] = await this.db.tx.query<{ mean: number | null; n: number; has_job: boolean; last_day: number }[]>(
+      `SELECT h.mean, h.n,
+              EXISTS (SELECT 1 FROM jobs WHERE user_id = $3) AS has_job,
+              (SELECT count(*)::int FROM jobs WHERE user_id = $3 AND created_at > $4::timestamptz - interval '24 hours')
+                AS last_day
+         FROM (${COMPLETED_RUN_STATS}) h`,
+      [orgId, profile, userId, at],
+    );
+    return { history: { meanSeconds: row.mean, count: row.n }, hasJob: row.has_job, lastDay: row.last_day };
   }
 
   findOne(where: JobFilter): Promise<Job | null> {
@@ -173,41 +246,9 @@ export class JobsRepository {
     ]);
   }
 
-  async setApproval(jobId: string, approvalId: string): Promise<void> {
-    await this.db.tx.query(
-      `UPDATE jobs SET requires_approval = true, approval_id = $2, updated_at = now() WHERE job_id = $1`,
-      [jobId, approvalId],
-    );
-  }
-
-  /** Whether the user has any job besides `exceptJobId` (reads at most one row). */
-  async hasOtherJob(userId: string, exceptJobId: string): Promise<boolean> {
-    const rows: { n: number }[] = await this.db.tx.query(
-      `SELECT count(*)::int AS n FROM (SELECT 1 FROM jobs WHERE user_id = $1 AND job_id <> $2 LIMIT 1) s`,
-      [userId, exceptJobId],
-    );
-    return rows[0].n > 0;
-  }
-
-  /** The user's submissions in the 24 h before `at`, `jobId` (being submitted) included. */
-  async submissionsInDayBefore(userId: string, at: Date, jobId: string): Promise<number> {
-    const rows: { n: number }[] = await this.db.tx.query(
-      `SELECT count(*)::int AS n FROM jobs
-        WHERE user_id = $1 AND (created_at > $2::timestamptz - interval '24 hours' OR job_id = $3)`,
-      [userId, at, jobId],
-    );
-    return rows[0].n;
-  }
-
   /** Mean run time of the org's completed jobs on this profile in the last 90 days. */
   async completedRunStats(orgId: string, profile: string): Promise<{ meanSeconds: number | null; count: number }> {
-    const [row] = await this.db.tx.query<{ mean: number | null; n: number }[]>(
-      `SELECT avg(extract(epoch FROM completed_at - started_at))::float8 AS mean, count(*)::int AS n
-         FROM jobs
-        WHERE org_id = $1 AND hardware_profile = $2 AND status = 'completed'
-          AND started_at IS NOT NULL AND completed_at > now() - interval '90 days'`,
-      [orgId, profile],
-    );
+    const [row] = await this.db.tx.query<{ mean: number | null; n: number }[]>(COMPLETED_RUN_STATS, [orgId, profile]);
     return { meanSeconds: row?.mean ?? null, count: row?.n ?? 0 };
   }
 
@@ -234,19 +275,19 @@ export class JobsRepository {
   }
 
   /**
-   * Takes the key for this job; false when another job holds it. A concurrent claim of the same key waits on the
-   * primary key until the first commits. A key older than `hours` is taken over.
+   * Takes the key for this job, as a part of the submit's statement: it returns no row when another job holds the
+   * key (the submit then rolls back). A concurrent claim of the same key waits on the primary key until the first
+   * commits. A key older than `hours` is taken over.
    */
-  async claimIdempotencyKey(userId: string, key: string, jobId: string, hash: string, hours: number): Promise<boolean> {
-    const claimed = await this.db.tx.query<unknown[]>(
-      `INSERT INTO job_idempotency_keys (user_id, idempotency_key, job_id, request_hash) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (user_id, idempotency_key) DO UPDATE
-         SET job_id = EXCLUDED.job_id, request_hash = EXCLUDED.request_hash, created_at = now()
-         WHERE job_idempotency_keys.created_at <= now() - make_interval(hours => $5)
-       RETURNING job_id`,
-      [userId, key, jobId, hash, hours],
-    );
-    return claimed.length > 0;
+  claimKeyPart(userId: string, key: string, jobId: string, hash: string, hours: number): WritePart {
+    return {
+      sql: `INSERT INTO job_idempotency_keys (user_id, idempotency_key, job_id, request_hash) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (user_id, idempotency_key) DO UPDATE
+              SET job_id = EXCLUDED.job_id, request_hash = EXCLUDED.request_hash, created_at = now()
+              WHERE job_idempotency_keys.created_at <= now() - make_interval(hours => $5)
+            RETURNING job_id`,
+      params: [userId, key, jobId, hash, hours],
+    };
   }
 
   // ---- webhook deliveries -------------------------------------------------------------------------------------

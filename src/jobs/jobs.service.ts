@@ -19,9 +19,10 @@ import {
   ProviderRegistry,
 } from '../providers';
 import { CostEstimate, estimateCost } from './job-cost';
-import { JobHooks } from './job-hooks';
 import { isTerminal, TERMINAL_STATUSES } from '../common/job-status';
 import { JobTransitionService } from './job-transition.service';
+import { QueueStep } from './pipeline/steps';
+import { Clock } from '../common/clock';
 import { jobView, JobView } from './job-view';
 import type { Job } from './job.entity';
 import type { ListJobsQuery } from './jobs.dto';
@@ -39,7 +40,7 @@ export function providerApiError(err: unknown, what: string): AppError {
   return new ProviderError(`${what}: ${(err as Error).message}`.slice(0, 500), { provider });
 }
 
-/** Reading, cancelling and deleting jobs as the API's callers may (submission is JobSubmissionService). */
+/** Reading, cancelling and deleting jobs as the API's callers may (submission is SubmitPipeline). */
 @Injectable()
 export class JobsService {
   constructor(
@@ -47,9 +48,10 @@ export class JobsService {
     private readonly repo: JobsRepository,
     private readonly registry: ProviderRegistry,
     private readonly configs: ProviderConfigService,
-    private readonly hooks: JobHooks,
+    private readonly queue: QueueStep,
     private readonly transitions: JobTransitionService,
     private readonly access: AccessPolicy,
+    private readonly clock: Clock,
   ) {}
 
   defaultProvider(): string {
@@ -73,15 +75,15 @@ export class JobsService {
     if (q.status) where.status = q.status as Job['status'];
     if (q.provider) where.provider = q.provider;
     const [jobs, total] = await this.repo.list(where, q.limit ?? 50, q.offset ?? 0);
-    const positions = await this.hooks.queuePositions(jobs.filter((j) => !isTerminal(j.status)).map((j) => j.jobId));
-    const now = new Date();
-    return { jobs: jobs.map((j) => jobView(j, positions.get(j.jobId)?.position ?? null, now)), total };
+    const positions = await this.queue.positions(jobs.filter((j) => !isTerminal(j.status)).map((j) => j.jobId));
+    const now = this.clock.now();
+    return { jobs: jobs.map((j) => jobView(j, positions.get(j.jobId) ?? null, now)), total };
   }
 
   async get(user: AuthenticatedUser, jobId: string): Promise<JobView> {
     const job = await this.findVisible(user, jobId);
-    const positions = await this.hooks.queuePositions(isTerminal(job.status) ? [] : [jobId]);
-    return jobView(job, positions.get(jobId)?.position ?? null);
+    const positions = await this.queue.positions(isTerminal(job.status) ? [] : [jobId]);
+    return jobView(job, positions.get(jobId) ?? null, this.clock.now());
   }
 
   /** Cancels at the provider first (a failure leaves the job unchanged, 502), then through the transition function. */
@@ -102,14 +104,14 @@ export class JobsService {
     }
     const result = await this.transitions.transition(jobId, 'cancelled', {
       source: 'cancel',
-      patch: job.externalId ? {} : { cancelRequestedAt: new Date() },
+      patch: job.externalId ? {} : { cancelRequestedAt: this.clock.now() },
     });
     if (!result.changed && isTerminal(result.job.status) && result.previous !== 'cancelled') {
       // It finished while we were cancelling: report the state it ended in.
       throw new InvalidJobStateError(jobId, result.job.status, active);
     }
     log.info('Job cancelled', { job_id: jobId, provider: job.provider, previous_status: result.previous });
-    return jobView(result.job);
+    return jobView(result.job, null, this.clock.now());
   }
 
   async remove(user: AuthenticatedUser, jobId: string): Promise<{ job_id: string; deleted: true }> {

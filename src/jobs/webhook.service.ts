@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { TransactionHost } from '@nestjs-cls/transactional';
 import { Transactional } from '../database/transactional';
 import { InvalidSignatureError, NotFoundError, ProviderUnavailableError, ValidationError } from '../common/errors';
 import { getLogger } from '../logging';
@@ -25,8 +24,6 @@ export type WebhookOutcome = 'applied' | 'unchanged' | 'duplicate' | 'unknown_pr
 @Injectable()
 export class WebhookService {
   constructor(
-    /** Carries @Transactional()'s transaction. */
-    private readonly txHost: TransactionHost,
     private readonly repo: JobsRepository,
     private readonly replicate: ReplicateProvider,
     private readonly applier: JobStateApplier,

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { TransactionHost } from '@nestjs-cls/transactional';
 import { Transactional } from '../database/transactional';
 import { AUDIT_RECORDER, AuditActor, AuditRecorder } from '../common/audit';
 import { ProviderConfig } from './provider-config.entity';
@@ -30,8 +29,6 @@ export class ProviderConfigService {
   private readonly listeners: ChangeListener[] = [];
 
   constructor(
-    /** Carries @Transactional()'s transaction. */
-    private readonly txHost: TransactionHost,
     private readonly repo: ProviderConfigRepository,
     @Inject(AUDIT_RECORDER) private readonly audit: AuditRecorder,
   ) {}

@@ -1,2 +1,2 @@
 export { QueueModule } from './queue.module';
-export { QueueService } from './queue.service';
+export { QueueEntriesService } from './queue-entries.service';

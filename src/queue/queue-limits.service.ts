@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AUDIT_RECORDER, AuditActor, AuditRecorder } from '../common/audit';
-import { TransactionHost } from '@nestjs-cls/transactional';
 import { Transactional } from '../database/transactional';
 import { AppConfig } from '../config';
 import { EventsService } from '../events';
@@ -38,8 +37,6 @@ const KEYS: (keyof StoredLimits)[] = ['max_concurrent', 'user_max_concurrent', '
 @Injectable()
 export class QueueLimitsService {
   constructor(
-    /** Carries @Transactional()'s transaction. */
-    private readonly txHost: TransactionHost,
     private readonly config: AppConfig,
     private readonly settings: SettingsService,
     private readonly events: EventsService,

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AUDIT_RECORDER, AuditRecorder } from '../common/audit';
-import { TransactionHost } from '@nestjs-cls/transactional';
 import { Transactional } from '../database/transactional';
 import { AccessPolicy, atLeast, AuthenticatedUser } from '../auth';
 import { AppConfig } from '../config';
@@ -54,8 +53,6 @@ function entryView(e: QueueEntry, position: number | null = null): QueueEntryVie
 @Injectable()
 export class QueueQueryService {
   constructor(
-    /** Carries @Transactional()'s transaction. */
-    private readonly txHost: TransactionHost,
     private readonly config: AppConfig,
     private readonly repo: QueueRepository,
     private readonly limits: QueueLimitsService,

@@ -3,7 +3,9 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { JobsModule } from '../jobs';
 import { QueueEntry } from './queue-entry.entity';
 import { QueueController } from './queue.controller';
+import { DispatchRecorder } from './dispatch-recorder';
 import { QueueDispatcher } from './queue-dispatcher';
+import { QueueEntriesService } from './queue-entries.service';
 import { QueueLimitsService } from './queue-limits.service';
 import { QueueMetrics } from './queue-metrics';
 import { QueueQueryService } from './queue-query.service';
@@ -11,19 +13,24 @@ import { QueueRepository } from './queue.repository';
 import { QueueScheduler } from './queue.scheduler';
 import { QueueService } from './queue.service';
 
-/** Dispatch under limits. Depends on jobs (hooks, transitions, providers); the approvals module calls QueueService. */
+/**
+ * Dispatch under limits. Depends on jobs (transitions, providers, the pipeline steps it implements); the approvals
+ * module calls QueueEntriesService.
+ */
 @Module({
   imports: [TypeOrmModule.forFeature([QueueEntry]), JobsModule],
   controllers: [QueueController],
   providers: [
     QueueRepository,
+    QueueEntriesService,
     QueueLimitsService,
+    DispatchRecorder,
     QueueDispatcher,
     QueueQueryService,
     QueueService,
     QueueScheduler,
     QueueMetrics,
   ],
-  exports: [QueueService, QueueLimitsService],
+  exports: [QueueService, QueueEntriesService, QueueLimitsService],
 })
 export class QueueModule {}

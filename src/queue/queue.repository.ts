@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { In } from 'typeorm';
 import { lockUntilCommit } from '../database/advisory-lock';
+import type { WritePart } from '../database/combined-write';
 import { entityRows } from '../database/entity-rows';
 import { affectedRows, Db, returnedRows } from '../database/transaction-host';
 import { QueueEntry, QueueEntryStatus } from './queue-entry.entity';
@@ -10,6 +11,19 @@ export interface SlotCount {
   userId: string;
   orgId: string;
   n: number;
+}
+
+/** What a new entry starts with: blocked (with its reason) or pending since a time, aging from then. */
+export interface NewEntry {
+  jobId: string;
+  userId: string;
+  orgId: string;
+  provider: string;
+  priority: number;
+  blockedReason: string | null;
+  pendingSince: Date | null;
+  nextAgingAt: Date | null;
+  maxAttempts: number;
 }
 
 export interface Candidate {
@@ -31,8 +45,31 @@ export class QueueRepository {
     return lockUntilCommit(this.db.tx, key);
   }
 
-  async insert(entry: Partial<QueueEntry>): Promise<void> {
-    await this.db.tx.getRepository(QueueEntry).insert(entry);
+  /**
+   * A submitted job's entry, as its part of the submit's statement (queued_at is the statement's now()). Returns the
+   * entry's 1-based position when pending: every pending entry of its priority or higher is ahead of the newest.
+   */
+  insertPart(e: NewEntry): WritePart {
+    return {
+      sql: `INSERT INTO queue_entries (job_id, user_id, org_id, provider, base_priority, effective_priority, status,
+                                       blocked_reason, pending_since, next_aging_at, max_attempts)
+            VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10)
+            RETURNING job_id, CASE WHEN status = 'pending' THEN
+              (SELECT count(*) FROM queue_entries p WHERE p.status = 'pending' AND p.effective_priority >= $5)::int + 1
+            END AS position`,
+      params: [
+        e.jobId,
+        e.userId,
+        e.orgId,
+        e.provider,
+        e.priority,
+        e.blockedReason ? 'blocked' : 'pending',
+        e.blockedReason,
+        e.pendingSince,
+        e.nextAgingAt,
+        e.maxAttempts,
+      ],
+    };
   }
 
   /**

@@ -1,6 +1,8 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { getLogger } from '../logging';
 import { BackgroundTaskManager, Interval, TickContext } from '../scheduling';
+import { Clock } from '../common/clock';
+import { QueueEntriesService } from './queue-entries.service';
 import { QueueService, TickSummary } from './queue.service';
 
 const log = getLogger('simpletuner.cloud.queue');
@@ -12,11 +14,13 @@ export class QueueScheduler implements OnModuleInit {
   constructor(
     private readonly tasks: BackgroundTaskManager,
     private readonly queue: QueueService,
+    private readonly entries: QueueEntriesService,
+    private readonly clock: Clock,
   ) {}
 
   onModuleInit(): void {
     // Through the task's own wrapper, so an early tick never overlaps a scheduled one.
-    this.queue.onWake(() => void this.tasks.runTick(QUEUE_TASK));
+    this.entries.onWake(() => void this.tasks.runTick(QUEUE_TASK));
   }
 
   // Not a leader task: every instance ticks; the claim lock keeps limits exact.
@@ -25,6 +29,6 @@ export class QueueScheduler implements OnModuleInit {
     onStartError: (err) => log.error('Failed to start queue processing', { error: err }),
   })
   process(tick: TickContext): Promise<TickSummary> {
-    return this.queue.processTick(new Date(), tick.tickId);
+    return this.queue.processTick(this.clock.now(), tick.tickId);
   }
 }

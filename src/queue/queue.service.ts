@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { TransactionHost } from '@nestjs-cls/transactional';
 import { AppConfig } from '../config';
-import { inJobScope, Job, JobHooks, JobRecordsService, SubmitContext } from '../jobs';
+import { Transactional } from '../database/transactional';
+import { inJobScope, Job, JobRecordsService } from '../jobs';
 import { getLogger } from '../logging';
-import { DispatchOutcome, QueueDispatcher } from './queue-dispatcher';
-import { QueueEntryStatus } from './queue-entry.entity';
-import { QueueLimits, QueueLimitsService } from './queue-limits.service';
-import { agedPriority } from './queue-priority';
-import { Candidate, QueueRepository, SlotCount } from './queue.repository';
 import { Clock } from '../common/clock';
+import { DispatchOutcome, QueueDispatcher } from './queue-dispatcher';
+import { QueueEntriesService } from './queue-entries.service';
+import { QueueLimits, QueueLimitsService } from './queue-limits.service';
+import { Candidate, QueueRepository, SlotCount } from './queue.repository';
 
 const log = getLogger('simpletuner.cloud.queue');
 
@@ -52,38 +51,26 @@ interface Claim {
 /** The queue's rules: claim under the lock, dispatch outside it, release on terminal status. */
 @Injectable()
 export class QueueService implements OnModuleInit {
-  private readonly wakeListeners = new Set<() => void>();
-  private wakeTimer: NodeJS.Timeout | null = null;
   /** Ticks running in this process, and whether a slot was released meanwhile (the tick then goes round again). */
   private ticking = 0;
   private wokenDuringTick = false;
   private readonly runningTicks = new Set<Promise<TickSummary>>();
 
   constructor(
-    private readonly tx: TransactionHost,
     private readonly config: AppConfig,
     private readonly jobs: JobRecordsService,
     private readonly repo: QueueRepository,
+    private readonly entries: QueueEntriesService,
     private readonly limits: QueueLimitsService,
     private readonly dispatcher: QueueDispatcher,
-    private readonly hooks: JobHooks,
-    /** Time of hook-driven changes (enqueue, release, unblock). */
     private readonly clock: Clock,
   ) {}
 
   onModuleInit(): void {
-    this.hooks.addSubmitHook(20, (job, ctx) => this.enqueue(job, ctx));
-    this.hooks.addTerminalHook((ended) => this.release(ended.map(({ job }) => job)));
-    this.hooks.setQueueInfoProvider(async (ids) => {
-      const positions = await this.repo.positions(ids);
-      return new Map(ids.map((id) => [id, { position: positions.get(id) ?? null }]));
+    // A release during a tick would find the scheduler busy and be lost until the next interval: go round again.
+    this.entries.onWake(() => {
+      if (this.ticking > 0) this.wokenDuringTick = true;
     });
-  }
-
-  /** Called after a slot is released (the scheduler subscribes and runs a tick). */
-  onWake(fn: () => void): () => void {
-    this.wakeListeners.add(fn);
-    return () => this.wakeListeners.delete(fn);
   }
 
   /** Dispatch grace: a `dispatching` entry older than this lost its dispatcher (longer than any create call). */
@@ -95,7 +82,10 @@ export class QueueService implements OnModuleInit {
    * One processing tick, safe with several instances: reconcile stalled dispatches, then claim batches
    * under the advisory lock, submit each claimed job concurrently outside any transaction, record the outcomes.
    */
-  async processTick(now: Date = new Date(), tickId: string = randomBytes(6).toString('hex')): Promise<TickSummary> {
+  async processTick(
+    now: Date = this.clock.now(),
+    tickId: string = randomBytes(6).toString('hex'),
+  ): Promise<TickSummary> {
     const own = this.runTick(now, tickId);
     this.runningTicks.add(own);
     try {
@@ -112,7 +102,7 @@ export class QueueService implements OnModuleInit {
    */
   async processNow(): Promise<TickSummary> {
     const earlier = [...this.runningTicks];
-    const summary = await this.processTick(new Date());
+    const summary = await this.processTick(this.clock.now());
     await Promise.allSettled(earlier);
     return summary;
   }
@@ -135,13 +125,12 @@ export class QueueService implements OnModuleInit {
     };
     this.ticking++;
     try {
-      // A release during the tick would find the scheduler busy and be lost until the next interval: go round again.
       for (let pass = 0; pass < 5; pass++) {
         this.wokenDuringTick = false;
         await this.reconcileStale(now, tickId, summary);
         await this.claimAndDispatch(now, `${tickId}:${pass}`, tickId, summary);
         if (!this.wokenDuringTick) break;
-        now = new Date(Math.max(now.getTime(), Date.now()));
+        now = new Date(Math.max(now.getTime(), this.clock.now().getTime()));
       }
     } finally {
       this.ticking--;
@@ -217,16 +206,7 @@ export class QueueService implements OnModuleInit {
 
   /** The claim commits `dispatching` under the lock; the claimed jobs are read after it, outside the lock. */
   private async claim(now: Date, token: string): Promise<Claim> {
-    const claimed = await this.tx.withTransaction(async () => {
-      await this.repo.lockClaims(CLAIM_LOCK);
-      const aged = await this.repo.refreshAging(now, this.config.enterprise.starvationMinutes);
-      const limits = await this.limits.current();
-      const { chosen, more } = await this.choose(now, limits, await this.repo.slotCounts());
-      const ids = await this.repo.markDispatching(chosen, now, token);
-      const order = new Map(chosen.map((id, i) => [id, i]));
-      ids.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
-      return { ids, aged, more: ids.length > 0 && more };
-    });
+    const claimed = await this.claimUnderLock(now, token);
     const jobs = await this.jobs.read(claimed.ids);
     return {
       jobIds: claimed.ids,
@@ -234,6 +214,19 @@ export class QueueService implements OnModuleInit {
       aged: claimed.aged,
       more: claimed.more,
     };
+  }
+
+  /** Counts the slots, chooses and marks `dispatching`, under the lock: one short transaction. */
+  @Transactional()
+  private async claimUnderLock(now: Date, token: string): Promise<{ ids: string[]; aged: number; more: boolean }> {
+    await this.repo.lockClaims(CLAIM_LOCK);
+    const aged = await this.repo.refreshAging(now, this.config.enterprise.starvationMinutes);
+    const limits = await this.limits.current();
+    const { chosen, more } = await this.choose(now, limits, await this.repo.slotCounts());
+    const ids = await this.repo.markDispatching(chosen, now, token);
+    const order = new Map(chosen.map((id, i) => [id, i]));
+    ids.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+    return { ids, aged, more: ids.length > 0 && more };
   }
 
   /** Highest effective priority first, oldest first within a level, skipping users and orgs at their limit. */
@@ -319,86 +312,6 @@ export class QueueService implements OnModuleInit {
       else if (o === 'redispatch') summary.reconciled.redispatched++;
       else if (o === 'failed') summary.reconciled.failed++;
     }
-  }
-
-  /** Submit hook (order 20): every job goes through the queue, blocked while it awaits approval. */
-  private async enqueue(job: Job, ctx: SubmitContext): Promise<void> {
-    const blocked = ctx.requiresApproval;
-    const now = this.clock.now();
-    const start = job.priorityOverride ?? job.priority;
-    await this.repo.insert({
-      jobId: job.jobId,
-      userId: job.userId,
-      orgId: job.orgId,
-      provider: job.provider,
-      basePriority: job.priority,
-      priorityOverride: job.priorityOverride,
-      effectivePriority: start,
-      status: blocked ? 'blocked' : 'pending',
-      blockedReason: blocked ? 'awaiting_approval' : null,
-      pendingSince: blocked ? null : now,
-      nextAgingAt: blocked
-        ? null
-        : agedPriority(job.priority, job.priorityOverride, now, now, this.config.enterprise.starvationMinutes)
-            .nextAgingAt,
-      maxAttempts: job.maxAttempts,
-    });
-    if (!blocked) this.wake();
-  }
-
-  /** Approve → pending; aging starts now. Called by the approvals module in its transaction. */
-  async unblock(jobId: string, now: Date = this.clock.now()): Promise<boolean> {
-    const entry = await this.repo.find(jobId, true);
-    if (!entry || entry.status !== 'blocked') return false;
-    const aged = agedPriority(
-      entry.basePriority,
-      entry.priorityOverride,
-      now,
-      now,
-      this.config.enterprise.starvationMinutes,
-    );
-    await this.repo.update(jobId, {
-      status: 'pending',
-      blockedReason: null,
-      pendingSince: now,
-      nextAgingAt: aged.nextAgingAt,
-      effectivePriority: aged.effective,
-      updatedAt: now,
-    });
-    this.wake();
-    return true;
-  }
-
-  /** Reject/expiry: the entry ends (frees nothing: a blocked entry holds no slot) with the reason. */
-  async cancelEntry(
-    jobId: string,
-    status: 'cancelled' | 'failed',
-    reason: string,
-    now: Date = this.clock.now(),
-  ): Promise<boolean> {
-    return this.repo.finish(jobId, status, now, reason);
-  }
-
-  /**
-   * Terminal hook: the job's terminal status releases its slot in the same transaction. A `dispatching` entry is
-   * left to its dispatcher, which cancels the prediction if needed and releases the slot when it records.
-   */
-  private async release(jobs: Job[]): Promise<void> {
-    // One statement for the batch: each entry's own row lock orders it against a claim or a recorder.
-    const ended = jobs.map((j) => ({ jobId: j.jobId, status: j.status as QueueEntryStatus }));
-    if ((await this.repo.finishEnded(ended, this.clock.now())) > 0) this.wake();
-  }
-
-  /** Debounced wake-up: lets the releasing transaction commit before the tick counts slots. */
-  private wake(): void {
-    if (!this.config.env.SIMPLETUNER_QUEUE_WAKE_ON_RELEASE || this.wakeListeners.size === 0) return;
-    if (this.ticking > 0) this.wokenDuringTick = true;
-    if (this.wakeTimer) return;
-    this.wakeTimer = setTimeout(() => {
-      this.wakeTimer = null;
-      for (const fn of this.wakeListeners) fn();
-    }, 50);
-    this.wakeTimer.unref();
   }
 }
 

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CHARGEBACK_CLOSE_TASK } from '../../examples/enterprise-module/chargeback.scheduler';
 import { OnpremEnterpriseModule } from '../../examples/enterprise-module/enterprise.module';
+import { ChargebackService } from '../../examples/enterprise-module/chargeback.service';
 import { BackgroundTaskManager, TaskState } from '../../src/scheduling';
 import { makeOrg, makeUser, setRuleActive } from '../support/approval-fixtures';
 import { http } from '../support/http';
@@ -17,6 +18,7 @@ describe('the enterprise module example', () => {
     fs.writeFileSync(file, 'onprem:\n  run_seconds: 0.2\n  chargeback_rate: 2\n');
     app = await startTestApp({
       imports: [OnpremEnterpriseModule],
+      jobEndedSteps: [ChargebackService],
       env: { SIMPLETUNER_ENTERPRISE_CONFIG: file, SIMPLETUNER_JOB_POLL_INTERVAL: '1' },
     });
     await setRuleActive(app, 'First Job Review', false);

@@ -223,7 +223,7 @@ describe('queue (PostgreSQL)', () => {
     expect(await reason(approvalWait.jobId)).toMatchObject({ blocked_reason: 'awaiting_approval', position: null });
 
     // Approval → pending: it joins the queue, and a freed global slot goes to it (its user and org have room).
-    await h.tx.withTransaction(() => h.queue.unblock(approvalWait.jobId));
+    await h.entries.unblock(approvalWait.jobId);
     expect(await reason(approvalWait.jobId)).toMatchObject({ position: 4, blocked_reason: 'global_limit' });
     const [b1Job] = await h.db.query(
       `SELECT job_id FROM queue_entries WHERE user_id = $1 AND status = 'running' LIMIT 1`,

@@ -1,11 +1,12 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { JobHooks } from '../../src/jobs/job-hooks';
 import { JobTransitionService } from '../../src/jobs/job-transition.service';
 import { Job } from '../../src/jobs/job.entity';
+import { SubmitPipeline } from '../../src/jobs/pipeline/submit.pipeline';
+import { QueueEntriesService } from '../../src/queue/queue-entries.service';
 import { ProviderRegistry } from '../../src/providers/provider-registry';
 import {
   ProviderCallError,
@@ -69,7 +70,8 @@ export interface QueueHarness {
   db: DataSource;
   tx: TransactionHost;
   queue: QueueService;
-  hooks: JobHooks;
+  entries: QueueEntriesService;
+  submissions: SubmitPipeline;
   transitions: JobTransitionService;
   registry: ProviderRegistry;
   /** Set when the app was started with a TestClock (startQueueTestApp). */
@@ -81,7 +83,8 @@ export function harness(app: INestApplication): QueueHarness {
     db: app.get<DataSource>(getDataSourceToken()),
     tx: app.get(TransactionHost),
     queue: app.get(QueueService),
-    hooks: app.get(JobHooks),
+    entries: app.get(QueueEntriesService),
+    submissions: app.get(SubmitPipeline),
     transitions: app.get(JobTransitionService),
     registry: app.get(ProviderRegistry),
   };
@@ -113,38 +116,37 @@ export async function makeMembers(db: DataSource, orgs: number, usersPerOrg: num
 }
 
 /**
- * Submits a job the way the jobs module does: insert the row and run the submit hooks (the queue's creates the
- * entry) in one transaction.
+ * Submits a job through the submit pipeline as a lead (no default approval rule applies to leads). `requiresApproval`
+ * then holds its entry as the approval gate would, without a rule.
  */
 export async function submitJob(
   h: QueueHarness,
   member: Member,
   opts: { priority?: number; provider?: string; requiresApproval?: boolean } = {},
 ): Promise<Job> {
-  return h.tx.withTransaction(async () => {
-    const repo = (h.tx.tx as EntityManager).getRepository(Job);
-    const job = await repo.save(
-      repo.create({
-        userId: member.id,
-        orgId: member.orgId,
-        provider: opts.provider ?? 'fakeq',
-        status: 'pending',
-        configName: 'cfg',
-        config: {},
-        hardwareProfile: 'l40s',
-        priority: opts.priority ?? 10,
-        costEstimate: 0,
-        correlationId: randomUUID().slice(0, 12),
-        metadata: {},
-      }),
-    );
-    await h.hooks.runSubmitHooks(job, {
-      user: { id: member.id, username: member.username, level: 'lead', orgId: member.orgId, apiKeyId: 'test' },
-      requiresApproval: opts.requiresApproval ?? false,
-      costEstimate: 0,
-    });
-    return job;
+  const user = {
+    id: member.id,
+    username: member.username,
+    level: 'lead' as const,
+    orgId: member.orgId,
+    apiKeyId: 'test',
+  };
+  const { body } = await h.submissions.submit(user, {
+    config_name: 'cfg',
+    config: {},
+    provider: opts.provider ?? 'fakeq',
+    hardware_profile: 'l40s',
+    priority: opts.priority ?? 10,
   });
+  if (opts.requiresApproval) {
+    await h.db.query(
+      `UPDATE queue_entries SET status = 'blocked', blocked_reason = 'awaiting_approval', pending_since = NULL,
+              next_aging_at = NULL WHERE job_id = $1`,
+      [body.job_id],
+    );
+  }
+  const [job] = await h.db.getRepository(Job).findBy({ jobId: body.job_id });
+  return job;
 }
 
 export interface SlotSample {

@@ -15,7 +15,7 @@ export interface TestApp extends RunningApp {
   stop(): Promise<void>;
 }
 
-export interface TestAppOptions extends Pick<CreateAppOptions, 'imports' | 'clock'> {
+export interface TestAppOptions extends Pick<CreateAppOptions, 'imports' | 'clock' | 'jobEndedSteps'> {
   /** 'postgres' (default): a fresh clone of the template; 'pglite': the embedded database in a temp folder. */
   db?: 'postgres' | 'pglite';
   /** Reuse an existing database (several instances on one database). */
@@ -44,7 +44,12 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     ...opts.env,
   };
   const config = loadAppConfig(env, dataDir);
-  const running = await createApp(config, { port: 0, imports: opts.imports, clock: opts.clock });
+  const running = await createApp(config, {
+    port: 0,
+    imports: opts.imports,
+    clock: opts.clock,
+    jobEndedSteps: opts.jobEndedSteps,
+  });
   // Responses of the API as shipped are checked against its OpenAPI document (apps with test modules add routes).
   if (!opts.imports) recordResponses(running.app.getHttpServer());
   return {

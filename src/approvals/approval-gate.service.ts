@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import type { AuthenticatedUser } from '../auth';
+import { AppConfig } from '../config';
+import { ApprovalGateStep, inScopeOf, type ApprovalHold, type EndedJob, type SubmittedJob } from '../jobs';
+import type { SubmitterHistory } from '../jobs';
+import { getLogger } from '../logging';
+import { ApprovalRulesService } from './approval-rules.service';
+import { ApprovalsRepository } from './approvals.repository';
+import { candidateRules, evaluateRules } from './rules-engine';
+
+const log = getLogger('simpletuner.cloud.approvals');
+
+/**
+ * The submit's gate: the first matching rule holds the job for a person. The request is written with the job, in
+ * the submit's one statement, so a job is never visible without the request that holds it.
+ */
+@Injectable()
+export class ApprovalGate extends ApprovalGateStep {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly repo: ApprovalsRepository,
+    private readonly rules: ApprovalRulesService,
+  ) {
+    super();
+  }
+
+  async evaluate(job: SubmittedJob, user: AuthenticatedUser, history: SubmitterHistory): Promise<ApprovalHold | null> {
+    const candidates = candidateRules(await this.rules.activeRules(), user.level, job.provider);
+    if (candidates.length === 0) return null;
+    const match = evaluateRules(candidates, {
+      userLevel: user.level,
+      provider: job.provider,
+      hardwareProfile: job.hardwareProfile,
+      configName: job.configName,
+      costEstimate: job.costEstimate,
+      priorJobCount: history.hasEarlierJob ? 1 : 0,
+      jobsLast24h: history.jobsLast24h,
+    });
+    if (!match) return null;
+    const id = randomUUID();
+    const expiresAt = new Date(job.submittedAt.getTime() + this.config.enterprise.approvalExpiresHours * 3600_000);
+    const owner = { jobId: job.jobId, userId: job.userId, orgId: job.orgId };
+    log.info('Job requires approval', {
+      job_id: job.jobId,
+      approval_id: id,
+      rule: match.rule.name,
+      reason: match.reason,
+    });
+    return {
+      approvalId: id,
+      reason: match.reason,
+      write: this.repo.requestPart({
+        id,
+        ...owner,
+        ruleId: match.rule.id,
+        ruleName: match.rule.name,
+        requiredApproverLevel: match.rule.requiredApproverLevel,
+        reason: match.reason,
+        estimatedCost: job.costEstimate,
+        createdAt: job.submittedAt,
+        expiresAt,
+      }),
+      events: [
+        {
+          type: 'approval_required',
+          ...owner,
+          data: {
+            approval_id: id,
+            rule_id: match.rule.id,
+            rule_name: match.rule.name,
+            reason: match.reason,
+            estimated_cost: job.costEstimate,
+            required_approver_level: match.rule.requiredApproverLevel,
+            expires_at: expiresAt.toISOString(),
+          },
+        },
+      ],
+    };
+  }
+
+  /** A job that ended some other way (cancelled by its owner, say) no longer waits on anyone. */
+  async closeFor(ended: EndedJob[]): Promise<void> {
+    const waiting = ended.filter(({ job }) => job.requiresApproval);
+    if (waiting.length === 0) return;
+    const closed = await this.repo.closePendingForJobs(
+      waiting.map(({ job }) => ({ jobId: job.jobId, status: job.status })),
+    );
+    for (const { job, scope } of waiting) {
+      const approvalId = closed.get(job.jobId);
+      if (!approvalId) continue;
+      inScopeOf(job, scope, () =>
+        log.info('Approval request closed: job ended', {
+          job_id: job.jobId,
+          approval_id: approvalId,
+          status: job.status,
+        }),
+      );
+    }
+  }
+}
