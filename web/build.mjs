@@ -2,7 +2,7 @@
 // index.html. Run by `npm run build`; the browser tests run it into a temporary folder.
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
@@ -34,6 +34,14 @@ export async function buildDashboard(outDir = join(webDir, 'dist')) {
     metafile: true,
     logLevel: 'warning',
   });
+
+  // Of the service, the page bundles only src/common's dependency-free rules (job statuses, permissions): a rule
+  // file that starts importing Nest, TypeORM or another module fails here rather than swelling the page.
+  const repoRoot = resolve(webDir, '..');
+  const strays = Object.keys(result.metafile.inputs)
+    .map((p) => relative(repoRoot, resolve(p)).split(sep).join('/'))
+    .filter((p) => !/^(web\/src|src\/common|node_modules\/(preact|eventsource-parser))\//.test(p));
+  if (strays.length > 0) throw new Error(`dashboard: the page would bundle ${strays.join(', ')}`);
 
   const outputs = Object.keys(result.metafile.outputs).map((p) => resolve(p));
   const script = outputs.find((p) => p.endsWith('.js'));

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import * as permissions from '../common/permissions';
 import type { AuthenticatedUser } from './authenticated-user';
 import { atLeast, UserLevel } from './user.entity';
 
@@ -48,9 +49,7 @@ export class AccessPolicy {
 
   /** Cancelling, deleting or reprioritising a visible job: its owner (researcher up), a lead of its org, an admin. */
   canAct(caller: AuthenticatedUser, owned: Owned): boolean {
-    if (caller.level === 'admin') return true;
-    if (caller.level === 'lead') return owned.orgId === caller.orgId;
-    return caller.level === 'researcher' && owned.userId === caller.id;
+    return permissions.canAct(caller, owned); // the dashboard bundles the same rule
   }
 
   /** A user the caller may see: itself, its organisation's users for a lead, anyone for an admin. */

@@ -9,18 +9,12 @@ import {
   PrimaryGeneratedColumn,
   Unique,
 } from 'typeorm';
+import type { UserLevel } from '../common/permissions';
 import { Org } from './org.entity';
 
-export const USER_LEVELS = ['viewer', 'researcher', 'lead', 'admin'] as const;
-export type UserLevel = (typeof USER_LEVELS)[number];
-
-function levelRank(level: UserLevel): number {
-  return USER_LEVELS.indexOf(level);
-}
-
-export function atLeast(level: UserLevel, required: UserLevel): boolean {
-  return levelRank(level) >= levelRank(required);
-}
+// The level ranking is shared with the dashboard, which bundles it: one copy, in src/common.
+export { USER_LEVELS, atLeast } from '../common/permissions';
+export type { UserLevel };
 
 @Entity('users')
 @Unique('users_username_key', ['username'])

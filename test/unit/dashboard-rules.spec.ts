@@ -1,13 +1,21 @@
+import { AccessPolicy } from '../../src/auth/access-policy';
+import type { AuthenticatedUser } from '../../src/auth';
+import { USER_LEVELS, type UserLevel } from '../../src/common/permissions';
+import type { ApprovalRequest, Job, QueueEntry, User } from '../../web/src/api-types';
 import { duration, money, relative, waitReason } from '../../web/src/format';
 import { canCancel, canDecide, canSetPriority } from '../../web/src/permissions';
-import type { ApprovalRequest, Job, Me } from '../../web/src/types';
 
-/** The page's copy of the API's level rules decides which buttons exist: it must match the API's rules. */
+/**
+ * The page decides which buttons exist with the service's own rules (src/common/permissions), through field-name
+ * mappings: a button must be there exactly when the API would accept the action.
+ */
 describe('dashboard level rules and formatting', () => {
   const org = 'org-a';
-  const me = (level: Me['level'], id = 'me', orgId = org): Me => ({ id, username: id, level, org_id: orgId });
+  const me = (level: UserLevel, id = 'me', orgId = org): User => ({ id, username: id, level, org_id: orgId }) as User;
   const job = (over: Partial<Job> = {}): Job =>
     ({ job_id: 'j1', user_id: 'owner', org_id: org, status: 'pending', is_terminal: false, ...over }) as Job;
+  const entry = (over: Partial<QueueEntry> = {}): QueueEntry =>
+    ({ job_id: 'j1', user_id: 'owner', org_id: org, status: 'pending', ...over }) as QueueEntry;
   const request = (over: Partial<ApprovalRequest> = {}): ApprovalRequest =>
     ({
       id: 'r1',
@@ -26,6 +34,7 @@ describe('dashboard level rules and formatting', () => {
     expect(canCancel(me('lead', 'me', 'org-b'), job())).toBe(false);
     expect(canCancel(me('admin', 'me', 'org-b'), job())).toBe(true);
     expect(canCancel(me('admin'), job({ status: 'completed', is_terminal: true }))).toBe(false);
+    expect(canCancel(me('researcher', 'owner'), job({ status: 'cancelled', is_terminal: true }))).toBe(false);
   });
 
   it('decide: the rule’s approver level or above, same org unless admin, never one’s own request', () => {
@@ -39,9 +48,44 @@ describe('dashboard level rules and formatting', () => {
     expect(canDecide(me('admin'), request({ status: 'approved' }))).toBe(false);
   });
 
-  it('priority: leads and admins only', () => {
-    expect([canSetPriority(me('viewer')), canSetPriority(me('researcher'))]).toEqual([false, false]);
-    expect([canSetPriority(me('lead')), canSetPriority(me('admin'))]).toEqual([true, true]);
+  it('priority: a lead of the job’s organisation or an admin', () => {
+    expect([canSetPriority(me('viewer'), entry()), canSetPriority(me('researcher', 'owner'), entry())]).toEqual([
+      false,
+      false,
+    ]);
+    expect([canSetPriority(me('lead'), entry()), canSetPriority(me('admin', 'me', 'org-b'), entry())]).toEqual([
+      true,
+      true,
+    ]);
+    expect(canSetPriority(me('lead', 'me', 'org-b'), entry())).toBe(false);
+  });
+
+  it('offers cancel and decide exactly where the API’s access policy allows them, for every level and relation', () => {
+    const policy = new AccessPolicy();
+    const noLineage = { userCreatedBy: null, keyCreatedBy: null };
+    const disagreements: string[] = [];
+    for (const level of USER_LEVELS) {
+      for (const [relation, id, orgId] of [
+        ['own', 'owner', org],
+        ['same org', 'me', org],
+        ['other org', 'me', 'org-b'],
+      ] as const) {
+        const caller = { id, username: id, level, orgId, apiKeyId: 'k' } satisfies AuthenticatedUser;
+        const api = policy.canAct(caller, { userId: 'owner', orgId: org });
+        if (canCancel(me(level, id, orgId), job()) !== api) disagreements.push(`cancel: ${level}, ${relation}`);
+        for (const required of USER_LEVELS) {
+          const allowed =
+            policy.decisionRefusal(
+              caller,
+              { userId: 'owner', orgId: org, requiredApproverLevel: required },
+              noLineage,
+            ) === null;
+          const shown = canDecide(me(level, id, orgId), request({ required_approver_level: required }));
+          if (shown !== allowed) disagreements.push(`decide: ${level}, ${relation}, needs ${required}`);
+        }
+      }
+    }
+    expect(disagreements).toEqual([]);
   });
 
   it('formats money, durations, countdowns and wait reasons for people', () => {

@@ -1,3 +1,5 @@
+import type { ErrorBody } from './api-types';
+
 /**
  * The one way the page talks to the API: same origin, the key in the X-API-Key header (never in a URL), and every
  * error turned into an ApiError carrying the API's own message and correlation id, so the page can show both.
@@ -29,13 +31,6 @@ export interface Api {
   post<T>(path: string, body?: unknown): Promise<T>;
 }
 
-interface ErrorBody {
-  error?: string;
-  message?: string;
-  details?: Record<string, unknown>;
-  correlation_id?: string;
-}
-
 async function request<T>(key: string, method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { 'X-API-Key': key, Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -59,7 +54,8 @@ async function request<T>(key: string, method: string, path: string, body?: unkn
     // not JSON: reported below with the status
   }
   if (!res.ok) {
-    const e = (parsed ?? {}) as ErrorBody;
+    // A proxy in between may answer with anything: every field may be missing.
+    const e = (parsed ?? {}) as Partial<ErrorBody>;
     throw new ApiError(
       res.status,
       e.error ?? `http_${res.status}`,

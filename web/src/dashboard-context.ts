@@ -1,16 +1,17 @@
 import { createContext } from 'preact';
 import { useContext, useEffect, useRef } from 'preact/hooks';
 import type { Api } from './api';
-import type { Me, ServerEvent, UserSummary } from './types';
+import type { User } from './api-types';
+import type { ServerEvent } from './event-stream';
 
 export type EventListener = (event: ServerEvent) => void;
 
 /** What every view needs: the signed-in caller, the API, the live events and a place to report a failed action. */
 export interface DashboardContextValue {
   api: Api;
-  me: Me;
+  me: User;
   /** Names for user ids; filled only for leads and admins (GET /api/users needs lead). */
-  users: ReadonlyMap<string, UserSummary>;
+  users: ReadonlyMap<string, User>;
   subscribe: (listener: EventListener) => () => void;
   /** Bumped when the stream restarted without a replay: lists reload. */
   resyncCount: number;

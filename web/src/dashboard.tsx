@@ -1,9 +1,9 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, createApi } from './api';
 import { DashboardContext, DashboardContextValue, EventListener } from './dashboard-context';
-import { openEventStream, StreamState } from './event-stream';
+import { openEventStream, ServerEvent, StreamState } from './event-stream';
 import { atLeast } from './permissions';
-import type { Me, ServerEvent, UserSummary } from './types';
+import type { User, UserList } from './api-types';
 import { ConnectionIndicator } from './ui/connection-indicator';
 import { Failure, FailureBanner } from './ui/failure-banner';
 import { Tabs, TabDef } from './ui/tabs';
@@ -30,7 +30,7 @@ function tabFromHash(): string {
 
 interface DashboardProps {
   apiKey: string;
-  me: Me;
+  me: User;
   onSignOut: (message?: string) => void;
 }
 
@@ -39,7 +39,7 @@ export function Dashboard({ apiKey, me, onSignOut }: DashboardProps) {
   const [resyncCount, setResyncCount] = useState(0);
   const [failure, setFailure] = useState<Failure | null>(null);
   const [activity, setActivity] = useState<ServerEvent[]>([]);
-  const [users, setUsers] = useState<ReadonlyMap<string, UserSummary>>(new Map());
+  const [users, setUsers] = useState<ReadonlyMap<string, User>>(new Map());
   const [tab, setTab] = useState(tabFromHash);
   const listeners = useRef(new Set<EventListener>());
 
@@ -62,7 +62,7 @@ export function Dashboard({ apiKey, me, onSignOut }: DashboardProps) {
   useEffect(() => {
     if (!atLeast(me.level, 'lead')) return;
     api
-      .get<{ users: UserSummary[] }>('/api/users')
+      .get<UserList>('/api/users')
       .then((r) => setUsers(new Map(r.users.map((u) => [u.id, u]))))
       .catch(() => undefined); // names are a nicety: ids are shown instead
   }, [api]);

@@ -1,5 +1,16 @@
 import { createParser } from 'eventsource-parser';
-import type { ServerEvent } from './types';
+import type { ErrorBody, StreamEventData } from './api-types';
+
+/**
+ * One message of GET /api/events. `data` is the event's flat JSON payload; an enterprise module may publish types
+ * the API does not document, so read a field after checking the type or that the field is there.
+ */
+export interface ServerEvent {
+  id: string;
+  type: string;
+  data: StreamEventData;
+  receivedAt: number;
+}
 
 export type StreamState = 'connecting' | 'live' | 'reconnecting';
 
@@ -65,7 +76,7 @@ export function openEventStream(key: string, handlers: StreamHandlers): { close(
         credentials: 'omit',
       });
       if (res.status === 401) {
-        const body = (await res.json().catch(() => ({}))) as { message?: string };
+        const body = (await res.json().catch(() => ({}))) as Partial<ErrorBody>;
         handlers.onUnauthorized(body.message ?? 'The API key is no longer valid');
         return;
       }

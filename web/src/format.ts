@@ -1,4 +1,4 @@
-import type { UserSummary, WaitReason } from './types';
+import type { User, WaitReason } from './api-types';
 
 export function money(value: number | string | null | undefined): string {
   if (value === null || value === undefined || value === '') return '—';
@@ -65,7 +65,7 @@ export function waitReason(reason: WaitReason | null, status: string): string {
   }
 }
 
-export function userName(id: string | null | undefined, users: ReadonlyMap<string, UserSummary>, meId: string): string {
+export function userName(id: string | null | undefined, users: ReadonlyMap<string, User>, meId: string): string {
   if (!id) return '—';
   if (id === meId) return 'you';
   return users.get(id)?.username ?? `user ${shortId(id)}`;

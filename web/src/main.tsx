@@ -4,7 +4,7 @@ import { ApiError, fetchMe } from './api';
 import { Dashboard } from './dashboard';
 import { forgetKey, loadKey, saveKey } from './session';
 import { SignIn } from './sign-in';
-import type { Me } from './types';
+import type { User } from './api-types';
 import './styles/base.css';
 import './styles/shell.css';
 import './styles/tables.css';
@@ -12,7 +12,7 @@ import './styles/views.css';
 
 interface Session {
   key: string;
-  me: Me;
+  me: User;
 }
 
 const messageOf = (err: unknown) => (err instanceof ApiError ? err.fullMessage : String(err));
@@ -26,7 +26,7 @@ function App() {
   useEffect(() => {
     const key = loadKey();
     if (!key) return;
-    fetchMe<Me>(key)
+    fetchMe<User>(key)
       .then((me) => setSession({ key, me }))
       .catch((err: unknown) => {
         forgetKey();
@@ -37,7 +37,7 @@ function App() {
 
   const signIn = async (key: string) => {
     try {
-      const me = await fetchMe<Me>(key);
+      const me = await fetchMe<User>(key);
       saveKey(key);
       setError(null);
       setSession({ key, me });

@@ -1,29 +1,34 @@
-import type { ApprovalRequest, Job, Level, Me } from './types';
-
 /**
- * The API's rules, mirrored only to decide what the page shows and enables. The API still checks every action,
- * and its refusal is shown as it comes.
+ * What the page shows and enables, decided by the service's own rules (src/common/permissions, bundled): this file
+ * only maps the API's field names onto them. The API still checks every action, and its refusal is shown as it comes.
  */
-const RANK: Record<Level, number> = { viewer: 0, researcher: 1, lead: 2, admin: 3 };
+import {
+  type Actor,
+  atLeast,
+  canCancelJob,
+  canDecideApproval,
+  canSetPriority as mayOverridePriority,
+} from '../../src/common/permissions';
+import type { ApprovalRequest, Job, QueueEntry, User } from './api-types';
 
-export const atLeast = (level: Level, required: Level): boolean => RANK[level] >= RANK[required];
+export { atLeast };
 
-/** The owner, a lead of the job's organisation, or an admin; a viewer only reads. */
-export function canCancel(me: Me, job: Job): boolean {
-  if (job.is_terminal) return false;
-  if (me.level === 'admin') return true;
-  if (me.level === 'lead') return job.org_id === me.org_id;
-  return me.level === 'researcher' && job.user_id === me.id;
-}
+const actor = (me: User): Actor => ({ id: me.id, level: me.level, orgId: me.org_id });
 
-export const canSetPriority = (me: Me): boolean => atLeast(me.level, 'lead');
+export const canCancel = (me: User, job: Job): boolean =>
+  canCancelJob(actor(me), { userId: job.user_id, orgId: job.org_id, status: job.status });
 
-/** The rule's approver level or above, in the request's organisation (admin any), never one's own request. */
-export function canDecide(me: Me, request: ApprovalRequest): boolean {
-  if (request.status !== 'pending' || request.user_id === me.id) return false;
-  if (!atLeast(me.level, request.required_approver_level)) return false;
-  return me.level === 'admin' || request.org_id === me.org_id;
-}
+export const canSetPriority = (me: User, entry: QueueEntry): boolean =>
+  mayOverridePriority(actor(me), { userId: entry.user_id, orgId: entry.org_id });
+
+/** A pending request only; the service also refuses a decider the requester created or minted the key of. */
+export const canDecide = (me: User, request: ApprovalRequest): boolean =>
+  request.status === 'pending' &&
+  canDecideApproval(actor(me), {
+    userId: request.user_id,
+    orgId: request.org_id,
+    requiredApproverLevel: request.required_approver_level,
+  });
 
 /** Admin-only routes: queue stats and limits, background tasks, polling status. */
-export const isAdmin = (me: Me): boolean => me.level === 'admin';
+export const isAdmin = (me: User): boolean => atLeast(me.level, 'admin');

@@ -1,5 +1,14 @@
 import { dateTime, shortId } from '../format';
-import type { ServerEvent } from '../types';
+import type { ServerEvent } from '../event-stream';
+
+/** The job and status an event is about, for the event types that carry them. */
+function summary(data: ServerEvent['data']): { jobId?: string; status?: string; previous?: string } {
+  return {
+    jobId: 'job_id' in data ? data.job_id : undefined,
+    status: 'status' in data ? data.status : undefined,
+    previous: 'previous_status' in data ? data.previous_status : undefined,
+  };
+}
 
 /** What the live stream delivered since sign-in, newest first: the page's own record of what changed. */
 export function ActivityView({ events }: { events: ServerEvent[] }) {
@@ -15,27 +24,30 @@ export function ActivityView({ events }: { events: ServerEvent[] }) {
         <p class="placeholder">No event yet. Submitted, dispatched and finished jobs show up here as they happen.</p>
       ) : (
         <ol class="activity" aria-label="Recent events">
-          {events.map((e) => (
-            <li key={e.id}>
-              <time dateTime={new Date(e.receivedAt).toISOString()}>
-                {dateTime(new Date(e.receivedAt).toISOString())}
-              </time>{' '}
-              <strong>{e.type}</strong>
-              {e.data.job_id && (
-                <>
-                  {' '}
-                  job <code>{shortId(e.data.job_id)}</code>
-                </>
-              )}
-              {e.data.status && (
-                <>
-                  : {e.data.previous_status ? `${e.data.previous_status} → ` : ''}
-                  {e.data.status}
-                </>
-              )}
-              <span class="event-id"> #{e.id}</span>
-            </li>
-          ))}
+          {events.map((e) => {
+            const { jobId, status, previous } = summary(e.data);
+            return (
+              <li key={e.id}>
+                <time dateTime={new Date(e.receivedAt).toISOString()}>
+                  {dateTime(new Date(e.receivedAt).toISOString())}
+                </time>{' '}
+                <strong>{e.type}</strong>
+                {jobId && (
+                  <>
+                    {' '}
+                    job <code>{shortId(jobId)}</code>
+                  </>
+                )}
+                {status && (
+                  <>
+                    : {previous ? `${previous} → ` : ''}
+                    {status}
+                  </>
+                )}
+                <span class="event-id"> #{e.id}</span>
+              </li>
+            );
+          })}
         </ol>
       )}
     </section>

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { useDashboard } from '../dashboard-context';
-import type { ApprovalRequest } from '../types';
+import type { ApprovalRequest } from '../api-types';
 
 interface ApprovalActionsProps {
   request: ApprovalRequest;

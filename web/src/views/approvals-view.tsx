@@ -3,7 +3,7 @@ import { dateTime, money, relative, shortId, userName } from '../format';
 import { useNow, useReloadOnEvents, useResource } from '../hooks';
 import { canDecide } from '../permissions';
 import type { Api } from '../api';
-import type { ApprovalRequest, Job } from '../types';
+import type { ApprovalRequest, ApprovalRequestList, JobList } from '../api-types';
 import { ListState } from '../ui/list-state';
 import { StatusBadge } from '../ui/status-badge';
 import { ApprovalActions } from './approval-actions';
@@ -18,14 +18,12 @@ interface ApprovalsSnapshot {
   jobNames: ReadonlyMap<string, string>;
 }
 
-type RequestList = { requests: ApprovalRequest[]; pending_count: number };
-
 async function loadApprovals(api: Api): Promise<ApprovalsSnapshot> {
   const [pending, recent, jobs] = await Promise.all([
-    api.get<RequestList>('/api/approvals/requests?status=pending&limit=500'),
-    api.get<RequestList>(`/api/approvals/requests?limit=${HISTORY_SIZE + 50}`),
+    api.get<ApprovalRequestList>('/api/approvals/requests?status=pending&limit=500'),
+    api.get<ApprovalRequestList>(`/api/approvals/requests?limit=${HISTORY_SIZE + 50}`),
     // Names only: a researcher sees only its own jobs, so other requests keep their short id.
-    api.get<{ jobs: Job[] }>('/api/cloud/jobs?limit=500').catch(() => ({ jobs: [] as Job[] })),
+    api.get<JobList>('/api/cloud/jobs?limit=500').catch(() => ({ jobs: [] })),
   ]);
   return {
     pending: [...pending.requests].sort((a, b) => a.expires_at.localeCompare(b.expires_at)),
@@ -77,10 +75,8 @@ export function ApprovalsView() {
                     <div>
                       <dt>Why</dt>
                       <dd>
-                        {r.reason ?? '—'}
-                        {r.rule_name && !(r.reason ?? '').includes(r.rule_name) && (
-                          <small> (rule “{r.rule_name}”)</small>
-                        )}
+                        {r.reason || '—'}
+                        {r.rule_name && !r.reason.includes(r.rule_name) && <small> (rule “{r.rule_name}”)</small>}
                       </dd>
                     </div>
                     <div>

@@ -3,7 +3,9 @@ import { useDashboard, useServerEvents } from '../dashboard-context';
 import { dateTime, duration, money, shortId, userName } from '../format';
 import { useNow, useReloadOnEvents, useResource } from '../hooks';
 import { canCancel } from '../permissions';
-import { canTransition, isTerminal, Job, JOB_STATUSES, JobStatus } from '../types';
+// The service's own status vocabulary and forward-only rule (a dependency-free file), bundled into the page.
+import { canTransition, JOB_STATUSES, type JobStatus } from '../../../src/common/job-status';
+import type { Job, JobList } from '../api-types';
 import { ListState } from '../ui/list-state';
 import { StatusBadge } from '../ui/status-badge';
 
@@ -31,14 +33,14 @@ export function JobsView() {
   const [cancelling, setCancelling] = useState<string | null>(null);
   const now = useNow();
   const jobs = useResource(
-    () =>
-      api.get<{ jobs: Job[]; total: number }>(`/api/cloud/jobs?limit=${PAGE_SIZE}${status ? `&status=${status}` : ''}`),
+    () => api.get<JobList>(`/api/cloud/jobs?limit=${PAGE_SIZE}${status ? `&status=${status}` : ''}`),
     [status],
   );
-  useServerEvents((event) => {
-    const { job_id: jobId, status: next } = event.data;
-    if (event.type === 'job_status_changed' && jobId && next && isJobStatus(next)) {
-      setLiveStatus((map) => new Map(map).set(jobId, next));
+  useServerEvents(({ data }) => {
+    // A status this page does not know (a newer service) is left to the reload.
+    if (data.type === 'job_status_changed' && isJobStatus(data.status)) {
+      const next = data.status;
+      setLiveStatus((map) => new Map(map).set(data.job_id, next));
     }
   });
   // The status flips at once from the event; cost, duration and new rows come with the reload that follows.
@@ -106,7 +108,6 @@ export function JobsView() {
               <tbody>
                 {d.jobs.map((listed) => {
                   const job = { ...listed, status: later(listed.status, liveStatus.get(listed.job_id)) };
-                  const terminal = isTerminal(job.status);
                   return (
                     <tr key={job.job_id}>
                       <th scope="row" data-label="Job">
@@ -127,7 +128,7 @@ export function JobsView() {
                       </td>
                       <td data-label="Duration">{duration(jobDuration(job, now))}</td>
                       <td data-label="Actions" class="actions">
-                        {!terminal && canCancel(me, job) && (
+                        {canCancel(me, job) && (
                           <button
                             type="button"
                             class="danger"

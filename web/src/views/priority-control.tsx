@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { useDashboard } from '../dashboard-context';
-import type { QueueEntry } from '../types';
+import type { QueueEntry } from '../api-types';
 
 interface PriorityControlProps {
   entry: QueueEntry;

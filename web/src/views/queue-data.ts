@@ -1,5 +1,5 @@
 import type { Api } from '../api';
-import type { Job, QueueEntry, QueuePosition, QueueStats } from '../types';
+import type { Job, JobList, OrgList, QueueEntry, QueueList, QueuePosition, QueueStats } from '../api-types';
 
 /** The list route pages newest first; dispatch order comes from positions, so read the whole waiting set. */
 const MAX_LIST = 500;
@@ -22,18 +22,16 @@ export interface QueueSnapshot {
   orgNames: ReadonlyMap<string, string>;
 }
 
-type EntryList = { entries: QueueEntry[]; total: number };
-
 /** Everything the Queue view shows, read in parallel; admin-only parts are asked for by admins only. */
 export async function loadQueue(api: Api, admin: boolean): Promise<QueueSnapshot> {
   const [pending, blocked, jobs, stats, running, dispatching, orgs] = await Promise.all([
-    api.get<EntryList>(`/api/queue?status=pending&limit=${MAX_LIST}`),
-    api.get<EntryList>(`/api/queue?status=blocked&limit=${MAX_LIST}`),
-    api.get<{ jobs: Job[] }>(`/api/cloud/jobs?status=pending&limit=${MAX_LIST}`),
+    api.get<QueueList>(`/api/queue?status=pending&limit=${MAX_LIST}`),
+    api.get<QueueList>(`/api/queue?status=blocked&limit=${MAX_LIST}`),
+    api.get<JobList>(`/api/cloud/jobs?status=pending&limit=${MAX_LIST}`),
     admin ? api.get<QueueStats>('/api/queue/stats') : null,
-    admin ? api.get<EntryList>(`/api/queue?status=running&limit=${MAX_LIST}`) : null,
-    admin ? api.get<EntryList>(`/api/queue?status=dispatching&limit=${MAX_LIST}`) : null,
-    admin ? api.get<{ orgs: { id: string; name: string }[] }>('/api/orgs') : null,
+    admin ? api.get<QueueList>(`/api/queue?status=running&limit=${MAX_LIST}`) : null,
+    admin ? api.get<QueueList>(`/api/queue?status=dispatching&limit=${MAX_LIST}`) : null,
+    admin ? api.get<OrgList>('/api/orgs') : null,
   ]);
   const jobsById = new Map(jobs.jobs.map((j) => [j.job_id, j]));
   const byPosition = [...pending.entries].sort((a, b) => (a.position ?? Infinity) - (b.position ?? Infinity));

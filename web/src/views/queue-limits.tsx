@@ -1,6 +1,6 @@
 import { useDashboard } from '../dashboard-context';
 import { userName } from '../format';
-import type { QueueEntry, QueueStats } from '../types';
+import type { QueueEntry, QueueStats } from '../api-types';
 
 /** The busiest holder of slots, e.g. the user running the most jobs, with how many. */
 function busiest(entries: QueueEntry[], key: 'user_id' | 'org_id'): { id: string; count: number } | null {

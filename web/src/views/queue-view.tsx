@@ -1,7 +1,7 @@
 import { useDashboard } from '../dashboard-context';
 import { duration, shortId, userName, waitReason } from '../format';
 import { useReloadOnEvents, useResource } from '../hooks';
-import { canSetPriority, isAdmin } from '../permissions';
+import { atLeast, canSetPriority, isAdmin } from '../permissions';
 import { ListState } from '../ui/list-state';
 import { StatusBadge } from '../ui/status-badge';
 import { DETAILED_HEAD, loadQueue, WaitingJob } from './queue-data';
@@ -28,7 +28,8 @@ function eta(w: WaitingJob): string {
 export function QueueView() {
   const { api, me, users } = useDashboard();
   const admin = isAdmin(me);
-  const editable = canSetPriority(me);
+  // The column is there for those whose level may change a priority; each row asks the rule for its own job.
+  const editable = atLeast(me.level, 'lead');
   const queue = useResource(() => loadQueue(api, admin), [admin]);
   // Each reload also asks for the head's positions (one request per job): at most one reload every 2 s.
   useReloadOnEvents(RELOAD_ON, queue.reload, 2000);
@@ -87,7 +88,9 @@ export function QueueView() {
                       <td data-label="ETA">{eta(w)}</td>
                       {editable && (
                         <td data-label="Change priority">
-                          <PriorityControl entry={w.entry} name={name} onChanged={queue.reload} />
+                          {canSetPriority(me, w.entry) && (
+                            <PriorityControl entry={w.entry} name={name} onChanged={queue.reload} />
+                          )}
                         </td>
                       )}
                     </tr>

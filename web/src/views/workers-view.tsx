@@ -4,7 +4,7 @@ import { useDashboard } from '../dashboard-context';
 import { dateTime, duration } from '../format';
 import { useResource } from '../hooks';
 import { isAdmin } from '../permissions';
-import type { PollingStatus, TaskState } from '../types';
+import type { BackgroundTasks, PollingStatus, TaskState } from '../api-types';
 import { ListState } from '../ui/list-state';
 
 /** No event reports a task run, so this view alone refreshes on a timer, and only while it is open. */
@@ -18,7 +18,7 @@ interface WorkersSnapshot {
 
 async function loadWorkers(api: Api): Promise<WorkersSnapshot> {
   const [tasks, polling] = await Promise.all([
-    api.get<{ started: boolean; tasks: TaskState[] }>('/api/cloud/background-tasks'),
+    api.get<BackgroundTasks>('/api/cloud/background-tasks'),
     api.get<PollingStatus>('/api/cloud/polling/status'),
   ]);
   return { tasks: tasks.tasks, started: tasks.started, polling };

@@ -1,0 +1,43 @@
+/**
+ * The API's shapes, as `npm run client:types` generates them from openapi.json: names only, no shape written here.
+ * A field the page reads that the API stops declaring fails `npm run typecheck`.
+ */
+import type { components } from '../../client/openapi';
+
+type Schemas = components['schemas'];
+
+export type User = Schemas['UserView'];
+export type UserList = Schemas['UserListView'];
+export type OrgList = Schemas['OrgListView'];
+
+export type Job = Schemas['JobView'];
+export type JobList = Schemas['JobListView'];
+
+export type QueueEntry = Schemas['QueueEntryView'];
+export type QueueList = Schemas['QueueListView'];
+export type QueuePosition = Schemas['QueuePositionView'];
+export type QueueStats = Schemas['QueueStatsView'];
+export type WaitReason = Schemas['BlockedReason'];
+
+export type ApprovalRequest = Schemas['ApprovalRequestView'];
+export type ApprovalRequestList = Schemas['ApprovalRequestListView'];
+
+export type BackgroundTasks = Schemas['BackgroundTasksView'];
+export type TaskState = Schemas['TaskStateView'];
+export type PollingStatus = Schemas['PollingStatusView'];
+
+/** Every error the API answers with: one envelope, one schema per error code. */
+export type ErrorBody = Schemas[Extract<keyof Schemas, `${string}Error`>];
+
+/** The `data` of an event on GET /api/events, for the types the API documents. */
+export type StreamEventData =
+  | Schemas['JobSubmittedEvent']
+  | Schemas['JobStatusChangedEvent']
+  | Schemas['JobDispatchedEvent']
+  | Schemas['ApprovalRequiredEvent']
+  | Schemas['ApprovalApprovedEvent']
+  | Schemas['ApprovalRejectedEvent']
+  | Schemas['ApprovalExpiredEvent']
+  | Schemas['CloudJobUpdateEvent']
+  | Schemas['QueueLimitsChangedEvent']
+  | Schemas['StreamErrorEvent'];
