@@ -163,11 +163,21 @@ export async function closeLogFile(file: string | null | undefined): Promise<voi
   await closed;
 }
 
-/** On exit nothing asynchronous runs any more: push buffered file lines synchronously. */
+/**
+ * On exit nothing asynchronous runs any more: push buffered file lines synchronously. Gathered lines join the queue
+ * behind a write in flight; to an idle sink they are written here directly, since handing them over would start an
+ * asynchronous write that never finishes.
+ */
 export function flushLogsSync(): void {
+  const sink = fileSink;
+  if (!sink || fdOf(sink) < 0) return;
   try {
-    handOver();
-    if (fileSink && fdOf(fileSink) >= 0) fileSink.flushSync();
+    if ((sink as unknown as { _writing: boolean })._writing) handOver();
+    sink.flushSync();
+    if (pending !== '') {
+      fs.writeSync(fdOf(sink), pending);
+      pending = '';
+    }
   } catch {
     // a write is in flight or the file is gone: nothing more can be done at exit
   }
