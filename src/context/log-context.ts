@@ -11,9 +11,10 @@ export const LogContext = {
   run<T>(fields: LogFields, fn: () => T): T {
     const cls = ClsServiceManager.getClsService();
     const outer = LogContext.current();
-    // 'inherit' copies the parent's store: the correlation id stays, and our write stays local.
+    // 'inherit' copies the parent's store: the correlation id stays, and our write stays local. Frozen: the
+    // scope's fields never change, so the log formatter serialises them once per scope.
     return cls.run({ ifNested: 'inherit' }, () => {
-      cls.set(CLS_LOG_FIELDS, { ...outer, ...fields });
+      cls.set(CLS_LOG_FIELDS, Object.freeze({ ...outer, ...fields }));
       return fn();
     });
   },

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import type { CallSite } from './call-site';
-import { dumpMerged, dumps, dumpString, mergeFields } from './json-serializer';
+import { dumpMerged, dumpRecurring, dumps, dumpString, mergeFields } from './json-serializer';
 import { levelName } from './levels';
 import { isSecretKey, REDACTED, redactString } from '../common/secrets';
 
@@ -67,6 +67,27 @@ function isoTimestamp(time: number): string {
   return isoText;
 }
 
+// Logger names are few and correlation ids repeat over a request's lines: their JSON text is kept.
+const loggerTexts = new Map<string, string>();
+function loggerJson(name: string): string {
+  let text = loggerTexts.get(name);
+  if (text === undefined) {
+    text = JSON.stringify(name);
+    if (loggerTexts.size < 10_000) loggerTexts.set(name, text);
+  }
+  return text;
+}
+
+let lastCorrelationId: string | null = null;
+let lastCorrelationText = 'null';
+function correlationJson(id: string | null): string {
+  if (id !== lastCorrelationId) {
+    lastCorrelationId = id;
+    lastCorrelationText = id === null ? 'null' : JSON.stringify(id);
+  }
+  return lastCorrelationText;
+}
+
 // Compile-time sites are frozen constants: serialise each once.
 const sourceCache = new WeakMap<CallSite, string>();
 function sourceJson(s: CallSite): string {
@@ -93,11 +114,11 @@ export function formatJsonLine(r: LineRecord, opts: FormatOptions): string {
     '", "level": "' +
     levelName(r.level) +
     '", "logger": ' +
-    JSON.stringify(r.logger) +
+    loggerJson(r.logger) +
     ', "message": ' +
-    dumpString(r.message) +
+    dumpRecurring(r.message) +
     ', "correlation_id": ' +
-    (r.correlationId === null ? 'null' : JSON.stringify(r.correlationId));
+    correlationJson(r.correlationId);
   if (opts.includeSource) {
     const s = r.source;
     out += s ? ', "source": ' + sourceJson(s) : ', "source": null';

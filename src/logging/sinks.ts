@@ -17,12 +17,54 @@ function stdout(): SonicBoom {
   return stdoutSink;
 }
 
+/**
+ * Lines that arrive while the file sink is busy (opening, or a write in flight) are joined here into chunks of about
+ * CHUNK characters and handed to sonic-boom whole. Handed one by one, each write() would make sonic-boom measure the
+ * byte length of its whole last queued chunk (up to 16 KB, flattened and scanned per line): in a burst that was the
+ * largest single cost of a line. A partial chunk is handed over on the next turn of the event loop, or at once by a
+ * flush, a switch, a reopen or the exit hook, so lines keep their order and none waits longer than one turn.
+ */
+const CHUNK = 16 * 1024;
+let pending = '';
+let handOverScheduled = false;
+
+function sinkBusy(sink: SonicBoom): boolean {
+  const s = sink as unknown as { _writing: boolean; _len: number };
+  return s._writing || s._len > 0;
+}
+
+function writeFileLine(sink: SonicBoom, line: string): void {
+  if (pending === '' && !sinkBusy(sink)) {
+    sink.write(line);
+    return;
+  }
+  pending += line;
+  if (pending.length >= CHUNK) handOver();
+  else if (!handOverScheduled) {
+    handOverScheduled = true;
+    setImmediate(scheduledHandOver);
+  }
+}
+
+function scheduledHandOver(): void {
+  handOverScheduled = false;
+  handOver();
+}
+
+/** Gives the gathered lines to the file sink (they belong to the file open when they were written). */
+function handOver(): void {
+  if (pending === '') return;
+  const chunk = pending;
+  pending = '';
+  fileSink?.write(chunk);
+}
+
 export function writeLine(line: string): void {
   if (stdoutEnabled) {
     if (stdoutWriter) stdoutWriter(line);
     else stdout().write(line);
   }
-  if (fileSink) fileSink.write(line);
+  if (fileSink) writeFileLine(fileSink, line);
 }
 
 /**
@@ -45,6 +87,7 @@ export function currentLogFile(): string | null {
 export function setLogFile(file: string | null | undefined): void {
   const next = file ? file : null;
   if (next === filePath) return;
+  handOver();
   const previous = fileSink;
   fileSink = null;
   filePath = next;
@@ -74,6 +117,7 @@ function closeSink(sink: SonicBoom): void {
 export function reopenLogFile(): Promise<void> {
   const sink = fileSink;
   if (!sink) return Promise.resolve();
+  handOver();
   return new Promise((resolve, reject) => {
     const onReady = () => {
       sink.off('error', onError);
@@ -93,6 +137,7 @@ export function reopenLogFile(): Promise<void> {
 export function flushLogs(): Promise<void> {
   const sink = fileSink;
   if (!sink) return Promise.resolve();
+  handOver();
   // sonic-boom's flush(cb) answers at once with minLength 0; wait for its buffer to empty instead.
   const state = sink as unknown as { _writing: boolean; _len: number; destroyed: boolean };
   return new Promise((resolve) => {
@@ -118,10 +163,21 @@ export async function closeLogFile(file: string | null | undefined): Promise<voi
   await closed;
 }
 
-/** On exit nothing asynchronous runs any more: push buffered file lines synchronously. */
+/**
+ * On exit nothing asynchronous runs any more: push buffered file lines synchronously. Gathered lines join the queue
+ * behind a write in flight; to an idle sink they are written here directly, since handing them over would start an
+ * asynchronous write that never finishes.
+ */
 export function flushLogsSync(): void {
+  const sink = fileSink;
+  if (!sink || fdOf(sink) < 0) return;
   try {
-    if (fileSink && fdOf(fileSink) >= 0) fileSink.flushSync();
+    if ((sink as unknown as { _writing: boolean })._writing) handOver();
+    sink.flushSync();
+    if (pending !== '') {
+      fs.writeSync(fdOf(sink), pending);
+      pending = '';
+    }
   } catch {
     // a write is in flight or the file is gone: nothing more can be done at exit
   }

@@ -82,6 +82,17 @@ describe('log file rotation', () => {
     expect(last.length).toBeGreaterThan(0);
   }, 30000);
 
+  it('writes a burst in order, each line whole, and in the file soon after without a flush', async () => {
+    // 30,000 lines in one synchronous run: the file is still opening, then busy with each write, the whole time.
+    const total = 30_000;
+    for (let i = 0; i < total; i++) log.info('Burst line', { seq: i, note: i % 7 === 0 ? 'ü€ non-ASCII' : 'ascii' });
+    const read = () => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
+    const deadline = Date.now() + 10_000;
+    while (read().length < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const seqs = read().map((l) => (JSON.parse(l) as { extra: { seq: number } }).extra.seq);
+    expect(seqs).toEqual(Array.from({ length: total }, (_, i) => i));
+  });
+
   it('keeps only N rotated files, newest in .1, and rotates daily only a non-empty file', async () => {
     const rotation = service(1024 * 1024, 3);
     for (let round = 1; round <= 5; round++) {

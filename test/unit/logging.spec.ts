@@ -145,6 +145,31 @@ describe('structured JSON lines', () => {
     ]);
   });
 
+  it('shows LogContext fields on every line of the scope: redacted, a call field in place, objects as they are now', async () => {
+    const limits = { max: 1 };
+    await runWithCorrelationId('c2', () =>
+      LogContext.run({ job_id: 'j', api_key: 'k-1', note: 'token=abc123xyz' }, async () => {
+        for (let i = 0; i < 2; i++) log.info('password=hunter2 in a message', { attempt: i });
+        log.info('call field', { note: 'from the call' });
+        await LogContext.run({ limits }, async () => {
+          log.info('object 1');
+          limits.max = 2;
+          log.info('object 2');
+        });
+      }),
+    );
+    const lines = parse(await readLines());
+    const redacted = { job_id: 'j', api_key: '[REDACTED]', note: 'token=[REDACTED]' };
+    expect(lines.map((l) => [l.message, l.extra])).toEqual([
+      ['password=[REDACTED] in a message', { ...redacted, attempt: 0 }],
+      ['password=[REDACTED] in a message', { ...redacted, attempt: 1 }],
+      ['call field', { ...redacted, note: 'from the call' }],
+      ['object 1', { ...redacted, limits: { max: 1 } }],
+      ['object 2', { ...redacted, limits: { max: 2 } }],
+    ]);
+    expect(Object.keys(lines[2].extra)).toEqual(['job_id', 'api_key', 'note']);
+  });
+
   it('keeps concurrent flows apart: each line carries its own id and fields', async () => {
     await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
