@@ -30,9 +30,13 @@ export class HttpClientFactory implements OnApplicationShutdown {
     return new HttpClient(opts, this.settings, breaker);
   }
 
-  /** Closes the app's connections (after its background tasks have drained). */
+  /**
+   * Ends the app's connections. Runs last at shutdown, after the background tasks have drained: a call still in
+   * flight then belongs to a tick that outlived SIMPLETUNER_SHUTDOWN_TIMEOUT and is aborted rather than waited for,
+   * so shutdown stays within that bound.
+   */
   async close(): Promise<void> {
-    await this.settings.dispatcher.close();
+    await this.settings.dispatcher.destroy();
   }
 
   onApplicationShutdown(): Promise<void> {
