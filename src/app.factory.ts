@@ -6,7 +6,7 @@ import { Logger as NestPinoLogger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { AllExceptionsFilter, installClientErrorHandler, installRequestEdge } from './edge';
 import { createValidationPipe } from './common/validation';
-import { AppConfig, setCurrentConfig } from './config';
+import { AppConfig } from './config';
 import { EVENTS_PATH } from './events';
 import { webhookPreflight } from './jobs/webhook.preflight';
 import { DatabaseTarget, EmbeddedPostgres, startEmbeddedPostgres } from './database';
@@ -35,7 +35,6 @@ export interface CreateAppOptions {
 
 /** Builds, configures and starts the whole application: the one path used by main.ts, tests and benches. */
 export async function createApp(config: AppConfig, opts: CreateAppOptions = {}): Promise<RunningApp> {
-  setCurrentConfig(config);
   configureStructuredLogging({
     level: config.env.SIMPLETUNER_LOG_LEVEL,
     jsonOutput: config.env.SIMPLETUNER_LOG_FORMAT === 'json',

@@ -208,15 +208,3 @@ export function loadAppConfigOrExit(env: NodeJS.ProcessEnv = process.env, cwd = 
     throw err;
   }
 }
-
-let current: AppConfig | undefined;
-
-/** Installs the configuration the process runs with (done once by the app factory). */
-export function setCurrentConfig(config: AppConfig): void {
-  current = config;
-}
-
-export function getCurrentConfig(): AppConfig {
-  current ??= loadAppConfig();
-  return current;
-}

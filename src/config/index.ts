@@ -1,10 +1,3 @@
-export {
-  ConfigValidationError,
-  AppConfig,
-  loadAppConfig,
-  loadAppConfigOrExit,
-  setCurrentConfig,
-  getCurrentConfig,
-} from './app-config';
+export { ConfigValidationError, AppConfig, loadAppConfig, loadAppConfigOrExit } from './app-config';
 export { ConfigModule } from './config.module';
 export { environmentWithDotEnv } from './dotenv';

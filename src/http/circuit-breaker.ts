@@ -1,3 +1,5 @@
+import { Injectable } from '@nestjs/common';
+
 /**
  * A small consecutive-failure circuit breaker, one per named target (5 failures open it for 60 s, then
  * 2 successes in half-open close it). cockatiel's breaker closes after a single half-open success, so we keep our
@@ -78,26 +80,37 @@ export class CircuitBreaker {
   }
 }
 
-const breakers = new Map<string, CircuitBreaker>();
+/**
+ * The breakers of one app, one per target name, shared by every client that app creates with that name. Each app
+ * has its own registry: a target failing for one app (its own proxy, its own timeout) opens nothing in another.
+ */
+@Injectable()
+export class CircuitBreakerRegistry {
+  private readonly breakers = new Map<string, CircuitBreaker>();
 
-/** One breaker per target name, shared by every client created with that name. */
-export function breakerFor(name: string, opts: CircuitBreakerOptions): CircuitBreaker {
-  let breaker = breakers.get(name);
-  if (!breaker) {
-    breaker = new CircuitBreaker(name, opts);
-    breakers.set(name, breaker);
+  /** The breaker of `name`, created with `opts` on first use (later options are ignored). */
+  breakerFor(name: string, opts: CircuitBreakerOptions = {}): CircuitBreaker {
+    let breaker = this.breakers.get(name);
+    if (!breaker) {
+      breaker = new CircuitBreaker(name, opts);
+      this.breakers.set(name, breaker);
+    }
+    return breaker;
   }
-  return breaker;
+
+  /** Every breaker's state, for metrics and health. */
+  states(): Record<string, CircuitState> {
+    const out: Record<string, CircuitState> = {};
+    for (const [name, b] of this.breakers) out[name] = b.state();
+    return out;
+  }
 }
 
-/** Every breaker's state, for metrics and health. */
+/**
+ * Always empty: breakers belong to an app (CircuitBreakerRegistry), and the `simpletuner_provider_circuit_state`
+ * series is registered by HttpModule from the app's registry. Kept only so that older callers still compile; a
+ * gauge of the same name registered later gets HttpModule's series back, so this is never what a scrape reads.
+ */
 export function circuitStates(): Record<string, CircuitState> {
-  const out: Record<string, CircuitState> = {};
-  for (const [name, b] of breakers) out[name] = b.state();
-  return out;
-}
-
-/** Tests only: forget every breaker. */
-export function resetCircuitBreakers(): void {
-  breakers.clear();
+  return {};
 }

@@ -3,8 +3,8 @@ import { fetch } from 'undici';
 import { getCorrelationId, getTraceparent } from '../context';
 import { getLogger } from '../logging';
 import { backoffDelay, parseRetryAfter, sleep } from './backoff';
-import { breakerFor, CircuitBreaker, CircuitBreakerOptions, CircuitState } from './circuit-breaker';
-import { getHttpDefaults } from './http-defaults';
+import type { CircuitBreaker, CircuitBreakerOptions, CircuitState } from './circuit-breaker';
+import type { HttpSettings } from './http-settings';
 import {
   CircuitOpenError,
   HttpClientError,
@@ -17,10 +17,10 @@ import {
 const log = getLogger('simpletuner.cloud.http.client');
 
 export interface HttpClientOptions {
-  /** Target name: the circuit breaker is shared by every client with this name (e.g. `replicate`). */
+  /** Target name: the circuit breaker is shared by every client of the same app with this name (e.g. `replicate`). */
   name: string;
   baseUrl?: string;
-  /** Per-attempt timeout; default SIMPLETUNER_HTTP_TIMEOUT. */
+  /** Per-attempt timeout; default the app's SIMPLETUNER_HTTP_TIMEOUT. */
   timeoutMs?: number;
   headers?: Record<string, string>;
   /** Default 3 attempts in all, 500 ms base, 30 s cap, full jitter. */
@@ -88,17 +88,22 @@ function newSpanId(): string {
   return randomBytes(8).toString('hex');
 }
 
-/** The one outbound HTTP client. Correlation headers are read from the context at each call. */
+/**
+ * The one outbound HTTP client, made by an app's HttpClientFactory (its settings and breaker are that app's).
+ * Correlation headers are read from the context at each call.
+ */
 export class HttpClient {
   readonly name: string;
-  private readonly breaker: CircuitBreaker | null;
   private readonly maxAttempts: number;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
 
-  constructor(private readonly opts: HttpClientOptions) {
+  constructor(
+    private readonly opts: HttpClientOptions,
+    private readonly settings: HttpSettings,
+    private readonly breaker: CircuitBreaker | null,
+  ) {
     this.name = opts.name;
-    this.breaker = opts.breaker === false ? null : breakerFor(opts.name, opts.breaker ?? {});
     this.maxAttempts = Math.max(1, opts.retry?.maxAttempts ?? 3);
     this.baseDelayMs = opts.retry?.baseDelayMs ?? 500;
     this.maxDelayMs = opts.retry?.maxDelayMs ?? 30_000;
@@ -127,7 +132,7 @@ export class HttpClient {
     const target = this.opts.redactPaths ? `${url.host}/…` : `${url.host}${url.pathname}`;
     const idempotent = opts.idempotent ?? true;
     const maxAttempts = opts.retry === false ? 1 : this.maxAttempts;
-    const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs ?? getHttpDefaults().timeoutMs;
+    const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs ?? this.settings.timeoutMs;
     let lastError: HttpClientError | undefined;
 
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
@@ -208,7 +213,7 @@ export class HttpClient {
 
   private buildHeaders(opts: HttpRequestOptions, hasJsonBody: boolean): Record<string, string> {
     // Lower-case keys so a caller's header replaces ours whatever its spelling.
-    const headers: Record<string, string> = { 'user-agent': getHttpDefaults().userAgent, accept: 'application/json' };
+    const headers: Record<string, string> = { 'user-agent': this.settings.userAgent, accept: 'application/json' };
     for (const [k, v] of Object.entries(this.opts.headers ?? {})) headers[k.toLowerCase()] = v;
     for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k.toLowerCase()] = v;
     if (hasJsonBody && !headers['content-type']) headers['content-type'] = 'application/json';
@@ -233,7 +238,7 @@ export class HttpClient {
         headers,
         body,
         signal: controller.signal,
-        dispatcher: getHttpDefaults().dispatcher,
+        dispatcher: this.settings.dispatcher,
       });
       // Reading the body is part of the call: the same timeout covers it.
       const text = await res.text();
@@ -291,9 +296,4 @@ export class HttpClient {
       ...(outcome.kind === 'network' ? { error_code: outcome.code ?? null } : {}),
     });
   }
-}
-
-/** A client for one named target; the breaker is shared by name across calls. */
-export function getHttpClient(opts: HttpClientOptions): HttpClient {
-  return new HttpClient(opts);
 }

@@ -1,24 +1,12 @@
-import { Global, Injectable, Module } from '@nestjs/common';
-import { AppConfig } from '../config';
-import { getHttpClient, HttpClient, HttpClientOptions } from './http-client';
-import { configureHttpDefaults } from './http-defaults';
+import { Global, Module } from '@nestjs/common';
+import { CircuitBreakerRegistry } from './circuit-breaker';
+import { CircuitStateMetrics } from './circuit-state.metrics';
+import { HttpClientFactory } from './http-client.factory';
 
-/** Injectable face of getHttpClient(); installs timeout/proxy/CA from the configuration. */
-@Injectable()
-class HttpClientFactory {
-  constructor(config: AppConfig) {
-    configureHttpDefaults({
-      timeoutSeconds: config.env.SIMPLETUNER_HTTP_TIMEOUT,
-      proxy: config.env.SIMPLETUNER_HTTP_PROXY,
-      caFile: config.env.SIMPLETUNER_HTTP_CA_FILE,
-    });
-  }
-
-  create(opts: HttpClientOptions): HttpClient {
-    return getHttpClient(opts);
-  }
-}
-
+/** Outbound HTTP for one app: its client factory (settings from its AppConfig) and its circuit breakers. */
 @Global()
-@Module({ providers: [HttpClientFactory], exports: [HttpClientFactory] })
+@Module({
+  providers: [CircuitBreakerRegistry, HttpClientFactory, CircuitStateMetrics],
+  exports: [HttpClientFactory, CircuitBreakerRegistry],
+})
 export class HttpModule {}

@@ -1,5 +1,6 @@
-export { HttpClient, getHttpClient } from './http-client';
+export { HttpClient } from './http-client';
 export type { HttpClientOptions } from './http-client';
+export { HttpClientFactory } from './http-client.factory';
 export {
   HttpStatusError,
   HttpTimeoutError,
@@ -8,6 +9,6 @@ export {
   CircuitOpenError,
 } from './http-errors';
 export { HttpModule } from './http.module';
-export { circuitStates, resetCircuitBreakers } from './circuit-breaker';
-export { configureHttpDefaults, PACKAGE_VERSION } from './http-defaults';
+export { CircuitBreakerRegistry, circuitStates } from './circuit-breaker';
+export { PACKAGE_VERSION } from './http-settings';
 export { parseRetryAfter, backoffDelay, sleep } from './backoff';

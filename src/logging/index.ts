@@ -1,5 +1,5 @@
 // The Logging module's public API, used by every module and by enterprise modules.
-import { getCurrentConfig } from '../config';
+import { loadAppConfig } from '../config';
 import { configureStructuredLogging } from './pipeline';
 export { LogContext, getCorrelationId, setCorrelationId, clearCorrelationId, runWithCorrelationId } from '../context';
 /** @public for enterprise modules (README "Extending"). */
@@ -9,9 +9,13 @@ export { configureStructuredLogging, getLogger } from './pipeline';
 export type { StructuredLogger, StructuredLoggingOptions } from './pipeline';
 export { flushLogs } from './sinks';
 export { requestLogging } from './request-log';
-/** Configures logging from SIMPLETUNER_LOG_* through the validated configuration (nothing else reads env). */
-export function initFromEnv(): void {
-  const env = getCurrentConfig().env;
+/**
+ * For scripts: configures logging from SIMPLETUNER_LOG_* of `source` (default the process environment), validated
+ * by the configuration's own parser, so a bad value fails as it would at boot. An app configures its logging from
+ * the AppConfig it was given.
+ */
+export function initFromEnv(source: NodeJS.ProcessEnv = process.env): void {
+  const env = loadAppConfig(source).env;
   configureStructuredLogging({
     level: env.SIMPLETUNER_LOG_LEVEL,
     jsonOutput: env.SIMPLETUNER_LOG_FORMAT === 'json',

@@ -1,6 +1,7 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config';
+import { HttpClientFactory } from '../http';
 import { ProviderConfig } from './provider-config.entity';
 import { ProviderConfigRepository } from './provider-config.repository';
 import { ProviderConfigService } from './provider-config.service';
@@ -21,14 +22,19 @@ import { SimulatorProvider } from './simulator/simulator.provider';
     RateBudgetRepository,
     {
       provide: ReplicateProvider,
-      inject: [AppConfig, ProviderConfigService, RateBudgetRepository],
-      useFactory: (config: AppConfig, configs: ProviderConfigService, budgets: RateBudgetRepository) => {
+      inject: [AppConfig, HttpClientFactory, ProviderConfigService, RateBudgetRepository],
+      useFactory: (
+        config: AppConfig,
+        http: HttpClientFactory,
+        configs: ProviderConfigService,
+        budgets: RateBudgetRepository,
+      ) => {
         const window = config.env.SIMPLETUNER_REPLICATE_RATE_WINDOW_SECONDS;
         const budget = new SharedRateBudget(budgets, 'replicate', {
           create: { limit: config.env.SIMPLETUNER_REPLICATE_CREATES_PER_MINUTE, windowSeconds: window },
           call: { limit: config.env.SIMPLETUNER_REPLICATE_CALLS_PER_MINUTE, windowSeconds: window },
         });
-        const client = new ReplicateClient({
+        const client = new ReplicateClient(http, {
           baseUrl: config.env.REPLICATE_API_BASE,
           token: config.env.REPLICATE_API_TOKEN,
           budget,

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { Body, Controller, Get, Injectable, Logger, Module, Param, Post, Query, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { Public } from '../../src/auth';
-import { getHttpClient } from '../../src/http';
+import { HttpClientFactory } from '../../src/http';
 import { configureStructuredLogging, flushLogs, getCorrelationId, getLogger, LogContext } from '../../src/logging';
 import { BackgroundTaskManager, Interval, TickContext } from '../../src/scheduling';
 import { http as call } from '../support/http';
@@ -21,6 +21,8 @@ const target = { seen: [] as http.IncomingHttpHeaders[], url: '', server: null a
 
 @Controller('test-logging')
 class ProbeController {
+  constructor(private readonly http: HttpClientFactory) {}
+
   /** Three lines per request: before an await, in a timer, in a promise chain. */
   @Public()
   @Get('work/:n')
@@ -75,7 +77,7 @@ class ProbeController {
   @Public()
   @Get('outbound')
   async outbound(): Promise<{ status: number }> {
-    const client = getHttpClient({ name: 'probe-target', baseUrl: target.url, breaker: false });
+    const client = this.http.create({ name: 'probe-target', baseUrl: target.url, breaker: false });
     const res = await client.get('/thing', { query: { api_key: 'st_' + 'Q'.repeat(32) } });
     return { status: res.status };
   }
@@ -86,11 +88,13 @@ const probeTick = { id: '' };
 
 @Injectable()
 class ProbeTasks {
+  constructor(private readonly http: HttpClientFactory) {}
+
   // Run by the test through the task manager; the schedule itself never fires within a test.
   @Interval('probe_tick', 3600)
   async probe(ctx: TickContext): Promise<void> {
     probeTick.id = ctx.correlationId;
-    await getHttpClient({ name: 'probe-target', baseUrl: target.url, breaker: false }).get('/tick');
+    await this.http.create({ name: 'probe-target', baseUrl: target.url, breaker: false }).get('/tick');
   }
 }
 

@@ -1,4 +1,3 @@
-import { resetCircuitBreakers } from '../../src/http';
 import { QueueService } from '../../src/queue/queue.service';
 import { FakeReplicate, startFakeReplicate } from '../support/fake-replicate';
 import { http } from '../support/http';
@@ -10,7 +9,6 @@ describe('Replicate jobs end to end (PostgreSQL, fake Replicate)', () => {
   let fake: FakeReplicate;
 
   beforeAll(async () => {
-    resetCircuitBreakers();
     fake = await startFakeReplicate();
     app = await startTestApp({
       env: {
@@ -30,7 +28,6 @@ describe('Replicate jobs end to end (PostgreSQL, fake Replicate)', () => {
   afterAll(async () => {
     await app?.stop();
     await fake?.stop();
-    resetCircuitBreakers();
   });
 
   const get = async (jobId: string) =>

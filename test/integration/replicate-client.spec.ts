@@ -1,3 +1,4 @@
+import type { HttpClientFactory } from '../../src/http';
 import type { Job } from '../../src/jobs/job.entity';
 import { providerApiError } from '../../src/jobs/jobs.service';
 import type { ProviderConfigService } from '../../src/providers/provider-config.service';
@@ -5,13 +6,15 @@ import { ProviderCallError } from '../../src/providers/provider.interface';
 import { ReplicateClient } from '../../src/providers/replicate/replicate.client';
 import { ReplicateProvider } from '../../src/providers/replicate/replicate.provider';
 import { FakeReplicate, startFakeReplicate } from '../support/fake-replicate';
+import { httpClientFactory } from '../support/http-factory';
 
 /** Replicate client: retries honouring Retry-After, the circuit breaker, creates never blindly resent. */
 describe('Replicate client against the fake Replicate', () => {
   let fake: FakeReplicate;
+  let http: HttpClientFactory;
   let n = 0;
-  const client = (extra: Partial<ConstructorParameters<typeof ReplicateClient>[0]> = {}) =>
-    new ReplicateClient({
+  const client = (extra: Partial<ConstructorParameters<typeof ReplicateClient>[1]> = {}) =>
+    new ReplicateClient(http, {
       baseUrl: fake.url,
       token: fake.token,
       name: `replicate-test-${++n}`,
@@ -24,10 +27,12 @@ describe('Replicate client against the fake Replicate', () => {
 
   beforeAll(async () => {
     fake = await startFakeReplicate();
+    http = httpClientFactory();
   });
   afterEach(() => fake.reset());
   afterAll(async () => {
     await fake?.stop();
+    await http?.close();
   });
 
   it('waits for Retry-After: 2 after a 429, then succeeds', async () => {

@@ -8,14 +8,14 @@ import { CLS_TRACEPARENT, runWithCorrelationId } from '../../src/context';
 import { configureStructuredLogging, flushLogs } from '../../src/logging';
 import {
   CircuitOpenError,
-  getHttpClient,
+  HttpClientFactory,
   HttpNetworkError,
   HttpOutcomeUnknownError,
   HttpStatusError,
   PACKAGE_VERSION,
   parseRetryAfter,
-  resetCircuitBreakers,
 } from '../../src/http';
+import { httpClientFactory } from '../support/http-factory';
 
 interface Seen {
   at: number;
@@ -67,16 +67,18 @@ const json =
 
 describe('outbound HTTP client', () => {
   let srv: Awaited<ReturnType<typeof recordingServer>>;
+  let factory: HttpClientFactory;
   beforeEach(async () => {
-    resetCircuitBreakers();
+    factory = httpClientFactory();
     srv = await recordingServer();
   });
   afterEach(async () => {
     await srv.close();
+    await factory.close();
   });
 
   it('sends the current correlation id at call time, the user agent, JSON body and query', async () => {
-    const client = getHttpClient({ name: 't-headers', baseUrl: srv.url + '/v1' });
+    const client = factory.create({ name: 't-headers', baseUrl: srv.url + '/v1' });
     const res = await runWithCorrelationId('req-one', () =>
       client.post<{ ok: boolean }>('/predictions', { body: { a: 1 }, query: { cursor: 'c1', skip: undefined } }),
     );
@@ -92,7 +94,7 @@ describe('outbound HTTP client', () => {
   });
 
   it('uses the tick id, not the request id, for a call from a background tick started during a request', async () => {
-    const client = getHttpClient({ name: 't-tick', baseUrl: srv.url });
+    const client = factory.create({ name: 't-tick', baseUrl: srv.url });
     await runWithCorrelationId('request-id', async () => {
       await client.get('/from-request');
       // A tick opens its own context (what the shared tick wrapper does), even when started from a request.
@@ -109,7 +111,7 @@ describe('outbound HTTP client', () => {
   });
 
   it('keeps the incoming trace id in traceparent with a new span id', async () => {
-    const client = getHttpClient({ name: 't-trace', baseUrl: srv.url });
+    const client = factory.create({ name: 't-trace', baseUrl: srv.url });
     const trace = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', parentId: '00f067aa0ba902b7', flags: '01' };
     await runWithCorrelationId('traced', () => {
       ClsServiceManager.getClsService().set(CLS_TRACEPARENT, trace);
@@ -129,7 +131,7 @@ describe('outbound HTTP client', () => {
       json(503, { detail: 'busy' }, { 'retry-after': date }),
       json(200, { id: 'p1' }),
     );
-    const client = getHttpClient({
+    const client = factory.create({
       name: 't-retry-after',
       baseUrl: srv.url,
       retry: { maxAttempts: 3, baseDelayMs: 1 },
@@ -150,7 +152,7 @@ describe('outbound HTTP client', () => {
 
   it('gives up with HttpStatusError after the attempts, and does not retry a 4xx', async () => {
     srv.setFallback(json(502, { detail: 'bad gateway' }));
-    const client = getHttpClient({ name: 't-5xx', baseUrl: srv.url, retry: { baseDelayMs: 5 } });
+    const client = factory.create({ name: 't-5xx', baseUrl: srv.url, retry: { baseDelayMs: 5 } });
     const err = await client.get('/x').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HttpStatusError);
     expect((err as HttpStatusError).status).toBe(502);
@@ -158,14 +160,14 @@ describe('outbound HTTP client', () => {
     expect(srv.seen).toHaveLength(3);
 
     srv.setFallback(json(422, { detail: 'invalid version' }));
-    const other = getHttpClient({ name: 't-4xx', baseUrl: srv.url, retry: { baseDelayMs: 5 } });
+    const other = factory.create({ name: 't-4xx', baseUrl: srv.url, retry: { baseDelayMs: 5 } });
     await expect(other.post('/predictions', { body: {} })).rejects.toMatchObject({ status: 422 });
     expect(srv.seen).toHaveLength(4);
   });
 
   it('does not wait for a Retry-After longer than the retry cap', async () => {
     srv.reply(json(429, {}, { 'retry-after': '120' }));
-    const client = getHttpClient({ name: 't-long-ra', baseUrl: srv.url, retry: { maxDelayMs: 1000 } });
+    const client = factory.create({ name: 't-long-ra', baseUrl: srv.url, retry: { maxDelayMs: 1000 } });
     const started = Date.now();
     await expect(client.get('/x')).rejects.toMatchObject({ status: 429 });
     expect(Date.now() - started).toBeLessThan(500);
@@ -174,7 +176,7 @@ describe('outbound HTTP client', () => {
 
   it('never repeats a create that timed out after sending: HttpOutcomeUnknownError', async () => {
     srv.setFallback(() => undefined); // never answers
-    const client = getHttpClient({ name: 't-create-timeout', baseUrl: srv.url, retry: { baseDelayMs: 5 } });
+    const client = factory.create({ name: 't-create-timeout', baseUrl: srv.url, retry: { baseDelayMs: 5 } });
     // Long enough for the server (in this same, possibly busy, process) to read the request before it times out.
     const err = await client
       .post('/predictions', { body: { input: { job_id: 'j1' } }, idempotent: false, timeoutMs: 1000 })
@@ -185,7 +187,7 @@ describe('outbound HTTP client', () => {
 
   it('does not repeat a create answered 503, but repeats one answered 429', async () => {
     srv.reply(json(503, {}), json(429, {}, { 'retry-after': '0' }), json(201, { id: 'p' }));
-    const client = getHttpClient({ name: 't-create-5xx', baseUrl: srv.url, retry: { baseDelayMs: 5 } });
+    const client = factory.create({ name: 't-create-5xx', baseUrl: srv.url, retry: { baseDelayMs: 5 } });
     await expect(client.post('/predictions', { body: {}, idempotent: false })).rejects.toMatchObject({ status: 503 });
     expect(srv.seen).toHaveLength(1);
     const ok = await client.post('/predictions', { body: {}, idempotent: false });
@@ -196,7 +198,11 @@ describe('outbound HTTP client', () => {
   it('retries a create whose connection was refused before sending, then reports it as not sent', async () => {
     const port = srv.port;
     await srv.close();
-    const client = getHttpClient({ name: 't-refused', baseUrl: `http://127.0.0.1:${port}`, retry: { baseDelayMs: 5 } });
+    const client = factory.create({
+      name: 't-refused',
+      baseUrl: `http://127.0.0.1:${port}`,
+      retry: { baseDelayMs: 5 },
+    });
     const err = await client.post('/predictions', { body: {}, idempotent: false }).catch((e) => e);
     expect(err).toBeInstanceOf(HttpNetworkError);
     expect((err as HttpNetworkError).sent).toBe(false);
@@ -212,8 +218,8 @@ describe('outbound HTTP client', () => {
       retry: { maxAttempts: 1 },
       breaker: { failureThreshold: 3, openMs: 300 },
     };
-    const a = getHttpClient(opts);
-    const b = getHttpClient(opts); // another instance with the same name shares the breaker
+    const a = factory.create(opts);
+    const b = factory.create(opts); // another instance with the same name shares the breaker
     for (let i = 0; i < 3; i++) await expect(a.get('/x')).rejects.toBeInstanceOf(HttpStatusError);
     expect(b.circuitState()).toBe('open');
     await expect(b.get('/x')).rejects.toBeInstanceOf(CircuitOpenError);
@@ -227,7 +233,25 @@ describe('outbound HTTP client', () => {
     await a.get('/x');
     expect(a.circuitState()).toBe('closed');
     // A different name has its own breaker.
-    expect(getHttpClient({ ...opts, name: 't-breaker-other' }).circuitState()).toBe('closed');
+    expect(factory.create({ ...opts, name: 't-breaker-other' }).circuitState()).toBe('closed');
+  });
+
+  it('keeps breakers per factory: the same name in another app stays closed while this one is open', async () => {
+    srv.setFallback(json(500, {}));
+    const opts = { name: 'replicate', baseUrl: srv.url, retry: { maxAttempts: 1 }, breaker: { failureThreshold: 2 } };
+    const other = httpClientFactory();
+    try {
+      const mine = factory.create(opts);
+      for (let i = 0; i < 2; i++) await expect(mine.get('/x')).rejects.toBeInstanceOf(HttpStatusError);
+      await expect(mine.get('/x')).rejects.toBeInstanceOf(CircuitOpenError);
+      srv.setFallback(json(200, { ok: true }));
+      const theirs = other.create(opts);
+      expect(theirs.circuitState()).toBe('closed');
+      await expect(theirs.get('/x')).resolves.toMatchObject({ status: 200 });
+      expect(srv.seen).toHaveLength(3);
+    } finally {
+      await other.close();
+    }
   });
 
   it('logs each call at DEBUG with method, host, path, status and duration, never the query or the body', async () => {
@@ -236,11 +260,11 @@ describe('outbound HTTP client', () => {
     configureStructuredLogging({ level: 'DEBUG', logFile: file, stdout: false });
     try {
       srv.reply(json(503, {}, { 'retry-after': '0' }), json(200, { secret_output: 'body-secret' }));
-      const client = getHttpClient({ name: 't-log', baseUrl: srv.url + '/v1' });
+      const client = factory.create({ name: 't-log', baseUrl: srv.url + '/v1' });
       await runWithCorrelationId('log-corr', () =>
         client.post('/predictions', { body: { token: 'body-secret-2' }, query: { api_key: 'query-secret' } }),
       );
-      const hooked = getHttpClient({ name: 't-log-hook', baseUrl: srv.url, redactPaths: true });
+      const hooked = factory.create({ name: 't-log-hook', baseUrl: srv.url, redactPaths: true });
       await hooked.post('/hooks/path-secret-123', { body: {} });
       await flushLogs();
       const text = fs.readFileSync(file, 'utf8');

@@ -2,7 +2,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ts from 'typescript';
-import { loadAppConfig, setCurrentConfig } from '../../src/config';
 import {
   configureStructuredLogging,
   initFromEnv,
@@ -293,18 +292,12 @@ describe('structured JSON lines', () => {
 
   it('initFromEnv() takes level, format and file from the validated SIMPLETUNER_LOG_* configuration', async () => {
     const other = path.join(dir, 'env', 'cloud.log');
-    setCurrentConfig(
-      loadAppConfig(
-        {
-          SIMPLETUNER_LOG_LEVEL: 'warning',
-          SIMPLETUNER_LOG_FORMAT: 'TEXT',
-          SIMPLETUNER_LOG_FILE: other,
-          SIMPLETUNER_ENTERPRISE_CONFIG: '',
-        },
-        dir,
-      ),
-    );
-    initFromEnv();
+    initFromEnv({
+      SIMPLETUNER_LOG_LEVEL: 'warning',
+      SIMPLETUNER_LOG_FORMAT: 'TEXT',
+      SIMPLETUNER_LOG_FILE: other,
+      SIMPLETUNER_ENTERPRISE_CONFIG: '',
+    });
     log.info('below the level');
     log.warning('from env');
     file = other;

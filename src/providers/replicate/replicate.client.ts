@@ -1,7 +1,7 @@
 import {
   CircuitOpenError,
-  getHttpClient,
   HttpClient,
+  HttpClientFactory,
   HttpClientOptions,
   HttpNetworkError,
   HttpOutcomeUnknownError,
@@ -15,7 +15,7 @@ import type { CreatePredictionBody, ReplicatePage, ReplicatePrediction } from '.
 export interface ReplicateClientOptions {
   baseUrl: string;
   token: string | undefined;
-  /** Circuit-breaker name; the app uses `replicate` (one breaker per provider). */
+  /** Circuit-breaker name; the app uses `replicate` (one breaker per provider and app). */
   name?: string;
   timeoutMs?: number;
   retry?: HttpClientOptions['retry'];
@@ -70,13 +70,19 @@ function toProviderCallError(err: unknown, what: string): ProviderCallError {
   });
 }
 
-/** Replicate's HTTP API over the shared client (correlation header, retries, breaker) plus a client-side rate limit. */
+/**
+ * Replicate's HTTP API over a client of the app's HttpClientFactory (its timeout, proxy, CA and breakers; correlation
+ * header, retries) plus a client-side rate limit.
+ */
 export class ReplicateClient {
   readonly http: HttpClient;
   private readonly budget: CallBudget;
 
-  constructor(readonly opts: ReplicateClientOptions) {
-    this.http = getHttpClient({
+  constructor(
+    http: HttpClientFactory,
+    readonly opts: ReplicateClientOptions,
+  ) {
+    this.http = http.create({
       name: opts.name ?? PROVIDER,
       baseUrl: opts.baseUrl,
       timeoutMs: opts.timeoutMs,
