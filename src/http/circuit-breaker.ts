@@ -105,12 +105,3 @@ export class CircuitBreakerRegistry {
     return out;
   }
 }
-
-/**
- * Always empty: breakers belong to an app (CircuitBreakerRegistry), and the `simpletuner_provider_circuit_state`
- * series is registered by HttpModule from the app's registry. Kept only so that older callers still compile; a
- * gauge of the same name registered later gets HttpModule's series back, so this is never what a scrape reads.
- */
-export function circuitStates(): Record<string, CircuitState> {
-  return {};
-}

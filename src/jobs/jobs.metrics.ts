@@ -1,14 +1,11 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { circuitStates } from '../http';
 import { MetricsService } from '../metrics';
 import { ACTIVE_STATUSES, JOB_STATUSES } from '../common/job-status';
 import { JobsRepository } from './jobs.repository';
 
-const STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
-
 /**
  * The /metrics series owned by the jobs module, read from the database at scrape time so that several instances
- * report the same numbers: jobs by status, active jobs, and each provider's circuit-breaker state.
+ * report the same numbers: jobs by status and active jobs (the circuit-breaker state is the HTTP module's).
  */
 @Injectable()
 export class JobsMetrics implements OnModuleInit {
@@ -45,14 +42,6 @@ export class JobsMetrics implements OnModuleInit {
       async collect() {
         const c = await counts();
         this.set(ACTIVE_STATUSES.reduce((sum, s) => sum + (c.get(s) ?? 0), 0));
-      },
-    });
-    this.metrics.gauge({
-      name: 'simpletuner_provider_circuit_state',
-      help: 'Circuit breaker per outbound target: 0 closed, 1 half-open, 2 open',
-      labelNames: ['target'],
-      collect() {
-        for (const [target, state] of Object.entries(circuitStates())) this.set({ target }, STATE_VALUE[state]);
       },
     });
   }
