@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { SettingsCache } from '../database/settings-cache';
 import { Transactional } from '../database/transactional';
 import { AUDIT_RECORDER, AuditRecorder } from '../common/audit';
 import { ruleView } from './approval-views';
@@ -52,15 +53,22 @@ function normaliseThreshold(condition: RuleCondition, raw: unknown, caller: Auth
 }
 
 /** Approval rules: CRUD for admins and the ordered active list submit evaluates. */
+const ACTIVE_RULES_KEY = 'approval_rules.active';
+
 @Injectable()
 export class ApprovalRulesService {
   constructor(
     private readonly repo: ApprovalsRepository,
     @Inject(AUDIT_RECORDER) private readonly audit: AuditRecorder,
+    private readonly cache: SettingsCache,
   ) {}
 
-  /** Rules apply to every organisation: their audit rows are service-wide. */
-  private record(caller: AuthenticatedUser, action: string, id: string, before: unknown, after: unknown) {
+  /**
+   * Every change of a rule: its audit row (rules apply to every organisation, so it is service-wide), and the
+   * cached rules dropped on every instance once the change commits.
+   */
+  private async record(caller: AuthenticatedUser, action: string, id: string, before: unknown, after: unknown) {
+    await this.cache.changed(ACTIVE_RULES_KEY);
     return this.audit.record({
       actor: caller,
       action,
@@ -72,9 +80,9 @@ export class ApprovalRulesService {
     });
   }
 
-  /** Active rules, highest priority first; read in the submit transaction. */
+  /** Active rules, highest priority first: every submit reads them, so each instance keeps them until they change. */
   activeRules(): Promise<ApprovalRule[]> {
-    return this.repo.activeRules();
+    return this.cache.get(ACTIVE_RULES_KEY, () => this.repo.activeRules());
   }
 
   list(): Promise<ApprovalRule[]> {

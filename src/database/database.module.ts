@@ -8,6 +8,7 @@ import { AfterCommit } from './after-commit';
 import { CombinedWrites } from './combined-write';
 import { pendingMigrations, runMigrationsLocked } from './migration-runner';
 import { NotificationListener } from './notification-listener';
+import { SettingsCache } from './settings-cache';
 
 const log = getLogger('simpletuner.cloud.database');
 
@@ -61,8 +62,8 @@ export class DatabaseModule {
           retryDelay: 1000,
         }),
       ],
-      providers: [MigrationService, AfterCommit, CombinedWrites, NotificationListener],
-      exports: [MigrationService, AfterCommit, CombinedWrites, NotificationListener],
+      providers: [MigrationService, AfterCommit, CombinedWrites, NotificationListener, SettingsCache],
+      exports: [MigrationService, AfterCommit, CombinedWrites, NotificationListener, SettingsCache],
     };
   }
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { SettingsCache } from '../database/settings-cache';
 import { Transactional } from '../database/transactional';
 import { AUDIT_RECORDER, AuditActor, AuditRecorder } from '../common/audit';
 import { ProviderConfig } from './provider-config.entity';
@@ -21,6 +22,8 @@ function auditView(c: ProviderConfig) {
   };
 }
 
+const cacheKey = (name: string) => `provider_config.${name}`;
+
 type ChangeListener = (name: string, config: ProviderConfig) => void | Promise<void>;
 
 /** Provider settings stored in the database, read by providers, polling and the webhook verifier. */
@@ -31,9 +34,15 @@ export class ProviderConfigService {
   constructor(
     private readonly repo: ProviderConfigRepository,
     @Inject(AUDIT_RECORDER) private readonly audit: AuditRecorder,
+    private readonly cache: SettingsCache,
   ) {}
 
-  async get(name: string): Promise<ProviderConfig> {
+  /** Every submit, poll and webhook reads these: each instance keeps them until they change (SettingsCache). */
+  get(name: string): Promise<ProviderConfig> {
+    return this.cache.get(cacheKey(name), () => this.load(name));
+  }
+
+  private async load(name: string): Promise<ProviderConfig> {
     const row = await this.repo.find(name);
     return (
       row ??
@@ -64,6 +73,7 @@ export class ProviderConfigService {
     if (patch.version_override !== undefined) current.versionOverride = patch.version_override;
     if (patch.hardware_info !== undefined) current.hardwareInfo = patch.hardware_info ?? {};
     const saved = await this.repo.save(current);
+    await this.cache.changed(cacheKey(name));
     await this.audit.record({
       actor,
       action: 'provider_config.update',
