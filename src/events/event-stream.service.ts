@@ -6,6 +6,7 @@ import { AppConfig } from '../config';
 import { EventHub } from './event-hub';
 import type { StreamFilter } from './event-visibility';
 import { EventsRepository } from './events.repository';
+import { EventsService } from './events.service';
 import { START_POSITION } from './events.types';
 import { SseConnection, StreamStart } from './sse-connection';
 import { StreamAuthority } from './stream-authority';
@@ -72,6 +73,7 @@ export class EventStreamService {
     private readonly repo: EventsRepository,
     private readonly config: AppConfig,
     private readonly authority: StreamAuthority,
+    private readonly events: EventsService,
   ) {}
 
   /**
@@ -100,7 +102,10 @@ export class EventStreamService {
     if (lastEventId === null) {
       start = { kind: 'live', after: safeHead, safeHead };
     } else {
-      const after = await this.repo.findPosition(lastEventId);
+      // An id the log does not have: a replay of everything kept when nothing after it was ever purged, else a reset.
+      const after =
+        (await this.repo.findPosition(lastEventId)) ??
+        ((await this.events.keptAfter(lastEventId)) ? START_POSITION : null);
       start = after
         ? { kind: 'resume', after, safeHead }
         : { kind: 'reset', lastEventId: lastEventId.toString(), after: START_POSITION, safeHead };

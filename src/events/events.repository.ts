@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AfterCommit } from '../database/after-commit';
 import type { WritePart } from '../database/combined-write';
 import { isSecretKey, REDACTED, redactString } from '../common/secrets';
-import { affectedRows, Db } from '../database/transaction-host';
+import { Db } from '../database/transaction-host';
 import type { AuthenticatedUser } from '../auth';
 import { SqlParams, StreamFilter, visibilitySql } from './event-visibility';
 import { EventPosition, LoggedEvent, NewEvent } from './events.types';
@@ -184,7 +184,18 @@ export class EventsRepository {
     return rows.map(toEvent);
   }
 
-  async deleteOlderThan(cutoff: Date): Promise<number> {
-    return affectedRows(await this.db.tx.query(`DELETE FROM events WHERE created_at < $1`, [cutoff]));
+  /** Deletes the events created before `cutoff`: how many, and the highest id among them (null: none). */
+  async deleteOlderThan(cutoff: Date): Promise<{ deleted: number; maxId: bigint | null }> {
+    const [row] = await this.db.tx.query<{ n: number; max_id: string | null }[]>(
+      `WITH d AS (DELETE FROM events WHERE created_at < $1 RETURNING id) SELECT count(*)::int AS n, max(id)::text AS max_id FROM d`,
+      [cutoff],
+    );
+    return { deleted: row.n, maxId: row.max_id === null ? null : BigInt(row.max_id) };
+  }
+
+  /** The smallest id still kept (null: the log is empty). */
+  async minId(): Promise<bigint | null> {
+    const [row] = await this.db.tx.query<{ id: string | null }[]>(`SELECT min(id)::text AS id FROM events`);
+    return row.id === null ? null : BigInt(row.id);
   }
 }

@@ -14,6 +14,6 @@ export class EventsScheduler {
 
   @Cron('30 3 * * *', { name: EVENT_RETENTION_TASK, timeZone: 'UTC' })
   purge(): Promise<number> {
-    return this.events.purgeExpired(new Date());
+    return this.events.purgeExpired();
   }
 }

@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config';
+import { Clock } from '../common/clock';
+import { Transactional } from '../database/transactional';
+import { SettingsService } from '../settings';
 import { getLogger } from '../logging';
 import type { WritePart } from '../database/combined-write';
 import { EventHub } from './event-hub';
@@ -7,6 +10,8 @@ import { EventsRepository } from './events.repository';
 import { LoggedEvent, NewEvent, StoredEvent } from './events.types';
 
 const log = getLogger('simpletuner.cloud.events');
+/** The highest event id a retention purge has deleted. */
+const PURGED_THROUGH = 'events.purged_through_id';
 
 function toStored({ position: _p, ...event }: LoggedEvent): StoredEvent {
   return event;
@@ -19,6 +24,8 @@ export class EventsService {
     private readonly repo: EventsRepository,
     private readonly hub: EventHub,
     private readonly config: AppConfig,
+    private readonly settings: SettingsService,
+    private readonly clock: Clock,
   ) {}
 
   /**
@@ -44,15 +51,40 @@ export class EventsService {
     return { ...this.repo.insertPart([...events], !this.config.embeddedDatabase), afterCommit: () => this.hub.wake() };
   }
 
-  /** Retention: deletes events created before `cutoff`; returns how many. */
+  /**
+   * Retention: deletes events created before `cutoff`; returns how many. The highest id ever purged is kept, so that
+   * a stream resuming from an id the log no longer has can tell "purged" (a reset) from "nothing after it was ever
+   * purged" (a plain replay: id 0 on a fresh install).
+   */
+  @Transactional()
   async purgeOlderThan(cutoff: Date): Promise<number> {
-    const purged = await this.repo.deleteOlderThan(cutoff);
-    if (purged > 0) log.info(`Purged ${purged} events older than ${cutoff.toISOString()}`, { purged });
-    return purged;
+    const { deleted, maxId } = await this.repo.deleteOlderThan(cutoff);
+    const before = await this.purgedThrough();
+    if (maxId !== null && (before === null || maxId > before))
+      await this.settings.set(PURGED_THROUGH, maxId.toString());
+    if (deleted > 0) log.info(`Purged ${deleted} events older than ${cutoff.toISOString()}`, { purged: deleted });
+    return deleted;
+  }
+
+  /**
+   * Whether `id`, which the log does not hold, was never purged and every event after it is still kept: no purge
+   * ever reached it, and every kept event comes after it.
+   */
+  async keptAfter(id: bigint): Promise<boolean> {
+    const purged = await this.purgedThrough();
+    if (purged !== null && id <= purged) return false;
+    const min = await this.repo.minId();
+    return min === null || id < min;
+  }
+
+  /** The highest id a purge deleted; null when no purge ever deleted anything. */
+  private async purgedThrough(): Promise<bigint | null> {
+    const stored = await this.settings.get(PURGED_THROUGH);
+    return typeof stored === 'string' ? BigInt(stored) : null;
   }
 
   /** The purge the daily cron runs: older than SIMPLETUNER_EVENT_RETENTION_DAYS before `now`. */
-  purgeExpired(now = new Date()): Promise<number> {
+  purgeExpired(now = this.clock.now()): Promise<number> {
     const days = this.config.env.SIMPLETUNER_EVENT_RETENTION_DAYS;
     return this.purgeOlderThan(new Date(now.getTime() - days * 86_400_000));
   }

@@ -130,7 +130,11 @@ class QueueLimitsChangedEvent {
   changed_by: string;
 }
 
-/** Sent with id 0 when the Last-Event-ID is older than the kept events: every kept event follows. */
+/**
+ * Sent with id 0 when the Last-Event-ID was purged by retention (or is an id the log never held): every kept event
+ * follows. An id older than every kept event is replayed without it while no purge has reached it (id 0 on a fresh
+ * install).
+ */
 class ResetEvent {
   @eventType('reset')
   type: 'reset';

@@ -64,6 +64,14 @@ describe('events over SSE (PostgreSQL, one instance)', () => {
     expect(again.messages.map((m) => m.json.n)).toEqual(Array.from({ length: 51 }, (_, i) => i + 1));
   });
 
+  it('replays every event after id 0 without a reset while nothing was ever purged (a fresh install)', async () => {
+    const first = await publish({ type: 'job_submitted', jobId: 'job-zero' });
+    const s = await connected({ query: { last_event_id: '0', job_id: 'job-zero' } });
+    await s.waitForMessages(1);
+    await sleep(200);
+    expect(s.messages.map((m) => [m.event, m.id])).toEqual([['job_submitted', first.id]]);
+  });
+
   it('accepts ?last_event_id= for EventSource, with the Last-Event-ID header winning', async () => {
     const a = await publish({ type: 'job_submitted', jobId: 'job-q', data: {} });
     const b = await publish({ type: 'job_submitted', jobId: 'job-q', data: {} });
@@ -160,6 +168,10 @@ describe('events over SSE (PostgreSQL, one instance)', () => {
     await s.waitForMessages(3);
     expect(s.messages[0]).toMatchObject({ event: 'reset', json: { type: 'reset', last_event_id: old.id } });
     expect(s.messages.slice(1).map((m) => m.id)).toEqual([kept1.id, kept2.id]);
+    // Once events were purged, id 0 (older than any kept) is reset too.
+    const zero = await connected({ query: { last_event_id: '0', job_id: 'job-kept' } });
+    await zero.waitForMessages(3);
+    expect(zero.messages.map((m) => m.event)).toEqual(['reset', 'job_submitted', 'job_dispatched']);
   });
 
   it('authenticates by ?api_key= on this route only, and refuses a missing key with 401', async () => {
