@@ -8,7 +8,7 @@ import { AllExceptionsFilter, installClientErrorHandler, installRequestEdge } fr
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config';
 import { EVENTS_PATH } from './events';
-import { webhookPreflight } from './jobs/webhook.preflight';
+import { webhookPreflight } from './providers';
 import { DatabaseTarget, EmbeddedPostgres, startEmbeddedPostgres } from './database';
 import { configureStructuredLogging } from './logging';
 import { setupOpenApi } from './api-docs';

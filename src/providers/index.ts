@@ -20,8 +20,6 @@ export {
   roundUsd,
 } from './hardware';
 export { ProvidersModule } from './providers.module';
-export { ReplicateProvider } from './replicate/replicate.provider';
-export { predictionToState } from './replicate/replicate.provider';
-export type { ReplicatePrediction } from './replicate/replicate.types';
-export { checkWebhookHeaders, verifyWebhook } from './replicate/webhook-verifier';
-export type { WebhookHeaders } from './replicate/webhook-verifier';
+export { ReplicateWebhookReader } from './replicate/replicate-webhook';
+export { webhookPreflight } from './replicate/webhook-preflight';
+export type { ReplicateWebhook } from './replicate/replicate-webhook';

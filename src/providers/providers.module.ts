@@ -10,6 +10,7 @@ import { RateBudgetRepository } from './rate-budget.repository';
 import { SharedRateBudget } from './shared-rate-budget';
 import { ReplicateClient } from './replicate/replicate.client';
 import { ReplicateProvider } from './replicate/replicate.provider';
+import { ReplicateWebhookReader } from './replicate/replicate-webhook';
 import { SimulatorProvider } from './simulator/simulator.provider';
 
 /** The provider registry and the built-in providers; enterprise modules register more at init. */
@@ -20,6 +21,7 @@ import { SimulatorProvider } from './simulator/simulator.provider';
     ProviderRegistry,
     ProviderConfigService,
     RateBudgetRepository,
+    ReplicateWebhookReader,
     {
       provide: ReplicateProvider,
       inject: [AppConfig, HttpClientFactory, ProviderConfigService, RateBudgetRepository],
@@ -48,7 +50,7 @@ import { SimulatorProvider } from './simulator/simulator.provider';
       useFactory: (config: AppConfig) => new SimulatorProvider(config.env.SIMULATOR_STEP_SECONDS),
     },
   ],
-  exports: [ProviderRegistry, ProviderConfigService, ReplicateProvider, SimulatorProvider],
+  exports: [ProviderRegistry, ProviderConfigService, ReplicateProvider, ReplicateWebhookReader, SimulatorProvider],
 })
 export class ProvidersModule implements OnModuleInit {
   constructor(

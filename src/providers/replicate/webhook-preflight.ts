@@ -1,9 +1,9 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { sendErrorResponse } from '../edge';
-import { AppError, NotFoundError } from '../common/errors';
-import type { AppConfig } from '../config';
-import { getLogger } from '../logging';
-import { checkWebhookHeaders } from '../providers';
+import { sendErrorResponse } from '../../edge';
+import { AppError, NotFoundError } from '../../common/errors';
+import type { AppConfig } from '../../config';
+import { getLogger } from '../../logging';
+import { checkWebhookHeaders } from './webhook-verifier';
 
 const log = getLogger('simpletuner.cloud.jobs.webhooks');
 
