@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { LogContext, switchCorrelationId } from '../context';
+import { LogContext } from '../context';
 import { Transactional } from '../database/transactional';
 import { EventsService } from '../events';
-import { Job, JobRecordsService, JobTransitionService } from '../jobs';
+import { inJobScope, Job, JobRecordsService, JobTransitionService } from '../jobs';
 import { getLogger } from '../logging';
 import { APPROVAL_QUEUE, type ApprovalQueue } from './approval-ports';
 import { ApprovalsRepository, type ExpiredRow } from './approvals.repository';
@@ -82,15 +82,12 @@ export class ApprovalExpiry {
     for (const d of due) if (!lockedIds.has(d.job_id)) skipped.push(d.id);
     const rows = locked.length > 0 ? await this.repo.expire([...lockedIds], now) : [];
     const jobs = new Map(locked.map((j) => [j.jobId, j]));
-    const outer = LogContext.current();
+    const tickId = LogContext.current()?.tick_id;
     for (const row of rows) {
       const job = jobs.get(row.job_id)!;
       // Lines about this job carry the id of the request that submitted it.
-      await switchCorrelationId(job.correlationId || 'approval-expiry', () =>
-        LogContext.run({ ...outer, job_id: row.job_id, approval_id: row.id, step: 'approval_expiry' }, () =>
-          this.expireOne(row, job, now),
-        ),
-      );
+      const scope = { step: 'approval_expiry', tickId: typeof tickId === 'string' ? tickId : undefined };
+      await inJobScope(job, scope, () => LogContext.run({ approval_id: row.id }, () => this.expireOne(row, job, now)));
     }
     // `full`: the batch was the limit's size, so more may be due (passed-over requests are not asked for again).
     return { expired: rows.length, full: due.length === limit };

@@ -1,13 +1,9 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import type { UserLevel } from '../auth/user.entity';
+import { numericColumn } from '../database/numeric-column';
 
 export const APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'expired', 'cancelled'] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
-
-const numericToNumber = {
-  to: (v: number | null) => v,
-  from: (v: string | null) => (v === null ? null : Number(v)),
-};
 
 /** One job waiting for a person. Only `pending` ever changes (conditional updates). */
 @Entity('approval_requests')
@@ -41,7 +37,7 @@ export class ApprovalRequest {
   @Column('text')
   reason: string;
 
-  @Column('numeric', { precision: 12, scale: 4, nullable: true, transformer: numericToNumber })
+  @Column('numeric', { precision: 12, scale: 4, nullable: true, transformer: numericColumn })
   estimatedCost: number | null;
 
   @CreateDateColumn({ type: 'timestamptz' })

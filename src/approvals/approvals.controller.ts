@@ -142,6 +142,6 @@ export class ApprovalsController {
   @ApiOperation({ summary: 'Expire overdue requests now', description: 'Their jobs are cancelled.' })
   @ApiOkResponse({ type: ExpiredSummaryView })
   async expire(): Promise<ExpiredSummaryView> {
-    return this.approvals.expireDue(new Date());
+    return this.approvals.expireDue();
   }
 }

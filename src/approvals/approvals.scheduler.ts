@@ -12,6 +12,6 @@ export class ApprovalsScheduler {
   // One instance per interval is enough; the claim uses SKIP LOCKED anyway, so overlap would be harmless.
   @Interval(APPROVAL_EXPIRATION_TASK, (config) => config.enterprise.approvalCheckInterval, { leader: true })
   expire(): Promise<{ expired: number }> {
-    return this.approvals.expireDue(new Date());
+    return this.approvals.expireDue();
   }
 }

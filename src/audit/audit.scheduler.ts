@@ -11,6 +11,6 @@ export class AuditScheduler {
 
   @Cron('45 3 * * *', { name: AUDIT_RETENTION_TASK, timeZone: 'UTC' })
   prune(): Promise<number> {
-    return this.audit.pruneExpired(new Date());
+    return this.audit.pruneExpired();
   }
 }

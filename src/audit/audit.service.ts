@@ -1,3 +1,4 @@
+import { Clock } from '../common/clock';
 import { Injectable } from '@nestjs/common';
 import type { AuditEntry, AuditRecorder } from '../common/audit';
 import { redactSecrets } from '../common/secrets';
@@ -29,6 +30,7 @@ export class AuditService implements AuditRecorder {
   constructor(
     private readonly repo: AuditRepository,
     private readonly config: AppConfig,
+    private readonly clock: Clock,
   ) {}
 
   async record(entry: AuditEntry): Promise<void> {
@@ -52,7 +54,7 @@ export class AuditService implements AuditRecorder {
   }
 
   /** Retention: rows older than SIMPLETUNER_AUDIT_RETENTION_DAYS before `now` go. */
-  async pruneExpired(now = new Date()): Promise<number> {
+  async pruneExpired(now = this.clock.now()): Promise<number> {
     const days = this.config.env.SIMPLETUNER_AUDIT_RETENTION_DAYS;
     const cutoff = new Date(now.getTime() - days * 86_400_000);
     const pruned = await this.repo.deleteOlderThan(cutoff);

@@ -2,9 +2,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { DotEnvError, environmentWithDotEnv } from './dotenv';
 import { EnterpriseFileError, loadEnterpriseFile } from './enterprise-config';
-
-const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
-type LogLevelName = (typeof LOG_LEVELS)[number];
+import { LOG_LEVEL_NAMES, type LogLevelName } from './log-levels';
 
 const bool = z
   .string()
@@ -52,8 +50,8 @@ const envSchema = z.object({
     .string()
     .default('INFO')
     .transform((v) => v.trim().toUpperCase())
-    .refine((v): v is LogLevelName => (LOG_LEVELS as readonly string[]).includes(v), {
-      message: `must be one of ${LOG_LEVELS.join(', ')}`,
+    .refine((v): v is LogLevelName => (LOG_LEVEL_NAMES as readonly string[]).includes(v), {
+      message: `must be one of ${LOG_LEVEL_NAMES.join(', ')}`,
     }),
   SIMPLETUNER_LOG_FORMAT: z
     .string()

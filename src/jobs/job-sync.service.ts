@@ -3,7 +3,9 @@ import { generateCorrelationId, peekCorrelationId, runWithCorrelationId } from '
 import { forEachLimit } from '../common/concurrency';
 import { getLogger } from '../logging';
 import { ProviderRegistry, type ProviderJobState, type TrainingProvider } from '../providers';
-import { inJobScope } from './job-scope';
+import { inJobScope, type JobScope } from './job-scope';
+import { Clock } from '../common/clock';
+
 import { JobStateApplier, PlannedChange } from './job-state-applier';
 import type { Job } from './job.entity';
 import { JobsRepository } from './jobs.repository';
@@ -36,10 +38,14 @@ export class JobSyncService {
     private readonly repo: JobsRepository,
     private readonly registry: ProviderRegistry,
     private readonly applier: JobStateApplier,
+    private readonly clock: Clock,
   ) {}
 
   /** One tick. `providers` limits it (the simulator driver syncs only simulator jobs). Never throws. */
-  syncActiveJobs(now: Date = new Date(), opts: { tick?: SyncTick; providers?: string[] } = {}): Promise<SyncSummary> {
+  syncActiveJobs(
+    now: Date = this.clock.now(),
+    opts: { tick?: SyncTick; providers?: string[] } = {},
+  ): Promise<SyncSummary> {
     const correlationId = opts.tick?.correlationId ?? peekCorrelationId() ?? generateCorrelationId();
     const tick = opts.tick ?? { tickId: correlationId, correlationId };
     return runWithCorrelationId(correlationId, () => this.runTick(now, tick, opts.providers));
@@ -90,7 +96,7 @@ export class JobSyncService {
     // transition per batch, each job's log line under its own scope.
     const changes: { job: Job; change: PlannedChange }[] = [];
     for (const job of current) {
-      this.inJobScope(job, tick, 'poll', () => {
+      inJobScope(job, JobSyncService.scope(tick, 'poll'), () => {
         if (!states.has(job.externalId!)) {
           summary.failed++;
           log.warning(`Failed to sync job ${job.jobId}`, { reason: 'no answer from provider' });
@@ -105,7 +111,7 @@ export class JobSyncService {
     for (let i = 0; i < changes.length; i += this.batchSize) batches.push(changes.slice(i, i + this.batchSize));
     await forEachLimit(batches, this.applyConcurrency, (batch) => this.applyBatch(batch, now, tick, summary));
     await forEachLimit(overdue, this.applyConcurrency, (job) =>
-      this.inJobScope(job, tick, 'timeout', () => this.expire(provider, job, now, summary)),
+      inJobScope(job, JobSyncService.scope(tick, 'timeout'), () => this.expire(provider, job, now, summary)),
     );
   }
 
@@ -116,16 +122,12 @@ export class JobSyncService {
     summary: SyncSummary,
   ): Promise<void> {
     try {
-      const results = await this.applier.applyMany(batch, 'poll', now, {
-        step: 'poll',
-        tickId: tick.tickId,
-        fallbackCorrelationId: tick.correlationId,
-      });
+      const results = await this.applier.applyMany(batch, 'poll', now, JobSyncService.scope(tick, 'poll'));
       summary.changed += results.filter((r) => r.changed).length;
     } catch {
       // One bad job must not hold back the others: redo this batch one job per transaction.
       for (const { job, change } of batch) {
-        await this.inJobScope(job, tick, 'poll', async () => {
+        await inJobScope(job, JobSyncService.scope(tick, 'poll'), async () => {
           try {
             const r = await this.applier.applyChange(job, change, 'poll', now);
             if (r.changed) summary.changed++;
@@ -177,7 +179,7 @@ export class JobSyncService {
     }
   }
 
-  private inJobScope<T>(job: Job, tick: SyncTick, step: string, fn: () => T): T {
-    return inJobScope(job, { step, tickId: tick.tickId, fallbackCorrelationId: tick.correlationId }, fn);
+  private static scope(tick: SyncTick, step: string): JobScope {
+    return { step, tickId: tick.tickId, fallbackCorrelationId: tick.correlationId };
   }
 }

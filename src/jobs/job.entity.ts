@@ -8,17 +8,11 @@ import {
   ManyToOne,
   PrimaryGeneratedColumn,
   UpdateDateColumn,
-  ValueTransformer,
 } from 'typeorm';
 import { Org } from '../auth/org.entity';
 import { User } from '../auth/user.entity';
 import type { JobStatus } from '../common/job-status';
-
-/** pg returns numeric as a string; jobs' money fits a double comfortably. */
-const numeric: ValueTransformer = {
-  to: (v: number | null | undefined) => v,
-  from: (v: string | null) => (v === null || v === undefined ? null : Number(v)),
-};
+import { numericColumn } from '../database/numeric-column';
 
 // Mirrors migration 1764300003000 so that `migration:generate` finds nothing to change.
 @Entity('jobs')
@@ -86,10 +80,10 @@ export class Job {
   @Column('uuid', { nullable: true })
   approvalId: string | null;
 
-  @Column('numeric', { transformer: numeric, default: 0 })
+  @Column('numeric', { transformer: numericColumn, default: 0 })
   costEstimate: number;
 
-  @Column('numeric', { transformer: numeric, nullable: true })
+  @Column('numeric', { transformer: numericColumn, nullable: true })
   costUsd: number | null;
 
   @Column('text', { nullable: true })

@@ -19,7 +19,7 @@ import {
   ProviderRegistry,
 } from '../providers';
 import { CostEstimate, estimateCost } from './job-cost';
-import { isTerminal, TERMINAL_STATUSES } from '../common/job-status';
+import { ACTIVE_STATUSES, isTerminal, TERMINAL_STATUSES } from '../common/job-status';
 import { JobTransitionService } from './job-transition.service';
 import { QueueStep } from './pipeline/steps';
 import { Clock } from '../common/clock';
@@ -90,7 +90,7 @@ export class JobsService {
   async cancel(user: AuthenticatedUser, jobId: string): Promise<JobView> {
     const job = await this.findVisible(user, jobId);
     this.assertCanAct(user, job, 'cancel');
-    const active = ['pending', 'uploading', 'queued', 'running'];
+    const active = [...ACTIVE_STATUSES];
     if (isTerminal(job.status)) {
       throw new InvalidJobStateError(jobId, job.status, active, `Job ${jobId} is already ${job.status}`);
     }

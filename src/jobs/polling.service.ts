@@ -28,7 +28,7 @@ export class PollingService implements OnApplicationBootstrap {
     // Another instance may have changed the setting: never poll against the stored decision.
     const now = await this.settings.reevaluate();
     if (!now.enabled) return;
-    await this.sync.syncActiveJobs(new Date(), { tick });
+    await this.sync.syncActiveJobs(undefined, { tick });
   }
 
   /** Picks up a change made through another instance (there is no cross-instance notification for settings). */

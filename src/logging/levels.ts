@@ -1,6 +1,7 @@
 /** The five level names a line shows and the pino numbers they ride on (CRITICAL = pino's fatal). */
-const LEVEL_NAMES = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
-export type LevelName = (typeof LEVEL_NAMES)[number];
+import { LOG_LEVEL_NAMES, type LogLevelName } from '../config';
+
+export type LevelName = LogLevelName;
 
 export const LEVEL_NUMBERS: Record<LevelName, number> = { DEBUG: 20, INFO: 30, WARNING: 40, ERROR: 50, CRITICAL: 60 };
 
@@ -27,6 +28,6 @@ export function parseLevel(value: string | undefined): number {
   if (name === 'WARN') return LEVEL_NUMBERS.WARNING;
   if (name === 'FATAL') return LEVEL_NUMBERS.CRITICAL;
   const n = LEVEL_NUMBERS[name as LevelName];
-  if (n === undefined) throw new Error(`Unknown log level ${value}: use one of ${LEVEL_NAMES.join(', ')}`);
+  if (n === undefined) throw new Error(`Unknown log level ${value}: use one of ${LOG_LEVEL_NAMES.join(', ')}`);
   return n;
 }

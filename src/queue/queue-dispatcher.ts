@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Transactional } from '../database/transactional';
 import { EventsService } from '../events';
-import { inJobScope as inScope, isTerminal, Job, JobRecordsService, JobStatus, JobTransitionService } from '../jobs';
+import { inJobScope, isTerminal, Job, JobRecordsService, JobStatus, JobTransitionService } from '../jobs';
 import { getLogger } from '../logging';
 import { ProviderCallError, ProviderRegistry, TrainingProvider } from '../providers';
 import {
@@ -19,7 +19,7 @@ const log = getLogger('simpletuner.cloud.queue');
 export type { DispatchOutcome } from './dispatch-recorder';
 
 /** The queue's dispatch step of a job, in the job's log scope. */
-const inJobScope = <T>(job: Job, tickId: string, fn: () => T): T => inScope(job, { step: 'dispatch', tickId }, fn);
+const dispatchScope = (tickId: string) => ({ step: 'dispatch', tickId });
 
 /** Accepted submissions are recorded this many to a transaction (a claim's whole batch: one commit). */
 const RECORD_CHUNK = 100;
@@ -73,7 +73,7 @@ export class QueueDispatcher {
       jobIds.map(async (jobId) => {
         const job = jobs.get(jobId);
         if (!job) return void outcomes.push(Promise.resolve('lost'));
-        await inJobScope(job, tickId, async () => {
+        await inJobScope(job, dispatchScope(tickId), async () => {
           const submitted = await this.submit(job);
           if ('externalId' in submitted) accepted.push(submitted);
           else outcomes.push(this.guard(() => this.recordFailure(jobId, token, submitted.error, now)));
@@ -89,7 +89,9 @@ export class QueueDispatcher {
         });
         return Promise.all(
           chunk.map((a) =>
-            inJobScope(a.job, tickId, () => this.guard(() => this.recordOne(a, token, now, 'dispatched'))),
+            inJobScope(a.job, dispatchScope(tickId), () =>
+              this.guard(() => this.recordOne(a, token, now, 'dispatched')),
+            ),
           ),
         );
       });
@@ -136,9 +138,11 @@ export class QueueDispatcher {
         const r = records[i];
         if (r.recheck) return this.guard(() => this.recordOne(a, token, now, 'dispatched'));
         if (r.outcome === 'dispatched')
-          inJobScope(a.job, tickId, () => log.info('Job dispatched', { external_id: a.externalId }));
+          inJobScope(a.job, dispatchScope(tickId), () => log.info('Job dispatched', { external_id: a.externalId }));
         if (r.cancel)
-          await inJobScope(a.job, tickId, () => this.recorder.cancelAtProvider(a.provider, a.job.jobId, r.cancel!));
+          await inJobScope(a.job, dispatchScope(tickId), () =>
+            this.recorder.cancelAtProvider(a.provider, a.job.jobId, r.cancel!),
+          );
         return r.outcome;
       }),
     );
@@ -165,7 +169,7 @@ export class QueueDispatcher {
       {
         source: 'queue.dispatch',
         now,
-        scope: { step: 'dispatch', tickId },
+        scope: dispatchScope(tickId),
         locked: locked.filter((j) => owned.has(j.jobId)),
       },
     );

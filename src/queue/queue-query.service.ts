@@ -1,3 +1,4 @@
+import { Clock } from '../common/clock';
 import { Inject, Injectable } from '@nestjs/common';
 import { AUDIT_RECORDER, AuditRecorder } from '../common/audit';
 import { Transactional } from '../database/transactional';
@@ -60,6 +61,7 @@ export class QueueQueryService {
     private readonly jobs: JobRecordsService,
     private readonly access: AccessPolicy,
     @Inject(AUDIT_RECORDER) private readonly audit: AuditRecorder,
+    private readonly clock: Clock,
   ) {}
 
   /** Own entries; a lead sees its org's, an admin all. */
@@ -74,7 +76,7 @@ export class QueueQueryService {
     return { entries: entries.map((e) => entryView(e, positions.get(e.jobId) ?? null)), total };
   }
 
-  async stats(now: Date = new Date()) {
+  async stats(now: Date = this.clock.now()) {
     const counts = await this.repo.countsByStatus();
     const recent = await this.repo.recentDispatches(new Date(now.getTime() - 24 * 3600_000));
     const by_status: Record<string, number> = {};
@@ -92,7 +94,7 @@ export class QueueQueryService {
   }
 
   /** Where a job stands and why it waits. */
-  async position(caller: AuthenticatedUser, jobId: string, now: Date = new Date()): Promise<PositionView> {
+  async position(caller: AuthenticatedUser, jobId: string, now: Date = this.clock.now()): Promise<PositionView> {
     const entry = await this.visibleEntry(caller, jobId);
     const position = entry.status === 'pending' ? ((await this.repo.positions([jobId])).get(jobId) ?? null) : null;
     const reason = await this.waitReason(entry, now);
@@ -111,7 +113,7 @@ export class QueueQueryService {
     caller: AuthenticatedUser,
     jobId: string,
     priority: number | null,
-    now: Date = new Date(),
+    now: Date = this.clock.now(),
   ): Promise<PositionView> {
     await this.override(caller, jobId, priority, now);
     log.info('Queue priority override set', { job_id: jobId, priority_override: priority, set_by: caller.username });

@@ -1,28 +1,15 @@
 import { forEachLimit } from '../../common/concurrency';
 import { getLogger } from '../../logging';
 import { replicateModelFor } from '../hardware';
+import { predictionStatus } from '../prediction-status';
 import type { ProviderConfigService } from '../provider-config.service';
 import { ProviderCallError, ProviderJobState, ProviderSubmission, TrainingProvider } from '../provider.interface';
-import type { ProviderJob, ProviderStatus } from '../provider.interface';
+import type { ProviderJob } from '../provider.interface';
 import type { ReplicateClient } from './replicate.client';
 import type { ReplicatePrediction } from './replicate.types';
 import { WebhookSecretCache } from './webhook-secret';
 
 const log = getLogger('simpletuner.cloud.providers.replicate');
-
-const STATUS_MAP: Record<string, ProviderStatus> = {
-  starting: 'queued',
-  processing: 'running',
-  succeeded: 'completed',
-  failed: 'failed',
-  canceled: 'cancelled',
-  aborted: 'cancelled',
-};
-
-/** Replicate status → job status; null for a status we do not know (the job keeps its status). */
-function mapReplicateStatus(raw: string): ProviderStatus | null {
-  return STATUS_MAP[raw] ?? null;
-}
 
 const date = (v: string | null | undefined): Date | null => (v ? new Date(v) : null);
 
@@ -41,7 +28,7 @@ export function predictionToState(p: ReplicatePrediction): ProviderJobState {
     p.error === null || p.error === undefined ? null : typeof p.error === 'string' ? p.error : JSON.stringify(p.error);
   return {
     externalId: withoutNul(p.id),
-    status: mapReplicateStatus(p.status),
+    status: predictionStatus(p.status),
     rawStatus: withoutNul(p.status),
     error: withoutNul(error),
     outputUrl: withoutNul(firstUrl(p.output)),
@@ -87,7 +74,7 @@ export class ReplicateProvider implements TrainingProvider {
       input,
       ...(config.webhookUrl ? { webhook: config.webhookUrl, webhook_events_filter: ['start', 'completed'] } : {}),
     });
-    return { externalId: prediction.id, status: mapReplicateStatus(prediction.status) ?? 'queued', raw: prediction };
+    return { externalId: prediction.id, status: predictionStatus(prediction.status) ?? 'queued', raw: prediction };
   }
 
   async get(externalId: string): Promise<ProviderJobState | null> {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ProviderJobState, ProviderSubmission, TrainingProvider } from '../provider.interface';
-import type { ProviderJob, ProviderStatus } from '../provider.interface';
+import type { ProviderJob } from '../provider.interface';
+import { predictionStatus } from '../prediction-status';
 
 const ID = /^sim_([0-9a-z]+)_([sf])_[0-9a-f]+$/;
 
@@ -46,17 +47,10 @@ export class SimulatorProvider implements TrainingProvider {
     else if (step < 1) raw = 'starting';
     else if (step < 2) raw = 'processing';
     else raw = m[2] === 'f' ? 'failed' : 'succeeded';
-    const status: Record<string, ProviderStatus> = {
-      starting: 'queued',
-      processing: 'running',
-      succeeded: 'completed',
-      failed: 'failed',
-      canceled: 'cancelled',
-    };
     const done = raw === 'succeeded' || raw === 'failed';
     return {
       externalId,
-      status: status[raw],
+      status: predictionStatus(raw),
       rawStatus: raw,
       error: raw === 'failed' ? 'Simulated failure (config.simulate_failure)' : null,
       outputUrl: raw === 'succeeded' ? `simulator://outputs/${externalId}` : null,
