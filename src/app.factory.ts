@@ -41,16 +41,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     logFile: config.env.SIMPLETUNER_LOG_FILE,
     includeStackInfo: config.env.SIMPLETUNER_LOG_INCLUDE_STACK,
   });
-
-  let embedded: EmbeddedPostgres | undefined;
-  let database: DatabaseTarget;
-  if (config.env.DATABASE_URL) {
-    database = { kind: 'postgres', url: config.env.DATABASE_URL, poolSize: config.env.DB_POOL_SIZE };
-  } else {
-    embedded = await startEmbeddedPostgres(config.dataDir);
-    database = { kind: 'embedded', connect: embedded.connect };
-  }
-
+  const { database, embedded } = await openDatabase(config);
   let app: NestExpressApplication;
   try {
     app = await NestFactory.create<NestExpressApplication>(
@@ -68,19 +59,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
         bufferLogs: true,
       },
     );
-    app.useLogger(app.get(NestPinoLogger));
-    app.set('trust proxy', false);
-    app.disable('x-powered-by');
-    installRequestEdge(app, config, {
-      rawBodyRoutes: [
-        { path: WEBHOOK_PATH, limit: WEBHOOK_LIMIT_BYTES, preflight: webhookPreflight(config, WEBHOOK_LIMIT_BYTES) },
-      ],
-      streamingPaths: [EVENTS_PATH],
-    });
-    installClientErrorHandler(app.getHttpServer());
-    app.useGlobalFilters(new AllExceptionsFilter());
-    app.useGlobalPipes(createValidationPipe());
-    setupOpenApi(app);
+    configureHttp(app, config);
     await app.listen(opts.port ?? config.env.PORT, config.env.HOST);
     // Ticks start only once the app serves requests; /health/ready stays 503 until then.
     await app.get(BackgroundTaskManager).start();
@@ -88,7 +67,36 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     await embedded?.stop().catch(() => undefined);
     throw err;
   }
+  return running(app, config, embedded);
+}
 
+/** `DATABASE_URL`'s server, or the embedded PGlite in the data folder. */
+async function openDatabase(config: AppConfig): Promise<{ database: DatabaseTarget; embedded?: EmbeddedPostgres }> {
+  if (config.env.DATABASE_URL) {
+    return { database: { kind: 'postgres', url: config.env.DATABASE_URL, poolSize: config.env.DB_POOL_SIZE } };
+  }
+  const embedded = await startEmbeddedPostgres(config.dataDir);
+  return { database: { kind: 'embedded', connect: embedded.connect }, embedded };
+}
+
+/** The HTTP edge: our logger, body parsing and limits before any route, error bodies, validation, the docs. */
+function configureHttp(app: NestExpressApplication, config: AppConfig): void {
+  app.useLogger(app.get(NestPinoLogger));
+  app.set('trust proxy', false);
+  app.disable('x-powered-by');
+  installRequestEdge(app, config, {
+    rawBodyRoutes: [
+      { path: WEBHOOK_PATH, limit: WEBHOOK_LIMIT_BYTES, preflight: webhookPreflight(config, WEBHOOK_LIMIT_BYTES) },
+    ],
+    streamingPaths: [EVENTS_PATH],
+  });
+  installClientErrorHandler(app.getHttpServer());
+  app.useGlobalFilters(new AllExceptionsFilter());
+  app.useGlobalPipes(createValidationPipe());
+  setupOpenApi(app);
+}
+
+function running(app: NestExpressApplication, config: AppConfig, embedded?: EmbeddedPostgres): RunningApp {
   const address = app.getHttpServer().address() as AddressInfo;
   let closing: Promise<void> | undefined;
   return {

@@ -145,34 +145,13 @@ export class HttpClient {
       const durationMs = Math.round((performance.now() - started) * 10) / 10;
       this.logAttempt(method, url, target, outcome, durationMs, attempt);
 
-      let retryable: boolean;
-      let retryAfterMs: number | null = null;
-      if (outcome.kind === 'response') {
-        const { status } = outcome.response;
-        if (status < 400) {
-          this.breaker?.recordSuccess();
-          return outcome.response as HttpResponse<T>;
-        }
-        const res = outcome.response;
-        lastError = new HttpStatusError(this.name, method, target, status, res.body, res.headers);
-        if (status >= 500) this.recordFailure();
-        else if (status !== 429) this.breaker?.recordSuccess(); // the target is up; the request was wrong
-        // A 5xx on a create may have been applied before failing: only a 429 is safe to repeat.
-        retryable = status === 429 || (status >= 500 && idempotent);
-        if (status === 429 || status === 503) retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
-      } else if (outcome.kind === 'timeout') {
-        this.recordFailure();
-        if (!idempotent) throw new HttpOutcomeUnknownError(this.name, method, target, 'timeout');
-        lastError = new HttpTimeoutError(this.name, method, target, timeoutMs);
-        retryable = true;
-      } else {
-        this.recordFailure();
-        if (!idempotent && outcome.sent) {
-          throw new HttpOutcomeUnknownError(this.name, method, target, 'network', outcome.cause);
-        }
-        lastError = new HttpNetworkError(this.name, method, target, outcome.sent, outcome.code, outcome.cause);
-        retryable = true;
+      if (outcome.kind === 'response' && outcome.response.status < 400) {
+        this.breaker?.recordSuccess();
+        return outcome.response as HttpResponse<T>;
       }
+      const failure = this.failure(outcome, method, target, idempotent, timeoutMs);
+      lastError = failure.error;
+      const { retryable, retryAfterMs } = failure;
 
       if (!retryable || attempt === maxAttempts) throw lastError;
       // Honour the server's Retry-After exactly; one longer than our cap is not worth holding the caller for.
@@ -188,6 +167,40 @@ export class HttpClient {
       await sleep(delayMs);
     }
     throw lastError ?? new Error('unreachable');
+  }
+
+  /**
+   * What a failed attempt means: the error to throw, whether repeating it is safe, and the server's Retry-After.
+   * A create (not idempotent) that may have reached the target has an unknown outcome and is never repeated.
+   */
+  private failure(
+    outcome: Outcome,
+    method: string,
+    target: string,
+    idempotent: boolean,
+    timeoutMs: number,
+  ): { error: HttpClientError; retryable: boolean; retryAfterMs: number | null } {
+    if (outcome.kind === 'response') {
+      const { status, body, headers } = outcome.response;
+      if (status >= 500) this.recordFailure();
+      else if (status !== 429) this.breaker?.recordSuccess(); // the target is up; the request was wrong
+      return {
+        error: new HttpStatusError(this.name, method, target, status, body, headers),
+        // A 5xx on a create may have been applied before failing: only a 429 is safe to repeat.
+        retryable: status === 429 || (status >= 500 && idempotent),
+        retryAfterMs: status === 429 || status === 503 ? parseRetryAfter(headers.get('retry-after')) : null,
+      };
+    }
+    this.recordFailure();
+    if (outcome.kind === 'timeout') {
+      if (!idempotent) throw new HttpOutcomeUnknownError(this.name, method, target, 'timeout');
+      return { error: new HttpTimeoutError(this.name, method, target, timeoutMs), retryable: true, retryAfterMs: null };
+    }
+    if (!idempotent && outcome.sent) {
+      throw new HttpOutcomeUnknownError(this.name, method, target, 'network', outcome.cause);
+    }
+    const error = new HttpNetworkError(this.name, method, target, outcome.sent, outcome.code, outcome.cause);
+    return { error, retryable: true, retryAfterMs: null };
   }
 
   private recordFailure(): void {

@@ -4,6 +4,11 @@ export class Jobs1764300003000 implements MigrationInterface {
   name = 'Jobs1764300003000';
 
   async up(q: QueryRunner): Promise<void> {
+    await this.jobs(q);
+    await this.keysConfigsAndDeliveries(q);
+  }
+
+  private async jobs(q: QueryRunner): Promise<void> {
     await q.query(`
       CREATE TABLE jobs (
         job_id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -51,7 +56,9 @@ export class Jobs1764300003000 implements MigrationInterface {
     await q.query(
       `CREATE INDEX jobs_completed_profile_idx ON jobs (org_id, hardware_profile, completed_at) WHERE status = 'completed'`,
     );
+  }
 
+  private async keysConfigsAndDeliveries(q: QueryRunner): Promise<void> {
     // One row per (user, key) for 24 h: the unique key makes two concurrent submits with one key create one job.
     await q.query(`
       CREATE TABLE job_idempotency_keys (
