@@ -80,6 +80,15 @@ export default tseslint.config(
     },
   },
   {
+    // Small files and short methods in the service (README "Architecture"): past these, a file or a method holds
+    // two things. The dashboard's components are JSX templates and are not held to the method length.
+    files: ['src/**/*.ts'],
+    rules: {
+      'max-lines': ['error', { max: 400 }],
+      'max-lines-per-function': ['error', { max: 60 }],
+    },
+  },
+  {
     files: ['src/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: [nestSchedule], patterns: [deepImport, typeorm] }] },
   },
