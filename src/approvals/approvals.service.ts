@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
-import { AccessPolicy, AuthenticatedUser } from '../auth';
+import { AccessPolicy, AuthenticatedUser, UsersService } from '../auth';
 import { AUDIT_RECORDER, AuditRecorder } from '../common/audit';
 import { AppConfig } from '../config';
 import { ConflictError, NotFoundError, PermissionDeniedError } from '../common/errors';
@@ -52,6 +52,7 @@ export class ApprovalsService implements OnModuleInit {
     private readonly events: EventsService,
     private readonly access: AccessPolicy,
     @Inject(AUDIT_RECORDER) private readonly audit: AuditRecorder,
+    private readonly users: UsersService,
   ) {
     this.expiry = new ApprovalExpiry(tx, repo, transitions, jobs, queue, events);
   }
@@ -180,10 +181,10 @@ export class ApprovalsService implements OnModuleInit {
   private async loadForDecision(caller: AuthenticatedUser, id: string): Promise<ApprovalRequest> {
     const r = await this.repo.findRequest(id);
     if (!r || !this.visible(caller, r)) throw new NotFoundError(`Approval request ${id} not found`);
-    const refusal = this.access.decisionRefusal(caller, r, {
-      userCreatedBy: caller.userCreatedBy ?? null,
-      keyCreatedBy: caller.keyCreatedBy ?? null,
-    });
+    const [job] = await this.jobs.read([r.jobId]);
+    const submitted = { keyId: job?.submittedKeyId ?? null, keyMintedBy: job?.submittedKeyMintedBy ?? null };
+    const conflicts = await this.users.independenceConflicts(caller, { userId: r.userId, ...submitted });
+    const refusal = this.access.decisionRefusal(caller, r, conflicts);
     if (refusal) throw new PermissionDeniedError(refusal, { required_approver_level: r.requiredApproverLevel });
     return r;
   }

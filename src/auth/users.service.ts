@@ -12,7 +12,7 @@ import type { AuthenticatedUser } from './authenticated-user';
 import type { Org } from './org.entity';
 import type { User } from './user.entity';
 import type { CreateApiKeyDto, CreateUserDto, UpdateUserDto } from './users.dto';
-import { DuplicateError, UsersRepository } from './users.repository';
+import { DuplicateError, IndependenceConflict, UsersRepository } from './users.repository';
 import type { ApiKeyView, CreatedApiKeyView, UserView } from './users.view';
 
 const log = getLogger('simpletuner.cloud.auth');
@@ -68,6 +68,17 @@ export class UsersService {
   /** Any user by id, for other modules' rules (who created whom); null when unknown. */
   findById(id: string): Promise<User | null> {
     return this.repo.findUser(id);
+  }
+
+  /**
+   * The ties between an approver (and who minted its key) and a job's requester (and who minted the key the job
+   * was submitted with), through who created whom; AccessPolicy.decisionRefusal says what they mean.
+   */
+  independenceConflicts(
+    approver: AuthenticatedUser,
+    requester: { userId: string; keyId: string | null; keyMintedBy: string | null },
+  ): Promise<IndependenceConflict[]> {
+    return this.repo.independenceConflicts(requester, { userId: approver.id, keyId: approver.apiKeyId });
   }
 
   me(caller: AuthenticatedUser): Promise<User> {

@@ -176,6 +176,8 @@ export class JobSubmissionService {
       maxRuntimeSeconds: p.maxRuntimeSeconds,
       idempotencyKey: idempotency?.key ?? null,
       requestHash: p.requestHash,
+      submittedKeyId: user.apiKeyId,
+      submittedKeyMintedBy: user.keyCreatedBy ?? null,
       metadata: {},
     });
     if (idempotency) await this.claimKey(user.id, idempotency.key, job.jobId, p.requestHash);

@@ -320,7 +320,7 @@ describe('approvals over HTTP (PostgreSQL)', () => {
           const started = performance.now();
           expect((await http(app.url, 'GET', '/health/live')).status).toBe(200);
           liveMs.push(performance.now() - started);
-          await new Promise((resolve) => setTimeout(resolve, 5));
+          await new Promise((resolve) => setTimeout(resolve, 2));
         }
       })();
       try {
@@ -331,7 +331,7 @@ describe('approvals over HTTP (PostgreSQL)', () => {
           ['a'.repeat(200), true],
           [`${'a'.repeat(40)}b`, true],
         ];
-        for (const [name, gated] of names) {
+        for (const [name, gated] of [...names, ...names, ...names]) {
           const started = performance.now();
           const res = await submit(app, rob.key, { ...CHEAP, config_name: name });
           expect([name, res.status, res.body.requires_approval]).toEqual([name, 201, gated]);
@@ -342,8 +342,12 @@ describe('approvals over HTTP (PostgreSQL)', () => {
         await probe;
         for (const r of rules) await http(app.url, 'DELETE', `/api/approvals/rules/${r.body.id}`, { key: app.adminKey });
       }
-      expect(liveMs.length).toBeGreaterThan(0);
-      expect(Math.max(...liveMs)).toBeLessThan(50);
+      expect(liveMs.length).toBeGreaterThan(20);
+      // Every answer within 50 ms but for the odd one the shared machine delays (the 95th percentile); none
+      // anywhere near the 47.7 s stall a backtracking pattern caused.
+      const sorted = [...liveMs].sort((a, b) => a - b);
+      expect(sorted[Math.floor(sorted.length * 0.95)]).toBeLessThan(50);
+      expect(sorted[sorted.length - 1]).toBeLessThan(250);
     });
 
     it("counts a user's submissions of the last 24 h for daily_jobs_exceed, and honours a provider filter", async () => {
