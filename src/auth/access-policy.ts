@@ -15,7 +15,8 @@ const INDEPENDENT = 'a decision must come from someone independent of the reques
 
 /** Why a tie between the approver's side and the requester's side refuses the decision. */
 function conflictReason(c: IndependenceConflict): string {
-  const who = c.requesterSide === 'requester' ? 'the requester' : 'the user who minted the API key the job was submitted with';
+  const who =
+    c.requesterSide === 'requester' ? 'the requester' : 'the user who minted the API key the job was submitted with';
   if (c.approverSide === 'approver') {
     if (c.relation === 'self')
       return c.requesterSide === 'requester'
@@ -100,7 +101,9 @@ export class AccessPolicy {
     if (request.userId === caller.id) return 'Nobody can decide their own approval request';
     // The most direct tie explains best: the approver's own account before its key, the requester before the minter.
     const rank = (c: IndependenceConflict) =>
-      (c.approverSide === 'approver' ? 0 : 4) + (c.requesterSide === 'requester' ? 0 : 2) + (c.relation === 'self' ? 0 : 1);
+      (c.approverSide === 'approver' ? 0 : 4) +
+      (c.requesterSide === 'requester' ? 0 : 2) +
+      (c.relation === 'self' ? 0 : 1);
     const closest = [...conflicts].sort((a, b) => rank(a) - rank(b))[0];
     if (closest) return conflictReason(closest);
     if (!atLeast(caller.level, request.requiredApproverLevel) || caller.level === 'viewer')

@@ -156,10 +156,9 @@ describe('independent approval', () => {
     const rd = await makeUser(app, 'ind-rd', 'researcher', orgA);
     const minted = await mintKey(leadA.key, rd.id);
     const res = await submit(app, minted.key, EXPENSIVE);
-    const [row] = await db.query(
-      `SELECT submitted_key_id, submitted_key_minted_by FROM jobs WHERE job_id = $1`,
-      [res.body.job_id],
-    );
+    const [row] = await db.query(`SELECT submitted_key_id, submitted_key_minted_by FROM jobs WHERE job_id = $1`, [
+      res.body.job_id,
+    ]);
     expect(row).toEqual({ submitted_key_id: minted.id, submitted_key_minted_by: leadA.id });
   });
 });

@@ -340,7 +340,8 @@ describe('approvals over HTTP (PostgreSQL)', () => {
       } finally {
         probing = false;
         await probe;
-        for (const r of rules) await http(app.url, 'DELETE', `/api/approvals/rules/${r.body.id}`, { key: app.adminKey });
+        for (const r of rules)
+          await http(app.url, 'DELETE', `/api/approvals/rules/${r.body.id}`, { key: app.adminKey });
       }
       expect(liveMs.length).toBeGreaterThan(20);
       // Every answer within 50 ms but for the odd one the shared machine delays (the 95th percentile); none
