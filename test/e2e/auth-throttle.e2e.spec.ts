@@ -23,7 +23,7 @@ function getFrom(from: string, baseUrl: string, path: string, key: string): Prom
           resolve({
             status: res.statusCode ?? 0,
             body: text ? JSON.parse(text) : undefined,
-            retryAfter: res.headers['retry-after'] as string | undefined,
+            retryAfter: res.headers['retry-after'],
           }),
         );
       },
