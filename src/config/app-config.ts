@@ -76,6 +76,8 @@ const envSchema = z.object({
   SIMPLETUNER_EVENT_RETENTION_DAYS: int(1).default(7),
   SIMPLETUNER_AUDIT_RETENTION_DAYS: int(1).default(365),
   SIMPLETUNER_SSE_MAX_PER_USER: int(1).default(10),
+  SIMPLETUNER_SSE_MAX_PER_ORG: int(1).default(200),
+  SIMPLETUNER_SSE_MAX_CONNECTIONS: int(1).default(2000),
   SIMPLETUNER_SSE_HEARTBEAT_SECONDS: seconds.default(15),
   SIMPLETUNER_CORS_ORIGINS: z
     .string()
