@@ -23,7 +23,7 @@ export function atLeast(level: UserLevel, required: UserLevel): boolean {
 }
 
 @Entity('users')
-@Unique('users_username_key', ['username'])
+@Unique('users_org_username_key', ['orgId', 'username'])
 @Index('users_org_id_idx', ['orgId'])
 @Index('users_created_by_idx', ['createdBy'], { where: 'created_by IS NOT NULL' })
 @Check('users_level_check', `level = ANY (ARRAY['viewer'::text, 'researcher'::text, 'lead'::text, 'admin'::text])`)

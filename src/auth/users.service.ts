@@ -30,6 +30,11 @@ export function userView(u: User): UserView {
   };
 }
 
+/** Usernames are unique within an organisation only: the answer says nothing about other organisations. */
+function usernameTaken(username: string): ConflictError {
+  return new ConflictError(`Username ${username} is taken in this organisation`, { username });
+}
+
 /** A key as anyone may see it: never the secret, only its display prefix. */
 export function apiKeyView(k: ApiKey): ApiKeyView {
   return {
@@ -107,8 +112,7 @@ export class UsersService {
         createdBy: caller.id,
       });
     } catch (err) {
-      if (err instanceof DuplicateError)
-        throw new ConflictError(`Username ${dto.username} is taken`, { username: dto.username });
+      if (err instanceof DuplicateError) throw usernameTaken(dto.username);
       throw err;
     }
     await this.audit.record({
@@ -140,7 +144,12 @@ export class UsersService {
     if (dto.level) user.level = dto.level;
     if (dto.is_active !== undefined) user.isActive = dto.is_active;
     if (dto.org_id) user.orgId = dto.org_id;
-    await this.repo.saveUser(user);
+    try {
+      await this.repo.saveUser(user);
+    } catch (err) {
+      if (err instanceof DuplicateError) throw usernameTaken(user.username);
+      throw err;
+    }
     const after = userView(user);
     if (before.is_active !== after.is_active || before.org_id !== after.org_id || before.level !== after.level) {
       await this.changes.announce({ userId: user.id });

@@ -90,7 +90,7 @@ const envSchema = z.object({
     )
     .refine(
       (list) => list.every((o) => o === '*' || /^https?:\/\/[^/\s]+$/.test(o)),
-      'must be origins like https://ops.example.com, separated by commas (or *)',
+      'must be origins like https://ops.example.com, separated by commas (or * for any origin, without credentials)',
     ),
   SIMPLETUNER_REQUEST_TIMEOUT: seconds.default(60),
   SIMPLETUNER_AUTH_FAILURE_LIMIT: int(1).default(20),

@@ -45,7 +45,9 @@ export function installRequestEdge(app: NestExpressApplication, config: AppConfi
   const origins = config.env.SIMPLETUNER_CORS_ORIGINS;
   if (origins.length > 0) {
     app.enableCors({
-      origin: origins,
+      // `*`: any origin, without credentials (the API authenticates by header, never by cookie).
+      origin: origins.includes('*') ? '*' : origins,
+      credentials: false,
       allowedHeaders: CORS_ALLOWED_HEADERS,
       exposedHeaders: CORS_EXPOSED_HEADERS,
       maxAge: 600,

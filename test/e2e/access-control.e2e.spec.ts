@@ -103,6 +103,30 @@ describe('access control', () => {
     });
   });
 
+  describe('usernames', () => {
+    it('are unique within an organisation only, so a lead learns nothing about other organisations', async () => {
+      const create = (key: string) =>
+        http(app.url, 'POST', '/api/users', { key, body: { username: 'acl-sam', level: 'researcher' } });
+      const inA = await create(people.lead.key);
+      expect(inA.status).toBe(201);
+      // The same name in another organisation is free: nothing tells lead B that org A has one.
+      const inB = await create(people.leadB.key);
+      expect([inB.status, inB.body.org_id]).toEqual([201, orgB]);
+      const again = await create(people.leadB.key);
+      expect([again.status, again.body.error, again.body.message]).toEqual([
+        409,
+        'conflict',
+        'Username acl-sam is taken in this organisation',
+      ]);
+      // An admin moving a user into an organisation that has the name gets the same 409, not a 500.
+      const move = await http(app.url, 'PATCH', `/api/users/${inA.body.id}`, {
+        key: app.adminKey,
+        body: { org_id: orgB },
+      });
+      expect([move.status, move.body.error]).toEqual([409, 'conflict']);
+    });
+  });
+
   describe('visibility', () => {
     let approvalId: string;
     let jobId: string;
