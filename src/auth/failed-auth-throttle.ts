@@ -41,17 +41,21 @@ export class FailedAuthThrottle {
     return this.blockedFor(address, prefix, now);
   }
 
-  /** After a failed lookup: counts it; seconds to wait when its address or prefix is now blocked, else null. */
+  /**
+   * After a failed lookup: counts it; seconds to wait when its address or prefix was already blocked, else null (the
+   * failure that starts a block is still an ordinary 401).
+   */
   async recordFailure(address: string, prefix: string, keyHash: string, now = Date.now()): Promise<number | null> {
+    const wait = this.blockedFor(address, prefix, now);
     await Promise.all(
       [addressKey(address), prefixKey(prefix)].map((key) =>
         this.storage.increment(key, WINDOW_MS, this.limit, WINDOW_MS, THROTTLER),
       ),
     );
-    const wait = this.blockedFor(address, prefix, now);
-    if (wait !== null) {
+    const blockedFor = this.blockedFor(address, prefix, now);
+    if (blockedFor !== null) {
       this.failedKeys.delete(keyHash); // re-inserted last: the map's order is the eviction order
-      this.failedKeys.set(keyHash, now + wait * 1000);
+      this.failedKeys.set(keyHash, now + blockedFor * 1000);
       if (this.failedKeys.size > MAX_FAILED_KEYS) this.failedKeys.delete(this.failedKeys.keys().next().value!);
     }
     return wait;
