@@ -3,7 +3,7 @@ import { RE2JS } from 're2js';
 /** Patterns are admin-written but run on every submit: bounded so that a rule stays a cheap matcher. */
 export const MAX_PATTERN_LENGTH = 200;
 /** Inputs longer than this are cut before matching (config names are at most 200 characters). */
-export const MAX_MATCHED_INPUT_LENGTH = 10_240;
+const MAX_MATCHED_INPUT_LENGTH = 10_240;
 
 /** A pattern the linear-time engine cannot run, with the feature named (`a backreference (\1)`). */
 export class UnsupportedPatternError extends Error {

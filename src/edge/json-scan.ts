@@ -73,7 +73,7 @@ export type TextProblem = 'nul' | 'lone_surrogate';
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Why PostgreSQL would refuse this string as text or jsonb; null when it is fine. */
-export function textProblem(s: string): TextProblem | null {
+function textProblem(s: string): TextProblem | null {
   if (s.includes('\0')) return 'nul';
   return LONE_SURROGATE.test(s) ? 'lone_surrogate' : null;
 }
