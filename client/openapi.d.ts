@@ -87,7 +87,7 @@ export interface paths {
          * Create a user
          * @description Level `lead` or above.
          *
-         *     A lead creates users of its organisation up to `lead`.
+         *     A lead creates researchers and viewers of its organisation; an admin anyone. Usernames are unique within an organisation.
          */
         post: operations["Users_create"];
         delete?: never;
@@ -133,7 +133,7 @@ export interface paths {
          * Change a user
          * @description Level `lead` or above.
          *
-         *     A lead changes users of its organisation, up to `lead`.
+         *     A lead changes researchers and viewers of its organisation; an admin anyone.
          */
         patch: operations["Users_update"];
         trace?: never;
@@ -183,7 +183,7 @@ export interface paths {
          * Create an API key
          * @description Level `viewer` or above.
          *
-         *     For oneself, or (a lead) for a user of its organisation up to `lead`. The key is shown only here.
+         *     For oneself, or (a lead) for a researcher or viewer of its organisation. The key is shown only here.
          */
         post: operations["Users_createKey"];
         delete?: never;
@@ -1099,7 +1099,7 @@ export interface components {
              */
             correlation_id: string;
         };
-        /** @description Too many failed key checks from this address, or too many event streams; see `Retry-After` */
+        /** @description Too many failed key checks from this address or for this key prefix, or too many event streams (per user, organisation or instance, named in `details.scope`); see `Retry-After` */
         RateLimitExceededError: {
             /** @enum {string} */
             error: "rate_limit_exceeded";
@@ -1324,7 +1324,7 @@ export interface components {
             total: number;
         };
         /**
-         * @description A lead creates users up to `lead`
+         * @description A lead creates researchers and viewers; only an admin creates leads and admins
          * @enum {string}
          */
         UserLevel: "viewer" | "researcher" | "lead" | "admin";
@@ -1338,7 +1338,7 @@ export interface components {
              */
             email?: string | null;
             /**
-             * @description A lead creates users up to `lead`
+             * @description A lead creates researchers and viewers; only an admin creates leads and admins
              * @example researcher
              */
             level: components["schemas"]["UserLevel"];
@@ -1385,7 +1385,7 @@ export interface components {
              */
             email?: string | null;
             /**
-             * @description A lead creates users up to `lead`
+             * @description A lead creates researchers and viewers; only an admin creates leads and admins
              * @example researcher
              */
             level?: components["schemas"]["UserLevel"];
@@ -2833,6 +2833,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            /** @description Conflict: `conflict` */
+            409: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictError"];
                 };
             };
             /** @description Payload too large: `payload_too_large` */

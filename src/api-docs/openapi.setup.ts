@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
+import { errorBody } from '../common/error-body';
 import { buildOpenApiDocument } from './openapi.document';
 import { DOCS_PATH, OPENAPI_JSON_PATH } from './openapi-paths';
 
@@ -28,7 +29,27 @@ function escapeReplacementPatterns<T>(document: T): T {
   return JSON.parse(JSON.stringify(document).replace(/\$/g, '$$$$')) as T;
 }
 
-function docsHeaders(_req: Request, res: Response, next: NextFunction): void {
+/**
+ * What the reference page loads, relative to the docs path: the page, its start script, Swagger UI's bundle,
+ * preset and styles, and the two icons. Swagger's module would serve the whole `swagger-ui-dist` folder (its
+ * package.json, source maps, other bundles): anything else is a 404.
+ */
+const DOCS_FILES = new Set([
+  '/',
+  '/index.html',
+  '/swagger-ui-init.js',
+  '/swagger-ui-bundle.js',
+  '/swagger-ui-standalone-preset.js',
+  '/swagger-ui.css',
+  '/favicon-32x32.png',
+  '/favicon-16x16.png',
+]);
+
+function docsHeaders(req: Request, res: Response, next: NextFunction): void {
+  if (!DOCS_FILES.has(req.path)) {
+    res.status(404).json(errorBody('not_found', `Cannot ${req.method} ${req.originalUrl.split('?')[0]}`));
+    return;
+  }
   res.setHeader('Content-Security-Policy', DOCS_CSP);
   next();
 }

@@ -9,7 +9,8 @@ import { getLogger } from '../logging';
 import { ApprovalRule } from './approval-rule.entity';
 import type { CreateRuleDto, UpdateRuleDto } from './approvals.dto';
 import { ApprovalsRepository } from './approvals.repository';
-import { isRegexPattern, MAX_PATTERN_LENGTH, parseRegexPattern, RuleCondition } from './rules-engine';
+import { compileRulePattern, isRegexPattern, MAX_PATTERN_LENGTH, UnsupportedPatternError } from './rule-patterns';
+import type { RuleCondition } from './rules-engine';
 
 const log = getLogger('simpletuner.cloud.approvals');
 
@@ -37,14 +38,16 @@ function normaliseThreshold(condition: RuleCondition, raw: unknown, caller: Auth
     case 'config_pattern': {
       if (typeof raw !== 'string' || raw.trim() === '') throw bad(`${condition} needs a non-empty string`);
       if (raw.length > MAX_PATTERN_LENGTH) throw bad(`at most ${MAX_PATTERN_LENGTH} characters`);
-      if (condition === 'config_pattern' && isRegexPattern(raw)) {
+      if (condition === 'config_pattern' && isRegexPattern(raw) && caller.level !== 'admin') {
         // A regex runs on every submit: only admins may write one.
-        if (caller.level !== 'admin')
-          throw new PermissionDeniedError('Only an admin may create a regex config_pattern');
+        throw new PermissionDeniedError('Only an admin may create a regex config_pattern');
+      }
+      if (condition !== 'provider') {
         try {
-          parseRegexPattern(raw);
+          compileRulePattern(raw, condition === 'hardware_type');
         } catch (err) {
-          throw bad(`not a valid regular expression (${(err as Error).message})`);
+          if (err instanceof UnsupportedPatternError) throw bad(err.message);
+          throw err;
         }
       }
       return raw;

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AccessPolicy, AuthenticatedUser } from '../auth';
+import { AccessPolicy, AuthenticatedUser, UsersService } from '../auth';
 import { AUDIT_RECORDER, AuditRecorder } from '../common/audit';
 import { Clock } from '../common/clock';
 import { ConflictError, NotFoundError, PermissionDeniedError } from '../common/errors';
 import { Transactional } from '../database/transactional';
 import { EventsService } from '../events';
 import type { EventPayloads } from '../events';
-import { JobTransitionService } from '../jobs';
+import { JobRecordsService, JobTransitionService } from '../jobs';
 import { getLogger } from '../logging';
 import { APPROVAL_QUEUE, ApprovalQueue } from './approval-ports';
 import { ApprovalRequest, ApprovalStatus } from './approval-request.entity';
@@ -45,6 +45,8 @@ export class ApprovalsService {
     @Inject(AUDIT_RECORDER) private readonly audit: AuditRecorder,
     private readonly expiry: ApprovalExpiry,
     private readonly clock: Clock,
+    private readonly users: UsersService,
+    private readonly jobs: JobRecordsService,
   ) {}
 
   // ---- reading -------------------------------------------------------------------------------------------
@@ -79,10 +81,10 @@ export class ApprovalsService {
   private async loadForDecision(caller: AuthenticatedUser, id: string): Promise<ApprovalRequest> {
     const r = await this.repo.findRequest(id);
     if (!r || !this.visible(caller, r)) throw new NotFoundError(`Approval request ${id} not found`);
-    const refusal = this.access.decisionRefusal(caller, r, {
-      userCreatedBy: caller.userCreatedBy ?? null,
-      keyCreatedBy: caller.keyCreatedBy ?? null,
-    });
+    const [job] = await this.jobs.read([r.jobId]);
+    const submitted = { keyId: job?.submittedKeyId ?? null, keyMintedBy: job?.submittedKeyMintedBy ?? null };
+    const conflicts = await this.users.independenceConflicts(caller, { userId: r.userId, ...submitted });
+    const refusal = this.access.decisionRefusal(caller, r, conflicts);
     if (refusal) throw new PermissionDeniedError(refusal, { required_approver_level: r.requiredApproverLevel });
     return r;
   }

@@ -1,5 +1,5 @@
-import picomatch from 'picomatch';
 import type { UserLevel } from '../auth';
+import { cachedRulePattern } from './rule-patterns';
 
 /** What a rule tests. The rule's `threshold` is read per condition (a number, a glob, a provider name, a pattern). */
 export const RULE_CONDITIONS = [
@@ -11,11 +11,6 @@ export const RULE_CONDITIONS = [
   'daily_jobs_exceed',
 ] as const;
 export type RuleCondition = (typeof RULE_CONDITIONS)[number];
-
-/** Regex patterns are admin-only and bounded so that a rule cannot be made into a slow matcher. */
-export const MAX_PATTERN_LENGTH = 200;
-/** Config names longer than this are cut before a regex runs on them (bounds backtracking cost). */
-const MAX_MATCHED_NAME_LENGTH = 512;
 
 /** The subset of a rule the engine reads; the entity satisfies it. */
 export interface RuleInput {
@@ -48,37 +43,16 @@ export interface RuleMatch<R extends RuleInput = RuleInput> {
   reason: string;
 }
 
-/** `/body/flags` is a regex; anything else is a glob. */
-export function parseRegexPattern(pattern: string): RegExp | null {
-  const m = /^\/(.+)\/([imsu]*)$/s.exec(pattern);
-  if (!m) return null;
-  return new RegExp(m[1], m[2]);
-}
-
-export function isRegexPattern(pattern: string): boolean {
-  return /^\/.+\/[imsu]*$/s.test(pattern);
-}
-
-function globMatch(value: string | null, glob: string | null): boolean {
-  if (value === null || glob === null || glob === '') return false;
-  return picomatch.isMatch(value, glob, { dot: true });
+/** Globs and regexes both run on a linear-time engine: no pattern can make a submit slow. */
+function patternMatch(value: string | null, pattern: string | null, globOnly: boolean): boolean {
+  if (value === null || pattern === null || pattern === '') return false;
+  return cachedRulePattern(pattern, globOnly)?.matches(value) ?? false;
 }
 
 function numeric(threshold: string | null): number | null {
   if (threshold === null || threshold.trim() === '') return null;
   const n = Number(threshold);
   return Number.isFinite(n) ? n : null;
-}
-
-function configPatternMatch(configName: string | null, pattern: string | null): boolean {
-  if (configName === null || pattern === null || pattern === '') return false;
-  if (!isRegexPattern(pattern)) return globMatch(configName, pattern);
-  try {
-    return parseRegexPattern(pattern)!.test(configName.slice(0, MAX_MATCHED_NAME_LENGTH));
-  } catch {
-    // Validated at creation; a pattern that no longer compiles never matches rather than failing every submit.
-    return false;
-  }
 }
 
 /** Why the rule fires for these facts, or null when it does not. */
@@ -94,11 +68,11 @@ function conditionReason(rule: RuleInput, f: SubmissionFacts): string | null {
     case 'first_job':
       return f.priorJobCount === 0 ? 'First job submitted by this user' : null;
     case 'hardware_type':
-      return globMatch(f.hardwareProfile, t) ? `Hardware profile ${f.hardwareProfile} matches ${t}` : null;
+      return patternMatch(f.hardwareProfile, t, true) ? `Hardware profile ${f.hardwareProfile} matches ${t}` : null;
     case 'provider':
       return t !== null && f.provider === t ? `Jobs on provider ${t} need approval` : null;
     case 'config_pattern':
-      return configPatternMatch(f.configName, t) ? `Config ${f.configName} matches ${t}` : null;
+      return patternMatch(f.configName, t, false) ? `Config ${f.configName} matches ${t}` : null;
     case 'daily_jobs_exceed': {
       const limit = numeric(t);
       return limit !== null && f.jobsLast24h > limit

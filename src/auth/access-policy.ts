@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import * as permissions from '../common/permissions';
 import type { AuthenticatedUser } from './authenticated-user';
 import { atLeast, UserLevel } from './user.entity';
+import type { IndependenceConflict } from './users.repository';
 
 /** Anything that belongs to a user of an organisation: a job, its queue entry, its approval request, its events. */
 export interface Owned {
@@ -11,12 +12,24 @@ export interface Owned {
   jobId?: string | null;
 }
 
-/** Who created a user or a key, for separation of duties. */
-export interface Lineage {
-  /** The user who created the decider's account. */
-  userCreatedBy: string | null;
-  /** The user who minted the key the decider uses. */
-  keyCreatedBy: string | null;
+const INDEPENDENT = 'a decision must come from someone independent of the requester';
+
+/** Why a tie between the approver's side and the requester's side refuses the decision. */
+function conflictReason(c: IndependenceConflict): string {
+  const who =
+    c.requesterSide === 'requester' ? 'the requester' : 'the user who minted the API key the job was submitted with';
+  if (c.approverSide === 'approver') {
+    if (c.relation === 'self')
+      return c.requesterSide === 'requester'
+        ? 'Nobody can decide their own approval request'
+        : `You minted the API key the job was submitted with (or a key that minted it): ${INDEPENDENT}`;
+    return c.relation === 'ancestor'
+      ? `You created the account of ${who}, directly or through accounts you created: ${INDEPENDENT}`
+      : `Your account was created by ${who}, directly or through accounts they created: ${INDEPENDENT}`;
+  }
+  return c.relation === 'self' && c.requesterSide === 'requester'
+    ? `The requester minted the API key you are using: ${INDEPENDENT}`
+    : `The API key you are using was minted by someone in the chain of account creation of ${who}: ${INDEPENDENT}`;
 }
 
 /**
@@ -25,7 +38,7 @@ export interface Lineage {
  * everywhere, and only an action on something visible can be "forbidden".
  *
  * - admin: everything, in every organisation;
- * - lead: its organisation's jobs, queue entries, approval requests, users (up to lead) and events;
+ * - lead: its organisation's jobs, queue entries, approval requests, events, researchers and viewers;
  * - viewer: reads its organisation's jobs, queue positions, approval requests and events, changes nothing;
  * - researcher: its own jobs, their queue entries, approval requests and events.
  */
@@ -61,31 +74,37 @@ export class AccessPolicy {
 
   /**
    * Why the caller may not create or change a user of `orgId` at `level` (null = it may): an admin anywhere, a lead
-   * in its own organisation up to lead.
+   * researchers and viewers of its own organisation (a lead making leads could approve through them).
    */
   manageRefusal(caller: AuthenticatedUser, orgId: string, level: UserLevel): string | null {
     if (caller.level === 'admin') return null;
     if (caller.level !== 'lead') return 'Only leads and admins manage users';
     if (orgId !== caller.orgId) return 'A lead manages users of its own organisation only';
-    if (!atLeast('lead', level)) return 'A lead creates users up to level lead';
+    if (!atLeast('researcher', level)) return 'A lead manages researchers and viewers; only an admin manages leads';
     return null;
   }
 
   /**
-   * Why the caller may not decide an approval request it can see (null = it may). Nobody decides their own
-   * request, nor one of a user who created their account or minted the key they decide with: a second account
-   * of the requester is still the requester.
+   * Why the caller may not decide an approval request it can see (null = it may). Independent approval: the
+   * approver may not be the requester, nor anyone in the requester's chain of account creation (who created whom,
+   * transitively, either direction), nor the person who minted the API key the job was submitted with or anyone in
+   * that person's chain; the same holds for whoever minted the approver's own key. `conflicts` are the ties found
+   * (UsersService.independenceConflicts). Creations and keys by an admin tie no one: an admin may mint a key for
+   * any account, so it is trusted with all of them, and decides anything but its own request.
    */
   decisionRefusal(
     caller: AuthenticatedUser,
     request: { userId: string; orgId: string; requiredApproverLevel: UserLevel },
-    lineage: Lineage,
+    conflicts: IndependenceConflict[],
   ): string | null {
     if (request.userId === caller.id) return 'Nobody can decide their own approval request';
-    if (lineage.userCreatedBy === request.userId)
-      return 'The requester created your account: a decision must come from someone independent of the requester';
-    if (lineage.keyCreatedBy === request.userId)
-      return 'The requester minted the API key you are using: a decision must come from someone independent of the requester';
+    // The most direct tie explains best: the approver's own account before its key, the requester before the minter.
+    const rank = (c: IndependenceConflict) =>
+      (c.approverSide === 'approver' ? 0 : 4) +
+      (c.requesterSide === 'requester' ? 0 : 2) +
+      (c.relation === 'self' ? 0 : 1);
+    const closest = [...conflicts].sort((a, b) => rank(a) - rank(b))[0];
+    if (closest) return conflictReason(closest);
     if (!atLeast(caller.level, request.requiredApproverLevel) || caller.level === 'viewer')
       return `This request needs an approver at level ${request.requiredApproverLevel} or above`;
     if (caller.level !== 'admin' && request.orgId !== caller.orgId)

@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AuthenticationError, PermissionDeniedError, RateLimitError } from '../common/errors';
-import { hashApiKey } from './api-key.util';
+import { apiKeyPrefix, hashApiKey } from './api-key.util';
 import { IS_PUBLIC, MIN_LEVEL } from './auth.decorators';
 import { AuthService } from './auth.service';
 import { FailedAuthThrottle } from './failed-auth-throttle';
@@ -24,6 +24,14 @@ function extractApiKey(req: Request, allowQuery: boolean): string | undefined {
   return undefined;
 }
 
+function tooManyFailures(wait: number): RateLimitError {
+  return new RateLimitError(
+    'Too many failed authentication attempts from this address or for this key prefix; retry later',
+    { retry_after_seconds: wait },
+    wait,
+  );
+}
+
 /** Global guard: every route needs a valid key unless @Public, and the level of @MinLevel (default admin). */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -43,20 +51,15 @@ export class AuthGuard implements CanActivate {
     if (!key) throw new AuthenticationError();
     const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
     const keyHash = hashApiKey(key);
-    const wait = this.throttle.blockedFor(address, keyHash);
-    if (wait !== null) {
-      throw new RateLimitError(
-        'Too many failed authentication attempts from this address; retry later',
-        { retry_after_seconds: wait },
-        wait,
-      );
-    }
+    const prefix = apiKeyPrefix(key);
+    const refused = this.throttle.refusedFor(address, prefix, keyHash);
+    if (refused !== null) throw tooManyFailures(refused);
     const user = await this.auth.authenticate(key);
     if (!user) {
-      await this.throttle.recordFailure(address);
+      const wait = await this.throttle.recordFailure(address, prefix, keyHash);
+      if (wait !== null) throw tooManyFailures(wait);
       throw new AuthenticationError('The API key is invalid, expired or revoked, or its user is inactive');
     }
-    this.throttle.recordSuccess(keyHash);
     req.user = user;
     const required = this.reflector.getAllAndOverride<UserLevel>(MIN_LEVEL, targets) ?? 'admin';
     if (!atLeast(user.level, required)) {

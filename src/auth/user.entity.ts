@@ -17,8 +17,9 @@ export { USER_LEVELS, atLeast } from '../common/permissions';
 export type { UserLevel };
 
 @Entity('users')
-@Unique('users_username_key', ['username'])
+@Unique('users_org_username_key', ['orgId', 'username'])
 @Index('users_org_id_idx', ['orgId'])
+@Index('users_created_by_idx', ['createdBy'], { where: 'created_by IS NOT NULL' })
 @Check('users_level_check', `level = ANY (ARRAY['viewer'::text, 'researcher'::text, 'lead'::text, 'admin'::text])`)
 export class User {
   @PrimaryGeneratedColumn('uuid')

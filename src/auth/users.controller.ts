@@ -29,7 +29,12 @@ export class UsersController {
 
   @Post('users')
   @MinLevel('lead')
-  @ApiOperation({ summary: 'Create a user', description: 'A lead creates users of its organisation up to `lead`.' })
+  @ApiOperation({
+    summary: 'Create a user',
+    description:
+      'A lead creates researchers and viewers of its organisation; an admin anyone. Usernames are unique within an ' +
+      'organisation.',
+  })
   @ApiCreatedResponse({ type: UserView })
   @ApiErrors('conflict')
   async create(@CurrentUser() caller: AuthenticatedUser, @Body() dto: CreateUserDto): Promise<UserView> {
@@ -54,9 +59,12 @@ export class UsersController {
 
   @Patch('users/:id')
   @MinLevel('lead')
-  @ApiOperation({ summary: 'Change a user', description: 'A lead changes users of its organisation, up to `lead`.' })
+  @ApiOperation({
+    summary: 'Change a user',
+    description: 'A lead changes researchers and viewers of its organisation; an admin anyone.',
+  })
   @ApiOkResponse({ type: UserView })
-  @ApiErrors('not_found')
+  @ApiErrors('not_found', 'conflict')
   async update(
     @CurrentUser() caller: AuthenticatedUser,
     @UuidParam('id') id: string,
@@ -97,7 +105,7 @@ export class UsersController {
   @MinLevel('viewer')
   @ApiOperation({
     summary: 'Create an API key',
-    description: 'For oneself, or (a lead) for a user of its organisation up to `lead`. The key is shown only here.',
+    description: 'For oneself, or (a lead) for a researcher or viewer of its organisation. The key is shown only here.',
   })
   @ApiCreatedResponse({ type: CreatedApiKeyView })
   @ApiErrors('permission_denied', 'not_found')

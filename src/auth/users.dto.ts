@@ -15,7 +15,7 @@ export class CreateUserDto {
   @ApiProperty({ type: String, format: 'email', nullable: true, example: 'ada@example.com' })
   email?: string | null;
 
-  /** A lead creates users up to `lead` */
+  /** A lead creates researchers and viewers; only an admin creates leads and admins */
   @IsIn(USER_LEVELS)
   @ApiEnum(USER_LEVELS, 'UserLevel', { example: 'researcher' })
   level: UserLevel;

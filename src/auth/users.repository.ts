@@ -6,6 +6,17 @@ import { ApiKey } from './api-key.entity';
 import { Org } from './org.entity';
 import { User } from './user.entity';
 
+/** How far the independence walk follows account creation; real chains are two or three links long. */
+const MAX_CHAIN_DEPTH = 16;
+
+/** A tie between someone on the approver's side and someone on the requester's side (see AccessPolicy). */
+export interface IndependenceConflict {
+  approverSide: 'approver' | 'approver_key_minter';
+  requesterSide: 'requester' | 'key_minter';
+  /** The approver's-side account is the requester's-side one, created it (transitively), or was created by it. */
+  relation: 'self' | 'ancestor' | 'descendant';
+}
+
 /** Thrown for a unique key already taken (username, organisation name). */
 export class DuplicateError extends Error {}
 
@@ -111,6 +122,63 @@ export class UsersRepository {
       [ids],
     );
     return new Map(rows.map((r) => [r.id, { userId: r.user_id, orgId: r.org_id, level: r.level }]));
+  }
+
+  /**
+   * One recursive query: the parties on each side — the requester and the minters of the key the job was submitted
+   * with (and of the keys that minted it), the approver and the minters of the approver's key — then every account
+   * in the requester's side's chains of creation, up and down, depth-bounded. An admin's creations and keys tie no
+   * one (an admin may mint a key for anyone anyway), so links from an admin are not followed. Returns each tie
+   * found between the two sides.
+   */
+  async independenceConflicts(
+    requester: { userId: string; keyId: string | null; keyMintedBy: string | null },
+    approver: { userId: string; keyId: string },
+  ): Promise<IndependenceConflict[]> {
+    const rows = await this.db.tx.query<{ approver_side: string; requester_side: string; dir: string }[]>(
+      `WITH RECURSIVE
+       key_chain(side, key_id, depth) AS (
+         SELECT s.side, s.key_id, 0 FROM (VALUES ('requester', $2::uuid), ('approver', $5::uuid)) AS s(side, key_id)
+          WHERE s.key_id IS NOT NULL
+         UNION
+         SELECT c.side, k.created_by_key, c.depth + 1 FROM key_chain c JOIN api_keys k ON k.id = c.key_id
+          WHERE k.created_by_key IS NOT NULL AND c.depth < $6
+       ),
+       minted(side, user_id) AS (
+         SELECT 'requester', $3::uuid WHERE $3::uuid IS NOT NULL
+         UNION
+         SELECT c.side, k.created_by FROM key_chain c JOIN api_keys k ON k.id = c.key_id WHERE k.created_by IS NOT NULL
+       ),
+       party(side, role, user_id) AS (
+         SELECT 'requester', 'requester', $1::uuid
+         UNION SELECT 'approver', 'approver', $4::uuid
+         UNION SELECT m.side, CASE m.side WHEN 'requester' THEN 'key_minter' ELSE 'approver_key_minter' END, m.user_id
+                 FROM minted m JOIN users u ON u.id = m.user_id WHERE u.level <> 'admin'
+       ),
+       walk(user_id, origin, dir, depth) AS (
+         SELECT user_id, role, 'self', 0 FROM party WHERE side = 'requester'
+         UNION
+         SELECT n.user_id, w.origin, n.dir, w.depth + 1
+           FROM walk w
+           CROSS JOIN LATERAL (
+             SELECT u.created_by AS user_id, 'up' AS dir FROM users u JOIN users p ON p.id = u.created_by
+              WHERE w.dir IN ('self', 'up') AND u.id = w.user_id AND p.level <> 'admin'
+             UNION ALL
+             SELECT u.id, 'down' FROM users u JOIN users p ON p.id = u.created_by
+              WHERE w.dir IN ('self', 'down') AND u.created_by = w.user_id AND p.level <> 'admin'
+           ) n
+          WHERE w.depth < $6
+       )
+       SELECT DISTINCT a.role AS approver_side, w.origin AS requester_side, w.dir
+         FROM walk w JOIN party a ON a.side = 'approver' AND a.user_id = w.user_id`,
+      [requester.userId, requester.keyId, requester.keyMintedBy, approver.userId, approver.keyId, MAX_CHAIN_DEPTH],
+    );
+    const relation = { self: 'self', up: 'ancestor', down: 'descendant' } as const;
+    return rows.map((r) => ({
+      approverSide: r.approver_side as IndependenceConflict['approverSide'],
+      requesterSide: r.requester_side as IndependenceConflict['requesterSide'],
+      relation: relation[r.dir as keyof typeof relation],
+    }));
   }
 
   /** Serialises the first-boot admin creation across instances until the transaction ends. */

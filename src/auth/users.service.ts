@@ -11,7 +11,7 @@ import type { AuthenticatedUser } from './authenticated-user';
 import type { Org } from './org.entity';
 import type { User } from './user.entity';
 import type { CreateApiKeyDto, CreateUserDto, UpdateUserDto } from './users.dto';
-import { DuplicateError, UsersRepository } from './users.repository';
+import { DuplicateError, IndependenceConflict, UsersRepository } from './users.repository';
 import type { ApiKeyView, CreatedApiKeyView, UserView } from './users.view';
 
 const log = getLogger('simpletuner.cloud.auth');
@@ -27,6 +27,11 @@ export function userView(u: User): UserView {
     created_by: u.createdBy,
     created_at: u.createdAt.toISOString(),
   };
+}
+
+/** Usernames are unique within an organisation only: the answer says nothing about other organisations. */
+function usernameTaken(username: string): ConflictError {
+  return new ConflictError(`Username ${username} is taken in this organisation`, { username });
 }
 
 /** A key as anyone may see it: never the secret, only its display prefix. */
@@ -67,6 +72,17 @@ export class UsersService {
     return this.repo.findUser(id);
   }
 
+  /**
+   * The ties between an approver (and who minted its key) and a job's requester (and who minted the key the job
+   * was submitted with), through who created whom; AccessPolicy.decisionRefusal says what they mean.
+   */
+  independenceConflicts(
+    approver: AuthenticatedUser,
+    requester: { userId: string; keyId: string | null; keyMintedBy: string | null },
+  ): Promise<IndependenceConflict[]> {
+    return this.repo.independenceConflicts(requester, { userId: approver.id, keyId: approver.apiKeyId });
+  }
+
   me(caller: AuthenticatedUser): Promise<User> {
     return this.findVisible(caller, caller.id);
   }
@@ -93,8 +109,7 @@ export class UsersService {
         createdBy: caller.id,
       });
     } catch (err) {
-      if (err instanceof DuplicateError)
-        throw new ConflictError(`Username ${dto.username} is taken`, { username: dto.username });
+      if (err instanceof DuplicateError) throw usernameTaken(dto.username);
       throw err;
     }
     await this.audit.record({
@@ -126,7 +141,12 @@ export class UsersService {
     if (dto.level) user.level = dto.level;
     if (dto.is_active !== undefined) user.isActive = dto.is_active;
     if (dto.org_id) user.orgId = dto.org_id;
-    await this.repo.saveUser(user);
+    try {
+      await this.repo.saveUser(user);
+    } catch (err) {
+      if (err instanceof DuplicateError) throw usernameTaken(user.username);
+      throw err;
+    }
     const after = userView(user);
     if (before.is_active !== after.is_active || before.org_id !== after.org_id || before.level !== after.level) {
       await this.changes.announce({ userId: user.id });

@@ -45,8 +45,9 @@ export function canSetPriority(actor: Actor, owned: Ownership): boolean {
 
 /**
  * Deciding an approval request, as far as it depends on the caller and the request: never one's own request, the
- * rule's approver level or above (never a viewer), in the request's organisation unless admin. The service adds its
- * separation-of-duties checks (the requester created the caller's account or minted its key).
+ * rule's approver level or above (never a viewer), in the request's organisation unless admin. The service adds the
+ * independence rule, which needs the database: no tie, in either direction, through the chains of who created whose
+ * account and who minted the keys involved (AccessPolicy.decisionRefusal).
  */
 export function canDecideApproval(actor: Actor, request: Ownership & { requiredApproverLevel: UserLevel }): boolean {
   if (request.userId === actor.id) return false;

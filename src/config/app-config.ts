@@ -74,6 +74,8 @@ const envSchema = z.object({
   SIMPLETUNER_EVENT_RETENTION_DAYS: int(1).default(7),
   SIMPLETUNER_AUDIT_RETENTION_DAYS: int(1).default(365),
   SIMPLETUNER_SSE_MAX_PER_USER: int(1).default(10),
+  SIMPLETUNER_SSE_MAX_PER_ORG: int(1).default(200),
+  SIMPLETUNER_SSE_MAX_CONNECTIONS: int(1).default(2000),
   SIMPLETUNER_SSE_HEARTBEAT_SECONDS: seconds.default(15),
   SIMPLETUNER_CORS_ORIGINS: z
     .string()
@@ -86,7 +88,7 @@ const envSchema = z.object({
     )
     .refine(
       (list) => list.every((o) => o === '*' || /^https?:\/\/[^/\s]+$/.test(o)),
-      'must be origins like https://ops.example.com, separated by commas (or *)',
+      'must be origins like https://ops.example.com, separated by commas (or * for any origin, without credentials)',
     ),
   SIMPLETUNER_REQUEST_TIMEOUT: seconds.default(60),
   SIMPLETUNER_AUTH_FAILURE_LIMIT: int(1).default(20),

@@ -4,7 +4,7 @@ import { sendErrorResponse } from './all-exceptions.filter';
 import type { AppConfig } from '../config';
 import { requestLogging } from '../logging';
 import { correlationMiddleware } from './correlation.middleware';
-import { refuseNulInBody, refuseNulInUrl, verifyJsonBody } from './input-guards';
+import { refuseBadTextInBody, refuseBadTextInRawJson, refuseBadTextInUrl, verifyJsonBody } from './input-guards';
 import { requestTimeout } from './request-timeout';
 import { apiSecurityHeaders, CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, noStore } from './security-headers';
 
@@ -45,19 +45,22 @@ export function installRequestEdge(app: NestExpressApplication, config: AppConfi
   const origins = config.env.SIMPLETUNER_CORS_ORIGINS;
   if (origins.length > 0) {
     app.enableCors({
-      origin: origins,
+      // `*`: any origin, without credentials (the API authenticates by header, never by cookie).
+      origin: origins.includes('*') ? '*' : origins,
+      credentials: false,
       allowedHeaders: CORS_ALLOWED_HEADERS,
       exposedHeaders: CORS_EXPOSED_HEADERS,
       maxAge: 600,
     });
   }
   app.use(requestTimeout(config.env.SIMPLETUNER_REQUEST_TIMEOUT * 1000, opts.streamingPaths));
-  app.use(refuseNulInUrl);
+  app.use(refuseBadTextInUrl);
 
   const rawPaths = new Set(opts.rawBodyRoutes.map((r) => r.path));
   for (const route of opts.rawBodyRoutes) {
     if (route.preflight) app.use(route.path, route.preflight);
     app.use(route.path, express.raw({ type: () => true, limit: route.limit }));
+    app.use(route.path, refuseBadTextInRawJson);
   }
   const json = express.json({
     limit: JSON_LIMIT,
@@ -71,6 +74,6 @@ export function installRequestEdge(app: NestExpressApplication, config: AppConfi
       rawPaths.has(req.path) ? next() : parser(req, res, next);
   app.use(notRaw(json));
   app.use(notRaw(form));
-  app.use(notRaw(refuseNulInBody));
+  app.use(notRaw(refuseBadTextInBody));
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => sendErrorResponse(res, err));
 }

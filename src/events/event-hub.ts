@@ -19,7 +19,7 @@ export interface EventSink {
 }
 
 export interface EventHubStats {
-  /** Stream slots held (per-user limit), from the request that opens a stream to its end. */
+  /** Stream slots held (per-user, per-organisation and total caps), from the request that opens a stream to its end. */
   connections: number;
   /** Sinks receiving the fan-out. */
   listeners: number;
@@ -27,6 +27,19 @@ export interface EventHubStats {
   users: number;
   /** Timers the hub holds (poll, heartbeat, retry): constant while streams come and go. */
   timers: number;
+}
+
+/** Whose slot a stream holds (the organisation at the time it opened). */
+export interface StreamOwner {
+  userId: string;
+  orgId: string;
+}
+
+/** Open streams allowed on this instance: per user, per organisation, in all. */
+export interface StreamCaps {
+  perUser: number;
+  perOrg: number;
+  total: number;
 }
 
 const READ_BATCH = 500;
@@ -47,6 +60,8 @@ export class EventHub implements OnModuleInit, OnApplicationBootstrap, BeforeApp
   private head: EventPosition | null = null;
   private readonly sinks = new Set<EventSink>();
   private readonly slots = new Map<string, number>();
+  private readonly orgSlots = new Map<string, number>();
+  private totalSlots = 0;
   private reading = false;
   /** A wake-up was skipped because no stream was open: the head may be behind the table. */
   private idle = false;
@@ -151,18 +166,31 @@ export class EventHub implements OnModuleInit, OnApplicationBootstrap, BeforeApp
     this.scope.runInAsyncScope(() => setImmediate(() => void this.pump()));
   }
 
-  /** Takes a per-user stream slot; false when the user is at `max`. */
-  reserve(userId: string, max: number): boolean {
-    const held = this.slots.get(userId) ?? 0;
-    if (this.stopped || held >= max) return false;
-    this.slots.set(userId, held + 1);
-    return true;
+  /**
+   * Takes a stream slot for the user; null when taken, else which cap is full: the user's, its organisation's, or
+   * this instance's total. Counted on this instance (as every cap here).
+   */
+  reserve(owner: StreamOwner, caps: StreamCaps): 'user' | 'org' | 'total' | null {
+    if (this.stopped) return 'total';
+    const held = this.slots.get(owner.userId) ?? 0;
+    if (held >= caps.perUser) return 'user';
+    const orgHeld = this.orgSlots.get(owner.orgId) ?? 0;
+    if (orgHeld >= caps.perOrg) return 'org';
+    if (this.totalSlots >= caps.total) return 'total';
+    this.slots.set(owner.userId, held + 1);
+    this.orgSlots.set(owner.orgId, orgHeld + 1);
+    this.totalSlots++;
+    return null;
   }
 
-  release(userId: string): void {
-    const held = (this.slots.get(userId) ?? 0) - 1;
-    if (held > 0) this.slots.set(userId, held);
-    else this.slots.delete(userId);
+  release(owner: StreamOwner): void {
+    const held = (this.slots.get(owner.userId) ?? 0) - 1;
+    if (held > 0) this.slots.set(owner.userId, held);
+    else this.slots.delete(owner.userId);
+    const orgHeld = (this.orgSlots.get(owner.orgId) ?? 0) - 1;
+    if (orgHeld > 0) this.orgSlots.set(owner.orgId, orgHeld);
+    else this.orgSlots.delete(owner.orgId);
+    this.totalSlots = Math.max(0, this.totalSlots - 1);
   }
 
   /**

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { AuthenticatedUser } from '../auth';
 import { AppError, RateLimitError, ValidationError } from '../common/errors';
 import { AppConfig } from '../config';
-import { EventHub } from './event-hub';
+import { EventHub, StreamCaps } from './event-hub';
 import type { StreamFilter } from './event-visibility';
 import { EventsRepository } from './events.repository';
 import { EventsService } from './events.service';
@@ -63,18 +63,41 @@ function parseStreamFilter(params: StreamParams): StreamFilter {
   return { jobId, types };
 }
 
+/** 429 naming the cap that is full (each counted on this instance). */
+function capReached(full: 'user' | 'org' | 'total', caps: StreamCaps): RateLimitError {
+  const [limit, scope] =
+    full === 'user'
+      ? [caps.perUser, 'per user']
+      : full === 'org'
+        ? [caps.perOrg, 'per organisation']
+        : [caps.total, 'on this instance'];
+  return new RateLimitError(`At most ${limit} event streams may be open ${scope}`, { limit, scope: full });
+}
+
 const shuttingDown = () => new AppError('service_unavailable', 503, 'The server is shutting down; reconnect shortly');
 
-/** Opens SSE streams: parses the request, applies the per-user limit, resolves where the stream starts. */
+/**
+ * Opens SSE streams: parses the request, applies the caps (per user, per organisation, per instance), resolves
+ * where the stream starts.
+ */
 @Injectable()
 export class EventStreamService {
+  private readonly caps: StreamCaps;
+
   constructor(
     private readonly hub: EventHub,
     private readonly repo: EventsRepository,
     private readonly config: AppConfig,
     private readonly authority: StreamAuthority,
     private readonly events: EventsService,
-  ) {}
+  ) {
+    const env = config.env;
+    this.caps = {
+      perUser: env.SIMPLETUNER_SSE_MAX_PER_USER,
+      perOrg: env.SIMPLETUNER_SSE_MAX_PER_ORG,
+      total: env.SIMPLETUNER_SSE_MAX_CONNECTIONS,
+    };
+  }
 
   /**
    * Answers GET /api/events on `res`. Errors thrown before the stream starts (400, 429) reach the exception
@@ -84,18 +107,17 @@ export class EventStreamService {
   async open(user: AuthenticatedUser, params: StreamParams, res: ServerResponse): Promise<void> {
     const lastEventId = parseLastEventId(params);
     const filter = parseStreamFilter(params);
-    const max = this.config.env.SIMPLETUNER_SSE_MAX_PER_USER;
     if (this.hub.isStopped) throw shuttingDown();
-    if (!this.hub.reserve(user.id, max)) {
-      throw new RateLimitError(`At most ${max} event streams may be open per user`, { limit: max });
-    }
+    const owner = { userId: user.id, orgId: user.orgId };
+    const full = this.hub.reserve(owner, this.caps);
+    if (full !== null) throw capReached(full, this.caps);
     let connection: SseConnection | null = null;
     let released = false;
     res.once('close', () => {
       connection?.dispose();
       if (released) return;
       released = true;
-      this.hub.release(user.id);
+      this.hub.release(owner);
     });
     let start: StreamStart;
     const safeHead = await this.repo.safeHead();

@@ -114,6 +114,13 @@ export class Job {
   @Column('text', { nullable: true })
   requestHash: string | null;
 
+  /** The API key the job was submitted with, and who minted it: an approver must be independent of both. */
+  @Column('uuid', { nullable: true })
+  submittedKeyId: string | null;
+
+  @Column('uuid', { nullable: true })
+  submittedKeyMintedBy: string | null;
+
   /** Set when a cancel arrives while the dispatch outcome is unknown; carried out once it is recorded. */
   @Column('timestamptz', { nullable: true })
   cancelRequestedAt: Date | null;

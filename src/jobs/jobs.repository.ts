@@ -43,6 +43,8 @@ export type NewJob = Pick<
   | 'maxAttempts'
   | 'idempotencyKey'
   | 'requestHash'
+  | 'submittedKeyId'
+  | 'submittedKeyMintedBy'
 >;
 
 /** Equality filters on a job's columns. */
@@ -102,8 +104,9 @@ export class JobsRepository {
     return {
       sql: `INSERT INTO jobs (job_id, user_id, org_id, provider, status, config_name, config, hardware_profile, priority,
                               requires_approval, approval_id, cost_estimate, correlation_id, max_runtime_seconds,
-                              max_attempts, idempotency_key, request_hash, metadata)
-            VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, '{}')
+                              max_attempts, idempotency_key, request_hash, submitted_key_id, submitted_key_minted_by,
+                              metadata)
+            VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, '{}')
             RETURNING job_id`,
       params: [
         j.jobId,
@@ -122,6 +125,8 @@ export class JobsRepository {
         j.maxAttempts,
         j.idempotencyKey,
         j.requestHash,
+        j.submittedKeyId,
+        j.submittedKeyMintedBy,
       ],
     };
   }

@@ -89,7 +89,9 @@ export const ERROR_CODES = {
   rate_limit_exceeded: {
     status: 429,
     schema: 'RateLimitExceededError',
-    description: 'Too many failed key checks from this address, or too many event streams; see `Retry-After`',
+    description:
+      'Too many failed key checks from this address or for this key prefix, or too many event streams (per user, ' +
+      'organisation or instance, named in `details.scope`); see `Retry-After`',
   },
   provider_error: {
     status: 502,

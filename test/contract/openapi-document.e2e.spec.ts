@@ -189,4 +189,25 @@ describe('the OpenAPI document', () => {
       expect([src, asset.status]).toEqual([src, 200]);
     }
   });
+
+  it('serves only the files the reference page loads, not the rest of the swagger-ui-dist folder', async () => {
+    for (const file of [
+      'package.json',
+      'swagger-ui-bundle.js.map',
+      'swagger-ui.css.map',
+      'swagger-ui-es-bundle.js',
+      'README.md',
+      'LICENSE',
+      'absolute-path.js',
+      'oauth2-redirect.html',
+      'docs/swagger-ui.css',
+      'docs/package.json',
+    ]) {
+      const res = await http(app.url, 'GET', `/api/docs/${file}`);
+      expect([file, res.status, res.body?.error]).toEqual([file, 404, 'not_found']);
+      expect(res.text).not.toContain('swagger-ui-dist');
+    }
+    const css = await http(app.url, 'GET', '/api/docs/swagger-ui.css');
+    expect(css.status).toBe(200);
+  });
 });

@@ -176,7 +176,7 @@ describe('errors every route of a kind can give', () => {
   });
 
   it('answers 429 with Retry-After on every keyed route once an address failed too often', async () => {
-    // Warm the admin key first: keys that authenticated recently keep working from a throttled address.
+    // A valid key is never refused, throttled address or not.
     expect((await http(app.url, 'GET', '/api/users/me', { key: app.adminKey })).status).toBe(200);
     // More failures than SIMPLETUNER_AUTH_FAILURE_LIMIT (1) block the address for a minute.
     for (let i = 0; i < 2; i++)

@@ -82,33 +82,48 @@ describe('access control', () => {
       const held = await submit(app, people.lead.key, EXPENSIVE);
       expect(held.body.requires_approval).toBe(true);
       const path = `/api/approvals/requests/${held.body.approval_id}/approve`;
-      // The requester (a lead) creates a second lead account and mints it a key: still the requester.
+      // A lead cannot make itself a second approver account: only an admin creates leads.
       const puppet = await http(app.url, 'POST', '/api/users', {
         key: people.lead.key,
         body: { username: 'acl-puppet', level: 'lead' },
       });
-      expect(puppet.status).toBe(201);
-      const puppetKey = await http(app.url, 'POST', `/api/users/${puppet.body.id}/api-keys`, {
-        key: people.lead.key,
-        body: {},
-      });
-      const refused = await http(app.url, 'POST', path, { key: puppetKey.body.key, body: {} });
-      expect(refused.status).toBe(403);
-      expect(refused.body.error).toBe('permission_denied');
-      expect(refused.body.message).toMatch(/requester/);
-      // An independent lead's key, but minted by the requester (a lead may mint keys for its org's users).
+      expect(puppet.status).toBe(403);
+      expect(puppet.body.error).toBe('permission_denied');
+      // Nor mint a key for another lead of its organisation.
       const other = await makeUser(app, 'acl-other-lead', 'lead', orgA);
       const mintedByRequester = await http(app.url, 'POST', `/api/users/${other.id}/api-keys`, {
         key: people.lead.key,
         body: {},
       });
-      const viaMinted = await http(app.url, 'POST', path, { key: mintedByRequester.body.key, body: {} });
-      expect(viaMinted.status).toBe(403);
-      expect(viaMinted.body.message).toMatch(/minted/);
-      // The same lead with the key the admin gave it decides.
+      expect(mintedByRequester.status).toBe(403);
+      // The other lead with the key the admin gave it decides.
       const ok = await http(app.url, 'POST', path, { key: other.key, body: {} });
       expect(ok.status).toBe(200);
       expect(ok.body.status).toBe('approved');
+    });
+  });
+
+  describe('usernames', () => {
+    it('are unique within an organisation only, so a lead learns nothing about other organisations', async () => {
+      const create = (key: string) =>
+        http(app.url, 'POST', '/api/users', { key, body: { username: 'acl-sam', level: 'researcher' } });
+      const inA = await create(people.lead.key);
+      expect(inA.status).toBe(201);
+      // The same name in another organisation is free: nothing tells lead B that org A has one.
+      const inB = await create(people.leadB.key);
+      expect([inB.status, inB.body.org_id]).toEqual([201, orgB]);
+      const again = await create(people.leadB.key);
+      expect([again.status, again.body.error, again.body.message]).toEqual([
+        409,
+        'conflict',
+        'Username acl-sam is taken in this organisation',
+      ]);
+      // An admin moving a user into an organisation that has the name gets the same 409, not a 500.
+      const move = await http(app.url, 'PATCH', `/api/users/${inA.body.id}`, {
+        key: app.adminKey,
+        body: { org_id: orgB },
+      });
+      expect([move.status, move.body.error]).toEqual([409, 'conflict']);
     });
   });
 

@@ -296,6 +296,61 @@ describe('approvals over HTTP (PostgreSQL)', () => {
       ).toBe(200);
     });
 
+    it('runs rule patterns in linear time: the patterns that froze the service cost milliseconds, /health/live stays fast', async () => {
+      const lookahead = await http(app.url, 'POST', '/api/approvals/rules', {
+        key: app.adminKey,
+        body: { name: 'lookahead', condition: 'config_pattern', threshold: '/^prod(?!-test)/' },
+      });
+      expect(lookahead.status).toBe(400);
+      expect(lookahead.body.details.threshold).toMatch(/negative lookahead/);
+      const rules = await Promise.all(
+        ['/^(a+)+$/', '*a*a*a*a*a*a*a*a*b'].map((threshold, i) =>
+          http(app.url, 'POST', '/api/approvals/rules', {
+            key: app.adminKey,
+            body: { name: `slow ${i}`, condition: 'config_pattern', threshold, priority: 600 },
+          }),
+        ),
+      );
+      expect(rules.map((r) => r.status)).toEqual([201, 201]);
+      await submit(app, rob.key, CHEAP); // past "First Job Review", whichever way it is set
+      let probing = true;
+      const liveMs: number[] = [];
+      const probe = (async () => {
+        while (probing) {
+          const started = performance.now();
+          expect((await http(app.url, 'GET', '/health/live')).status).toBe(200);
+          liveMs.push(performance.now() - started);
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+      })();
+      try {
+        // The 34- and 45-character names that took 48 s and 13 s, then one that each pattern matches.
+        const names: Array<[string, boolean]> = [
+          [`${'a'.repeat(33)}!`, false],
+          [`${'a'.repeat(44)}c`, false],
+          ['a'.repeat(200), true],
+          [`${'a'.repeat(40)}b`, true],
+        ];
+        for (const [name, gated] of [...names, ...names, ...names]) {
+          const started = performance.now();
+          const res = await submit(app, rob.key, { ...CHEAP, config_name: name });
+          expect([name, res.status, res.body.requires_approval]).toEqual([name, 201, gated]);
+          expect(performance.now() - started).toBeLessThan(1000);
+        }
+      } finally {
+        probing = false;
+        await probe;
+        for (const r of rules)
+          await http(app.url, 'DELETE', `/api/approvals/rules/${r.body.id}`, { key: app.adminKey });
+      }
+      expect(liveMs.length).toBeGreaterThan(20);
+      // Every answer within 50 ms but for the odd one the shared machine delays (the 95th percentile); none
+      // anywhere near the 47.7 s stall a backtracking pattern caused.
+      const sorted = [...liveMs].sort((a, b) => a - b);
+      expect(sorted[Math.floor(sorted.length * 0.95)]).toBeLessThan(50);
+      expect(sorted[sorted.length - 1]).toBeLessThan(250);
+    });
+
     it("counts a user's submissions of the last 24 h for daily_jobs_exceed, and honours a provider filter", async () => {
       const dora = await makeUser(app, 'dora', 'researcher', orgA);
       const daily = await http(app.url, 'POST', '/api/approvals/rules', {

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { EventHub, EventsService, StoredEvent } from '../../src/events';
+import { makeOrg, makeUser } from '../support/approval-fixtures';
 import { http } from '../support/http';
 import { openSse, SseStream } from '../support/sse-client';
 import { inTransaction, publishEvent, publishIn, queryIn, TestEvent } from '../support/events';
@@ -27,7 +28,14 @@ describe('events over SSE (PostgreSQL, one instance)', () => {
   };
 
   beforeAll(async () => {
-    app = await startTestApp({ env: { SIMPLETUNER_SSE_MAX_PER_USER: '3', SIMPLETUNER_SSE_HEARTBEAT_SECONDS: '1' } });
+    app = await startTestApp({
+      env: {
+        SIMPLETUNER_SSE_MAX_PER_USER: '3',
+        SIMPLETUNER_SSE_MAX_PER_ORG: '5',
+        SIMPLETUNER_SSE_MAX_CONNECTIONS: '8',
+        SIMPLETUNER_SSE_HEARTBEAT_SECONDS: '1',
+      },
+    });
     events = app.app.get(EventsService);
     db = app.app.get(DataSource);
   });
@@ -195,6 +203,30 @@ describe('events over SSE (PostgreSQL, one instance)', () => {
     for (let i = 0; i < 50 && hub.stats().connections > 2; i++) await sleep(20);
     const replacement = await connected();
     expect(replacement.status).toBe(200);
+  });
+
+  it('caps open streams per organisation and per instance too: a lead with many users cannot take them all', async () => {
+    const hub = app.app.get(EventHub);
+    const [orgX, orgY, orgZ] = await Promise.all(['sse-x', 'sse-y', 'sse-z'].map((name) => makeOrg(app, name)));
+    const lead = await makeUser(app, 'sse-x-lead', 'lead', orgX);
+    const helpers = await Promise.all([1, 2].map((n) => makeUser(app, `sse-x-r${n}`, 'researcher', orgX)));
+    // Org X: 5 streams through three of its users (each under its own cap of 3), then the org is full.
+    for (const who of [lead, lead, lead, helpers[0], helpers[0]]) await connected({ key: who.key });
+    const orgFull = await sse({ key: helpers[1].key });
+    expect(orgFull.status).toBe(429);
+    expect(orgFull.body).toMatchObject({ error: 'rate_limit_exceeded', details: { limit: 5, scope: 'org' } });
+    // Other organisations still connect, up to the instance's total of 8.
+    const y = await makeUser(app, 'sse-y-r', 'researcher', orgY);
+    for (let i = 0; i < 3; i++) await connected({ key: y.key });
+    const z = await makeUser(app, 'sse-z-r', 'researcher', orgZ);
+    const total = await sse({ key: z.key });
+    expect(total.status).toBe(429);
+    expect(total.body).toMatchObject({ details: { limit: 8, scope: 'total' } });
+    expect(hub.stats().connections).toBe(8);
+    // Closing one frees a slot for anyone.
+    await open[0].close();
+    for (let i = 0; i < 50 && hub.stats().connections > 7; i++) await sleep(20);
+    expect((await connected({ key: z.key })).status).toBe(200);
   });
 
   it('ids out of commit order: nothing is skipped or repeated, also for a client resuming from the higher id', async () => {

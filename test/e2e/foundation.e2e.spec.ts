@@ -106,7 +106,7 @@ describe('foundation over HTTP (PostgreSQL)', () => {
     expect(res.body).toMatchObject({ error: 'payload_too_large', correlation_id: expect.any(String) });
   });
 
-  it('lets a lead create users of its org up to lead, never admin, never in another org', async () => {
+  it('lets a lead create researchers and viewers of its org, never a lead or admin, never in another org', async () => {
     const org = await http(app.url, 'POST', '/api/orgs', { key: app.adminKey, body: { name: 'lab' } });
     const other = await http(app.url, 'POST', '/api/orgs', { key: app.adminKey, body: { name: 'other-lab' } });
     const lead = await http(app.url, 'POST', '/api/users', {
@@ -122,9 +122,10 @@ describe('foundation over HTTP (PostgreSQL)', () => {
     });
     expect(ok.status).toBe(201);
     expect(ok.body.org_id).toBe(org.body.id);
-    expect(
-      (await http(app.url, 'POST', '/api/users', { key: leadKey, body: { username: 'ada', level: 'admin' } })).status,
-    ).toBe(403);
+    for (const level of ['lead', 'admin']) {
+      const refused = await http(app.url, 'POST', '/api/users', { key: leadKey, body: { username: 'ada', level } });
+      expect([refused.status, refused.body.message]).toEqual([403, expect.stringMatching(/only an admin/)]);
+    }
     expect(
       (
         await http(app.url, 'POST', '/api/users', {

@@ -19,14 +19,17 @@ class SlowModule {}
 describe('API response headers', () => {
   let app: TestApp;
   let cors: TestApp;
+  let anyOrigin: TestApp;
 
   beforeAll(async () => {
     app = await startTestApp({ imports: [SlowModule], env: { SIMPLETUNER_REQUEST_TIMEOUT: '1' } });
     cors = await startTestApp({ env: { SIMPLETUNER_CORS_ORIGINS: 'https://ops.example.com' } });
+    anyOrigin = await startTestApp({ env: { SIMPLETUNER_CORS_ORIGINS: '*' } });
   });
   afterAll(async () => {
     await app?.stop();
     await cors?.stop();
+    await anyOrigin?.stop();
   });
 
   it('sends nosniff, no-store, a deny-all content policy and no X-Powered-By, also on a new key', async () => {
@@ -56,6 +59,29 @@ describe('API response headers', () => {
     expect(preflight.headers.get('access-control-allow-headers')).toContain('X-API-Key');
     const stranger = await http(cors.url, 'GET', '/health/live', { headers: { Origin: 'https://evil.example' } });
     expect(stranger.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('reads * as any origin, without credentials: a page anywhere may call the API with its key header', async () => {
+    for (const origin of ['https://ops.example.com', 'http://localhost:5173']) {
+      const res = await http(anyOrigin.url, 'GET', '/api/users/me', {
+        key: anyOrigin.adminKey,
+        headers: { Origin: origin },
+      });
+      expect([res.status, res.headers.get('access-control-allow-origin')]).toEqual([200, '*']);
+      expect(res.headers.get('access-control-allow-credentials')).toBeNull();
+      const preflight = await fetch(`${anyOrigin.url}/api/cloud/jobs`, {
+        method: 'OPTIONS',
+        headers: {
+          Origin: origin,
+          'Access-Control-Request-Method': 'GET',
+          'Access-Control-Request-Headers': 'x-api-key',
+        },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+      expect(preflight.headers.get('access-control-allow-headers')).toContain('X-API-Key');
+      expect(preflight.headers.get('access-control-allow-credentials')).toBeNull();
+    }
   });
 
   it('answers 503 request_timeout when a route takes longer than the request timeout', async () => {

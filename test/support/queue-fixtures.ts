@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import { DataSource } from 'typeorm';
@@ -129,7 +129,7 @@ export async function submitJob(
     username: member.username,
     level: 'lead' as const,
     orgId: member.orgId,
-    apiKeyId: 'test',
+    apiKeyId: randomUUID(),
   };
   const { body } = await h.submissions.submit(user, {
     config_name: 'cfg',

@@ -67,7 +67,7 @@ export class SubmitPipeline {
     const job = await this.intake.price(user, dto, request, facts.history, now); // 3. price
     const submitter = { hasEarlierJob: facts.hasJob, jobsLast24h: facts.lastDay + 1 };
     const hold = await this.approvals.evaluate(job, user, submitter); // 4. gate: a rule may hold it for a person
-    const parts = this.rows(job, dto, request, hold, idempotency); // 5. the rows: job, key, request, entry, events
+    const parts = this.rows(user, job, dto, request, hold, idempotency); // 5. the rows: job, key, request, entry, events
     let position: number | null;
     try {
       position = await this.write(parts); // 6. one statement; wake-ups after the commit
@@ -93,6 +93,7 @@ export class SubmitPipeline {
   }
 
   private rows(
+    user: AuthenticatedUser,
     job: SubmittedJob,
     dto: SubmitJobDto,
     request: SubmitRequest,
@@ -121,6 +122,9 @@ export class SubmitPipeline {
         maxRuntimeSeconds: request.maxRuntimeSeconds,
         idempotencyKey: idempotency?.key ?? null,
         requestHash: request.requestHash,
+        // Who submitted with which key: an approver must be independent of both (AccessPolicy).
+        submittedKeyId: user.apiKeyId,
+        submittedKeyMintedBy: user.keyCreatedBy ?? null,
       }),
       key: idempotency
         ? this.repo.claimKeyPart(job.userId, idempotency.key, job.jobId, request.requestHash, IDEMPOTENCY_HOURS)
