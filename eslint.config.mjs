@@ -31,6 +31,7 @@ const MODULES = [
   'providers',
   'queue',
   'scheduling',
+  'secrets',
   'settings',
 ];
 // `common` and `database` are toolkits of small files meant to be imported one by one.

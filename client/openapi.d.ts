@@ -1734,6 +1734,24 @@ export interface components {
                 };
             };
         };
+        DatasetDto: {
+            /**
+             * @description An `https://` URL of a `.zip`, `.tar` or `.tar.gz` archive the trainer downloads
+             * @example https://example.com/datasets/portraits.zip
+             */
+            url?: string;
+            /**
+             * Format: uuid
+             * @description An upload of the submitter's (`POST /api/cloud/uploads`) that has not expired
+             */
+            upload_id?: string;
+        };
+        SubmitSecretsDto: {
+            /** @description A Hugging Face token (downloads of gated models, publishing to `hub_model_id`) */
+            hf_token?: string;
+            s3_access_key_id?: string;
+            s3_secret_access_key?: string;
+        };
         SubmitJobDto: {
             /** @example flux-lora-portraits */
             config_name: string;
@@ -1770,8 +1788,44 @@ export interface components {
              * @example 86400
              */
             max_runtime_seconds?: number;
+            /**
+             * @description The trainer's multidatabackend list (its dataloader config): up to 64 objects
+             * @example [
+             *       {
+             *         "id": "portraits",
+             *         "type": "local",
+             *         "instance_data_dir": "/data/portraits",
+             *         "caption_strategy": "filename"
+             *       }
+             *     ]
+             */
+            dataloader_config?: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * @description A LyCORIS config, for `lora_type: lycoris`
+             * @example {
+             *       "algo": "lokr",
+             *       "factor": 16
+             *     }
+             */
+            lycoris_config?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description Where the trained model is published on the Hugging Face Hub: `owner/name`
+             * @example my-org/portrait-lora
+             */
+            hub_model_id?: string;
+            /**
+             * @description Stops training after this many steps
+             * @example 2000
+             */
+            max_train_steps?: number;
             /** @description A repeat within 24 h with the same key and body returns the first job (200, `idempotent_hit: true`) */
             idempotency_key?: string;
+            dataset?: components["schemas"]["DatasetDto"];
+            secrets?: components["schemas"]["SubmitSecretsDto"];
         };
         SubmittedJobView: {
             /**

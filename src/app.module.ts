@@ -15,6 +15,7 @@ import { HealthModule } from './health';
 import { MetricsModule } from './metrics';
 import { SchedulingModule } from './scheduling';
 import { HttpModule } from './http';
+import { SecretsModule } from './secrets';
 import { LoggingModule } from './logging/logging.module';
 import { JobsModule } from './jobs';
 import { QueueModule } from './queue';
@@ -61,6 +62,7 @@ export class AppModule {
         SettingsModule,
         AuditModule,
         HttpModule,
+        SecretsModule,
         AuthModule,
         EventsModule,
         HealthModule,

@@ -31,6 +31,9 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
 
+/** An AES-256 key: 32 bytes, base64. */
+const isSecretKey = (v: string) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32;
+
 /** Every environment variable the service reads, with its default. Nothing else reads process.env. */
 const envSchema = z.object({
   PORT: int(0).default(8001),
@@ -69,6 +72,14 @@ const envSchema = z.object({
   SIMPLETUNER_APPROVAL_CHECK_INTERVAL: seconds.optional(),
   SIMPLETUNER_SHUTDOWN_TIMEOUT: seconds.default(30),
   SIMPLETUNER_HTTP_TIMEOUT: seconds.default(30),
+  SIMPLETUNER_SECRET_KEY: optionalString.refine(
+    (v) => v === undefined || isSecretKey(v.trim()),
+    'must be 32 random bytes, base64 (openssl rand -base64 32)',
+  ),
+  SIMPLETUNER_SECRET_KEY_PREVIOUS: optionalString.refine(
+    (v) => v === undefined || v.split(',').every((k) => isSecretKey(k.trim())),
+    'must be comma-separated keys of 32 bytes, base64',
+  ),
   SIMPLETUNER_HTTP_PROXY: optionalString,
   SIMPLETUNER_HTTP_CA_FILE: optionalString,
   SIMPLETUNER_EVENT_RETENTION_DAYS: int(1).default(7),

@@ -1,6 +1,7 @@
 export { JobsModule } from './jobs.module';
 export { JobTransitionService } from './job-transition.service';
 export { JobRecordsService } from './job-records.service';
+export { JobSecretsService } from './job-secrets.service';
 export { ApprovalGateStep, QueueStep } from './pipeline/steps';
 export type { ApprovalHold, SubmittedJob, SubmitterHistory } from './pipeline/steps';
 /** @public for enterprise modules (README "Extending"). */

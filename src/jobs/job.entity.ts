@@ -12,6 +12,7 @@ import {
 import { Org } from '../auth/org.entity';
 import { User } from '../auth/user.entity';
 import type { JobStatus } from '../common/job-status';
+import type { JobDataset } from '../providers';
 import { numericColumn } from '../database/numeric-column';
 
 // Mirrors migration 1764300003000 so that `migration:generate` finds nothing to change.
@@ -120,6 +121,27 @@ export class Job {
 
   @Column('uuid', { nullable: true })
   submittedKeyMintedBy: string | null;
+
+  /** The trainer's multidatabackend list (its dataloader config). */
+  @Column('jsonb', { nullable: true })
+  dataloaderConfig: Record<string, unknown>[] | null;
+
+  @Column('jsonb', { nullable: true })
+  lycorisConfig: Record<string, unknown> | null;
+
+  /** The archive the trainer downloads: `{url}`, with `upload_id` when it came from an upload. */
+  @Column('jsonb', { nullable: true })
+  dataset: JobDataset | null;
+
+  @Column('text', { nullable: true })
+  hubModelId: string | null;
+
+  @Column('int', { nullable: true })
+  maxTrainSteps: number | null;
+
+  /** Names of the secrets the job was given (their values are sealed in job_secrets until the job ends). */
+  @Column('text', { array: true, default: () => "'{}'" })
+  secretNames: string[];
 
   /** Set when a cancel arrives while the dispatch outcome is unknown; carried out once it is recorded. */
   @Column('timestamptz', { nullable: true })

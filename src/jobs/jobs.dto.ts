@@ -1,22 +1,70 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { PaginationQuery } from '../common/pagination.dto';
 import { ApiEnum, ApiInt } from '../openapi';
+import { Type } from 'class-transformer';
 import {
+  ArrayMaxSize,
+  IsArray,
   IsBoolean,
   IsIn,
   IsInt,
   IsObject,
   IsOptional,
   IsString,
+  IsUUID,
   Length,
   Matches,
   Max,
   MaxLength,
   Min,
   ValidateIf,
+  ValidateNested,
 } from 'class-validator';
 import { MAX_RUNTIME_SECONDS } from './job-cost';
 import { JOB_STATUSES } from '../common/job-status';
+
+/** The dataset archive: exactly one of `url` and `upload_id`. */
+export class DatasetDto {
+  /** An `https://` URL of a `.zip`, `.tar` or `.tar.gz` archive the trainer downloads */
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  @Matches(/^https:\/\/[^\s?#]+\.(zip|tar|tar\.gz|tgz)([?#]\S*)?$/i, {
+    message: 'url must be an https:// URL of a .zip, .tar or .tar.gz archive',
+  })
+  @ApiProperty({ required: false, example: 'https://example.com/datasets/portraits.zip' })
+  url?: string;
+
+  /** An upload of the submitter's (`POST /api/cloud/uploads`) that has not expired */
+  @IsOptional()
+  @IsUUID()
+  @ApiProperty({ required: false, format: 'uuid' })
+  upload_id?: string;
+}
+
+/** Secrets for the trainer, write-only: a job shows their names, never their values. */
+export class SubmitSecretsDto {
+  /** A Hugging Face token (downloads of gated models, publishing to `hub_model_id`) */
+  @IsOptional()
+  @IsString()
+  @Length(1, 4096)
+  hf_token?: string;
+
+  @IsOptional()
+  @IsString()
+  @Length(1, 4096)
+  s3_access_key_id?: string;
+
+  @IsOptional()
+  @IsString()
+  @Length(1, 4096)
+  s3_secret_access_key?: string;
+}
+
+/** The secrets a submission gave, without the names it left out (class instances carry them as undefined). */
+export function givenSecrets(dto: SubmitJobDto): Partial<Record<keyof SubmitSecretsDto, string>> {
+  return Object.fromEntries(Object.entries(dto.secrets ?? {}).filter(([, v]) => typeof v === 'string'));
+}
 
 export class SubmitJobDto {
   @IsString()
@@ -70,6 +118,52 @@ export class SubmitJobDto {
   @Max(MAX_RUNTIME_SECONDS)
   @ApiInt({ example: 86400 })
   max_runtime_seconds?: number;
+
+  /** The trainer's multidatabackend list (its dataloader config): up to 64 objects */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(64)
+  @IsObject({ each: true, message: 'dataloader_config must be an array of objects' })
+  @ApiProperty({
+    required: false,
+    type: 'array',
+    items: { type: 'object', additionalProperties: true } as Record<string, unknown>,
+    example: [{ id: 'portraits', type: 'local', instance_data_dir: '/data/portraits', caption_strategy: 'filename' }],
+  })
+  dataloader_config?: Record<string, unknown>[];
+
+  /** A LyCORIS config, for `lora_type: lycoris` */
+  @IsOptional()
+  @IsObject()
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { algo: 'lokr', factor: 16 } })
+  lycoris_config?: Record<string, unknown>;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => DatasetDto)
+  dataset?: DatasetDto;
+
+  /** Where the trained model is published on the Hugging Face Hub: `owner/name` */
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}\/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$/, {
+    message: 'hub_model_id must be owner/name',
+  })
+  @ApiProperty({ required: false, example: 'my-org/portrait-lora' })
+  hub_model_id?: string;
+
+  /** Stops training after this many steps */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  @ApiInt({ required: false, example: 2000 })
+  max_train_steps?: number;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => SubmitSecretsDto)
+  secrets?: SubmitSecretsDto;
 }
 
 export class ListJobsQuery extends PaginationQuery {

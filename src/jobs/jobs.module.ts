@@ -18,6 +18,8 @@ import { ProvidersController } from './providers.controller';
 import { WebhookController } from './webhook.controller';
 import { WebhookService } from './webhook.service';
 import { JobEndedPipeline } from './pipeline/job-ended.pipeline';
+import { JobSecretsRepository } from './job-secrets.repository';
+import { JobSecretsService } from './job-secrets.service';
 import { SubmitIntake } from './pipeline/submit-intake.service';
 import { SubmitPipeline } from './pipeline/submit.pipeline';
 
@@ -26,6 +28,8 @@ import { SubmitPipeline } from './pipeline/submit.pipeline';
   controllers: [JobsController, ProvidersController, PollingController, WebhookController],
   providers: [
     JobsRepository,
+    JobSecretsRepository,
+    JobSecretsService,
     JobEndedPipeline,
     JobTransitionService,
     JobRecordsService,
@@ -40,6 +44,14 @@ import { SubmitPipeline } from './pipeline/submit.pipeline';
     WebhookService,
     JobsMetrics,
   ],
-  exports: [ProvidersModule, JobTransitionService, JobRecordsService, JobStateApplier, JobSyncService, JobsService],
+  exports: [
+    ProvidersModule,
+    JobTransitionService,
+    JobRecordsService,
+    JobSecretsService,
+    JobStateApplier,
+    JobSyncService,
+    JobsService,
+  ],
 })
 export class JobsModule {}

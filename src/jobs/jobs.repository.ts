@@ -45,6 +45,12 @@ export type NewJob = Pick<
   | 'requestHash'
   | 'submittedKeyId'
   | 'submittedKeyMintedBy'
+  | 'dataloaderConfig'
+  | 'lycorisConfig'
+  | 'dataset'
+  | 'hubModelId'
+  | 'maxTrainSteps'
+  | 'secretNames'
 >;
 
 /** Equality filters on a job's columns. */
@@ -105,8 +111,10 @@ export class JobsRepository {
       sql: `INSERT INTO jobs (job_id, user_id, org_id, provider, status, config_name, config, hardware_profile, priority,
                               requires_approval, approval_id, cost_estimate, correlation_id, max_runtime_seconds,
                               max_attempts, idempotency_key, request_hash, submitted_key_id, submitted_key_minted_by,
+                              dataloader_config, lycoris_config, dataset, hub_model_id, max_train_steps, secret_names,
                               metadata)
-            VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, '{}')
+            VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                    $19, $20, $21, $22, $23, $24, '{}')
             RETURNING job_id`,
       params: [
         j.jobId,
@@ -127,6 +135,12 @@ export class JobsRepository {
         j.requestHash,
         j.submittedKeyId,
         j.submittedKeyMintedBy,
+        j.dataloaderConfig === null ? null : JSON.stringify(j.dataloaderConfig),
+        j.lycorisConfig === null ? null : JSON.stringify(j.lycorisConfig),
+        j.dataset === null ? null : JSON.stringify(j.dataset),
+        j.hubModelId,
+        j.maxTrainSteps,
+        j.secretNames,
       ],
     };
   }

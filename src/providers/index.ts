@@ -1,4 +1,4 @@
-export { ProviderCallError } from './provider.interface';
+export { ProviderCallError, SECRET_NAMES } from './provider.interface';
 /** @public: what a provider of an enterprise module implements (README "Extending"). */
 export type {
   ProviderStatus,
@@ -6,6 +6,9 @@ export type {
   ProviderSubmission,
   ProviderJobState,
   TrainingProvider,
+  JobDataset,
+  JobSecrets,
+  SecretName,
 } from './provider.interface';
 export { ProviderRegistry } from './provider-registry';
 export { ProviderConfig } from './provider-config.entity';

@@ -1,12 +1,30 @@
 /** The statuses a provider reports, in the jobs' vocabulary (before the provider has a job, it is ours alone). */
 export type ProviderStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 
+/** The dataset archive the trainer downloads: a URL given at submit, or the provider's URL of an upload. */
+export interface JobDataset {
+  url: string;
+  upload_id?: string;
+}
+
+/** The secrets a submission may carry, by the names the API takes. */
+export const SECRET_NAMES = ['hf_token', 's3_access_key_id', 's3_secret_access_key'] as const;
+export type SecretName = (typeof SECRET_NAMES)[number];
+/** A job's secret values, opened only to dispatch it. */
+export type JobSecrets = Partial<Record<SecretName, string>>;
+
 /** What a provider needs to know of a job; the jobs module's Job has all of it. */
 export interface ProviderJob {
   jobId: string;
   configName: string;
   config: Record<string, unknown>;
   hardwareProfile: string;
+  /** The trainer's inputs besides its config (null: not given). */
+  dataloaderConfig: Record<string, unknown>[] | null;
+  lycorisConfig: Record<string, unknown> | null;
+  dataset: JobDataset | null;
+  hubModelId: string | null;
+  maxTrainSteps: number | null;
   /** The provider's id for the job once dispatched. */
   externalId: string | null;
   createdAt: Date;
@@ -39,8 +57,8 @@ export interface ProviderJobState {
 /** A training backend. An enterprise module adds one with ProviderRegistry.register() without editing core. */
 export interface TrainingProvider {
   readonly name: string;
-  /** Throws ProviderCallError. */
-  submit(job: ProviderJob): Promise<ProviderSubmission>;
+  /** Throws ProviderCallError. `secrets`: the job's secret values, opened for this call only. */
+  submit(job: ProviderJob, secrets?: JobSecrets): Promise<ProviderSubmission>;
   /** null = the provider no longer knows this prediction (404). */
   get(externalId: string): Promise<ProviderJobState | null>;
   /** A 404 means already gone, which is success. */

@@ -1,9 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { Transactional } from '../database/transactional';
 import { EventsService } from '../events';
-import { inJobScope, isTerminal, Job, JobRecordsService, JobStatus, JobTransitionService } from '../jobs';
+import {
+  inJobScope,
+  isTerminal,
+  Job,
+  JobRecordsService,
+  JobSecretsService,
+  JobStatus,
+  JobTransitionService,
+} from '../jobs';
 import { getLogger } from '../logging';
-import { ProviderCallError, ProviderRegistry, TrainingProvider } from '../providers';
+import { ProviderCallError, ProviderRegistry, TrainingProvider, type JobSecrets } from '../providers';
 import {
   DispatchOutcome,
   dispatchedEvent,
@@ -53,6 +61,7 @@ export class QueueDispatcher {
     private readonly jobs: JobRecordsService,
     private readonly events: EventsService,
     private readonly recorder: DispatchRecorder,
+    private readonly secrets: JobSecretsService,
   ) {}
 
   /**
@@ -122,8 +131,16 @@ export class QueueDispatcher {
     } catch {
       return { error: new ProviderCallError(`Unknown provider ${job.provider}`, job.provider, { retryable: false }) };
     }
+    let secrets: JobSecrets | undefined;
     try {
-      const submission = await provider.submit(job);
+      // Opened for this call only: the values live in no other object once it returns.
+      if (job.secretNames.length > 0) secrets = await this.secrets.open(job.jobId);
+    } catch (cause) {
+      const message = `The job's secrets cannot be opened (was the secret key rotated out?)`;
+      return { error: new ProviderCallError(message, job.provider, { retryable: false, cause }) };
+    }
+    try {
+      const submission = await provider.submit(job, secrets);
       return { job, provider, externalId: submission.externalId, status: submission.status };
     } catch (error) {
       return { error };

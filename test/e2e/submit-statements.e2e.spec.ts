@@ -1,16 +1,29 @@
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { generateApiKey } from '../../src/auth/api-key.util';
+import { peekCorrelationId } from '../../src/context';
 import { EXPENSIVE, makeOrg, makeUser, setRuleActive } from '../support/approval-fixtures';
 import { http } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
-/** The SQL a function issues on this process's connections (PGlite's and PostgreSQL's share the query runner). */
-async function statementsOf(fn: () => Promise<void>): Promise<string[]> {
-  const query = jest.spyOn(PostgresQueryRunner.prototype, 'query');
+/**
+ * The SQL issued under one correlation id (one request's) on this process's connections: background ticks of the
+ * same process run under ids of their own and are left out.
+ */
+async function statementsOf(correlationId: string, fn: () => Promise<void>): Promise<string[]> {
+  const seen: string[] = [];
+  type Query = (this: PostgresQueryRunner, ...args: Parameters<PostgresQueryRunner['query']>) => Promise<unknown>;
+  const original = Object.getOwnPropertyDescriptor(PostgresQueryRunner.prototype, 'query')!.value as Query;
+  const query = jest.spyOn(PostgresQueryRunner.prototype, 'query').mockImplementation(function (
+    this: PostgresQueryRunner,
+    ...args: Parameters<PostgresQueryRunner['query']>
+  ) {
+    if (peekCorrelationId() === correlationId) seen.push(String(args[0]).replace(/\s+/g, ' ').trim());
+    return original.apply(this, args);
+  });
   try {
     await fn();
-    return query.mock.calls.map(([sql]) => String(sql).replace(/\s+/g, ' ').trim());
+    return seen;
   } finally {
     query.mockRestore();
   }
@@ -40,10 +53,11 @@ describe('submit statements and cached settings (two instances on PostgreSQL)', 
     await database?.drop();
   });
 
-  const submit = (app: TestApp, key: string, extra: Record<string, unknown> = {}) =>
+  const submit = (app: TestApp, key: string, extra: Record<string, unknown> = {}, correlationId?: string) =>
     http(app.url, 'POST', '/api/cloud/jobs/submit', {
       key,
       body: { config_name: 'stmt', config: {}, provider: 'simulator', ...extra },
+      headers: correlationId ? { 'X-Correlation-ID': correlationId } : {},
     });
 
   it('submits in two statements, four with an idempotency key', async () => {
@@ -51,16 +65,16 @@ describe('submit statements and cached settings (two instances on PostgreSQL)', 
     const u = await makeUser(apps[0], 'stmt-user', 'lead', org);
     expect((await submit(apps[0], u.key)).status).toBe(201); // warms the key and settings caches
     let res: Awaited<ReturnType<typeof submit>> | undefined;
-    const plain = await statementsOf(async () => {
-      res = await submit(apps[0], u.key);
+    const plain = await statementsOf('stmt-plain', async () => {
+      res = await submit(apps[0], u.key, {}, 'stmt-plain');
     });
     expect(res!.status).toBe(201);
     expect(res!.body.queue_position).toBeGreaterThanOrEqual(1);
     expect(plain).toHaveLength(2);
     expect(plain[1]).toMatch(/^WITH "job" AS \(INSERT INTO jobs/);
 
-    const keyed = await statementsOf(async () => {
-      res = await submit(apps[0], u.key, { idempotency_key: 'stmt-1' });
+    const keyed = await statementsOf('stmt-keyed', async () => {
+      res = await submit(apps[0], u.key, { idempotency_key: 'stmt-1' }, 'stmt-keyed');
     });
     expect(res!.status).toBe(201);
     expect(keyed).toHaveLength(4);

@@ -156,14 +156,14 @@ export class FakeReplicate {
     this.predictions.delete(id);
   }
 
-  /** On a clock: every `stepMs` each active prediction moves one step (failed when input.simulate_failure). */
+  /** On a clock: every `stepMs` each active prediction moves one step (failed when the config says simulate_failure). */
   startClock(stepMs: number): void {
     this.stopClock();
     this.clock = setInterval(() => {
       for (const p of this.predictions.values()) {
         const i = ORDER.indexOf(p.status);
         if (i < 0 || i === ORDER.length - 1) continue;
-        const next = ORDER[i + 1] === 'succeeded' && p.input.simulate_failure === true ? 'failed' : ORDER[i + 1];
+        const next = ORDER[i + 1] === 'succeeded' && simulatesFailure(p.input) ? 'failed' : ORDER[i + 1];
         void this.setStatus(p.id, next);
       }
     }, stepMs);
@@ -334,4 +334,13 @@ export class FakeReplicate {
 
 export async function startFakeReplicate(token?: string): Promise<FakeReplicate> {
   return new FakeReplicate(token).start();
+}
+
+/** The trainer's config arrives as `config_json` (a JSON string): its `simulate_failure` makes a run fail. */
+function simulatesFailure(input: Record<string, unknown>): boolean {
+  try {
+    return typeof input.config_json === 'string' && JSON.parse(input.config_json).simulate_failure === true;
+  } catch {
+    return false;
+  }
 }

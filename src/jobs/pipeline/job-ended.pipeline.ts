@@ -1,5 +1,6 @@
 import { Inject, Injectable, OnModuleInit, Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import { JobSecretsService } from '../job-secrets.service';
 import { ApprovalGateStep, EndedJob, JobEndedStep, QueueStep } from './steps';
 
 /** The classes of the steps an embedding app adds (createApp's `jobEndedSteps`), resolved from its modules. */
@@ -17,6 +18,7 @@ export class JobEndedPipeline implements OnModuleInit {
   constructor(
     private readonly queue: QueueStep,
     private readonly approvals: ApprovalGateStep,
+    private readonly secrets: JobSecretsService,
     @Inject(JOB_ENDED_EXTENSIONS) private readonly extensionTypes: Type<JobEndedStep>[],
     private readonly moduleRef: ModuleRef,
   ) {}
@@ -29,6 +31,7 @@ export class JobEndedPipeline implements OnModuleInit {
     if (ended.length === 0) return;
     await this.queue.release(ended); // 1. the slot is free (the queue tick is woken after the commit)
     await this.approvals.closeFor(ended); // 2. a request still waiting on the job closes
-    for (const step of this.extensions) await step.onJobsEnded(ended); // 3. the embedding app's own steps
+    await this.secrets.forget(ended); // 3. its secrets are deleted: nothing will dispatch it again
+    for (const step of this.extensions) await step.onJobsEnded(ended); // 4. the embedding app's own steps
   }
 }

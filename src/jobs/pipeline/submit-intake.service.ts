@@ -2,9 +2,17 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { AuthenticatedUser } from '../../auth';
 import { PermissionDeniedError, ValidationError } from '../../common/errors';
-import { DEFAULT_HARDWARE_PROFILE, isValidProfile, ProviderConfigService, ProviderRegistry } from '../../providers';
+import {
+  DEFAULT_HARDWARE_PROFILE,
+  isValidProfile,
+  ProviderConfigService,
+  ProviderRegistry,
+  SECRET_NAMES,
+  type JobDataset,
+} from '../../providers';
+import { JobSecretsService } from '../job-secrets.service';
 import { estimateCost, RunHistory } from '../job-cost';
-import type { SubmitJobDto } from '../jobs.dto';
+import { givenSecrets, type SubmitJobDto } from '../jobs.dto';
 import { JobsService } from '../jobs.service';
 import type { SubmittedJob } from './steps';
 
@@ -23,6 +31,66 @@ export interface SubmitRequest {
   maxRuntimeSeconds: number;
   /** Identifies the request for idempotency: the same key with another body is refused. */
   requestHash: string;
+  /** The dataset archive the trainer downloads, when one was given. */
+  dataset: JobDataset | null;
+}
+
+/** Keys that hold credentials: never accepted in the free-form configs (they belong in `secrets`). */
+const SECRET_KEYS = new Set([
+  'hf_token',
+  'huggingface_token',
+  'hub_token',
+  'wandb_api_key',
+  'aws_secret_access_key',
+  's3_secret_access_key',
+  'replicate_api_token',
+  'api_key',
+  'password',
+]);
+
+/** The path of the first key in `value` that names a secret, e.g. `config.hub.hf_token`; null when none does. */
+function secretKeyPath(value: unknown, path: string): string | null {
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) {
+      const found = secretKeyPath(v, `${path}[${i}]`);
+      if (found) return found;
+    }
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      if (SECRET_KEYS.has(k.toLowerCase())) return `${path}.${k}`;
+      const found = secretKeyPath(v, `${path}.${k}`);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+/** 400 when a secret hides in a free-form config, or the dataset names neither or both of its sources. */
+function checkTrainerInputs(dto: SubmitJobDto): void {
+  for (const [field, value] of [
+    ['config', dto.config],
+    ['dataloader_config', dto.dataloader_config],
+    ['lycoris_config', dto.lycoris_config],
+  ] as const) {
+    const found = secretKeyPath(value, field);
+    if (found) {
+      throw new ValidationError(`${found} holds a secret: send it in secrets`, {
+        secrets: `${found} looks like a credential: send it in secrets (${SECRET_NAMES.join(', ')}), never in ${field}`,
+      });
+    }
+  }
+  if (dto.dataset && (dto.dataset.url === undefined) === (dto.dataset.upload_id === undefined)) {
+    throw new ValidationError('dataset needs exactly one of url and upload_id', {
+      dataset: 'give exactly one of url and upload_id',
+    });
+  }
+}
+
+/** The dataset as stored: an upload is not usable here until the uploads module resolves it. */
+function datasetOf(dto: SubmitJobDto): JobDataset | null {
+  if (!dto.dataset) return null;
+  if (dto.dataset.url) return { url: dto.dataset.url };
+  throw new ValidationError('Unknown upload', { 'dataset.upload_id': 'no such upload' });
 }
 
 function stableJson(value: unknown): string {
@@ -34,6 +102,31 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/** What identifies a submission for idempotency (secret values by their hash: the same key with another token differs). */
+function requestHashOf(dto: SubmitJobDto, provider: string, profile: string, priority: number): string {
+  const request = {
+    c: dto.config_name,
+    cfg: dto.config,
+    p: provider,
+    h: profile,
+    pr: priority,
+    rt: dto.max_runtime_seconds ?? null,
+    ...(dto.dataloader_config ? { dl: dto.dataloader_config } : {}),
+    ...(dto.lycoris_config ? { ly: dto.lycoris_config } : {}),
+    ...(dto.dataset ? { ds: { ...dto.dataset } } : {}),
+    ...(dto.hub_model_id ? { hub: dto.hub_model_id } : {}),
+    ...(dto.max_train_steps ? { st: dto.max_train_steps } : {}),
+    ...(dto.secrets
+      ? {
+          sec: createHash('sha256')
+            .update(stableJson({ ...dto.secrets }))
+            .digest('hex'),
+        }
+      : {}),
+  };
+  return createHash('sha256').update(stableJson(request)).digest('hex');
+}
+
 /** The submit pipeline's first steps: validate the request, then price the job. */
 @Injectable()
 export class SubmitIntake {
@@ -41,6 +134,7 @@ export class SubmitIntake {
     private readonly registry: ProviderRegistry,
     private readonly configs: ProviderConfigService,
     private readonly jobs: JobsService,
+    private readonly secrets: JobSecretsService,
   ) {}
 
   /** 403 for a priority above the caller's level, 400 naming the field for an unknown provider or profile. */
@@ -65,13 +159,12 @@ export class SubmitIntake {
     const profile = dto.hardware_profile ?? DEFAULT_HARDWARE_PROFILE;
     if (!isValidProfile(profile))
       throw new ValidationError(`Unknown hardware profile ${profile}`, { hardware_profile: 'unknown profile' });
+    checkTrainerInputs(dto);
+    this.secrets.assertCanStore(givenSecrets(dto));
     const priority = dto.priority ?? levelDefault;
-    const request = { c: dto.config_name, cfg: dto.config, p: provider, h: profile, pr: priority };
-    const requestHash = createHash('sha256')
-      .update(stableJson({ ...request, rt: dto.max_runtime_seconds ?? null }))
-      .digest('hex');
+    const requestHash = requestHashOf(dto, provider, profile, priority);
     const maxRuntimeSeconds = dto.max_runtime_seconds ?? DEFAULT_MAX_RUNTIME_SECONDS;
-    return { provider, profile, priority, maxRuntimeSeconds, requestHash };
+    return { provider, profile, priority, maxRuntimeSeconds, requestHash, dataset: datasetOf(dto) };
   }
 
   /** The job as it will be written, with its cost estimate from the org's history on the profile. */

@@ -9,8 +9,9 @@ import { Transactional } from '../../database/transactional';
 import { EventsService, type NewEvent } from '../../events';
 import { getLogger } from '../../logging';
 import { IdempotencyKey, keyReusedError } from '../idempotency';
-import type { SubmitJobDto } from '../jobs.dto';
+import { givenSecrets, type SubmitJobDto } from '../jobs.dto';
 import { JobsRepository } from '../jobs.repository';
+import { JobSecretsService } from '../job-secrets.service';
 import { JobsService } from '../jobs.service';
 import { ApprovalGateStep, ApprovalHold, QueueStep, SubmittedJob } from './steps';
 import { SubmitIntake, SubmitRequest } from './submit-intake.service';
@@ -35,7 +36,7 @@ export interface SubmitResult {
 class KeyHeld extends Error {}
 
 /** The rows one submit writes, part by part, each from the repository of its own table. */
-type SubmitParts = 'job' | 'key' | 'approval' | 'entry' | 'events';
+type SubmitParts = 'job' | 'secrets' | 'key' | 'approval' | 'entry' | 'events';
 
 /**
  * What a submit does, in order. Each step is a method of an injected service with a typed input and result (the
@@ -58,6 +59,7 @@ export class SubmitPipeline {
     private readonly writes: CombinedWrites,
     private readonly jobs: JobsService,
     private readonly clock: Clock,
+    private readonly secrets: JobSecretsService,
   ) {}
 
   async submit(user: AuthenticatedUser, dto: SubmitJobDto, idempotency = bodyKey(dto)): Promise<SubmitResult> {
@@ -67,7 +69,8 @@ export class SubmitPipeline {
     const job = await this.intake.price(user, dto, request, facts.history, now); // 3. price
     const submitter = { hasEarlierJob: facts.hasJob, jobsLast24h: facts.lastDay + 1 };
     const hold = await this.approvals.evaluate(job, user, submitter); // 4. gate: a rule may hold it for a person
-    const parts = this.rows(user, job, dto, request, hold, idempotency); // 5. the rows: job, key, request, entry, events
+    // 5. the rows: job (+ its sealed secrets), idempotency key, approval request, queue entry, events
+    const parts = this.rows(user, job, dto, request, hold, idempotency);
     let position: number | null;
     try {
       position = await this.write(parts); // 6. one statement; wake-ups after the commit
@@ -125,7 +128,14 @@ export class SubmitPipeline {
         // Who submitted with which key: an approver must be independent of both (AccessPolicy).
         submittedKeyId: user.apiKeyId,
         submittedKeyMintedBy: user.keyCreatedBy ?? null,
+        dataloaderConfig: dto.dataloader_config ?? null,
+        lycorisConfig: dto.lycoris_config ?? null,
+        dataset: request.dataset,
+        hubModelId: dto.hub_model_id ?? null,
+        maxTrainSteps: dto.max_train_steps ?? null,
+        secretNames: Object.keys(givenSecrets(dto)),
       }),
+      secrets: this.secrets.sealPart(job.jobId, givenSecrets(dto)),
       key: idempotency
         ? this.repo.claimKeyPart(job.userId, idempotency.key, job.jobId, request.requestHash, IDEMPOTENCY_HOURS)
         : null,

@@ -4,7 +4,8 @@ import { replicateModelFor } from '../hardware';
 import { predictionStatus } from '../prediction-status';
 import type { ProviderConfigService } from '../provider-config.service';
 import { ProviderCallError, ProviderJobState, ProviderSubmission, TrainingProvider } from '../provider.interface';
-import type { ProviderJob } from '../provider.interface';
+import type { JobSecrets, ProviderJob } from '../provider.interface';
+import { trainerInput } from './trainer-input';
 import type { ReplicateClient } from './replicate.client';
 import type { ReplicatePrediction } from './replicate.types';
 import { WebhookSecretCache } from './webhook-secret';
@@ -65,10 +66,10 @@ export class ReplicateProvider implements TrainingProvider {
     return this.client.configured;
   }
 
-  async submit(job: ProviderJob): Promise<ProviderSubmission> {
+  async submit(job: ProviderJob, secrets?: JobSecrets): Promise<ProviderSubmission> {
     const config = await this.configs.get(this.name);
     const version = config.versionOverride ?? (await this.latestVersion(job.hardwareProfile));
-    const input = { ...job.config, config_name: job.configName, job_id: job.jobId };
+    const input = trainerInput(job, secrets);
     const prediction = await this.client.createPrediction({
       version,
       input,

@@ -1,0 +1,3 @@
+export { SecretsModule } from './secrets.module';
+export { SecretBox } from './secret-box';
+export type { SealedValue } from './secret-box';
