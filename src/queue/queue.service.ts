@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config';
-import { Transactional } from '../database/transactional';
 import { inJobScope, Job, JobRecordsService } from '../jobs';
 import { getLogger } from '../logging';
 import { Clock } from '../common/clock';
 import { DispatchOutcome, QueueDispatcher } from './queue-dispatcher';
 import { QueueEntriesService } from './queue-entries.service';
 import { QueueLimits, QueueLimitsService } from './queue-limits.service';
-import { Candidate, QueueRepository, SlotCount } from './queue.repository';
+import { Candidate, ClaimQueries, ClaimRepository, ClaimView } from './claim.repository';
+import { QueueRepository } from './queue.repository';
 
 const log = getLogger('simpletuner.cloud.queue');
 
@@ -22,6 +22,8 @@ const ROUNDS_IN_FLIGHT = 2;
 const RECONCILE_BATCH = 50;
 /** How deep the fast path reads into the dispatch order before handing over to the per-user read. */
 const HEAD_EXAMINE = 2000;
+/** Entries read per free slot: limits filling within the batch skip some. */
+const HEAD_MARGIN = 3;
 
 export interface TickSummary {
   tick_id: string;
@@ -60,6 +62,7 @@ export class QueueService implements OnModuleInit {
     private readonly config: AppConfig,
     private readonly jobs: JobRecordsService,
     private readonly repo: QueueRepository,
+    private readonly claims: ClaimRepository,
     private readonly entries: QueueEntriesService,
     private readonly limits: QueueLimitsService,
     private readonly dispatcher: QueueDispatcher,
@@ -204,88 +207,71 @@ export class QueueService implements OnModuleInit {
     });
   }
 
-  /** The claim commits `dispatching` under the lock; the claimed jobs are read after it, outside the lock. */
+  /**
+   * The claim commits `dispatching` under the lock (ClaimRepository.claim: one transaction in two messages); the
+   * claimed jobs are read after it, outside the lock.
+   */
   private async claim(now: Date, token: string): Promise<Claim> {
-    const claimed = await this.claimUnderLock(now, token);
-    const jobs = await this.jobs.read(claimed.ids);
-    return {
-      jobIds: claimed.ids,
-      jobs: new Map(jobs.map((j) => [j.jobId, j])),
-      aged: claimed.aged,
-      more: claimed.more,
-    };
-  }
-
-  /** Counts the slots, chooses and marks `dispatching`, under the lock: one short transaction. */
-  @Transactional()
-  private async claimUnderLock(now: Date, token: string): Promise<{ ids: string[]; aged: number; more: boolean }> {
-    await this.repo.lockClaims(CLAIM_LOCK);
-    const aged = await this.repo.refreshAging(now, this.config.enterprise.starvationMinutes);
     const limits = await this.limits.current();
-    const { chosen, more } = await this.choose(now, limits, await this.repo.slotCounts());
-    const ids = await this.repo.markDispatching(chosen, now, token);
-    const order = new Map(chosen.map((id, i) => [id, i]));
-    ids.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
-    return { ids, aged, more: ids.length > 0 && more };
+    const input = {
+      now,
+      starvationMinutes: this.config.enterprise.starvationMinutes,
+      limits,
+      batch: CLAIM_BATCH,
+      margin: HEAD_MARGIN,
+      examine: HEAD_EXAMINE,
+    };
+    const { view, decision, claimed } = await this.claims.claim(CLAIM_LOCK, input, token, (v, more) =>
+      this.choose(limits, v, more),
+    );
+    // In dispatch order (an entry the UPDATE no longer found pending is left out).
+    const ids =
+      claimed.length === decision.chosen.length
+        ? decision.chosen
+        : decision.chosen.filter((id) => claimed.includes(id));
+    const jobs = await this.jobs.read(ids);
+    return {
+      jobIds: ids,
+      jobs: new Map(jobs.map((j) => [j.jobId, j])),
+      aged: view.aged,
+      more: ids.length > 0 && decision.more,
+    };
   }
 
   /** Highest effective priority first, oldest first within a level, skipping users and orgs at their limit. */
   private async choose(
-    now: Date,
     limits: QueueLimits,
-    slots: SlotCount[],
+    view: ClaimView,
+    more: ClaimQueries,
   ): Promise<{ chosen: string[]; more: boolean }> {
     const byUser = new Map<string, number>();
     const byOrg = new Map<string, number>();
     let total = 0;
-    for (const s of slots) {
+    for (const s of view.slots) {
       byUser.set(s.userId, (byUser.get(s.userId) ?? 0) + s.n);
       byOrg.set(s.orgId, (byOrg.get(s.orgId) ?? 0) + s.n);
       total += s.n;
     }
     const room = Math.min(CLAIM_BATCH, limits.maxConcurrent - total);
     if (room <= 0) return { chosen: [], more: false };
-    const fullUsers = [...byUser].filter(([, n]) => n >= limits.userMaxConcurrent).map(([id]) => id);
-    const fullOrgs = [...byOrg].filter(([, n]) => n >= limits.orgMaxConcurrent).map(([id]) => id);
     // Fast path: the head of the dispatch order usually fills the batch (users at their limit are skipped in SQL).
-    const margin = room * 3;
-    const head = await this.repo.headOfQueue(now, fullUsers, fullOrgs, margin, HEAD_EXAMINE);
-    let chosen = this.pick(head, limits, room, byUser, byOrg);
+    let chosen = pick(view.head, limits, room, byUser, byOrg);
     // Short of the batch: final if the head held every pending entry; else the head was cut (margin or depth).
-    if (chosen.length < room && (head.length === margin || (await this.repo.pendingAtLeast(HEAD_EXAMINE)))) {
+    if (chosen.length < room && (view.head.length === view.headLimit || (await more.pendingAtLeast(HEAD_EXAMINE)))) {
       // The head could not fill the batch: each user's best entries instead, one index probe per user. Only the
       // best few can be taken; org limits filling within this batch may skip some, so read a margin first.
+      const fullUsers = [...byUser].filter(([, n]) => n >= limits.userMaxConcurrent).map(([id]) => id);
+      const fullOrgs = [...byOrg].filter(([, n]) => n >= limits.orgMaxConcurrent).map(([id]) => id);
       const perUser = Math.min(limits.userMaxConcurrent, room);
-      let candidates = await this.repo.candidates(now, perUser, fullUsers, fullOrgs, margin);
-      chosen = this.pick(candidates, limits, room, byUser, byOrg);
+      const margin = room * HEAD_MARGIN;
+      let candidates = await more.candidates(perUser, fullUsers, fullOrgs, margin);
+      chosen = pick(candidates, limits, room, byUser, byOrg);
       if (chosen.length < room && candidates.length === margin) {
-        candidates = await this.repo.candidates(now, perUser, fullUsers, fullOrgs, null);
-        chosen = this.pick(candidates, limits, room, byUser, byOrg);
+        candidates = await more.candidates(perUser, fullUsers, fullOrgs, null);
+        chosen = pick(candidates, limits, room, byUser, byOrg);
       }
     }
     return { chosen, more: chosen.length === CLAIM_BATCH && limits.maxConcurrent - total > CLAIM_BATCH };
-  }
-
-  private pick(
-    candidates: Candidate[],
-    limits: QueueLimits,
-    room: number,
-    usedByUser: Map<string, number>,
-    usedByOrg: Map<string, number>,
-  ): string[] {
-    const byUser = new Map(usedByUser);
-    const byOrg = new Map(usedByOrg);
-    candidates.sort(byDispatchOrder);
-    const chosen: string[] = [];
-    for (const c of candidates) {
-      if (chosen.length >= room) break;
-      if ((byUser.get(c.userId) ?? 0) >= limits.userMaxConcurrent) continue;
-      if ((byOrg.get(c.orgId) ?? 0) >= limits.orgMaxConcurrent) continue;
-      chosen.push(c.jobId);
-      byUser.set(c.userId, (byUser.get(c.userId) ?? 0) + 1);
-      byOrg.set(c.orgId, (byOrg.get(c.orgId) ?? 0) + 1);
-    }
-    return chosen;
   }
 
   private async reconcileStale(now: Date, tickId: string, summary: TickSummary): Promise<void> {
@@ -315,10 +301,25 @@ export class QueueService implements OnModuleInit {
   }
 }
 
-function byDispatchOrder(a: Candidate, b: Candidate): number {
-  return (
-    b.effectivePriority - a.effectivePriority ||
-    a.queuedAtUs - b.queuedAtUs ||
-    (a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : 0)
-  );
+/** Takes candidates (in dispatch order) while there is room, skipping users and orgs at their limit. */
+function pick(
+  candidates: Candidate[],
+  limits: QueueLimits,
+  room: number,
+  usedByUser: Map<string, number>,
+  usedByOrg: Map<string, number>,
+): string[] {
+  const byUser = new Map(usedByUser);
+  const byOrg = new Map(usedByOrg);
+  const chosen: string[] = [];
+  for (const c of candidates) {
+    if (chosen.length >= room) break;
+    const user = byUser.get(c.userId) ?? 0;
+    const org = byOrg.get(c.orgId) ?? 0;
+    if (user >= limits.userMaxConcurrent || org >= limits.orgMaxConcurrent) continue;
+    chosen.push(c.jobId);
+    byUser.set(c.userId, user + 1);
+    byOrg.set(c.orgId, org + 1);
+  }
+  return chosen;
 }
