@@ -39,6 +39,15 @@ export interface ClaimView {
   headLimit: number;
 }
 
+interface ReadRow {
+  aged: number;
+  decided: boolean;
+  head_limit: number;
+  slots: SlotCount[] | null;
+  claimed: string[] | null;
+  head: Triple[] | null;
+}
+
 /** Rows come back as one JSON document: a hundred rows parse as one string, not a hundred protocol rows. */
 type Triple = [string, string, string];
 const toCandidates = (rows: Triple[] | null): Candidate[] =>
@@ -67,32 +76,64 @@ const DISPATCHABLE = `(not_before IS NULL OR not_before <= $1)
 const ORDER = `effective_priority DESC, queued_at, job_id`;
 
 /**
- * The aging, the slots in use and the head of the dispatch order, in one statement. $1 now, $2 the starvation period
- * in seconds, $3/$4 aging cap and step, $5/$6/$7 the user, org and global limits, $8 the batch, $9 entries read per
- * free slot, $10 how deep the head is read. The aging UPDATE's new priorities are not visible to the head read of the
- * same statement, so the rows it aged are left out of the head and merged back from its RETURNING.
+ * The aging, the slots in use and the head of the dispatch order, in one statement; and, when $11 allows it, the
+ * claim itself if it is already decided. $1 now, $2 the starvation period in seconds, $3/$4 aging cap and step,
+ * $5/$6/$7 the user, org and global limits, $8 the batch, $9 entries read per free slot, $10 how deep the head is
+ * read, $11 whether to claim here.
+ *
+ * The aging UPDATE's new priorities are not visible to the head read of the same statement, so the rows it aged are
+ * left out of the head and merged back from its RETURNING. The claim is decided here when the first `room` entries of
+ * the head all fit their user's and org's limits (counting the slots in use and the entries before them), none of
+ * them was just aged, and either there are `room` of them or the head holds every pending entry: the service's pick
+ * would take exactly those. Otherwise (`decided` false) nothing is claimed and the head goes back for the pick.
  */
 const READ = `
   WITH aged AS (${AGE_DUE}),
   busy AS (SELECT user_id, org_id, count(*)::int AS n FROM queue_entries
             WHERE status IN ('dispatching', 'running') GROUP BY user_id, org_id),
-  room AS (SELECT (GREATEST(0, LEAST($8, $7 - COALESCE(sum(n), 0))) * $9)::int AS m FROM busy),
-  full_users AS (SELECT user_id FROM busy GROUP BY user_id HAVING sum(n) >= $5),
-  full_orgs AS (SELECT org_id FROM busy GROUP BY org_id HAVING sum(n) >= $6),
+  busy_users AS (SELECT user_id, sum(n)::int AS n FROM busy GROUP BY user_id),
+  busy_orgs AS (SELECT org_id, sum(n)::int AS n FROM busy GROUP BY org_id),
+  room AS (SELECT GREATEST(0, LEAST($8, $7 - COALESCE(sum(n), 0)))::int AS r FROM busy),
+  full_users AS (SELECT user_id FROM busy_users WHERE n >= $5),
+  full_orgs AS (SELECT org_id FROM busy_orgs WHERE n >= $6),
   head AS (
     (SELECT job_id, user_id, org_id, effective_priority, queued_at
        FROM (SELECT job_id, user_id, org_id, effective_priority, queued_at, not_before
                FROM queue_entries WHERE status = 'pending' ORDER BY ${ORDER} LIMIT $10) h
       WHERE ${DISPATCHABLE} AND job_id <> ALL(ARRAY(SELECT job_id FROM aged))
-      ORDER BY ${ORDER} LIMIT (SELECT m FROM room))
+      ORDER BY ${ORDER} LIMIT (SELECT r * $9 FROM room))
     UNION ALL
     (SELECT job_id, user_id, org_id, effective_priority, queued_at FROM aged
-      WHERE ${DISPATCHABLE} ORDER BY ${ORDER} LIMIT (SELECT m FROM room)))
+      WHERE ${DISPATCHABLE} ORDER BY ${ORDER} LIMIT (SELECT r * $9 FROM room))),
+  top AS (SELECT h.*, row_number() OVER (ORDER BY ${ORDER}) AS k
+            FROM (SELECT * FROM head ORDER BY ${ORDER} LIMIT (SELECT r * $9 FROM room)) h),
+  first AS (SELECT * FROM top WHERE k <= (SELECT r FROM room)),
+  fitting AS (
+    SELECT COALESCE(bu.n, 0) + row_number() OVER (PARTITION BY f.user_id ORDER BY f.k) <= $5
+       AND COALESCE(bo.n, 0) + row_number() OVER (PARTITION BY f.org_id ORDER BY f.k) <= $6
+       AND f.job_id <> ALL(ARRAY(SELECT job_id FROM aged)) AS fits
+      FROM first f LEFT JOIN busy_users bu USING (user_id) LEFT JOIN busy_orgs bo USING (org_id)),
+  decided AS (
+    SELECT $11 AND ((SELECT r FROM room) = 0
+                    OR (COALESCE(bool_and(fits), true)
+                        AND (count(*) = (SELECT r FROM room)
+                             OR (SELECT count(*) FROM (SELECT 1 FROM queue_entries WHERE status = 'pending' LIMIT $10) p) < $10)))
+           AS yes
+      FROM fitting),
+  claimed AS (
+    UPDATE queue_entries q
+       SET status = 'dispatching', dispatched_at = $1, dispatch_token = $12, attempt = attempt + 1,
+           not_before = NULL, next_aging_at = NULL, updated_at = $1
+      FROM first f
+     WHERE q.job_id = f.job_id AND q.status = 'pending' AND (SELECT yes FROM decided)
+    RETURNING q.job_id)
   SELECT (SELECT count(*)::int FROM aged) AS aged,
-         (SELECT m FROM room) AS head_limit,
+         (SELECT yes FROM decided) AS decided,
+         (SELECT r * $9 FROM room) AS head_limit,
          (SELECT json_agg(json_build_object('userId', user_id, 'orgId', org_id, 'n', n)) FROM busy) AS slots,
-         (SELECT json_agg(json_build_array(job_id, user_id, org_id) ORDER BY ${ORDER})
-            FROM (SELECT * FROM head ORDER BY ${ORDER} LIMIT (SELECT m FROM room)) top) AS head`;
+         (SELECT json_agg(job_id ORDER BY k) FROM first WHERE job_id IN (SELECT job_id FROM claimed)) AS claimed,
+         CASE WHEN NOT (SELECT yes FROM decided) THEN
+           (SELECT json_agg(json_build_array(job_id, user_id, org_id) ORDER BY k) FROM top) END AS head`;
 
 /** Claims the chosen entries ($1): each submission counts as an attempt. $2 now, $3 the claim's token. */
 const MARK_DISPATCHING = `
@@ -150,6 +191,7 @@ function inline(sql: string, params: unknown[]): string {
 
 function literal(v: unknown): string {
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  if (typeof v === 'boolean') return String(v);
   if (v instanceof Date) return `${escapeLiteral(v.toISOString())}::timestamptz`;
   if (typeof v === 'string') return escapeLiteral(v);
   if (Array.isArray(v) && v.every((x) => typeof x === 'string')) {
@@ -173,21 +215,31 @@ function literal(v: unknown): string {
 export class ClaimRepository {
   constructor(private readonly db: Db) {}
 
-  async claim<T extends { chosen: string[] }>(
+  /**
+   * Claims a batch: usually in one message (`BEGIN; lock; read and claim; COMMIT`), when the head of the queue fits
+   * the limits as it is (see READ). Otherwise `choose` picks from the head read again under the lock, and the claim
+   * takes two more messages (`BEGIN; lock; read`, then `UPDATE; COMMIT`). Returns the claimed entries in dispatch
+   * order.
+   */
+  async claim(
     lockKey: string,
     input: ClaimInput,
     token: string,
-    choose: (view: ClaimView, more: ClaimQueries) => Promise<T>,
-  ): Promise<{ view: ClaimView; decision: T; claimed: string[] }> {
+    choose: (view: ClaimView, more: ClaimQueries) => Promise<string[]>,
+  ): Promise<{ view: ClaimView; claimed: string[] }> {
     if (this.db.tx.queryRunner?.isTransactionActive) throw new Error('The claim runs in a transaction of its own');
     const pool = (this.db.tx.connection.driver as PostgresDriver).master as Pool;
     const client = await pool.connect();
     let broken: Error | undefined;
     try {
-      const view = await this.read(client, lockKey, input);
-      const decision = await choose(view, this.queries(client, input.now));
-      const claimed = await this.markDispatching(client, decision.chosen, input.now, token);
-      return { view, decision, claimed };
+      const quick = await this.read(client, lockKey, input, token, true);
+      if (quick.claimed) return { view: quick.view, claimed: quick.claimed };
+      // The first message committed its aging: the second read finds none left to do.
+      const { view } = await this.read(client, lockKey, input, token, false);
+      view.aged += quick.view.aged;
+      const chosen = await choose(view, this.queries(client, input.now));
+      const claimed = new Set(await this.markDispatching(client, chosen, input.now, token));
+      return { view, claimed: chosen.filter((id) => claimed.has(id)) };
     } catch (err) {
       broken = await client.query('ROLLBACK').then(
         () => undefined,
@@ -199,34 +251,41 @@ export class ClaimRepository {
     }
   }
 
-  /** `BEGIN; lock; read`: the first message. */
-  private async read(client: PoolClient, lockKey: string, input: ClaimInput): Promise<ClaimView> {
+  /**
+   * `BEGIN; lock; read`, and with `claimHere` the claim when it is decided and `COMMIT`. `claimed` is null when the
+   * claim is left to the caller (the transaction is then still open unless `claimHere`).
+   */
+  private async read(
+    client: PoolClient,
+    lockKey: string,
+    input: ClaimInput,
+    token: string,
+    claimHere: boolean,
+  ): Promise<{ view: ClaimView; claimed: string[] | null }> {
     const { now, limits } = input;
+    const read = inline(READ, [
+      now,
+      input.starvationMinutes * 60,
+      AGING_CAP,
+      AGING_STEP,
+      limits.userMaxConcurrent,
+      limits.orgMaxConcurrent,
+      limits.maxConcurrent,
+      input.batch,
+      input.margin,
+      input.examine,
+      claimHere,
+      token,
+    ]);
     const results = (await client.query(
-      `BEGIN; SELECT pg_advisory_xact_lock(${advisoryKey(lockKey)}); ` +
-        inline(READ, [
-          now,
-          input.starvationMinutes * 60,
-          AGING_CAP,
-          AGING_STEP,
-          limits.userMaxConcurrent,
-          limits.orgMaxConcurrent,
-          limits.maxConcurrent,
-          input.batch,
-          input.margin,
-          input.examine,
-        ]),
-    )) as unknown as QueryResult<{
-      aged: number;
-      slots: SlotCount[] | null;
-      head: Triple[] | null;
-      head_limit: number;
-    }>[];
+      `BEGIN; SELECT pg_advisory_xact_lock(${advisoryKey(lockKey)}); ${read}${claimHere ? '; COMMIT' : ''}`,
+    )) as unknown as QueryResult<ReadRow>[];
     const [row] = results[2].rows;
-    return { aged: row.aged, slots: row.slots ?? [], head: toCandidates(row.head), headLimit: row.head_limit };
+    const view = { aged: row.aged, slots: row.slots ?? [], head: toCandidates(row.head), headLimit: row.head_limit };
+    return { view, claimed: row.decided ? (row.claimed ?? []) : null };
   }
 
-  /** `UPDATE; COMMIT`: the second message. Returns the entries it claimed (all of them unless one moved meanwhile). */
+  /** `UPDATE; COMMIT`: the last message. Returns the entries it claimed (all of them unless one moved meanwhile). */
   private async markDispatching(client: PoolClient, jobIds: string[], now: Date, token: string): Promise<string[]> {
     if (jobIds.length === 0) {
       await client.query('COMMIT');

@@ -221,29 +221,22 @@ export class QueueService implements OnModuleInit {
       margin: HEAD_MARGIN,
       examine: HEAD_EXAMINE,
     };
-    const { view, decision, claimed } = await this.claims.claim(CLAIM_LOCK, input, token, (v, more) =>
+    const { view, claimed } = await this.claims.claim(CLAIM_LOCK, input, token, (v, more) =>
       this.choose(limits, v, more),
     );
-    // In dispatch order (an entry the UPDATE no longer found pending is left out).
-    const ids =
-      claimed.length === decision.chosen.length
-        ? decision.chosen
-        : decision.chosen.filter((id) => claimed.includes(id));
-    const jobs = await this.jobs.read(ids);
+    const jobs = await this.jobs.read(claimed);
+    const inUse = view.slots.reduce((n, s) => n + s.n, 0);
     return {
-      jobIds: ids,
+      jobIds: claimed,
       jobs: new Map(jobs.map((j) => [j.jobId, j])),
       aged: view.aged,
-      more: ids.length > 0 && decision.more,
+      // A full batch, and the limits had room for more than one: claim again at once.
+      more: claimed.length === CLAIM_BATCH && limits.maxConcurrent - inUse > CLAIM_BATCH,
     };
   }
 
   /** Highest effective priority first, oldest first within a level, skipping users and orgs at their limit. */
-  private async choose(
-    limits: QueueLimits,
-    view: ClaimView,
-    more: ClaimQueries,
-  ): Promise<{ chosen: string[]; more: boolean }> {
+  private async choose(limits: QueueLimits, view: ClaimView, more: ClaimQueries): Promise<string[]> {
     const byUser = new Map<string, number>();
     const byOrg = new Map<string, number>();
     let total = 0;
@@ -253,7 +246,7 @@ export class QueueService implements OnModuleInit {
       total += s.n;
     }
     const room = Math.min(CLAIM_BATCH, limits.maxConcurrent - total);
-    if (room <= 0) return { chosen: [], more: false };
+    if (room <= 0) return [];
     // Fast path: the head of the dispatch order usually fills the batch (users at their limit are skipped in SQL).
     let chosen = pick(view.head, limits, room, byUser, byOrg);
     // Short of the batch: final if the head held every pending entry; else the head was cut (margin or depth).
@@ -271,7 +264,7 @@ export class QueueService implements OnModuleInit {
         chosen = pick(candidates, limits, room, byUser, byOrg);
       }
     }
-    return { chosen, more: chosen.length === CLAIM_BATCH && limits.maxConcurrent - total > CLAIM_BATCH };
+    return chosen;
   }
 
   private async reconcileStale(now: Date, tickId: string, summary: TickSummary): Promise<void> {
