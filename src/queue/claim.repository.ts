@@ -37,10 +37,13 @@ export interface ClaimView {
   head: Candidate[];
   /** The most `head` could hold: shorter than that, it holds every dispatchable entry it examined. */
   headLimit: number;
+  /** Some entry has been `dispatching` since before `staleBefore`: its dispatcher went quiet (reconcile it). */
+  stale: boolean;
 }
 
 interface ReadRow {
   aged: number;
+  stale: boolean;
   decided: boolean;
   head_limit: number;
   slots: SlotCount[] | null;
@@ -79,7 +82,7 @@ const ORDER = `effective_priority DESC, queued_at, job_id`;
  * The aging, the slots in use and the head of the dispatch order, in one statement; and, when $11 allows it, the
  * claim itself if it is already decided. $1 now, $2 the starvation period in seconds, $3/$4 aging cap and step,
  * $5/$6/$7 the user, org and global limits, $8 the batch, $9 entries read per free slot, $10 how deep the head is
- * read, $11 whether to claim here.
+ * read, $11 whether to claim here, $12 the claim's token, $13 when a `dispatching` entry is stale.
  *
  * The aging UPDATE's new priorities are not visible to the head read of the same statement, so the rows it aged are
  * left out of the head and merged back from its RETURNING. The claim is decided here when the first `room` entries of
@@ -128,6 +131,7 @@ const READ = `
      WHERE q.job_id = f.job_id AND q.status = 'pending' AND (SELECT yes FROM decided)
     RETURNING q.job_id)
   SELECT (SELECT count(*)::int FROM aged) AS aged,
+         EXISTS (SELECT 1 FROM queue_entries WHERE status = 'dispatching' AND dispatched_at < $13) AS stale,
          (SELECT yes FROM decided) AS decided,
          (SELECT r * $9 FROM room) AS head_limit,
          (SELECT json_agg(json_build_object('userId', user_id, 'orgId', org_id, 'n', n)) FROM busy) AS slots,
@@ -171,6 +175,8 @@ export interface ClaimInput {
   margin: number;
   /** How deep the head of the dispatch order is read. */
   examine: number;
+  /** A `dispatching` entry older than this has lost its dispatcher. */
+  staleBefore: Date;
 }
 
 /** Reads a claim may add between its read and its write, in its transaction (the fallback of a short head). */
@@ -237,6 +243,7 @@ export class ClaimRepository {
       // The first message committed its aging: the second read finds none left to do.
       const { view } = await this.read(client, lockKey, input, token, false);
       view.aged += quick.view.aged;
+      view.stale ||= quick.view.stale;
       const chosen = await choose(view, this.queries(client, input.now));
       const claimed = new Set(await this.markDispatching(client, chosen, input.now, token));
       return { view, claimed: chosen.filter((id) => claimed.has(id)) };
@@ -276,12 +283,19 @@ export class ClaimRepository {
       input.examine,
       claimHere,
       token,
+      input.staleBefore,
     ]);
     const results = (await client.query(
       `BEGIN; SELECT pg_advisory_xact_lock(${advisoryKey(lockKey)}); ${read}${claimHere ? '; COMMIT' : ''}`,
     )) as unknown as QueryResult<ReadRow>[];
     const [row] = results[2].rows;
-    const view = { aged: row.aged, slots: row.slots ?? [], head: toCandidates(row.head), headLimit: row.head_limit };
+    const view = {
+      aged: row.aged,
+      slots: row.slots ?? [],
+      head: toCandidates(row.head),
+      headLimit: row.head_limit,
+      stale: row.stale,
+    };
     return { view, claimed: row.decided ? (row.claimed ?? []) : null };
   }
 

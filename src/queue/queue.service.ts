@@ -48,6 +48,8 @@ interface Claim {
   aged: number;
   /** More could be claimed at once: the batch was full and the limits had more room than one batch. */
   more: boolean;
+  /** Some entry is stale in `dispatching` (its dispatcher went quiet). */
+  stale: boolean;
 }
 
 /** The queue's rules: claim under the lock, dispatch outside it, release on terminal status. */
@@ -82,8 +84,9 @@ export class QueueService implements OnModuleInit {
   }
 
   /**
-   * One processing tick, safe with several instances: reconcile stalled dispatches, then claim batches
-   * under the advisory lock, submit each claimed job concurrently outside any transaction, record the outcomes.
+   * One processing tick, safe with several instances: claim batches under the advisory lock, submit each claimed job
+   * concurrently outside any transaction, record the outcomes; when a claim saw a stalled dispatch, reconcile it and
+   * claim again.
    */
   async processTick(
     now: Date = this.clock.now(),
@@ -130,8 +133,12 @@ export class QueueService implements OnModuleInit {
     try {
       for (let pass = 0; pass < 5; pass++) {
         this.wokenDuringTick = false;
-        await this.reconcileStale(now, tickId, summary);
-        await this.claimAndDispatch(now, `${tickId}:${pass}`, tickId, summary);
+        if (await this.claimAndDispatch(now, `${tickId}:${pass}`, tickId, summary)) {
+          // The claim saw dispatches whose dispatcher went quiet: reconciled, then what they freed or put back
+          // pending is claimed in this same tick.
+          await this.reconcileStale(now, tickId, summary);
+          await this.claimAndDispatch(now, `${tickId}:${pass}:reconciled`, tickId, summary);
+        }
         if (!this.wokenDuringTick) break;
         now = new Date(Math.max(now.getTime(), this.clock.now().getTime()));
       }
@@ -148,12 +155,14 @@ export class QueueService implements OnModuleInit {
   /**
    * Claims round after round while rounds come back full, the next claimed while the previous one's provider calls
    * are in flight: with a slow provider (a create takes hundreds of milliseconds) a tick of many rounds costs about
-   * half as many call latencies, while at most ROUNDS_IN_FLIGHT batches of creates run at once.
+   * half as many call latencies, while at most ROUNDS_IN_FLIGHT batches of creates run at once. Returns whether a claim
+   * saw a stale dispatch (see reconcileStale).
    */
-  private async claimAndDispatch(now: Date, tokenBase: string, tickId: string, summary: TickSummary): Promise<void> {
+  private async claimAndDispatch(now: Date, tokenBase: string, tickId: string, summary: TickSummary): Promise<boolean> {
     const started = process.hrtime.bigint();
     const inFlight: Promise<void>[] = [];
     let claimMs = 0;
+    let stale = false;
     try {
       for (let round = 0; round < MAX_ROUNDS; round++) {
         if (inFlight.length >= ROUNDS_IN_FLIGHT) await inFlight[inFlight.length - ROUNDS_IN_FLIGHT];
@@ -162,6 +171,7 @@ export class QueueService implements OnModuleInit {
         const claim = await this.claim(now, token);
         claimMs += Number(process.hrtime.bigint() - t0) / 1e6;
         summary.aged += claim.aged;
+        stale ||= claim.stale;
         summary.claimed += claim.jobIds.length;
         if (claim.jobIds.length > 0) {
           inFlight.push(
@@ -180,6 +190,7 @@ export class QueueService implements OnModuleInit {
       summary.claim_ms += claimMs;
       summary.dispatch_ms += Number(process.hrtime.bigint() - started) / 1e6 - claimMs;
     }
+    return stale;
   }
 
   private count(s: TickSummary, o: DispatchOutcome): void {
@@ -220,6 +231,7 @@ export class QueueService implements OnModuleInit {
       batch: CLAIM_BATCH,
       margin: HEAD_MARGIN,
       examine: HEAD_EXAMINE,
+      staleBefore: new Date(now.getTime() - this.dispatchGraceMs),
     };
     const { view, claimed } = await this.claims.claim(CLAIM_LOCK, input, token, (v, more) =>
       this.choose(limits, v, more),
@@ -232,6 +244,7 @@ export class QueueService implements OnModuleInit {
       aged: view.aged,
       // A full batch, and the limits had room for more than one: claim again at once.
       more: claimed.length === CLAIM_BATCH && limits.maxConcurrent - inUse > CLAIM_BATCH,
+      stale: view.stale,
     };
   }
 
@@ -270,7 +283,7 @@ export class QueueService implements OnModuleInit {
   private async reconcileStale(now: Date, tickId: string, summary: TickSummary): Promise<void> {
     const token = `${tickId}:reconcile`;
     const cutoff = new Date(now.getTime() - this.dispatchGraceMs);
-    // One statement, so no transaction of its own: an idle tick pays one round trip here.
+    // One statement, so no transaction of its own; run only when the claim's read saw a stale entry.
     const stale = await this.repo.takeOverStale(cutoff, now, token, RECONCILE_BATCH);
     if (stale.length === 0) return;
     const jobs = new Map((await this.jobs.read(stale.map((e) => e.jobId))).map((j) => [j.jobId, j]));
