@@ -5,7 +5,7 @@ import { advisoryKey } from '../database/advisory-lock';
 import { Db } from '../database/transaction-host';
 import { AGING_CAP, AGING_STEP } from './queue-priority';
 
-export interface SlotCount {
+interface SlotCount {
   userId: string;
   orgId: string;
   n: number;
@@ -18,7 +18,7 @@ export interface Candidate {
   orgId: string;
 }
 
-export interface ClaimLimits {
+interface ClaimLimits {
   maxConcurrent: number;
   userMaxConcurrent: number;
   orgMaxConcurrent: number;
