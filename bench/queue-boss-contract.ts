@@ -5,6 +5,7 @@
 import { Client } from 'pg';
 import PgBoss from 'pg-boss';
 import { BATCH, dbUrl, DB_NAME, fmt, InstantProvider, ms } from './queue-common';
+import type { CpuMeter } from './queue-cpu';
 
 const QUEUE = 'bench_contract';
 const SCHEMA = 'pgboss_contract';
@@ -227,12 +228,31 @@ export class BossContract {
   }
 
   /**
-   * One dispatch round, timed when `measured`; then, outside the timing, its jobs go back into the queue (pending, and
+   * One dispatch round, timed (and its CPU metered) when `measured`; then, outside the timing, its jobs go back into the queue (pending, and
    * a new pg-boss job each; pg-boss's completed jobs deleted, as its maintenance would archive them).
    */
-  async round(measured: boolean): Promise<void> {
+  async round(measured: boolean, meter: CpuMeter): Promise<void> {
+    await meter.refresh();
     const t = process.hrtime.bigint();
-    const cpu = process.cpuUsage();
+    const { jobs, over } = measured
+      ? await meter.measure(
+          'pg-boss',
+          (r) => r.jobs.length,
+          () => this.dispatch(),
+        )
+      : await this.dispatch();
+    const took = ms(t);
+    if (process.env.BENCH_VERBOSE) console.log(`  pg-boss round: ${fmt(took)} ms, ${jobs.length} dispatched`);
+    if (measured) {
+      this.busyMs += took;
+      this.dispatched += jobs.length;
+      this.handedBack += over;
+    }
+    await this.requeue(jobs);
+  }
+
+  /** The claim, the job rows read for the provider, the provider calls, the outcome recorded. */
+  private async dispatch(): Promise<{ jobs: PgBoss.Job<Data>[]; over: number }> {
     const { taken: jobs, over } = await claim(this.boss, this.c);
     if (jobs.length === 0) throw new Error('pg-boss under the contract claimed nothing');
     const read = await this.c.query(`SELECT * FROM jobs WHERE job_id = ANY($1::uuid[])`, [
@@ -246,18 +266,7 @@ export class BossContract {
       jobs,
       submitted.map((s) => s.externalId),
     );
-    const took = ms(t);
-    const used = process.cpuUsage(cpu);
-    if (process.env.BENCH_VERBOSE)
-      console.log(
-        `  pg-boss round: ${fmt(took)} ms, ${jobs.length} dispatched; this process's CPU ${fmt(used.user / 1000)} user + ${fmt(used.system / 1000)} sys ms`,
-      );
-    if (measured) {
-      this.busyMs += took;
-      this.dispatched += jobs.length;
-      this.handedBack += over;
-    }
-    await this.requeue(jobs);
+    return { jobs, over };
   }
 
   private async requeue(jobs: PgBoss.Job<Data>[]): Promise<void> {

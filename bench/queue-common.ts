@@ -61,6 +61,8 @@ export interface Row {
   /** Jobs pg-boss fetched over a limit and handed back during the measured rounds. */
   bossHandedBack: number;
   floorPerSec: number;
+  /** CPU per 100 dispatched, ours and pg-boss's, here and in the database (see CpuMeter). */
+  cpu: string;
   /** The 1-minute load average when ours and pg-boss under the contract started, and when they finished. */
   load: [number, number];
 }

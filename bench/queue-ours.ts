@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { JobTransitionService } from '../src/jobs/job-transition.service';
 import { QueueService } from '../src/queue/queue.service';
 import { BATCH, fmt, median, ms, ROUNDS, Row, WARM_UP } from './queue-common';
+import type { CpuMeter } from './queue-cpu';
 import { profiled, traceStatements } from './queue-trace';
 
 /**
@@ -68,6 +69,7 @@ export async function runOurs(
   queue: QueueService,
   transitions: JobTransitionService,
   n: number,
+  meter: CpuMeter,
   other: (measured: boolean) => Promise<void>,
 ): Promise<Pick<Row, 'tickMs' | 'dispatchOnlyPerSec' | 'sustainedPerSec'>> {
   const tick = async () => {
@@ -87,8 +89,9 @@ export async function runOurs(
   const ticks: number[] = [];
   let lifecycle = 0;
   for (let round = -WARM_UP; round < ROUNDS; round++) {
+    await meter.refresh();
     const start = process.hrtime.bigint();
-    const took = await tick();
+    const took = round >= 0 ? await meter.measure('ours', () => BATCH, tick) : await tick();
     await completeRunning(db, transitions);
     if (round >= 0) {
       lifecycle += ms(start);

@@ -30,6 +30,7 @@ import { QueueLimitsService } from '../src/queue/queue-limits.service';
 import { QueueService } from '../src/queue/queue.service';
 import { benchBoss, benchFloor } from './queue-baselines';
 import { BossContract } from './queue-boss-contract';
+import { CpuMeter } from './queue-cpu';
 import { runOurs } from './queue-ours';
 import {
   admin,
@@ -53,15 +54,18 @@ import {
 async function benchOurs(
   running: RunningApp,
   n: number,
-): Promise<Pick<Row, 'tickMs' | 'dispatchOnlyPerSec' | 'sustainedPerSec' | 'bossContractPerSec' | 'bossHandedBack'>> {
+): Promise<
+  Pick<Row, 'tickMs' | 'dispatchOnlyPerSec' | 'sustainedPerSec' | 'bossContractPerSec' | 'bossHandedBack' | 'cpu'>
+> {
   const db = running.app.get<DataSource>(getDataSourceToken());
   const queue = running.app.get(QueueService);
   const transitions = running.app.get(JobTransitionService);
   await seedQueue(db, n, n);
   const boss = await BossContract.start(n);
+  const meter = new CpuMeter(db);
   try {
-    const ours = await runOurs(db, queue, transitions, n, (measured) => boss.round(measured));
-    return { ...ours, bossContractPerSec: boss.perSec(), bossHandedBack: boss.handedBack };
+    const ours = await runOurs(db, queue, transitions, n, meter, (measured) => boss.round(measured, meter));
+    return { ...ours, bossContractPerSec: boss.perSec(), bossHandedBack: boss.handedBack, cpu: meter.report() };
   } finally {
     await boss.stop();
   }
@@ -111,6 +115,7 @@ async function main(): Promise<void> {
           `(${ours.bossHandedBack} fetched over a limit and handed back), ` +
           `send ${fmt(boss.bossSendPerSec, 0)}/s | bare-SQL floor of our writes ${fmt(floorPerSec, 0)}/s`,
       );
+      console.log(`          CPU per 100 dispatched: ${ours.cpu}`);
     }
   } finally {
     await running.close();
