@@ -88,7 +88,8 @@ const ORDER = `effective_priority DESC, queued_at, job_id`;
  * left out of the head and merged back from its RETURNING. The claim is decided here when the first `room` entries of
  * the head all fit their user's and org's limits (counting the slots in use and the entries before them), none of
  * them was just aged, and either there are `room` of them or the head holds every pending entry: the service's pick
- * would take exactly those. Otherwise (`decided` false) nothing is claimed and the head goes back for the pick.
+ * would take exactly those. Otherwise (`decided` false) nothing is claimed; the head is returned (only without $11)
+ * for the pick.
  */
 const READ = `
   WITH aged AS (${AGE_DUE}),
@@ -136,7 +137,7 @@ const READ = `
          (SELECT r * $9 FROM room) AS head_limit,
          (SELECT json_agg(json_build_object('userId', user_id, 'orgId', org_id, 'n', n)) FROM busy) AS slots,
          (SELECT json_agg(job_id ORDER BY k) FROM first WHERE job_id IN (SELECT job_id FROM claimed)) AS claimed,
-         CASE WHEN NOT (SELECT yes FROM decided) THEN
+         CASE WHEN NOT $11 THEN
            (SELECT json_agg(json_build_array(job_id, user_id, org_id) ORDER BY k) FROM top) END AS head`;
 
 /** Claims the chosen entries ($1): each submission counts as an attempt. $2 now, $3 the claim's token. */
@@ -279,7 +280,8 @@ export class ClaimRepository {
       limits.orgMaxConcurrent,
       limits.maxConcurrent,
       input.batch,
-      input.margin,
+      // Claiming here takes the first `room` entries or none: no margin to read.
+      claimHere ? 1 : input.margin,
       input.examine,
       claimHere,
       token,
