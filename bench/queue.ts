@@ -54,18 +54,16 @@ import {
 async function benchOurs(
   running: RunningApp,
   n: number,
-): Promise<
-  Pick<Row, 'tickMs' | 'dispatchOnlyPerSec' | 'sustainedPerSec' | 'bossContractPerSec' | 'bossHandedBack' | 'cpu'>
-> {
+  meter: CpuMeter,
+): Promise<Pick<Row, 'tickMs' | 'dispatchOnlyPerSec' | 'sustainedPerSec' | 'bossContractPerSec' | 'bossHandedBack'>> {
   const db = running.app.get<DataSource>(getDataSourceToken());
   const queue = running.app.get(QueueService);
   const transitions = running.app.get(JobTransitionService);
   await seedQueue(db, n, n);
   const boss = await BossContract.start(n);
-  const meter = new CpuMeter(db);
   try {
     const ours = await runOurs(db, queue, transitions, n, meter, (measured) => boss.round(measured, meter));
-    return { ...ours, bossContractPerSec: boss.perSec(), bossHandedBack: boss.handedBack, cpu: meter.report() };
+    return { ...ours, bossContractPerSec: boss.perSec(), bossHandedBack: boss.handedBack };
   } finally {
     await boss.stop();
   }
@@ -102,11 +100,13 @@ async function main(): Promise<void> {
       .update(LIMITS, { id: randomUUID(), username: 'bench', orgId: randomUUID() });
     for (const size of SIZES) {
       const loadBefore = os.loadavg()[0];
-      const ours = await benchOurs(running, size);
+      const meter = new CpuMeter(db);
+      const ours = await benchOurs(running, size, meter);
       const load: [number, number] = [loadBefore, os.loadavg()[0]];
-      const floorPerSec = await benchFloor(running.app.get<DataSource>(getDataSourceToken()), size);
+      const floorPerSec = await benchFloor(db, size, meter);
       const boss = await benchBoss(size);
-      rows.push({ size, ...ours, floorPerSec, ...boss, load });
+      const cpu = meter.report();
+      rows.push({ size, ...ours, floorPerSec, ...boss, load, cpu });
       console.log(
         `${fmt(size, 0).padStart(7)} entries (load average ${fmt(load[0], 2)} → ${fmt(load[1], 2)}): ` +
           `tick(100) ${fmt(ours.tickMs)} ms, sustained ${fmt(ours.sustainedPerSec, 0)}/s ` +
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
           `(${ours.bossHandedBack} fetched over a limit and handed back), ` +
           `send ${fmt(boss.bossSendPerSec, 0)}/s | bare-SQL floor of our writes ${fmt(floorPerSec, 0)}/s`,
       );
-      console.log(`          CPU per 100 dispatched: ${ours.cpu}`);
+      console.log(`          CPU per 100 dispatched: ${cpu}`);
     }
   } finally {
     await running.close();
