@@ -103,7 +103,8 @@ export class QueueDispatcher {
       });
     });
     if (jobIds.length > 0) await submitted;
-    recordedAs(await this.recordAccepted(accepted, token, now, tickId));
+    // A chunk that fails is already left to its jobs; anything else unexpected leaves all of them to theirs.
+    recordedAs(await this.recordAccepted(accepted, token, now, tickId).catch(() => new Map<string, null>()));
     return Promise.all(outcomes);
   }
 

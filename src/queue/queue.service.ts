@@ -219,7 +219,7 @@ export class QueueService implements OnModuleInit {
   }
 
   /**
-   * The claim commits `dispatching` under the lock (ClaimRepository.claim: one transaction in two messages); the
+   * The claim commits `dispatching` under the lock (ClaimRepository.claim: one transaction, usually one message); the
    * claimed jobs are read after it, outside the lock.
    */
   private async claim(now: Date, token: string): Promise<Claim> {
