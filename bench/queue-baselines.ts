@@ -1,5 +1,5 @@
 /** The baselines bench/queue.ts measures ours against, in the same run and database. */
-import { Client } from 'pg';
+import { Client, escapeLiteral } from 'pg';
 import PgBoss from 'pg-boss';
 import { DataSource } from 'typeorm';
 import {
@@ -16,63 +16,31 @@ import {
   TICK_SAMPLES,
   USERS,
 } from './queue-common';
+import type { CpuMeter } from './queue-cpu';
 
 /**
- * The floor: the row writes one dispatch of 100 needs (claim to `dispatching` and commit; read the jobs; lock them,
- * entries to `running`, jobs to `queued`, 200 events, commit) as bare SQL on one connection, with none of the
- * service's logic (no aging, limits, reconcile, transition rule, hooks or logs). What no implementation of the
- * same contract on this database can go below.
+ * The floor: the rows one dispatch of 100 must write (claim to `dispatching` and commit; read the jobs; lock them,
+ * entries to `running`, jobs to `queued` with their prediction ids, 200 events, commit) as bare SQL on one
+ * connection, in as few round trips as the contract allows (three: the claim must commit before the provider call,
+ * and the record needs the provider's answers), with none of the service's logic (no aging, limits, reconcile,
+ * transition rule, hooks or logs). What no implementation of the same contract on this database can go below.
  */
-export async function benchFloor(db: DataSource, n: number): Promise<number> {
+export async function benchFloor(db: DataSource, n: number, meter: CpuMeter): Promise<number> {
   await seedQueue(db, n);
   const c = new Client({ connectionString: dbUrl(DB_NAME) });
   await c.connect();
   try {
     const times: number[] = [];
     for (let round = 0; round <= TICK_SAMPLES + SUSTAINED / BATCH; round++) {
-      const t = process.hrtime.bigint();
-      await c.query('BEGIN');
-      await c.query('SELECT pg_advisory_xact_lock(42)');
-      const claimed = await c.query<{ job_id: string }>(
-        `UPDATE queue_entries SET status = 'dispatching', dispatched_at = now(), dispatch_token = 'floor', attempt = attempt + 1, updated_at = now()
-          WHERE job_id IN (SELECT job_id FROM queue_entries WHERE status = 'pending' ORDER BY effective_priority DESC, queued_at, job_id LIMIT ${BATCH})
-          RETURNING job_id`,
-      );
-      await c.query('COMMIT');
-      const ids = claimed.rows.map((r) => r.job_id);
-      const jobs = await c.query(`SELECT * FROM jobs WHERE job_id = ANY($1::uuid[])`, [ids]);
-      await c.query('BEGIN');
-      await c.query(`SELECT job_id FROM jobs WHERE job_id = ANY($1::uuid[]) ORDER BY job_id FOR UPDATE`, [ids]);
-      await c.query(`UPDATE queue_entries SET status = 'running', updated_at = now() WHERE job_id = ANY($1::uuid[])`, [
-        ids,
-      ]);
-      await c.query(
-        `UPDATE jobs SET status = 'queued', external_id = 'f_' || job_id, attempt = 1, updated_at = now() WHERE job_id = ANY($1::uuid[])`,
-        [ids],
-      );
-      const events = jobs.rows.flatMap((j) => [
-        {
-          type: 'job_status_changed',
-          job_id: j.job_id,
-          user_id: j.user_id,
-          org_id: j.org_id,
-          data: { job_id: j.job_id, status: 'queued', previous_status: 'pending' },
-        },
-        {
-          type: 'job_dispatched',
-          job_id: j.job_id,
-          user_id: j.user_id,
-          org_id: j.org_id,
-          data: { job_id: j.job_id, external_id: `f_${j.job_id}`, attempt: 1 },
-        },
-      ]);
-      await c.query(
-        `INSERT INTO events (type, job_id, user_id, org_id, data)
-         SELECT type, job_id, user_id, org_id, data FROM jsonb_to_recordset($1::jsonb) AS (type text, job_id text, user_id uuid, org_id uuid, data jsonb)`,
-        [JSON.stringify(events)],
-      );
-      await c.query('COMMIT');
-      if (round > 0) times.push(ms(t)); // the first round warms up
+      await meter.refresh();
+      const took = await (round > 0
+        ? meter.measure(
+            'bare-SQL floor',
+            () => BATCH,
+            () => floorRound(c),
+          )
+        : floorRound(c));
+      if (round > 0) times.push(took); // the first round warms up
       await c.query(`UPDATE queue_entries SET status = 'completed' WHERE status = 'running'`);
     }
     return (BATCH / median(times)) * 1000;
@@ -81,9 +49,55 @@ export async function benchFloor(db: DataSource, n: number): Promise<number> {
   }
 }
 
-export async function benchBoss(
-  n: number,
-): Promise<Pick<Row, 'bossFetchMs' | 'bossSendPerSec' | 'bossPerSec' | 'bossContractPerSec'>> {
+/** One dispatch of 100 as bare SQL (see benchFloor); its duration. */
+async function floorRound(c: Client): Promise<number> {
+  const t = process.hrtime.bigint();
+  const claimed = (await c.query(
+    `BEGIN; SELECT pg_advisory_xact_lock(42);
+         UPDATE queue_entries SET status = 'dispatching', dispatched_at = now(), dispatch_token = 'floor', attempt = attempt + 1, updated_at = now()
+          WHERE job_id IN (SELECT job_id FROM queue_entries WHERE status = 'pending' ORDER BY effective_priority DESC, queued_at, job_id LIMIT ${BATCH})
+          RETURNING job_id;
+         COMMIT`,
+  )) as unknown as { rows: { job_id: string }[] }[];
+  const ids = claimed[2].rows.map((r) => r.job_id);
+  const jobs = await c.query<{ job_id: string; user_id: string; org_id: string }>(
+    `SELECT * FROM jobs WHERE job_id = ANY($1::uuid[])`,
+    [ids],
+  );
+  const events = jobs.rows.flatMap((j) => [
+    {
+      type: 'job_status_changed',
+      job_id: j.job_id,
+      user_id: j.user_id,
+      org_id: j.org_id,
+      data: { job_id: j.job_id, status: 'queued', previous_status: 'pending' },
+    },
+    {
+      type: 'job_dispatched',
+      job_id: j.job_id,
+      user_id: j.user_id,
+      org_id: j.org_id,
+      data: { job_id: j.job_id, external_id: `f_${j.job_id}`, attempt: 1 },
+    },
+  ]);
+  const idList = escapeLiteral(`{${ids.join(',')}}`);
+  await c.query(
+    `BEGIN;
+         SELECT job_id FROM jobs WHERE job_id = ANY(${idList}::uuid[]) ORDER BY job_id FOR UPDATE;
+         UPDATE queue_entries SET status = 'running', updated_at = now() WHERE job_id = ANY(${idList}::uuid[]);
+         UPDATE jobs SET status = 'queued', external_id = 'f_' || job_id, attempt = 1, updated_at = now() WHERE job_id = ANY(${idList}::uuid[]);
+         WITH ins AS (INSERT INTO events (type, job_id, user_id, org_id, data)
+           SELECT type, job_id, user_id, org_id, data
+             FROM jsonb_to_recordset(${escapeLiteral(JSON.stringify(events))}::jsonb)
+                  AS (type text, job_id text, user_id uuid, org_id uuid, data jsonb)
+           RETURNING id)
+         SELECT pg_notify('simpletuner_events', max(id)::text) FROM ins;
+         COMMIT`,
+  );
+  return ms(t);
+}
+
+export async function benchBoss(n: number): Promise<Pick<Row, 'bossFetchMs' | 'bossSendPerSec' | 'bossPerSec'>> {
   const boss = new PgBoss({
     connectionString: dbUrl(DB_NAME),
     schema: 'pgboss_bench',
@@ -95,7 +109,6 @@ export async function benchBoss(
   await boss.start();
   try {
     await boss.createQueue('bench');
-    await boss.createQueue('bench_contract');
     const provider = new InstantProvider();
     let t = process.hrtime.bigint();
     for (let i = 0; i < n; i += 1000) {
@@ -130,91 +143,16 @@ export async function benchBoss(
     t = process.hrtime.bigint();
     for (let done = 0; done < SUSTAINED;) done += await cycle();
     const perSec = (SUSTAINED / ms(t)) * 1000;
-    const contractPerSec = await bossUnderContract(boss, provider, n);
     return {
       bossFetchMs: median(fetches),
       bossSendPerSec: sendPerSec,
       bossPerSec: perSec,
-      bossContractPerSec: contractPerSec,
     };
   } finally {
     await boss.stop({ graceful: false, wait: true });
     const c = new Client({ connectionString: dbUrl(DB_NAME) });
     await c.connect();
     await c.query(`DROP SCHEMA IF EXISTS pgboss_bench CASCADE`);
-    await c.end();
-  }
-}
-
-/**
- * What a team would build on pg-boss instead of our queue, still without per-user or per-org limits: pg-boss
- * fetches a batch of our jobs, the provider takes them, then the writes the contract requires of every dispatch
- * (each job row to `queued` with its prediction id and attempt, a job_status_changed and a job_dispatched event
- * each) in one transaction per batch, then pg-boss completes its jobs. Dispatches per second.
- */
-async function bossUnderContract(boss: PgBoss, provider: InstantProvider, n: number): Promise<number> {
-  const c = new Client({ connectionString: dbUrl(DB_NAME) });
-  await c.connect();
-  try {
-    const ids = (await c.query<{ job_id: string }>(`SELECT job_id FROM jobs ORDER BY job_id LIMIT $1`, [n])).rows;
-    for (let i = 0; i < ids.length; i += 1000) {
-      await boss.insert(
-        ids.slice(i, i + 1000).map((r, k) => ({
-          name: 'bench_contract',
-          data: { job_id: r.job_id },
-          priority: ((i + k) % 4) * 10,
-        })),
-      );
-    }
-    const cycle = async () => {
-      const jobs = await boss.fetch<{ job_id: string }>('bench_contract', { batchSize: BATCH, priority: true });
-      const submitted = await Promise.all(jobs.map(() => provider.submit()));
-      const jobIds = jobs.map((j) => j.data.job_id);
-      await c.query('BEGIN');
-      const rows = await c.query<{ job_id: string; user_id: string; org_id: string; status: string }>(
-        `SELECT job_id, user_id, org_id, status FROM jobs WHERE job_id = ANY($1::uuid[]) ORDER BY job_id FOR UPDATE`,
-        [jobIds],
-      );
-      const externalIds = new Map(jobIds.map((id, k) => [id, submitted[k].externalId]));
-      await c.query(
-        `UPDATE jobs j SET status = 'queued', external_id = v.external_id, attempt = 1, updated_at = now()
-           FROM unnest($1::uuid[], $2::text[]) AS v(job_id, external_id) WHERE j.job_id = v.job_id`,
-        [jobIds, jobIds.map((id) => externalIds.get(id))],
-      );
-      const events = rows.rows.flatMap((j) => [
-        {
-          type: 'job_status_changed',
-          job_id: j.job_id,
-          user_id: j.user_id,
-          org_id: j.org_id,
-          data: { type: 'job_status_changed', job_id: j.job_id, status: 'queued', previous_status: j.status },
-        },
-        {
-          type: 'job_dispatched',
-          job_id: j.job_id,
-          user_id: j.user_id,
-          org_id: j.org_id,
-          data: { type: 'job_dispatched', job_id: j.job_id, external_id: externalIds.get(j.job_id), attempt: 1 },
-        },
-      ]);
-      await c.query(
-        `INSERT INTO events (type, job_id, user_id, org_id, data)
-         SELECT type, job_id, user_id, org_id, data
-           FROM jsonb_to_recordset($1::jsonb) AS (type text, job_id text, user_id uuid, org_id uuid, data jsonb)`,
-        [JSON.stringify(events)],
-      );
-      await c.query('COMMIT');
-      await boss.complete(
-        'bench_contract',
-        jobs.map((j) => j.id),
-      );
-      return jobs.length;
-    };
-    await cycle(); // warm-up
-    const t = process.hrtime.bigint();
-    for (let done = 0; done < SUSTAINED;) done += await cycle();
-    return (SUSTAINED / ms(t)) * 1000;
-  } finally {
     await c.end();
   }
 }

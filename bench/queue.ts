@@ -1,14 +1,20 @@
 /**
- * npm run bench:queue — queue tick time and dispatch throughput, against pg-boss.
+ * npm run bench:queue — queue tick time and dispatch throughput, against pg-boss carrying the same contract.
  *
  * On the local PostgreSQL (a dedicated database whose name contains "test"), with an instant fake provider, for
- * 1,000 / 10,000 / 100,000 pending entries across 1,000 users in 50 orgs:
- *   - the duration of one tick that dispatches 100 jobs (limits: global 100, user 2, org 10);
- *   - sustained dispatches per second with the limits on: 500 dispatches in ticks of 100, each batch then
- *     completed through the transition function so the slots free up (reported with and without that time);
- * and, in the same run and database, pg-boss 10 sending, fetching and completing the same number of jobs as the
- * baseline. Also the bare-SQL floor of our per-dispatch writes (see benchFloor), which shows how much of the gap
- * to pg-boss is the contract's own work rather than the service's. Prints the figures and the ratios.
+ * 1,000 / 10,000 / 100,000 pending entries across 1,000 users in 50 orgs (limits: global 100, user 2, org 10):
+ *   - ours: ticks that each dispatch 100 jobs, each batch then completed through the transition function so the
+ *     slots free up (dispatch-only rate, and the lifecycle rate counting the completions too);
+ *   - pg-boss 10 as the queue under the same contract (bench/queue-boss-contract.ts): the claim under the same limits
+ *     in a transaction under an advisory lock, the job rows read for the provider, the same outcome recorded;
+ * one of theirs after each of ours, at a constant depth (what a round dispatched goes back into the queue outside
+ * the timing), so both see the same load on a shared machine; the 1-minute load average is printed with each size.
+ * Also raw pg-boss (fetch and complete only) and the bare-SQL floor of our writes (see benchFloor), which show how
+ * much of the gap is the contract's own work rather than the service's. Prints the figures and the ratios.
+ *
+ * Options (environment): BENCH_SIZES=1000,10000; BENCH_ROUNDS (default 20); BENCH_VERBOSE=1 (each tick and round
+ * with its time and this process's CPU); BENCH_STATEMENTS=1 (the SQL one tick runs); BENCH_CPU_PROF=dir (a CPU
+ * profile of 50 ticks per size, for bench/cpuprofile-top.ts).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -23,99 +29,44 @@ import { ProviderRegistry } from '../src/providers/provider-registry';
 import { QueueLimitsService } from '../src/queue/queue-limits.service';
 import { QueueService } from '../src/queue/queue.service';
 import { benchBoss, benchFloor } from './queue-baselines';
+import { BossContract } from './queue-boss-contract';
+import { CpuMeter } from './queue-cpu';
+import { runOurs } from './queue-ours';
 import {
   admin,
-  BATCH,
   DB_NAME,
   dbUrl,
   fmt,
   InstantProvider,
   LIMITS,
-  median,
-  ms,
   ORGS,
   Row,
   seedMembers,
   seedQueue,
   SIZES,
-  SUSTAINED,
-  TICK_SAMPLES,
   USERS,
 } from './queue-common';
 
 /**
- * Frees every slot the way polling does: the jobs complete through the transition function in batches of 25
- * (one transaction, one batched transition and one batched slot release each), two batches at a time.
+ * Ours and pg-boss under the same contract, round for round: after each of our ticks (and the completions that free
+ * its slots) pg-boss makes one dispatch round on its own n jobs, so the two see the same load on this shared machine.
  */
-async function completeRunning(db: DataSource, transitions: JobTransitionService): Promise<void> {
-  const running: { job_id: string }[] = await db.query(`SELECT job_id FROM queue_entries WHERE status = 'running'`);
-  const batches: string[][] = [];
-  for (let i = 0; i < running.length; i += 25) batches.push(running.slice(i, i + 25).map((r) => r.job_id));
-  for (let i = 0; i < batches.length; i += 2) {
-    await Promise.all(
-      batches.slice(i, i + 2).map((ids) =>
-        transitions.transitionMany(
-          ids.map((jobId) => ({ jobId, to: 'completed' as const })),
-          { source: 'bench.poll' },
-        ),
-      ),
-    );
-  }
-}
-
 async function benchOurs(
   running: RunningApp,
   n: number,
-): Promise<Pick<Row, 'tickMs' | 'dispatchOnlyPerSec' | 'sustainedPerSec'>> {
+  meter: CpuMeter,
+): Promise<Pick<Row, 'tickMs' | 'dispatchOnlyPerSec' | 'sustainedPerSec' | 'bossContractPerSec' | 'bossHandedBack'>> {
   const db = running.app.get<DataSource>(getDataSourceToken());
   const queue = running.app.get(QueueService);
   const transitions = running.app.get(JobTransitionService);
-  await seedQueue(db, n);
-
-  const tick = async () => {
-    const t = process.hrtime.bigint();
-    const s = await queue.processTick(new Date());
-    const took = ms(t);
-    if (process.env.BENCH_VERBOSE)
-      console.log(`  tick: claim ${fmt(s.claim_ms)} ms, submit+record ${fmt(s.dispatch_ms)} ms`);
-    if (s.dispatched !== BATCH) throw new Error(`a tick dispatched ${s.dispatched}, expected ${BATCH}`);
-    return took;
-  };
-  const explain = async (label: string) => {
-    if (!process.env.BENCH_VERBOSE) return;
-    const plan: { 'QUERY PLAN': string }[] = await db.query(
-      `EXPLAIN (ANALYZE, BUFFERS) SELECT c.job_id FROM users u CROSS JOIN LATERAL (
-         SELECT q.job_id, q.effective_priority, q.queued_at FROM queue_entries q WHERE q.user_id = u.id AND q.status = 'pending'
-           AND (q.not_before IS NULL OR q.not_before <= $1) AND q.org_id <> ALL($2::uuid[])
-         ORDER BY q.effective_priority DESC, q.queued_at, q.job_id LIMIT 2) c WHERE u.id <> ALL($2::uuid[])
-         ORDER BY c.effective_priority DESC, c.queued_at, c.job_id LIMIT 300`,
-      [new Date(), []],
-    );
-    console.log(
-      `per-user candidate read (the claim's fallback path), ${label}:\n` + plan.map((r) => r['QUERY PLAN']).join('\n'),
-    );
-  };
-  await explain('before');
-  await tick(); // warm-up
-  await completeRunning(db, transitions);
-  const ticks: number[] = [];
-  for (let i = 0; i < TICK_SAMPLES; i++) {
-    ticks.push(await tick());
-    await completeRunning(db, transitions);
+  await seedQueue(db, n, n);
+  const boss = await BossContract.start(n);
+  try {
+    const ours = await runOurs(db, queue, transitions, n, meter, (measured) => boss.round(measured, meter));
+    return { ...ours, bossContractPerSec: boss.perSec(), bossHandedBack: boss.handedBack };
+  } finally {
+    await boss.stop();
   }
-  let tickTotal = 0;
-  const start = process.hrtime.bigint();
-  for (let done = 0; done < SUSTAINED; done += BATCH) {
-    tickTotal += await tick();
-    await completeRunning(db, transitions);
-  }
-  const wall = ms(start);
-  await explain('after');
-  return {
-    tickMs: median(ticks),
-    dispatchOnlyPerSec: (SUSTAINED / tickTotal) * 1000,
-    sustainedPerSec: (SUSTAINED / wall) * 1000,
-  };
 }
 
 async function main(): Promise<void> {
@@ -148,16 +99,23 @@ async function main(): Promise<void> {
       .get(QueueLimitsService)
       .update(LIMITS, { id: randomUUID(), username: 'bench', orgId: randomUUID() });
     for (const size of SIZES) {
-      const ours = await benchOurs(running, size);
-      const floorPerSec = await benchFloor(running.app.get<DataSource>(getDataSourceToken()), size);
+      const loadBefore = os.loadavg()[0];
+      const meter = new CpuMeter(db);
+      const ours = await benchOurs(running, size, meter);
+      const load: [number, number] = [loadBefore, os.loadavg()[0]];
+      const floorPerSec = await benchFloor(db, size, meter);
       const boss = await benchBoss(size);
-      rows.push({ size, ...ours, floorPerSec, ...boss });
+      const cpu = meter.report();
+      rows.push({ size, ...ours, floorPerSec, ...boss, load, cpu });
       console.log(
-        `${fmt(size, 0).padStart(7)} entries: tick(100) ${fmt(ours.tickMs)} ms, sustained ${fmt(ours.sustainedPerSec, 0)}/s ` +
+        `${fmt(size, 0).padStart(7)} entries (load average ${fmt(load[0], 2)} → ${fmt(load[1], 2)}): ` +
+          `tick(100) ${fmt(ours.tickMs)} ms, sustained ${fmt(ours.sustainedPerSec, 0)}/s ` +
           `(dispatch only ${fmt(ours.dispatchOnlyPerSec, 0)}/s) | pg-boss fetch(100) ${fmt(boss.bossFetchMs)} ms, ` +
-          `fetch+complete ${fmt(boss.bossPerSec, 0)}/s, under our contract ${fmt(boss.bossContractPerSec, 0)}/s, ` +
+          `fetch+complete ${fmt(boss.bossPerSec, 0)}/s, under our contract ${fmt(ours.bossContractPerSec, 0)}/s ` +
+          `(${ours.bossHandedBack} fetched over a limit and handed back), ` +
           `send ${fmt(boss.bossSendPerSec, 0)}/s | bare-SQL floor of our writes ${fmt(floorPerSec, 0)}/s`,
       );
+      console.log(`          CPU per 100 dispatched: ${cpu}`);
     }
   } finally {
     await running.close();
@@ -165,6 +123,12 @@ async function main(): Promise<void> {
     await admin(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
   }
 
+  report(rows);
+  console.log(`Took ${fmt((Date.now() - started) / 1000, 0)} s.`);
+}
+
+/** The table and the targets. */
+function report(rows: Row[]): void {
   const first = rows[0];
   const last = rows[rows.length - 1];
   const tickRatio = last.tickMs / first.tickMs;
@@ -173,12 +137,13 @@ async function main(): Promise<void> {
     `Queue bench (limits global ${LIMITS.max_concurrent}, user ${LIMITS.user_max_concurrent}, org ${LIMITS.org_max_concurrent}; ${USERS} users in ${ORGS} orgs; instant provider)`,
   );
   console.log(
-    'entries   | tick 100 (ms) | ours dispatch-only/s | ours lifecycle/s | lifecycle/dispatch | pg-boss + contract/s | ours/that | raw pg-boss fetch+complete/s | ours/raw | bare-SQL floor/s',
+    'entries   | load avg (1 min) | tick 100 (ms) | ours dispatch-only/s | ours lifecycle/s | lifecycle/dispatch | pg-boss + contract/s | ours/that | raw pg-boss fetch+complete/s | ours/raw | bare-SQL floor/s',
   );
   for (const r of rows) {
     console.log(
       [
         fmt(r.size, 0).padEnd(9),
+        `${fmt(r.load[0], 2)} → ${fmt(r.load[1], 2)}`.padStart(16),
         fmt(r.tickMs).padStart(13),
         fmt(r.dispatchOnlyPerSec, 0).padStart(20),
         fmt(r.sustainedPerSec, 0).padStart(16),
@@ -208,7 +173,6 @@ async function main(): Promise<void> {
   console.log(
     `(raw pg-boss fetch+complete does one row update per job and no job rows, events or limits: worst ratio ${fmt(raw, 2)})`,
   );
-  console.log(`Took ${fmt((Date.now() - started) / 1000, 0)} s.`);
 }
 
 main().then(

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 
 /** A signed 64-bit key for pg_advisory_xact_lock, stable across processes and versions. */
-function advisoryKey(key: string | number): string {
+export function advisoryKey(key: string | number): string {
   if (typeof key === 'number') {
     if (!Number.isSafeInteger(key)) throw new Error(`Advisory lock key must be an integer, got ${key}`);
     return String(key);
@@ -14,7 +14,8 @@ function advisoryKey(key: string | number): string {
  * Serialises work across instances until the current transaction ends. Transaction-scoped on purpose: no session
  * state survives behind a pooler, and a forgotten unlock cannot exist. On PGlite (one session) it is re-entrant and
  * the pool of one already serialises, so it trivially succeeds. The one advisory-lock helper of the project (the
- * migration runner's session lock is the exception: migrations run outside a transaction).
+ * exceptions: the migration runner's session lock, as migrations run outside a transaction, and the queue's claim,
+ * which sends its transaction-level lock in one message with the statements it guards).
  */
 export async function lockUntilCommit(tx: EntityManager, key: string | number): Promise<void> {
   if (!tx.queryRunner?.isTransactionActive) {

@@ -1,5 +1,6 @@
 export { JobsModule } from './jobs.module';
-export { JobTransitionService } from './job-transition.service';
+export { JobTransitionService, logStatusChange } from './job-transition.service';
+export type { TransitionResult } from './job-transition.service';
 export { JobRecordsService } from './job-records.service';
 export { JobSecretsService } from './job-secrets.service';
 export { ApprovalGateStep, QueueStep } from './pipeline/steps';

@@ -67,6 +67,16 @@ function applyPatch(job: Job, patch: JobPatch | undefined): Partial<Job> {
   return dirty;
 }
 
+/** The line every status change logs, in the log scope of the caller (see BatchTransitionOptions.callerLogs). */
+export function logStatusChange({ job, previous }: TransitionResult, source: string): void {
+  log.info(`Job status changed: ${previous} -> ${job.status}`, {
+    job_id: job.jobId,
+    status: job.status,
+    previous_status: previous,
+    source,
+  });
+}
+
 /** One job's requested change in a batch. */
 export interface TransitionRequest {
   jobId: string;
@@ -81,6 +91,13 @@ export interface BatchTransitionOptions {
   scope?: JobScope;
   /** The rows, already locked by the caller with lock() in this transaction (saves reading them twice). */
   locked?: Job[];
+  /** More events of the same change (the dispatcher's job_dispatched), inserted with the status events in one go. */
+  alsoPublish?: NewEvent[];
+  /**
+   * The caller logs each change itself with logStatusChange(), in a log scope of the job it already holds (the
+   * dispatcher's, after the commit): a batch of a hundred then opens no log scope of its own per job.
+   */
+  callerLogs?: boolean;
 }
 
 interface Decision {
@@ -136,26 +153,20 @@ export class JobTransitionService {
 
     const changed = decisions.filter((d) => d.result.changed).map((d) => d.result);
     const results = decisions.map((d) => d.result);
-    await this.events.publishMany(
-      changed.map(({ job, previous }): NewEvent => ({
+    await this.events.publishMany([
+      ...changed.map(({ job, previous }): NewEvent => ({
         type: 'job_status_changed',
         jobId: job.jobId,
         userId: job.userId,
         orgId: job.orgId,
         data: { status: job.status, previous_status: previous },
       })),
-    );
+      ...(opts.alsoPublish ?? []),
+    ]);
     const ended: EndedJob[] = [];
-    for (const { job, previous } of changed) {
-      inScopeOf(job, opts.scope, () =>
-        log.info(`Job status changed: ${previous} -> ${job.status}`, {
-          job_id: job.jobId,
-          status: job.status,
-          previous_status: previous,
-          source: opts.source,
-        }),
-      );
-      if (isTerminal(job.status)) ended.push({ job, previous, scope: opts.scope });
+    for (const result of changed) {
+      if (!opts.callerLogs) inScopeOf(result.job, opts.scope, () => logStatusChange(result, opts.source));
+      if (isTerminal(result.job.status)) ended.push({ job: result.job, previous: result.previous, scope: opts.scope });
     }
     await this.ended.run(ended);
     return results;

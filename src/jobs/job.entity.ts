@@ -23,6 +23,7 @@ import { numericColumn } from '../database/numeric-column';
 )
 @Check('jobs_priority_check', `(priority >= 0) AND (priority <= 50)`)
 @Check('jobs_priority_override_check', `(priority_override >= 0) AND (priority_override <= 50)`)
+@Check('jobs_max_train_steps_check', `max_train_steps >= 1`)
 @Index('jobs_active_idx', ['provider', 'createdAt'], {
   where: `status = ANY (ARRAY['pending'::text, 'uploading'::text, 'queued'::text, 'running'::text])`,
 })

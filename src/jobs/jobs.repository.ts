@@ -6,8 +6,29 @@ import { affectedRows, Db, returnedRows } from '../database/transaction-host';
 import { ACTIVE_STATUSES, JobStatus, TERMINAL_STATUSES } from '../common/job-status';
 import { Job } from './job.entity';
 
-/** Written once at submit and never changed: a caller holding a fresh copy of the job need not read them again. */
-const SET_AT_SUBMIT = new Set<string>(['config']);
+/**
+ * Written once at submit and never changed (the transition function's patch cannot name them, and no other statement
+ * writes them): a caller holding a copy of the job need not read them again. The dispatcher re-reads the rest of a
+ * hundred rows under lock right after reading them whole.
+ */
+const SET_AT_SUBMIT = new Set<string>([
+  'userId',
+  'orgId',
+  'provider',
+  'configName',
+  'config',
+  'hardwareProfile',
+  'priority',
+  'costEstimate',
+  'correlationId',
+  'maxAttempts',
+  'maxRuntimeSeconds',
+  'idempotencyKey',
+  'requestHash',
+  'createdAt',
+  'queuedAt',
+]);
+const SUBMIT_PROPERTIES = [...SET_AT_SUBMIT];
 
 export interface ReadOptions {
   /** FOR UPDATE, in job_id order (the lock order everywhere). */
@@ -97,11 +118,14 @@ export class JobsRepository {
       `SELECT ${rowsOf.select} FROM jobs WHERE job_id = ANY($1::uuid[]) ORDER BY job_id${lock}`,
       [jobIds],
     );
+    const copies = opts.copies;
+    if (!copies) return rows.map((row) => rowsOf.toEntity(row));
     return rows.map((row) => {
-      const copy = opts.copies?.get(row.job_id as string) as unknown as Record<string, unknown> | undefined;
-      if (opts.copies && !copy) throw new Error(`No copy of job ${String(row.job_id)} to take its config from`);
-      const overrides = copy ? Object.fromEntries([...SET_AT_SUBMIT].map((p) => [p, copy[p]])) : undefined;
-      return rowsOf.toEntity(row, overrides);
+      const copy = copies.get(row.job_id as string) as unknown as Record<string, unknown> | undefined;
+      if (!copy) throw new Error(`No copy of job ${String(row.job_id)} to take what is set at submit from`);
+      const job = rowsOf.toEntity(row) as unknown as Record<string, unknown>;
+      for (const p of SUBMIT_PROPERTIES) job[p] = copy[p];
+      return job as unknown as Job;
     });
   }
 

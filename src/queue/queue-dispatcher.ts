@@ -1,15 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { Transactional } from '../database/transactional';
-import { EventsService } from '../events';
 import {
-  inJobScope,
+  inJobScope as inScope,
   isTerminal,
   Job,
   JobRecordsService,
   JobSecretsService,
   JobStatus,
   JobTransitionService,
+  logStatusChange,
 } from '../jobs';
+import type { TransitionResult } from '../jobs';
 import { getLogger } from '../logging';
 import { ProviderCallError, ProviderRegistry, TrainingProvider, type JobSecrets } from '../providers';
 import {
@@ -27,7 +28,7 @@ const log = getLogger('simpletuner.cloud.queue');
 export type { DispatchOutcome } from './dispatch-recorder';
 
 /** The queue's dispatch step of a job, in the job's log scope. */
-const dispatchScope = (tickId: string) => ({ step: 'dispatch', tickId });
+const inJobScope = <T>(job: Job, tickId: string, fn: () => T): T => inScope(job, { step: 'dispatch', tickId }, fn);
 
 /** Accepted submissions are recorded this many to a transaction (a claim's whole batch: one commit). */
 const RECORD_CHUNK = 100;
@@ -44,6 +45,8 @@ interface ChunkRecord {
   outcome: DispatchOutcome;
   /** Taken over meanwhile: the single-job path decides (ours may be a duplicate to cancel). */
   recheck?: boolean;
+  /** The job's transition, for its log line. */
+  transition?: TransitionResult;
   cancel?: PendingCancel;
 }
 
@@ -59,7 +62,6 @@ export class QueueDispatcher {
     private readonly registry: ProviderRegistry,
     private readonly transitions: JobTransitionService,
     private readonly jobs: JobRecordsService,
-    private readonly events: EventsService,
     private readonly recorder: DispatchRecorder,
     private readonly secrets: JobSecretsService,
   ) {}
@@ -67,7 +69,7 @@ export class QueueDispatcher {
   /**
    * Submits a claimed batch concurrently, then records the accepted ones RECORD_CHUNK to a transaction (chunks
    * concurrently), and every failure in a transaction of its own. A chunk that fails is recorded again job by job,
-   * so one bad row never holds up the others.
+   * so one bad row never holds up the others. Each job's submit, log lines and cancel run in one log scope of the job.
    */
   async dispatchBatch(
     jobIds: string[],
@@ -77,35 +79,34 @@ export class QueueDispatcher {
     tickId: string,
   ): Promise<DispatchOutcome[]> {
     const accepted: Accepted[] = [];
-    const outcomes: Promise<DispatchOutcome>[] = [];
-    await Promise.all(
-      jobIds.map(async (jobId) => {
-        const job = jobs.get(jobId);
-        if (!job) return void outcomes.push(Promise.resolve('lost'));
-        await inJobScope(job, dispatchScope(tickId), async () => {
-          const submitted = await this.submit(job);
-          if ('externalId' in submitted) accepted.push(submitted);
-          else outcomes.push(this.guard(() => this.recordFailure(jobId, token, submitted.error, now)));
-        });
-      }),
-    );
-    for (let i = 0; i < accepted.length; i += RECORD_CHUNK) {
-      const chunk = accepted.slice(i, i + RECORD_CHUNK);
-      const recorded = this.recordChunk(chunk, token, now, tickId).catch((err) => {
-        log.warning('Recording a dispatch chunk failed; recording its jobs one by one', {
-          error: err,
-          jobs: chunk.length,
-        });
-        return Promise.all(
-          chunk.map((a) =>
-            inJobScope(a.job, dispatchScope(tickId), () =>
-              this.guard(() => this.recordOne(a, token, now, 'dispatched')),
-            ),
-          ),
-        );
+    let waiting = jobIds.length;
+    let allSubmitted!: () => void;
+    const submitted = new Promise<void>((resolve) => (allSubmitted = resolve));
+    const reported = () => {
+      if (--waiting === 0) allSubmitted();
+    };
+    let recordedAs!: (records: Map<string, ChunkRecord | null>) => void;
+    const recorded = new Promise<Map<string, ChunkRecord | null>>((resolve) => (recordedAs = resolve));
+    const outcomes = jobIds.map((jobId): Promise<DispatchOutcome> => {
+      const job = jobs.get(jobId);
+      if (!job) {
+        reported();
+        return Promise.resolve('lost');
+      }
+      return inJobScope(job, tickId, async () => {
+        const result = await this.submit(job);
+        if (!('externalId' in result)) {
+          reported();
+          return this.guard(() => this.recordFailure(jobId, token, result.error, now));
+        }
+        accepted.push(result);
+        reported();
+        return this.afterRecord(result, (await recorded).get(jobId), token, now);
       });
-      outcomes.push(...chunk.map((_, k) => recorded.then((list) => list[k])));
-    }
+    });
+    if (jobIds.length > 0) await submitted;
+    // A chunk that fails is already left to its jobs; anything else unexpected leaves all of them to theirs.
+    recordedAs(await this.recordAccepted(accepted, token, now, tickId).catch(() => new Map<string, null>()));
     return Promise.all(outcomes);
   }
 
@@ -147,25 +148,51 @@ export class QueueDispatcher {
     }
   }
 
-  /** A chunk recorded in one transaction, then its log lines and the work that must follow the commit. */
-  private async recordChunk(chunk: Accepted[], token: string, now: Date, tickId: string): Promise<DispatchOutcome[]> {
-    const records = await this.recordChunkInTransaction(chunk, token, now, tickId);
-    return Promise.all(
-      chunk.map(async (a, i) => {
-        const r = records[i];
-        if (r.recheck) return this.guard(() => this.recordOne(a, token, now, 'dispatched'));
-        if (r.outcome === 'dispatched')
-          inJobScope(a.job, dispatchScope(tickId), () => log.info('Job dispatched', { external_id: a.externalId }));
-        if (r.cancel)
-          await inJobScope(a.job, dispatchScope(tickId), () =>
-            this.recorder.cancelAtProvider(a.provider, a.job.jobId, r.cancel!),
-          );
-        return r.outcome;
+  /** The accepted submissions, RECORD_CHUNK to a transaction; the jobs of a chunk that failed map to null. */
+  private async recordAccepted(
+    accepted: Accepted[],
+    token: string,
+    now: Date,
+    tickId: string,
+  ): Promise<Map<string, ChunkRecord | null>> {
+    const records = new Map<string, ChunkRecord | null>();
+    const chunks: Accepted[][] = [];
+    for (let i = 0; i < accepted.length; i += RECORD_CHUNK) chunks.push(accepted.slice(i, i + RECORD_CHUNK));
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        try {
+          const list = await this.recordChunkInTransaction(chunk, token, now, tickId);
+          chunk.forEach((a, k) => records.set(a.job.jobId, list[k]));
+        } catch (err) {
+          log.warning('Recording a dispatch chunk failed; recording its jobs one by one', {
+            error: err,
+            jobs: chunk.length,
+          });
+          for (const a of chunk) records.set(a.job.jobId, null);
+        }
       }),
     );
+    return records;
   }
 
-  /** Entries to running and the jobs through one batched transition, with their job_dispatched events. */
+  /** After the chunk's commit, in the job's log scope: its log lines and cancel, or its own recording. */
+  private async afterRecord(
+    a: Accepted,
+    r: ChunkRecord | null | undefined,
+    token: string,
+    now: Date,
+  ): Promise<DispatchOutcome> {
+    if (!r || r.recheck) return this.guard(() => this.recordOne(a, token, now, 'dispatched'));
+    if (r.transition?.changed) logStatusChange(r.transition, 'queue.dispatch');
+    if (r.outcome === 'dispatched') log.info('Job dispatched', { external_id: a.externalId });
+    if (r.cancel) await this.recorder.cancelAtProvider(a.provider, a.job.jobId, r.cancel);
+    return r.outcome;
+  }
+
+  /**
+   * Entries to running and the jobs through one batched transition, whose insert carries the job_dispatched events
+   * too. Its status lines are logged by afterRecord, in each job's scope.
+   */
   @Transactional()
   private async recordChunkInTransaction(
     chunk: Accepted[],
@@ -177,6 +204,13 @@ export class QueueDispatcher {
     const locked = await this.transitions.lock(ids, new Map(chunk.map((a) => [a.job.jobId, a.job])));
     const owned = await this.repo.markRunning(ids, token, now);
     const mine = chunk.filter((a) => owned.has(a.job.jobId));
+    const lockedMine = locked.filter((j) => owned.has(j.jobId));
+    // Built before the transition changes the rows: a job that ended meanwhile gets no job_dispatched.
+    const before = new Map(lockedMine.map((j) => [j.jobId, j]));
+    const alsoPublish = mine.flatMap((a) => {
+      const job = before.get(a.job.jobId);
+      return job && !isTerminal(job.status) ? [dispatchedEvent(job, a.externalId, owned.get(job.jobId)!)] : [];
+    });
     const transitions = await this.transitions.transitionMany(
       mine.map((a) => ({
         jobId: a.job.jobId,
@@ -186,16 +220,13 @@ export class QueueDispatcher {
       {
         source: 'queue.dispatch',
         now,
-        scope: dispatchScope(tickId),
-        locked: locked.filter((j) => owned.has(j.jobId)),
+        scope: { step: 'dispatch', tickId },
+        locked: lockedMine,
+        alsoPublish,
+        callerLogs: true,
       },
     );
     const byJob = new Map(transitions.map((r) => [r.job.jobId, r]));
-    await this.events.publishMany(
-      mine
-        .filter((a) => !isTerminal(byJob.get(a.job.jobId)!.previous))
-        .map((a) => dispatchedEvent(byJob.get(a.job.jobId)!.job, a.externalId, owned.get(a.job.jobId)!)),
-    );
     const records: ChunkRecord[] = [];
     for (const a of chunk) {
       const r = byJob.get(a.job.jobId);
@@ -208,11 +239,11 @@ export class QueueDispatcher {
         // Finished or cancelled while the create was in flight: release the slot, stop a cancelled one.
         await this.repo.finish(a.job.jobId, r.previous as QueueEntryStatus, now);
         const cancel = r.previous === 'cancelled' ? { externalId: a.externalId, duplicate: false } : undefined;
-        records.push({ outcome: 'finished', cancel });
+        records.push({ outcome: 'finished', transition: r, cancel });
         continue;
       }
       const cancel = r.job.cancelRequestedAt ? { externalId: a.externalId, duplicate: false } : undefined;
-      records.push({ outcome: 'dispatched', cancel });
+      records.push({ outcome: 'dispatched', transition: r, cancel });
     }
     return records;
   }

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AUDIT_RECORDER, AuditActor, AuditRecorder } from '../common/audit';
+import { SettingsCache } from '../database/settings-cache';
 import { Transactional } from '../database/transactional';
 import { AppConfig } from '../config';
 import { EventsService } from '../events';
@@ -33,7 +34,12 @@ export interface LimitsView {
 
 const KEYS: (keyof StoredLimits)[] = ['max_concurrent', 'user_max_concurrent', 'org_max_concurrent'];
 
-/** Limits live in the database: every instance reads the same values inside its claim transaction. */
+/**
+ * Limits live in the database, and each instance keeps them in memory (SettingsCache): every claim reads them, and
+ * they rarely change. A change reaches the next claim at once on the instance that made it, and on the others as
+ * soon as its notification arrives (five seconds at most while the notification connection is down). The claim
+ * counts the slots in use under its lock whatever the limits, so with any value several instances never over-admit.
+ */
 @Injectable()
 export class QueueLimitsService {
   constructor(
@@ -41,10 +47,12 @@ export class QueueLimitsService {
     private readonly settings: SettingsService,
     private readonly events: EventsService,
     @Inject(AUDIT_RECORDER) private readonly audit: AuditRecorder,
+    private readonly cache: SettingsCache,
   ) {}
 
+  /** Inside a transaction (a change) the database is read directly. */
   private async stored(): Promise<Partial<StoredLimits>> {
-    const value = await this.settings.get(LIMITS_KEY);
+    const value = await this.cache.get(LIMITS_KEY, () => this.settings.get(LIMITS_KEY));
     return value && typeof value === 'object' ? value : {};
   }
 
@@ -103,6 +111,7 @@ export class QueueLimitsService {
     };
     for (const k of KEYS) if (patch[k] !== undefined) next[k] = patch[k];
     await this.settings.set(LIMITS_KEY, next);
+    await this.cache.changed(LIMITS_KEY);
     const v = await this.view();
     await this.events.publish({
       type: 'queue_limits_changed',

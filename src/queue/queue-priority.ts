@@ -15,7 +15,7 @@ export interface AgedPriority {
 
 /**
  * override ?? base, plus one step per full starvation period since `pendingSince`, capped at 40, never below the
- * starting value (so an override of 50 stays 50). Mirrors the SQL of QueueRepository.refreshAging.
+ * starting value (so an override of 50 stays 50). Mirrors the SQL of ClaimRepository.read.
  */
 export function agedPriority(
   base: number,

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { JobsModule } from '../jobs';
+import { ClaimRepository } from './claim.repository';
 import { QueueEntry } from './queue-entry.entity';
 import { QueueController } from './queue.controller';
 import { DispatchRecorder } from './dispatch-recorder';
@@ -22,6 +23,7 @@ import { QueueService } from './queue.service';
   controllers: [QueueController],
   providers: [
     QueueRepository,
+    ClaimRepository,
     QueueEntriesService,
     QueueLimitsService,
     DispatchRecorder,

@@ -1,17 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { In } from 'typeorm';
-import { lockUntilCommit } from '../database/advisory-lock';
 import type { WritePart } from '../database/combined-write';
 import { entityRows } from '../database/entity-rows';
-import { affectedRows, Db, returnedRows } from '../database/transaction-host';
+import { Db, returnedRows } from '../database/transaction-host';
 import { QueueEntry, QueueEntryStatus } from './queue-entry.entity';
-import { AGING_CAP, AGING_STEP } from './queue-priority';
-
-export interface SlotCount {
-  userId: string;
-  orgId: string;
-  n: number;
-}
 
 /** What a new entry starts with: blocked (with its reason) or pending since a time, aging from then. */
 export interface NewEntry {
@@ -26,24 +18,10 @@ export interface NewEntry {
   maxAttempts: number;
 }
 
-export interface Candidate {
-  jobId: string;
-  userId: string;
-  orgId: string;
-  effectivePriority: number;
-  /** Microseconds since the epoch: FIFO ties need the database's precision, not a Date's milliseconds. */
-  queuedAtUs: number;
-}
-
 /** The queue's SQL (`queue_entries`). Every method joins the caller's transaction. */
 @Injectable()
 export class QueueRepository {
   constructor(private readonly db: Db) {}
-
-  /** The claim's lock: held until the claim's transaction ends, so instances claim one at a time. */
-  lockClaims(key: string): Promise<void> {
-    return lockUntilCommit(this.db.tx, key);
-  }
 
   /**
    * A submitted job's entry, as its part of the submit's statement (queued_at is the statement's now()). Returns the
@@ -99,133 +77,6 @@ export class QueueRepository {
     if (onlyIf?.token) qb.andWhere('dispatch_token = :tok', { tok: onlyIf.token });
     const res = await qb.execute();
     return (res.affected ?? 0) > 0;
-  }
-
-  /**
-   * Stored aging: one UPDATE touching only rows whose next step is due (partial index on next_aging_at), so a
-   * deep queue costs nothing here. Same rule as agedPriority().
-   */
-  async refreshAging(now: Date, starvationMinutes: number): Promise<number> {
-    const res: unknown = await this.db.tx.query(
-      `WITH due AS (
-         SELECT job_id, COALESCE(priority_override, base_priority) AS start,
-                GREATEST(0, floor(extract(epoch FROM ($1::timestamptz - pending_since)) / $2))::int AS k
-           FROM queue_entries
-          WHERE status = 'pending' AND next_aging_at IS NOT NULL AND next_aging_at <= $1
-       )
-       UPDATE queue_entries q
-          SET effective_priority = GREATEST(due.start, LEAST($3, due.start + $4 * due.k)),
-              next_aging_at = CASE WHEN due.start + $4 * due.k < $3
-                                   THEN q.pending_since + make_interval(secs => (due.k + 1) * $2) END
-         FROM due
-        WHERE q.job_id = due.job_id`,
-      [now, starvationMinutes * 60, AGING_CAP, AGING_STEP],
-    );
-    return affectedRows(res);
-  }
-
-  /** Slots in use (dispatching + running), by user and org. */
-  async slotCounts(): Promise<SlotCount[]> {
-    const rows: { user_id: string; org_id: string; n: number }[] = await this.db.tx.query(
-      `SELECT user_id, org_id, count(*)::int AS n FROM queue_entries
-        WHERE status IN ('dispatching', 'running') GROUP BY user_id, org_id`,
-    );
-    return rows.map((r) => ({ userId: r.user_id, orgId: r.org_id, n: r.n }));
-  }
-
-  /**
-   * Each user's best dispatchable entries (at most `perUser`), one index probe per user: the cost depends on the
-   * number of users, not on the queue depth. Saturated users and orgs are left out; the caller merges and orders.
-   */
-  async candidates(
-    now: Date,
-    perUser: number,
-    skipUsers: string[],
-    skipOrgs: string[],
-    limit: number | null,
-  ): Promise<Candidate[]> {
-    const rows: { job_id: string; user_id: string; org_id: string; effective_priority: number; queued_us: string }[] =
-      await this.db.tx.query(
-        `SELECT c.job_id, c.user_id, c.org_id, c.effective_priority, (extract(epoch FROM c.queued_at) * 1000000)::bigint AS queued_us
-         FROM users u
-         CROSS JOIN LATERAL (
-           SELECT q.job_id, q.user_id, q.org_id, q.effective_priority, q.queued_at
-             FROM queue_entries q
-            WHERE q.user_id = u.id AND q.status = 'pending'
-              AND (q.not_before IS NULL OR q.not_before <= $1)
-              AND q.org_id <> ALL($4::uuid[])
-            ORDER BY q.effective_priority DESC, q.queued_at, q.job_id
-            LIMIT $2
-         ) c
-        WHERE u.id <> ALL($3::uuid[])
-        ORDER BY c.effective_priority DESC, c.queued_at, c.job_id
-        LIMIT $5`,
-        [now, perUser, skipUsers, skipOrgs, limit],
-      );
-    return rows.map((r) => ({
-      jobId: r.job_id,
-      userId: r.user_id,
-      orgId: r.org_id,
-      effectivePriority: r.effective_priority,
-      queuedAtUs: Number(r.queued_us),
-    }));
-  }
-
-  /**
-   * The fast path: the head of the global dispatch order (index scan, read lazily), at most `examine` rows deep,
-   * without saturated users/orgs or entries in backoff. Costs O(batch) whatever the depth and the number of users;
-   * the caller falls back to candidates() when this head cannot fill the batch (e.g. one saturated user owns it).
-   */
-  async headOfQueue(
-    now: Date,
-    skipUsers: string[],
-    skipOrgs: string[],
-    limit: number,
-    examine: number,
-  ): Promise<Candidate[]> {
-    const rows: { job_id: string; user_id: string; org_id: string; effective_priority: number; queued_us: string }[] =
-      await this.db.tx.query(
-        `SELECT h.job_id, h.user_id, h.org_id, h.effective_priority, (extract(epoch FROM h.queued_at) * 1000000)::bigint AS queued_us
-         FROM (SELECT job_id, user_id, org_id, effective_priority, queued_at, not_before
-                 FROM queue_entries WHERE status = 'pending'
-                ORDER BY effective_priority DESC, queued_at, job_id
-                LIMIT $5) h
-        WHERE (h.not_before IS NULL OR h.not_before <= $1)
-          AND h.user_id <> ALL($2::uuid[]) AND h.org_id <> ALL($3::uuid[])
-        ORDER BY h.effective_priority DESC, h.queued_at, h.job_id
-        LIMIT $4`,
-        [now, skipUsers, skipOrgs, limit, examine],
-      );
-    return rows.map((r) => ({
-      jobId: r.job_id,
-      userId: r.user_id,
-      orgId: r.org_id,
-      effectivePriority: r.effective_priority,
-      queuedAtUs: Number(r.queued_us),
-    }));
-  }
-
-  /** Whether at least n entries are pending (reads at most n index entries). */
-  async pendingAtLeast(n: number): Promise<boolean> {
-    const [row]: { n: number }[] = await this.db.tx.query(
-      `SELECT count(*)::int AS n FROM (SELECT 1 FROM queue_entries WHERE status = 'pending' LIMIT $1) x`,
-      [n],
-    );
-    return row.n >= n;
-  }
-
-  /** Claims the chosen entries; each submission counts as an attempt. Runs under the claim lock. */
-  async markDispatching(jobIds: string[], now: Date, token: string): Promise<string[]> {
-    if (jobIds.length === 0) return [];
-    const rows: unknown = await this.db.tx.query(
-      `UPDATE queue_entries
-          SET status = 'dispatching', dispatched_at = $2, dispatch_token = $3, attempt = attempt + 1,
-              not_before = NULL, next_aging_at = NULL, updated_at = $2
-        WHERE job_id = ANY($1::uuid[]) AND status = 'pending'
-        RETURNING job_id`,
-      [jobIds, now, token],
-    );
-    return returnedRows<{ job_id: string }>(rows).map((r) => r.job_id);
   }
 
   /** Accepted by the provider: these entries (still owned by this claim) now hold their slot as `running`. */

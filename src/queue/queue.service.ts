@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config';
-import { Transactional } from '../database/transactional';
 import { inJobScope, Job, JobRecordsService } from '../jobs';
 import { getLogger } from '../logging';
 import { Clock } from '../common/clock';
 import { DispatchOutcome, QueueDispatcher } from './queue-dispatcher';
 import { QueueEntriesService } from './queue-entries.service';
 import { QueueLimits, QueueLimitsService } from './queue-limits.service';
-import { Candidate, QueueRepository, SlotCount } from './queue.repository';
+import { Candidate, ClaimQueries, ClaimRepository, ClaimView } from './claim.repository';
+import { QueueRepository } from './queue.repository';
 
 const log = getLogger('simpletuner.cloud.queue');
 
@@ -22,6 +22,8 @@ const ROUNDS_IN_FLIGHT = 2;
 const RECONCILE_BATCH = 50;
 /** How deep the fast path reads into the dispatch order before handing over to the per-user read. */
 const HEAD_EXAMINE = 2000;
+/** Entries read per free slot: limits filling within the batch skip some. */
+const HEAD_MARGIN = 3;
 
 export interface TickSummary {
   tick_id: string;
@@ -46,6 +48,8 @@ interface Claim {
   aged: number;
   /** More could be claimed at once: the batch was full and the limits had more room than one batch. */
   more: boolean;
+  /** Some entry is stale in `dispatching` (its dispatcher went quiet). */
+  stale: boolean;
 }
 
 /** The queue's rules: claim under the lock, dispatch outside it, release on terminal status. */
@@ -60,6 +64,7 @@ export class QueueService implements OnModuleInit {
     private readonly config: AppConfig,
     private readonly jobs: JobRecordsService,
     private readonly repo: QueueRepository,
+    private readonly claims: ClaimRepository,
     private readonly entries: QueueEntriesService,
     private readonly limits: QueueLimitsService,
     private readonly dispatcher: QueueDispatcher,
@@ -79,8 +84,9 @@ export class QueueService implements OnModuleInit {
   }
 
   /**
-   * One processing tick, safe with several instances: reconcile stalled dispatches, then claim batches
-   * under the advisory lock, submit each claimed job concurrently outside any transaction, record the outcomes.
+   * One processing tick, safe with several instances: claim batches under the advisory lock, submit each claimed job
+   * concurrently outside any transaction, record the outcomes; when a claim saw a stalled dispatch, reconcile it and
+   * claim again.
    */
   async processTick(
     now: Date = this.clock.now(),
@@ -127,8 +133,12 @@ export class QueueService implements OnModuleInit {
     try {
       for (let pass = 0; pass < 5; pass++) {
         this.wokenDuringTick = false;
-        await this.reconcileStale(now, tickId, summary);
-        await this.claimAndDispatch(now, `${tickId}:${pass}`, tickId, summary);
+        if (await this.claimAndDispatch(now, `${tickId}:${pass}`, tickId, summary)) {
+          // The claim saw dispatches whose dispatcher went quiet: reconciled, then what they freed or put back
+          // pending is claimed in this same tick.
+          await this.reconcileStale(now, tickId, summary);
+          await this.claimAndDispatch(now, `${tickId}:${pass}:reconciled`, tickId, summary);
+        }
         if (!this.wokenDuringTick) break;
         now = new Date(Math.max(now.getTime(), this.clock.now().getTime()));
       }
@@ -145,12 +155,14 @@ export class QueueService implements OnModuleInit {
   /**
    * Claims round after round while rounds come back full, the next claimed while the previous one's provider calls
    * are in flight: with a slow provider (a create takes hundreds of milliseconds) a tick of many rounds costs about
-   * half as many call latencies, while at most ROUNDS_IN_FLIGHT batches of creates run at once.
+   * half as many call latencies, while at most ROUNDS_IN_FLIGHT batches of creates run at once. Returns whether a claim
+   * saw a stale dispatch (see reconcileStale).
    */
-  private async claimAndDispatch(now: Date, tokenBase: string, tickId: string, summary: TickSummary): Promise<void> {
+  private async claimAndDispatch(now: Date, tokenBase: string, tickId: string, summary: TickSummary): Promise<boolean> {
     const started = process.hrtime.bigint();
     const inFlight: Promise<void>[] = [];
     let claimMs = 0;
+    let stale = false;
     try {
       for (let round = 0; round < MAX_ROUNDS; round++) {
         if (inFlight.length >= ROUNDS_IN_FLIGHT) await inFlight[inFlight.length - ROUNDS_IN_FLIGHT];
@@ -159,6 +171,7 @@ export class QueueService implements OnModuleInit {
         const claim = await this.claim(now, token);
         claimMs += Number(process.hrtime.bigint() - t0) / 1e6;
         summary.aged += claim.aged;
+        stale ||= claim.stale;
         summary.claimed += claim.jobIds.length;
         if (claim.jobIds.length > 0) {
           inFlight.push(
@@ -177,6 +190,7 @@ export class QueueService implements OnModuleInit {
       summary.claim_ms += claimMs;
       summary.dispatch_ms += Number(process.hrtime.bigint() - started) / 1e6 - claimMs;
     }
+    return stale;
   }
 
   private count(s: TickSummary, o: DispatchOutcome): void {
@@ -204,86 +218,64 @@ export class QueueService implements OnModuleInit {
     });
   }
 
-  /** The claim commits `dispatching` under the lock; the claimed jobs are read after it, outside the lock. */
+  /**
+   * The claim commits `dispatching` under the lock (ClaimRepository.claim: one transaction, usually one message); the
+   * claimed jobs are read after it, outside the lock.
+   */
   private async claim(now: Date, token: string): Promise<Claim> {
-    const claimed = await this.claimUnderLock(now, token);
-    const jobs = await this.jobs.read(claimed.ids);
+    const limits = await this.limits.current();
+    const input = {
+      now,
+      starvationMinutes: this.config.enterprise.starvationMinutes,
+      limits,
+      batch: CLAIM_BATCH,
+      margin: HEAD_MARGIN,
+      examine: HEAD_EXAMINE,
+      staleBefore: new Date(now.getTime() - this.dispatchGraceMs),
+    };
+    const { view, claimed } = await this.claims.claim(CLAIM_LOCK, input, token, (v, more) =>
+      this.choose(limits, v, more),
+    );
+    const jobs = await this.jobs.read(claimed);
+    const inUse = view.slots.reduce((n, s) => n + s.n, 0);
     return {
-      jobIds: claimed.ids,
+      jobIds: claimed,
       jobs: new Map(jobs.map((j) => [j.jobId, j])),
-      aged: claimed.aged,
-      more: claimed.more,
+      aged: view.aged,
+      // A full batch, and the limits had room for more than one: claim again at once.
+      more: claimed.length === CLAIM_BATCH && limits.maxConcurrent - inUse > CLAIM_BATCH,
+      stale: view.stale,
     };
   }
 
-  /** Counts the slots, chooses and marks `dispatching`, under the lock: one short transaction. */
-  @Transactional()
-  private async claimUnderLock(now: Date, token: string): Promise<{ ids: string[]; aged: number; more: boolean }> {
-    await this.repo.lockClaims(CLAIM_LOCK);
-    const aged = await this.repo.refreshAging(now, this.config.enterprise.starvationMinutes);
-    const limits = await this.limits.current();
-    const { chosen, more } = await this.choose(now, limits, await this.repo.slotCounts());
-    const ids = await this.repo.markDispatching(chosen, now, token);
-    const order = new Map(chosen.map((id, i) => [id, i]));
-    ids.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
-    return { ids, aged, more: ids.length > 0 && more };
-  }
-
   /** Highest effective priority first, oldest first within a level, skipping users and orgs at their limit. */
-  private async choose(
-    now: Date,
-    limits: QueueLimits,
-    slots: SlotCount[],
-  ): Promise<{ chosen: string[]; more: boolean }> {
+  private async choose(limits: QueueLimits, view: ClaimView, more: ClaimQueries): Promise<string[]> {
     const byUser = new Map<string, number>();
     const byOrg = new Map<string, number>();
     let total = 0;
-    for (const s of slots) {
+    for (const s of view.slots) {
       byUser.set(s.userId, (byUser.get(s.userId) ?? 0) + s.n);
       byOrg.set(s.orgId, (byOrg.get(s.orgId) ?? 0) + s.n);
       total += s.n;
     }
     const room = Math.min(CLAIM_BATCH, limits.maxConcurrent - total);
-    if (room <= 0) return { chosen: [], more: false };
-    const fullUsers = [...byUser].filter(([, n]) => n >= limits.userMaxConcurrent).map(([id]) => id);
-    const fullOrgs = [...byOrg].filter(([, n]) => n >= limits.orgMaxConcurrent).map(([id]) => id);
+    if (room <= 0) return [];
     // Fast path: the head of the dispatch order usually fills the batch (users at their limit are skipped in SQL).
-    const margin = room * 3;
-    const head = await this.repo.headOfQueue(now, fullUsers, fullOrgs, margin, HEAD_EXAMINE);
-    let chosen = this.pick(head, limits, room, byUser, byOrg);
+    let chosen = pick(view.head, limits, room, byUser, byOrg);
     // Short of the batch: final if the head held every pending entry; else the head was cut (margin or depth).
-    if (chosen.length < room && (head.length === margin || (await this.repo.pendingAtLeast(HEAD_EXAMINE)))) {
+    if (chosen.length < room && (view.head.length === view.headLimit || (await more.pendingAtLeast(HEAD_EXAMINE)))) {
       // The head could not fill the batch: each user's best entries instead, one index probe per user. Only the
       // best few can be taken; org limits filling within this batch may skip some, so read a margin first.
+      const fullUsers = [...byUser].filter(([, n]) => n >= limits.userMaxConcurrent).map(([id]) => id);
+      const fullOrgs = [...byOrg].filter(([, n]) => n >= limits.orgMaxConcurrent).map(([id]) => id);
       const perUser = Math.min(limits.userMaxConcurrent, room);
-      let candidates = await this.repo.candidates(now, perUser, fullUsers, fullOrgs, margin);
-      chosen = this.pick(candidates, limits, room, byUser, byOrg);
+      const margin = room * HEAD_MARGIN;
+      let candidates = await more.candidates(perUser, fullUsers, fullOrgs, margin);
+      chosen = pick(candidates, limits, room, byUser, byOrg);
       if (chosen.length < room && candidates.length === margin) {
-        candidates = await this.repo.candidates(now, perUser, fullUsers, fullOrgs, null);
-        chosen = this.pick(candidates, limits, room, byUser, byOrg);
+        candidates = await more.candidates(perUser, fullUsers, fullOrgs, null);
+        chosen = pick(candidates, limits, room, byUser, byOrg);
       }
-    }
-    return { chosen, more: chosen.length === CLAIM_BATCH && limits.maxConcurrent - total > CLAIM_BATCH };
-  }
-
-  private pick(
-    candidates: Candidate[],
-    limits: QueueLimits,
-    room: number,
-    usedByUser: Map<string, number>,
-    usedByOrg: Map<string, number>,
-  ): string[] {
-    const byUser = new Map(usedByUser);
-    const byOrg = new Map(usedByOrg);
-    candidates.sort(byDispatchOrder);
-    const chosen: string[] = [];
-    for (const c of candidates) {
-      if (chosen.length >= room) break;
-      if ((byUser.get(c.userId) ?? 0) >= limits.userMaxConcurrent) continue;
-      if ((byOrg.get(c.orgId) ?? 0) >= limits.orgMaxConcurrent) continue;
-      chosen.push(c.jobId);
-      byUser.set(c.userId, (byUser.get(c.userId) ?? 0) + 1);
-      byOrg.set(c.orgId, (byOrg.get(c.orgId) ?? 0) + 1);
     }
     return chosen;
   }
@@ -291,7 +283,7 @@ export class QueueService implements OnModuleInit {
   private async reconcileStale(now: Date, tickId: string, summary: TickSummary): Promise<void> {
     const token = `${tickId}:reconcile`;
     const cutoff = new Date(now.getTime() - this.dispatchGraceMs);
-    // One statement, so no transaction of its own: an idle tick pays one round trip here.
+    // One statement, so no transaction of its own; run only when the claim's read saw a stale entry.
     const stale = await this.repo.takeOverStale(cutoff, now, token, RECONCILE_BATCH);
     if (stale.length === 0) return;
     const jobs = new Map((await this.jobs.read(stale.map((e) => e.jobId))).map((j) => [j.jobId, j]));
@@ -315,10 +307,25 @@ export class QueueService implements OnModuleInit {
   }
 }
 
-function byDispatchOrder(a: Candidate, b: Candidate): number {
-  return (
-    b.effectivePriority - a.effectivePriority ||
-    a.queuedAtUs - b.queuedAtUs ||
-    (a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : 0)
-  );
+/** Takes candidates (in dispatch order) while there is room, skipping users and orgs at their limit. */
+function pick(
+  candidates: Candidate[],
+  limits: QueueLimits,
+  room: number,
+  usedByUser: Map<string, number>,
+  usedByOrg: Map<string, number>,
+): string[] {
+  const byUser = new Map(usedByUser);
+  const byOrg = new Map(usedByOrg);
+  const chosen: string[] = [];
+  for (const c of candidates) {
+    if (chosen.length >= room) break;
+    const user = byUser.get(c.userId) ?? 0;
+    const org = byOrg.get(c.orgId) ?? 0;
+    if (user >= limits.userMaxConcurrent || org >= limits.orgMaxConcurrent) continue;
+    chosen.push(c.jobId);
+    byUser.set(c.userId, user + 1);
+    byOrg.set(c.orgId, org + 1);
+  }
+  return chosen;
 }

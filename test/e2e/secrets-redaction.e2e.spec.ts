@@ -6,20 +6,31 @@ import { flushLogs } from '../../src/logging';
 import { http } from '../support/http';
 import { makeTempDir, startTestApp, TestApp } from '../support/test-app';
 
-/** One value per secret pattern: none may come back from the API, the event log or the log file. */
+/**
+ * One value per secret pattern a config may still carry (the credentials the trainer takes are refused outright,
+ * below): none may come back from the API, the event log or the log file.
+ */
 const SECRETS = {
-  password: 'pw-hunter2-secret',
   passwd: 'pw-passwd-value',
   db_password: 'pw-db-value',
   client_secret: 'cs-value-123',
-  hf_token: 'hf_abcdefghijklmnopqrstuvwxyz0123',
   wandb_key: 'wandb-0123456789abcdef0123',
   private_key: '-----BEGIN PRIVATE KEY-----MIIE',
   aws_access_key_id: 'AKIAIOSFODNN7EXAMPLE',
-  aws_secret_access_key: 'aws-secret-value-xyz',
   hub_auth: 'hub-auth-value-42',
-  api_key: 'api-key-value-77',
   credentials: 'cred-value-88',
+};
+/** Credentials that belong in `secrets`: a config holding one at any depth is refused. */
+const REFUSED = {
+  hf_token: 'hf_abcdefghijklmnopqrstuvwxyz0123',
+  huggingface_token: 'hf_huggingface_token_value',
+  hub_token: 'hub-token-value-5',
+  wandb_api_key: 'wandb-api-key-value-6',
+  aws_secret_access_key: 'aws-secret-value-xyz',
+  s3_secret_access_key: 's3-secret-value-7',
+  replicate_api_token: 'r8_replicate_token_value',
+  api_key: 'api-key-value-77',
+  password: 'pw-hunter2-secret',
 };
 const IN_VALUES = {
   dataset_url: 'https://user:url-password-99@data.example/set',
@@ -50,7 +61,13 @@ describe('secrets in a training config never come back', () => {
       key: app.adminKey,
       body: {
         config_name: `run with ${IN_VALUES.github}`,
-        config: { ...SECRETS, ...IN_VALUES, nested: { ...SECRETS }, list: [{ hf_token: SECRETS.hf_token }], lr: 1e-4 },
+        config: {
+          ...SECRETS,
+          ...IN_VALUES,
+          nested: { ...SECRETS },
+          list: [{ client_secret: SECRETS.client_secret }],
+          lr: 1e-4,
+        },
       },
     });
     expect(sub.status).toBe(201);
@@ -72,11 +89,25 @@ describe('secrets in a training config never come back', () => {
       expect(job.body.config[name]).toBe('[REDACTED]');
       expect(job.body.config.nested[name]).toBe('[REDACTED]');
     }
-    expect(job.body.config.list[0].hf_token).toBe('[REDACTED]');
+    expect(job.body.config.list[0].client_secret).toBe('[REDACTED]');
     expect(job.body.config.dataset_url).toBe('https://user:[REDACTED]@data.example/set');
     expect(job.body.config.lr).toBe(1e-4);
     const list = await http(app.url, 'GET', '/api/cloud/jobs', { key: app.adminKey });
     for (const leak of LEAKS) expect(JSON.stringify(list.body)).not.toContain(leak);
+  });
+
+  it('a credential the trainer takes as a secret is refused in a config, at any depth, and not echoed', async () => {
+    for (const [name, value] of Object.entries(REFUSED)) {
+      for (const config of [{ [name.toUpperCase()]: value }, { deep: [{ x: { [name]: value } }] }]) {
+        const res = await http(app.url, 'POST', '/api/cloud/jobs/submit', {
+          key: app.adminKey,
+          body: { config_name: 'refused', config },
+        });
+        expect(res.status).toBe(400);
+        expect(res.body.details.secrets).toMatch(/send it in secrets/);
+        expect(res.text).not.toContain(value);
+      }
+    }
   });
 
   it('in its events', async () => {

@@ -35,7 +35,7 @@ describe('simulator end to end (PostgreSQL)', () => {
     const submit = await http(app.url, 'POST', '/api/cloud/jobs/submit', {
       key: app.adminKey,
       headers: { 'X-Correlation-ID': 'submit-sim-0001' },
-      body: { config_name: 'flux-lora', config: { steps: 10, hf_token: 'hf_secret_value' } },
+      body: { config_name: 'flux-lora', config: { steps: 10, client_secret: 'cs_secret_value' } },
     });
     expect(submit.status).toBe(201);
     expect(submit.body).toMatchObject({
@@ -72,7 +72,7 @@ describe('simulator end to end (PostgreSQL)', () => {
       queue_position: null,
     });
     expect(job.body.cost_usd).toBeCloseTo(1 * 0.000972222, 6);
-    expect(job.body.config.hf_token).toBe('[REDACTED]');
+    expect(job.body.config.client_secret).toBe('[REDACTED]');
     expect(job.body.correlation_id).toBe('submit-sim-0001');
 
     await flushLogs();

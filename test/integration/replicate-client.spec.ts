@@ -123,7 +123,7 @@ describe('Replicate client against the fake Replicate', () => {
     await expect(provider.get('does-not-exist')).resolves.toBeNull();
   });
 
-  it('creates a prediction with the job_id in its input, the model version of the profile and the configured webhook', async () => {
+  it('creates a prediction with the trainer input and job_id, the model version of the profile and the configured webhook', async () => {
     const withHook = {
       get: async () => ({
         webhookUrl: 'https://hooks.example/replicate',
@@ -148,7 +148,8 @@ describe('Replicate client against the fake Replicate', () => {
     ]);
     expect(fake.requests[1].body).toEqual({
       version: 'ver-advanced-trainer-h100-x2',
-      input: { steps: 3, config_name: 'cfg', job_id: job.jobId },
+      // The trainer's inputs (trainerInput): the config as config_json, nothing spread from it.
+      input: { config_json: JSON.stringify({ steps: 3 }), job_id: job.jobId },
       webhook: 'https://hooks.example/replicate',
       webhook_events_filter: ['start', 'completed'],
     });

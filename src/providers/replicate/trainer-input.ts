@@ -24,7 +24,7 @@ export function trainerInput(job: ProviderJob, secrets: JobSecrets = {}): Record
   if (job.dataset) input.images = job.dataset.url;
   if (job.lycorisConfig) input.lycoris_config = JSON.stringify(job.lycorisConfig);
   if (job.hubModelId) input.hub_model_id = job.hubModelId;
-  if (job.maxTrainSteps !== null) input.max_train_steps = job.maxTrainSteps;
+  if (typeof job.maxTrainSteps === 'number') input.max_train_steps = job.maxTrainSteps;
   if (secrets.hf_token) input.hf_token = secrets.hf_token;
   if (secrets.s3_access_key_id) input.s3_access_key = secrets.s3_access_key_id;
   if (secrets.s3_secret_access_key) input.s3_secret_key = secrets.s3_secret_access_key;
