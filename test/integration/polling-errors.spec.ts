@@ -1,24 +1,26 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import type { AuthenticatedUser } from '../../src/auth';
 import { JobSyncService } from '../../src/jobs/job-sync.service';
 import { flushLogs } from '../../src/logging';
 import { FakeReplicate, startFakeReplicate } from '../support/fake-replicate';
-import { http } from '../support/http';
-import { makeTempDir, startTestApp, TestApp } from '../support/test-app';
+import { actorFor } from '../support/service-actors';
+import { ServiceModule, startServiceModule } from '../support/service-module';
+import { makeTempDir } from '../support/test-config';
 
 /** Polling failures are visible at the default level: `Failed to sync job X` (WARNING), `Error in job polling` (ERROR). */
 describe('job polling failures (PostgreSQL, fake Replicate)', () => {
-  let app: TestApp;
+  let services: ServiceModule;
   let fake: FakeReplicate;
   let db: DataSource;
+  let admin: AuthenticatedUser;
   let logFile: string;
 
   beforeAll(async () => {
     fake = await startFakeReplicate();
     logFile = path.join(makeTempDir('st-poll-log-'), 'cloud.log');
-    app = await startTestApp({
+    services = await startServiceModule({
       env: {
         REPLICATE_API_BASE: fake.url,
         REPLICATE_API_TOKEN: fake.token,
@@ -26,10 +28,11 @@ describe('job polling failures (PostgreSQL, fake Replicate)', () => {
         SIMPLETUNER_LOG_FILE: logFile,
       },
     });
-    db = app.app.get<DataSource>(getDataSourceToken());
+    db = services.db;
+    admin = await actorFor(services.module, services.adminKey);
   });
   afterAll(async () => {
-    await app?.stop();
+    await services?.close();
     await fake?.stop();
     if (logFile) fs.rmSync(path.dirname(logFile), { recursive: true, force: true });
   });
@@ -44,11 +47,10 @@ describe('job polling failures (PostgreSQL, fake Replicate)', () => {
   }
 
   async function insertJob(externalId: string, corr: string): Promise<string> {
-    const me = (await http(app.url, 'GET', '/api/users/me', { key: app.adminKey })).body;
     const [row] = await db.query<{ job_id: string }[]>(
       `INSERT INTO jobs (user_id, org_id, provider, external_id, status, config_name, hardware_profile, priority, correlation_id)
        VALUES ($1, $2, 'replicate', $3, 'queued', 'err', 'l40s', 10, $4) RETURNING job_id`,
-      [me.id, me.org_id, externalId, corr],
+      [admin.id, admin.orgId, externalId, corr],
     );
     return row.job_id;
   }
@@ -60,7 +62,7 @@ describe('job polling failures (PostgreSQL, fake Replicate)', () => {
     const badJob = await insertJob(hidden.id, 'corr-bad-1');
     fake.failNext(3, 500, { method: 'GET', path: new RegExp(`^/predictions/${hidden.id}$`) });
 
-    const summary = await app.app.get(JobSyncService).syncActiveJobs(new Date());
+    const summary = await services.get(JobSyncService).syncActiveJobs(new Date());
     expect(summary).toMatchObject({ synced: 1, failed: 1, changed: 1 });
     const statuses = await db.query(`SELECT job_id, status FROM jobs WHERE config_name = 'err' ORDER BY created_at`);
     expect(statuses).toEqual([
@@ -80,7 +82,7 @@ describe('job polling failures (PostgreSQL, fake Replicate)', () => {
     const jobId = await insertJob(p.id, 'corr-list-1');
     fake.failNext(3, 500, { method: 'GET', path: /^\/predictions$/ });
     fake.failNext(3, 500, { method: 'GET', path: /^\/predictions\/.+/ });
-    await app.app.get(JobSyncService).syncActiveJobs(new Date());
+    await services.get(JobSyncService).syncActiveJobs(new Date());
     expect((await db.query(`SELECT status FROM jobs WHERE job_id = $1`, [jobId]))[0].status).toBe('queued');
     const all = await lines();
     expect(all.find((l) => l.message === 'Error in job polling')).toMatchObject({

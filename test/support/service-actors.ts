@@ -2,6 +2,8 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { ApprovalRulesService } from '../../src/approvals/approval-rules.service';
 import { AuthService, AuthenticatedUser, UserLevel } from '../../src/auth';
 import { UsersService } from '../../src/auth/users.service';
+import { AppError } from '../../src/common/errors';
+import { generateCorrelationId, runWithCorrelationId } from '../../src/context';
 
 /**
  * People for service-level tests, made through the services the admin routes call: each actor is what the auth
@@ -44,4 +46,24 @@ export async function setRuleActive(
   const rule = (await rules.list()).find((r) => r.name === name);
   if (!rule) throw new Error(`no rule ${name}`);
   await rules.update(admin, rule.id, { is_active: active });
+}
+
+/**
+ * Runs fn as the request edge runs a route: in a fresh context under a correlation id of its own, which the work's
+ * rows and log lines carry (what the `x-correlation-id` response header names).
+ */
+export async function asRequest<T>(fn: () => Promise<T>): Promise<{ result: T; correlationId: string }> {
+  const correlationId = generateCorrelationId();
+  return { result: await runWithCorrelationId(correlationId, fn), correlationId };
+}
+
+/** The status a route answers for this service call: 200 when it succeeds, the project error's status when not. */
+export function statusOf(call: Promise<unknown>): Promise<number> {
+  return call.then(
+    () => 200,
+    (err: unknown) => {
+      if (err instanceof AppError) return err.status;
+      throw err;
+    },
+  );
 }
