@@ -74,10 +74,15 @@ describe('submit pipeline (PostgreSQL)', () => {
   });
   const submit = (user: AuthenticatedUser, dto: SubmitJobDto) => asRequest(() => pipeline.submit(user, dto));
   const rows = (sql: string, params: unknown[]) => services.db.query<any[]>(sql, params);
-  /** Once the hub has delivered this marker job's event, it has delivered everything committed before it. */
+  /**
+   * A marker job: once the hub has delivered its event and the queue has been woken for it, every event and wake-up
+   * of what committed before it has come.
+   */
   const flushEvents = async () => {
+    const woken = wakes.length;
     const { result } = await submit(lead, job({ config_name: 'marker' }));
     await waitFor('the marker event', () => delivered.some((d) => d.event.jobId === result.body.job_id));
+    await waitFor("the marker's wake-up", () => wakes.length > woken);
     return result.body.job_id;
   };
 
@@ -177,7 +182,7 @@ describe('submit pipeline (PostgreSQL)', () => {
     expect((await services.get(QueueEntriesService).positions([id])).get(id)).toBe(2);
 
     // The wake-up came after the commit: another session already saw the job, its entry and its event.
-    expect(wakes).toHaveLength(3);
+    await waitFor('three wake-ups', () => wakes.length === 3);
     const atWake = await wakes[0];
     expect(atWake.jobs).toContain(id);
     expect(atWake.entries).toContain(`${id}:pending`);
@@ -225,9 +230,10 @@ describe('submit pipeline (PostgreSQL)', () => {
       required_approver_level: 'lead',
       expires_at: new Date(t.getTime() + 24 * 3600_000).toISOString(),
     });
-    // A held job does not wake the queue; the stream got both events in order, and with them the request.
-    expect(wakes).toEqual([]);
-    await waitFor('approval_required', () => delivered.some((d) => d.event.type === 'approval_required'));
+    // A held job does not wake the queue (the one wake-up is the marker's); the stream got both events in order,
+    // and with them the request.
+    await flushEvents();
+    expect(wakes).toHaveLength(1);
     const forJob = delivered.filter((d) => d.event.jobId === id);
     expect(forJob.map((d) => d.event.type)).toEqual(['job_submitted', 'approval_required']);
     const atEvent = await forJob[0].seen;
@@ -254,7 +260,7 @@ describe('submit pipeline (PostgreSQL)', () => {
       expect(first.result.created).toBe(true);
       const id = first.result.body.job_id;
       // The keyed write runs in a transaction: its wake-up still waits for the commit.
-      expect(wakes).toHaveLength(1);
+      await waitFor('the wake-up', () => wakes.length === 1);
       const atWake = await wakes[0];
       expect(atWake.jobs).toContain(id);
       expect(atWake.entries).toContain(`${id}:pending`);
@@ -265,8 +271,8 @@ describe('submit pipeline (PostgreSQL)', () => {
         body: { ...first.result.body, idempotent_hit: true },
       });
       expect(await written('replay-1')).toEqual({ jobs: 1, entries: 1, events: 1 });
-      expect(wakes).toHaveLength(1);
       const marker = await flushEvents();
+      expect(wakes).toHaveLength(2); // the first submit's and the marker's
       expect(delivered.map((d) => d.event.jobId)).toEqual([id, marker]);
     });
 
@@ -276,8 +282,8 @@ describe('submit pipeline (PostgreSQL)', () => {
       await expect(other).rejects.toBeInstanceOf(ConflictError);
       await expect(other).rejects.toMatchObject({ status: 409, details: { job_id: first.result.body.job_id } });
       expect(await written('conflict-1')).toEqual({ jobs: 1, entries: 1, events: 1 });
-      expect(wakes).toHaveLength(1);
       const marker = await flushEvents();
+      expect(wakes).toHaveLength(2); // the first submit's and the marker's
       expect(delivered.map((d) => d.event.jobId)).toEqual([first.result.body.job_id, marker]);
     });
 
@@ -290,10 +296,10 @@ describe('submit pipeline (PostgreSQL)', () => {
       expect(x.result.body.job_id).toBe(y.result.body.job_id);
       const id = x.result.body.job_id;
       expect(await written('race-1')).toEqual({ jobs: 1, entries: 1, events: 1 });
-      // One wake-up, the winner's, after its commit.
-      expect(wakes).toHaveLength(1);
-      expect((await wakes[0]).entries).toContain(`${id}:pending`);
+      // One wake-up, the winner's, after its commit (and the marker's).
       const marker = await flushEvents();
+      expect(wakes).toHaveLength(2);
+      expect((await wakes[0]).entries).toContain(`${id}:pending`);
       expect(delivered.map((d) => d.event.jobId)).toEqual([id, marker]);
     });
   });
