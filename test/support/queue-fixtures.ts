@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { INestApplicationContext } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
@@ -89,7 +89,8 @@ export interface QueueHarness {
   admin?: AuthenticatedUser;
 }
 
-export function harness(app: INestApplicationContext): QueueHarness {
+/** The queue's services of a running app or of a service module (anything Nest can `get` them from). */
+export function harness(app: Pick<INestApplication, 'get'>): QueueHarness {
   return {
     db: app.get<DataSource>(getDataSourceToken()),
     tx: app.get(TransactionHost),
