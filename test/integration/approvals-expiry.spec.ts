@@ -3,19 +3,26 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataSource } from 'typeorm';
 import { ApprovalsService } from '../../src/approvals';
-import { Actor, EXPENSIVE, makeOrg, makeUser, setRuleActive, submit } from '../support/approval-fixtures';
+import type { AuthenticatedUser } from '../../src/auth';
+import { JobsService } from '../../src/jobs/jobs.service';
+import { SubmitPipeline } from '../../src/jobs/pipeline/submit.pipeline';
+import { EXPENSIVE } from '../support/approval-fixtures';
 import { logOutput } from '../support/test-logs';
-import { http } from '../support/http';
-import { startTestApp, TestApp } from '../support/test-app';
+import { actorFor, asRequest, createActor, createOrg, setRuleActive, statusOf } from '../support/service-actors';
+import { ServiceModule, startServiceModule } from '../support/service-module';
 
 const HOUR = 3600_000;
 
-/** The expiry run against the real app and database, with a set clock. */
+/**
+ * The expiry run against the app's services and a real database, at set times. Submits, decisions and cancels go
+ * through the services their routes call, each under a correlation id of its own as a request would be.
+ */
 describe('approval expiry (PostgreSQL)', () => {
-  let app: TestApp;
+  let services: ServiceModule;
   let db: DataSource;
   let approvals: ApprovalsService;
-  let rita: Actor;
+  let admin: AuthenticatedUser;
+  let rita: AuthenticatedUser;
   let logFile: string;
 
   const count = async (sql: string, params: unknown[] = []) => (await db.query(sql, params))[0].n as number;
@@ -39,14 +46,17 @@ describe('approval expiry (PostgreSQL)', () => {
 
   type Submitted = { job_id: string; approval_id: string; correlation_id: string };
   async function submitExpensive(n: number): Promise<Submitted[]> {
+    const pipeline = services.get(SubmitPipeline);
     const out: Submitted[] = [];
     for (let i = 0; i < n; i += 10) {
       const chunk = await Promise.all(
-        Array.from({ length: Math.min(10, n - i) }, () => submit(app, rita.key, EXPENSIVE)),
+        Array.from({ length: Math.min(10, n - i) }, () =>
+          asRequest(() => pipeline.submit(rita, { config_name: 'lora-test', ...EXPENSIVE })),
+        ),
       );
-      for (const res of chunk) {
-        if (res.status !== 201 || !res.body.requires_approval) throw new Error(`submit: ${res.status} ${res.text}`);
-        out.push({ ...res.body, correlation_id: res.headers.get('x-correlation-id') });
+      for (const { result, correlationId } of chunk) {
+        if (!result.created || !result.body.requires_approval) throw new Error(`submit: ${JSON.stringify(result)}`);
+        out.push({ ...result.body, approval_id: result.body.approval_id!, correlation_id: correlationId });
       }
     }
     return out;
@@ -55,17 +65,18 @@ describe('approval expiry (PostgreSQL)', () => {
   beforeAll(async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'st-approvals-log-'));
     logFile = path.join(dir, 'cloud.log');
-    app = await startTestApp({
-      env: { SIMULATOR_STEP_SECONDS: '600', SIMPLETUNER_LOG_LEVEL: 'INFO', SIMPLETUNER_LOG_FILE: logFile },
+    services = await startServiceModule({
+      env: { SIMPLETUNER_LOG_LEVEL: 'INFO', SIMPLETUNER_LOG_FILE: logFile },
     });
-    db = app.app.get(DataSource);
-    approvals = app.app.get(ApprovalsService);
-    const org = await makeOrg(app, 'expiry-lab');
-    rita = await makeUser(app, 'rita', 'researcher', org);
-    await setRuleActive(app, 'First Job Review', false);
+    db = services.db;
+    approvals = services.get(ApprovalsService);
+    admin = await actorFor(services.module, services.adminKey);
+    const org = await createOrg(services.module, admin, 'expiry-lab');
+    rita = await createActor(services.module, admin, 'rita', 'researcher', org);
+    await setRuleActive(services.module, admin, 'First Job Review', false);
   });
   afterAll(async () => {
-    await app?.stop();
+    await services?.close();
     fs.rmSync(path.dirname(logFile), { recursive: true, force: true });
   });
 
@@ -134,18 +145,14 @@ describe('approval expiry (PostgreSQL)', () => {
   });
 
   it('an expiry run racing approvals, rejections and job cancels: each request ends exactly one way, no errors', async () => {
-    const lead = await makeUser(app, 'lena', 'lead', rita.orgId);
+    const lead = await createActor(services.module, admin, 'lena', 'lead', rita.orgId);
     const jobs = await submitExpensive(30);
     const due = new Date(Date.now() + 25 * HOUR);
+    // What POST /api/approvals/requests/:id/approve and /reject and POST /api/cloud/jobs/:id/cancel call.
     const decisions = jobs.map((j, i) => {
-      if (i % 3 === 0)
-        return http(app.url, 'POST', `/api/approvals/requests/${j.approval_id}/approve`, { key: lead.key, body: {} });
-      if (i % 3 === 1)
-        return http(app.url, 'POST', `/api/approvals/requests/${j.approval_id}/reject`, {
-          key: lead.key,
-          body: { reason: 'no' },
-        });
-      return http(app.url, 'POST', `/api/cloud/jobs/${j.job_id}/cancel`, { key: rita.key });
+      if (i % 3 === 0) return statusOf(approvals.approve(lead, j.approval_id));
+      if (i % 3 === 1) return statusOf(approvals.reject(lead, j.approval_id, 'no'));
+      return statusOf(services.get(JobsService).cancel(rita, j.job_id));
     });
     // Small batches, started once the first decisions are in flight, so that sweep and decisions interleave.
     const sweeping = new Promise<{ expired: number }>((resolve, reject) =>
@@ -155,7 +162,7 @@ describe('approval expiry (PostgreSQL)', () => {
     );
     const [sweep, ...responses] = await Promise.all([sweeping, ...decisions]);
     // A decision either won (200) or found the request already expired (409); nothing failed.
-    for (const r of responses) expect([200, 409]).toContain(r.status);
+    for (const status of responses) expect([200, 409]).toContain(status);
 
     const rows: { status: string; job_status: string; entry: string; error_message: string | null }[] = await db.query(
       `SELECT r.status, j.status AS job_status, e.status AS entry, j.error_message
@@ -164,7 +171,7 @@ describe('approval expiry (PostgreSQL)', () => {
       [jobs.map((j) => j.job_id)],
     );
     const seen = rows.map((r) => `${r.status}/${r.job_status}/${r.entry}`);
-    // An approved job joins the queue, which may dispatch it at once (the unblock wakes the dispatcher).
+    // An approved job joins the queue; in a serving app the unblock's wake-up may dispatch it at once.
     const allowed =
       /^(approved\/(pending|queued|running)\/(pending|dispatching|running)|rejected\/cancelled\/cancelled|cancelled\/cancelled\/cancelled|expired\/cancelled\/failed)$/;
     for (const s of seen) expect(s).toMatch(allowed);
@@ -180,7 +187,7 @@ describe('approval expiry (PostgreSQL)', () => {
     expect(expiredEvents).toBe(sweep.expired);
     // Approved jobs were not expired afterwards: the sweep only touches `pending` requests.
     expect(seen.filter((s) => s.startsWith('approved/'))).toHaveLength(
-      responses.filter((r, i) => i % 3 === 0 && r.status === 200).length,
+      responses.filter((status, i) => i % 3 === 0 && status === 200).length,
     );
   });
 

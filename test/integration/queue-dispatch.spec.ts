@@ -1,41 +1,40 @@
 import { ProviderCallError } from '../../src/providers/provider.interface';
-import { http } from '../support/http';
 import {
   FakeQueueProvider,
-  putQueueLimits,
   resetQueueState,
-  startQueueTestApp,
+  setQueueLimits,
+  startQueueServices,
   makeMembers,
   minutes,
   QueueHarness,
   sampleSlots,
   submitJob,
 } from '../support/queue-fixtures';
-import type { TestApp } from '../support/test-app';
+import type { ServiceModule } from '../support/service-module';
 
 /**
  * Queue module: what happens after the claim — provider errors, interrupted dispatches reconciled by
  * job_id, cancels during a create, and the forward-only job status whatever order updates arrive in. Real
- * PostgreSQL through the whole app, an instant in-process provider, ticks driven by the test with a set clock.
+ * PostgreSQL through the app's services, an instant in-process provider, ticks driven by the test with a set clock.
  */
 describe('queue dispatch outcomes (PostgreSQL)', () => {
-  let app: TestApp;
+  let services: ServiceModule;
   let h: QueueHarness;
   let fake: FakeQueueProvider;
 
-  const setLimits = (body: Record<string, number | null>) => putQueueLimits(app, body);
+  const setLimits = (body: Record<string, number | null>) => setQueueLimits(h, body);
 
   beforeAll(async () => {
-    ({ app, h } = await startQueueTestApp());
+    ({ m: services, h } = await startQueueServices());
   });
   afterAll(async () => {
-    await app?.stop();
+    await services?.close();
   });
   beforeEach(async () => {
     fake = await resetQueueState(h);
   });
 
-  it('a tick asked for over the API while another is dispatching returns once that one has recorded its jobs', async () => {
+  it('a tick asked for now (POST /api/queue/process) while another is dispatching returns once that one has recorded its jobs', async () => {
     await setLimits({ max_concurrent: 5, user_max_concurrent: 5, org_max_concurrent: 5 });
     const [m] = await makeMembers(h.db, 1, 1);
     const job = await submitJob(h, m);
@@ -167,9 +166,9 @@ describe('queue dispatch outcomes (PostgreSQL)', () => {
       expect(delay).toBeLessThanOrEqual(37_500);
       // Not before the backoff ends.
       expect((await h.queue.processTick(new Date(t0 + 10_000))).claimed).toBe(0);
-      const pos = await http(app.url, 'GET', `/api/queue/position/${job.jobId}`, { key: app.adminKey });
-      expect(pos.body).toMatchObject({ blocked_reason: 'backoff', position: 1 });
-      expect(pos.body.estimated_wait_seconds).toBeGreaterThan(0);
+      const pos = await h.query.position(h.admin!, job.jobId);
+      expect(pos).toMatchObject({ blocked_reason: 'backoff', position: 1 });
+      expect(pos.estimated_wait_seconds).toBeGreaterThan(0);
       expect((await h.queue.processTick(new Date(t0 + 40_000))).retried).toBe(1);
       const [e2] = await h.db.query(`SELECT attempt, not_before FROM queue_entries WHERE job_id = $1`, [job.jobId]);
       expect(e2.attempt).toBe(2);

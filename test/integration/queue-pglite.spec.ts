@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Job } from '../../src/jobs/job.entity';
-import { http } from '../support/http';
+import { BackgroundTaskManager } from '../../src/scheduling';
 import {
   FakeQueueProvider,
   harness,
@@ -9,16 +9,21 @@ import {
   makeMembers,
   QueueHarness,
   sampleSlots,
+  setQueueLimits,
   submitJob,
 } from '../support/queue-fixtures';
-import { makeTempDir, startTestApp, TestApp } from '../support/test-app';
+import { actorFor } from '../support/service-actors';
+import { ServiceModule, startServiceModule } from '../support/service-module';
+import { makeTempDir } from '../support/test-config';
 
 /**
  * The queue's core flow on the embedded database (PGlite behind a pool of one): limits, the scheduled task, and a
- * released slot waking the next tick at once (no processTick call from the test).
+ * released slot waking the next tick at once (no processTick call from the test). The app's services without HTTP;
+ * the background tasks are started as the app starts them once it listens.
  */
 describe('queue on PGlite', () => {
-  let app: TestApp;
+  let services: ServiceModule;
+  let tasks: BackgroundTaskManager;
   let h: QueueHarness;
   let fake: FakeQueueProvider;
   const dataDir = makeTempDir();
@@ -31,25 +36,26 @@ describe('queue on PGlite', () => {
       .map((l) => JSON.parse(l));
 
   beforeAll(async () => {
-    app = await startTestApp({
+    services = await startServiceModule({
       db: 'pglite',
       dataDir,
       env: { SIMPLETUNER_QUEUE_INTERVAL: '3600', SIMPLETUNER_LOG_LEVEL: 'INFO', SIMPLETUNER_LOG_FILE: logFile },
     });
-    h = harness(app.app);
+    tasks = services.get(BackgroundTaskManager);
+    await tasks.start();
+    h = { ...harness(services.module), admin: await actorFor(services.module, services.adminKey) };
     fake = new FakeQueueProvider();
     h.registry.register(fake);
   });
   afterAll(async () => {
-    await app?.stop();
+    await services?.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('registers the queue_processing task with the configured interval', async () => {
-    const res = await http(app.url, 'GET', '/api/cloud/background-tasks', { key: app.adminKey });
-    expect(res.status).toBe(200);
-    const tasks = Array.isArray(res.body) ? res.body : res.body.tasks;
-    expect(tasks).toEqual(
+    // What GET /api/cloud/background-tasks lists.
+    expect(tasks.isStarted()).toBe(true);
+    expect(tasks.getStates()).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ name: 'queue_processing', interval_seconds: 3600, enabled: true }),
       ]),
@@ -66,11 +72,8 @@ describe('queue on PGlite', () => {
   });
 
   it('dispatches within the limits and uses a released slot at once', async () => {
-    const res = await http(app.url, 'PUT', '/api/queue/concurrency', {
-      key: app.adminKey,
-      body: { max_concurrent: 3, user_max_concurrent: 2, org_max_concurrent: 3 },
-    });
-    expect(res.status).toBe(200);
+    const limits = await setQueueLimits(h, { max_concurrent: 3, user_max_concurrent: 2, org_max_concurrent: 3 });
+    expect(limits).toMatchObject({ max_concurrent: 3, user_max_concurrent: 2, org_max_concurrent: 3 });
     const members = await makeMembers(h.db, 2, 2);
     const jobs: Job[] = [];
     for (let i = 0; i < 8; i++) jobs.push(await submitJob(h, members[i % 4]));

@@ -1,9 +1,8 @@
-import { http } from '../support/http';
 import {
   FakeQueueProvider,
-  putQueueLimits,
   resetQueueState,
-  startQueueTestApp,
+  setQueueLimits,
+  startQueueServices,
   jobStatuses,
   makeMembers,
   minutes,
@@ -11,24 +10,28 @@ import {
   sampleSlots,
   submitJob,
 } from '../support/queue-fixtures';
-import type { TestApp } from '../support/test-app';
+import type { ServiceModule } from '../support/service-module';
 
 /**
- * Queue module on real PostgreSQL through the whole app, with an instant in-process provider and a
- * set clock passed to processTick. The interval tick is an hour away: the tests drive every tick themselves.
+ * Queue module on real PostgreSQL through the app's services, with an instant in-process provider and a set clock
+ * passed to processTick. Nothing ticks on its own: the tests drive every tick themselves. Positions and priority
+ * overrides go through the service the /api/queue routes call, as the admin (the routes' HTTP side is
+ * test/e2e/queue-api.e2e.spec.ts).
  */
 describe('queue (PostgreSQL)', () => {
-  let app: TestApp;
+  let services: ServiceModule;
   let h: QueueHarness;
   let fake: FakeQueueProvider;
 
-  const setLimits = (body: Record<string, number | null>) => putQueueLimits(app, body);
+  const setLimits = (body: Record<string, number | null>) => setQueueLimits(h, body);
+  const position = (jobId: string) => h.query.position(h.admin!, jobId);
+  const setPriority = (jobId: string, priority: number | null) => h.query.setPriority(h.admin!, jobId, priority);
 
   beforeAll(async () => {
-    ({ app, h } = await startQueueTestApp());
+    ({ m: services, h } = await startQueueServices());
   });
   afterAll(async () => {
-    await app?.stop();
+    await services?.close();
   });
   beforeEach(async () => {
     fake = await resetQueueState(h);
@@ -86,14 +89,10 @@ describe('queue (PostgreSQL)', () => {
     const normal3 = await submitJob(h, m, { priority: 10 });
 
     // normal3 is raised to URGENT by an admin: it now goes first.
-    const moved = await http(app.url, 'POST', `/api/queue/${normal3.jobId}/priority`, {
-      key: app.adminKey,
-      body: { priority: 30 },
-    });
-    expect(moved.status).toBe(200);
-    expect(moved.body).toMatchObject({ job_id: normal3.jobId, effective_priority: 30, position: 1 });
-    const before = await http(app.url, 'GET', `/api/queue/position/${normal2.jobId}`, { key: app.adminKey });
-    expect(before.body.position).toBe(4);
+    const moved = await setPriority(normal3.jobId, 30);
+    expect(moved).toMatchObject({ job_id: normal3.jobId, effective_priority: 30, position: 1 });
+    const before = await position(normal2.jobId);
+    expect(before.position).toBe(4);
 
     const order: string[] = [];
     let now = Date.now();
@@ -169,8 +168,8 @@ describe('queue (PostgreSQL)', () => {
     expect(second.job_id).toBe(low.jobId);
     const [aged] = await h.db.query(`SELECT effective_priority FROM queue_entries WHERE job_id = $1`, [low.jobId]);
     expect(aged.effective_priority).toBe(10);
-    const pos = await http(app.url, 'GET', `/api/queue/position/${normalB.jobId}`, { key: app.adminKey });
-    expect(pos.body).toMatchObject({ position: 1, effective_priority: 10, blocked_reason: 'user_limit' });
+    const pos = await position(normalB.jobId);
+    expect(pos).toMatchObject({ position: 1, effective_priority: 10, blocked_reason: 'user_limit' });
   });
 
   it('ages at most to 40 and never lowers an override of 50', async () => {
@@ -182,10 +181,7 @@ describe('queue (PostgreSQL)', () => {
     await h.queue.processTick(new Date(t0));
     const low = await submitJob(h, m, { priority: 0 });
     const top = await submitJob(h, m, { priority: 10 });
-    expect(
-      (await http(app.url, 'POST', `/api/queue/${top.jobId}/priority`, { key: app.adminKey, body: { priority: 50 } }))
-        .status,
-    ).toBe(200);
+    expect(await setPriority(top.jobId, 50)).toMatchObject({ job_id: top.jobId, effective_priority: 50 });
     await h.queue.processTick(new Date(t0 + minutes(600)));
     const rows: { job_id: string; effective_priority: number }[] = await h.db.query(
       `SELECT job_id, effective_priority FROM queue_entries WHERE job_id = ANY($1)`,
@@ -198,7 +194,7 @@ describe('queue (PostgreSQL)', () => {
     );
   });
 
-  it('names user_limit, org_limit, global_limit and awaiting_approval in GET /api/queue/position', async () => {
+  it('names user_limit, org_limit, global_limit and awaiting_approval as the reason a job waits', async () => {
     await setLimits({ max_concurrent: 5, user_max_concurrent: 2, org_max_concurrent: 3 });
     const [a1, a2, b1, c1, d1] = await makeMembers(h.db, 1, 2).then(async (org1) => [
       ...org1,
@@ -212,19 +208,17 @@ describe('queue (PostgreSQL)', () => {
     const orgWait = await submitJob(h, a2);
     const globalWait = await submitJob(h, c1);
     const approvalWait = await submitJob(h, d1, { requiresApproval: true });
-    const reason = async (jobId: string) =>
-      (await http(app.url, 'GET', `/api/queue/position/${jobId}`, { key: app.adminKey })).body;
-    const first = await reason(userWait.jobId);
+    const first = await position(userWait.jobId);
     expect(first).toMatchObject({ blocked_reason: 'user_limit', position: 1 });
     // ETA from measured waits: dispatches of the last hour give a rate; position 1 waits about one interval of it.
     expect(first.estimated_wait_seconds).toBeGreaterThan(0);
-    expect(await reason(orgWait.jobId)).toMatchObject({ blocked_reason: 'org_limit', position: 2 });
-    expect(await reason(globalWait.jobId)).toMatchObject({ blocked_reason: 'global_limit', position: 3 });
-    expect(await reason(approvalWait.jobId)).toMatchObject({ blocked_reason: 'awaiting_approval', position: null });
+    expect(await position(orgWait.jobId)).toMatchObject({ blocked_reason: 'org_limit', position: 2 });
+    expect(await position(globalWait.jobId)).toMatchObject({ blocked_reason: 'global_limit', position: 3 });
+    expect(await position(approvalWait.jobId)).toMatchObject({ blocked_reason: 'awaiting_approval', position: null });
 
     // Approval → pending: it joins the queue, and a freed global slot goes to it (its user and org have room).
     await h.entries.unblock(approvalWait.jobId);
-    expect(await reason(approvalWait.jobId)).toMatchObject({ position: 4, blocked_reason: 'global_limit' });
+    expect(await position(approvalWait.jobId)).toMatchObject({ position: 4, blocked_reason: 'global_limit' });
     const [b1Job] = await h.db.query(
       `SELECT job_id FROM queue_entries WHERE user_id = $1 AND status = 'running' LIMIT 1`,
       [b1.id],
@@ -233,117 +227,6 @@ describe('queue (PostgreSQL)', () => {
     await h.queue.processTick(new Date());
     const running: { job_id: string }[] = await h.db.query(`SELECT job_id FROM queue_entries WHERE status = 'running'`);
     expect(running.map((r) => r.job_id)).toContain(globalWait.jobId);
-    expect(await reason(approvalWait.jobId)).toMatchObject({ position: 3, blocked_reason: 'global_limit' });
-  });
-
-  it('scopes GET /api/queue and the priority override by level and org', async () => {
-    await setLimits({ max_concurrent: 1, user_max_concurrent: 1, org_max_concurrent: 1 });
-    const apiUser = async (username: string, level: string, orgId: string) => {
-      const u = await http(app.url, 'POST', '/api/users', {
-        key: app.adminKey,
-        body: { username, level, org_id: orgId },
-      });
-      expect(u.status).toBe(201);
-      const k = await http(app.url, 'POST', `/api/users/${u.body.id}/api-keys`, {
-        key: app.adminKey,
-        body: { name: 'k' },
-      });
-      return { id: u.body.id as string, key: k.body.key as string, username, orgId };
-    };
-    const [orgX, orgY] = await Promise.all(
-      ['x', 'y'].map(
-        async (n) =>
-          (await http(app.url, 'POST', '/api/orgs', { key: app.adminKey, body: { name: `scope-${n}-${Date.now()}` } }))
-            .body.id as string,
-      ),
-    );
-    const researcher = await apiUser(`res-${Date.now()}`, 'researcher', orgX);
-    const colleague = await apiUser(`col-${Date.now()}`, 'researcher', orgX);
-    const leadX = await apiUser(`leadx-${Date.now()}`, 'lead', orgX);
-    const leadY = await apiUser(`leady-${Date.now()}`, 'lead', orgY);
-    const own = await submitJob(h, researcher);
-    const other = await submitJob(h, colleague);
-
-    const mine = await http(app.url, 'GET', '/api/queue', { key: researcher.key });
-    expect(mine.body.entries.map((e: { job_id: string }) => e.job_id)).toEqual([own.jobId]);
-    const org = await http(app.url, 'GET', '/api/queue', { key: leadX.key });
-    expect(org.body.entries.map((e: { job_id: string }) => e.job_id).sort()).toEqual([own.jobId, other.jobId].sort());
-    expect((await http(app.url, 'GET', '/api/queue', { key: leadY.key })).body.entries).toEqual([]);
-
-    const body = { priority: 40 };
-    expect(
-      (await http(app.url, 'POST', `/api/queue/${own.jobId}/priority`, { key: researcher.key, body })).status,
-    ).toBe(403);
-    expect(
-      (await http(app.url, 'POST', `/api/queue/${other.jobId}/priority`, { key: researcher.key, body })).status,
-    ).toBe(404);
-    expect((await http(app.url, 'POST', `/api/queue/${own.jobId}/priority`, { key: leadY.key, body })).status).toBe(
-      404,
-    );
-    expect(
-      (await http(app.url, 'POST', `/api/queue/${own.jobId}/priority`, { key: leadX.key, body: { priority: 51 } }))
-        .status,
-    ).toBe(400);
-    const set = await http(app.url, 'POST', `/api/queue/${other.jobId}/priority`, { key: leadX.key, body });
-    expect(set.body).toMatchObject({ effective_priority: 40, position: 1 });
-    expect(
-      (await h.db.query(`SELECT priority_override FROM jobs WHERE job_id = $1`, [other.jobId]))[0].priority_override,
-    ).toBe(40);
-    const cleared = await http(app.url, 'POST', `/api/queue/${other.jobId}/priority`, {
-      key: leadX.key,
-      body: { priority: null },
-    });
-    expect(cleared.body).toMatchObject({ effective_priority: 10, position: 2 });
-    expect((await http(app.url, 'GET', '/api/queue/stats', { key: leadX.key })).status).toBe(403);
-    expect((await http(app.url, 'GET', `/api/queue/position/${other.jobId}`, { key: researcher.key })).status).toBe(
-      404,
-    );
-    const malformed = await http(app.url, 'GET', '/api/queue/position/not-a-uuid', { key: app.adminKey });
-    expect(malformed.status).toBe(400);
-    expect(malformed.body).toMatchObject({ error: 'validation_error', details: { job_id: 'must be a UUID' } });
-  });
-
-  it('serves GET /api/queue, /stats and /concurrency, and rejects a bad limit', async () => {
-    await setLimits({ max_concurrent: 5, user_max_concurrent: 2, org_max_concurrent: null });
-    const conc = await http(app.url, 'GET', '/api/queue/concurrency', { key: app.adminKey });
-    expect(conc.body).toMatchObject({
-      max_concurrent: 5,
-      user_max_concurrent: 2,
-      org_max_concurrent: 10,
-      source: { org_max_concurrent: 'config' },
-    });
-    const bad = await http(app.url, 'PUT', '/api/queue/concurrency', {
-      key: app.adminKey,
-      body: { max_concurrent: 0 },
-    });
-    expect(bad.status).toBe(400);
-    expect(bad.body.error).toBe('validation_error');
-    const events = await h.db.query(
-      `SELECT data FROM events WHERE type = 'queue_limits_changed' ORDER BY id DESC LIMIT 1`,
-    );
-    expect(events[0].data).toMatchObject({ type: 'queue_limits_changed', max_concurrent: 5, user_max_concurrent: 2 });
-
-    const [m] = await makeMembers(h.db, 1, 1);
-    const job = await submitJob(h, m);
-    const list = await http(app.url, 'GET', '/api/queue?status=pending', { key: app.adminKey });
-    expect(list.status).toBe(200);
-    expect(list.body.entries).toEqual([
-      expect.objectContaining({ job_id: job.jobId, status: 'pending', position: 1, effective_priority: 10 }),
-    ]);
-    await h.queue.processTick(new Date());
-    const stats = await http(app.url, 'GET', '/api/queue/stats', { key: app.adminKey });
-    expect(stats.body).toMatchObject({ depth: 0, running: 1, limits: { max_concurrent: 5 } });
-    expect(stats.body.avg_wait_seconds).toEqual(expect.any(Number));
-    const metrics = await http(app.url, 'GET', '/metrics');
-    expect(metrics.text).toMatch(/simpletuner_queue_depth\{status="running"\} 1/);
-    expect(metrics.text).toMatch(/simpletuner_queue_depth\{status="pending"\} 0/);
-    const dispatched = await h.db.query(`SELECT data FROM events WHERE type = 'job_dispatched' AND job_id = $1`, [
-      job.jobId,
-    ]);
-    expect(dispatched[0].data).toMatchObject({
-      job_id: job.jobId,
-      provider: 'fakeq',
-      external_id: fake.creates[0].externalId,
-    });
+    expect(await position(approvalWait.jobId)).toMatchObject({ position: 3, blocked_reason: 'global_limit' });
   });
 });

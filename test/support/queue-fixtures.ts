@@ -3,6 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
+import type { AuthenticatedUser } from '../../src/auth';
 import { JobTransitionService } from '../../src/jobs/job-transition.service';
 import { Job } from '../../src/jobs/job.entity';
 import { SubmitPipeline } from '../../src/jobs/pipeline/submit.pipeline';
@@ -15,10 +16,15 @@ import {
   ProviderStatus,
   TrainingProvider,
 } from '../../src/providers/provider.interface';
+import { QueueLimitsService } from '../../src/queue/queue-limits.service';
+import { QueueQueryService } from '../../src/queue/queue-query.service';
 import { QueueService } from '../../src/queue/queue.service';
 import { http } from './http';
+import { actorFor } from './service-actors';
+import { ServiceModule, startServiceModule } from './service-module';
 import { startTestApp, TestApp } from './test-app';
 import { TestClock } from './test-clock';
+import type { TestDatabase } from './test-database';
 
 /** An instant in-process provider that records every create. */
 export class FakeQueueProvider implements TrainingProvider {
@@ -74,11 +80,17 @@ export interface QueueHarness {
   submissions: SubmitPipeline;
   transitions: JobTransitionService;
   registry: ProviderRegistry;
-  /** Set when the app was started with a TestClock (startQueueTestApp). */
+  limits: QueueLimitsService;
+  /** The read side and the priority override (what the /api/queue routes call). */
+  query: QueueQueryService;
+  /** Set when the app was started with a TestClock (startQueueTestApp, startQueueServices). */
   clock?: TestClock;
+  /** The bootstrap admin (startQueueServices). */
+  admin?: AuthenticatedUser;
 }
 
-export function harness(app: INestApplication): QueueHarness {
+/** The queue's services of a running app or of a service module (anything Nest can `get` them from). */
+export function harness(app: Pick<INestApplication, 'get'>): QueueHarness {
   return {
     db: app.get<DataSource>(getDataSourceToken()),
     tx: app.get(TransactionHost),
@@ -87,6 +99,8 @@ export function harness(app: INestApplication): QueueHarness {
     submissions: app.get(SubmitPipeline),
     transitions: app.get(JobTransitionService),
     registry: app.get(ProviderRegistry),
+    limits: app.get(QueueLimitsService),
+    query: app.get(QueueQueryService),
   };
 }
 
@@ -180,14 +194,37 @@ export async function jobStatuses(db: DataSource): Promise<Record<string, number
 
 export const minutes = (n: number) => n * 60_000;
 
+/** No wake-ups (a tick never goes round again on a release) and the interval tick an hour away. */
+const DRIVEN_TICKS = { SIMPLETUNER_QUEUE_INTERVAL: '3600', SIMPLETUNER_QUEUE_WAKE_ON_RELEASE: 'false' };
+
 /** The whole app on PostgreSQL with the interval tick an hour away and no wake-ups: the tests drive every tick. */
 export async function startQueueTestApp(): Promise<{ app: TestApp; h: QueueHarness }> {
   const clock = new TestClock();
-  const app = await startTestApp({
-    env: { SIMPLETUNER_QUEUE_INTERVAL: '3600', SIMPLETUNER_QUEUE_WAKE_ON_RELEASE: 'false' },
-    clock,
-  });
+  const app = await startTestApp({ env: DRIVEN_TICKS, clock });
   return { app, h: { ...harness(app.app), clock } };
+}
+
+/** The queue's services on PostgreSQL, with a set clock, ticking only when the test calls processTick. */
+export async function startQueueServices(
+  opts: { database?: TestDatabase; env?: Record<string, string> } = {},
+): Promise<{ m: ServiceModule; h: QueueHarness }> {
+  const clock = new TestClock();
+  const m = await startServiceModule({ database: opts.database, env: { ...DRIVEN_TICKS, ...opts.env }, clock });
+  try {
+    return { m, h: { ...harness(m.module), clock, admin: await actorFor(m.module, m.adminKey) } };
+  } catch (err) {
+    await m.close();
+    throw err;
+  }
+}
+
+/** What PUT /api/queue/concurrency does for the admin: the stored limits, and their view. */
+export function setQueueLimits(
+  h: QueueHarness,
+  body: Record<string, number | null>,
+): ReturnType<QueueLimitsService['update']> {
+  if (!h.admin) throw new Error('setQueueLimits needs the harness of startQueueServices');
+  return h.limits.update(body, h.admin);
 }
 
 /** Every test starts from an idle queue with a fresh instant provider and the real clock. */

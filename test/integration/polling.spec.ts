@@ -1,31 +1,37 @@
-import { getDataSourceToken } from '@nestjs/typeorm';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { DataSource } from 'typeorm';
+import type { AuthenticatedUser } from '../../src/auth';
 import { JobSyncService } from '../../src/jobs/job-sync.service';
+import { JobsService } from '../../src/jobs/jobs.service';
+import { flushLogs } from '../../src/logging';
 import { FakeReplicate, startFakeReplicate } from '../support/fake-replicate';
 import { logOutput } from '../support/test-logs';
-import { http } from '../support/http';
-import { startTestApp, TestApp } from '../support/test-app';
+import { actorFor } from '../support/service-actors';
+import { ServiceModule, startServiceModule } from '../support/service-module';
+import { makeTempDir } from '../support/test-config';
 
-/** 1,000 active Replicate jobs synced in one tick, in few calls, none missed. */
+/** 1,000 active Replicate jobs synced in one tick, in few calls, none missed (the app's services, no HTTP). */
 describe('job status polling against the fake Replicate (PostgreSQL)', () => {
-  let app: TestApp;
+  let services: ServiceModule;
   let fake: FakeReplicate;
   let db: DataSource;
   let sync: JobSyncService;
+  let admin: AuthenticatedUser;
 
   beforeAll(async () => {
     fake = await startFakeReplicate();
-    app = await startTestApp({ env: { REPLICATE_API_BASE: fake.url, REPLICATE_API_TOKEN: fake.token } });
-    db = app.app.get<DataSource>(getDataSourceToken());
-    sync = app.app.get(JobSyncService);
+    services = await startServiceModule({ env: { REPLICATE_API_BASE: fake.url, REPLICATE_API_TOKEN: fake.token } });
+    db = services.db;
+    sync = services.get(JobSyncService);
+    admin = await actorFor(services.module, services.adminKey);
   });
   afterAll(async () => {
-    await app?.stop();
+    await services?.close();
     await fake?.stop();
   });
 
   it('syncs 1,000 active jobs with at most 10 list calls plus gets only for the ones absent from the pages', async () => {
-    const me = await http(app.url, 'GET', '/api/users/me', { key: app.adminKey });
     const oldNoise = new Date(Date.now() - 86_400_000).toISOString();
     for (let i = 0; i < 50; i++)
       fake.addPrediction({ status: 'succeeded', created_at: oldNoise, input: { other: true } });
@@ -62,7 +68,7 @@ describe('job status polling against the fake Replicate (PostgreSQL)', () => {
       `INSERT INTO jobs (job_id, user_id, org_id, provider, external_id, status, config_name, hardware_profile, priority, correlation_id, created_at)
        SELECT (r->>0)::uuid, $1, $2, 'replicate', r->>1, 'queued', 'bulk', 'h100-x2', 10, 'bulk-corr', (r->>2)::timestamptz
          FROM jsonb_array_elements($3::jsonb) AS r`,
-      [me.body.id, me.body.org_id, JSON.stringify(rows)],
+      [admin.id, admin.orgId, JSON.stringify(rows)],
     );
     fake.requests.length = 0;
 
@@ -114,18 +120,107 @@ describe('job status polling against the fake Replicate (PostgreSQL)', () => {
   });
 
   it('fails a job past max_runtime_seconds after cancelling its prediction', async () => {
-    const me = await http(app.url, 'GET', '/api/users/me', { key: app.adminKey });
     const p = fake.addPrediction({ input: {} });
     await fake.setStatus(p.id, 'processing');
     const [row] = await db.query<{ job_id: string }[]>(
       `INSERT INTO jobs (user_id, org_id, provider, external_id, status, config_name, hardware_profile, priority, correlation_id, max_runtime_seconds, created_at, started_at)
        VALUES ($1, $2, 'replicate', $3, 'running', 'slow', 'l40s', 10, 'slow-corr', 3600, now() - interval '2 hours', now() - interval '2 hours') RETURNING job_id`,
-      [me.body.id, me.body.org_id, p.id],
+      [admin.id, admin.orgId, p.id],
     );
     const summary = await sync.syncActiveJobs(new Date());
     expect(summary.timedOut).toBe(1);
     expect(fake.count('POST', new RegExp(`^/predictions/${p.id}/cancel$`))).toBe(1);
-    const job = await http(app.url, 'GET', `/api/cloud/jobs/${row.job_id}`, { key: app.adminKey });
-    expect(job.body).toMatchObject({ status: 'failed', error_message: 'Exceeded max runtime' });
+    // What GET /api/cloud/jobs/:id shows.
+    const job = await services.get(JobsService).get(admin, row.job_id);
+    expect(job).toMatchObject({ status: 'failed', error_message: 'Exceeded max runtime' });
+  });
+});
+
+/** Polling failures are visible at the default level: `Failed to sync job X` (WARNING), `Error in job polling` (ERROR). */
+describe('job polling failures (PostgreSQL, fake Replicate)', () => {
+  let services: ServiceModule;
+  let fake: FakeReplicate;
+  let db: DataSource;
+  let admin: AuthenticatedUser;
+  let logFile: string;
+
+  beforeAll(async () => {
+    fake = await startFakeReplicate();
+    logFile = path.join(makeTempDir('st-poll-log-'), 'cloud.log');
+    services = await startServiceModule({
+      env: {
+        REPLICATE_API_BASE: fake.url,
+        REPLICATE_API_TOKEN: fake.token,
+        SIMPLETUNER_LOG_LEVEL: 'INFO',
+        SIMPLETUNER_LOG_FILE: logFile,
+      },
+    });
+    db = services.db;
+    admin = await actorFor(services.module, services.adminKey);
+  });
+  afterAll(async () => {
+    await services?.close();
+    await fake?.stop();
+    if (logFile) fs.rmSync(path.dirname(logFile), { recursive: true, force: true });
+  });
+
+  async function lines(): Promise<any[]> {
+    await flushLogs();
+    return fs
+      .readFileSync(logFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+  }
+
+  async function insertJob(externalId: string, corr: string): Promise<string> {
+    const [row] = await db.query<{ job_id: string }[]>(
+      `INSERT INTO jobs (user_id, org_id, provider, external_id, status, config_name, hardware_profile, priority, correlation_id)
+       VALUES ($1, $2, 'replicate', $3, 'queued', 'err', 'l40s', 10, $4) RETURNING job_id`,
+      [admin.id, admin.orgId, externalId, corr],
+    );
+    return row.job_id;
+  }
+
+  it("logs `Failed to sync job X` at WARNING under the job's correlation id and syncs the others", async () => {
+    const ok = fake.addPrediction({ status: 'processing' });
+    const hidden = fake.addPrediction({ status: 'processing', unlisted: true });
+    const okJob = await insertJob(ok.id, 'corr-ok-1');
+    const badJob = await insertJob(hidden.id, 'corr-bad-1');
+    fake.failNext(3, 500, { method: 'GET', path: new RegExp(`^/predictions/${hidden.id}$`) });
+
+    const summary = await services.get(JobSyncService).syncActiveJobs(new Date());
+    expect(summary).toMatchObject({ synced: 1, failed: 1, changed: 1 });
+    const statuses = await db.query(`SELECT job_id, status FROM jobs WHERE config_name = 'err' ORDER BY created_at`);
+    expect(statuses).toEqual([
+      { job_id: okJob, status: 'running' },
+      { job_id: badJob, status: 'queued' },
+    ]);
+    const warn = (await lines()).find((l) => l.message === `Failed to sync job ${badJob}`);
+    expect(warn).toMatchObject({
+      level: 'WARNING',
+      correlation_id: 'corr-bad-1',
+      extra: { job_id: badJob, provider: 'replicate', step: 'poll' },
+    });
+  });
+
+  it('logs `Error in job polling` at ERROR when the provider cannot be listed, and changes nothing', async () => {
+    const p = fake.addPrediction({ status: 'succeeded' });
+    const jobId = await insertJob(p.id, 'corr-list-1');
+    fake.failNext(3, 500, { method: 'GET', path: /^\/predictions$/ });
+    fake.failNext(3, 500, { method: 'GET', path: /^\/predictions\/.+/ });
+    await services.get(JobSyncService).syncActiveJobs(new Date());
+    expect((await db.query(`SELECT status FROM jobs WHERE job_id = $1`, [jobId]))[0].status).toBe('queued');
+    const all = await lines();
+    expect(all.find((l) => l.message === 'Error in job polling')).toMatchObject({
+      level: 'ERROR',
+      exception: { message: expect.stringContaining('500') },
+    });
+    expect(all.find((l) => l.message === `Failed to sync job ${jobId}`)).toMatchObject({
+      level: 'WARNING',
+      correlation_id: 'corr-list-1',
+    });
+    // Tokens never reach the log.
+    expect(fs.readFileSync(logFile, 'utf8')).not.toContain(fake.token);
   });
 });
