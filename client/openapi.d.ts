@@ -853,7 +853,7 @@ export interface paths {
          * Download an artifact
          * @description Level `viewer` or above.
          *
-         *     The stored file, as `application/octet-stream`. One `Range: bytes=…` range is answered with 206 (several, or a malformed one, with the whole file); a range past the end with 416. 409 while it is not stored yet.
+         *     The stored file, as `application/octet-stream`. One `Range: bytes=…` range is answered with 206 (several, or a malformed one, with the whole file); a range past the end with 416 and `Content-Range: bytes *\/<size>`. 409 while it is not stored yet.
          */
         get: operations["Artifacts_download"];
         put?: never;
@@ -1117,6 +1117,21 @@ export interface components {
             /** @description Facts about the error, when there are any */
             details?: {
                 [key: string]: unknown;
+            };
+            /**
+             * @description The id of this request in the logs (also the X-Correlation-ID header)
+             * @example abc123def456
+             */
+            correlation_id: string;
+        };
+        /** @description The `Range` starts past the end of the file (its size is in `Content-Range: bytes *\/<size>`) */
+        RangeNotSatisfiableError: {
+            /** @enum {string} */
+            error: "range_not_satisfiable";
+            /** @description For people; may change between versions */
+            message: string;
+            details?: {
+                size?: number;
             };
             /**
              * @description The id of this request in the logs (also the X-Correlation-ID header)
@@ -6221,15 +6236,15 @@ export interface operations {
                     "application/json": components["schemas"]["ConflictError"];
                 };
             };
-            /** @description The range starts past the end of the file (no body) */
+            /** @description Range not satisfiable: `range_not_satisfiable` */
             416: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
-                    /** @description `bytes *\/size` */
-                    "Content-Range"?: string;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["RangeNotSatisfiableError"];
+                };
             };
             /** @description Too many requests: `rate_limit_exceeded` */
             429: {

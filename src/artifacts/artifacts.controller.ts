@@ -4,6 +4,7 @@ import { ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@n
 import type { Request, Response } from 'express';
 import { CurrentUser, MinLevel } from '../auth';
 import type { AuthenticatedUser } from '../auth';
+import { AppError } from '../common/errors';
 import { UuidParam } from '../common/uuid-param';
 import { ApiErrors } from '../openapi';
 import { ArtifactsService } from './artifacts.service';
@@ -42,7 +43,8 @@ export class ArtifactsController {
     summary: 'Download an artifact',
     description:
       'The stored file, as `application/octet-stream`. One `Range: bytes=…` range is answered with 206 (several, ' +
-      'or a malformed one, with the whole file); a range past the end with 416. 409 while it is not stored yet.',
+      'or a malformed one, with the whole file); a range past the end with 416 and `Content-Range: bytes */<size>`. ' +
+      '409 while it is not stored yet.',
   })
   @ApiHeader({ name: 'Range', required: false, description: 'One byte range, e.g. `bytes=0-1023`' })
   @ApiResponse({ status: 200, description: 'The whole file', content: binary, headers: fileHeaders })
@@ -52,12 +54,7 @@ export class ArtifactsController {
     content: binary,
     headers: { ...fileHeaders, 'Content-Range': { description: '`bytes a-b/size`', schema: { type: 'string' } } },
   })
-  @ApiResponse({
-    status: 416,
-    description: 'The range starts past the end of the file (no body)',
-    headers: { 'Content-Range': { description: '`bytes */size`', schema: { type: 'string' } } },
-  })
-  @ApiErrors('job_not_found', 'not_found', 'conflict')
+  @ApiErrors('job_not_found', 'not_found', 'conflict', 'range_not_satisfiable')
   async download(
     @CurrentUser() user: AuthenticatedUser,
     @UuidParam('id') id: string,
@@ -70,8 +67,10 @@ export class ArtifactsController {
     const d = await this.artifacts.open(user, id, name, range, !head);
     const size = d.artifact.size!;
     if (d.status === 416) {
-      res.status(416).setHeader('Content-Range', `bytes */${size}`).end();
-      return;
+      res.setHeader('Content-Range', `bytes */${size}`);
+      throw new AppError('range_not_satisfiable', 416, `The range starts past the end of ${name} (${size} bytes)`, {
+        size,
+      });
     }
     res.status(d.status);
     res.setHeader('Content-Type', 'application/octet-stream');
