@@ -104,7 +104,7 @@ export class ArtifactCopyService implements OnModuleDestroy {
   private async claimAndStart(now: Date, tickId: string | undefined): Promise<CopyTickSummary> {
     if (this.stopping) return { requeued: 0, started: 0, running: this.running.size };
     // Only this process opens the embedded database (its lock file): a copying row it does not run is abandoned.
-    const requeued = await this.repo.requeueAbandoned([...this.running.keys()], this.config.embeddedDatabase);
+    const requeued = await this.repo.requeueAbandoned(now, [...this.running.keys()], this.config.embeddedDatabase);
     if (requeued > 0) log.info(`Resuming ${requeued} output copies whose holder stopped`, { requeued });
     const free = this.config.env.SIMPLETUNER_ARTIFACT_COPY_CONCURRENCY - this.running.size;
     const claimed = free > 0 && !this.stopping ? await this.repo.claimDue(now, free, LEASE_SECONDS) : [];

@@ -91,17 +91,18 @@ export class ArtifactsRepository {
   }
 
   /**
-   * Copies nobody is doing any more go back to pending: those whose holder let its lease pass (it stopped), and
-   * with `unheldToo` every copying row but `held` (on the embedded database only this process can be copying).
+   * Copies nobody is doing any more go back to pending, due at `now`: those whose holder let its lease pass (it
+   * stopped), and with `unheldToo` every copying row but `held` (on the embedded database only this process can be
+   * copying).
    */
-  async requeueAbandoned(held: string[], unheldToo: boolean): Promise<number> {
+  async requeueAbandoned(now: Date, held: string[], unheldToo: boolean): Promise<number> {
     const rows = returnedRows(
       await this.db.tx.query(
-        `UPDATE job_artifacts SET status = 'pending', claim_id = NULL, lease_until = NULL, next_attempt_at = now(),
+        `UPDATE job_artifacts SET status = 'pending', claim_id = NULL, lease_until = NULL, next_attempt_at = $3,
                 updated_at = now()
           WHERE status = 'copying' AND (lease_until < now() OR ($2 AND NOT (artifact_id = ANY($1::uuid[]))))
          RETURNING artifact_id`,
-        [held, unheldToo],
+        [held, unheldToo, now],
       ),
     );
     return rows.length;
