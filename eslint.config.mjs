@@ -13,6 +13,7 @@ import tseslint from 'typescript-eslint';
 const MODULES = [
   'api-docs',
   'approvals',
+  'artifacts',
   'audit',
   'auth',
   'common',

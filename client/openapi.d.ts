@@ -820,6 +820,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cloud/jobs/{id}/artifacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a job's artifacts
+         * @description Level `viewer` or above.
+         *
+         *     A completed job's outputs, copied into the service's store before the provider deletes them; each is `pending`/`copying` until it ends `stored` or `failed`. Visible to whoever sees the job.
+         */
+        get: operations["Artifacts_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cloud/jobs/{id}/artifacts/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download an artifact
+         * @description Level `viewer` or above.
+         *
+         *     The stored file, as `application/octet-stream`. One `Range: bytes=…` range is answered with 206 (several, or a malformed one, with the whole file); a range past the end with 416 and `Content-Range: bytes *\/<size>`. 409 while it is not stored yet.
+         */
+        get: operations["Artifacts_download"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/": {
         parameters: {
             query?: never;
@@ -1073,6 +1117,21 @@ export interface components {
             /** @description Facts about the error, when there are any */
             details?: {
                 [key: string]: unknown;
+            };
+            /**
+             * @description The id of this request in the logs (also the X-Correlation-ID header)
+             * @example abc123def456
+             */
+            correlation_id: string;
+        };
+        /** @description The `Range` starts past the end of the file (its size is in `Content-Range: bytes *\/<size>`) */
+        RangeNotSatisfiableError: {
+            /** @enum {string} */
+            error: "range_not_satisfiable";
+            /** @description For people; may change between versions */
+            message: string;
+            details?: {
+                size?: number;
             };
             /**
              * @description The id of this request in the logs (also the X-Correlation-ID header)
@@ -1630,6 +1689,41 @@ export interface components {
             /** @description The status the provider reported (`starting`, `processing`, `succeeded`…) */
             provider_status: string;
             webhook_id: string;
+        };
+        ArtifactStoredEvent: {
+            /**
+             * @description Also the `event:` name
+             * @enum {string}
+             */
+            type: "artifact_stored";
+            /** Format: uuid */
+            job_id: string;
+            /**
+             * @description The artifact's name within the job
+             * @example model.safetensors
+             */
+            name: string;
+            /** @description Bytes stored */
+            size: number;
+            /** @description Hex SHA-256 of the stored bytes (the download's ETag) */
+            sha256: string;
+            /** @description As the provider served it */
+            content_type: string;
+        };
+        ArtifactFailedEvent: {
+            /**
+             * @description Also the `event:` name
+             * @enum {string}
+             */
+            type: "artifact_failed";
+            /** Format: uuid */
+            job_id: string;
+            /** @example model.safetensors */
+            name: string;
+            /** @description Copies tried (0: never fetched) */
+            attempts: number;
+            /** @description Why, e.g. `untrusted source` or `HTTP 404 from replicate.delivery` */
+            error: string;
         };
         QueueLimitsChangedEvent: {
             /**
@@ -2414,6 +2508,30 @@ export interface components {
         ExpiredSummaryView: {
             /** @description Requests that expired in this run (their jobs are cancelled) */
             expired: number;
+        };
+        /**
+         * @description `pending` and `copying` until the copy ends `stored` or, after its last try, `failed`
+         * @enum {string}
+         */
+        ArtifactStatus: "pending" | "copying" | "stored" | "failed";
+        ArtifactView: {
+            /** @description Bytes stored (null until stored) */
+            size: number | null;
+            /** @description `pending` and `copying` until the copy ends `stored` or, after its last try, `failed` */
+            status: components["schemas"]["ArtifactStatus"];
+            /**
+             * Format: date-time
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            created_at: string;
+            /** @description Unique within the job; the download is `GET /api/cloud/jobs/{id}/artifacts/{name}` */
+            name: string;
+            /** @description Hex SHA-256 of the stored bytes, the download's ETag (null until stored) */
+            sha256: string | null;
+            /** @description As the provider served it (null until stored); the download itself is always application/octet-stream */
+            content_type: string | null;
+            /** @description Why the copy failed (or why the last try did, while it is retried) */
+            error: string | null;
         };
     };
     responses: never;
@@ -3390,6 +3508,8 @@ export interface operations {
              *     | `approval_rejected` | [ApprovalRejectedEvent](#/components/schemas/ApprovalRejectedEvent) |
              *     | `approval_expired` | [ApprovalExpiredEvent](#/components/schemas/ApprovalExpiredEvent) |
              *     | `cloud_job_update` | [CloudJobUpdateEvent](#/components/schemas/CloudJobUpdateEvent) |
+             *     | `artifact_stored` | [ArtifactStoredEvent](#/components/schemas/ArtifactStoredEvent) |
+             *     | `artifact_failed` | [ArtifactFailedEvent](#/components/schemas/ArtifactFailedEvent) |
              *     | `queue_limits_changed` | [QueueLimitsChangedEvent](#/components/schemas/QueueLimitsChangedEvent) |
              *     | `reset` | [ResetEvent](#/components/schemas/ResetEvent) |
              *     | `error` | [StreamErrorEvent](#/components/schemas/StreamErrorEvent) |
@@ -5920,6 +6040,210 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PermissionDeniedError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    Artifacts_list: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtifactView"][];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Not found: `job_not_found` */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobNotFoundError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    Artifacts_download: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description One byte range, e.g. `bytes=0-1023` */
+                Range?: string;
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path: {
+                id: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The whole file */
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    /** @description Bytes in this answer */
+                    "Content-Length"?: number;
+                    /** @description The hex SHA-256 of the whole file, quoted */
+                    ETag?: string;
+                    /** @description `bytes` */
+                    "Accept-Ranges"?: string;
+                    /** @description `attachment; filename="<name>"` */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description The range asked for */
+            206: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    /** @description Bytes in this answer */
+                    "Content-Length"?: number;
+                    /** @description The hex SHA-256 of the whole file, quoted */
+                    ETag?: string;
+                    /** @description `bytes` */
+                    "Accept-Ranges"?: string;
+                    /** @description `attachment; filename="<name>"` */
+                    "Content-Disposition"?: string;
+                    /** @description `bytes a-b/size` */
+                    "Content-Range"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Not found: `job_not_found`, `not_found` */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobNotFoundError"] | components["schemas"]["NotFoundError"];
+                };
+            };
+            /** @description Conflict: `conflict` */
+            409: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictError"];
+                };
+            };
+            /** @description Range not satisfiable: `range_not_satisfiable` */
+            416: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RangeNotSatisfiableError"];
                 };
             };
             /** @description Too many requests: `rate_limit_exceeded` */

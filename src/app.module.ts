@@ -20,6 +20,7 @@ import { LoggingModule } from './logging/logging.module';
 import { JobsModule } from './jobs';
 import { QueueModule } from './queue';
 import { ApprovalsModule } from './approvals';
+import { ArtifactsModule } from './artifacts';
 import { DashboardModule } from './dashboard';
 import { JobPipelineStepsModule } from './job-pipeline-steps.module';
 import type { JobEndedStep } from './jobs';
@@ -69,6 +70,7 @@ export class AppModule {
         JobsModule,
         QueueModule,
         ApprovalsModule,
+        ArtifactsModule,
         JobPipelineStepsModule.forRoot(opts.jobEndedSteps),
         DashboardModule,
         ...(opts.imports ?? []),

@@ -1,12 +1,13 @@
 import { DynamicModule, Global, Module, Type } from '@nestjs/common';
 import { ApprovalGate, ApprovalsModule } from './approvals';
-import { ApprovalGateStep, JOB_ENDED_EXTENSIONS, QueueStep, type JobEndedStep } from './jobs';
+import { ArtifactRecordsService, ArtifactsModule } from './artifacts';
+import { ApprovalGateStep, ArtifactsStep, JOB_ENDED_EXTENSIONS, QueueStep, type JobEndedStep } from './jobs';
 import { QueueEntriesService, QueueModule } from './queue';
 
 /**
  * Which module carries out each step of the job pipelines (src/jobs/pipeline): the submit's gate is the approvals
- * module's, its enqueue and the release of a slot are the queue's, and an embedding app may add steps at the end of
- * the job-ended pipeline. The assembly binds them so that the jobs module names its steps without importing the
+ * module's, its enqueue and the release of a slot are the queue's, a completed job's outputs and a deleted job's
+ * files are the artifacts', and an embedding app may add steps at the end of the job-ended pipeline. The assembly binds them so that the jobs module names its steps without importing the
  * modules that implement them (they import jobs).
  */
 @Global()
@@ -15,13 +16,14 @@ export class JobPipelineStepsModule {
   static forRoot(jobEndedSteps: Type<JobEndedStep>[] = []): DynamicModule {
     return {
       module: JobPipelineStepsModule,
-      imports: [QueueModule, ApprovalsModule],
+      imports: [QueueModule, ApprovalsModule, ArtifactsModule],
       providers: [
         { provide: ApprovalGateStep, useExisting: ApprovalGate },
         { provide: QueueStep, useExisting: QueueEntriesService },
+        { provide: ArtifactsStep, useExisting: ArtifactRecordsService },
         { provide: JOB_ENDED_EXTENSIONS, useValue: jobEndedSteps },
       ],
-      exports: [ApprovalGateStep, QueueStep, JOB_ENDED_EXTENSIONS],
+      exports: [ApprovalGateStep, QueueStep, ArtifactsStep, JOB_ENDED_EXTENSIONS],
     };
   }
 }

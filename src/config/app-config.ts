@@ -31,6 +31,27 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
 
+/** A host an output may be copied from: `host`, `host:port` or `*.domain` (any subdomain of it). */
+const SOURCE_HOST = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/;
+
+/** Where Replicate serves prediction outputs. */
+const DEFAULT_SOURCE_HOSTS = 'replicate.delivery,*.replicate.delivery';
+
+/** Hosts separated by commas; unset or empty: the default list. */
+const hostList = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v === undefined || v.trim() === '' ? DEFAULT_SOURCE_HOSTS : v)
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
+  )
+  .refine(
+    (list) => list.every((h) => SOURCE_HOST.test(h)),
+    'must be host names, host:port or *.domain, separated by commas',
+  );
+
 /** An AES-256 key: 32 bytes, base64. */
 const isSecretKey = (v: string) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32;
 
@@ -108,6 +129,21 @@ const envSchema = z.object({
   SIMPLETUNER_REPLICATE_RATE_WINDOW_SECONDS: seconds.default(60),
   /** Built dashboard files (index.html + assets/); unset = web/dist of this checkout. */
   SIMPLETUNER_DASHBOARD_DIR: optionalString,
+  SIMPLETUNER_ARTIFACT_S3_BUCKET: optionalString,
+  SIMPLETUNER_ARTIFACT_S3_ENDPOINT: optionalString.refine(
+    (v) => v === undefined || /^https?:\/\/[^\s/]+\/?$/.test(v),
+    'must be an http(s) URL of the S3-compatible server, without a path',
+  ),
+  SIMPLETUNER_ARTIFACT_S3_REGION: optionalString,
+  SIMPLETUNER_ARTIFACT_COPY_ATTEMPTS: int(1).default(5),
+  SIMPLETUNER_ARTIFACT_COPY_INTERVAL: seconds.default(10),
+  SIMPLETUNER_ARTIFACT_COPY_CONCURRENCY: int(1).default(2),
+  SIMPLETUNER_ARTIFACT_SOURCE_HOSTS: hostList,
+  /** The standard AWS variables: the S3 artifact store's credentials and region. */
+  AWS_ACCESS_KEY_ID: optionalString,
+  AWS_SECRET_ACCESS_KEY: optionalString,
+  AWS_SESSION_TOKEN: optionalString,
+  AWS_REGION: optionalString,
   REPLICATE_API_TOKEN: optionalString,
   REPLICATE_API_BASE: z.string().url('must be a URL').default('https://api.replicate.com/v1'),
   SIMULATOR_STEP_SECONDS: z
@@ -166,6 +202,21 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/**
+ * Settings that are valid alone but not together. The S3 artifact store is given its credentials explicitly (read
+ * here, like every variable): the SDK's own lookup of the environment and of ~/.aws is not used.
+ */
+function combinationProblems(env: Env): string[] {
+  const problems: string[] = [];
+  if (Boolean(env.AWS_ACCESS_KEY_ID) !== Boolean(env.AWS_SECRET_ACCESS_KEY)) {
+    problems.push('AWS_ACCESS_KEY_ID: must be set together with AWS_SECRET_ACCESS_KEY');
+  }
+  if (env.SIMPLETUNER_ARTIFACT_S3_BUCKET && !env.AWS_ACCESS_KEY_ID) {
+    problems.push('SIMPLETUNER_ARTIFACT_S3_BUCKET: needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
+  }
+  return problems;
+}
+
 function formatZodIssues(error: z.ZodError): string[] {
   return error.issues.map((i) => `${String(i.path[0])}: ${i.message}`);
 }
@@ -175,6 +226,7 @@ export function loadAppConfig(source: NodeJS.ProcessEnv = process.env, cwd = pro
   const problems: string[] = [];
   const parsed = envSchema.safeParse(source);
   if (!parsed.success) problems.push(...formatZodIssues(parsed.error));
+  else problems.push(...combinationProblems(parsed.data));
 
   let file: ReturnType<typeof loadEnterpriseFile> = { path: null, data: {} };
   try {

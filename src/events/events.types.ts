@@ -32,6 +32,8 @@ export interface EventPayloads {
     webhook_id: string;
     status: string;
   };
+  artifact_stored: { name: string; size: number; sha256: string; content_type: string };
+  artifact_failed: { name: string; error: string; attempts: number };
   queue_limits_changed: {
     max_concurrent: number;
     user_max_concurrent: number;
@@ -93,6 +95,8 @@ export const EVENT_TYPES: readonly EventType[] = [
   'approval_rejected',
   'approval_expired',
   'cloud_job_update',
+  'artifact_stored',
+  'artifact_failed',
   'queue_limits_changed',
 ];
 

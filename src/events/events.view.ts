@@ -117,6 +117,39 @@ class CloudJobUpdateEvent {
   status: string;
 }
 
+/** An output of the job was copied into the artifact store (GET /api/cloud/jobs/{id}/artifacts/{name}). */
+class ArtifactStoredEvent {
+  @eventType('artifact_stored')
+  type: 'artifact_stored';
+  @ApiUuid()
+  job_id: string;
+  /** The artifact's name within the job */
+  @ApiProperty({ example: 'model.safetensors' })
+  name: string;
+  /** Bytes stored */
+  @ApiInt()
+  size: number;
+  /** Hex SHA-256 of the stored bytes (the download's ETag) */
+  sha256: string;
+  /** As the provider served it */
+  content_type: string;
+}
+
+/** An output of the job could not be copied (after its last try, or at once from an untrusted host); the job keeps its status. */
+class ArtifactFailedEvent {
+  @eventType('artifact_failed')
+  type: 'artifact_failed';
+  @ApiUuid()
+  job_id: string;
+  @ApiProperty({ example: 'model.safetensors' })
+  name: string;
+  /** Why, e.g. `untrusted source` or `HTTP 404 from replicate.delivery` */
+  error: string;
+  /** Copies tried (0: never fetched) */
+  @ApiInt()
+  attempts: number;
+}
+
 class QueueLimitsChangedEvent {
   @eventType('queue_limits_changed')
   type: 'queue_limits_changed';
@@ -165,6 +198,8 @@ export const STREAM_EVENTS = {
   approval_rejected: ApprovalRejectedEvent,
   approval_expired: ApprovalExpiredEvent,
   cloud_job_update: CloudJobUpdateEvent,
+  artifact_stored: ArtifactStoredEvent,
+  artifact_failed: ArtifactFailedEvent,
   queue_limits_changed: QueueLimitsChangedEvent,
   reset: ResetEvent,
   error: StreamErrorEvent,

@@ -3,7 +3,7 @@ export { JobTransitionService, logStatusChange } from './job-transition.service'
 export type { TransitionResult } from './job-transition.service';
 export { JobRecordsService } from './job-records.service';
 export { JobSecretsService } from './job-secrets.service';
-export { ApprovalGateStep, QueueStep } from './pipeline/steps';
+export { ApprovalGateStep, ArtifactsStep, QueueStep } from './pipeline/steps';
 export type { ApprovalHold, SubmittedJob, SubmitterHistory } from './pipeline/steps';
 /** @public for enterprise modules (README "Extending"). */
 export type { EndedJob, JobEndedStep } from './pipeline/steps';
@@ -12,3 +12,4 @@ export { inJobScope, inScopeOf } from './job-scope';
 export { isTerminal } from '../common/job-status';
 export type { JobStatus } from '../common/job-status';
 export { Job } from './job.entity';
+export { JobsService } from './jobs.service';

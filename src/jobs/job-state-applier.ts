@@ -17,6 +17,7 @@ function differs(job: Job, patch: JobPatch): boolean {
   return Object.entries(patch).some(([k, v]) => {
     const cur = (job as unknown as Record<string, unknown>)[k];
     if (cur instanceof Date && v instanceof Date) return cur.getTime() !== v.getTime();
+    if (Array.isArray(v)) return JSON.stringify(cur) !== JSON.stringify(v);
     return cur !== v;
   });
 }
@@ -56,6 +57,8 @@ export class JobStateApplier {
     if (!job.externalId) patch.externalId = state.externalId;
     if (state.error) patch.errorMessage = state.error.slice(0, 2000);
     if (state.outputUrl) patch.outputUrl = state.outputUrl;
+    // The files of a finished run (a provider may show partial outputs while it runs).
+    if (state.status === 'completed' && state.outputUrls?.length) patch.outputUrls = state.outputUrls;
     if (state.logsUrl) patch.logsUrl = state.logsUrl;
     if (state.startedAt && !job.startedAt) patch.startedAt = state.startedAt;
     if (state.completedAt && isTerminal(state.status)) patch.completedAt = state.completedAt;

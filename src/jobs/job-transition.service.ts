@@ -20,6 +20,7 @@ export type JobPatch = Partial<
     | 'externalId'
     | 'errorMessage'
     | 'outputUrl'
+    | 'outputUrls'
     | 'logsUrl'
     | 'costUsd'
     | 'startedAt'

@@ -94,6 +94,10 @@ export class Job {
   @Column('text', { nullable: true })
   outputUrl: string | null;
 
+  /** Every http(s) URL of the provider's output on completion (copied into the artifact store). */
+  @Column('jsonb', { nullable: true })
+  outputUrls: string[] | null;
+
   @Column('text', { nullable: true })
   logsUrl: string | null;
 

@@ -21,7 +21,7 @@ import {
 import { CostEstimate, estimateCost } from './job-cost';
 import { ACTIVE_STATUSES, isTerminal, TERMINAL_STATUSES } from '../common/job-status';
 import { JobTransitionService } from './job-transition.service';
-import { QueueStep } from './pipeline/steps';
+import { ArtifactsStep, QueueStep } from './pipeline/steps';
 import { Clock } from '../common/clock';
 import { jobView, JobView } from './job-view';
 import type { Job } from './job.entity';
@@ -49,6 +49,7 @@ export class JobsService {
     private readonly registry: ProviderRegistry,
     private readonly configs: ProviderConfigService,
     private readonly queue: QueueStep,
+    private readonly artifacts: ArtifactsStep,
     private readonly transitions: JobTransitionService,
     private readonly access: AccessPolicy,
     private readonly clock: Clock,
@@ -127,6 +128,7 @@ export class JobsService {
         `Only a finished job can be deleted; job ${jobId} is ${current.status}`,
       );
     }
+    await this.artifacts.jobsDeleted([jobId]); // its stored outputs (their rows went with the job)
     log.info('Job deleted', { job_id: jobId });
     return { job_id: jobId, deleted: true };
   }

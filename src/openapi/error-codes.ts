@@ -77,6 +77,12 @@ export const ERROR_CODES = {
     schema: 'PayloadTooLargeError',
     description: 'The body is larger than the route accepts (1 MiB; the webhook 10 MiB)',
   },
+  range_not_satisfiable: {
+    status: 416,
+    schema: 'RangeNotSatisfiableError',
+    description: 'The `Range` starts past the end of the file (its size is in `Content-Range: bytes */<size>`)',
+    details: { type: 'object', properties: { size: { type: 'integer' } } },
+  },
   idempotency_key_reused: {
     status: 422,
     schema: 'IdempotencyKeyReusedError',
@@ -140,6 +146,7 @@ export const STATUS_TEXT: Record<number, string> = {
   404: 'Not found',
   409: 'Conflict',
   413: 'Payload too large',
+  416: 'Range not satisfiable',
   422: 'Unprocessable',
   429: 'Too many requests',
   502: 'Provider error',

@@ -44,6 +44,8 @@ export interface ProviderJobState {
   rawStatus: string;
   error?: string | null;
   outputUrl?: string | null;
+  /** Every http(s) URL of the output (a completed job's files, copied into the artifact store). */
+  outputUrls?: string[] | null;
   logsUrl?: string | null;
   costUsd?: number | null;
   /** Billed seconds (Replicate `metrics.predict_time`): the jobs module prices them with the job's own profile. */

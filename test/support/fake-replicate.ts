@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { signWebhook } from '../../src/providers/replicate/webhook-verifier';
+import { FakeOutputs } from './fake-outputs';
 
 /** A fake of Replicate's HTTP API on 127.0.0.1, for tests and benches. */
 export interface FakePrediction {
@@ -48,6 +49,8 @@ export class FakeReplicate {
   readonly requests: RecordedRequest[] = [];
   readonly predictions = new Map<string, FakePrediction>();
   readonly webhookResponses: { id: string; status: number }[] = [];
+  /** Output files, served under /files/ on the API's own host (see FakeOutputs). */
+  readonly outputs = new FakeOutputs();
   private seq = 0;
   private faults: Fault[] = [];
   private server: http.Server | null = null;
@@ -89,6 +92,7 @@ export class FakeReplicate {
     this.predictions.clear();
     this.webhookResponses.length = 0;
     this.faults = [];
+    this.outputs.reset();
     this.autoWebhooks = false;
     this.pageSize = 100;
   }
@@ -145,11 +149,16 @@ export class FakeReplicate {
     if (['succeeded', 'failed', 'canceled', 'aborted'].includes(status)) {
       p.completed_at ??= now;
       p.metrics = { predict_time: extra.predictTime ?? p.metrics.predict_time ?? 100 };
-      if (status === 'succeeded') p.output = p.output ?? [`https://replicate.delivery/${p.id}/model.safetensors`];
+      if (status === 'succeeded') p.output = p.output ?? [this.outputUrl(`${p.id}/model.safetensors`)];
       if (status === 'failed') p.error = extra.error ?? 'Training failed';
     }
     if (this.autoWebhooks && p.webhook) await this.sendWebhook(p.webhook, p).catch(() => undefined);
     return p;
+  }
+
+  /** The URL of an output file the fake serves (see FakeOutputs). */
+  outputUrl(path: string): string {
+    return `${this.base}/files/${path}`;
   }
 
   delete(id: string): void {
@@ -236,6 +245,7 @@ export class FakeReplicate {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (this.outputs.handle(req, res)) return;
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');

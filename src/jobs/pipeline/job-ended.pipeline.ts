@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnModuleInit, Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { JobSecretsService } from '../job-secrets.service';
-import { ApprovalGateStep, EndedJob, JobEndedStep, QueueStep } from './steps';
+import { ApprovalGateStep, ArtifactsStep, EndedJob, JobEndedStep, QueueStep } from './steps';
 
 /** The classes of the steps an embedding app adds (createApp's `jobEndedSteps`), resolved from its modules. */
 export const JOB_ENDED_EXTENSIONS = Symbol('JOB_ENDED_EXTENSIONS');
@@ -19,6 +19,7 @@ export class JobEndedPipeline implements OnModuleInit {
     private readonly queue: QueueStep,
     private readonly approvals: ApprovalGateStep,
     private readonly secrets: JobSecretsService,
+    private readonly artifacts: ArtifactsStep,
     @Inject(JOB_ENDED_EXTENSIONS) private readonly extensionTypes: Type<JobEndedStep>[],
     private readonly moduleRef: ModuleRef,
   ) {}
@@ -32,6 +33,7 @@ export class JobEndedPipeline implements OnModuleInit {
     await this.queue.release(ended); // 1. the slot is free (the queue tick is woken after the commit)
     await this.approvals.closeFor(ended); // 2. a request still waiting on the job closes
     await this.secrets.forget(ended); // 3. its secrets are deleted: nothing will dispatch it again
-    for (const step of this.extensions) await step.onJobsEnded(ended); // 4. the embedding app's own steps
+    await this.artifacts.record(ended); // 4. a completed job's outputs are queued for copying before they expire
+    for (const step of this.extensions) await step.onJobsEnded(ended); // 5. the embedding app's own steps
   }
 }

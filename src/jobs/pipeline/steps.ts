@@ -65,6 +65,14 @@ export abstract class QueueStep {
   abstract positions(jobIds: string[]): Promise<Map<string, number>>;
 }
 
+/** The artifacts' part of a job's end and of its deletion: the outputs kept before the provider deletes them. */
+export abstract class ArtifactsStep {
+  /** Completed jobs' output URLs get their copy rows (copied by the artifacts' task after the commit). */
+  abstract record(ended: EndedJob[]): Promise<void>;
+  /** Deleted jobs' stored files go too (their rows went with the jobs). */
+  abstract jobsDeleted(jobIds: string[]): Promise<void>;
+}
+
 /** A job that just reached a terminal status, in the transaction that moved it there. */
 export interface EndedJob {
   job: Job;

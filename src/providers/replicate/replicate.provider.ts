@@ -8,6 +8,7 @@ import type { JobSecrets, ProviderJob } from '../provider.interface';
 import { trainerInput } from './trainer-input';
 import type { ReplicateClient } from './replicate.client';
 import type { ReplicatePrediction } from './replicate.types';
+import { outputUrls } from '../output-urls';
 import { WebhookSecretCache } from './webhook-secret';
 
 const log = getLogger('simpletuner.cloud.providers.replicate');
@@ -33,6 +34,7 @@ export function predictionToState(p: ReplicatePrediction): ProviderJobState {
     rawStatus: withoutNul(p.status),
     error: withoutNul(error),
     outputUrl: withoutNul(firstUrl(p.output)),
+    outputUrls: outputUrls(p.output),
     logsUrl: withoutNul(p.urls?.stream ?? p.urls?.get ?? null),
     predictTimeSeconds: typeof p.metrics?.predict_time === 'number' ? p.metrics.predict_time : null,
     startedAt: date(p.started_at),
@@ -116,7 +118,11 @@ export class ReplicateProvider implements TrainingProvider {
     while (found.size < wanted.size && pages < (this.opts.maxListPages ?? 10)) {
       const { results, next } = await this.client.listPredictions(cursor);
       pages++;
-      for (const p of results) if (wanted.has(p.id)) found.set(p.id, predictionToState(p));
+      for (const p of results) {
+        // A success listed without its output would lose the job's files: read it once in full (below).
+        if (wanted.has(p.id) && !(p.status === 'succeeded' && p.output === undefined))
+          found.set(p.id, predictionToState(p));
+      }
       const last = results[results.length - 1];
       if (!next || !last || (last.created_at && new Date(last.created_at).getTime() < oldest)) break;
       cursor = next;
