@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { fetch } from 'undici';
+import { fetch, type Response } from 'undici';
 import { getCorrelationId, getTraceparent } from '../context';
 import { getLogger } from '../logging';
 import { backoffDelay, parseRetryAfter, sleep } from './backoff';
@@ -34,6 +34,12 @@ export interface HttpClientOptions {
 export interface HttpRequestOptions {
   /** JSON-encoded (a Buffer/Uint8Array is sent as is). */
   body?: unknown;
+  /**
+   * A body read once, as it is sent (an upload relayed from a client), instead of `body`: one attempt only, the
+   * timeout counts from its last byte (however long the source takes to deliver it), and a failure of the source
+   * itself is thrown as it is, never held against the target's circuit breaker.
+   */
+  stream?: AsyncIterable<Uint8Array>;
   headers?: Record<string, string>;
   query?: Record<string, string | number | undefined>;
   /**
@@ -75,6 +81,27 @@ type Outcome =
   | { kind: 'response'; response: HttpResponse<unknown> }
   | { kind: 'timeout' }
   | { kind: 'network'; code: string | undefined; sent: boolean; cause: unknown };
+
+/**
+ * An attempt's end: an outcome of the call, or the failure of a streamed body's own source (its client went away, it
+ * grew too large), which says nothing about the target.
+ */
+type Attempt = Outcome | { kind: 'source'; error: unknown };
+
+/** The stream as sent, noting its failure and calling `ended` once its last byte has been handed over. */
+async function* watchedStream(
+  source: AsyncIterable<Uint8Array>,
+  ended: () => void,
+  failed: (err: unknown) => void,
+): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of source) yield chunk;
+  } catch (err) {
+    failed(err);
+    throw err;
+  }
+  ended();
+}
 
 function networkCode(err: unknown): string | undefined {
   let cause = (err as { cause?: unknown })?.cause ?? err;
@@ -131,7 +158,7 @@ export class HttpClient {
     const url = this.buildUrl(path, opts.query);
     const target = this.opts.redactPaths ? `${url.host}/…` : `${url.host}${url.pathname}`;
     const idempotent = opts.idempotent ?? true;
-    const maxAttempts = opts.retry === false ? 1 : this.maxAttempts;
+    const maxAttempts = opts.retry === false || opts.stream ? 1 : this.maxAttempts;
     const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs ?? this.settings.timeoutMs;
     let lastError: HttpClientError | undefined;
 
@@ -143,6 +170,7 @@ export class HttpClient {
       const started = performance.now();
       const outcome = await this.attempt(method, url, opts, timeoutMs);
       const durationMs = Math.round((performance.now() - started) * 10) / 10;
+      if (outcome.kind === 'source') throw outcome.error;
       this.logAttempt(method, url, target, outcome, durationMs, attempt);
 
       if (outcome.kind === 'response' && outcome.response.status < 400) {
@@ -237,13 +265,17 @@ export class HttpClient {
     return headers;
   }
 
-  private async attempt(method: string, url: URL, opts: HttpRequestOptions, timeoutMs: number): Promise<Outcome> {
-    let body: string | Uint8Array | undefined;
+  private async attempt(method: string, url: URL, opts: HttpRequestOptions, timeoutMs: number): Promise<Attempt> {
+    let body: string | Uint8Array | AsyncIterable<Uint8Array> | undefined;
     if (opts.body instanceof Uint8Array) body = opts.body;
     else if (opts.body !== undefined) body = JSON.stringify(opts.body);
     const headers = this.buildHeaders(opts, typeof body === 'string');
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => (timer = setTimeout(() => controller.abort(), timeoutMs));
+    let sourceFailure: { error: unknown } | undefined;
+    if (opts.stream) body = watchedStream(opts.stream, arm, (error) => (sourceFailure = { error }));
+    else arm();
     const started = performance.now();
     try {
       const res = await fetch(url, {
@@ -252,34 +284,37 @@ export class HttpClient {
         body,
         signal: controller.signal,
         dispatcher: this.settings.dispatcher,
+        ...(opts.stream ? { duplex: 'half' as const } : {}),
       });
       // Reading the body is part of the call: the same timeout covers it.
       const text = await res.text();
-      const type = res.headers.get('content-type') ?? '';
-      let parsed: unknown = text;
-      if (text !== '' && /[/+]json\b/i.test(type)) {
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          parsed = text;
-        }
-      }
-      return {
-        kind: 'response',
-        response: {
-          status: res.status,
-          headers: res.headers,
-          body: parsed,
-          durationMs: Math.round((performance.now() - started) * 10) / 10,
-        },
-      };
+      return { kind: 'response', response: this.response(res, text, started) };
     } catch (err) {
+      if (sourceFailure) return { kind: 'source', error: sourceFailure.error };
       if (controller.signal.aborted) return { kind: 'timeout' };
       const code = networkCode(err);
       return { kind: 'network', code, sent: code === undefined || !NOT_SENT_CODES.has(code), cause: err };
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  private response(res: Response, text: string, started: number): HttpResponse<unknown> {
+    const type = res.headers.get('content-type') ?? '';
+    let parsed: unknown = text;
+    if (text !== '' && /[/+]json\b/i.test(type)) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = text;
+      }
+    }
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: parsed,
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+    };
   }
 
   private logAttempt(
