@@ -32,6 +32,7 @@ const MODULES = [
   'queue',
   'scheduling',
   'settings',
+  'uploads',
 ];
 // `common` and `database` are toolkits of small files meant to be imported one by one.
 const INDEXED = MODULES.filter((m) => m !== 'common' && m !== 'database');

@@ -20,6 +20,7 @@ import { JobsModule } from './jobs';
 import { QueueModule } from './queue';
 import { ApprovalsModule } from './approvals';
 import { DashboardModule } from './dashboard';
+import { UploadsModule } from './uploads';
 import { JobPipelineStepsModule } from './job-pipeline-steps.module';
 import type { JobEndedStep } from './jobs';
 
@@ -69,6 +70,7 @@ export class AppModule {
         ApprovalsModule,
         JobPipelineStepsModule.forRoot(opts.jobEndedSteps),
         DashboardModule,
+        UploadsModule,
         ...(opts.imports ?? []),
       ],
     };

@@ -22,6 +22,11 @@ interface RawBodyRoute {
 
 export interface RequestEdgeOptions {
   rawBodyRoutes: RawBodyRoute[];
+  /**
+   * Routes that read their body themselves, as a stream (uploads): no body parser touches it, whatever its type, and
+   * the route calls the request timeout off once it starts reading (releaseRequestTimeout).
+   */
+  streamedBodyPaths: string[];
   /** Long-lived responses (SSE) that the request timeout must not cut. */
   streamingPaths: string[];
 }
@@ -54,7 +59,7 @@ export function installRequestEdge(app: NestExpressApplication, config: AppConfi
   app.use(requestTimeout(config.env.SIMPLETUNER_REQUEST_TIMEOUT * 1000, opts.streamingPaths));
   app.use(refuseNulInUrl);
 
-  const rawPaths = new Set(opts.rawBodyRoutes.map((r) => r.path));
+  const rawPaths = new Set([...opts.rawBodyRoutes.map((r) => r.path), ...opts.streamedBodyPaths]);
   for (const route of opts.rawBodyRoutes) {
     if (route.preflight) app.use(route.path, route.preflight);
     app.use(route.path, express.raw({ type: () => true, limit: route.limit }));

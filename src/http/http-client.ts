@@ -272,7 +272,11 @@ export class HttpClient {
     const headers = this.buildHeaders(opts, typeof body === 'string');
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
-    const arm = () => (timer = setTimeout(() => controller.abort(), timeoutMs));
+    let settled = false;
+    // A streamed body may still end after the answer came (the target answered early): no timer then.
+    const arm = () => {
+      if (!settled) timer = setTimeout(() => controller.abort(), timeoutMs);
+    };
     let sourceFailure: { error: unknown } | undefined;
     if (opts.stream) body = watchedStream(opts.stream, arm, (error) => (sourceFailure = { error }));
     else arm();
@@ -295,6 +299,7 @@ export class HttpClient {
       const code = networkCode(err);
       return { kind: 'network', code, sent: code === undefined || !NOT_SENT_CODES.has(code), cause: err };
     } finally {
+      settled = true;
       clearTimeout(timer);
     }
   }
