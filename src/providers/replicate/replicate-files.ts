@@ -1,3 +1,4 @@
+import { PassThrough, Readable } from 'node:stream';
 import { FormDataEncoder } from 'form-data-encoder';
 import { FormData } from 'formdata-node';
 
@@ -15,35 +16,22 @@ export interface ReplicateFile {
 }
 
 /**
- * The encoder hands on chunks of up to 64 KiB as they are; a longer one it copies out of the chunk's whole backing
- * buffer from offset 0, which for a Buffer that is a view into a larger one (Node's pooled buffers) sends the wrong
- * bytes. Cut into views of at most this size, nothing is ever copied and every byte is the caller's.
- */
-const PIECE_BYTES = 64 * 1024;
-
-async function* pieces(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  for await (const chunk of source) {
-    for (let at = 0; at < chunk.byteLength; at += PIECE_BYTES) yield chunk.subarray(at, at + PIECE_BYTES);
-  }
-}
-
-/**
- * A file whose bytes are read once, from a stream, while the request is sent: what the encoder's file-like
- * interface asks for (name, type, size, `stream()`), so no byte is buffered beyond the stream's own chunks.
+ * A file whose bytes are a stream, read once while the request is sent: what the encoder's file-like interface asks
+ * for (name, type, size, `stream()`).
  */
 class StreamedFile {
   readonly lastModified = Date.now();
 
   constructor(
-    private readonly source: AsyncIterable<Uint8Array>,
+    readonly content: Readable,
     readonly name: string,
     readonly type: string,
     /** NaN when unknown: the request then goes out chunked, without a Content-Length. */
     readonly size: number,
   ) {}
 
-  stream(): AsyncIterable<Uint8Array> {
-    return pieces(this.source);
+  stream(): Readable {
+    return this.content;
   }
 
   get [Symbol.toStringTag](): string {
@@ -52,19 +40,40 @@ class StreamedFile {
 }
 
 /**
- * The multipart/form-data body of `POST /files`: the bytes as the `content` part (with their name and type),
- * streamed, and its headers (Content-Length when `size` is known).
+ * The multipart/form-data body of `POST /files`: `content` as the `content` part (with its name and type), and the
+ * request's headers (Content-Length when `size` is known). The encoder lays out the form (boundary, part headers,
+ * escaping, length); its parts are sent in order, the file's by piping `content` through as it arrives, so that
+ * no chunk is copied or wrapped on the way (the encoder's own async reading costs several promises a chunk and, past
+ * 64 KiB, a copy of each). A failure of `content` fails the body with the same error.
  */
 export function fileUploadBody(
-  source: AsyncIterable<Uint8Array>,
+  content: Readable,
   filename: string,
   contentType: string,
   size: number | null,
-): { headers: Record<string, string>; body: AsyncIterable<Uint8Array> } {
+): { headers: Record<string, string>; body: Readable } {
   const form = new FormData();
-  form.set('content', new StreamedFile(source, filename, contentType, size ?? NaN));
+  const file = new StreamedFile(content, filename, contentType, size ?? NaN);
+  form.set('content', file);
   const encoder = new FormDataEncoder(form);
   const headers: Record<string, string> = { 'content-type': encoder.contentType };
   if (encoder.contentLength !== undefined) headers['content-length'] = encoder.contentLength;
-  return { headers, body: encoder.encode() };
+  const body = new PassThrough();
+  const parts = [...encoder.values()];
+  const next = (): void => {
+    for (let part = parts.shift(); part !== undefined; part = parts.shift()) {
+      if (part instanceof Uint8Array) {
+        body.write(part);
+        continue;
+      }
+      const stream = (part as StreamedFile).stream();
+      stream.once('error', (err) => body.destroy(err));
+      stream.once('end', next);
+      stream.pipe(body, { end: false });
+      return;
+    }
+    body.end();
+  };
+  next();
+  return { headers, body };
 }

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import {
   CircuitOpenError,
   HttpClient,
@@ -170,24 +171,21 @@ export class ReplicateClient {
    * (its client went away, it grew too large) is thrown as it is.
    */
   async createFile(
-    content: AsyncIterable<Uint8Array>,
+    content: Readable,
     filename: string,
     contentType: string,
     size: number | null,
   ): Promise<ReplicateFile> {
     let sourceFailure: { error: unknown } | undefined;
-    const watched = (async function* () {
-      try {
-        yield* content;
-      } catch (error) {
-        sourceFailure = { error };
-        throw error;
-      }
-    })();
-    const { headers, body } = fileUploadBody(watched, filename, contentType, size);
+    content.once('error', (error) => (sourceFailure = { error }));
+    const { headers, body } = fileUploadBody(content, filename, contentType, size);
     try {
       await this.budget.acquire('call');
-      const res = await this.http.request<ReplicateFile>('POST', '/files', { stream: body, headers, idempotent: false });
+      const res = await this.http.request<ReplicateFile>('POST', '/files', {
+        stream: body,
+        headers,
+        idempotent: false,
+      });
       return res.body;
     } catch (err) {
       if (sourceFailure) throw sourceFailure.error;
