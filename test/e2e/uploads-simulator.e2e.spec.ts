@@ -56,6 +56,15 @@ describe('dataset uploads to the simulator (PGlite)', () => {
     expect(fs.existsSync(kept)).toBe(false);
   });
 
+  it('refuses Replicate as the provider while no token is configured', async () => {
+    const res = await upload(researcher.key, archive(1024).data, 'filename=set.tar&provider=replicate');
+    expect([res.status, res.body.error, res.body.details]).toEqual([
+      400,
+      'validation_error',
+      { provider: 'not configured' },
+    ]);
+  });
+
   it('leaves no file and no row behind a client that leaves mid-upload', async () => {
     const before = files();
     const rows = (await http(app.url, 'GET', '/api/cloud/uploads', { key: app.adminKey })).body.total;

@@ -140,6 +140,23 @@ describe('dataset uploads to Replicate (PostgreSQL, fake Replicate)', () => {
     expect(await listed(app.adminKey)).toEqual(before);
   });
 
+  it('never holds clients that leave against Replicate: its circuit stays closed for the next upload', async () => {
+    // Five failures in a row would open the circuit to Replicate (and stop job dispatch with it).
+    for (let i = 1; i <= 6; i++) {
+      const up = startUpload(app.url, '/api/cloud/uploads?filename=gone.zip', {
+        key: researcher.key,
+        contentType: 'application/zip',
+        contentLength: 1024 * 1024,
+      });
+      for (let c = 0; c < 4; c++) await up.write(archive(CHUNK).data);
+      await eventually(() => fake.count('POST', /^\/files$/) === i, 5000, `upload ${i} to reach the provider`);
+      up.leave();
+      await eventually(() => fake.files.incomplete === i, 5000, `upload ${i} to break off`);
+    }
+    const res = await upload(researcher.key, archive(4096).data);
+    expect([res.status, res.body.provider]).toEqual([201, 'replicate']);
+  });
+
   it('deletes the file at the provider when the client leaves after the provider has it', async () => {
     // The provider keeps the file at once but answers late: the client is gone by then.
     const before = await listed(app.adminKey);
