@@ -25,4 +25,3 @@ export { webhookPreflight } from './replicate/webhook-preflight';
 export type { ReplicateWebhook } from './replicate/replicate-webhook';
 /** The Replicate provider's client reaches Replicate's files API (dataset uploads). */
 export { ReplicateProvider } from './replicate/replicate.provider';
-export type { ReplicateFile } from './replicate/replicate-files';

@@ -13,7 +13,7 @@ export class PayloadTooLargeError extends AppError {
   }
 }
 
-export class UnsupportedMediaTypeError extends AppError {
+class UnsupportedMediaTypeError extends AppError {
   constructor(received: string | undefined) {
     super(
       'unsupported_media_type',
