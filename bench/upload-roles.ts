@@ -16,7 +16,11 @@ import { loadAppConfig } from '../src/config';
 import { startFakeReplicate } from '../test/support/fake-replicate';
 
 export type ToFake = { kind: 'last' } | { kind: 'stop' };
-export type ToService = { kind: 'sample-start' } | { kind: 'sample-stop' } | { kind: 'stop' };
+/** `collect`: a full garbage collection first (then a quiet second), for the reading after a forced collection. */
+export type ToService = { kind: 'sample-start'; collect: boolean } | { kind: 'sample-stop' } | { kind: 'stop' };
+
+/** Quiet time before an upload is measured: the previous one's answer and events are done with. */
+const SETTLE_MS = 1000;
 
 const cpuSeconds = (since: NodeJS.CpuUsage) => {
   const used = process.cpuUsage(since);
@@ -76,7 +80,8 @@ async function serviceRole(): Promise<void> {
   process.on('message', (m: ToService) => void onMessage(m));
   async function onMessage(m: ToService): Promise<void> {
     if (m.kind === 'sample-start') {
-      await gc();
+      if (m.collect) await gc();
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
       if (profiles) {
         profiler = new Session();
         profiler.connect();
