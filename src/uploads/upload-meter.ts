@@ -12,8 +12,8 @@ export interface MeteredBody {
   readonly stream: Readable;
   /** Bytes through so far. */
   readonly size: number;
-  /** Hex sha256 of every byte; only once the stream has ended. */
-  readonly sha256: string;
+  /** Hex sha256 of every byte, once the stream has ended (null before). */
+  readonly sha256: string | null;
   /** Stops reading the request (after a failure on the way): the rest of it is never read. */
   detach(): void;
 }
@@ -59,7 +59,6 @@ export function meterBody(body: Readable, limitBytes: number, onBytes: (received
       return size;
     },
     get sha256() {
-      if (digest === null) throw new Error('the upload has not ended');
       return digest;
     },
     detach,

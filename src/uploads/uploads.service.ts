@@ -111,7 +111,7 @@ export class UploadsService {
       provider: store.provider,
       externalId: stored.externalId,
       size: meter.size,
-      sha256: meter.sha256,
+      sha256: meter.sha256 ?? '',
       url: stored.url,
       createdAt: stored.createdAt,
       expiresAt: stored.expiresAt,
@@ -120,16 +120,19 @@ export class UploadsService {
     return upload;
   }
 
-  /** Records a file the store holds; any failure first (the client left, a bad checksum) removes the file. */
+  /**
+   * Records a file the store holds; any failure first (the client left, the store answered before it had every byte
+   * or holds other bytes, an empty upload) removes the file.
+   */
   private async keep(upload: Upload, stored: StoredFile, store: UploadStore, clientGone: AbortSignal): Promise<void> {
     try {
       if (clientGone.aborted) throw new ClientGoneError();
-      if (upload.size === 0) throw new ValidationError('The upload is empty', { body: 'empty' });
-      if (stored.sha256 !== null && stored.sha256 !== upload.sha256) {
-        throw new ProviderError(`${store.provider} received other bytes than were sent (sha256 differs)`, {
+      if (upload.sha256 === '' || (stored.sha256 !== null && stored.sha256 !== upload.sha256)) {
+        throw new ProviderError(`${store.provider} did not receive the upload whole (sha256 differs)`, {
           provider: store.provider,
         });
       }
+      if (upload.size === 0) throw new ValidationError('The upload is empty', { body: 'empty' });
       await this.repo.insert(upload);
     } catch (err) {
       if (err instanceof ClientGoneError) {
