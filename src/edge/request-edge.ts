@@ -57,6 +57,13 @@ export function installRequestEdge(app: NestExpressApplication, config: AppConfi
     });
   }
   app.use(requestTimeout(config.env.SIMPLETUNER_REQUEST_TIMEOUT * 1000, opts.streamingPaths));
+  // A streamed body may be answered before it is read (no key, too large): its connection is closed after the
+  // answer, so that the rest of it is never read only to be thrown away (keeping the connection would drain it).
+  const streamedPaths = new Set(opts.streamedBodyPaths);
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (streamedPaths.has(req.path)) res.setHeader('Connection', 'close');
+    next();
+  });
   app.use(refuseNulInUrl);
 
   const rawPaths = new Set([...opts.rawBodyRoutes.map((r) => r.path), ...opts.streamedBodyPaths]);

@@ -20,10 +20,7 @@ export const UPLOADS_PATH = '/api/cloud/uploads';
 export class UploadsController {
   constructor(private readonly uploads: UploadsService) {}
 
-  /**
-   * Answered by hand: a client that left mid-upload gets nothing (there is nobody to answer), and an error before
-   * the body was read whole closes the connection, so its unread rest is never read.
-   */
+  /** Answered by hand: a client that left mid-upload gets nothing (there is nobody to answer). */
   @Post()
   @MinLevel('researcher')
   @ApiOperation({
@@ -71,7 +68,6 @@ export class UploadsController {
     } catch (err) {
       // Nobody is left to answer.
       if (err instanceof ClientGoneError || clientGone.signal.aborted) return;
-      if (!req.complete) res.setHeader('Connection', 'close');
       throw err;
     }
   }

@@ -94,6 +94,20 @@ describe('dataset uploads to Replicate (PostgreSQL, fake Replicate)', () => {
     expect(answer.body.correlation_id).toBe(answer.headers['x-correlation-id']);
     expect(answer.headers.connection).toBe('close');
     expect(fake.count('POST', /^\/files$/)).toBe(0);
+    // Refused before the route runs (no key): answered at once too, and the unread body is never drained.
+    const anonymous = startUpload(app.url, '/api/cloud/uploads?filename=big.zip', {
+      key: 'st_' + 'x'.repeat(32),
+      contentType: 'application/zip',
+      contentLength: 50 * 1024 * 1024,
+    });
+    await anonymous.write(archive(CHUNK).data);
+    const refused = await anonymous.answer;
+    anonymous.leave();
+    expect([refused.status, refused.body.error, refused.headers.connection]).toEqual([
+      401,
+      'authentication_error',
+      'close',
+    ]);
   });
 
   it('cuts off a chunked body that grows past the limit with 413, and nothing is kept anywhere', async () => {
