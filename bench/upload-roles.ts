@@ -1,6 +1,7 @@
 /**
- * The child processes of bench:upload (forked by bench/upload.ts): `fake`, the fake Replicate, and `service`, the
- * whole app as the production build runs it. Neither runs from source: bench/upload.ts transpiles this file and the
+ * The child processes of bench:upload (forked by bench/upload.ts): `fake`, the fake Replicate; `service`, the whole
+ * app as the production build runs it; `relay`, the least any Node relay does (hash, re-encode, send on). None runs
+ * from source: bench/upload.ts transpiles this file and the
  * test files it imports into dist/, where `../src/…` is the built app, and runs it with plain node, so neither ts-node
  * nor the TypeScript compiler sits in their memory (the service's RSS is measured) or slows their garbage collector.
  */
@@ -11,8 +12,14 @@ import * as path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Session } from 'node:inspector/promises';
+import { createHash } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Transform } from 'node:stream';
+import { request } from 'undici';
 import { createApp } from '../src/app.factory';
 import { loadAppConfig } from '../src/config';
+import { fileUploadBody } from '../src/providers/replicate/replicate-files';
 import { startFakeReplicate } from '../test/support/fake-replicate';
 
 export type ToFake = { kind: 'last' } | { kind: 'stop' };
@@ -107,8 +114,41 @@ async function serviceRole(): Promise<void> {
   process.send!({ kind: 'service', url: app.url });
 }
 
+/**
+ * A bare relay, for reference: an HTTP server that hashes the body and sends it on to the fake as multipart with the
+ * service's own encoder, through undici, with nothing else (no framework, no database, no checks). Reports its CPU.
+ */
+async function relayRole(): Promise<void> {
+  const [fakeUrl, token] = [process.env.BENCH_FAKE_URL!, process.env.BENCH_TOKEN!];
+  const server = http.createServer((req, res) => {
+    const cpu = process.cpuUsage();
+    const hash = createHash('sha256');
+    const meter = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    req.pipe(meter);
+    const size = Number(req.headers['content-length']);
+    const { headers, body } = fileUploadBody(meter, 'bench.zip', 'application/zip', size);
+    request(`${fakeUrl}/files`, { method: 'POST', headers: { ...headers, authorization: `Bearer ${token}` }, body })
+      .then(async (answer) => {
+        await answer.body.text();
+        const reply = JSON.stringify({ sha256: hash.digest('hex'), size, cpu: cpuSeconds(cpu) });
+        res.writeHead(answer.statusCode, { 'content-type': 'application/json' }).end(reply);
+      })
+      .catch((err: unknown) => res.writeHead(502).end(String(err)));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  process.on('message', (m: { kind: string }) => {
+    if (m.kind === 'stop') server.close(() => process.exit(0));
+  });
+  process.send!({ kind: 'relay', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+}
+
 const role = process.argv[2];
-const run = role === 'fake' ? fakeRole : role === 'service' ? serviceRole : null;
+const run = role === 'fake' ? fakeRole : role === 'service' ? serviceRole : role === 'relay' ? relayRole : null;
 if (!run) throw new Error(`unknown role ${role}`);
 run().catch((err: unknown) => {
   process.send!({ kind: 'failed', error: String((err as Error)?.stack ?? err) });

@@ -2,19 +2,22 @@
  * npm run bench:upload — a dataset upload through the service, against piping the same bytes straight to the files
  * API.
  *
- * Three processes: this one (the client and the orchestrator), the service (the whole app as built by `nest build`,
- * on the local PostgreSQL, REPLICATE_API_BASE pointing at the fake) and the fake Replicate, each with its own event
- * loop; the two children run compiled JavaScript (bench/upload-roles.ts), as in production. Every round sends
- * BENCH_UPLOAD_MIB (100) MiB of the same bytes twice, in alternating order:
+ * Four processes: this one (the client and the orchestrator), the service (the whole app as built by `nest build`,
+ * on the local PostgreSQL, REPLICATE_API_BASE pointing at the fake), the fake Replicate and a bare relay, each with
+ * its own event loop; the children run compiled JavaScript (bench/upload-roles.ts), as in production. Every round
+ * sends BENCH_UPLOAD_MIB (100) MiB of the same bytes three times, in an order that rotates from round to round:
  *   (a) baseline: multipart/form-data straight to the fake's `POST /v1/files` (the encoder the service uses);
- *   (b) the service: the raw archive to `POST /api/cloud/uploads`, which streams it on to the fake.
+ *   (b) the service: the raw archive to `POST /api/cloud/uploads`, which streams it on to the fake;
+ *   (c) for reference, a bare relay (bench/upload-roles.ts): what any Node process that hashes the bytes and sends
+ *       them on costs, without the service around it.
  * Both are timed from the first byte sent to the last byte of the answer; the fake's sha256 and size of what it
  * received are checked against what was sent. The service's RSS rise during (b) is its peak (the kernel's high-water
  * mark, VmHWM, reset just before through /proc/<pid>/clear_refs: Linux) over the RSS it sat at a second before the
  * upload (after the warm-up upload; nothing samples inside the service). A last upload (b) follows a forced full
  * collection: printed for comparison, not a target (the collection shrinks the heap, which the upload then regrows,
  * as no running service does between uploads). Prints each round, the medians, the ratio of throughputs (b)/(a)
- * (the median of each round's own ratio), the CPU seconds each process used, and the load average.
+ * (the median of each round's own ratio), the same against the bare relay, the CPU seconds each process used, and
+ * the load average.
  * Targets: RSS rise < 32 MB, throughput ratio ≥ 0.8. `npm run bench:upload -- --no-build` uses dist/ as it is.
  * Env: BENCH_UPLOAD_MIB (100), BENCH_ROUNDS (5), TEST_DATABASE_URL, BENCH_PROFILE (a folder: the service writes a
  * CPU profile of each upload there, for bench/cpuprofile-top.ts), BENCH_TRACE_GC (the service's --trace-gc).
@@ -140,6 +143,7 @@ function post(
 interface Context {
   fake: ChildProcess;
   service: ChildProcess;
+  relayUrl: string;
   fakeUrl: string;
   token: string;
   serviceUrl: string;
@@ -161,6 +165,8 @@ interface Round extends ServiceUpload {
   baseline: number;
   /** CPU seconds the fake used for the baseline upload. */
   baselineFakeCpu: number;
+  relay: number;
+  relayCpu: number;
 }
 
 /** The last file the fake received must be the upload, byte for byte; returns the CPU it used since last asked. */
@@ -207,19 +213,45 @@ async function serviceUpload(ctx: Context, collect = false): Promise<ServiceUplo
   return { seconds: res.seconds, cpu, fakeCpu, rssRiseMb: (peak - rss0) / 1e6, rss0Mb: rss0 / 1e6 };
 }
 
-async function runRound(ctx: Context, baselineFirst: boolean): Promise<Round> {
-  if (baselineFirst) {
-    const a = await baselineUpload(ctx);
-    const b = await serviceUpload(ctx);
-    return { ...b, baseline: a.seconds, baselineFakeCpu: a.fakeCpu };
+/** (c): the raw archive through the bare relay. */
+async function relayUpload(ctx: Context): Promise<{ seconds: number; cpu: number }> {
+  const res = await post(
+    ctx.relayUrl,
+    { 'content-type': 'application/zip', 'content-length': String(ctx.expected.size) },
+    bytes(ctx.block, UPLOAD_MIB),
+  );
+  if (res.status !== 201) throw new Error(`relay: ${res.status} ${res.text.slice(0, 200)}`);
+  const answer = JSON.parse(res.text) as { sha256: string; cpu: number };
+  if (answer.sha256 !== ctx.expected.sha256) throw new Error('relay: sha256');
+  await fakeReceived(ctx, 'relay');
+  return { seconds: res.seconds, cpu: answer.cpu };
+}
+
+/** The three uploads, in an order that changes from round to round. */
+async function runRound(ctx: Context, round: number): Promise<Round> {
+  let a: { seconds: number; fakeCpu: number } | undefined;
+  let b: ServiceUpload | undefined;
+  let c: { seconds: number; cpu: number } | undefined;
+  const orders = [
+    ['a', 'b', 'c'],
+    ['b', 'c', 'a'],
+    ['c', 'a', 'b'],
+  ];
+  for (const which of orders[round % orders.length]) {
+    if (which === 'a') a = await baselineUpload(ctx);
+    else if (which === 'b') b = await serviceUpload(ctx);
+    else c = await relayUpload(ctx);
   }
-  const b = await serviceUpload(ctx);
-  const a = await baselineUpload(ctx);
-  return { ...b, baseline: a.seconds, baselineFakeCpu: a.fakeCpu };
+  return { ...b!, baseline: a!.seconds, baselineFakeCpu: a!.fakeCpu, relay: c!.seconds, relayCpu: c!.cpu };
 }
 
 function report(rounds: Round[], collected: ServiceUpload): void {
   const ratio = median(rounds.map((r) => r.baseline / r.seconds));
+  console.log(
+    `(c) the bare relay: median ${fmt(UPLOAD_MIB / median(rounds.map((r) => r.relay)))} MiB/s, ` +
+      `${fmt(median(rounds.map((r) => r.relayCpu)), 2)} CPU seconds an upload; b/c ` +
+      `${fmt(median(rounds.map((r) => r.relay / r.seconds)), 2)}, c/a ${fmt(median(rounds.map((r) => r.baseline / r.relay)), 2)}`,
+  );
   const rise = median(rounds.map((r) => r.rssRiseMb));
   const worstRise = Math.max(...rounds.map((r) => r.rssRiseMb));
   console.log(
@@ -255,6 +287,7 @@ async function main(): Promise<void> {
   await admin(`CREATE DATABASE ${DB_NAME}`);
   const fake = spawnRole(script, 'fake');
   let service: ChildProcess | undefined;
+  let relay: ChildProcess | undefined;
   try {
     const { url: fakeUrl, token } = await nextMessage<{ url: string; token: string }>(fake, 'fake');
     service = spawnRole(script, 'service', {
@@ -268,21 +301,24 @@ async function main(): Promise<void> {
     const hash = createHash('sha256');
     for (let i = 0; i < UPLOAD_MIB; i++) hash.update(block);
     const expected = { size: UPLOAD_MIB * MIB, sha256: hash.digest('hex') };
-    const ctx: Context = { fake, service, fakeUrl, token, serviceUrl, key, block, expected };
+    relay = spawnRole(script, 'relay', { BENCH_TOKEN: token, BENCH_FAKE_URL: fakeUrl });
+    const { url: relayUrl } = await nextMessage<{ url: string }>(relay, 'relay');
+    const ctx: Context = { fake, service, relayUrl, fakeUrl, token, serviceUrl, key, block, expected };
     console.log(
       `bench:upload — ${UPLOAD_MIB} MiB, ${ROUNDS} rounds (+1 warm-up), PostgreSQL ${DB_NAME}; ` +
         `${os.cpus().length} CPUs, load ${load()}`,
     );
-    await runRound(ctx, true);
+    await runRound(ctx, 0);
     const rounds: Round[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      const r = await runRound(ctx, i % 2 === 0);
+      const r = await runRound(ctx, i);
       rounds.push(r);
       console.log(
         `round ${i + 1}: (a) straight to the fake ${fmt(UPLOAD_MIB / r.baseline)} MiB/s (${fmt(r.baseline, 2)} s)   ` +
           `(b) through the service ${fmt(UPLOAD_MIB / r.seconds)} MiB/s (${fmt(r.seconds, 2)} s)   ` +
           `b/a ${fmt(r.baseline / r.seconds, 2)}   service RSS +${fmt(r.rssRiseMb)} MB (from ${fmt(r.rss0Mb)} MB)   ` +
           `CPU s: fake ${fmt(r.baselineFakeCpu, 2)} | service ${fmt(r.cpu, 2)} + fake ${fmt(r.fakeCpu, 2)}   ` +
+          `(c) relay ${fmt(UPLOAD_MIB / r.relay)} MiB/s   ` +
           `load ${load()}`,
       );
     }
@@ -292,6 +328,7 @@ async function main(): Promise<void> {
       service.send({ kind: 'stop' } satisfies ToService);
       await nextMessage(service, 'never', 15_000).catch(() => undefined);
     }
+    relay?.send({ kind: 'stop' });
     fake.send({ kind: 'stop' } satisfies ToFake);
     await nextMessage(fake, 'never', 5000).catch(() => undefined);
     await admin(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
