@@ -34,6 +34,7 @@ const MODULES = [
   'scheduling',
   'secrets',
   'settings',
+  'uploads',
 ];
 // `common` and `database` are toolkits of small files meant to be imported one by one.
 const INDEXED = MODULES.filter((m) => m !== 'common' && m !== 'database');

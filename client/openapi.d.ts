@@ -926,6 +926,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cloud/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List dataset uploads
+         * @description Level `viewer` or above.
+         *
+         *     Newest first. A researcher sees its own; a viewer and a lead their organisation; an admin all.
+         */
+        get: operations["Uploads_list"];
+        put?: never;
+        /**
+         * Upload a dataset archive
+         * @description Level `researcher` or above.
+         *
+         *     The archive is the raw body (a zip, tar or gzip file), streamed to the provider of `?provider=` (default: replicate when it is configured, else the simulator) without being held whole. At most SIMPLETUNER_UPLOAD_MAX_BYTES (100 MiB): a larger Content-Length is refused before the body is read, a body that grows past it is cut off; either way nothing is kept. `upload_progress` events reach your event streams while it runs (at most two a second). Give the `upload_id` as `dataset.upload_id` when submitting a job.
+         */
+        post: operations["Uploads_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cloud/uploads/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a dataset upload
+         * @description Level `viewer` or above.
+         */
+        get: operations["Uploads_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a dataset upload
+         * @description Level `researcher` or above.
+         *
+         *     At its provider too. Its uploader, a lead of its organisation, or an admin.
+         */
+        delete: operations["Uploads_remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/openapi.json": {
         parameters: {
             query?: never;
@@ -1108,10 +1162,26 @@ export interface components {
              */
             correlation_id: string;
         };
-        /** @description The body is larger than the route accepts (1 MiB; the webhook 10 MiB) */
+        /** @description The body is larger than the route accepts (1 MiB; the webhook 10 MiB; an upload SIMPLETUNER_UPLOAD_MAX_BYTES) */
         PayloadTooLargeError: {
             /** @enum {string} */
             error: "payload_too_large";
+            /** @description For people; may change between versions */
+            message: string;
+            /** @description Facts about the error, when there are any */
+            details?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description The id of this request in the logs (also the X-Correlation-ID header)
+             * @example abc123def456
+             */
+            correlation_id: string;
+        };
+        /** @description The body is of a type the route does not take (an upload: a zip, tar or gzip archive) */
+        UnsupportedMediaTypeError: {
+            /** @enum {string} */
+            error: "unsupported_media_type";
             /** @description For people; may change between versions */
             message: string;
             /** @description Facts about the error, when there are any */
@@ -1736,6 +1806,22 @@ export interface components {
             org_max_concurrent: number;
             /** @description Username of who changed them */
             changed_by: string;
+        };
+        UploadProgressEvent: {
+            /**
+             * @description Also the `event:` name
+             * @enum {string}
+             */
+            type: "upload_progress";
+            /**
+             * Format: uuid
+             * @description The id the upload will have (an upload that does not complete leaves nothing under it)
+             */
+            upload_id: string;
+            /** @description Bytes received so far */
+            bytes_received: number;
+            /** @description The upload's Content-Length; null when it was sent chunked */
+            total_bytes: number | null;
         };
         ResetEvent: {
             /**
@@ -2532,6 +2618,60 @@ export interface components {
             content_type: string | null;
             /** @description Why the copy failed (or why the last try did, while it is retried) */
             error: string | null;
+        };
+        /** @enum {string} */
+        UploadProvider: "replicate" | "simulator";
+        /** @enum {string} */
+        UploadContentType: "application/zip" | "application/x-tar" | "application/gzip";
+        UploadView: {
+            /** Format: uuid */
+            upload_id: string;
+            /** @example dataset.zip */
+            filename: string;
+            /**
+             * @description Bytes
+             * @example 52428800
+             */
+            size: number;
+            /**
+             * @description Hex sha256 of the bytes as received
+             * @example e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+             */
+            sha256: string;
+            content_type: components["schemas"]["UploadContentType"];
+            provider: components["schemas"]["UploadProvider"];
+            /**
+             * Format: uuid
+             * @description The uploader
+             */
+            user_id: string;
+            /**
+             * @description The provider's URL of the file (Replicate: its `urls.get`), which a training job downloads
+             * @example https://api.replicate.com/v1/files/cneqzikepnug6xezperrr4z55o
+             */
+            url: string;
+            /**
+             * Format: date-time
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When the provider drops the file (the simulator: a day after the upload); null when it never said
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            expires_at: string | null;
+        };
+        UploadListView: {
+            uploads: components["schemas"]["UploadView"][];
+            /** @description All uploads the caller may see */
+            total: number;
+        };
+        DeletedUploadView: {
+            /** Format: uuid */
+            upload_id: string;
+            /** @enum {boolean} */
+            deleted: true;
         };
     };
     responses: never;
@@ -3511,6 +3651,7 @@ export interface operations {
              *     | `artifact_stored` | [ArtifactStoredEvent](#/components/schemas/ArtifactStoredEvent) |
              *     | `artifact_failed` | [ArtifactFailedEvent](#/components/schemas/ArtifactFailedEvent) |
              *     | `queue_limits_changed` | [QueueLimitsChangedEvent](#/components/schemas/QueueLimitsChangedEvent) |
+             *     | `upload_progress` | [UploadProgressEvent](#/components/schemas/UploadProgressEvent) |
              *     | `reset` | [ResetEvent](#/components/schemas/ResetEvent) |
              *     | `error` | [StreamErrorEvent](#/components/schemas/StreamErrorEvent) |
              */
@@ -3699,6 +3840,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PermissionDeniedError"];
+                };
+            };
+            /** @description Not found: `not_found` */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFoundError"];
                 };
             };
             /** @description Conflict: `conflict` */
@@ -6399,6 +6550,364 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DashboardNotBuiltError"];
+                };
+            };
+        };
+    };
+    Uploads_list: {
+        parameters: {
+            query?: {
+                /** @description Items per page */
+                limit?: number;
+                /** @description Items to skip */
+                offset?: number;
+            };
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadListView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    Uploads_upload: {
+        parameters: {
+            query: {
+                /** @description Where the file goes; default the default provider (replicate when a token is configured, else simulator) */
+                provider?: components["schemas"]["UploadProvider"];
+                /** @description The archive's file name, as the provider will show it (no path) */
+                filename: string;
+            };
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The archive, as it is */
+        requestBody: {
+            content: {
+                "application/zip": string;
+                "application/x-tar": string;
+                "application/gzip": string;
+            };
+        };
+        responses: {
+            /** @description The upload is kept at its provider */
+            201: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Forbidden: `permission_denied` */
+            403: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDeniedError"];
+                };
+            };
+            /** @description Payload too large: `payload_too_large` */
+            413: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayloadTooLargeError"];
+                };
+            };
+            /** @description Unsupported media type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsupportedMediaTypeError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Provider error: `provider_error` */
+            502: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderError"];
+                };
+            };
+            /** @description Unavailable: `provider_unavailable`, `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderUnavailableError"] | components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    Uploads_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Not found: `not_found` */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    Uploads_remove: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletedUploadView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Forbidden: `permission_denied` */
+            403: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDeniedError"];
+                };
+            };
+            /** @description Not found: `not_found` */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Provider error: `provider_error` */
+            502: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderError"];
+                };
+            };
+            /** @description Unavailable: `provider_unavailable`, `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderUnavailableError"] | components["schemas"]["RequestTimeoutError"];
                 };
             };
         };

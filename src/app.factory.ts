@@ -13,6 +13,7 @@ import { DatabaseTarget, EmbeddedPostgres, startEmbeddedPostgres } from './datab
 import { configureStructuredLogging } from './logging';
 import { setupOpenApi } from './api-docs';
 import { BackgroundTaskManager } from './scheduling';
+import { UPLOADS_PATH } from './uploads';
 
 const WEBHOOK_PATH = '/api/webhooks/replicate';
 const WEBHOOK_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -89,6 +90,7 @@ function configureHttp(app: NestExpressApplication, config: AppConfig): void {
       { path: WEBHOOK_PATH, limit: WEBHOOK_LIMIT_BYTES, preflight: webhookPreflight(config, WEBHOOK_LIMIT_BYTES) },
     ],
     streamingPaths: [EVENTS_PATH],
+    streamedBodyPaths: [UPLOADS_PATH],
   });
   installClientErrorHandler(app.getHttpServer());
   app.useGlobalFilters(new AllExceptionsFilter());

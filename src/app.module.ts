@@ -22,6 +22,7 @@ import { QueueModule } from './queue';
 import { ApprovalsModule } from './approvals';
 import { ArtifactsModule } from './artifacts';
 import { DashboardModule } from './dashboard';
+import { UploadsModule } from './uploads';
 import { JobPipelineStepsModule } from './job-pipeline-steps.module';
 import type { JobEndedStep } from './jobs';
 
@@ -73,6 +74,7 @@ export class AppModule {
         ArtifactsModule,
         JobPipelineStepsModule.forRoot(opts.jobEndedSteps),
         DashboardModule,
+        UploadsModule,
         ...(opts.imports ?? []),
       ],
     };

@@ -127,6 +127,8 @@ const envSchema = z.object({
   SIMPLETUNER_REPLICATE_CREATES_PER_MINUTE: int(10).default(600),
   SIMPLETUNER_REPLICATE_CALLS_PER_MINUTE: int(10).default(3000),
   SIMPLETUNER_REPLICATE_RATE_WINDOW_SECONDS: seconds.default(60),
+  /** Largest dataset archive `POST /api/cloud/uploads` takes, in bytes (Replicate's files API takes 100 MiB). */
+  SIMPLETUNER_UPLOAD_MAX_BYTES: int(1).default(100 * 1024 * 1024),
   /** Built dashboard files (index.html + assets/); unset = web/dist of this checkout. */
   SIMPLETUNER_DASHBOARD_DIR: optionalString,
   SIMPLETUNER_ARTIFACT_S3_BUCKET: optionalString,

@@ -13,6 +13,8 @@ import {
 } from '../context';
 
 const log = getLogger('simpletuner.cloud.http');
+/** Parser and socket errors that mean the client went away, not that it sent something malformed. */
+const CLIENT_LEFT = ['ECONNRESET', 'EPIPE', 'HPE_INVALID_EOF_STATE'];
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 /** W3C trace context: version ff and all-zero ids are invalid (and then ignored). */
@@ -54,7 +56,8 @@ export function correlationMiddleware(req: Request, res: Response, next: NextFun
  */
 export function installClientErrorHandler(server: Server): void {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    if (!socket.writable || (err.code !== undefined && ['ECONNRESET', 'EPIPE'].includes(err.code))) {
+    // A client that left: a reset, or the end of its connection inside a request (an upload it gave up on).
+    if (!socket.writable || (err.code !== undefined && CLIENT_LEFT.includes(err.code))) {
       socket.destroy();
       return;
     }

@@ -22,6 +22,11 @@ interface RawBodyRoute {
 
 export interface RequestEdgeOptions {
   rawBodyRoutes: RawBodyRoute[];
+  /**
+   * Routes that read their body themselves, as a stream (uploads): no body parser touches it, whatever its type, and
+   * the route calls the request timeout off once it starts reading (releaseRequestTimeout).
+   */
+  streamedBodyPaths: string[];
   /** Long-lived responses (SSE) that the request timeout must not cut. */
   streamingPaths: string[];
 }
@@ -54,9 +59,16 @@ export function installRequestEdge(app: NestExpressApplication, config: AppConfi
     });
   }
   app.use(requestTimeout(config.env.SIMPLETUNER_REQUEST_TIMEOUT * 1000, opts.streamingPaths));
+  // A streamed body may be answered before it is read (no key, too large): its connection is closed after the
+  // answer, so that the rest of it is never read only to be thrown away (keeping the connection would drain it).
+  const streamedPaths = new Set(opts.streamedBodyPaths);
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (streamedPaths.has(req.path)) res.setHeader('Connection', 'close');
+    next();
+  });
   app.use(refuseBadTextInUrl);
 
-  const rawPaths = new Set(opts.rawBodyRoutes.map((r) => r.path));
+  const rawPaths = new Set([...opts.rawBodyRoutes.map((r) => r.path), ...opts.streamedBodyPaths]);
   for (const route of opts.rawBodyRoutes) {
     if (route.preflight) app.use(route.path, route.preflight);
     app.use(route.path, express.raw({ type: () => true, limit: route.limit }));

@@ -1,6 +1,12 @@
+import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { AppError } from '../common/errors';
 import { sendErrorResponse } from './all-exceptions.filter';
+
+/** Where a request keeps the way to call its timeout off (see releaseRequestTimeout). */
+const RELEASE = Symbol('simpletuner.releaseRequestTimeout');
+
+type TimedRequest = IncomingMessage & { [RELEASE]?: () => void };
 
 /**
  * Answers 503 `request_timeout` when a request has not been answered after `timeoutMs`, so a client never hangs on
@@ -20,8 +26,18 @@ export function requestTimeout(timeoutMs: number, streamingPaths: readonly strin
     }, timeoutMs);
     timer.unref();
     const clear = () => clearTimeout(timer);
+    (req as TimedRequest)[RELEASE] = clear;
     res.once('finish', clear);
     res.once('close', clear);
     next();
   };
+}
+
+/**
+ * Calls the request's timeout off: for a route that starts reading a streamed body (an upload), which lasts as long
+ * as the client takes to send it. The route then answers for its own time limits; until it calls this, the timeout
+ * covers it like any other (authentication included).
+ */
+export function releaseRequestTimeout(req: IncomingMessage): void {
+  (req as TimedRequest)[RELEASE]?.();
 }

@@ -40,6 +40,8 @@ export interface EventPayloads {
     org_max_concurrent: number;
     changed_by: string;
   };
+  /** A dataset upload's bytes so far, to its uploader (at most twice a second per upload). */
+  upload_progress: { upload_id: string; bytes_received: number; total_bytes: number | null };
 }
 
 export type EventType = keyof EventPayloads;
@@ -98,6 +100,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'artifact_stored',
   'artifact_failed',
   'queue_limits_changed',
+  'upload_progress',
 ];
 
 /** The stream's own control event, sent when a Last-Event-ID is no longer (or never was) in the log. */

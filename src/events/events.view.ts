@@ -163,6 +163,21 @@ class QueueLimitsChangedEvent {
   changed_by: string;
 }
 
+/** A dataset upload in progress, to its uploader's streams: at most two a second per upload. */
+class UploadProgressEvent {
+  @eventType('upload_progress')
+  type: 'upload_progress';
+  /** The id the upload will have (an upload that does not complete leaves nothing under it) */
+  @ApiUuid()
+  upload_id: string;
+  /** Bytes received so far */
+  @ApiInt()
+  bytes_received: number;
+  /** The upload's Content-Length; null when it was sent chunked */
+  @ApiInt({ nullable: true })
+  total_bytes: number | null;
+}
+
 /**
  * Sent with id 0 when the Last-Event-ID was purged by retention (or is an id the log never held): every kept event
  * follows. An id older than every kept event is replayed without it while no purge has reached it (id 0 on a fresh
@@ -201,6 +216,7 @@ export const STREAM_EVENTS = {
   artifact_stored: ArtifactStoredEvent,
   artifact_failed: ArtifactFailedEvent,
   queue_limits_changed: QueueLimitsChangedEvent,
+  upload_progress: UploadProgressEvent,
   reset: ResetEvent,
   error: StreamErrorEvent,
 } as const;

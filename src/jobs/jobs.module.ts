@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ProvidersModule } from '../providers';
+import { UploadsModule } from '../uploads';
 import { JobRecordsService } from './job-records.service';
 import { JobStateApplier } from './job-state-applier';
 import { JobSyncService } from './job-sync.service';
@@ -24,7 +25,7 @@ import { SubmitIntake } from './pipeline/submit-intake.service';
 import { SubmitPipeline } from './pipeline/submit.pipeline';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Job]), ProvidersModule],
+  imports: [TypeOrmModule.forFeature([Job]), ProvidersModule, UploadsModule],
   controllers: [JobsController, ProvidersController, PollingController, WebhookController],
   providers: [
     JobsRepository,

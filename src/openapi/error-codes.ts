@@ -75,7 +75,13 @@ export const ERROR_CODES = {
   payload_too_large: {
     status: 413,
     schema: 'PayloadTooLargeError',
-    description: 'The body is larger than the route accepts (1 MiB; the webhook 10 MiB)',
+    description:
+      'The body is larger than the route accepts (1 MiB; the webhook 10 MiB; an upload SIMPLETUNER_UPLOAD_MAX_BYTES)',
+  },
+  unsupported_media_type: {
+    status: 415,
+    schema: 'UnsupportedMediaTypeError',
+    description: 'The body is of a type the route does not take (an upload: a zip, tar or gzip archive)',
   },
   range_not_satisfiable: {
     status: 416,
@@ -146,6 +152,7 @@ export const STATUS_TEXT: Record<number, string> = {
   404: 'Not found',
   409: 'Conflict',
   413: 'Payload too large',
+  415: 'Unsupported media type',
   416: 'Range not satisfiable',
   422: 'Unprocessable',
   429: 'Too many requests',

@@ -26,3 +26,5 @@ export { ProvidersModule } from './providers.module';
 export { ReplicateWebhookReader } from './replicate/replicate-webhook';
 export { webhookPreflight } from './replicate/webhook-preflight';
 export type { ReplicateWebhook } from './replicate/replicate-webhook';
+/** The Replicate provider's client reaches Replicate's files API (dataset uploads). */
+export { ReplicateProvider } from './replicate/replicate.provider';

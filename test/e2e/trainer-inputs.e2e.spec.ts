@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { JobSyncService } from '../../src/jobs/job-sync.service';
 import { FakeReplicate, startFakeReplicate } from '../support/fake-replicate';
+import { makeOrg, makeUser } from '../support/approval-fixtures';
 import { http } from '../support/http';
 import { makeTempDir, startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
@@ -105,6 +106,43 @@ describe('trainer inputs and job secrets (PostgreSQL, fake Replicate)', () => {
     await app.app.get(JobSyncService).syncActiveJobs(); // the poll tick's own call
     expect((await call('GET', `/api/cloud/jobs/${jobId}`)).body.status).toBe('completed');
     expect(await db.query(`SELECT 1 FROM job_secrets WHERE job_id = $1`, [jobId])).toHaveLength(0);
+  });
+
+  it('takes the dataset from the submitter’s own upload: its provider URL becomes the trainer’s images', async () => {
+    const up = await call('POST', '/api/cloud/uploads?filename=portraits.zip', {
+      rawBody: randomBytes(4096),
+      headers: { 'Content-Type': 'application/zip' },
+    });
+    expect(up.status).toBe(201);
+    const submit = await call('POST', '/api/cloud/jobs/submit', {
+      body: { ...TRAINING, config_name: 'uploaded', dataset: { upload_id: up.body.upload_id } },
+    });
+    expect(submit.status).toBe(201);
+    const stored = await db.query(`SELECT dataset FROM jobs WHERE job_id = $1`, [submit.body.job_id]);
+    expect(stored[0].dataset).toEqual({ url: up.body.url, upload_id: up.body.upload_id });
+    expect((await dispatch(submit.body.job_id as string)).input.images).toBe(up.body.url);
+
+    // Someone else's upload is not found; an unknown one neither.
+    const org = await makeOrg(app, 'uploads-org');
+    const other = await makeUser(app, 'uploads-other', 'researcher', org);
+    for (const [key, uploadId] of [
+      [other.key, up.body.upload_id],
+      [app.adminKey, '00000000-0000-4000-8000-000000000000'],
+    ] as const) {
+      const res = await http(app.url, 'POST', '/api/cloud/jobs/submit', {
+        key,
+        body: { config_name: 'x', config: {}, dataset: { upload_id: uploadId } },
+      });
+      expect(res.status).toBe(404);
+      expect(res.body.details).toHaveProperty(['dataset.upload_id']);
+    }
+    // Expired at the provider: 400.
+    await db.query(`UPDATE uploads SET expires_at = now() - interval '1 minute' WHERE id = $1`, [up.body.upload_id]);
+    const expired = await call('POST', '/api/cloud/jobs/submit', {
+      body: { config_name: 'x', config: {}, dataset: { upload_id: up.body.upload_id } },
+    });
+    expect(expired.status).toBe(400);
+    expect(expired.body.details).toEqual({ 'dataset.upload_id': 'expired' });
   });
 
   it('refuses bad trainer inputs with a 400 naming the field', async () => {

@@ -3,6 +3,7 @@ import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { signWebhook } from '../../src/providers/replicate/webhook-verifier';
 import { FakeOutputs } from './fake-outputs';
+import { FakeFiles } from './fake-replicate-files';
 
 /** A fake of Replicate's HTTP API on 127.0.0.1, for tests and benches. */
 export interface FakePrediction {
@@ -51,6 +52,8 @@ export class FakeReplicate {
   readonly webhookResponses: { id: string; status: number }[] = [];
   /** Output files, served under /files/ on the API's own host (see FakeOutputs). */
   readonly outputs = new FakeOutputs();
+  /** The files API (`/files`): what was uploaded (size, sha256) and deleted. */
+  readonly files = new FakeFiles(() => this.url);
   private seq = 0;
   private faults: Fault[] = [];
   private server: http.Server | null = null;
@@ -93,6 +96,7 @@ export class FakeReplicate {
     this.webhookResponses.length = 0;
     this.faults = [];
     this.outputs.reset();
+    this.files.reset();
     this.autoWebhooks = false;
     this.pageSize = 100;
   }
@@ -246,18 +250,22 @@ export class FakeReplicate {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     if (this.outputs.handle(req, res)) return;
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
-    let body: unknown;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      body = text;
-    }
     const url = new URL(req.url ?? '/', this.base);
     const method = req.method ?? 'GET';
     const path = url.pathname.replace(/^\/v1/, '');
+    // An upload is read as it streams in (never buffered whole), like the real API.
+    const upload = method === 'POST' && path === '/files';
+    let body: unknown;
+    if (!upload) {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const text = Buffer.concat(chunks).toString('utf8');
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        body = text;
+      }
+    }
     this.requests.push({
       method,
       path,
@@ -269,7 +277,10 @@ export class FakeReplicate {
 
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       if (res.destroyed) return;
-      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      // An answer before an upload's body was read closes the connection (its rest is never read).
+      const close: Record<string, string> = upload && !req.complete ? { connection: 'close' } : {};
+      if (payload === undefined) return void res.writeHead(status, { ...close, ...headers }).end();
+      res.writeHead(status, { 'content-type': 'application/json', ...close, ...headers });
       res.end(JSON.stringify(payload));
     };
     if (req.headers.authorization !== `Bearer ${this.token}`) return send(401, { detail: 'Invalid token.' });
@@ -281,6 +292,16 @@ export class FakeReplicate {
         { detail: `fake failure ${fault.status}` },
         fault.retryAfter ? { 'retry-after': fault.retryAfter } : {},
       );
+    }
+    if (upload) {
+      const file = await this.files.receive(req);
+      if (!file) return send(400, { detail: 'content is required' });
+      // A stall holds the answer of an upload that was kept (or never answers it).
+      if (fault?.kind === 'stall') {
+        if (fault.ms === Infinity) return;
+        await new Promise((r) => setTimeout(r, fault.ms));
+      }
+      return send(201, this.files.view(file));
     }
     if (fault?.kind === 'stall') {
       // applyFirst: the request takes effect at once, its answer comes late (or never).
@@ -338,7 +359,7 @@ export class FakeReplicate {
       return [200, { results: [{ id: `ver-${m[2]}`, created_at: new Date().toISOString() }], next: null }];
     }
     if (method === 'GET' && path === '/webhooks/default/secret') return [200, { key: this.webhookSecret }];
-    return [404, { detail: 'Not found.' }];
+    return this.files.route(method, path) ?? [404, { detail: 'Not found.' }];
   }
 }
 

@@ -3,6 +3,7 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { ClsServiceManager } from 'nestjs-cls';
 import { CLS_TRACEPARENT, runWithCorrelationId } from '../../src/context';
 import { configureStructuredLogging, flushLogs } from '../../src/logging';
@@ -208,6 +209,51 @@ describe('outbound HTTP client', () => {
     expect((err as HttpNetworkError).sent).toBe(false);
     expect((err as HttpNetworkError).code).toBe('ECONNREFUSED');
     srv = await recordingServer(); // afterEach closes it
+  });
+
+  it('gives a streamed body as long as its source takes: the timeout counts from its last byte', async () => {
+    const client = factory.create({ name: 't-stream', baseUrl: srv.url, retry: { baseDelayMs: 5 } });
+    const slowly = () =>
+      Readable.from(
+        (async function* () {
+          for (let i = 0; i < 4; i++) {
+            await new Promise((r) => setTimeout(r, 250));
+            yield Buffer.from(`part ${i};`);
+          }
+        })(),
+      );
+    srv.reply(json(201, { id: 'f1' }));
+    const res = await client.post('/files', { stream: slowly(), idempotent: false, timeoutMs: 400 });
+    expect([res.status, srv.seen[0].body]).toEqual([201, 'part 0;part 1;part 2;part 3;']);
+    // After the last byte the usual timeout holds; a create is then never repeated.
+    srv.setFallback(() => undefined);
+    const started = Date.now();
+    const err = await client.post('/files', { stream: slowly(), idempotent: false, timeoutMs: 400 }).catch((e) => e);
+    expect(err).toBeInstanceOf(HttpOutcomeUnknownError);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000 + 400);
+    expect(srv.seen).toHaveLength(2);
+  });
+
+  it('throws a failing streamed source as it is, sends it once, and never holds it against the circuit', async () => {
+    const client = factory.create({
+      name: 't-stream-source',
+      baseUrl: srv.url,
+      retry: { baseDelayMs: 5 },
+      breaker: { failureThreshold: 2, openMs: 60_000 },
+    });
+    for (let i = 0; i < 3; i++) {
+      const failure = new Error(`the uploader left (${i})`);
+      const source = Readable.from(
+        (async function* () {
+          yield Buffer.from('first bytes');
+          await new Promise((r) => setTimeout(r, 50));
+          throw failure;
+        })(),
+      );
+      await expect(client.post('/files', { stream: source, idempotent: false })).rejects.toBe(failure);
+    }
+    expect(client.circuitState()).toBe('closed');
+    expect(srv.seen).toHaveLength(0); // each body broke off: the server never had a whole request
   });
 
   it('opens the circuit per name after consecutive failures, half-opens after openMs, closes after 2 successes', async () => {

@@ -10,6 +10,7 @@ import {
   SECRET_NAMES,
   type JobDataset,
 } from '../../providers';
+import { UploadsService } from '../../uploads';
 import { JobSecretsService } from '../job-secrets.service';
 import { estimateCost, RunHistory } from '../job-cost';
 import { givenSecrets, type SubmitJobDto } from '../jobs.dto';
@@ -31,8 +32,6 @@ export interface SubmitRequest {
   maxRuntimeSeconds: number;
   /** Identifies the request for idempotency: the same key with another body is refused. */
   requestHash: string;
-  /** The dataset archive the trainer downloads, when one was given. */
-  dataset: JobDataset | null;
 }
 
 /** Keys that hold credentials: never accepted in the free-form configs (they belong in `secrets`). */
@@ -86,13 +85,6 @@ function checkTrainerInputs(dto: SubmitJobDto): void {
   }
 }
 
-/** The dataset as stored: an upload is not usable here until the uploads module resolves it. */
-function datasetOf(dto: SubmitJobDto): JobDataset | null {
-  if (!dto.dataset) return null;
-  if (dto.dataset.url) return { url: dto.dataset.url };
-  throw new ValidationError('Unknown upload', { 'dataset.upload_id': 'no such upload' });
-}
-
 function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
   if (value && typeof value === 'object') {
@@ -135,6 +127,7 @@ export class SubmitIntake {
     private readonly configs: ProviderConfigService,
     private readonly jobs: JobsService,
     private readonly secrets: JobSecretsService,
+    private readonly uploads: UploadsService,
   ) {}
 
   /** 403 for a priority above the caller's level, 400 naming the field for an unknown provider or profile. */
@@ -164,7 +157,18 @@ export class SubmitIntake {
     const priority = dto.priority ?? levelDefault;
     const requestHash = requestHashOf(dto, provider, profile, priority);
     const maxRuntimeSeconds = dto.max_runtime_seconds ?? DEFAULT_MAX_RUNTIME_SECONDS;
-    return { provider, profile, priority, maxRuntimeSeconds, requestHash, dataset: datasetOf(dto) };
+    return { provider, profile, priority, maxRuntimeSeconds, requestHash };
+  }
+
+  /**
+   * The dataset archive the trainer downloads: the URL given, or the provider's URL of the submitter's own upload
+   * (404 when it is not theirs, 400 when it expired at the provider).
+   */
+  async dataset(user: AuthenticatedUser, dto: SubmitJobDto): Promise<JobDataset | null> {
+    if (!dto.dataset) return null;
+    if (dto.dataset.url) return { url: dto.dataset.url };
+    const uploadId = dto.dataset.upload_id!;
+    return { url: await this.uploads.datasetUrl(user, uploadId), upload_id: uploadId };
   }
 
   /** The job as it will be written, with its cost estimate from the org's history on the profile. */

@@ -7,6 +7,7 @@ import { getCorrelationId } from '../../context';
 import { CombinedWrites, type WritePart } from '../../database/combined-write';
 import { Transactional } from '../../database/transactional';
 import { EventsService, type NewEvent } from '../../events';
+import type { JobDataset } from '../../providers';
 import { getLogger } from '../../logging';
 import { IdempotencyKey, keyReusedError } from '../idempotency';
 import { givenSecrets, type SubmitJobDto } from '../jobs.dto';
@@ -64,16 +65,17 @@ export class SubmitPipeline {
 
   async submit(user: AuthenticatedUser, dto: SubmitJobDto, idempotency = bodyKey(dto)): Promise<SubmitResult> {
     const request = this.intake.validate(user, dto); // 1. validate: 400/403 before any database work
+    const dataset = await this.intake.dataset(user, dto); // 2. the dataset: a URL, or the user's own upload
     const now = this.clock.now();
-    const facts = await this.repo.submitFacts(user.id, user.orgId, request.profile, now); // 2. the one read
-    const job = await this.intake.price(user, dto, request, facts.history, now); // 3. price
+    const facts = await this.repo.submitFacts(user.id, user.orgId, request.profile, now); // 3. the one read
+    const job = await this.intake.price(user, dto, request, facts.history, now); // 4. price
     const submitter = { hasEarlierJob: facts.hasJob, jobsLast24h: facts.lastDay + 1 };
-    const hold = await this.approvals.evaluate(job, user, submitter); // 4. gate: a rule may hold it for a person
-    // 5. the rows: job (+ its sealed secrets), idempotency key, approval request, queue entry, events
-    const parts = this.rows(user, job, dto, request, hold, idempotency);
+    const hold = await this.approvals.evaluate(job, user, submitter); // 5. gate: a rule may hold it for a person
+    // 6. the rows: job (+ its sealed secrets), idempotency key, approval request, queue entry, events
+    const parts = this.rows(user, job, dto, { ...request, dataset }, hold, idempotency);
     let position: number | null;
     try {
-      position = await this.write(parts); // 6. one statement; wake-ups after the commit
+      position = await this.write(parts); // 7. one statement; wake-ups after the commit
     } catch (err) {
       if (!(err instanceof KeyHeld)) throw err;
       return this.replay(user, idempotency!, request.requestHash);
@@ -99,7 +101,7 @@ export class SubmitPipeline {
     user: AuthenticatedUser,
     job: SubmittedJob,
     dto: SubmitJobDto,
-    request: SubmitRequest,
+    request: SubmitRequest & { dataset: JobDataset | null },
     hold: ApprovalHold | null,
     idempotency: IdempotencyKey | null,
   ): Record<SubmitParts, WritePart | null> {

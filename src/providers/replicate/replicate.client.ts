@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import {
   CircuitOpenError,
   HttpClient,
@@ -11,6 +12,7 @@ import {
 import { ProviderCallError } from '../provider.interface';
 import { BudgetExhaustedError, CallBudget } from '../shared-rate-budget';
 import type { CreatePredictionBody, ReplicatePage, ReplicatePrediction } from './replicate.types';
+import { fileUploadBody, ReplicateFile } from './replicate-files';
 
 export interface ReplicateClientOptions {
   baseUrl: string;
@@ -160,6 +162,44 @@ export class ReplicateClient {
       return body.key;
     } catch (err) {
       throw toProviderCallError(err, 'get webhook secret');
+    }
+  }
+
+  /**
+   * Uploads a file to Replicate's files API as multipart/form-data, streaming `content` as it arrives (never held
+   * whole). Sent once: the stream cannot be replayed, and a create is not repeated. A failure of `content` itself
+   * (its client went away, it grew too large) is thrown as it is.
+   */
+  async createFile(
+    content: Readable,
+    filename: string,
+    contentType: string,
+    size: number | null,
+  ): Promise<ReplicateFile> {
+    let sourceFailure: { error: unknown } | undefined;
+    content.once('error', (error) => (sourceFailure = { error }));
+    const { headers, body } = fileUploadBody(content, filename, contentType, size);
+    try {
+      await this.budget.acquire('call');
+      const res = await this.http.request<ReplicateFile>('POST', '/files', {
+        stream: body,
+        headers,
+        idempotent: false,
+      });
+      return res.body;
+    } catch (err) {
+      if (sourceFailure) throw sourceFailure.error;
+      throw toProviderCallError(err, 'create file');
+    }
+  }
+
+  /** A 404 means the file is already gone: success. */
+  async deleteFile(id: string): Promise<void> {
+    try {
+      await this.call('DELETE', `/files/${encodeURIComponent(id)}`);
+    } catch (err) {
+      if (err instanceof HttpStatusError && err.status === 404) return;
+      throw toProviderCallError(err, 'delete file');
     }
   }
 

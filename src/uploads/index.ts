@@ -1,0 +1,3 @@
+export { UploadsModule } from './uploads.module';
+export { UploadsService } from './uploads.service';
+export { UPLOADS_PATH } from './uploads.controller';
