@@ -22,7 +22,9 @@ describe('approvals over HTTP (PostgreSQL)', () => {
     ]);
 
   beforeAll(async () => {
-    app = await startTestApp({ env: { SIMULATOR_STEP_SECONDS: '600' } });
+    // Ticks only when a test asks (POST /api/queue/process): an approval would otherwise wake one after its commit,
+    // and the entry could be dispatching before the test looks at it.
+    app = await startTestApp({ env: { SIMULATOR_STEP_SECONDS: '600', SIMPLETUNER_QUEUE_WAKE_ON_RELEASE: 'false' } });
     db = app.app.get(DataSource);
     orgA = await makeOrg(app, 'org-a');
     const orgB = await makeOrg(app, 'org-b');
@@ -331,7 +333,7 @@ describe('approvals over HTTP (PostgreSQL)', () => {
           ['a'.repeat(200), true],
           [`${'a'.repeat(40)}b`, true],
         ];
-        for (const [name, gated] of [...names, ...names, ...names]) {
+        for (const [name, gated] of Array.from({ length: 6 }, () => names).flat()) {
           const started = performance.now();
           const res = await submit(app, rob.key, { ...CHEAP, config_name: name });
           expect([name, res.status, res.body.requires_approval]).toEqual([name, 201, gated]);
@@ -343,7 +345,7 @@ describe('approvals over HTTP (PostgreSQL)', () => {
         for (const r of rules)
           await http(app.url, 'DELETE', `/api/approvals/rules/${r.body.id}`, { key: app.adminKey });
       }
-      expect(liveMs.length).toBeGreaterThan(20);
+      expect(liveMs.length).toBeGreaterThan(10);
       // Every answer within 50 ms but for the odd one the shared machine delays (the 95th percentile); none
       // anywhere near the 47.7 s stall a backtracking pattern caused.
       const sorted = [...liveMs].sort((a, b) => a - b);
