@@ -121,7 +121,12 @@ describe('dashboard: New job (browser)', () => {
       .setInputFiles({ name: 'portraits.zip', mimeType: 'application/x-zip-compressed', buffer: zip });
     await page.getByRole('status').filter({ hasText: '100 % · uploaded portraits.zip' }).waitFor();
     const bar = page.getByRole('progressbar', { name: 'Upload of portraits.zip' });
-    await expect(bar.evaluate((el: HTMLProgressElement) => el.value === el.max && el.max > 1)).resolves.toBe(true);
+    // A <progress> at its end: its value is its max (the file's size).
+    const atEnd = (el: unknown) => {
+      const progress = el as { value: number; max: number };
+      return progress.value === progress.max && progress.max > 1;
+    };
+    await expect(bar.evaluate(atEnd)).resolves.toBe(true);
 
     await page.getByLabel('Hub model id').fill('nora/portrait-lora');
     await page.getByLabel('Max train steps').fill('500');

@@ -27,7 +27,7 @@ export class ApiError extends Error {
 }
 
 /** Bytes of an upload sent so far, of how many. */
-export type UploadProgress = (sent: number, total: number) => void;
+type UploadProgress = (sent: number, total: number) => void;
 
 export interface Api {
   get<T>(path: string): Promise<T>;
