@@ -136,7 +136,6 @@ export function RunFields({ form, errors, onChange, me }: FieldsProps & { me: Us
           {...describedBy('hf-token', true, errors.hfToken)}
           {...CODE_INPUT}
           type="password"
-          autocomplete="new-password"
           placeholder="hf_…"
           value={form.hfToken}
           onInput={(e) => onChange({ hfToken: valueOf(e) })}
