@@ -107,8 +107,8 @@ describe('dashboard: sign-in, live jobs, levels, narrow screens (browser)', () =
     // Keyboard: arrow keys move between the tabs.
     await page.getByRole('tab', { name: 'Jobs' }).focus();
     await page.keyboard.press('ArrowRight');
-    await expect(page.getByRole('tab', { name: 'Queue' }).getAttribute('aria-selected')).resolves.toBe('true');
-    await page.getByRole('heading', { name: 'Queue', level: 2 }).waitFor();
+    await expect(page.getByRole('tab', { name: 'New job' }).getAttribute('aria-selected')).resolves.toBe('true');
+    await page.getByRole('heading', { name: 'New job', level: 2 }).waitFor();
     await page.keyboard.press('End');
     await expect(
       page.getByRole('tab', { name: 'Activity' }).evaluate((el) => el === el.ownerDocument.activeElement),

@@ -12,6 +12,12 @@ export type OrgList = Schemas['OrgListView'];
 
 export type Job = Schemas['JobView'];
 export type JobList = Schemas['JobListView'];
+export type SubmitJobBody = Schemas['SubmitJobDto'];
+export type SubmittedJob = Schemas['SubmittedJobView'];
+export type CostEstimate = Schemas['CostEstimateView'];
+export type ProviderList = Schemas['ProviderListView'];
+export type Upload = Schemas['UploadView'];
+export type UploadContentType = Schemas['UploadContentType'];
 
 export type QueueEntry = Schemas['QueueEntryView'];
 export type QueueList = Schemas['QueueListView'];

@@ -26,9 +26,36 @@ export class ApiError extends Error {
   }
 }
 
+/** Bytes of an upload sent so far, of how many. */
+type UploadProgress = (sent: number, total: number) => void;
+
 export interface Api {
   get<T>(path: string): Promise<T>;
   post<T>(path: string, body?: unknown): Promise<T>;
+  /** POST of a file as the raw body, with its Content-Type, reporting the bytes sent; `signal` aborts it. */
+  upload<T>(path: string, file: Blob, contentType: string, onProgress: UploadProgress, signal: AbortSignal): Promise<T>;
+}
+
+/** The answer's body, or an ApiError with the API's message and correlation id. */
+function answer<T>(status: number, statusText: string, text: string, headerCorrelationId: string | null): T {
+  let parsed: unknown = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON: reported below with the status
+  }
+  if (status < 200 || status > 299) {
+    // A proxy in between may answer with anything: every field may be missing.
+    const e = (parsed ?? {}) as Partial<ErrorBody>;
+    throw new ApiError(
+      status,
+      e.error ?? `http_${status}`,
+      e.message ?? `The service answered ${status} ${statusText}`,
+      e.correlation_id ?? headerCorrelationId,
+      e.details ?? null,
+    );
+  }
+  return parsed as T;
 }
 
 async function request<T>(key: string, method: string, path: string, body?: unknown): Promise<T> {
@@ -46,31 +73,47 @@ async function request<T>(key: string, method: string, path: string, body?: unkn
   } catch {
     throw new ApiError(0, 'network_error', 'The service did not answer (network error)', null);
   }
-  const text = await res.text();
-  let parsed: unknown = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    // not JSON: reported below with the status
-  }
-  if (!res.ok) {
-    // A proxy in between may answer with anything: every field may be missing.
-    const e = (parsed ?? {}) as Partial<ErrorBody>;
-    throw new ApiError(
-      res.status,
-      e.error ?? `http_${res.status}`,
-      e.message ?? `The service answered ${res.status} ${res.statusText}`,
-      e.correlation_id ?? res.headers.get('X-Correlation-ID'),
-      e.details ?? null,
-    );
-  }
-  return parsed as T;
+  return answer<T>(res.status, res.statusText, await res.text(), res.headers.get('X-Correlation-ID'));
+}
+
+/**
+ * An upload with XMLHttpRequest, the one browser API that reports how much of a request body has been sent (fetch
+ * does not). Same rules as `request`: the key in the header, no cookies, errors as ApiError.
+ */
+function sendFile<T>(
+  key: string,
+  path: string,
+  file: Blob,
+  contentType: string,
+  onProgress: UploadProgress,
+  signal: AbortSignal,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', path);
+    xhr.withCredentials = false;
+    xhr.setRequestHeader('X-API-Key', key);
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('Content-Type', contentType);
+    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
+    xhr.onload = () => {
+      try {
+        resolve(answer<T>(xhr.status, xhr.statusText, xhr.responseText, xhr.getResponseHeader('X-Correlation-ID')));
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'network_error', 'The service did not answer (network error)', null));
+    xhr.onabort = () => reject(new ApiError(0, 'aborted', 'The upload was cancelled', null));
+    signal.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.send(file);
+  });
 }
 
 export function createApi(key: string, onUnauthorized: (err: ApiError) => void): Api {
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+  const signOutOn401 = async <T>(sent: Promise<T>): Promise<T> => {
     try {
-      return await request<T>(key, method, path, body);
+      return await sent;
     } catch (err) {
       // A key revoked or expired while the page is open: back to the sign-in form with the API's message.
       if (err instanceof ApiError && err.status === 401) onUnauthorized(err);
@@ -78,8 +121,10 @@ export function createApi(key: string, onUnauthorized: (err: ApiError) => void):
     }
   };
   return {
-    get: (path) => call('GET', path),
-    post: (path, body) => call('POST', path, body ?? {}),
+    get: <T>(path: string) => signOutOn401(request<T>(key, 'GET', path)),
+    post: <T>(path: string, body?: unknown) => signOutOn401(request<T>(key, 'POST', path, body ?? {})),
+    upload: <T>(path: string, file: Blob, contentType: string, onProgress: UploadProgress, signal: AbortSignal) =>
+      signOutOn401(sendFile<T>(key, path, file, contentType, onProgress, signal)),
   };
 }
 

@@ -10,11 +10,14 @@ import { Tabs, TabDef } from './ui/tabs';
 import { ActivityView } from './views/activity-view';
 import { ApprovalsView } from './views/approvals-view';
 import { JobsView } from './views/jobs-view';
+import { NewJobView } from './views/new-job-view';
 import { QueueView } from './views/queue-view';
 import { WorkersView } from './views/workers-view';
 
-const TABS: TabDef[] = [
+const TABS: Array<TabDef & { minLevel?: User['level'] }> = [
   { id: 'jobs', label: 'Jobs' },
+  // Viewers may not submit: they do not see the form at all.
+  { id: 'new-job', label: 'New job', minLevel: 'researcher' },
   { id: 'queue', label: 'Queue' },
   { id: 'approvals', label: 'Approvals' },
   { id: 'workers', label: 'Workers' },
@@ -23,9 +26,11 @@ const TABS: TabDef[] = [
 /** Events kept for the Activity tab: enough to see what just happened, bounded for a tab left open for days. */
 const ACTIVITY_LIMIT = 100;
 
-function tabFromHash(): string {
+const tabsFor = (me: User): TabDef[] => TABS.filter((t) => !t.minLevel || atLeast(me.level, t.minLevel));
+
+function tabFromHash(tabs: TabDef[]): string {
   const id = location.hash.replace(/^#/, '');
-  return TABS.some((t) => t.id === id) ? id : 'jobs';
+  return tabs.some((t) => t.id === id) ? id : 'jobs';
 }
 
 interface DashboardProps {
@@ -40,7 +45,8 @@ export function Dashboard({ apiKey, me, onSignOut }: DashboardProps) {
   const [failure, setFailure] = useState<Failure | null>(null);
   const [activity, setActivity] = useState<ServerEvent[]>([]);
   const [users, setUsers] = useState<ReadonlyMap<string, User>>(new Map());
-  const [tab, setTab] = useState(tabFromHash);
+  const tabs = useMemo(() => tabsFor(me), [me]);
+  const [tab, setTab] = useState(() => tabFromHash(tabs));
   const listeners = useRef(new Set<EventListener>());
 
   const api = useMemo(() => createApi(apiKey, (err) => onSignOut(err.message)), [apiKey]);
@@ -68,7 +74,7 @@ export function Dashboard({ apiKey, me, onSignOut }: DashboardProps) {
   }, [api]);
 
   useEffect(() => {
-    const onHash = () => setTab(tabFromHash());
+    const onHash = () => setTab(tabFromHash(tabs));
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
   }, []);
@@ -107,10 +113,11 @@ export function Dashboard({ apiKey, me, onSignOut }: DashboardProps) {
         </button>
       </header>
       <FailureBanner failure={failure} onDismiss={() => setFailure(null)} />
-      <Tabs tabs={TABS} selected={tab} onSelect={selectTab} />
+      <Tabs tabs={tabs} selected={tab} onSelect={selectTab} />
       <main class="panel">
         <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
           {tab === 'jobs' && <JobsView />}
+          {tab === 'new-job' && <NewJobView />}
           {tab === 'queue' && <QueueView />}
           {tab === 'approvals' && <ApprovalsView />}
           {tab === 'workers' && <WorkersView />}

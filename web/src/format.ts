@@ -70,3 +70,16 @@ export function userName(id: string | null | undefined, users: ReadonlyMap<strin
   if (id === meId) return 'you';
   return users.get(id)?.username ?? `user ${shortId(id)}`;
 }
+
+/** A file size: "812 B", "4.1 kB", "52.4 MB" (decimal units, as browsers and file managers show them). */
+export function bytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB'];
+  let value = n / 1000;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+}

@@ -9,6 +9,7 @@ import './styles/base.css';
 import './styles/shell.css';
 import './styles/tables.css';
 import './styles/views.css';
+import './styles/form.css';
 
 interface Session {
   key: string;

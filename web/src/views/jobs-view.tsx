@@ -9,7 +9,7 @@ import type { Job, JobList } from '../api-types';
 import { ListState } from '../ui/list-state';
 import { StatusBadge } from '../ui/status-badge';
 
-const isJobStatus = (value: unknown): value is JobStatus => (JOB_STATUSES as readonly unknown[]).includes(value);
+export const isJobStatus = (value: unknown): value is JobStatus => (JOB_STATUSES as readonly unknown[]).includes(value);
 
 /** Statuses only move forward: a live update never loses to an older list answer, nor the reverse. */
 function later(listed: JobStatus, live: JobStatus | undefined): JobStatus {
