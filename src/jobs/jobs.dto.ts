@@ -22,6 +22,7 @@ import {
 } from 'class-validator';
 import { MAX_RUNTIME_SECONDS } from './job-cost';
 import { JOB_STATUSES } from '../common/job-status';
+import { MAX_DATALOADER_ENTRIES } from '../common/submission-rules';
 
 /** The dataset archive: exactly one of `url` and `upload_id`. */
 export class DatasetDto {
@@ -122,7 +123,7 @@ export class SubmitJobDto {
   /** The trainer's multidatabackend list (its dataloader config): up to 64 objects */
   @IsOptional()
   @IsArray()
-  @ArrayMaxSize(64)
+  @ArrayMaxSize(MAX_DATALOADER_ENTRIES)
   @IsObject({ each: true, message: 'dataloader_config must be an array of objects' })
   @ApiProperty({
     required: false,

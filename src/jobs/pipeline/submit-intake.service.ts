@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { AuthenticatedUser } from '../../auth';
 import { PermissionDeniedError, ValidationError } from '../../common/errors';
+import { CREDENTIAL_CONFIG_KEYS, DEFAULT_PRIORITY_BY_LEVEL } from '../../common/submission-rules';
 import {
   DEFAULT_HARDWARE_PROFILE,
   isValidProfile,
@@ -17,8 +18,6 @@ import { givenSecrets, type SubmitJobDto } from '../jobs.dto';
 import { JobsService } from '../jobs.service';
 import type { SubmittedJob } from './steps';
 
-/** Default priorities by level; a researcher may not ask for more than its default. */
-const LEVEL_PRIORITY = { admin: 30, lead: 20, researcher: 10, viewer: 0 } as const;
 /** A job's runtime limit when the submission names none: a day. */
 const DEFAULT_MAX_RUNTIME_SECONDS = 86_400;
 /** Submissions to the provider before a job fails. */
@@ -34,19 +33,6 @@ export interface SubmitRequest {
   requestHash: string;
 }
 
-/** Keys that hold credentials: never accepted in the free-form configs (they belong in `secrets`). */
-const SECRET_KEYS = new Set([
-  'hf_token',
-  'huggingface_token',
-  'hub_token',
-  'wandb_api_key',
-  'aws_secret_access_key',
-  's3_secret_access_key',
-  'replicate_api_token',
-  'api_key',
-  'password',
-]);
-
 /** The path of the first key in `value` that names a secret, e.g. `config.hub.hf_token`; null when none does. */
 function secretKeyPath(value: unknown, path: string): string | null {
   if (Array.isArray(value)) {
@@ -56,7 +42,7 @@ function secretKeyPath(value: unknown, path: string): string | null {
     }
   } else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      if (SECRET_KEYS.has(k.toLowerCase())) return `${path}.${k}`;
+      if (CREDENTIAL_CONFIG_KEYS.has(k.toLowerCase())) return `${path}.${k}`;
       const found = secretKeyPath(v, `${path}.${k}`);
       if (found) return found;
     }
@@ -132,7 +118,7 @@ export class SubmitIntake {
 
   /** 403 for a priority above the caller's level, 400 naming the field for an unknown provider or profile. */
   validate(user: AuthenticatedUser, dto: SubmitJobDto): SubmitRequest {
-    const levelDefault = LEVEL_PRIORITY[user.level];
+    const levelDefault = DEFAULT_PRIORITY_BY_LEVEL[user.level];
     if (dto.priority !== undefined && user.level !== 'admin' && user.level !== 'lead' && dto.priority > levelDefault) {
       throw new PermissionDeniedError(`Priority above ${levelDefault} needs a lead or admin`, {
         max_priority: levelDefault,

@@ -5,6 +5,12 @@
  */
 import type { ApiError } from '../api';
 import type { SubmitJobBody, UploadContentType, User } from '../api-types';
+import {
+  CREDENTIAL_CONFIG_KEYS,
+  DEFAULT_PRIORITY_BY_LEVEL,
+  MAX_DATALOADER_ENTRIES,
+  MAX_SUBMIT_PRIORITY,
+} from '../../../src/common/submission-rules';
 
 export interface JobForm {
   configName: string;
@@ -35,33 +41,12 @@ export const EMPTY_FORM: JobForm = {
   hfToken: '',
 };
 
-/** The dataloader list's size limit, as the API documents it for `dataloader_config`. */
-const MAX_DATALOADER_ENTRIES = 64;
-
-/**
- * Config keys the API refuses (case-insensitive, at any depth) because they hold credentials. The service keeps this
- * list beside its submit pipeline, outside the rule files the page bundles, so it is restated here.
- */
-const CREDENTIAL_KEYS = new Set([
-  'hf_token',
-  'huggingface_token',
-  'hub_token',
-  'wandb_api_key',
-  'aws_secret_access_key',
-  's3_secret_access_key',
-  'replicate_api_token',
-  'api_key',
-  'password',
-]);
 const HUGGING_FACE_KEYS = new Set(['hf_token', 'huggingface_token', 'hub_token']);
 
-/**
- * The priority a submission gets when it names none, by level, and the most a researcher may ask for (its default);
- * leads and admins may ask for 0–50. Restated from the service's submit pipeline, which keeps them outside the
- * bundled rule files; the API refuses more with a 403 that the form shows next to the field.
- */
-const DEFAULT_PRIORITY = { viewer: 0, researcher: 10, lead: 20, admin: 30 } as const;
-const MAX_PRIORITY = 50;
+// The service's own rules for a submission (src/common/submission-rules, dependency-free), bundled into the page.
+const CREDENTIAL_KEYS = CREDENTIAL_CONFIG_KEYS;
+const DEFAULT_PRIORITY = DEFAULT_PRIORITY_BY_LEVEL;
+const MAX_PRIORITY = MAX_SUBMIT_PRIORITY;
 
 export const defaultPriority = (me: User): number => DEFAULT_PRIORITY[me.level];
 export const maxPriority = (me: User): number =>
