@@ -128,6 +128,7 @@ export class SubmitJobDto {
   @ApiProperty({
     required: false,
     type: 'array',
+    maxItems: MAX_DATALOADER_ENTRIES,
     items: { type: 'object', additionalProperties: true } as Record<string, unknown>,
     example: [{ id: 'portraits', type: 'local', instance_data_dir: '/data/portraits', caption_strategy: 'filename' }],
   })
