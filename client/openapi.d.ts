@@ -392,6 +392,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cloud/jobs/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a job's events
+         * @description Level `viewer` or above.
+         *
+         *     The stored events about the job (submitted, approval, dispatched, status changes, webhooks, artifacts), oldest first, as GET /api/events delivered them: its history for a timeline. Events older than the retention period are gone. Visible to whoever sees the job.
+         */
+        get: operations["JobEvents_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cloud/providers": {
         parameters: {
             query?: never;
@@ -2078,6 +2100,11 @@ export interface components {
              */
             cost_estimate: number;
             /**
+             * @description The Hugging Face Hub repository (`owner/name`) the trainer pushes the model to, when one was given
+             * @example acme/flux-lora-portraits
+             */
+            hub_model_id: string | null;
+            /**
              * @description The correlation id of the submitting request: every log line about this job carries it
              * @example abc123def456
              */
@@ -2159,6 +2186,40 @@ export interface components {
             basis: "history" | "config" | "default";
             /** @description Completed jobs the history estimate is based on */
             sample_size: number;
+        };
+        JobEventView: {
+            /**
+             * @description The event's id on GET /api/events (a whole number, as a string)
+             * @example 42
+             */
+            id: string;
+            /** @example job_status_changed */
+            type: string;
+            /**
+             * Format: date-time
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            created_at: string;
+            /**
+             * @description The event's `data`, exactly as GET /api/events sends it (`type`, `job_id` and the fields of that type, whose
+             *     schemas the stream documents); clients should ignore fields and types they do not know
+             * @example {
+             *       "type": "job_status_changed",
+             *       "job_id": "3f1c2b9e-8a4d-4c6e-9b1a-2d7e5f0a1c3b",
+             *       "status": "running"
+             *     }
+             */
+            data: {
+                [key: string]: unknown;
+            };
+        };
+        JobEventListView: {
+            /** Format: uuid */
+            job_id: string;
+            /** @description Oldest first, in the order the event stream delivered them */
+            events: components["schemas"]["JobEventView"][];
+            /** @description Older events exist beyond `limit` */
+            more: boolean;
         };
         HardwarePriceView: {
             /** @example h100-x2 */
@@ -4296,6 +4357,85 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    JobEvents_list: {
+        parameters: {
+            query?: {
+                /** @description The newest this many events (older ones are left out and `more` says so) */
+                limit?: number;
+            };
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobEventListView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Not found: `job_not_found` */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobNotFoundError"];
                 };
             };
             /** @description Too many requests: `rate_limit_exceeded` */

@@ -184,6 +184,18 @@ export class EventsRepository {
     return rows.map(toEvent);
   }
 
+  /**
+   * One job's newest `limit` events, newest first (the caller reverses them): served from the partial index on
+   * job_id, so a job's timeline costs the same however large the log is.
+   */
+  async newestOfJob(jobId: string, limit: number): Promise<LoggedEvent[]> {
+    const rows: EventRow[] = await this.db.tx.query(
+      `SELECT ${COLUMNS} FROM events WHERE job_id = $1 ORDER BY events.tx_id DESC, events.id DESC LIMIT $2`,
+      [jobId, limit],
+    );
+    return rows.map(toEvent);
+  }
+
   /** Deletes the events created before `cutoff`: how many, and the highest id among them (null: none). */
   async deleteOlderThan(cutoff: Date): Promise<{ deleted: number; maxId: bigint | null }> {
     const [row] = await this.db.tx.query<{ n: number; max_id: string | null }[]>(

@@ -52,6 +52,15 @@ export class EventsService {
   }
 
   /**
+   * A job's stored events in delivery order, the newest `limit` of them; `more` tells that older ones were left out.
+   * Who may read them is the caller's to check (the job's own visibility): every event of a job is about that job.
+   */
+  async ofJob(jobId: string, limit: number): Promise<{ events: StoredEvent[]; more: boolean }> {
+    const rows = await this.repo.newestOfJob(jobId, limit + 1);
+    return { events: rows.slice(0, limit).reverse().map(toStored), more: rows.length > limit };
+  }
+
+  /**
    * Retention: deletes events created before `cutoff`; returns how many. The highest id ever purged is kept, so that
    * a stream resuming from an id the log no longer has can tell "purged" (a reset) from "nothing after it was ever
    * purged" (a plain replay: id 0 on a fresh install).

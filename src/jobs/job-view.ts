@@ -28,6 +28,7 @@ export function jobView(job: Job, queuePosition: number | null = null, now: Date
     cost_estimate: job.costEstimate,
     cost_usd: job.costUsd,
     error_message: job.errorMessage,
+    hub_model_id: job.hubModelId,
     output_url: job.outputUrl,
     logs_url: job.logsUrl,
     correlation_id: job.correlationId,

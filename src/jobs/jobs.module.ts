@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ProvidersModule } from '../providers';
 import { UploadsModule } from '../uploads';
+import { JobEventsController } from './job-events.controller';
+import { JobEventsService } from './job-events.service';
 import { JobRecordsService } from './job-records.service';
 import { JobStateApplier } from './job-state-applier';
 import { JobSyncService } from './job-sync.service';
@@ -26,7 +28,7 @@ import { SubmitPipeline } from './pipeline/submit.pipeline';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Job]), ProvidersModule, UploadsModule],
-  controllers: [JobsController, ProvidersController, PollingController, WebhookController],
+  controllers: [JobsController, JobEventsController, ProvidersController, PollingController, WebhookController],
   providers: [
     JobsRepository,
     JobSecretsRepository,
@@ -37,6 +39,7 @@ import { SubmitPipeline } from './pipeline/submit.pipeline';
     JobStateApplier,
     JobSyncService,
     JobsService,
+    JobEventsService,
     SubmitIntake,
     SubmitPipeline,
     PollingSettingsService,

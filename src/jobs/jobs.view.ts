@@ -42,6 +42,9 @@ export class JobView {
   /** Actual cost in US dollars, once the provider reports the run time */
   cost_usd: number | null;
   error_message: string | null;
+  /** The Hugging Face Hub repository (`owner/name`) the trainer pushes the model to, when one was given */
+  @ApiProperty({ type: String, nullable: true, example: 'acme/flux-lora-portraits' })
+  hub_model_id: string | null;
   output_url: string | null;
   logs_url: string | null;
   /** The correlation id of the submitting request: every log line about this job carries it */

@@ -104,7 +104,11 @@ describe('trainer inputs and job secrets (PostgreSQL, fake Replicate)', () => {
     await fake.setStatus(prediction.id, 'processing');
     await fake.setStatus(prediction.id, 'succeeded');
     await app.app.get(JobSyncService).syncActiveJobs(); // the poll tick's own call
-    expect((await call('GET', `/api/cloud/jobs/${jobId}`)).body.status).toBe('completed');
+    const done = (await call('GET', `/api/cloud/jobs/${jobId}`)).body;
+    expect(done.status).toBe('completed');
+    // The job shows where the model goes (the dashboard links it), never the token.
+    expect(done.hub_model_id).toBe(TRAINING.hub_model_id);
+    expect(JSON.stringify(done)).not.toContain(TOKEN);
     expect(await db.query(`SELECT 1 FROM job_secrets WHERE job_id = $1`, [jobId])).toHaveLength(0);
   });
 
