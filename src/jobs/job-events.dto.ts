@@ -3,7 +3,7 @@ import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { ApiInt } from '../openapi';
 
 export const JOB_EVENTS_DEFAULT = 200;
-export const JOB_EVENTS_MAX = 1000;
+const JOB_EVENTS_MAX = 1000;
 
 export class JobEventsQuery {
   /** The newest this many events (older ones are left out and `more` says so) */

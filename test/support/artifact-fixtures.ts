@@ -7,10 +7,16 @@ import type { TestApp } from './test-app';
 export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** A Replicate job of the admin, dispatched to the fake and completed there with `output`, the app told by a poll. */
-export async function completedJob(app: TestApp, fake: FakeReplicate, output: unknown): Promise<string> {
+export async function completedJob(
+  app: TestApp,
+  fake: FakeReplicate,
+  output: unknown,
+  /** More submit fields (e.g. `hub_model_id`), over the defaults */
+  body: Record<string, unknown> = {},
+): Promise<string> {
   const submit = await http(app.url, 'POST', '/api/cloud/jobs/submit', {
     key: app.adminKey,
-    body: { config_name: 'artifacts', config: {}, provider: 'replicate' },
+    body: { config_name: 'artifacts', config: {}, provider: 'replicate', ...body },
   });
   if (submit.status !== 201) throw new Error(`submit: ${submit.status} ${submit.text}`);
   const jobId = submit.body.job_id as string;

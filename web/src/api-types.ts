@@ -17,6 +17,9 @@ export type SubmittedJob = Schemas['SubmittedJobView'];
 export type CostEstimate = Schemas['CostEstimateView'];
 export type ProviderList = Schemas['ProviderListView'];
 export type Upload = Schemas['UploadView'];
+export type Artifact = Schemas['ArtifactView'];
+export type JobEventList = Schemas['JobEventListView'];
+export type JobEvent = Schemas['JobEventView'];
 export type UploadContentType = Schemas['UploadContentType'];
 
 export type QueueEntry = Schemas['QueueEntryView'];

@@ -34,6 +34,13 @@ export interface Api {
   post<T>(path: string, body?: unknown): Promise<T>;
   /** POST of a file as the raw body, with its Content-Type, reporting the bytes sent; `signal` aborts it. */
   upload<T>(path: string, file: Blob, contentType: string, onProgress: UploadProgress, signal: AbortSignal): Promise<T>;
+  /** GET of a file (an artifact) as a Blob: the key goes in the header, so a plain link cannot fetch it. */
+  download(path: string): Promise<Blob>;
+  /**
+   * Opens an SSE route (`text/event-stream`) with the key in the header, resuming after `lastEventId`; the caller
+   * reads the body. The answer is returned as it comes, error statuses included.
+   */
+  openStream(path: string, lastEventId: string | null, signal: AbortSignal): Promise<Response>;
 }
 
 /** The answer's body, or an ApiError with the API's message and correlation id. */
@@ -74,6 +81,19 @@ async function request<T>(key: string, method: string, path: string, body?: unkn
     throw new ApiError(0, 'network_error', 'The service did not answer (network error)', null);
   }
   return answer<T>(res.status, res.statusText, await res.text(), res.headers.get('X-Correlation-ID'));
+}
+
+/** A file body; an error answer is read as any other (its JSON message and correlation id). */
+async function fetchFile(key: string, path: string): Promise<Blob> {
+  let res: Response;
+  try {
+    res = await fetch(path, { headers: { 'X-API-Key': key }, cache: 'no-store', credentials: 'omit' });
+  } catch {
+    throw new ApiError(0, 'network_error', 'The service did not answer (network error)', null);
+  }
+  if (!res.ok) answer(res.status, res.statusText, await res.text(), res.headers.get('X-Correlation-ID'));
+  // Chromium and Firefox keep a large blob on disk rather than in the page's memory.
+  return res.blob();
 }
 
 /**
@@ -125,6 +145,18 @@ export function createApi(key: string, onUnauthorized: (err: ApiError) => void):
     post: <T>(path: string, body?: unknown) => signOutOn401(request<T>(key, 'POST', path, body ?? {})),
     upload: <T>(path: string, file: Blob, contentType: string, onProgress: UploadProgress, signal: AbortSignal) =>
       signOutOn401(sendFile<T>(key, path, file, contentType, onProgress, signal)),
+    download: (path: string) => signOutOn401(fetchFile(key, path)),
+    openStream: (path: string, lastEventId: string | null, signal: AbortSignal) =>
+      fetch(path, {
+        headers: {
+          'X-API-Key': key,
+          Accept: 'text/event-stream',
+          ...(lastEventId === null ? {} : { 'Last-Event-ID': lastEventId }),
+        },
+        signal,
+        cache: 'no-store',
+        credentials: 'omit',
+      }),
   };
 }
 

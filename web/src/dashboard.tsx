@@ -3,12 +3,14 @@ import { ApiError, createApi } from './api';
 import { DashboardContext, DashboardContextValue, EventListener } from './dashboard-context';
 import { openEventStream, ServerEvent, StreamState } from './event-stream';
 import { atLeast } from './permissions';
+import { routeFromHash } from './route';
 import type { User, UserList } from './api-types';
 import { ConnectionIndicator } from './ui/connection-indicator';
 import { Failure, FailureBanner } from './ui/failure-banner';
 import { Tabs, TabDef } from './ui/tabs';
 import { ActivityView } from './views/activity-view';
 import { ApprovalsView } from './views/approvals-view';
+import { JobDetailView } from './views/job-detail-view';
 import { JobsView } from './views/jobs-view';
 import { NewJobView } from './views/new-job-view';
 import { QueueView } from './views/queue-view';
@@ -28,11 +30,6 @@ const ACTIVITY_LIMIT = 100;
 
 const tabsFor = (me: User): TabDef[] => TABS.filter((t) => !t.minLevel || atLeast(me.level, t.minLevel));
 
-function tabFromHash(tabs: TabDef[]): string {
-  const id = location.hash.replace(/^#/, '');
-  return tabs.some((t) => t.id === id) ? id : 'jobs';
-}
-
 interface DashboardProps {
   apiKey: string;
   me: User;
@@ -46,7 +43,8 @@ export function Dashboard({ apiKey, me, onSignOut }: DashboardProps) {
   const [activity, setActivity] = useState<ServerEvent[]>([]);
   const [users, setUsers] = useState<ReadonlyMap<string, User>>(new Map());
   const tabs = useMemo(() => tabsFor(me), [me]);
-  const [tab, setTab] = useState(() => tabFromHash(tabs));
+  const [route, setRoute] = useState(() => routeFromHash(tabs));
+  const tab = route.tab;
   const listeners = useRef(new Set<EventListener>());
 
   const api = useMemo(() => createApi(apiKey, (err) => onSignOut(err.message)), [apiKey]);
@@ -74,7 +72,7 @@ export function Dashboard({ apiKey, me, onSignOut }: DashboardProps) {
   }, [api]);
 
   useEffect(() => {
-    const onHash = () => setTab(tabFromHash(tabs));
+    const onHash = () => setRoute(routeFromHash(tabs));
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
   }, []);
@@ -97,7 +95,7 @@ export function Dashboard({ apiKey, me, onSignOut }: DashboardProps) {
   const context: DashboardContextValue = { api, me, users, subscribe, resyncCount, reportFailure };
   const selectTab = (id: string) => {
     history.replaceState(null, '', `#${id}`);
-    setTab(id);
+    setRoute({ tab: id, jobId: null });
   };
 
   return (
@@ -116,7 +114,7 @@ export function Dashboard({ apiKey, me, onSignOut }: DashboardProps) {
       <Tabs tabs={tabs} selected={tab} onSelect={selectTab} />
       <main class="panel">
         <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-          {tab === 'jobs' && <JobsView />}
+          {tab === 'jobs' && (route.jobId ? <JobDetailView key={route.jobId} jobId={route.jobId} /> : <JobsView />)}
           {tab === 'new-job' && <NewJobView />}
           {tab === 'queue' && <QueueView />}
           {tab === 'approvals' && <ApprovalsView />}

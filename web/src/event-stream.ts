@@ -1,5 +1,6 @@
 import { createParser } from 'eventsource-parser';
 import type { ErrorBody, StreamEventData } from './api-types';
+import { type Attempt, keepConnected, pump } from './sse';
 
 /**
  * One message of GET /api/events. `data` is the event's flat JSON payload; an enterprise module may publish types
@@ -24,8 +25,6 @@ export interface StreamHandlers {
 
 /** The server sends a heartbeat comment every 15 s by default; silence well past that means a dead connection. */
 const SILENCE_LIMIT_MS = 45_000;
-const RETRY_BASE_MS = 500;
-const RETRY_MAX_MS = 5_000;
 
 /**
  * GET /api/events read with fetch rather than EventSource, which cannot send headers: the key stays in a header.
@@ -33,11 +32,6 @@ const RETRY_MAX_MS = 5_000;
  */
 export function openEventStream(key: string, handlers: StreamHandlers): { close(): void } {
   let lastEventId: string | null = null;
-  let failures = 0;
-  let closed = false;
-  let controller: AbortController | null = null;
-  let retryTimer: ReturnType<typeof setTimeout> | undefined;
-  let silenceTimer: ReturnType<typeof setTimeout> | undefined;
 
   const parser = createParser({
     onEvent(message) {
@@ -58,64 +52,27 @@ export function openEventStream(key: string, handlers: StreamHandlers): { close(
     },
   });
 
-  const armSilenceTimer = () => {
-    clearTimeout(silenceTimer);
-    silenceTimer = setTimeout(() => controller?.abort(), SILENCE_LIMIT_MS);
-  };
-
-  async function connect(): Promise<void> {
-    controller = new AbortController();
+  const attempt: Attempt = async (signal, connected) => {
     const headers: Record<string, string> = { 'X-API-Key': key, Accept: 'text/event-stream' };
     const resuming = lastEventId !== null;
     if (resuming) headers['Last-Event-ID'] = lastEventId as string;
-    try {
-      const res = await fetch('/api/events', {
-        headers,
-        signal: controller.signal,
-        cache: 'no-store',
-        credentials: 'omit',
-      });
-      if (res.status === 401) {
-        const body = (await res.json().catch(() => ({}))) as Partial<ErrorBody>;
-        handlers.onUnauthorized(body.message ?? 'The API key is no longer valid');
-        return;
-      }
-      if (!res.ok || !res.body) throw new Error(`event stream answered ${res.status}`);
-      failures = 0;
-      // A fresh stream says where it starts: a drop before the first event still resumes without a gap.
-      const startsAt = res.headers.get('X-Last-Event-ID');
-      if (!resuming && startsAt) lastEventId = startsAt;
-      parser.reset();
-      handlers.onState('live');
-      if (!resuming) handlers.onResync();
-      armSilenceTimer();
-      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        armSilenceTimer();
-        parser.feed(value);
-      }
-    } catch {
-      // dropped, refused or aborted: retried below unless the page closed the stream
-    } finally {
-      clearTimeout(silenceTimer);
+    const res = await fetch('/api/events', { headers, signal, cache: 'no-store', credentials: 'omit' });
+    if (res.status === 401) {
+      const body = (await res.json().catch(() => ({}))) as Partial<ErrorBody>;
+      handlers.onUnauthorized(body.message ?? 'The API key is no longer valid');
+      return 'stop';
     }
-    if (closed) return;
-    handlers.onState('reconnecting');
-    const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** failures) * (0.75 + Math.random() * 0.5);
-    failures++;
-    retryTimer = setTimeout(() => void connect(), delay);
-  }
+    if (!res.ok || !res.body) throw new Error(`event stream answered ${res.status}`);
+    connected();
+    // A fresh stream says where it starts: a drop before the first event still resumes without a gap.
+    const startsAt = res.headers.get('X-Last-Event-ID');
+    if (!resuming && startsAt) lastEventId = startsAt;
+    parser.reset();
+    handlers.onState('live');
+    if (!resuming) handlers.onResync();
+    await pump(res.body, (text) => parser.feed(text), SILENCE_LIMIT_MS);
+  };
 
   handlers.onState('connecting');
-  void connect();
-  return {
-    close() {
-      closed = true;
-      clearTimeout(retryTimer);
-      clearTimeout(silenceTimer);
-      controller?.abort();
-    },
-  };
+  return keepConnected(attempt, () => handlers.onState('reconnecting'));
 }

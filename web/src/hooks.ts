@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api';
 import { useDashboard, useServerEvents } from './dashboard-context';
+import type { ServerEvent } from './event-stream';
 
 export interface Resource<T> {
   data: T | undefined;
@@ -48,7 +49,14 @@ export function useResource<T>(load: () => Promise<T>, deps: unknown[]): Resourc
  * Reloads when an event of one of `types` arrives, at most once per `delayMs` (a burst of events, one reload), and
  * when the stream restarted without a replay. This is the only refresh of event-backed lists: no polling loop.
  */
-export function useReloadOnEvents(types: readonly string[], reload: () => void, delayMs = 250): void {
+export function useReloadOnEvents(
+  /** null: every type (with `accept` deciding) */
+  types: readonly string[] | null,
+  reload: () => void,
+  delayMs = 250,
+  /** Only events this accepts (e.g. those of one job); every event of `types` when left out. */
+  accept: (event: ServerEvent) => boolean = () => true,
+): void {
   const { resyncCount } = useDashboard();
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const schedule = () => {
@@ -60,7 +68,7 @@ export function useReloadOnEvents(types: readonly string[], reload: () => void, 
     }
   };
   useServerEvents((event) => {
-    if (types.includes(event.type)) schedule();
+    if ((types === null || types.includes(event.type)) && accept(event)) schedule();
   });
   const firstResync = useRef(resyncCount);
   useEffect(() => {

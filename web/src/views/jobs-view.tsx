@@ -6,8 +6,11 @@ import { canCancel } from '../permissions';
 // The service's own status vocabulary and forward-only rule (a dependency-free file), bundled into the page.
 import { canTransition, JOB_STATUSES, type JobStatus } from '../../../src/common/job-status';
 import type { Job, JobList } from '../api-types';
+import { jobHref } from '../route';
+import type { WatchedJob } from '../watch-types';
 import { ListState } from '../ui/list-state';
 import { StatusBadge } from '../ui/status-badge';
+import { ProgressBar, useLiveProgress } from './job-progress';
 
 export const isJobStatus = (value: unknown): value is JobStatus => (JOB_STATUSES as readonly unknown[]).includes(value);
 
@@ -20,7 +23,7 @@ const RELOAD_ON = ['job_submitted', 'job_status_changed', 'job_dispatched', 'app
 const PAGE_SIZE = 100;
 
 /** Live duration: from start to end, or to now while the job runs. */
-function jobDuration(job: Job, now: number): number | null {
+export function jobDuration(job: Job, now: number): number | null {
   if (!job.started_at) return null;
   const end = job.completed_at ? new Date(job.completed_at).getTime() : job.is_terminal ? null : now;
   return end === null ? job.duration_seconds : (end - new Date(job.started_at).getTime()) / 1000;
@@ -32,6 +35,7 @@ export function JobsView() {
   const [liveStatus, setLiveStatus] = useState<ReadonlyMap<string, JobStatus>>(new Map());
   const [cancelling, setCancelling] = useState<string | null>(null);
   const now = useNow();
+  const progressOf = useLiveProgress();
   const jobs = useResource(
     () => api.get<JobList>(`/api/cloud/jobs?limit=${PAGE_SIZE}${status ? `&status=${status}` : ''}`),
     [status],
@@ -106,16 +110,23 @@ export function JobsView() {
                 </tr>
               </thead>
               <tbody>
-                {d.jobs.map((listed) => {
+                {d.jobs.map((listed: WatchedJob) => {
                   const job = { ...listed, status: later(listed.status, liveStatus.get(listed.job_id)) };
+                  const percent = job.status === 'running' ? progressOf(job.job_id, listed.progress)?.percent : null;
                   return (
                     <tr key={job.job_id}>
                       <th scope="row" data-label="Job">
-                        <span class="name">{job.config_name}</span> <code class="id">{shortId(job.job_id)}</code>
+                        <a class="name" href={jobHref(job.job_id)}>
+                          {job.config_name}
+                        </a>{' '}
+                        <code class="id">{shortId(job.job_id)}</code>
                         {job.error_message && <span class="row-error">{job.error_message}</span>}
                       </th>
                       <td data-label="Status">
                         <StatusBadge status={job.status} />
+                        {typeof percent === 'number' && (
+                          <ProgressBar percent={percent} label={`Progress of ${job.config_name}`} />
+                        )}
                       </td>
                       <td data-label="Provider">{job.provider}</td>
                       <td data-label="Hardware">{job.hardware_profile}</td>

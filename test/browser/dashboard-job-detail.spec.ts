@@ -1,0 +1,182 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { completedJob, settledArtifacts, sha256 } from '../support/artifact-fixtures';
+import { makeOrg, makeUser, setRuleActive, submit, type Actor } from '../support/approval-fixtures';
+import { FakeReplicate, startFakeReplicate } from '../support/fake-replicate';
+import { http } from '../support/http';
+import { makeTempDir, startTestApp, TestApp } from '../support/test-app';
+import { DashboardPage, horizontalOverflow, launchBrowser, openDashboard, screenshot, signIn } from './support/browser';
+import { buildDashboard } from './support/dashboard-app';
+
+/** The text of the definition list entry `label` inside `scope`. */
+const fact = (scope: ReturnType<Page['locator']>, label: string) =>
+  scope.locator('div', { has: scope.page().locator('dt', { hasText: new RegExp(`^${label}$`) }) }).locator('dd');
+
+/**
+ * The job detail page in Debian's Chromium against the real app (PostgreSQL): a simulator job watched while it runs
+ * (its timeline and cost filling in live), and a Replicate job completed on the fake Replicate with outputs the
+ * service copied, downloaded from the page.
+ */
+describe('dashboard: job detail (browser)', () => {
+  let app: TestApp;
+  let fake: FakeReplicate;
+  let browser: Browser;
+  let researcher: Actor;
+  let dashboardDir: string;
+  let downloads: string;
+  const pages: DashboardPage[] = [];
+
+  const open = async (viewport?: { width: number; height: number }) => {
+    const opened = await openDashboard(browser, app.url, viewport);
+    pages.push(opened);
+    return opened;
+  };
+  /** Nothing went to another host, no key was put in a URL and the page's script threw nothing. */
+  const expectClean = (p: DashboardPage, keys: string[]) => {
+    expect(p.foreign).toEqual([]);
+    expect(p.requests.filter((u) => keys.some((k) => u.includes(k)))).toEqual([]);
+    expect(p.pageErrors).toEqual([]);
+  };
+
+  beforeAll(async () => {
+    dashboardDir = buildDashboard();
+    downloads = makeTempDir('st-downloads-');
+    fake = await startFakeReplicate();
+    [app, browser] = await Promise.all([
+      startTestApp({
+        env: {
+          SIMPLETUNER_DASHBOARD_DIR: dashboardDir,
+          REPLICATE_API_BASE: fake.url,
+          REPLICATE_API_TOKEN: fake.token,
+          // A simulator run: queued, running, completed, one step of 5 s each, seen by a poll every second.
+          SIMULATOR_STEP_SECONDS: '5',
+          SIMPLETUNER_QUEUE_INTERVAL: '1',
+          SIMPLETUNER_JOB_POLL_INTERVAL: '1',
+          SIMPLETUNER_ARTIFACT_COPY_INTERVAL: '1',
+        },
+      }),
+      launchBrowser(),
+    ]);
+    const org = await makeOrg(app, 'vision-lab');
+    researcher = await makeUser(app, 'rita', 'researcher', org);
+    await setRuleActive(app, 'First Job Review', false);
+  });
+
+  afterAll(async () => {
+    for (const p of pages) await p.close().catch(() => undefined);
+    await browser?.close();
+    await app?.stop();
+    await fake?.stop();
+    if (dashboardDir) fs.rmSync(dashboardDir, { recursive: true, force: true });
+    if (downloads) fs.rmSync(downloads, { recursive: true, force: true });
+  });
+
+  it('opens a job from the table and follows it live: status, timeline, estimate then actual cost', async () => {
+    const opened = await open();
+    const { page } = opened;
+    await signIn(page, researcher.key);
+    const submitted = await submit(app, researcher.key, {
+      config_name: 'portrait-lora',
+      provider: 'simulator',
+      hardware_profile: 'l40s',
+      config: {},
+    });
+    expect(submitted.status).toBe(201);
+    const jobId: string = submitted.body.job_id;
+
+    await page
+      .getByRole('row', { name: /portrait-lora/ })
+      .getByRole('link', { name: 'portrait-lora' })
+      .click();
+    expect(new URL(page.url()).hash).toBe(`#jobs/${jobId}`);
+    const detail = page.locator('section.job-detail');
+    await detail.getByRole('heading', { name: /portrait-lora/, level: 2 }).waitFor();
+    const timeline = page.getByRole('list', { name: 'Timeline' });
+    await timeline.getByText('Submitted').waitFor();
+
+    // The status moves without a reload, and the timeline gains a line for each change.
+    const running = detail.locator('.view-head').getByText('running', { exact: true });
+    await running.waitFor({ timeout: 15_000 });
+    await timeline.getByText('Status: running').waitFor();
+    const cost = page.locator('.cost');
+    const estimate = (await http(app.url, 'GET', `/api/cloud/jobs/${jobId}`, { key: researcher.key })).body;
+    await expect(fact(cost, 'Estimate').textContent()).resolves.toBe(`$${estimate.cost_estimate.toFixed(2)}`);
+    await expect(fact(cost, 'Actual').textContent()).resolves.toBe('known when the run ends');
+    await expect(fact(detail, 'Provider').textContent()).resolves.toMatch(/^simulator \(/);
+    await screenshot(page, 'job-detail-running');
+
+    await detail.locator('.view-head').getByText('completed', { exact: true }).waitFor({ timeout: 15_000 });
+    await timeline.getByText('Status: completed').waitFor();
+    const done = (await http(app.url, 'GET', `/api/cloud/jobs/${jobId}`, { key: researcher.key })).body;
+    expect(done.cost_usd).not.toBeNull();
+    await expect(fact(cost, 'Actual').textContent()).resolves.toBe(
+      done.cost_usd > 0 && done.cost_usd < 0.01 ? '< $0.01' : `$${done.cost_usd.toFixed(2)}`,
+    );
+    await fact(cost, 'Difference').waitFor();
+    await page.getByText('This job left no outputs.').waitFor();
+    await screenshot(page, 'job-detail-completed');
+
+    // Back to the list by the link, and by the browser's back button to the job again.
+    await page.getByRole('link', { name: '← All jobs' }).click();
+    await page.getByRole('heading', { name: 'Jobs', level: 2 }).waitFor();
+    await page.goBack();
+    await detail.getByRole('heading', { name: /portrait-lora/, level: 2 }).waitFor();
+    expectClean(opened, [researcher.key]);
+  });
+
+  it('lists a completed job’s copied outputs and downloads one with the key in a header, bytes intact', async () => {
+    fake.outputs.serve('/files/run7/model.safetensors', { size: 180 * 1024 + 3, contentType: 'application/x-st' });
+    fake.outputs.serve('/files/run7/sample.png', { size: 2048, contentType: 'image/png' });
+    const jobId = await completedJob(
+      app,
+      fake,
+      { weights: fake.outputUrl('run7/model.safetensors'), samples: [fake.outputUrl('run7/sample.png')] },
+      { config_name: 'flux-outputs', hub_model_id: 'acme/flux-outputs' },
+    );
+    const stored = await settledArtifacts(app, jobId);
+    expect(stored.map((a) => a.status)).toEqual(['stored', 'stored']);
+
+    // A shared link opens the page straight on the job.
+    const opened = await open();
+    const { page } = opened;
+    await signIn(page, app.adminKey);
+    await page.goto(`${app.url}/dashboard#jobs/${jobId}`);
+    await page.getByRole('heading', { name: /flux-outputs/, level: 2 }).waitFor();
+    const hub = page.getByRole('link', { name: 'Hub: acme/flux-outputs' });
+    await expect(hub.getAttribute('href')).resolves.toBe('https://huggingface.co/acme/flux-outputs');
+
+    const artifacts = page.locator('table.artifacts');
+    const row = artifacts.getByRole('row', { name: /model\.safetensors/ });
+    await row.getByText('stored', { exact: true }).waitFor();
+    await expect(row.locator('td[data-label="Size"]').textContent()).resolves.toBe('184 kB');
+    await page.getByRole('list', { name: 'Timeline' }).getByText('Output stored').first().waitFor();
+    await screenshot(page, 'job-detail-artifacts');
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      row.getByRole('button', { name: 'Download model.safetensors' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('model.safetensors');
+    const saved = path.join(downloads, 'model.safetensors');
+    await download.saveAs(saved);
+    expect(sha256(fs.readFileSync(saved))).toBe(sha256(fake.outputs.bytes('/files/run7/model.safetensors')));
+    const fetched = opened.requests.filter((u) => u.includes(`/artifacts/model.safetensors`));
+    expect(fetched).toHaveLength(1);
+    expectClean(opened, [app.adminKey]);
+  });
+
+  it('fits a 390 px screen without sideways scrolling', async () => {
+    const jobs = await http(app.url, 'GET', '/api/cloud/jobs?limit=10', { key: app.adminKey });
+    const job = jobs.body.jobs.find((j: { config_name: string }) => j.config_name === 'flux-outputs');
+    const opened = await open({ width: 390, height: 844 });
+    const { page } = opened;
+    await signIn(page, app.adminKey);
+    await page.goto(`${app.url}/dashboard#jobs/${job.job_id}`);
+    await page.locator('table.artifacts').getByText('stored', { exact: true }).first().waitFor();
+    await page.getByRole('list', { name: 'Timeline' }).getByText('Submitted').waitFor();
+    expect(await horizontalOverflow(page)).toBe(0);
+    await screenshot(page, 'narrow-390-job-detail');
+    expectClean(opened, [app.adminKey]);
+  });
+});

@@ -1,0 +1,34 @@
+/**
+ * REPLACE WITH GENERATED TYPES: the shapes of a job's progress and log routes, written here by hand because the
+ * routes are not in client/openapi.d.ts yet. Once they are, these become `Schemas['…']` names in api-types.ts
+ * (JobView's `progress`, the `job_progress` event, the log read) and this file goes away.
+ */
+import type { Job } from './api-types';
+
+/** What the trainer's log says about how far a run is; every field null while unknown. */
+export interface JobProgress {
+  /** e.g. `model_loading`, `caching`, `training`, `validation`, `checkpoint_saving`, `uploading` */
+  stage: string | null;
+  step: number | null;
+  total_steps: number | null;
+  /** 0–100 */
+  percent: number | null;
+  epoch: number | null;
+  total_epochs: number | null;
+  steps_per_second: number | null;
+  eta_seconds: number | null;
+  loss: number | null;
+  updated_at: string | null;
+}
+
+/** A job as GET /api/cloud/jobs answers once it carries `progress` (absent on a service without it). */
+export type WatchedJob = Job & { progress?: JobProgress | null };
+
+/** The `data` of a `job_progress` event. */
+export type JobProgressEvent = JobProgress & { type: 'job_progress'; job_id: string };
+
+/** A `log` message of GET /api/cloud/jobs/:id/logs/stream; its SSE id is the offset after `text`. */
+export interface LogChunk {
+  offset: number;
+  text: string;
+}
