@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ProviderJobState, ProviderSubmission, TrainingProvider } from '../provider.interface';
 import type { ProviderJob } from '../provider.interface';
 import { predictionStatus } from '../prediction-status';
+import { simulatedLog } from './simulator-log';
 
 const ID = /^sim_([0-9a-z]+)_([sf])_[0-9a-f]+$/;
 
@@ -9,11 +10,13 @@ const ID = /^sim_([0-9a-z]+)_([sf])_[0-9a-f]+$/;
  * The built-in provider, so a fresh install shows the whole flow: needs no credentials; a run goes starting →
  * processing → succeeded (or failed when `config.simulate_failure`) one step per `stepSeconds`. Its state is derived
  * from the prediction id (creation time and outcome are encoded in it), so it survives a restart and several
- * instances agree.
+ * instances agree. While processing it writes a SimpleTuner-like log (simulator-log.ts), returned whole on every
+ * get as Replicate returns `logs`, so progress and the log tail move.
  */
 export class SimulatorProvider implements TrainingProvider {
   readonly name = 'simulator';
-  private readonly cancelled = new Set<string>();
+  /** Cancelled predictions and when (ms): the log stops there. */
+  private readonly cancelled = new Map<string, number>();
 
   constructor(
     private readonly stepSeconds: number,
@@ -40,10 +43,11 @@ export class SimulatorProvider implements TrainingProvider {
     if (!m) return null;
     const created = parseInt(m[1], 36);
     const stepMs = this.stepSeconds * 1000;
-    const elapsed = this.now() - created;
+    const cancelledAt = this.cancelled.get(externalId);
+    const elapsed = (cancelledAt ?? this.now()) - created;
     const step = Math.floor(elapsed / stepMs);
     let raw: string;
-    if (this.cancelled.has(externalId)) raw = 'canceled';
+    if (cancelledAt !== undefined) raw = 'canceled';
     else if (step < 1) raw = 'starting';
     else if (step < 2) raw = 'processing';
     else raw = m[2] === 'f' ? 'failed' : 'succeeded';
@@ -57,11 +61,15 @@ export class SimulatorProvider implements TrainingProvider {
       predictTimeSeconds: done ? this.stepSeconds : null,
       startedAt: step >= 1 ? new Date(created + stepMs) : null,
       completedAt: done ? new Date(created + 2 * stepMs) : null,
+      logs: simulatedLog(
+        { id: externalId, fails: m[2] === 'f', windowSeconds: this.stepSeconds },
+        elapsed / stepMs - 1,
+      ),
     };
   }
 
   cancel(externalId: string): Promise<void> {
-    this.cancelled.add(externalId);
+    if (!this.cancelled.has(externalId)) this.cancelled.set(externalId, this.now());
     return Promise.resolve();
   }
 
