@@ -24,8 +24,8 @@ export interface JobProgress {
 /** A job as GET /api/cloud/jobs answers once it carries `progress` (absent on a service without it). */
 export type WatchedJob = Job & { progress?: JobProgress | null };
 
-/** The `data` of a `job_progress` event. */
-export type JobProgressEvent = JobProgress & { type: 'job_progress'; job_id: string };
+/** The `data` of a `job_progress` event: the progress fields flat beside `job_id`, or nested under `progress`. */
+export type JobProgressEvent = JobProgress & { type: 'job_progress'; job_id: string; progress?: JobProgress };
 
 /** A `log` message of GET /api/cloud/jobs/:id/logs/stream; its SSE id is the offset after `text`. */
 export interface LogChunk {

@@ -14,6 +14,13 @@ const STAGES: Record<string, string> = {
 
 const stageName = (stage: string | null): string => (stage ? (STAGES[stage] ?? stage.replace(/_/g, ' ')) : 'Starting');
 
+/** The progress an event carries: its own fields, or (a nested shape) under `progress`. */
+function progressOf(event: JobProgressEvent): JobProgress {
+  if (event.progress) return event.progress;
+  const { type: _t, job_id: _j, progress: _p, ...fields } = event;
+  return fields;
+}
+
 /**
  * The newest progress of each job, from `job_progress` events, over what a list or a job answer carried: an event
  * is newer than the answer it arrives after, and an answer reloaded later replaces the override only when its own
@@ -24,8 +31,8 @@ export function useLiveProgress(): (jobId: string, listed: JobProgress | null | 
   useServerEvents(({ type, data }) => {
     // Not among the stream's documented types yet: read by the shape the service sends.
     if (type !== 'job_progress') return;
-    const { type: _t, job_id, ...progress } = data as unknown as JobProgressEvent;
-    setLive((map) => new Map(map).set(job_id, progress));
+    const event = data as unknown as JobProgressEvent;
+    setLive((map) => new Map(map).set(event.job_id, progressOf(event)));
   });
   return (jobId, listed) => {
     const fromEvent = live.get(jobId);
