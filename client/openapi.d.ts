@@ -2677,7 +2677,7 @@ export interface components {
             /** @description The job has ended and this read reached the end of its log: nothing will follow */
             complete: boolean;
         };
-        LogStreamText: {
+        LogStreamLogEvent: {
             /**
              * @description Also the `event:` name
              * @enum {string}
@@ -2689,7 +2689,7 @@ export interface components {
             next_offset: number;
             text: string;
         };
-        LogStreamEnd: {
+        LogStreamEndEvent: {
             /**
              * @description Also the `event:` name
              * @enum {string}
@@ -2702,7 +2702,7 @@ export interface components {
             /** @description Provider byte offset at the end of the log */
             next_offset: number;
         };
-        LogStreamError: {
+        LogStreamErrorEvent: {
             /**
              * @description Also the `event:` name
              * @enum {string}
@@ -6620,9 +6620,9 @@ export interface operations {
              *
              *     | event | data |
              *     | --- | --- |
-             *     | `log` | [LogStreamText](#/components/schemas/LogStreamText) |
-             *     | `end` | [LogStreamEnd](#/components/schemas/LogStreamEnd) |
-             *     | `error` | [LogStreamError](#/components/schemas/LogStreamError) |
+             *     | `log` | [LogStreamLogEvent](#/components/schemas/LogStreamLogEvent) |
+             *     | `end` | [LogStreamEndEvent](#/components/schemas/LogStreamEndEvent) |
+             *     | `error` | [LogStreamErrorEvent](#/components/schemas/LogStreamErrorEvent) |
              */
             200: {
                 headers: {

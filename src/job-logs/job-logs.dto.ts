@@ -4,12 +4,12 @@ import { Allow, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { ApiInt } from '../openapi';
 
 /** The largest `?tail=`. */
-export const MAX_TAIL_LINES = 10_000;
+const MAX_TAIL_LINES = 10_000;
 /** Offsets are bytes; past 2^53 they are no longer exact numbers. */
 const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
 
 /** `?tail=` of GET /api/cloud/jobs/:id/logs and its stream. */
-export class LogTailQuery {
+class LogTailQuery {
   /** The last lines of the kept log (the read route's default: 200) */
   @IsOptional()
   @Type(() => Number)

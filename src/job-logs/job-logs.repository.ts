@@ -114,7 +114,7 @@ export class JobLogsRepository {
    * picks those whose predecessors do not free enough yet.
    */
   async trim(jobId: string, excess: number, keep: number): Promise<number> {
-    const result = await this.db.tx.query(
+    const result: unknown = await this.db.tx.query(
       `DELETE FROM job_log_chunks c
         USING (SELECT start_offset FROM (
                  SELECT start_offset, bytes, sum(bytes) OVER (ORDER BY start_offset) AS upto

@@ -5,7 +5,7 @@ import { Interval } from '../scheduling';
 import { FollowSummary, LogFollowService } from './log-follow.service';
 
 const log = getLogger('simpletuner.cloud.job_logs');
-export const LOG_FOLLOW_TASK = 'job_log_follow';
+const LOG_FOLLOW_TASK = 'job_log_follow';
 const LOG_WATCHERS_TASK = 'job_log_watchers';
 
 /** Transport only: the log follow's two tasks, each one call into LogFollowService. */

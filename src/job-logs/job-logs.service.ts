@@ -7,8 +7,8 @@ import { JobLogView } from './job-logs.view';
 import { lastLines, LogText, omittedMarker, textFrom } from './log-text';
 
 /** Text one read answers at most (the next read continues at `next_offset`). */
-export const MAX_READ_BYTES = 1024 * 1024;
-export const DEFAULT_TAIL_LINES = 200;
+const MAX_READ_BYTES = 1024 * 1024;
+const DEFAULT_TAIL_LINES = 200;
 
 /** Which part of a log to read: the last `tail` lines, or from provider byte `offset`. */
 export interface LogRange {

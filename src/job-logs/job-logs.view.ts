@@ -21,7 +21,7 @@ export class JobLogView {
 }
 
 /** `log` on the log stream: new text; the message's `id:` is the offset after it (resume with Last-Event-ID). */
-export class LogStreamText {
+class LogStreamLogEvent {
   @ApiProperty({ enum: ['log'], description: 'Also the `event:` name' })
   type: 'log';
   /** Provider byte offset where `text` starts */
@@ -34,7 +34,7 @@ export class LogStreamText {
 }
 
 /** `end` on the log stream: the job ended and every byte of its log was sent; the stream then closes. */
-export class LogStreamEnd {
+class LogStreamEndEvent {
   @ApiProperty({ enum: ['end'], description: 'Also the `event:` name' })
   type: 'end';
   @ApiUuid()
@@ -48,7 +48,7 @@ export class LogStreamEnd {
 }
 
 /** `error` on the log stream: the key or the user lost the authority the stream was opened with; it then closes. */
-export class LogStreamError {
+class LogStreamErrorEvent {
   @ApiProperty({ enum: ['error'], description: 'Also the `event:` name' })
   type: 'error';
   @ApiProperty({ enum: ['authentication_error'] })
@@ -56,4 +56,8 @@ export class LogStreamError {
   message: string;
 }
 
-export const LOG_STREAM_EVENTS = { log: LogStreamText, end: LogStreamEnd, error: LogStreamError } as const;
+export const LOG_STREAM_EVENTS = {
+  log: LogStreamLogEvent,
+  end: LogStreamEndEvent,
+  error: LogStreamErrorEvent,
+} as const;

@@ -46,7 +46,7 @@ export class LogFollowService implements OnModuleInit, BeforeApplicationShutdown
   ) {}
 
   onModuleInit(): void {
-    this.hub.onWatchersChanged(() => this.syncWatchers());
+    this.hub.onWatchersChanged(() => void this.syncWatchers());
   }
 
   /** This instance's rows go with it (another instance would otherwise follow them until they go stale). */

@@ -11,7 +11,7 @@ const MIN_SECRET_LENGTH = 6;
  * A piece of an append: the redacted text of provider bytes [start, end). `exact` when nothing was redacted, so its
  * text has exactly those bytes and a read may start inside it; a redacted line is always a piece of its own.
  */
-export interface LogPiece {
+interface LogPiece {
   start: number;
   end: number;
   text: string;
