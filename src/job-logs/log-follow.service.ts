@@ -1,9 +1,9 @@
 import { BeforeApplicationShutdown, Injectable, OnModuleInit } from '@nestjs/common';
 import { forEachLimit } from '../common/concurrency';
 import { AppConfig } from '../config';
-import { JobRecordsService, JobStateApplier, type Job } from '../jobs';
+import { JobRecordsService, JobStateApplier, type Job, type PlannedChange } from '../jobs';
 import { getLogger } from '../logging';
-import { ProviderRegistry } from '../providers';
+import { ProviderRegistry, type ProviderJobState } from '../providers';
 import { BackgroundTaskManager } from '../scheduling';
 import { JobLogHub } from './job-log-hub';
 import { JobLogsMetrics } from './job-logs.metrics';
@@ -88,7 +88,10 @@ export class LogFollowService implements OnModuleInit, BeforeApplicationShutdown
     return this.idle;
   }
 
-  /** One follow tick: every followed running job fetched once, its log and status applied as a poll's. */
+  /**
+   * One follow tick: every followed running job fetched once (bounded concurrency), then handled as a poll's
+   * answers are: their log text stored in one append, their status changes written in one batch.
+   */
   async followTick(now: Date): Promise<FollowSummary> {
     const ids = await this.repo.followedJobs(this.freshSeconds);
     const summary: FollowSummary = { followed: 0, fetched: 0, failed: 0 };
@@ -97,21 +100,37 @@ export class LogFollowService implements OnModuleInit, BeforeApplicationShutdown
       (j) => j.status === 'running' && j.externalId && this.registry.has(j.provider),
     );
     summary.followed = jobs.length;
-    await forEachLimit(jobs, FETCH_CONCURRENCY, (job) => this.follow(job, now, summary));
+    const answers: { job: Job; state: ProviderJobState | null }[] = [];
+    await forEachLimit(jobs, FETCH_CONCURRENCY, async (job) => {
+      try {
+        answers.push({ job, state: await this.registry.get(job.provider).get(job.externalId!) });
+        this.metrics.fetched('ok');
+        summary.fetched++;
+      } catch (error) {
+        this.metrics.fetched('failed');
+        summary.failed++;
+        log.warning(`Following the log of job ${job.jobId} failed`, { job_id: job.jobId, error });
+      }
+    });
+    await this.applier.recordLogs(answers);
+    await this.applyStatuses(answers, now);
     return summary;
   }
 
-  private async follow(job: Job, now: Date, summary: FollowSummary): Promise<void> {
+  private async applyStatuses(answers: { job: Job; state: ProviderJobState | null }[], now: Date): Promise<void> {
+    const rates = new Map<string, Record<string, unknown>>();
+    const changes: { job: Job; change: PlannedChange }[] = [];
+    for (const { job, state } of answers) {
+      if (!rates.has(job.provider)) rates.set(job.provider, await this.applier.ratesFor(job.provider));
+      const change = this.applier.plan(job, state, rates.get(job.provider));
+      if (change) changes.push({ job, change });
+    }
+    if (changes.length === 0) return;
     try {
-      const state = await this.registry.get(job.provider).get(job.externalId!);
-      this.metrics.fetched('ok');
-      summary.fetched++;
-      await this.applier.recordLogs([{ job, state }]);
-      await this.applier.apply(job, state, 'log_follow', now);
+      await this.applier.applyMany(changes, 'log_follow', now);
     } catch (error) {
-      this.metrics.fetched('failed');
-      summary.failed++;
-      log.warning(`Following the log of job ${job.jobId} failed`, { job_id: job.jobId, error });
+      // The next follow tick or poll reports the same status again.
+      log.warning(`Applying the status of ${changes.length} followed jobs failed`, { error });
     }
   }
 }
