@@ -233,3 +233,55 @@ describe('job logs (PostgreSQL, fake Replicate)', () => {
     expect(s.body.error).toBe('job_not_found');
   });
 });
+
+/** The embedded database: the same append and stream, woken in-process (no NOTIFY). */
+describe('job logs (PGlite, fake Replicate)', () => {
+  let fake: FakeReplicate;
+  let app: TestApp;
+
+  beforeAll(async () => {
+    fake = await startFakeReplicate();
+    app = await startTestApp({
+      db: 'pglite',
+      env: {
+        REPLICATE_API_BASE: fake.url,
+        REPLICATE_API_TOKEN: fake.token,
+        SIMPLETUNER_QUEUE_INTERVAL: '3600',
+        SIMPLETUNER_JOB_POLL_INTERVAL: '3600',
+        SIMPLETUNER_LOG_FOLLOW_INTERVAL: '3600',
+      },
+    });
+    await http(app.url, 'PUT', '/api/cloud/polling/setting', { key: app.adminKey, body: { enabled: false } });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await fake?.stop();
+  });
+
+  it('appends by poll, streams live and ends with the job', async () => {
+    const key = app.adminKey;
+    const submit = await http(app.url, 'POST', '/api/cloud/jobs/submit', {
+      key,
+      body: { config_name: 'l', config: {} },
+    });
+    const jobId = submit.body.job_id as string;
+    await http(app.url, 'POST', '/api/queue/process', { key });
+    const p = (await fake.waitForPrediction(jobId))!;
+    await fake.setStatus(p.id, 'processing');
+    const poll = () => app.app.get(JobSyncService).syncActiveJobs();
+    await poll();
+    const s = await openSse(app.url, `/api/cloud/jobs/${jobId}/logs/stream`, { key });
+    fake.appendLogs(p.id, 'a\nb\n');
+    await poll();
+    await s.waitFor((x) => x.messages.some((m) => m.event === 'log'), 5000, 'the first lines');
+    fake.appendLogs(p.id, 'c\n');
+    await fake.setStatus(p.id, 'succeeded');
+    await poll();
+    await s.waitFor((x) => x.ended, 8000, 'the end');
+    const text = s.messages.filter((m) => m.event === 'log').map((m) => m.json.text as string);
+    expect(text.join('')).toBe('a\nb\nc\n');
+    expect(s.messages[s.messages.length - 1].json).toMatchObject({ type: 'end', status: 'completed', next_offset: 6 });
+    const read = await http(app.url, 'GET', `/api/cloud/jobs/${jobId}/logs`, { key });
+    expect(read.body).toMatchObject({ offset: 0, next_offset: 6, text: 'a\nb\nc\n', complete: true });
+  });
+});
