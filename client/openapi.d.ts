@@ -886,6 +886,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cloud/jobs/{id}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a job's log
+         * @description Level `viewer` or above.
+         *
+         *     The provider's log of the run as stored by the service, secrets redacted: the last `tail` lines (200 by default), or from `offset` on (a previous read’s `next_offset`). Offsets count bytes of the log as the provider wrote it. A long log keeps its start and its newest part; a read across the middle gets `[… N bytes omitted …]` there. Visible to whoever sees the job.
+         */
+        get: operations["JobLogs_read"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cloud/jobs/{id}/logs/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream a job's log (Server-Sent Events)
+         * @description Level `viewer` or above.
+         *
+         *     Starts with a `: connected` comment, then the log from the start of what is kept (or its last `tail` lines) as `log` messages whose `id:` is the offset after their text; `Last-Event-ID` continues after it without gap or duplicate. While the stream is open a running job is fetched from its provider every `SIMPLETUNER_LOG_FOLLOW_INTERVAL` seconds. Once the job has ended and its whole log was sent: `end`, then the stream closes. A `: heartbeat` comment every 15 s.
+         */
+        get: operations["JobLogs_stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/": {
         parameters: {
             query?: never;
@@ -2679,6 +2723,55 @@ export interface components {
             content_type: string | null;
             /** @description Why the copy failed (or why the last try did, while it is retried) */
             error: string | null;
+        };
+        JobLogView: {
+            /** Format: uuid */
+            job_id: string;
+            /** @description Provider byte offset where `text` starts (a line start for a tail read) */
+            offset: number;
+            /** @description Provider byte offset where the next read continues (`?offset=` it) */
+            next_offset: number;
+            /** @description The log text, secrets redacted; `[… N bytes omitted …]` where the kept log skips its middle */
+            text: string;
+            /** @description The text crosses (or starts in) the omitted middle of a long log */
+            truncated: boolean;
+            /** @description The job has ended and this read reached the end of its log: nothing will follow */
+            complete: boolean;
+        };
+        LogStreamLogEvent: {
+            /**
+             * @description Also the `event:` name
+             * @enum {string}
+             */
+            type: "log";
+            /** @description Provider byte offset where `text` starts */
+            offset: number;
+            /** @description Provider byte offset after `text`, also the message's `id:` */
+            next_offset: number;
+            text: string;
+        };
+        LogStreamEndEvent: {
+            /**
+             * @description Also the `event:` name
+             * @enum {string}
+             */
+            type: "end";
+            /** Format: uuid */
+            job_id: string;
+            /** @description null when the job was deleted while streamed */
+            status: components["schemas"]["JobStatus"] | null;
+            /** @description Provider byte offset at the end of the log */
+            next_offset: number;
+        };
+        LogStreamErrorEvent: {
+            /**
+             * @description Also the `event:` name
+             * @enum {string}
+             */
+            type: "error";
+            /** @enum {string} */
+            error: "authentication_error";
+            message: string;
         };
         /** @enum {string} */
         UploadProvider: "replicate" | "simulator";
@@ -6556,6 +6649,186 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    JobLogs_read: {
+        parameters: {
+            query?: {
+                /** @description The last lines of the kept log (the read route's default: 200) */
+                tail?: number;
+                /** @description Read from this provider byte offset (a previous read's `next_offset`) instead of the tail */
+                offset?: number;
+            };
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobLogView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Not found: `job_not_found` */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobNotFoundError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    JobLogs_stream: {
+        parameters: {
+            query?: {
+                /** @description The last lines of the kept log (the read route's default: 200) */
+                tail?: number;
+                /** @description Resume after this offset, for clients that cannot send the `Last-Event-ID` header (which wins) */
+                last_event_id?: number;
+            };
+            header?: {
+                /** @description Continue after this log offset (what EventSource sends when it reconnects) */
+                "Last-Event-ID"?: string;
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /**
+             * @description The log stream; each message has `event:` (the type) and `data:` (JSON).
+             *
+             *     | event | data |
+             *     | --- | --- |
+             *     | `log` | [LogStreamLogEvent](#/components/schemas/LogStreamLogEvent) |
+             *     | `end` | [LogStreamEndEvent](#/components/schemas/LogStreamEndEvent) |
+             *     | `error` | [LogStreamErrorEvent](#/components/schemas/LogStreamErrorEvent) |
+             */
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example : connected
+                     *
+                     *     id: 52
+                     *     event: log
+                     *     data: {"type":"log","offset":0,"next_offset":52,"text":"Steps:  12%|█▏        | 120/1000 [01:23<10:12]\n"}
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Not found: `job_not_found` */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobNotFoundError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableError"];
                 };
             };
         };

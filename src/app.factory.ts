@@ -8,6 +8,7 @@ import { AllExceptionsFilter, installClientErrorHandler, installRequestEdge } fr
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config';
 import { EVENTS_PATH } from './events';
+import { LOG_STREAM_PATH } from './job-logs';
 import { webhookPreflight } from './providers';
 import { DatabaseTarget, EmbeddedPostgres, startEmbeddedPostgres } from './database';
 import { configureStructuredLogging } from './logging';
@@ -89,7 +90,7 @@ function configureHttp(app: NestExpressApplication, config: AppConfig): void {
     rawBodyRoutes: [
       { path: WEBHOOK_PATH, limit: WEBHOOK_LIMIT_BYTES, preflight: webhookPreflight(config, WEBHOOK_LIMIT_BYTES) },
     ],
-    streamingPaths: [EVENTS_PATH],
+    streamingPaths: [EVENTS_PATH, LOG_STREAM_PATH],
     streamedBodyPaths: [UPLOADS_PATH],
   });
   installClientErrorHandler(app.getHttpServer());

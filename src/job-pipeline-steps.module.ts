@@ -1,13 +1,21 @@
 import { DynamicModule, Global, Module, Type } from '@nestjs/common';
 import { ApprovalGate, ApprovalsModule } from './approvals';
 import { ArtifactRecordsService, ArtifactsModule } from './artifacts';
-import { ApprovalGateStep, ArtifactsStep, JOB_ENDED_EXTENSIONS, QueueStep, type JobEndedStep } from './jobs';
+import { JobLogsModule, JobLogWriter } from './job-logs';
+import {
+  ApprovalGateStep,
+  ArtifactsStep,
+  JOB_ENDED_EXTENSIONS,
+  JobLogsStep,
+  QueueStep,
+  type JobEndedStep,
+} from './jobs';
 import { QueueEntriesService, QueueModule } from './queue';
 
 /**
  * Which module carries out each step of the job pipelines (src/jobs/pipeline): the submit's gate is the approvals
  * module's, its enqueue and the release of a slot are the queue's, a completed job's outputs and a deleted job's
- * files are the artifacts', and an embedding app may add steps at the end of the job-ended pipeline. The assembly binds them so that the jobs module names its steps without importing the
+ * files are the artifacts', the log text a provider report carries is the job logs', and an embedding app may add steps at the end of the job-ended pipeline. The assembly binds them so that the jobs module names its steps without importing the
  * modules that implement them (they import jobs).
  */
 @Global()
@@ -16,14 +24,15 @@ export class JobPipelineStepsModule {
   static forRoot(jobEndedSteps: Type<JobEndedStep>[] = []): DynamicModule {
     return {
       module: JobPipelineStepsModule,
-      imports: [QueueModule, ApprovalsModule, ArtifactsModule],
+      imports: [QueueModule, ApprovalsModule, ArtifactsModule, JobLogsModule],
       providers: [
         { provide: ApprovalGateStep, useExisting: ApprovalGate },
         { provide: QueueStep, useExisting: QueueEntriesService },
         { provide: ArtifactsStep, useExisting: ArtifactRecordsService },
+        { provide: JobLogsStep, useExisting: JobLogWriter },
         { provide: JOB_ENDED_EXTENSIONS, useValue: jobEndedSteps },
       ],
-      exports: [ApprovalGateStep, QueueStep, ArtifactsStep, JOB_ENDED_EXTENSIONS],
+      exports: [ApprovalGateStep, QueueStep, ArtifactsStep, JobLogsStep, JOB_ENDED_EXTENSIONS],
     };
   }
 }

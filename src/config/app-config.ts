@@ -141,6 +141,16 @@ const envSchema = z.object({
   SIMPLETUNER_ARTIFACT_COPY_INTERVAL: seconds.default(10),
   SIMPLETUNER_ARTIFACT_COPY_CONCURRENCY: int(1).default(2),
   SIMPLETUNER_ARTIFACT_SOURCE_HOSTS: hostList,
+  /** Bytes of a job's log kept (after redaction): its first part (1 MiB, at most half) and the newest rest. */
+  SIMPLETUNER_JOB_LOG_MAX_BYTES: int(4096).default(8 * 1024 * 1024),
+  /** Seconds between provider fetches of a running job whose log somebody streams (once across instances). */
+  SIMPLETUNER_LOG_FOLLOW_INTERVAL: z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, 'must be a number of seconds')
+    .transform(Number)
+    .refine((n) => n >= 0.1, 'must be at least 0.1 second')
+    .default(5),
   /** The standard AWS variables: the S3 artifact store's credentials and region. */
   AWS_ACCESS_KEY_ID: optionalString,
   AWS_SECRET_ACCESS_KEY: optionalString,

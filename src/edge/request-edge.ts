@@ -5,7 +5,7 @@ import type { AppConfig } from '../config';
 import { requestLogging } from '../logging';
 import { correlationMiddleware } from './correlation.middleware';
 import { refuseBadTextInBody, refuseBadTextInRawJson, refuseBadTextInUrl, verifyJsonBody } from './input-guards';
-import { requestTimeout } from './request-timeout';
+import { isStreamingPath, requestTimeout, type StreamingPath } from './request-timeout';
 import { apiSecurityHeaders, CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, noStore } from './security-headers';
 
 /** Body limit of every JSON route (413 above it). */
@@ -27,8 +27,8 @@ export interface RequestEdgeOptions {
    * the route calls the request timeout off once it starts reading (releaseRequestTimeout).
    */
   streamedBodyPaths: string[];
-  /** Long-lived responses (SSE) that the request timeout must not cut. */
-  streamingPaths: string[];
+  /** Long-lived responses (SSE) that the request timeout must not cut: paths, or patterns of parametric ones. */
+  streamingPaths: StreamingPath[];
 }
 
 /**
@@ -42,7 +42,7 @@ export function installRequestEdge(app: NestExpressApplication, config: AppConfi
     requestLogging({
       correlationId: (_req, res) => (res.getHeader('X-Correlation-ID') as string | undefined) ?? null,
       quiet: (path) => path.startsWith('/health/') || path === '/metrics',
-      streaming: (path) => opts.streamingPaths.includes(path),
+      streaming: (path) => isStreamingPath(opts.streamingPaths, path),
     }),
   );
   app.use(apiSecurityHeaders);

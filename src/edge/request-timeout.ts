@@ -8,14 +8,21 @@ const RELEASE = Symbol('simpletuner.releaseRequestTimeout');
 
 type TimedRequest = IncomingMessage & { [RELEASE]?: () => void };
 
+/** A long-lived route: its path, or a pattern for one with parameters (`/api/cloud/jobs/:id/logs/stream`). */
+export type StreamingPath = string | RegExp;
+
+export function isStreamingPath(paths: readonly StreamingPath[], path: string): boolean {
+  return paths.some((p) => (typeof p === 'string' ? p === path : p.test(path)));
+}
+
 /**
  * Answers 503 `request_timeout` when a request has not been answered after `timeoutMs`, so a client never hangs on
  * a stuck dependency. Streaming routes (SSE) are long-lived by design and are left out. The handler itself keeps
  * running to its end (nothing can abort it safely halfway); whatever it answers later is dropped.
  */
-export function requestTimeout(timeoutMs: number, streamingPaths: readonly string[]): RequestHandler {
+export function requestTimeout(timeoutMs: number, streamingPaths: readonly StreamingPath[]): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    if (streamingPaths.includes(req.path)) return next();
+    if (isStreamingPath(streamingPaths, req.path)) return next();
     const timer = setTimeout(() => {
       if (res.headersSent) return;
       const seconds = Math.round(timeoutMs / 100) / 10;

@@ -12,6 +12,6 @@ import { EventsService } from './events.service';
 @Module({
   controllers: [EventsController],
   providers: [EventsRepository, EventHub, EventsService, EventStreamService, StreamAuthority, EventsScheduler],
-  exports: [EventsService, EventHub],
+  exports: [EventsService, EventHub, StreamAuthority],
 })
 export class EventsModule {}

@@ -5,6 +5,7 @@ import { isTerminal, JobStatus } from '../common/job-status';
 import type { JobScope } from './job-scope';
 import { JobPatch, JobTransitionService, TransitionResult } from './job-transition.service';
 import type { Job } from './job.entity';
+import { JobLogReport, JobLogsStep } from './pipeline/steps';
 
 const log = getLogger('simpletuner.cloud.jobs');
 
@@ -28,7 +29,27 @@ export class JobStateApplier {
   constructor(
     private readonly transitions: JobTransitionService,
     private readonly configs: ProviderConfigService,
+    private readonly logs: JobLogsStep,
   ) {}
+
+  /**
+   * Stores the log text these reports carry, before their statuses are applied (a report that ends a job is
+   * redacted with the job's secrets while they still exist). In a transaction of its own: a failure is logged and
+   * never holds back the status.
+   */
+  async recordLogs(reports: { job: Job; state: ProviderJobState | null }[]): Promise<void> {
+    const withLogs: JobLogReport[] = [];
+    for (const { job, state } of reports) {
+      if (!state?.logs || isTerminal(job.status)) continue;
+      withLogs.push({ job, logs: state.logs, final: state.status !== null && isTerminal(state.status) });
+    }
+    if (withLogs.length === 0) return;
+    try {
+      await this.logs.record(withLogs);
+    } catch (error) {
+      log.warning(`Storing the provider's log of ${withLogs.length} jobs failed`, { error });
+    }
+  }
 
   /** Price overrides per provider, read once per batch. */
   async ratesFor(provider: string): Promise<Record<string, unknown>> {

@@ -92,6 +92,11 @@ export class JobSyncService {
       log.error('Error in job polling', { error: err, provider: provider.name, jobs: current.length });
       states = new Map();
     }
+    await this.applier.recordLogs(
+      current
+        .filter((j) => states.has(j.externalId!))
+        .map((job) => ({ job, state: states.get(job.externalId!) ?? null })),
+    );
     // Plan in memory first (writes only changes), then write in small batches: one commit and one batched
     // transition per batch, each job's log line under its own scope.
     const changes: { job: Job; change: PlannedChange }[] = [];

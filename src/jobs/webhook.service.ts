@@ -40,7 +40,11 @@ export class WebhookService {
       log.warning('Webhook for an unknown prediction', { prediction_id: hook.predictionId, duplicate: !fresh });
       return { outcome: fresh ? 'unknown_prediction' : 'duplicate' };
     }
-    return inJobScope(job, { step: 'webhook' }, () => this.apply(job, hook, now));
+    return inJobScope(job, { step: 'webhook' }, async () => {
+      // Idempotent by offset (a redelivery adds nothing), so it needs no de-duplication of its own.
+      await this.applier.recordLogs([{ job, state: hook.state }]);
+      return this.apply(job, hook, now);
+    });
   }
 
   /** The delivery record, the transition and cloud_job_update: one transaction. */

@@ -47,7 +47,7 @@ export interface ProviderJobState {
   /** Every http(s) URL of the output (a completed job's files, copied into the artifact store). */
   outputUrls?: string[] | null;
   logsUrl?: string | null;
-  /** The run's log so far, whole each time (Replicate's `logs`); null when the provider gives none. */
+  /** The run's whole log so far, as the provider returns it (absent when this answer carries none). */
   logs?: string | null;
   costUsd?: number | null;
   /** Billed seconds (Replicate `metrics.predict_time`): the jobs module prices them with the job's own profile. */

@@ -23,6 +23,8 @@ export interface FakePrediction {
   completed_at: string | null;
   /** Hidden from GET /predictions pages (like a prediction the list no longer shows); GET by id still works. */
   unlisted?: boolean;
+  /** Text appended to `logs` each time the prediction is read (GET by id or a list page), one piece per read. */
+  logFeed?: string[];
 }
 
 export interface RecordedRequest {
@@ -160,6 +162,20 @@ export class FakeReplicate {
     return p;
   }
 
+  /** Appends to a prediction's log now (as the trainer printing more). */
+  appendLogs(id: string, text: string): void {
+    const p = this.predictions.get(id);
+    if (!p) throw new Error(`fake replicate: no prediction ${id}`);
+    p.logs += text;
+  }
+
+  /** From now on each read of the prediction first appends the next of `pieces` to its log: a log that grows by poll. */
+  feedLogs(id: string, pieces: string[]): void {
+    const p = this.predictions.get(id);
+    if (!p) throw new Error(`fake replicate: no prediction ${id}`);
+    p.logFeed = [...(p.logFeed ?? []), ...pieces];
+  }
+
   /** The URL of an output file the fake serves (see FakeOutputs). */
   outputUrl(path: string): string {
     return `${this.base}/files/${path}`;
@@ -226,9 +242,16 @@ export class FakeReplicate {
 
   // ---- HTTP ------------------------------------------------------------------------------------------------
 
+  /** A read of the prediction: its log grows by the next fed piece first. */
+  private read(p: FakePrediction) {
+    const piece = p.logFeed?.shift();
+    if (piece !== undefined) p.logs += piece;
+    return this.view(p);
+  }
+
   private view(p: FakePrediction) {
     if (!p || typeof p.seq !== 'number') return p;
-    const { seq: _seq, unlisted: _unlisted, ...rest } = p;
+    const { seq: _seq, unlisted: _unlisted, logFeed: _feed, ...rest } = p;
     return {
       ...rest,
       urls: {
@@ -340,11 +363,11 @@ export class FakeReplicate {
         .sort((a, b) => b.seq - a.seq);
       const page = all.slice(0, this.pageSize);
       const next = all.length > page.length ? `${this.url}/predictions?cursor=${page[page.length - 1].seq}` : null;
-      return [200, { results: page.map((p) => this.view(p)), next, previous: null }];
+      return [200, { results: page.map((p) => this.read(p)), next, previous: null }];
     }
     if (method === 'GET' && (m = /^\/predictions\/([^/]+)$/.exec(path))) {
       const p = this.predictions.get(decodeURIComponent(m[1]));
-      return p ? [200, this.view(p)] : [404, { detail: 'Not found.' }];
+      return p ? [200, this.read(p)] : [404, { detail: 'Not found.' }];
     }
     if (method === 'POST' && (m = /^\/predictions\/([^/]+)\/cancel$/.exec(path))) {
       const p = this.predictions.get(decodeURIComponent(m[1]));

@@ -73,6 +73,24 @@ export abstract class ArtifactsStep {
   abstract jobsDeleted(jobIds: string[]): Promise<void>;
 }
 
+/** A provider's report on a job that carried the run's log (a poll, a webhook, a log follow). */
+export interface JobLogReport {
+  job: Job;
+  /** The whole log as the provider returned it. */
+  logs: string;
+  /** The report ends the run: the log is stored to its last byte, an unfinished last line included. */
+  final: boolean;
+}
+
+/** The logs' part of a provider report: its new text stored, before the report's status is applied. */
+export abstract class JobLogsStep {
+  /**
+   * Stores the new part of each job's log, redacted with the job's secrets (still there: a report that ends the job
+   * is recorded before the transition deletes them).
+   */
+  abstract record(reports: JobLogReport[]): Promise<void>;
+}
+
 /** A job that just reached a terminal status, in the transaction that moved it there. */
 export interface EndedJob {
   job: Job;

@@ -36,6 +36,7 @@ export function predictionToState(p: ReplicatePrediction): ProviderJobState {
     outputUrl: withoutNul(firstUrl(p.output)),
     outputUrls: outputUrls(p.output),
     logsUrl: withoutNul(p.urls?.stream ?? p.urls?.get ?? null),
+    logs: typeof p.logs === 'string' ? withoutNul(p.logs) : null,
     predictTimeSeconds: typeof p.metrics?.predict_time === 'number' ? p.metrics.predict_time : null,
     startedAt: date(p.started_at),
     completedAt: date(p.completed_at),
