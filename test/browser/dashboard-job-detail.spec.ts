@@ -49,8 +49,10 @@ describe('dashboard: job detail (browser)', () => {
           SIMPLETUNER_DASHBOARD_DIR: dashboardDir,
           REPLICATE_API_BASE: fake.url,
           REPLICATE_API_TOKEN: fake.token,
-          // A simulator run: queued, running, completed, one step of 5 s each, seen by a poll every second.
-          SIMULATOR_STEP_SECONDS: '5',
+          // A simulator run: queued, running (its log growing), completed, one step of 12 s each, seen by a poll
+          // every second and, while someone reads its log, fetched every second.
+          SIMULATOR_STEP_SECONDS: '12',
+          SIMPLETUNER_LOG_FOLLOW_INTERVAL: '1',
           SIMPLETUNER_QUEUE_INTERVAL: '1',
           SIMPLETUNER_JOB_POLL_INTERVAL: '1',
           SIMPLETUNER_ARTIFACT_COPY_INTERVAL: '1',
@@ -97,7 +99,7 @@ describe('dashboard: job detail (browser)', () => {
 
     // The status moves without a reload, and the timeline gains a line for each change.
     const running = detail.locator('.view-head').getByText('running', { exact: true });
-    await running.waitFor({ timeout: 15_000 });
+    await running.waitFor({ timeout: 30_000 });
     await timeline.getByText('Status: running').waitFor();
     const cost = page.locator('.cost');
     const estimate = (await http(app.url, 'GET', `/api/cloud/jobs/${jobId}`, { key: researcher.key })).body;
@@ -106,7 +108,7 @@ describe('dashboard: job detail (browser)', () => {
     await expect(fact(detail, 'Provider').textContent()).resolves.toMatch(/^simulator \(/);
     await screenshot(page, 'job-detail-running');
 
-    await detail.locator('.view-head').getByText('completed', { exact: true }).waitFor({ timeout: 15_000 });
+    await detail.locator('.view-head').getByText('completed', { exact: true }).waitFor({ timeout: 30_000 });
     await timeline.getByText('Status: completed').waitFor();
     const done = (await http(app.url, 'GET', `/api/cloud/jobs/${jobId}`, { key: researcher.key })).body;
     expect(done.cost_usd).not.toBeNull();
@@ -122,6 +124,69 @@ describe('dashboard: job detail (browser)', () => {
     await page.getByRole('heading', { name: 'Jobs', level: 2 }).waitFor();
     await page.goBack();
     await detail.getByRole('heading', { name: /portrait-lora/, level: 2 }).waitFor();
+    expectClean(opened, [researcher.key]);
+  });
+
+  it('tails the log as it grows, stays where the reader scrolled up, and follows again on Follow', async () => {
+    const opened = await open();
+    const { page } = opened;
+    await signIn(page, researcher.key);
+    const submitted = await submit(app, researcher.key, {
+      config_name: 'log-follow',
+      provider: 'simulator',
+      config: {},
+    });
+    expect(submitted.status).toBe(201);
+    await page.goto(`${app.url}/dashboard#jobs/${submitted.body.job_id}`);
+    const log = page.locator('pre.log-lines');
+    await page.getByRole('status', { name: 'Log stream' }).filter({ hasText: 'Live' }).waitFor();
+    const box = () =>
+      log.evaluate((el) => ({
+        top: el.scrollTop,
+        height: el.scrollHeight,
+        view: el.clientHeight,
+        text: el.textContent ?? '',
+      }));
+    const atBottom = (b: Awaited<ReturnType<typeof box>>) => b.height - b.top - b.view <= 8;
+
+    // Lines arrive while the run trains; the newest stays in view.
+    await page.waitForFunction(
+      (el) => el !== null && el.scrollHeight > el.clientHeight * 1.5,
+      await log.elementHandle(),
+      { timeout: 40_000 },
+    );
+    const following = await box();
+    expect(atBottom(following)).toBe(true);
+    expect(following.text).toMatch(/Steps: +\d+%/);
+
+    // Scrolled up: new lines keep coming, the view stays where the reader is.
+    await log.evaluate((el) => el.scrollTo(0, 0));
+    const follow = page.getByRole('button', { name: 'Follow' });
+    await follow.waitFor();
+    const before = await box();
+    await page.waitForFunction(
+      ([el, length]) => (el?.textContent ?? '').length > length,
+      [await log.elementHandle(), before.text.length] as const,
+      { timeout: 20_000 },
+    );
+    const paused = await box();
+    expect(paused.top).toBe(0);
+    expect(paused.text.startsWith(before.text)).toBe(true);
+    await screenshot(page, 'job-detail-log-paused');
+
+    await follow.click();
+    await follow.waitFor({ state: 'detached' });
+    expect(atBottom(await box())).toBe(true);
+
+    // The run ends: the whole log is there and the stream says it is complete.
+    await page.getByRole('status', { name: 'Log stream' }).filter({ hasText: 'Complete' }).waitFor({ timeout: 40_000 });
+    const stored = await http(app.url, 'GET', `/api/cloud/jobs/${submitted.body.job_id}/logs?tail=10000`, {
+      key: researcher.key,
+    });
+    const done = await box();
+    expect(done.text).toBe(stored.body.text);
+    expect(atBottom(done)).toBe(true);
+    await screenshot(page, 'job-detail-log-complete');
     expectClean(opened, [researcher.key]);
   });
 

@@ -20,6 +20,8 @@ export type Upload = Schemas['UploadView'];
 export type Artifact = Schemas['ArtifactView'];
 export type JobEventList = Schemas['JobEventListView'];
 export type JobEvent = Schemas['JobEventView'];
+export type LogStreamLog = Schemas['LogStreamLogEvent'];
+export type LogStreamError = Schemas['LogStreamErrorEvent'];
 export type UploadContentType = Schemas['UploadContentType'];
 
 export type QueueEntry = Schemas['QueueEntryView'];

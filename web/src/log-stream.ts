@@ -1,8 +1,7 @@
 import { createParser } from 'eventsource-parser';
 import type { Api } from './api';
-import type { ErrorBody } from './api-types';
+import type { ErrorBody, LogStreamError, LogStreamLog } from './api-types';
 import { type Attempt, keepConnected, pump } from './sse';
-import type { LogChunk } from './watch-types';
 
 export type LogState = 'connecting' | 'live' | 'reconnecting' | 'complete' | 'unavailable';
 
@@ -25,20 +24,32 @@ export function openLogStream(api: Api, jobId: string, tail: number, handlers: L
   let lastEventId: string | null = null;
   let ended = false;
 
+  const onMessage = (event: string | undefined, data: string, id: string | undefined) => {
+    if (ended) return;
+    if (event === 'end') {
+      ended = true;
+      handlers.onState('complete');
+    } else if (event === 'error') {
+      // The key was revoked or the user lost access: the server closes the stream, and a retry would not help.
+      ended = true;
+      let body: Partial<LogStreamError> = {};
+      try {
+        body = JSON.parse(data) as Partial<LogStreamError>;
+      } finally {
+        handlers.onState('unavailable', body.message ?? 'The log stream ended');
+      }
+    } else if (event === 'log') {
+      const chunk = JSON.parse(data) as LogStreamLog;
+      if (id !== undefined) lastEventId = id;
+      handlers.onText(chunk.text);
+    }
+  };
   const parser = createParser({
     onEvent(message) {
-      if (message.event === 'end') {
-        ended = true;
-        handlers.onState('complete');
-        return;
-      }
-      if (message.event !== 'log' || ended) return;
       try {
-        const chunk = JSON.parse(message.data) as LogChunk;
-        if (message.id !== undefined) lastEventId = message.id;
-        handlers.onText(chunk.text);
+        onMessage(message.event, message.data, message.id);
       } catch {
-        // not a log message this page understands: skipped
+        // a message this page cannot read: skipped
       }
     },
   });

@@ -1,7 +1,7 @@
 /**
- * REPLACE WITH GENERATED TYPES: the shapes of a job's progress and log routes, written here by hand because the
- * routes are not in client/openapi.d.ts yet. Once they are, these become `Schemas['…']` names in api-types.ts
- * (JobView's `progress`, the `job_progress` event, the log read) and this file goes away.
+ * REPLACE WITH GENERATED TYPES: the shape of a job's progress, written here by hand because it is not in
+ * client/openapi.d.ts yet. Once it is, these become `Schemas['…']` names in api-types.ts (JobView's `progress`, the
+ * `job_progress` event) and this file goes away.
  */
 import type { Job } from './api-types';
 
@@ -26,9 +26,3 @@ export type WatchedJob = Job & { progress?: JobProgress | null };
 
 /** The `data` of a `job_progress` event: the progress fields flat beside `job_id`, or nested under `progress`. */
 export type JobProgressEvent = JobProgress & { type: 'job_progress'; job_id: string; progress?: JobProgress };
-
-/** A `log` message of GET /api/cloud/jobs/:id/logs/stream; its SSE id is the offset after `text`. */
-export interface LogChunk {
-  offset: number;
-  text: string;
-}
