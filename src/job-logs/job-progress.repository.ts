@@ -5,7 +5,7 @@ import { Db } from '../database/transaction-host';
 /** A job's stored progress and its last job_progress event. */
 export interface StoredProgress {
   jobId: string;
-  progress: JobProgress | null;
+  progress: Required<JobProgress> | null;
   event: ProgressEventMark | null;
 }
 
@@ -25,7 +25,7 @@ export class JobProgressRepository {
         r.job_id as string,
         {
           jobId: r.job_id as string,
-          progress: (r.progress as JobProgress | null) ?? null,
+          progress: (r.progress as Required<JobProgress> | null) ?? null,
           event: (r.progress_event as ProgressEventMark | null) ?? null,
         },
       ]),

@@ -44,33 +44,37 @@ export class JobProgressService {
     if (appended.length === 0) return;
     const stored = await this.repo.read(appended.map((a) => a.job.jobId));
     const now = this.clock.now();
-    const changed: StoredProgress[] = [];
+    const writes: StoredProgress[] = [];
     const events: NewEvent[] = [];
     for (const { job, text } of appended) {
       const before = stored.get(job.jobId);
       if (!before) continue;
       const parsed = parseProgress(text, before.progress);
-      if (parsed === null || sameFields(parsed, before.progress)) continue;
-      const at = now.toISOString();
-      const progress: Required<JobProgress> = { ...parsed, updated_at: at };
-      let event = before.event;
-      if (this.eventDue(progress, event, now)) {
-        event = { at, stage: progress.stage, percent: progress.percent };
+      const moved = parsed !== null && !sameFields(parsed, before.progress);
+      const progress = moved ? { ...parsed, updated_at: now.toISOString() } : before.progress;
+      if (progress === null) continue;
+      // Also when this text changed nothing: a change held back by the interval goes out with the next text after it.
+      if (this.eventDue(progress, before.event, now)) {
         events.push({ type: 'job_progress', jobId: job.jobId, userId: job.userId, orgId: job.orgId, data: progress });
+        writes.push({ jobId: job.jobId, progress, event: { at: now.toISOString(), ...pick(progress) } });
+      } else if (moved) {
+        writes.push({ jobId: job.jobId, progress, event: before.event });
       }
-      changed.push({ jobId: job.jobId, progress, event });
     }
-    await this.repo.save(changed);
+    await this.repo.save(writes);
     await this.events.publishMany(events);
   }
 
   private eventDue(progress: JobProgress, last: ProgressEventMark | null, now: Date): boolean {
     if (last && now.getTime() - Date.parse(last.at) < this.eventMs) return false;
     const lastPercent = last?.percent ?? null;
-    const moved =
-      progress.percent !== null && (lastPercent === null || Math.abs(progress.percent - lastPercent) >= 1);
+    const moved = progress.percent !== null && (lastPercent === null || Math.abs(progress.percent - lastPercent) >= 1);
     return moved || progress.stage !== (last?.stage ?? null);
   }
+}
+
+function pick({ stage, percent }: JobProgress): Omit<ProgressEventMark, 'at'> {
+  return { stage, percent };
 }
 
 function sameFields(a: JobProgress, b: JobProgress | null): boolean {

@@ -173,7 +173,7 @@ export class Job {
 
   /** The training progress read from the job's log; null until the log tells any. */
   @Column('jsonb', { nullable: true })
-  progress: JobProgress | null;
+  progress: Required<JobProgress> | null;
 
   /** The last job_progress event: when, and the stage and percent it carried. */
   @Column('jsonb', { nullable: true })
