@@ -9,6 +9,9 @@ import { makeTempDir, startTestApp, TestApp } from '../support/test-app';
 import { DashboardPage, horizontalOverflow, launchBrowser, openDashboard, screenshot, signIn } from './support/browser';
 import { buildDashboard } from './support/dashboard-app';
 
+/** A <progress> element, as far as these tests read it (the test build has no DOM types). */
+type Bar = { value: number };
+
 /** The text of the definition list entry `label` inside `scope`. */
 const fact = (scope: ReturnType<Page['locator']>, label: string) =>
   scope.locator('div', { has: scope.page().locator('dt', { hasText: new RegExp(`^${label}$`) }) }).locator('dd');
@@ -49,10 +52,12 @@ describe('dashboard: job detail (browser)', () => {
           SIMPLETUNER_DASHBOARD_DIR: dashboardDir,
           REPLICATE_API_BASE: fake.url,
           REPLICATE_API_TOKEN: fake.token,
-          // A simulator run: queued, running (its log growing), completed, one step of 12 s each, seen by a poll
-          // every second and, while someone reads its log, fetched every second.
-          SIMULATOR_STEP_SECONDS: '12',
+          // A simulator run: queued, running (its log growing, its training bar moving), completed, one step of
+          // 16 s each, seen by a poll every second and, while someone reads its log, fetched every second; a
+          // progress event at most every second.
+          SIMULATOR_STEP_SECONDS: '16',
           SIMPLETUNER_LOG_FOLLOW_INTERVAL: '1',
+          SIMPLETUNER_PROGRESS_EVENT_SECONDS: '1',
           SIMPLETUNER_QUEUE_INTERVAL: '1',
           SIMPLETUNER_JOB_POLL_INTERVAL: '1',
           SIMPLETUNER_ARTIFACT_COPY_INTERVAL: '1',
@@ -99,7 +104,7 @@ describe('dashboard: job detail (browser)', () => {
 
     // The status moves without a reload, and the timeline gains a line for each change.
     const running = detail.locator('.view-head').getByText('running', { exact: true });
-    await running.waitFor({ timeout: 30_000 });
+    await running.waitFor({ timeout: 40_000 });
     await timeline.getByText('Status: running').waitFor();
     const cost = page.locator('.cost');
     const estimate = (await http(app.url, 'GET', `/api/cloud/jobs/${jobId}`, { key: researcher.key })).body;
@@ -108,7 +113,7 @@ describe('dashboard: job detail (browser)', () => {
     await expect(fact(detail, 'Provider').textContent()).resolves.toMatch(/^simulator \(/);
     await screenshot(page, 'job-detail-running');
 
-    await detail.locator('.view-head').getByText('completed', { exact: true }).waitFor({ timeout: 30_000 });
+    await detail.locator('.view-head').getByText('completed', { exact: true }).waitFor({ timeout: 40_000 });
     await timeline.getByText('Status: completed').waitFor();
     const done = (await http(app.url, 'GET', `/api/cloud/jobs/${jobId}`, { key: researcher.key })).body;
     expect(done.cost_usd).not.toBeNull();
@@ -187,6 +192,53 @@ describe('dashboard: job detail (browser)', () => {
     expect(done.text).toBe(stored.body.text);
     expect(atBottom(done)).toBe(true);
     await screenshot(page, 'job-detail-log-complete');
+    expectClean(opened, [researcher.key]);
+  });
+
+  it('moves the progress bar as the run trains: in the jobs table, and on the job page with time left and loss', async () => {
+    const opened = await open();
+    const { page } = opened;
+    await signIn(page, researcher.key);
+    const submitted = await submit(app, researcher.key, {
+      config_name: 'progress-run',
+      provider: 'simulator',
+      config: {},
+    });
+    expect(submitted.status).toBe(201);
+    const value = (bar: ReturnType<Page['locator']>) => bar.evaluate((el) => (el as unknown as Bar).value);
+    /** Waits until the bar shows more than `than` percent. */
+    const movesPast = async (bar: ReturnType<Page['locator']>, than: number) =>
+      page.waitForFunction(([el, v]) => (el as unknown as Bar).value > v, [await bar.elementHandle(), than] as const, {
+        timeout: 20_000,
+      });
+
+    // The table: a bar appears on the running row and moves, from progress events alone (no reload).
+    const row = page.getByRole('row', { name: /progress-run/ });
+    const rowBar = row.getByRole('progressbar', { name: 'Progress of progress-run' });
+    await rowBar.waitFor({ timeout: 45_000 });
+    const inTable = await value(rowBar);
+    await movesPast(rowBar, inTable);
+    await screenshot(page, 'jobs-progress');
+
+    // The job's page: the bar with stage, step, time left and loss, still moving.
+    await row.getByRole('link', { name: 'progress-run' }).click();
+    const panel = page.locator('.progress-panel');
+    const bar = panel.getByRole('progressbar', { name: 'Training progress' });
+    await bar.waitFor();
+    const onPage = await value(bar);
+    expect(onPage).toBeGreaterThan(inTable);
+    await movesPast(bar, onPage);
+    await expect(panel.locator('.progress-stage strong').textContent()).resolves.toBe('Training');
+    await expect(fact(panel, 'Step').textContent()).resolves.toMatch(/^\d+ \/ 200$/);
+    await expect(fact(panel, 'Epoch').textContent()).resolves.toMatch(/^[1-4] \/ 4$/);
+    await expect(fact(panel, 'Time left').textContent()).resolves.toMatch(/^about \d+ s$/);
+    await expect(fact(panel, 'Loss').textContent()).resolves.toMatch(/^0\.\d{4}$/);
+    await screenshot(page, 'job-detail-progress');
+
+    // The run ends at 100 %, with nothing left to wait for.
+    await page.locator('.view-head').getByText('completed', { exact: true }).waitFor({ timeout: 40_000 });
+    await page.waitForFunction((el) => (el as unknown as Bar).value === 100, await bar.elementHandle());
+    await expect(fact(panel, 'Time left').textContent()).resolves.toBe('—');
     expectClean(opened, [researcher.key]);
   });
 

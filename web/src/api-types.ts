@@ -11,6 +11,7 @@ export type UserList = Schemas['UserListView'];
 export type OrgList = Schemas['OrgListView'];
 
 export type Job = Schemas['JobView'];
+export type JobProgress = Schemas['JobProgressView'];
 export type JobList = Schemas['JobListView'];
 export type SubmitJobBody = Schemas['SubmitJobDto'];
 export type SubmittedJob = Schemas['SubmittedJobView'];
@@ -51,4 +52,5 @@ export type StreamEventData =
   | Schemas['ApprovalExpiredEvent']
   | Schemas['CloudJobUpdateEvent']
   | Schemas['QueueLimitsChangedEvent']
+  | Schemas['JobProgressEvent']
   | Schemas['StreamErrorEvent'];

@@ -3,7 +3,7 @@ import { useDashboard } from '../dashboard-context';
 import { dateTime, duration, shortId, userName } from '../format';
 import { useNow, useReloadOnEvents, useResource } from '../hooks';
 import { canCancel } from '../permissions';
-import type { WatchedJob } from '../watch-types';
+import type { Job } from '../api-types';
 import { ListState } from '../ui/list-state';
 import { StatusBadge } from '../ui/status-badge';
 import { JobArtifacts } from './job-artifacts';
@@ -23,7 +23,7 @@ const RELOAD_ON = [
 ];
 
 /** Where the run's model and outputs live outside this service. */
-function JobLinks({ job }: { job: WatchedJob }) {
+function JobLinks({ job }: { job: Job }) {
   const links = [
     job.hub_model_id && { href: `https://huggingface.co/${job.hub_model_id}`, label: `Hub: ${job.hub_model_id}` },
     job.output_url && { href: job.output_url, label: 'Provider output' },
@@ -44,7 +44,7 @@ function JobLinks({ job }: { job: WatchedJob }) {
   );
 }
 
-function JobFacts({ job, now }: { job: WatchedJob; now: number }) {
+function JobFacts({ job, now }: { job: Job; now: number }) {
   const { users, me } = useDashboard();
   const facts: Array<[string, string]> = [
     ['Provider', job.external_id ? `${job.provider} (${job.external_id})` : job.provider],
@@ -73,11 +73,11 @@ export function JobDetailView({ jobId }: { jobId: string }) {
   const { api, me, reportFailure } = useDashboard();
   const now = useNow();
   const [cancelling, setCancelling] = useState(false);
-  const job = useResource(() => api.get<WatchedJob>(`/api/cloud/jobs/${jobId}`), [jobId]);
+  const job = useResource(() => api.get<Job>(`/api/cloud/jobs/${jobId}`), [jobId]);
   const progressOf = useLiveProgress();
   useReloadOnEvents(RELOAD_ON, job.reload, 250, ({ data }) => 'job_id' in data && data.job_id === jobId);
 
-  const cancel = async (j: WatchedJob) => {
+  const cancel = async (j: Job) => {
     setCancelling(true);
     try {
       await api.post(`/api/cloud/jobs/${j.job_id}/cancel`);

@@ -1,25 +1,19 @@
 import { useState } from 'preact/hooks';
 import { useServerEvents } from '../dashboard-context';
 import { dateTime, duration } from '../format';
-import type { JobProgress, JobProgressEvent } from '../watch-types';
+import type { JobProgress } from '../api-types';
 
 const STAGES: Record<string, string> = {
-  model_loading: 'Loading the model',
+  loading_model: 'Loading the model',
   caching: 'Caching',
   training: 'Training',
-  validation: 'Validation',
-  checkpoint_saving: 'Saving a checkpoint',
-  uploading: 'Uploading',
+  validating: 'Validating',
+  saving_checkpoint: 'Saving a checkpoint',
+  uploading: 'Uploading to the Hub',
+  completed: 'Completed',
 };
 
 const stageName = (stage: string | null): string => (stage ? (STAGES[stage] ?? stage.replace(/_/g, ' ')) : 'Starting');
-
-/** The progress an event carries: its own fields, or (a nested shape) under `progress`. */
-function progressOf(event: JobProgressEvent): JobProgress {
-  if (event.progress) return event.progress;
-  const { type: _t, job_id: _j, progress: _p, ...fields } = event;
-  return fields;
-}
 
 /**
  * The newest progress of each job, from `job_progress` events, over what a list or a job answer carried: an event
@@ -28,11 +22,10 @@ function progressOf(event: JobProgressEvent): JobProgress {
  */
 export function useLiveProgress(): (jobId: string, listed: JobProgress | null | undefined) => JobProgress | null {
   const [live, setLive] = useState<ReadonlyMap<string, JobProgress>>(new Map());
-  useServerEvents(({ type, data }) => {
-    // Not among the stream's documented types yet: read by the shape the service sends.
-    if (type !== 'job_progress') return;
-    const event = data as unknown as JobProgressEvent;
-    setLive((map) => new Map(map).set(event.job_id, progressOf(event)));
+  useServerEvents(({ data }) => {
+    if (data.type !== 'job_progress') return;
+    const { type: _t, job_id, ...progress } = data;
+    setLive((map) => new Map(map).set(job_id, progress));
   });
   return (jobId, listed) => {
     const fromEvent = live.get(jobId);

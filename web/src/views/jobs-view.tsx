@@ -7,7 +7,6 @@ import { canCancel } from '../permissions';
 import { canTransition, JOB_STATUSES, type JobStatus } from '../../../src/common/job-status';
 import type { Job, JobList } from '../api-types';
 import { jobHref } from '../route';
-import type { WatchedJob } from '../watch-types';
 import { ListState } from '../ui/list-state';
 import { StatusBadge } from '../ui/status-badge';
 import { ProgressBar, useLiveProgress } from './job-progress';
@@ -110,7 +109,7 @@ export function JobsView() {
                 </tr>
               </thead>
               <tbody>
-                {d.jobs.map((listed: WatchedJob) => {
+                {d.jobs.map((listed) => {
                   const job = { ...listed, status: later(listed.status, liveStatus.get(listed.job_id)) };
                   const percent = job.status === 'running' ? progressOf(job.job_id, listed.progress)?.percent : null;
                   return (
