@@ -54,7 +54,8 @@ describe('job progress (PostgreSQL, fake Replicate)', () => {
   const call = (method: string, path: string, opts: Parameters<typeof http>[3] = {}) =>
     http(app.url, method, path, { key: app.adminKey, ...opts });
   const poll = () => app.app.get(JobSyncService).syncActiveJobs();
-  const t0 = Date.parse('2031-05-01T10:00:00.000Z');
+  /** Each test's second 0, set once its job runs: a clock far from the job's start would time the job out. */
+  let t0 = 0;
   const at = (seconds: number) => clock.set(t0 + seconds * 1000);
 
   /** The job's job_progress events, as stored. */
@@ -78,6 +79,7 @@ describe('job progress (PostgreSQL, fake Replicate)', () => {
     await poll();
     const job = (await call('GET', `/api/cloud/jobs/${jobId}`)).body;
     expect(job).toMatchObject({ status: 'running', progress: null });
+    t0 = Date.now();
     return { jobId, p };
   }
 
