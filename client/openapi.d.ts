@@ -1867,6 +1867,61 @@ export interface components {
             /** @description The upload's Content-Length; null when it was sent chunked */
             total_bytes: number | null;
         };
+        /**
+         * @description `loading_model`, `caching` (captions, buckets, latents, text embeddings), `training`, `validating`,
+         *     `saving_checkpoint`, `uploading` (to the Hugging Face Hub) or `completed` (final)
+         * @enum {string}
+         */
+        ProgressStage: "loading_model" | "caching" | "training" | "validating" | "saving_checkpoint" | "uploading" | "completed";
+        JobProgressEvent: {
+            /**
+             * @description `loading_model`, `caching` (captions, buckets, latents, text embeddings), `training`, `validating`,
+             *     `saving_checkpoint`, `uploading` (to the Hugging Face Hub) or `completed` (final)
+             * @example training
+             */
+            stage: components["schemas"]["ProgressStage"] | null;
+            /**
+             * @description Optimiser steps done
+             * @example 120
+             */
+            step: number | null;
+            /** @example 1000 */
+            total_steps: number | null;
+            /**
+             * @description 0–100, one decimal (100 once completed)
+             * @example 12
+             */
+            percent: number | null;
+            /** @example 3 */
+            epoch: number | null;
+            /** @example 10 */
+            total_epochs: number | null;
+            /** @example 1.44 */
+            steps_per_second: number | null;
+            /**
+             * @description Remaining seconds as the training bar estimates them (0 once completed)
+             * @example 612
+             */
+            eta_seconds: number | null;
+            /**
+             * @description The last step's loss
+             * @example 0.123
+             */
+            loss: number | null;
+            /**
+             * Format: date-time
+             * @description When the progress last changed
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            updated_at: string | null;
+            /**
+             * @description Also the `event:` name
+             * @enum {string}
+             */
+            type: "job_progress";
+            /** Format: uuid */
+            job_id: string;
+        };
         ResetEvent: {
             /**
              * @description Also the `event:` name
@@ -2076,6 +2131,48 @@ export interface components {
              */
             idempotent_hit?: true;
         };
+        JobProgressView: {
+            /**
+             * @description `loading_model`, `caching` (captions, buckets, latents, text embeddings), `training`, `validating`,
+             *     `saving_checkpoint`, `uploading` (to the Hugging Face Hub) or `completed` (final)
+             * @example training
+             */
+            stage: components["schemas"]["ProgressStage"] | null;
+            /**
+             * @description Optimiser steps done
+             * @example 120
+             */
+            step: number | null;
+            /** @example 1000 */
+            total_steps: number | null;
+            /**
+             * @description 0–100, one decimal (100 once completed)
+             * @example 12
+             */
+            percent: number | null;
+            /** @example 3 */
+            epoch: number | null;
+            /** @example 10 */
+            total_epochs: number | null;
+            /** @example 1.44 */
+            steps_per_second: number | null;
+            /**
+             * @description Remaining seconds as the training bar estimates them (0 once completed)
+             * @example 612
+             */
+            eta_seconds: number | null;
+            /**
+             * @description The last step's loss
+             * @example 0.123
+             */
+            loss: number | null;
+            /**
+             * Format: date-time
+             * @description When the progress last changed
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            updated_at: string | null;
+        };
         JobView: {
             /**
              * Format: uuid
@@ -2160,6 +2257,8 @@ export interface components {
              * @example 2
              */
             queue_position: number | null;
+            /** @description Training progress read from the job's log; null until the log tells any */
+            progress: components["schemas"]["JobProgressView"] | null;
             /** @description The provider's id for the job (Replicate's prediction id) once dispatched */
             external_id: string | null;
             requires_approval: boolean;
@@ -3745,6 +3844,7 @@ export interface operations {
              *     | `artifact_failed` | [ArtifactFailedEvent](#/components/schemas/ArtifactFailedEvent) |
              *     | `queue_limits_changed` | [QueueLimitsChangedEvent](#/components/schemas/QueueLimitsChangedEvent) |
              *     | `upload_progress` | [UploadProgressEvent](#/components/schemas/UploadProgressEvent) |
+             *     | `job_progress` | [JobProgressEvent](#/components/schemas/JobProgressEvent) |
              *     | `reset` | [ResetEvent](#/components/schemas/ResetEvent) |
              *     | `error` | [StreamErrorEvent](#/components/schemas/StreamErrorEvent) |
              */

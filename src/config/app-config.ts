@@ -151,6 +151,8 @@ const envSchema = z.object({
     .transform(Number)
     .refine((n) => n >= 0.1, 'must be at least 0.1 second')
     .default(5),
+  /** Least seconds between two job_progress events of one job. */
+  SIMPLETUNER_PROGRESS_EVENT_SECONDS: seconds.default(10),
   /** The standard AWS variables: the S3 artifact store's credentials and region. */
   AWS_ACCESS_KEY_ID: optionalString,
   AWS_SECRET_ACCESS_KEY: optionalString,

@@ -1,3 +1,5 @@
+import type { JobProgress } from '../common/job-progress';
+
 /**
  * Each event type and the fields of its `data` (besides `type` and `job_id`, which the publisher adds). An
  * enterprise module adds its own types by augmenting this interface:
@@ -42,6 +44,8 @@ export interface EventPayloads {
   };
   /** A dataset upload's bytes so far, to its uploader (at most twice a second per upload). */
   upload_progress: { upload_id: string; bytes_received: number; total_bytes: number | null };
+  /** A running job's training progress, as read from its log (at most once per SIMPLETUNER_PROGRESS_EVENT_SECONDS). */
+  job_progress: Required<JobProgress>;
 }
 
 export type EventType = keyof EventPayloads;
@@ -101,6 +105,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'artifact_failed',
   'queue_limits_changed',
   'upload_progress',
+  'job_progress',
 ];
 
 /** The stream's own control event, sent when a Last-Event-ID is no longer (or never was) in the log. */

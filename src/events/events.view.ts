@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { USER_LEVELS } from '../auth';
+import { JobProgressView } from '../common/job-progress.view';
 import { JOB_STATUSES } from '../common/job-status';
 import { ApiDateTime, ApiEnum, ApiInt, ApiUuid } from '../openapi';
 
@@ -179,6 +180,17 @@ class UploadProgressEvent {
 }
 
 /**
+ * A running job's training progress, read from its log: at most once per SIMPLETUNER_PROGRESS_EVENT_SECONDS per job,
+ * and only when the stage changed or the percent moved by at least 1 since the job's last one.
+ */
+class JobProgressEvent extends JobProgressView {
+  @eventType('job_progress')
+  type: 'job_progress';
+  @ApiUuid()
+  job_id: string;
+}
+
+/**
  * Sent with id 0 when the Last-Event-ID was purged by retention (or is an id the log never held): every kept event
  * follows. An id older than every kept event is replayed without it while no purge has reached it (id 0 on a fresh
  * install).
@@ -217,6 +229,7 @@ export const STREAM_EVENTS = {
   artifact_failed: ArtifactFailedEvent,
   queue_limits_changed: QueueLimitsChangedEvent,
   upload_progress: UploadProgressEvent,
+  job_progress: JobProgressEvent,
   reset: ResetEvent,
   error: StreamErrorEvent,
 } as const;

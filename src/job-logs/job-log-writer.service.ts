@@ -6,6 +6,7 @@ import { JobLogReport, JobLogsStep, JobSecretsService, type Job } from '../jobs'
 import { getLogger } from '../logging';
 import { JobLogHub } from './job-log-hub';
 import { JobLogsMetrics } from './job-logs.metrics';
+import { JobProgressService } from './job-progress.service';
 import { JobLogsRepository, LogState, NewChunk } from './job-logs.repository';
 import { newLogText } from './log-pieces';
 
@@ -44,6 +45,7 @@ export class JobLogWriter implements JobLogsStep {
     private readonly secrets: JobSecretsService,
     private readonly hub: JobLogHub,
     private readonly metrics: JobLogsMetrics,
+    private readonly progress: JobProgressService,
     private readonly afterCommit: AfterCommit,
     private readonly config: AppConfig,
   ) {
@@ -53,11 +55,13 @@ export class JobLogWriter implements JobLogsStep {
 
   async record(reports: JobLogReport[]): Promise<void> {
     const appended = await this.append(reports);
-    // `appended` holds each job's new text: what it says about the run (its progress) is read from here.
     if (appended.length > 0) log.debug(`Stored new log text of ${appended.length} jobs`, { jobs: appended.length });
   }
 
-  /** Stores what is new in each report; returns what was added (nothing for a log that did not grow). */
+  /**
+   * Stores what is new in each report, and the progress it tells, on the job; returns what was added (nothing for a
+   * log that did not grow).
+   */
   async append(reports: JobLogReport[]): Promise<AppendedLog[]> {
     const consumed = await this.repo.consumed(reports.map((r) => r.job.jobId));
     const grown = reports.filter((r) => Buffer.byteLength(r.logs) > (consumed.get(r.job.jobId) ?? 0));
@@ -113,6 +117,8 @@ export class JobLogWriter implements JobLogsStep {
     await this.repo.insertChunks(chunks);
     for (const state of changed) await this.trimToBudget(state, chunks);
     await this.repo.saveStates(changed, !this.config.embeddedDatabase);
+    // The new text is whole lines (the unterminated rest waits for the next report): what the progress reads.
+    await this.progress.record(appended);
     const bytes = chunks.reduce((sum, c) => sum + c.bytes, 0);
     this.afterCommit.run(() => {
       this.metrics.stored(bytes);

@@ -1,4 +1,4 @@
-import type { JobProgress, ProgressStage } from './progress';
+import type { JobProgress, ProgressStage } from '../common/job-progress';
 
 /**
  * Reads SimpleTuner's progress out of log text. Formats, as the trainer and its Replicate (Cog) runner print them:
@@ -92,7 +92,7 @@ function finish(state: Fields): Fields {
   return state;
 }
 
-/** Once completed, the stage stays (see `completed` in progress.ts). */
+/** Once completed, the stage stays (see `completed` in common/job-progress.ts). */
 function setStage(state: Fields, stage: ProgressStage | null): void {
   if (stage !== null && state.stage !== 'completed') state.stage = stage;
 }

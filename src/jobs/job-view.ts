@@ -43,5 +43,6 @@ export function jobView(job: Job, queuePosition: number | null = null, now: Date
     is_terminal: isTerminal(job.status),
     duration_seconds: start && end ? Math.max(0, Math.round((end.getTime() - start.getTime()) / 1000)) : null,
     queue_position: isTerminal(job.status) ? null : queuePosition,
+    progress: job.progress ?? null,
   };
 }

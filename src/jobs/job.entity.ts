@@ -11,11 +11,12 @@ import {
 } from 'typeorm';
 import { Org } from '../auth/org.entity';
 import { User } from '../auth/user.entity';
+import type { JobProgress, ProgressEventMark } from '../common/job-progress';
 import type { JobStatus } from '../common/job-status';
 import type { JobDataset } from '../providers';
 import { numericColumn } from '../database/numeric-column';
 
-// Mirrors migration 1764300003000 so that `migration:generate` finds nothing to change.
+// Mirrors migration 1764300003000 and those that alter jobs since, so that `migration:generate` finds nothing to change.
 @Entity('jobs')
 @Check(
   'jobs_status_check',
@@ -169,4 +170,12 @@ export class Job {
 
   @Column('jsonb', { default: {} })
   metadata: Record<string, unknown>;
+
+  /** The training progress read from the job's log; null until the log tells any. */
+  @Column('jsonb', { nullable: true })
+  progress: Required<JobProgress> | null;
+
+  /** The last job_progress event: when, and the stage and percent it carried. */
+  @Column('jsonb', { nullable: true })
+  progressEvent: ProgressEventMark | null;
 }

@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { ApiDateTime, ApiEnum, ApiInt, ApiUuid } from '../openapi';
 import type { CostEstimate } from './job-cost';
 import { JOB_STATUSES, JobStatus } from '../common/job-status';
+import { JobProgressView } from '../common/job-progress.view';
 
 const uuidExample = '3f1c2b9e-8a4d-4c6e-9b1a-2d7e5f0a1c3b';
 
@@ -71,6 +72,9 @@ export class JobView {
   /** 1-based rank among waiting jobs in dispatch order; null when blocked, dispatched or finished */
   @ApiInt({ nullable: true, example: 2 })
   queue_position: number | null;
+  /** Training progress read from the job's log; null until the log tells any */
+  @ApiProperty({ type: JobProgressView, nullable: true })
+  progress: JobProgressView | null;
 }
 
 /** What a submission answers: the job's id and where it stands. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROGRESS_STAGES, type JobProgress } from '../../src/job-logs/progress';
+import { PROGRESS_STAGES, type JobProgress } from '../../src/common/job-progress';
 import { parseProgress } from '../../src/job-logs/progress-parser';
 
 // Real SimpleTuner output and where each excerpt comes from: test/fixtures/simpletuner-logs/README.md.

@@ -1,4 +1,4 @@
-import type { JobProgress } from '../../src/job-logs/progress';
+import type { JobProgress } from '../../src/common/job-progress';
 import { parseProgress } from '../../src/job-logs/progress-parser';
 import type { ProviderJob, ProviderJobState } from '../../src/providers/provider.interface';
 import { SimulatorProvider } from '../../src/providers/simulator/simulator.provider';

@@ -43,3 +43,11 @@ export interface JobProgress {
    */
   updated_at?: string | null;
 }
+
+/** The last `job_progress` event of a job: when it went out and what it said, to decide whether the next is due. */
+export interface ProgressEventMark {
+  /** ISO 8601 */
+  at: string;
+  stage: ProgressStage | null;
+  percent: number | null;
+}
