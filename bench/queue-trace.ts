@@ -43,7 +43,10 @@ export async function traceStatements<T>(label: string, fn: () => Promise<T>): P
   }
 }
 
-/** BENCH_CPU_PROF=dir: a CPU profile of fn alone (our ticks at one size), written to dir/queue-<label>.cpuprofile. */
+/**
+ * BENCH_CPU_PROF=dir: a CPU profile of fn alone (our ticks at one size), written to dir/queue-<label>.cpuprofile;
+ * with BENCH_HEAP_PROF=1 also its allocations, to dir/queue-<label>.heapprofile.
+ */
 export async function profiled<T>(label: string, fn: () => Promise<T>): Promise<T> {
   const dir = process.env.BENCH_CPU_PROF;
   if (!dir) return fn();
@@ -51,12 +54,27 @@ export async function profiled<T>(label: string, fn: () => Promise<T>): Promise<
   session.connect();
   await session.post('Profiler.enable');
   await session.post('Profiler.start');
+  // Every allocation sampled, collected or not: what the garbage collector has to clear after each tick.
+  const heap = process.env.BENCH_HEAP_PROF === '1';
+  if (heap) {
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  }
   try {
     return await fn();
   } finally {
+    const allocations = heap ? (await session.post('HeapProfiler.stopSampling')).profile : null;
     const { profile } = await session.post('Profiler.stop');
     session.disconnect();
     fs.mkdirSync(dir, { recursive: true });
+    if (allocations) {
+      const file = path.join(dir, `queue-${label}.heapprofile`);
+      fs.writeFileSync(file, JSON.stringify(allocations));
+      console.log(`Allocations of ${label}: ${file} (open it in Chrome DevTools, Memory tab)`);
+    }
     const file = path.join(dir, `queue-${label}.cpuprofile`);
     fs.writeFileSync(file, JSON.stringify(profile));
     console.log(`CPU profile of ${label}: ${file} (read it with bench/cpuprofile-top.ts)`);

@@ -14,7 +14,8 @@
  *
  * Options (environment): BENCH_SIZES=1000,10000; BENCH_ROUNDS (default 20); BENCH_VERBOSE=1 (each tick and round
  * with its time and this process's CPU); BENCH_STATEMENTS=1 (the SQL one tick runs); BENCH_CPU_PROF=dir (a CPU
- * profile of 50 ticks per size, for bench/cpuprofile-top.ts).
+ * profile of 50 ticks per size, for bench/cpuprofile-top.ts; with BENCH_HEAP_PROF=1 their allocations too);
+ * BENCH_INDEX_STATS=1 (scans per index of queue_entries, jobs and events at the end: which indexes the run used).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -117,6 +118,7 @@ async function main(): Promise<void> {
       );
       console.log(`          CPU per 100 dispatched: ${cpu}`);
     }
+    if (process.env.BENCH_INDEX_STATS) await printIndexScans(running.app.get<DataSource>(getDataSourceToken()));
   } finally {
     await running.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -125,6 +127,16 @@ async function main(): Promise<void> {
 
   report(rows);
   console.log(`Took ${fmt((Date.now() - started) / 1000, 0)} s.`);
+}
+
+/** BENCH_INDEX_STATS=1: how often each index of the queue's tables was read during the run. */
+async function printIndexScans(db: DataSource): Promise<void> {
+  const rows: { table: string; index: string; scans: string; read: string }[] = await db.query(
+    `SELECT relname AS table, indexrelname AS index, idx_scan AS scans, idx_tup_read AS read FROM pg_stat_user_indexes
+      WHERE relname IN ('queue_entries', 'jobs', 'events') ORDER BY relname, indexrelname`,
+  );
+  console.log('Index scans during the run (index: scans, entries read):');
+  for (const r of rows) console.log(`  ${r.index}: ${r.scans}, ${r.read}`);
 }
 
 /** The table and the targets. */

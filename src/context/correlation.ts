@@ -59,12 +59,14 @@ export function runWithCorrelationId<T>(id: string, fn: () => T): T {
 /**
  * Runs fn under correlation id `id` with none of the caller's log fields or trace context, but in the caller's unit
  * of work: a transaction the caller holds (carried in the same store) stays the one fn's queries join. For work on
- * one job inside a request or a tick (its lines carry the id of the request that submitted the job).
+ * one job inside a request or a tick (its lines carry the id of the request that submitted the job). With `fields`,
+ * every line in fn carries them too (as LogContext.run inside it would).
  */
-export function switchCorrelationId<T>(id: string, fn: () => T): T {
+export function switchCorrelationId<T>(id: string, fn: () => T, fields?: Record<string, unknown>): T {
   return cls().run({ ifNested: 'inherit' }, () => {
     cls().set(CLS_CORRELATION_ID, id);
-    cls().set(CLS_LOG_FIELDS, undefined);
+    // The scope's own fields, if given, in the same store (one scope per job rather than two nested ones).
+    cls().set(CLS_LOG_FIELDS, fields ? Object.freeze({ ...fields }) : undefined);
     cls().set(CLS_TRACEPARENT, undefined);
     return fn();
   });

@@ -46,6 +46,13 @@ export class EventsService {
     return rows.map(toStored);
   }
 
+  /** As publishMany, for a caller that does not use the stored events (no rows come back to map). */
+  async record(events: readonly NewEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.repo.append([...events], !this.config.embeddedDatabase);
+    this.repo.whenCommitted(() => this.hub.wake());
+  }
+
   /** The events as a part of a combined statement (a submit's); subscribers are woken once it has committed. */
   publishPart(events: readonly NewEvent[]): WritePart {
     return { ...this.repo.insertPart([...events], !this.config.embeddedDatabase), afterCommit: () => this.hub.wake() };

@@ -21,9 +21,7 @@ export function inJobScope<T>(job: Job, scope: JobScope, fn: () => T): T {
     step: scope.step,
     ...(scope.tickId ? { tick_id: scope.tickId } : {}),
   };
-  return switchCorrelationId(job.correlationId || scope.fallbackCorrelationId || job.correlationId, () =>
-    LogContext.run(fields, fn),
-  );
+  return switchCorrelationId(job.correlationId || scope.fallbackCorrelationId || job.correlationId, fn, fields);
 }
 
 /**

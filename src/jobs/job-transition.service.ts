@@ -154,7 +154,7 @@ export class JobTransitionService {
 
     const changed = decisions.filter((d) => d.result.changed).map((d) => d.result);
     const results = decisions.map((d) => d.result);
-    await this.events.publishMany([
+    await this.events.record([
       ...changed.map(({ job, previous }): NewEvent => ({
         type: 'job_status_changed',
         jobId: job.jobId,

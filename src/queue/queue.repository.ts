@@ -5,6 +5,14 @@ import { entityRows } from '../database/entity-rows';
 import { Db, returnedRows } from '../database/transaction-host';
 import { QueueEntry, QueueEntryStatus } from './queue-entry.entity';
 
+/**
+ * Entries not in flight. The indexes for listings and the dispatch rate hold only these: an entry changes status
+ * twice on its way to running, and each change writes an entry into every index that takes the new row version.
+ * Entries in flight are at most the global limit and have an index of their own (user_id, org_id).
+ */
+const SETTLED = `status NOT IN ('dispatching', 'running')`;
+const IN_FLIGHT = `status IN ('dispatching', 'running')`;
+
 /** What a new entry starts with: blocked (with its reason) or pending since a time, aging from then. */
 export interface NewEntry {
   jobId: string;
@@ -79,15 +87,20 @@ export class QueueRepository {
     return (res.affected ?? 0) > 0;
   }
 
-  /** Accepted by the provider: these entries (still owned by this claim) now hold their slot as `running`. */
+  /**
+   * Accepted by the provider: these entries (still owned by this claim) now hold their slot as `running`. Returns
+   * each one's attempt; the rows come back as one JSON document (a hundred protocol rows cost far more to parse).
+   */
   async markRunning(jobIds: string[], token: string, now: Date): Promise<Map<string, number>> {
-    const rows: unknown = await this.db.tx.query(
-      `UPDATE queue_entries SET status = 'running', last_error = NULL, updated_at = $3
-        WHERE job_id = ANY($1::uuid[]) AND status = 'dispatching' AND dispatch_token = $2
-        RETURNING job_id, attempt`,
+    const [row]: { owned: [string, number][] | null }[] = await this.db.tx.query(
+      `WITH run AS (
+         UPDATE queue_entries SET status = 'running', last_error = NULL, updated_at = $3
+          WHERE job_id = ANY($1::uuid[]) AND status = 'dispatching' AND dispatch_token = $2
+          RETURNING job_id, attempt)
+       SELECT json_agg(json_build_array(job_id, attempt)) AS owned FROM run`,
       [jobIds, token, now],
     );
-    return new Map(returnedRows<{ job_id: string; attempt: number }>(rows).map((r) => [r.job_id, r.attempt]));
+    return new Map(row.owned ?? []);
   }
 
   /**
@@ -168,11 +181,16 @@ export class QueueRepository {
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 
-  /** Measured waits over a recent window: dispatches made and their mean wait from entering the queue. */
+  /**
+   * Measured waits over a recent window: dispatches made (entries past `dispatching`) and their mean wait from
+   * entering the queue. The running ones come from the index of entries in flight (see SETTLED).
+   */
   async recentDispatches(since: Date): Promise<{ count: number; avgWaitSeconds: number | null }> {
     const [row]: { n: number; avg_wait: string | null }[] = await this.db.tx.query(
       `SELECT count(*)::int AS n, avg(extract(epoch FROM dispatched_at - queued_at)) AS avg_wait
-         FROM queue_entries WHERE dispatched_at >= $1 AND status <> 'dispatching'`,
+         FROM (SELECT dispatched_at, queued_at FROM queue_entries WHERE dispatched_at >= $1 AND ${SETTLED}
+               UNION ALL
+               SELECT dispatched_at, queued_at FROM queue_entries WHERE dispatched_at >= $1 AND status = 'running') d`,
       [since],
     );
     return { count: row.n, avgWaitSeconds: row.avg_wait === null ? null : Number(row.avg_wait) };
@@ -198,9 +216,11 @@ export class QueueRepository {
     if (scope.userId) where.push(`user_id = $${params.push(scope.userId)}`);
     if (scope.orgId) where.push(`org_id = $${params.push(scope.orgId)}`);
     if (filter.status) where.push(`status = $${params.push(filter.status)}`);
-    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    // Settled entries and entries in flight are read along different indexes (see SETTLED).
+    const part = (status: string) => `SELECT * FROM queue_entries WHERE ${[...where, status].join(' AND ')}`;
+    const matching = `(${part(SETTLED)} UNION ALL ${part(IN_FLIGHT)}) queue_entries`;
     const found: Record<string, unknown>[] = await this.db.tx.query(
-      `SELECT ${rows.select}, count(*) OVER () AS total FROM queue_entries ${clause}
+      `SELECT ${rows.select}, count(*) OVER () AS total FROM ${matching}
         ORDER BY queue_entries.queued_at DESC, queue_entries.job_id
         LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
       [...params, filter.limit, filter.offset],
@@ -211,7 +231,7 @@ export class QueueRepository {
         {
           n: number;
         }[]
-      >(`SELECT count(*)::int AS n FROM queue_entries ${clause}`, params);
+      >(`SELECT count(*)::int AS n FROM ${matching}`, params);
       return { entries: [], total: n };
     }
     return { entries: found.map((r) => rows.toEntity(r)), total: found.length > 0 ? Number(found[0].total) : 0 };
