@@ -21,6 +21,7 @@ import { JobsModule } from './jobs';
 import { QueueModule } from './queue';
 import { ApprovalsModule } from './approvals';
 import { ArtifactsModule } from './artifacts';
+import { QuotasModule } from './quotas';
 import { DashboardModule } from './dashboard';
 import { UploadsModule } from './uploads';
 import { JobPipelineStepsModule } from './job-pipeline-steps.module';
@@ -72,6 +73,7 @@ export class AppModule {
         QueueModule,
         ApprovalsModule,
         ArtifactsModule,
+        QuotasModule,
         JobPipelineStepsModule.forRoot(opts.jobEndedSteps),
         DashboardModule,
         UploadsModule,

@@ -3,8 +3,15 @@ export { JobTransitionService, logStatusChange } from './job-transition.service'
 export type { TransitionResult } from './job-transition.service';
 export { JobRecordsService } from './job-records.service';
 export { JobSecretsService } from './job-secrets.service';
-export { ApprovalGateStep, ArtifactsStep, QueueStep } from './pipeline/steps';
-export type { ApprovalHold, SubmittedJob, SubmitterHistory } from './pipeline/steps';
+export { ApprovalGateStep, ArtifactsStep, QueueStep, QuotaStep } from './pipeline/steps';
+export type {
+  ApplicableQuotas,
+  ApprovalHold,
+  QuotaOutcome,
+  QuotaWarning,
+  SubmittedJob,
+  SubmitterHistory,
+} from './pipeline/steps';
 /** @public for enterprise modules (README "Extending"). */
 export type { EndedJob, JobEndedStep } from './pipeline/steps';
 export { JOB_ENDED_EXTENSIONS } from './pipeline/job-ended.pipeline';

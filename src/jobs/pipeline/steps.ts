@@ -1,4 +1,4 @@
-import type { AuthenticatedUser } from '../../auth';
+import type { AuthenticatedUser, UserLevel } from '../../auth';
 import type { WritePart } from '../../database/combined-write';
 import type { NewEvent } from '../../events';
 import type { JobStatus } from '../../common/job-status';
@@ -39,6 +39,8 @@ export interface SubmitterHistory {
 export interface ApprovalHold {
   approvalId: string;
   reason: string;
+  /** The rule that holds it (id and name null when only a quota does) and who may decide. */
+  rule: { id: string | null; name: string; requiredApproverLevel: UserLevel };
   write: WritePart;
   events: NewEvent[];
 }
@@ -51,8 +53,47 @@ export abstract class ApprovalGateStep {
     user: AuthenticatedUser,
     history: SubmitterHistory,
   ): Promise<ApprovalHold | null>;
+  /**
+   * The job is held because a quota requires approval (`reason` names the quota), decided like a rule whose approver
+   * level is `lead`; with a rule's hold as well, one request carries both reasons and the higher approver level.
+   */
+  abstract holdForQuota(job: SubmittedJob, reason: string, ruleHold: ApprovalHold | null): ApprovalHold;
   /** A request still waiting on a job that ended some other way (cancelled by its owner) closes. */
   abstract closeFor(ended: EndedJob[]): Promise<void>;
+}
+
+/** The quotas that apply to one submit, read before it opens its transaction; opaque to the pipeline. */
+export interface ApplicableQuotas {
+  readonly quotaIds: readonly string[];
+}
+
+/** A warn quota the submit passes: the job is accepted and the response says so. */
+export interface QuotaWarning {
+  quota_id: string;
+  type: string;
+  limit: number;
+  /** What the window holds with this job included. */
+  used: number;
+}
+
+/** What the quotas decide about a submit they let through (a `block` quota refuses it with a 429 instead). */
+export interface QuotaOutcome {
+  warnings: QuotaWarning[];
+  /** Why a quota holds the job for a lead's approval; null when none does. */
+  holdReason: string | null;
+  /** Written with the job: warnings, and the first pass of 80 % of a cost quota in a window. */
+  events: NewEvent[];
+}
+
+/** Step "quotas" of a submit: spend and submission limits, checked with the new job included. */
+export abstract class QuotaStep {
+  /** The active quotas that apply to this submitter and provider (from memory); null when none does. */
+  abstract applicable(user: AuthenticatedUser, provider: string): Promise<ApplicableQuotas | null>;
+  /**
+   * Inside the submit's transaction: serialises the submits of the same subjects (until the commit), counts each
+   * window with the job included, and throws `quota_exceeded` (429) when a `block` quota would be passed.
+   */
+  abstract check(quotas: ApplicableQuotas, job: SubmittedJob): Promise<QuotaOutcome>;
 }
 
 /** Step "enqueue" of a submit, the queue's part of a job's end, and where a job waits. */

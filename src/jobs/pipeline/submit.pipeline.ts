@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthenticatedUser } from '../../auth';
 import { Clock } from '../../common/clock';
-import { ConflictError } from '../../common/errors';
+import { ConflictError, QuotaExceededError } from '../../common/errors';
 import { isTerminal } from '../../common/job-status';
 import { getCorrelationId } from '../../context';
 import { CombinedWrites, type WritePart } from '../../database/combined-write';
@@ -14,7 +14,16 @@ import { givenSecrets, type SubmitJobDto } from '../jobs.dto';
 import { JobsRepository } from '../jobs.repository';
 import { JobSecretsService } from '../job-secrets.service';
 import { JobsService } from '../jobs.service';
-import { ApprovalGateStep, ApprovalHold, QueueStep, SubmittedJob } from './steps';
+import {
+  ApprovalGateStep,
+  QueueStep,
+  QuotaStep,
+  type ApplicableQuotas,
+  type ApprovalHold,
+  type QuotaOutcome,
+  type QuotaWarning,
+  type SubmittedJob,
+} from './steps';
 import { SubmitIntake, SubmitRequest } from './submit-intake.service';
 
 const log = getLogger('simpletuner.cloud.jobs');
@@ -30,8 +39,28 @@ export interface SubmitResult {
     cost_estimate: number;
     queue_position: number | null;
     idempotent_hit?: true;
+    warnings?: QuotaWarning[];
   };
 }
+
+/** A submit once every step has decided: what its rows are made of. */
+interface Submission {
+  user: AuthenticatedUser;
+  job: SubmittedJob;
+  dto: SubmitJobDto;
+  request: SubmitRequest & { dataset: JobDataset | null };
+  hold: ApprovalHold | null;
+  idempotency: IdempotencyKey | null;
+}
+
+/** What the write left: the hold that applies, the entry's queue position, the quota warnings. */
+interface Written {
+  hold: ApprovalHold | null;
+  position: number | null;
+  warnings: QuotaWarning[];
+}
+
+const NO_QUOTAS: QuotaOutcome = { warnings: [], holdReason: null, events: [] };
 
 /** Another submit holds the key: the statement that wrote this one's rows rolls back. */
 class KeyHeld extends Error {}
@@ -41,19 +70,22 @@ type SubmitParts = 'job' | 'secrets' | 'key' | 'approval' | 'entry' | 'events';
 
 /**
  * What a submit does, in order. Each step is a method of an injected service with a typed input and result (the
- * gate and the queue are the approvals and queue modules' own, bound in src/job-pipeline-steps.module.ts); adding a
- * step is one line here plus its service.
+ * gate, the quotas and the queue are the approvals, quotas and queue modules' own, bound in
+ * src/job-pipeline-steps.module.ts); adding a step is one line here plus its service.
  *
  * Nothing is written until every step has decided: then the job, its idempotency key, its approval request, its
  * queue entry and its events go to the database in one statement, so a submit is one read and one write (with an
- * idempotency key, that write runs in a transaction that rolls back when another submit holds the key). What must
- * follow the commit — the queue's wake-up, delivery to event streams — runs once it has committed.
+ * idempotency key, that write runs in a transaction that rolls back when another submit holds the key). When
+ * quotas apply, their check and that write share a transaction that serialises the submits of the same user, org
+ * and provider (lock, count, write, commit); a submit no quota applies to pays nothing for them. What must follow
+ * the commit — the queue's wake-up, delivery to event streams — runs once it has committed.
  */
 @Injectable()
 export class SubmitPipeline {
   constructor(
     private readonly intake: SubmitIntake,
     private readonly approvals: ApprovalGateStep,
+    private readonly quotas: QuotaStep,
     private readonly queue: QueueStep,
     private readonly repo: JobsRepository,
     private readonly events: EventsService,
@@ -71,12 +103,15 @@ export class SubmitPipeline {
     const job = await this.intake.price(user, dto, request, facts.history, now); // 4. price
     const submitter = { hasEarlierJob: facts.hasJob, jobsLast24h: facts.lastDay + 1 };
     const hold = await this.approvals.evaluate(job, user, submitter); // 5. gate: a rule may hold it for a person
-    // 6. the rows: job (+ its sealed secrets), idempotency key, approval request, queue entry, events
-    const parts = this.rows(user, job, dto, { ...request, dataset }, hold, idempotency);
-    let position: number | null;
+    const quotas = await this.quotas.applicable(user, job.provider); // 6. the quotas that apply (held in memory)
+    const submission: Submission = { user, job, dto, request: { ...request, dataset }, hold, idempotency };
+    let written: Written;
     try {
-      position = await this.write(parts); // 7. one statement; wake-ups after the commit
+      // 7. the rows in one statement (job, secrets, key, approval request, queue entry, events); with quotas, after
+      // they are checked in a transaction that serialises the subjects' submits. Wake-ups after the commit.
+      written = quotas ? await this.writeGoverned(submission, quotas) : await this.writeRows(submission, NO_QUOTAS);
     } catch (err) {
+      if (err instanceof QuotaExceededError) await this.quotaExceeded(job, err);
       if (!(err instanceof KeyHeld)) throw err;
       return this.replay(user, idempotency!, request.requestHash);
     }
@@ -85,25 +120,44 @@ export class SubmitPipeline {
       provider: job.provider,
       cost_estimate: job.costEstimate,
     });
+    const held = written.hold;
     const body = {
       job_id: job.jobId,
       status: 'pending',
-      requires_approval: hold !== null,
+      requires_approval: held !== null,
       cost_estimate: job.costEstimate,
+      ...(held ? { approval_id: held.approvalId } : {}),
+      queue_position: written.position,
     };
-    return {
-      created: true,
-      body: { ...body, ...(hold ? { approval_id: hold.approvalId } : {}), queue_position: position },
-    };
+    return { created: true, body: written.warnings.length ? { ...body, warnings: written.warnings } : body };
+  }
+
+  /**
+   * The quota check and the rows in one transaction: the check locks the submitter's subjects (user, org,
+   * provider) until the commit, so concurrent submits count each other's jobs and cannot pass a limit together.
+   */
+  @Transactional()
+  private async writeGoverned(submission: Submission, quotas: ApplicableQuotas): Promise<Written> {
+    const outcome = await this.quotas.check(quotas, submission.job); // 429 when a block quota would be passed
+    const hold = outcome.holdReason
+      ? this.approvals.holdForQuota(submission.job, outcome.holdReason, submission.hold)
+      : submission.hold;
+    return this.writeRows({ ...submission, hold }, outcome);
+  }
+
+  private async writeRows(submission: Submission, outcome: QuotaOutcome): Promise<Written> {
+    const position = await this.write(this.rows(submission, outcome.events));
+    return { hold: submission.hold, position, warnings: outcome.warnings };
+  }
+
+  /** A refused submit leaves its notice (the transaction that would have written the job rolled back). */
+  private async quotaExceeded(job: SubmittedJob, err: QuotaExceededError): Promise<void> {
+    await this.events.publish({ type: 'quota_exceeded', userId: job.userId, orgId: job.orgId, data: err.details });
   }
 
   private rows(
-    user: AuthenticatedUser,
-    job: SubmittedJob,
-    dto: SubmitJobDto,
-    request: SubmitRequest & { dataset: JobDataset | null },
-    hold: ApprovalHold | null,
-    idempotency: IdempotencyKey | null,
+    { user, job, dto, request, hold, idempotency }: Submission,
+    quotaEvents: NewEvent[],
   ): Record<SubmitParts, WritePart | null> {
     const submitted: NewEvent = {
       type: 'job_submitted',
@@ -143,7 +197,7 @@ export class SubmitPipeline {
         : null,
       approval: hold?.write ?? null,
       entry: this.queue.enqueue(job, hold !== null),
-      events: this.events.publishPart([submitted, ...(hold?.events ?? [])]),
+      events: this.events.publishPart([submitted, ...(hold?.events ?? []), ...quotaEvents]),
     };
   }
 

@@ -1,0 +1,135 @@
+import { Injectable } from '@nestjs/common';
+import type { AuthenticatedUser } from '../auth';
+import { QuotaExceededError } from '../common/errors';
+import type { NewEvent } from '../events';
+import { QuotaStep, type ApplicableQuotas, type QuotaOutcome, type SubmittedJob } from '../jobs';
+import { getLogger } from '../logging';
+import type { Quota } from './quota.entity';
+import { QuotaMeter } from './quota-meter.service';
+import {
+  applies,
+  decide,
+  describeQuota,
+  isWindowType,
+  SUBJECT_ORDER,
+  subjectOf,
+  type Standing,
+  type Subject,
+  type Submitter,
+} from './quota-rules';
+import { QuotasRepository } from './quotas.repository';
+import { QuotasService } from './quotas.service';
+
+const log = getLogger('simpletuner.cloud.quotas');
+
+/** The quotas of one submit, as the check needs them. */
+interface Applicable extends ApplicableQuotas {
+  quotas: Quota[];
+  who: Submitter;
+  /** Whose submits to serialise, in the fixed lock order (user, org, provider). */
+  subjects: Subject[];
+}
+
+const round = (n: number) => Math.round(n * 1e6) / 1e6;
+
+/**
+ * The submit's quota step: finds the active quotas that apply (from memory), then, in the submit's transaction,
+ * locks their subjects, measures their windows with the new job included, and decides.
+ */
+@Injectable()
+export class QuotaCheck extends QuotaStep {
+  constructor(
+    private readonly quotas: QuotasService,
+    private readonly meter: QuotaMeter,
+    private readonly repo: QuotasRepository,
+  ) {
+    super();
+  }
+
+  async applicable(user: AuthenticatedUser, provider: string): Promise<Applicable | null> {
+    const who: Submitter = { userId: user.id, orgId: user.orgId, level: user.level, provider };
+    // concurrent_jobs is the dispatcher's: a submit never waits on it.
+    const quotas = (await this.quotas.active()).filter((q) => isWindowType(q.type) && applies(q, who));
+    if (quotas.length === 0) return null;
+    const subjects = new Map<string, Subject>();
+    for (const q of quotas) {
+      const s = subjectOf(q, who);
+      subjects.set(`${s.kind}:${s.id}`, s);
+    }
+    const ordered = [...subjects.values()].sort(
+      (a, b) => SUBJECT_ORDER.indexOf(a.kind) - SUBJECT_ORDER.indexOf(b.kind),
+    );
+    return { quotaIds: quotas.map((q) => q.id), quotas, who, subjects: ordered };
+  }
+
+  async check(applicable: ApplicableQuotas, job: SubmittedJob): Promise<QuotaOutcome> {
+    const { quotas, who, subjects } = applicable as Applicable;
+    await this.repo.lockSubjects(subjects); // until the commit: the next submit of a subject counts this job
+    const now = job.submittedAt;
+    const verdict = decide(await this.meter.standings(quotas, who, { cost: job.costEstimate }, now));
+    if (verdict.block) throw refusal(verdict.block, now);
+    const owner = { jobId: job.jobId, userId: job.userId, orgId: job.orgId };
+    const events: NewEvent[] = verdict.warns.map((s) => {
+      log.warning(`Quota passed (warn): ${describeQuota(s.quota)}`, { job_id: job.jobId, ...amounts(s) });
+      return { type: 'quota_warning', ...owner, data: { ...about(s.quota), limit: s.quota.limit, used: total(s) } };
+    });
+    for (const s of verdict.crossings) {
+      if (!(await this.repo.markThreshold(s.quota.id, s.subject.id, s.window.start))) continue;
+      log.info(`Quota past ${80} %: ${describeQuota(s.quota)}`, { job_id: job.jobId, ...amounts(s) });
+      events.push({ type: 'quota_threshold', ...owner, data: thresholdData(s) });
+    }
+    const holdReason = verdict.holds.length
+      ? verdict.holds
+          .map((s) => `Quota requires approval: ${describeQuota(s.quota)} would reach ${round(total(s))}`)
+          .join('; ')
+      : null;
+    return {
+      warnings: verdict.warns.map((s) => ({
+        quota_id: s.quota.id,
+        type: s.quota.type,
+        limit: s.quota.limit,
+        used: total(s),
+      })),
+      holdReason,
+      events,
+    };
+  }
+}
+
+const total = (s: Standing) => round(s.used + s.requested);
+const about = (q: Quota) => ({ quota_id: q.id, type: q.type, scope: q.scope, scope_id: q.scopeId });
+const amounts = (s: Standing) => ({
+  quota_id: s.quota.id,
+  limit: s.quota.limit,
+  used: round(s.used),
+  requested: s.requested,
+});
+
+function thresholdData(s: Standing) {
+  return {
+    ...about(s.quota),
+    subject_id: s.subject.id,
+    limit: s.quota.limit,
+    used: total(s),
+    window_start: s.window.start.toISOString(),
+    resets_at: s.resetsAt.toISOString(),
+  };
+}
+
+/** 429 `quota_exceeded`: which quota, how full, and when it frees room (Retry-After). */
+function refusal(s: Standing, now: Date): QuotaExceededError {
+  const details = {
+    ...about(s.quota),
+    limit: s.quota.limit,
+    used: round(s.used),
+    requested: round(s.requested),
+    resets_at: s.resetsAt.toISOString(),
+  };
+  log.info(`Submit refused by quota: ${describeQuota(s.quota)}`, amounts(s));
+  const seconds = Math.max(1, Math.ceil((s.resetsAt.getTime() - now.getTime()) / 1000));
+  return new QuotaExceededError(
+    `Quota exceeded: ${describeQuota(s.quota)}; used ${details.used}, this submit adds ${details.requested}`,
+    details,
+    seconds,
+  );
+}
