@@ -2,23 +2,28 @@ import { Injectable } from '@nestjs/common';
 import type { AuthenticatedUser } from '../auth';
 import { QuotaExceededError } from '../common/errors';
 import type { NewEvent } from '../events';
-import { QuotaStep, type ApplicableQuotas, type QuotaOutcome, type SubmittedJob } from '../jobs';
+import { QuotaStep, type ApplicableQuotas, type QuotaMeasure, type QuotaOutcome, type SubmittedJob } from '../jobs';
 import { getLogger } from '../logging';
 import type { Quota } from './quota.entity';
-import { QuotaMeter } from './quota-meter.service';
+import { standingsFrom, subjectReads, windowStarts } from './quota-meter.service';
 import {
   applies,
   decide,
   describeQuota,
+  isCostType,
   isWindowType,
   SUBJECT_ORDER,
   subjectOf,
+  THRESHOLD_RATIO,
   type Standing,
   type Subject,
   type Submitter,
+  type WindowType,
+  windowOf,
 } from './quota-rules';
 import { QuotasRepository } from './quotas.repository';
 import { QuotasService } from './quotas.service';
+import { SpendRepository, usageBySubject, type SpendReadRow, type ThresholdMark } from './spend.repository';
 
 const log = getLogger('simpletuner.cloud.quotas');
 
@@ -31,16 +36,17 @@ interface Applicable extends ApplicableQuotas {
 }
 
 const round = (n: number) => Math.round(n * 1e6) / 1e6;
+const markKey = (quotaId: string, subjectId: string) => `${quotaId}/${subjectId}`;
 
 /**
- * The submit's quota step: finds the active quotas that apply (from memory), then, in the submit's transaction,
- * locks their subjects, measures their windows with the new job included, and decides.
+ * The submit's quota step: finds the active quotas that apply (from memory); says which subjects to lock and what
+ * to read under the locks (each subject's windows, and which 80 % notices went out already); decides from it.
  */
 @Injectable()
 export class QuotaCheck extends QuotaStep {
   constructor(
     private readonly quotas: QuotasService,
-    private readonly meter: QuotaMeter,
+    private readonly spend: SpendRepository,
     private readonly repo: QuotasRepository,
   ) {
     super();
@@ -62,27 +68,49 @@ export class QuotaCheck extends QuotaStep {
     return { quotaIds: quotas.map((q) => q.id), quotas, who, subjects: ordered };
   }
 
-  async check(applicable: ApplicableQuotas, job: SubmittedJob): Promise<QuotaOutcome> {
+  measure(applicable: ApplicableQuotas, job: SubmittedJob): QuotaMeasure {
     const { quotas, who, subjects } = applicable as Applicable;
-    await this.repo.lockSubjects(subjects); // until the commit: the next submit of a subject counts this job
     const now = job.submittedAt;
-    const verdict = decide(await this.meter.standings(quotas, who, { cost: job.costEstimate }, now));
+    const marks: ThresholdMark[] = quotas
+      .filter((q) => isCostType(q.type))
+      .map((q) => ({
+        quota_id: q.id,
+        subject_id: subjectOf(q, who).id,
+        window_start: windowOf(q.type as WindowType, now).start,
+      }));
+    return {
+      lockKeys: subjects.map((s) => `quota:${s.kind}:${s.id}`),
+      read: this.spend.spendRead(subjectReads(quotas, who, now), windowStarts(now), marks),
+    };
+  }
+
+  decide(applicable: ApplicableQuotas, job: SubmittedJob, rows: unknown[]): QuotaOutcome {
+    const { quotas, who } = applicable as Applicable;
+    const [read] = rows as SpendReadRow[];
+    const now = job.submittedAt;
+    const standings = standingsFrom(quotas, who, usageBySubject(read.usage), { cost: job.costEstimate }, now);
+    const verdict = decide(standings);
     if (verdict.block) throw refusal(verdict.block, now);
     const owner = { jobId: job.jobId, userId: job.userId, orgId: job.orgId };
     const events: NewEvent[] = verdict.warns.map((s) => {
       log.warning(`Quota passed (warn): ${describeQuota(s.quota)}`, { job_id: job.jobId, ...amounts(s) });
       return { type: 'quota_warning', ...owner, data: { ...about(s.quota), limit: s.quota.limit, used: total(s) } };
     });
-    for (const s of verdict.crossings) {
-      if (!(await this.repo.markThreshold(s.quota.id, s.subject.id, s.window.start))) continue;
-      log.info(`Quota past ${80} %: ${describeQuota(s.quota)}`, { job_id: job.jobId, ...amounts(s) });
+    // The subjects are locked until the commit: a notice not yet recorded is recorded by this submit alone.
+    const sent = new Set(read.marks.map((m) => markKey(m.quota_id, m.subject_id)));
+    const crossings = verdict.crossings.filter((s) => !sent.has(markKey(s.quota.id, s.subject.id)));
+    for (const s of crossings) {
+      log.info(`Quota past ${THRESHOLD_RATIO * 100} %: ${describeQuota(s.quota)}`, {
+        job_id: job.jobId,
+        ...amounts(s),
+      });
       events.push({ type: 'quota_threshold', ...owner, data: thresholdData(s) });
     }
-    const holdReason = verdict.holds.length
-      ? verdict.holds
-          .map((s) => `Quota requires approval: ${describeQuota(s.quota)} would reach ${round(total(s))}`)
-          .join('; ')
-      : null;
+    const marks = crossings.map((s) => ({
+      quota_id: s.quota.id,
+      subject_id: s.subject.id,
+      window_start: s.window.start,
+    }));
     return {
       warnings: verdict.warns.map((s) => ({
         quota_id: s.quota.id,
@@ -90,8 +118,13 @@ export class QuotaCheck extends QuotaStep {
         limit: s.quota.limit,
         used: total(s),
       })),
-      holdReason,
+      holdReason: verdict.holds.length
+        ? verdict.holds
+            .map((s) => `Quota requires approval: ${describeQuota(s.quota)} would reach ${total(s)}`)
+            .join('; ')
+        : null,
       events,
+      write: marks.length ? this.repo.thresholdPart(marks) : null,
     };
   }
 }

@@ -10,12 +10,12 @@ import {
   type Submitter,
   type WindowType,
 } from './quota-rules';
-import { SpendRepository, type WindowStarts } from './spend.repository';
+import { SpendRepository, type SubjectRead, type SubjectUsage, type WindowStarts } from './spend.repository';
 
 const HOUR_MS = 3600_000;
 
 /** The window starts at `now` that one usage read measures. */
-function windowStarts(now: Date): WindowStarts {
+export function windowStarts(now: Date): WindowStarts {
   return {
     day: windowOf('cost_daily', now).start,
     month: windowOf('cost_monthly', now).start,
@@ -24,34 +24,52 @@ function windowStarts(now: Date): WindowStarts {
   };
 }
 
-const subjectKey = (s: Subject) => `${s.kind}:${s.id}`;
+export const subjectKey = (s: Subject) => `${s.kind}:${s.id}`;
 
-/** Measures quotas: what their subjects have used in their current windows. */
-@Injectable()
-export class QuotaMeter {
-  constructor(private readonly spend: SpendRepository) {}
+/** The subjects the window quotas count, each read from the earliest window start it needs. */
+export function subjectReads(quotas: Quota[], who: Submitter, now: Date): SubjectRead[] {
+  const reads = new Map<string, SubjectRead>();
+  for (const q of quotas) {
+    if (!isWindowType(q.type)) continue;
+    const subject = subjectOf(q, who);
+    const start = windowOf(q.type, now).start;
+    const known = reads.get(subjectKey(subject));
+    if (!known || start < known.since) reads.set(subjectKey(subject), { subject, since: start });
+  }
+  return [...reads.values()];
+}
 
-  /**
-   * Each window quota's standing for this submitter at `now`, `requested` being what a submit adds (its cost
-   * estimate to cost quotas, one job to the counts; null: nothing, as /quotas/me asks). One statement.
-   */
-  async standings(quotas: Quota[], who: Submitter, requested: { cost: number } | null, now: Date) {
-    const windowed = quotas.filter((q) => isWindowType(q.type));
-    const reads = new Map<string, { subject: Subject; since: Date }>();
-    for (const q of windowed) {
-      const subject = subjectOf(q, who);
-      const start = windowOf(q.type as WindowType, now).start;
-      const known = reads.get(subjectKey(subject));
-      if (!known || start < known.since) reads.set(subjectKey(subject), { subject, since: start });
-    }
-    const usage = await this.spend.windowUsage([...reads.values()], windowStarts(now));
-    return windowed.map((q): Standing => {
+/**
+ * Each window quota's standing from its subjects' usage, `requested` being what a submit adds (its cost estimate
+ * to cost quotas, one job to the counts; null: nothing, as /quotas/me asks).
+ */
+export function standingsFrom(
+  quotas: Quota[],
+  who: Submitter,
+  usage: Map<string, SubjectUsage>,
+  requested: { cost: number } | null,
+  now: Date,
+): Standing[] {
+  return quotas
+    .filter((q) => isWindowType(q.type))
+    .map((q) => {
       const type = q.type as WindowType;
       const subject = subjectOf(q, who);
       const add = requested === null ? 0 : type.startsWith('cost') ? requested.cost : 1;
       const used = usage.get(subjectKey(subject))![type];
       return standingOf(q, subject, windowOf(type, now), used, add, now);
     });
+}
+
+/** Measures quotas: what their subjects have used in their current windows. */
+@Injectable()
+export class QuotaMeter {
+  constructor(private readonly spend: SpendRepository) {}
+
+  /** The window quotas' standings for this person now, nothing requested (one statement). */
+  async standings(quotas: Quota[], who: Submitter, now: Date): Promise<Standing[]> {
+    const usage = await this.spend.windowUsage(subjectReads(quotas, who, now), windowStarts(now));
+    return standingsFrom(quotas, who, usage, null, now);
   }
 
   /** Jobs dispatching or running for a concurrent_jobs quota's subject. */

@@ -29,7 +29,7 @@ export class CreateQuotaDto {
   /** Greater than 0: dollars for cost types, a whole number for the others */
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Max(MAX_QUOTA_LIMIT)
-  @ApiProperty({ example: 500, exclusiveMinimum: true, minimum: 0, maximum: MAX_QUOTA_LIMIT })
+  @ApiProperty({ example: 500, maximum: MAX_QUOTA_LIMIT })
   limit: number;
 
   /** What happens when a submit would pass the limit */

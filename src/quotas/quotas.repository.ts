@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { advisoryKey } from '../database/advisory-lock';
+import type { WritePart } from '../database/combined-write';
 import { entityRows } from '../database/entity-rows';
 import { Db } from '../database/transaction-host';
 import { Quota } from './quota.entity';
-import type { Subject } from './quota-rules';
 
 /** The quotas module's own tables: `quotas` and `quota_thresholds`. */
 @Injectable()
@@ -40,26 +39,14 @@ export class QuotasRepository {
     await this.db.tx.getRepository(Quota).delete({ id });
   }
 
-  /**
-   * Serialises the submits of these subjects until the transaction ends, taking the locks in the order given (the
-   * caller's fixed order): one statement, the locks taken one after the other as the array is read.
-   */
-  async lockSubjects(subjects: Subject[]): Promise<void> {
-    if (!this.db.tx.queryRunner?.isTransactionActive) throw new Error('lockSubjects needs an open transaction');
-    const keys = subjects.map((s) => advisoryKey(`quota:${s.kind}:${s.id}`));
-    await this.db.tx.query(
-      `SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::bigint[]) WITH ORDINALITY AS t(k, i)`,
-      [keys],
-    );
-  }
-
-  /** Records that a subject passed 80 % of a quota in a window; false when it was recorded before. */
-  async markThreshold(quotaId: string, subjectId: string, windowStart: Date): Promise<boolean> {
-    const rows = await this.db.tx.query<unknown[]>(
-      `INSERT INTO quota_thresholds (quota_id, subject_id, window_start) VALUES ($1, $2, $3)
-       ON CONFLICT DO NOTHING RETURNING quota_id`,
-      [quotaId, subjectId, windowStart],
-    );
-    return rows.length > 0;
+  /** Records the 80 % notices a submit sends, as its part of the submit's statement. */
+  thresholdPart(marks: { quota_id: string; subject_id: string; window_start: Date }[]): WritePart {
+    return {
+      sql: `INSERT INTO quota_thresholds (quota_id, subject_id, window_start)
+            SELECT quota_id, subject_id, window_start
+              FROM jsonb_to_recordset($1::jsonb) AS m(quota_id uuid, subject_id text, window_start timestamptz)
+            ON CONFLICT DO NOTHING RETURNING quota_id`,
+      params: [JSON.stringify(marks)],
+    };
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Statement } from '../database/locked-write';
 import { Db } from '../database/transaction-host';
 import type { Subject, SubjectKind, WindowType, WindowUsage } from './quota-rules';
 
@@ -61,27 +62,28 @@ export class SpendRepository {
    * Each subject's cost (day, month) and submissions (rolling hour, day) with the oldest counted one, in one
    * statement: per subject one range scan of its spend index, from the earliest window it needs.
    */
-  async windowUsage(
-    subjects: { subject: Subject; since: Date }[],
-    at: WindowStarts,
-  ): Promise<Map<string, SubjectUsage>> {
-    const params: unknown[] = [at.day, at.month, at.hourAgo, at.dayAgo];
-    const selects = subjects.map(({ subject, since }) => {
-      params.push(`${subject.kind}:${subject.id}`, subject.id, since);
-      const n = params.length;
-      return `SELECT $${n - 2}::text AS subject,
-          coalesce(sum(c) FILTER (WHERE created_at >= $1), 0)::float8 AS cost_daily,
-          coalesce(sum(c) FILTER (WHERE created_at >= $2), 0)::float8 AS cost_monthly,
-          count(*) FILTER (WHERE created_at > $3)::int AS jobs_per_hour,
-          min(created_at) FILTER (WHERE created_at > $3) AS oldest_hour,
-          count(*) FILTER (WHERE created_at > $4)::int AS jobs_per_day,
-          min(created_at) FILTER (WHERE created_at > $4) AS oldest_day
-        FROM (SELECT created_at, ${JOB_SPEND} AS c FROM jobs
-               WHERE ${SUBJECT_COLUMN[subject.kind]} = $${n - 1} AND created_at >= $${n}) w`;
-    });
-    if (selects.length === 0) return new Map();
-    const rows = await this.db.tx.query<UsageDbRow[]>(selects.join(' UNION ALL '), params);
-    return new Map(rows.map((r) => [r.subject, toUsage(r)]));
+  async windowUsage(subjects: SubjectRead[], at: WindowStarts): Promise<Map<string, SubjectUsage>> {
+    if (subjects.length === 0) return new Map();
+    const { sql, params } = usageStatement(subjects, at);
+    return usageBySubject(await this.db.tx.query<UsageDbRow[]>(sql, params));
+  }
+
+  /**
+   * The submit's read under its locks, as one statement returning one row: the subjects' window usage, and which
+   * of `marks` (a cost quota's 80 % notice for a subject and window) were already recorded.
+   */
+  spendRead(subjects: SubjectRead[], at: WindowStarts, marks: ThresholdMark[]): Statement {
+    const usage = usageStatement(subjects, at);
+    const n = usage.params.length + 1;
+    return {
+      sql: `SELECT (SELECT coalesce(json_agg(u), '[]') FROM (${usage.sql}) u) AS usage,
+                   (SELECT coalesce(json_agg(json_build_object('quota_id', t.quota_id, 'subject_id', t.subject_id)), '[]')
+                      FROM quota_thresholds t
+                      JOIN jsonb_to_recordset($${n}::jsonb) AS m(quota_id uuid, subject_id text, window_start timestamptz)
+                        ON t.quota_id = m.quota_id AND t.subject_id = m.subject_id AND t.window_start = m.window_start)
+                     AS marks`,
+      params: [...usage.params, JSON.stringify(marks)],
+    };
   }
 
   /** Dispatching and running entries of a subject: what a concurrent_jobs quota counts. */
@@ -154,22 +156,64 @@ export class SpendRepository {
   }
 }
 
+/** A subject to measure, from the earliest window start it needs. */
+export interface SubjectRead {
+  subject: Subject;
+  since: Date;
+}
+
+/** A cost quota's 80 % notice for one subject and window. */
+export interface ThresholdMark {
+  quota_id: string;
+  subject_id: string;
+  window_start: Date;
+}
+
+/** What spendRead's one row holds (JSON: timestamps as strings). */
+export interface SpendReadRow {
+  usage: UsageDbRow[];
+  marks: { quota_id: string; subject_id: string }[];
+}
+
+function usageStatement(subjects: SubjectRead[], at: WindowStarts): Statement {
+  const params: unknown[] = [at.day, at.month, at.hourAgo, at.dayAgo];
+  const selects = subjects.map(({ subject, since }) => {
+    params.push(`${subject.kind}:${subject.id}`, subject.id, since);
+    const n = params.length;
+    return `SELECT $${n - 2}::text AS subject,
+        coalesce(sum(c) FILTER (WHERE created_at >= $1), 0)::float8 AS cost_daily,
+        coalesce(sum(c) FILTER (WHERE created_at >= $2), 0)::float8 AS cost_monthly,
+        count(*) FILTER (WHERE created_at > $3)::int AS jobs_per_hour,
+        min(created_at) FILTER (WHERE created_at > $3) AS oldest_hour,
+        count(*) FILTER (WHERE created_at > $4)::int AS jobs_per_day,
+        min(created_at) FILTER (WHERE created_at > $4) AS oldest_day
+      FROM (SELECT created_at, ${JOB_SPEND} AS c FROM jobs
+             WHERE ${SUBJECT_COLUMN[subject.kind]} = $${n - 1} AND created_at >= $${n}) w`;
+  });
+  return { sql: selects.join(' UNION ALL '), params };
+}
+
+/** Usage rows (from a query, or from JSON with timestamps as strings) by `kind:id`. */
+export function usageBySubject(rows: UsageDbRow[]): Map<string, SubjectUsage> {
+  return new Map(rows.map((r) => [r.subject, toUsage(r)]));
+}
+
 interface UsageDbRow {
   subject: string;
   cost_daily: number;
   cost_monthly: number;
   jobs_per_hour: number;
-  oldest_hour: Date | null;
+  oldest_hour: Date | string | null;
   jobs_per_day: number;
-  oldest_day: Date | null;
+  oldest_day: Date | string | null;
 }
 
 function toUsage(r: UsageDbRow): SubjectUsage {
   return {
     cost_daily: { used: r.cost_daily, oldest: null },
     cost_monthly: { used: r.cost_monthly, oldest: null },
-    jobs_per_hour: { used: r.jobs_per_hour, oldest: r.oldest_hour },
-    jobs_per_day: { used: r.jobs_per_day, oldest: r.oldest_day },
+    jobs_per_hour: { used: r.jobs_per_hour, oldest: r.oldest_hour === null ? null : new Date(r.oldest_hour) },
+    jobs_per_day: { used: r.jobs_per_day, oldest: r.oldest_day === null ? null : new Date(r.oldest_day) },
   };
 }
 

@@ -89,7 +89,7 @@ export class UsageService {
     const who: Submitter = { userId: caller.id, orgId: caller.orgId, level: caller.level };
     const quotas = (await this.quotas.active()).filter((q) => applies(q, who));
     const now = this.clock.now();
-    const standings = new Map((await this.meter.standings(quotas, who, null, now)).map((s) => [s.quota.id, s]));
+    const standings = new Map((await this.meter.standings(quotas, who, now)).map((s) => [s.quota.id, s]));
     const out: MyQuotaView[] = [];
     for (const q of quotas) {
       const s = standings.get(q.id);

@@ -1,5 +1,6 @@
 import type { AuthenticatedUser, UserLevel } from '../../auth';
 import type { WritePart } from '../../database/combined-write';
+import type { Statement } from '../../database/locked-write';
 import type { NewEvent } from '../../events';
 import type { JobStatus } from '../../common/job-status';
 import type { Job } from '../job.entity';
@@ -83,17 +84,31 @@ export interface QuotaOutcome {
   holdReason: string | null;
   /** Written with the job: warnings, and the first pass of 80 % of a cost quota in a window. */
   events: NewEvent[];
+  /** The quotas' own rows written with the job (which 80 % notices went out); null when none. */
+  write: WritePart | null;
 }
 
-/** Step "quotas" of a submit: spend and submission limits, checked with the new job included. */
+/** How a submit's quotas are measured: the locks that serialise its subjects (in order) and the read under them. */
+export interface QuotaMeasure {
+  lockKeys: string[];
+  read: Statement;
+}
+
+/**
+ * Step "quotas" of a submit: spend and submission limits, checked with the new job included. The pipeline takes
+ * the locks, runs the read and writes the rows in one transaction (LockedWrites); the step says what to lock and
+ * read, and decides from what was read.
+ */
 export abstract class QuotaStep {
   /** The active quotas that apply to this submitter and provider (from memory); null when none does. */
   abstract applicable(user: AuthenticatedUser, provider: string): Promise<ApplicableQuotas | null>;
+  /** Which subjects (user, org, provider) to lock, in the fixed order, and what to read once they are locked. */
+  abstract measure(quotas: ApplicableQuotas, job: SubmittedJob): QuotaMeasure;
   /**
-   * Inside the submit's transaction: serialises the submits of the same subjects (until the commit), counts each
-   * window with the job included, and throws `quota_exceeded` (429) when a `block` quota would be passed.
+   * Decides from the read's rows (the job not yet written): throws `quota_exceeded` (429) when a `block` quota
+   * would be passed; runs while the locks are held and touches no database.
    */
-  abstract check(quotas: ApplicableQuotas, job: SubmittedJob): Promise<QuotaOutcome>;
+  abstract decide(quotas: ApplicableQuotas, job: SubmittedJob, rows: unknown[]): QuotaOutcome;
 }
 
 /** Step "enqueue" of a submit, the queue's part of a job's end, and where a job waits. */

@@ -4,7 +4,8 @@ import { Clock } from '../../common/clock';
 import { ConflictError, QuotaExceededError } from '../../common/errors';
 import { isTerminal } from '../../common/job-status';
 import { getCorrelationId } from '../../context';
-import { CombinedWrites, type WritePart } from '../../database/combined-write';
+import { CombinedWrites, type CombinedRows, type WritePart } from '../../database/combined-write';
+import { LockedWriteAbandoned, LockedWrites } from '../../database/locked-write';
 import { Transactional } from '../../database/transactional';
 import { EventsService, type NewEvent } from '../../events';
 import type { JobDataset } from '../../providers';
@@ -60,13 +61,16 @@ interface Written {
   warnings: QuotaWarning[];
 }
 
-const NO_QUOTAS: QuotaOutcome = { warnings: [], holdReason: null, events: [] };
+const NO_QUOTAS: QuotaOutcome = { warnings: [], holdReason: null, events: [], write: null };
+
+/** The queue position of the new entry (null while held for approval). */
+const positionOf = (rows: CombinedRows<SubmitParts>) => (rows.entry[0]?.position as number | null | undefined) ?? null;
 
 /** Another submit holds the key: the statement that wrote this one's rows rolls back. */
 class KeyHeld extends Error {}
 
 /** The rows one submit writes, part by part, each from the repository of its own table. */
-type SubmitParts = 'job' | 'secrets' | 'key' | 'approval' | 'entry' | 'events';
+type SubmitParts = 'job' | 'secrets' | 'key' | 'approval' | 'entry' | 'events' | 'quotas';
 
 /**
  * What a submit does, in order. Each step is a method of an injected service with a typed input and result (the
@@ -76,9 +80,9 @@ type SubmitParts = 'job' | 'secrets' | 'key' | 'approval' | 'entry' | 'events';
  * Nothing is written until every step has decided: then the job, its idempotency key, its approval request, its
  * queue entry and its events go to the database in one statement, so a submit is one read and one write (with an
  * idempotency key, that write runs in a transaction that rolls back when another submit holds the key). When
- * quotas apply, their check and that write share a transaction that serialises the submits of the same user, org
- * and provider (lock, count, write, commit); a submit no quota applies to pays nothing for them. What must follow
- * the commit — the queue's wake-up, delivery to event streams — runs once it has committed.
+ * quotas apply, their read and that write share a transaction that serialises the submits of the same user, org
+ * and provider (two messages: lock and read; write and commit); a submit no quota applies to pays nothing for them.
+ * What must follow the commit — the queue's wake-up, delivery to event streams — runs once it has committed.
  */
 @Injectable()
 export class SubmitPipeline {
@@ -90,6 +94,7 @@ export class SubmitPipeline {
     private readonly repo: JobsRepository,
     private readonly events: EventsService,
     private readonly writes: CombinedWrites,
+    private readonly lockedWrites: LockedWrites,
     private readonly jobs: JobsService,
     private readonly clock: Clock,
     private readonly secrets: JobSecretsService,
@@ -133,20 +138,35 @@ export class SubmitPipeline {
   }
 
   /**
-   * The quota check and the rows in one transaction: the check locks the submitter's subjects (user, org,
-   * provider) until the commit, so concurrent submits count each other's jobs and cannot pass a limit together.
+   * The quotas' read and the rows in one transaction under advisory locks on the submitter's subjects (user, org,
+   * provider, in that order) held until the commit: concurrent submits of a subject count each other's jobs and
+   * cannot pass a limit together, on any instance. Two messages: lock and read; the rows and COMMIT.
    */
-  @Transactional()
   private async writeGoverned(submission: Submission, quotas: ApplicableQuotas): Promise<Written> {
-    const outcome = await this.quotas.check(quotas, submission.job); // 429 when a block quota would be passed
-    const hold = outcome.holdReason
-      ? this.approvals.holdForQuota(submission.job, outcome.holdReason, submission.hold)
-      : submission.hold;
-    return this.writeRows({ ...submission, hold }, outcome);
+    const { job, idempotency } = submission;
+    const { lockKeys, read } = this.quotas.measure(quotas, job);
+    let decided: { hold: ApprovalHold | null; outcome: QuotaOutcome } | undefined;
+    try {
+      const rows = await this.lockedWrites.run(lockKeys, read, (measured) => {
+        const outcome = this.quotas.decide(quotas, job, measured); // 429 when a block quota would be passed
+        const hold = outcome.holdReason
+          ? this.approvals.holdForQuota(job, outcome.holdReason, submission.hold)
+          : submission.hold;
+        decided = { hold, outcome };
+        const parts = this.rows({ ...submission, hold }, outcome);
+        // With an idempotency key, the rows commit only if this submit took the key.
+        return { parts, commitIf: idempotency ? (written) => written.key.length > 0 : undefined };
+      });
+      const { hold, outcome } = decided!;
+      return { hold, position: positionOf(rows), warnings: outcome.warnings };
+    } catch (err) {
+      if (err instanceof LockedWriteAbandoned) throw new KeyHeld();
+      throw err;
+    }
   }
 
   private async writeRows(submission: Submission, outcome: QuotaOutcome): Promise<Written> {
-    const position = await this.write(this.rows(submission, outcome.events));
+    const position = await this.write(this.rows(submission, outcome));
     return { hold: submission.hold, position, warnings: outcome.warnings };
   }
 
@@ -157,7 +177,7 @@ export class SubmitPipeline {
 
   private rows(
     { user, job, dto, request, hold, idempotency }: Submission,
-    quotaEvents: NewEvent[],
+    quotas: QuotaOutcome,
   ): Record<SubmitParts, WritePart | null> {
     const submitted: NewEvent = {
       type: 'job_submitted',
@@ -197,14 +217,14 @@ export class SubmitPipeline {
         : null,
       approval: hold?.write ?? null,
       entry: this.queue.enqueue(job, hold !== null),
-      events: this.events.publishPart([submitted, ...(hold?.events ?? []), ...quotaEvents]),
+      events: this.events.publishPart([submitted, ...(hold?.events ?? []), ...quotas.events]),
+      quotas: quotas.write,
     };
   }
 
   /** The rows in one statement; the queue position of the new entry (null while held for approval). */
   private async write(parts: Record<SubmitParts, WritePart | null>): Promise<number | null> {
-    const rows = parts.key ? await this.writeClaimingKey(parts) : await this.writes.run(parts);
-    return (rows.entry[0]?.position as number | null | undefined) ?? null;
+    return positionOf(parts.key ? await this.writeClaimingKey(parts) : await this.writes.run(parts));
   }
 
   /** With an idempotency key the statement runs in a transaction: it rolls back if another job holds the key. */
