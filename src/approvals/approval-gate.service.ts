@@ -3,7 +3,8 @@ import { Injectable } from '@nestjs/common';
 import { atLeast, type AuthenticatedUser, type UserLevel } from '../auth';
 import { AppConfig } from '../config';
 import { ApprovalGateStep, inScopeOf, type ApprovalHold, type EndedJob, type SubmittedJob } from '../jobs';
-import type { SubmitterHistory } from '../jobs';
+import type { GateRules, SubmitterHistory } from '../jobs';
+import type { ApprovalRule } from './approval-rule.entity';
 import { getLogger } from '../logging';
 import { ApprovalRulesService } from './approval-rules.service';
 import { ApprovalsRepository } from './approvals.repository';
@@ -28,7 +29,20 @@ export class ApprovalGate extends ApprovalGateStep {
   }
 
   async evaluate(job: SubmittedJob, user: AuthenticatedUser, history: SubmitterHistory): Promise<ApprovalHold | null> {
-    const candidates = candidateRules(await this.rules.activeRules(), user.level, job.provider);
+    return this.evaluateWith(await this.prepare(user, job.provider), job, user, history);
+  }
+
+  async prepare(user: AuthenticatedUser, provider: string): Promise<GateRules & { rules: ApprovalRule[] }> {
+    return { rules: candidateRules(await this.rules.activeRules(), user.level, provider) };
+  }
+
+  evaluateWith(
+    gateRules: GateRules,
+    job: SubmittedJob,
+    user: AuthenticatedUser,
+    history: SubmitterHistory,
+  ): ApprovalHold | null {
+    const candidates = gateRules.rules as ApprovalRule[];
     if (candidates.length === 0) return null;
     const match = evaluateRules(candidates, {
       userLevel: user.level,

@@ -46,13 +46,15 @@ export function inlineParams({ sql, params }: Statement): string {
 
 /**
  * Read, decide and write in one transaction serialised by transaction-level advisory locks, in two messages to the
- * database on a pooled connection of its own: `BEGIN; lock; lock; read` and, once `decide` has chosen the rows,
+ * database on a pooled connection of its own: `BEGIN; lock; lock; reads` and, once `decide` has chosen the rows,
  * `write; COMMIT`. The locks are held from the first message to the COMMIT, so the time another transaction waits on
  * them is one round trip and the decision, not the six round trips TypeORM's transaction would take (each waiting
  * for the database's turn on a busy host). Each statement of a message takes its own snapshot: the read sees every
  * write committed before the locks were granted. A message of several statements cannot carry bound parameters,
- * so parameters are written in as literals (inlineParams). `decide` must not touch the database (it runs while the
- * locks are held, outside any TypeORM transaction); throwing rolls back. With `commitIf`, the write and the COMMIT
+ * so parameters are written in as literals (inlineParams). `decide` gets each read's rows and is synchronous: it runs
+ * while the locks and a pooled connection are held, and a query of its own would need another connection of the
+ * same pool — which other writers waiting on the same locks may all hold (they would wait forever). Throwing rolls
+ * back. With `commitIf`, the write and the COMMIT
  * go as two messages, and rows that fail it roll back (LockedWriteAbandoned).
  */
 @Injectable()
@@ -63,10 +65,10 @@ export class LockedWrites {
     private readonly afterCommit: AfterCommit,
   ) {}
 
-  async run<R, K extends string>(
+  async run<K extends string>(
     lockKeys: string[],
-    read: Statement,
-    decide: (rows: R[]) => LockedWritePlan<K>,
+    reads: Statement[],
+    decide: (rows: unknown[][]) => LockedWritePlan<K>,
   ): Promise<CombinedRows<K>> {
     if (this.db.tx.queryRunner?.isTransactionActive) throw new Error('A locked write runs in a transaction of its own');
     const pool = (this.db.tx.connection.driver as PostgresDriver).master as Pool;
@@ -74,8 +76,10 @@ export class LockedWrites {
     let broken: Error | undefined;
     try {
       const locks = lockKeys.map((k) => `SELECT pg_advisory_xact_lock(${advisoryKey(k)}); `).join('');
-      const first = (await client.query(`BEGIN; ${locks}${inlineParams(read)}`)) as unknown as QueryResult[];
-      const plan = decide(first[first.length - 1].rows as R[]);
+      const first = (await client.query(
+        `BEGIN; ${locks}${reads.map(inlineParams).join('; ')}`,
+      )) as unknown as QueryResult[];
+      const plan = decide(first.slice(first.length - reads.length).map((r) => r.rows as unknown[]));
       const { statement, entries, rowsOf } = this.writes.compose(plan.parts);
       const write = inlineParams(statement);
       let rows: CombinedRows<K>;

@@ -7,6 +7,7 @@ export { ApprovalGateStep, ArtifactsStep, QueueStep, QuotaStep } from './pipelin
 export type {
   ApplicableQuotas,
   ApprovalHold,
+  GateRules,
   QuotaMeasure,
   QuotaOutcome,
   QuotaWarning,

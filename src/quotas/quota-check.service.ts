@@ -68,9 +68,8 @@ export class QuotaCheck extends QuotaStep {
     return { quotaIds: quotas.map((q) => q.id), quotas, who, subjects: ordered };
   }
 
-  measure(applicable: ApplicableQuotas, job: SubmittedJob): QuotaMeasure {
+  measure(applicable: ApplicableQuotas, now: Date): QuotaMeasure {
     const { quotas, who, subjects } = applicable as Applicable;
-    const now = job.submittedAt;
     const marks: ThresholdMark[] = quotas
       .filter((q) => isCostType(q.type))
       .map((q) => ({

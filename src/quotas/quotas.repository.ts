@@ -19,8 +19,8 @@ export class QuotasRepository {
     const rows = entityRows(this.db.tx, Quota);
     const found = await this.db.tx.query<Record<string, unknown>[]>(
       `SELECT ${rows.select} FROM quotas q
-        WHERE (q.scope = 'org' AND q.scope_id = $1)
-           OR (q.scope = 'user' AND EXISTS (SELECT 1 FROM users u WHERE u.id::text = q.scope_id AND u.org_id = $1))
+        WHERE (q.scope = 'org' AND q.scope_id = $1::text)
+           OR (q.scope = 'user' AND EXISTS (SELECT 1 FROM users u WHERE u.id::text = q.scope_id AND u.org_id = $1::uuid))
         ORDER BY q.created_at, q.id`,
       [orgId],
     );

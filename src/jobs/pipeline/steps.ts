@@ -46,6 +46,11 @@ export interface ApprovalHold {
   events: NewEvent[];
 }
 
+/** The approval rules that may hold a submitter's jobs on a provider, loaded before a submit decides. */
+export interface GateRules {
+  readonly rules: readonly unknown[];
+}
+
 /** Step "gate" of a submit, and the approvals' part of a job's end. */
 export abstract class ApprovalGateStep {
   /** The first matching rule holds the job for approval (null: it goes straight to the queue). */
@@ -54,6 +59,15 @@ export abstract class ApprovalGateStep {
     user: AuthenticatedUser,
     history: SubmitterHistory,
   ): Promise<ApprovalHold | null>;
+  /** The rules that may apply to this submitter and provider (from memory, loaded when they changed). */
+  abstract prepare(user: AuthenticatedUser, provider: string): Promise<GateRules>;
+  /** evaluate() with the rules loaded: decides without the database (a submit may call it while holding locks). */
+  abstract evaluateWith(
+    rules: GateRules,
+    job: SubmittedJob,
+    user: AuthenticatedUser,
+    history: SubmitterHistory,
+  ): ApprovalHold | null;
   /**
    * The job is held because a quota requires approval (`reason` names the quota), decided like a rule whose approver
    * level is `lead`; with a rule's hold as well, one request carries both reasons and the higher approver level.
@@ -102,8 +116,8 @@ export interface QuotaMeasure {
 export abstract class QuotaStep {
   /** The active quotas that apply to this submitter and provider (from memory); null when none does. */
   abstract applicable(user: AuthenticatedUser, provider: string): Promise<ApplicableQuotas | null>;
-  /** Which subjects (user, org, provider) to lock, in the fixed order, and what to read once they are locked. */
-  abstract measure(quotas: ApplicableQuotas, job: SubmittedJob): QuotaMeasure;
+  /** Which subjects (user, org, provider) to lock, in the fixed order, and what to read at `now` once they are. */
+  abstract measure(quotas: ApplicableQuotas, now: Date): QuotaMeasure;
   /**
    * Decides from the read's rows (the job not yet written): throws `quota_exceeded` (429) when a `block` quota
    * would be passed; runs while the locks are held and touches no database.

@@ -12,7 +12,7 @@ import type { JobDataset } from '../../providers';
 import { getLogger } from '../../logging';
 import { IdempotencyKey, keyReusedError } from '../idempotency';
 import { givenSecrets, type SubmitJobDto } from '../jobs.dto';
-import { JobsRepository } from '../jobs.repository';
+import { JobsRepository, toSubmitFacts, type SubmitFacts } from '../jobs.repository';
 import { JobSecretsService } from '../job-secrets.service';
 import { JobsService } from '../jobs.service';
 import {
@@ -21,6 +21,7 @@ import {
   QuotaStep,
   type ApplicableQuotas,
   type ApprovalHold,
+  type GateRules,
   type QuotaOutcome,
   type QuotaWarning,
   type SubmittedJob,
@@ -44,18 +45,30 @@ export interface SubmitResult {
   };
 }
 
-/** A submit once every step has decided: what its rows are made of. */
-interface Submission {
+/** A validated request, before anything is read: its time is the clock's, read once. */
+interface Intake {
   user: AuthenticatedUser;
-  job: SubmittedJob;
   dto: SubmitJobDto;
   request: SubmitRequest & { dataset: JobDataset | null };
-  hold: ApprovalHold | null;
   idempotency: IdempotencyKey | null;
+  now: Date;
 }
 
-/** What the write left: the hold that applies, the entry's queue position, the quota warnings. */
+/** A submit once it is priced and the gate has spoken: what its rows are made of. */
+interface Submission extends Intake {
+  job: SubmittedJob;
+  hold: ApprovalHold | null;
+}
+
+/** What a submit decides with, loaded before it reads. */
+interface Loaded {
+  overrides: Awaited<ReturnType<SubmitIntake['pricing']>>;
+  rules: GateRules;
+}
+
+/** What the write left: the job, the hold that applies, the entry's queue position, the quota warnings. */
 interface Written {
+  job: SubmittedJob;
   hold: ApprovalHold | null;
   position: number | null;
   warnings: QuotaWarning[];
@@ -103,76 +116,97 @@ export class SubmitPipeline {
   async submit(user: AuthenticatedUser, dto: SubmitJobDto, idempotency = bodyKey(dto)): Promise<SubmitResult> {
     const request = this.intake.validate(user, dto); // 1. validate: 400/403 before any database work
     const dataset = await this.intake.dataset(user, dto); // 2. the dataset: a URL, or the user's own upload
-    const now = this.clock.now();
-    const facts = await this.repo.submitFacts(user.id, user.orgId, request.profile, now); // 3. the one read
-    const job = await this.intake.price(user, dto, request, facts.history, now); // 4. price
-    const submitter = { hasEarlierJob: facts.hasJob, jobsLast24h: facts.lastDay + 1 };
-    const hold = await this.approvals.evaluate(job, user, submitter); // 5. gate: a rule may hold it for a person
-    const quotas = await this.quotas.applicable(user, job.provider); // 6. the quotas that apply (held in memory)
-    const submission: Submission = { user, job, dto, request: { ...request, dataset }, hold, idempotency };
+    const quotas = await this.quotas.applicable(user, request.provider); // 3. the quotas that apply (in memory)
+    const intake: Intake = { user, dto, request: { ...request, dataset }, idempotency, now: this.clock.now() };
     let written: Written;
     try {
-      // 7. the rows in one statement (job, secrets, key, approval request, queue entry, events); with quotas, after
-      // they are checked in a transaction that serialises the subjects' submits. Wake-ups after the commit.
-      written = quotas ? await this.writeGoverned(submission, quotas) : await this.writeRows(submission, NO_QUOTAS);
+      // 4. the one read, 5. price, 6. gate, 7. quotas, 8. the rows in one statement (wake-ups after the commit)
+      written = quotas ? await this.submitGoverned(intake, quotas) : await this.submitPlain(intake);
     } catch (err) {
-      if (err instanceof QuotaExceededError) await this.quotaExceeded(job, err);
+      if (err instanceof QuotaExceededError) await this.quotaExceeded(user, err);
       if (!(err instanceof KeyHeld)) throw err;
       return this.replay(user, idempotency!, request.requestHash);
     }
+    const { job, hold, position, warnings } = written;
     log.info('Job submitted successfully', {
       job_id: job.jobId,
       provider: job.provider,
       cost_estimate: job.costEstimate,
     });
-    const held = written.hold;
     const body = {
       job_id: job.jobId,
       status: 'pending',
-      requires_approval: held !== null,
+      requires_approval: hold !== null,
       cost_estimate: job.costEstimate,
-      ...(held ? { approval_id: held.approvalId } : {}),
-      queue_position: written.position,
+      ...(hold ? { approval_id: hold.approvalId } : {}),
+      queue_position: position,
     };
-    return { created: true, body: written.warnings.length ? { ...body, warnings: written.warnings } : body };
+    return { created: true, body: warnings.length ? { ...body, warnings } : body };
+  }
+
+  /** No quota applies: the read, then the rows in one statement. */
+  private async submitPlain(intake: Intake): Promise<Written> {
+    const { user, request, now } = intake;
+    const loaded = await this.load(intake);
+    const facts = await this.repo.submitFacts(user.id, user.orgId, request.profile, now); // the one read
+    const submission = this.decide(intake, facts, loaded);
+    const position = await this.write(this.rows(submission, NO_QUOTAS));
+    return { job: submission.job, hold: submission.hold, position, warnings: [] };
   }
 
   /**
-   * The quotas' read and the rows in one transaction under advisory locks on the submitter's subjects (user, org,
-   * provider, in that order) held until the commit: concurrent submits of a subject count each other's jobs and
-   * cannot pass a limit together, on any instance. Two messages: lock and read; the rows and COMMIT.
+   * Quotas apply: one transaction under advisory locks on the submitter's subjects (user, org, provider, in that
+   * order) held until the commit, so that concurrent submits of a subject count each other's jobs and cannot pass a
+   * limit together, on any instance. Two messages, as the plain submit: the locks and both reads (the submit's and
+   * the quotas' windows); then, once everything is decided, the rows and the COMMIT.
    */
-  private async writeGoverned(submission: Submission, quotas: ApplicableQuotas): Promise<Written> {
-    const { job, idempotency } = submission;
-    const { lockKeys, read } = this.quotas.measure(quotas, job);
-    let decided: { hold: ApprovalHold | null; outcome: QuotaOutcome } | undefined;
+  private async submitGoverned(intake: Intake, quotas: ApplicableQuotas): Promise<Written> {
+    const { user, request, now, idempotency } = intake;
+    const { lockKeys, read } = this.quotas.measure(quotas, now);
+    const facts = this.repo.submitFactsStatement(user.id, user.orgId, request.profile, now);
+    const loaded = await this.load(intake); // before the locks: deciding under them needs no database
+    let written: Omit<Written, 'position'> | undefined;
     try {
-      const rows = await this.lockedWrites.run(lockKeys, read, (measured) => {
-        const outcome = this.quotas.decide(quotas, job, measured); // 429 when a block quota would be passed
+      const rows = await this.lockedWrites.run(lockKeys, [facts, read], ([factRows, quotaRows]) => {
+        const submission = this.decide(intake, toSubmitFacts(factRows), loaded);
+        const { job } = submission;
+        const outcome = this.quotas.decide(quotas, job, quotaRows); // 429 when a block quota would be passed
         const hold = outcome.holdReason
           ? this.approvals.holdForQuota(job, outcome.holdReason, submission.hold)
           : submission.hold;
-        decided = { hold, outcome };
+        written = { job, hold, warnings: outcome.warnings };
         const parts = this.rows({ ...submission, hold }, outcome);
         // With an idempotency key, the rows commit only if this submit took the key.
-        return { parts, commitIf: idempotency ? (written) => written.key.length > 0 : undefined };
+        return { parts, commitIf: idempotency ? (done) => done.key.length > 0 : undefined };
       });
-      const { hold, outcome } = decided!;
-      return { hold, position: positionOf(rows), warnings: outcome.warnings };
+      return { ...written!, position: positionOf(rows) };
     } catch (err) {
       if (err instanceof LockedWriteAbandoned) throw new KeyHeld();
       throw err;
     }
   }
 
-  private async writeRows(submission: Submission, outcome: QuotaOutcome): Promise<Written> {
-    const position = await this.write(this.rows(submission, outcome));
-    return { hold: submission.hold, position, warnings: outcome.warnings };
+  /** What pricing and the gate read from memory (the provider's prices, the rules that may apply). */
+  private async load(intake: Intake): Promise<Loaded> {
+    const { user, request } = intake;
+    const [overrides, rules] = await Promise.all([
+      this.intake.pricing(request.provider),
+      this.approvals.prepare(user, request.provider),
+    ]);
+    return { overrides, rules };
+  }
+
+  /** 5. price (from the org's history) and 6. the gate: a rule may hold the job for a person. No database. */
+  private decide(intake: Intake, facts: SubmitFacts, loaded: Loaded): Submission {
+    const { user, dto, request, now } = intake;
+    const job = this.intake.priceWith(loaded.overrides, user, dto, request, facts.history, now);
+    const submitter = { hasEarlierJob: facts.hasJob, jobsLast24h: facts.lastDay + 1 };
+    return { ...intake, job, hold: this.approvals.evaluateWith(loaded.rules, job, user, submitter) };
   }
 
   /** A refused submit leaves its notice (the transaction that would have written the job rolled back). */
-  private async quotaExceeded(job: SubmittedJob, err: QuotaExceededError): Promise<void> {
-    await this.events.publish({ type: 'quota_exceeded', userId: job.userId, orgId: job.orgId, data: err.details });
+  private async quotaExceeded(user: AuthenticatedUser, err: QuotaExceededError): Promise<void> {
+    await this.events.publish({ type: 'quota_exceeded', userId: user.id, orgId: user.orgId, data: err.details });
   }
 
   private rows(
