@@ -2893,8 +2893,6 @@ export interface components {
         };
         /** @enum {string} */
         UsageGroup: "day" | "user" | "org" | "hardware_profile" | "provider";
-        /** @enum {string} */
-        UsageFormat: "json" | "csv";
         UsageRowView: {
             /**
              * @description The day (YYYY-MM-DD, UTC), user id, org id, hardware profile or provider
@@ -2952,6 +2950,8 @@ export interface components {
             rows: components["schemas"]["UsageRowView"][];
             totals: components["schemas"]["UsageTotalsView"];
         };
+        /** @enum {string} */
+        UsageFormat: "json" | "csv";
         /** @enum {string} */
         UploadProvider: "replicate" | "simulator";
         /** @enum {string} */
@@ -7252,6 +7252,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The report, as JSON or (asked for) CSV */
             200: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
@@ -7259,7 +7260,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UsageReportView"];
-                    "text/csv": components["schemas"]["UsageReportView"];
+                    "text/csv": string;
                 };
             };
             /** @description Bad request: `validation_error` */

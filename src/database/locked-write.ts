@@ -70,14 +70,11 @@ export class LockedWrites {
     reads: Statement[],
     decide: (rows: unknown[][]) => LockedWritePlan<K>,
   ): Promise<CombinedRows<K>> {
-    if (this.db.tx.queryRunner?.isTransactionActive) throw new Error('A locked write runs in a transaction of its own');
-    const pool = (this.db.tx.connection.driver as PostgresDriver).master as Pool;
-    const client = await pool.connect();
+    const client = await this.pool().connect();
     let broken: Error | undefined;
     try {
-      const locks = lockKeys.map((k) => `SELECT pg_advisory_xact_lock(${advisoryKey(k)}); `).join('');
       const first = (await client.query(
-        `BEGIN; ${locks}${reads.map(inlineParams).join('; ')}`,
+        `BEGIN; ${locks(lockKeys)}${reads.map(inlineParams).join('; ')}`,
       )) as unknown as QueryResult[];
       const plan = decide(first.slice(first.length - reads.length).map((r) => r.rows as unknown[]));
       const { statement, entries, rowsOf } = this.writes.compose(plan.parts);
@@ -102,4 +99,62 @@ export class LockedWrites {
       client.release(broken);
     }
   }
+
+  /** Several reads in one message on a pooled connection, without locks or an explicit transaction. */
+  async read(reads: Statement[]): Promise<unknown[][]> {
+    const results = await this.pool().query(reads.map(inlineParams).join('; '));
+    const list = (Array.isArray(results) ? results : [results]) as QueryResult[];
+    return list.map((r) => r.rows as unknown[]);
+  }
+
+  /**
+   * The write in one message under the locks, if `guard` (a statement that fails with SQLSTATE QU001 when what the
+   * write was decided from no longer holds) passes: `BEGIN; lock; lock; guard; write; COMMIT`. The locks are held for
+   * the server's work only. Null when the guard failed (everything rolled back: decide again under the locks).
+   */
+  async tryGuarded<K extends string>(
+    lockKeys: string[],
+    guard: Statement,
+    plan: LockedWritePlan<K>,
+  ): Promise<CombinedRows<K> | null> {
+    const client = await this.pool().connect();
+    let broken: Error | undefined;
+    try {
+      const { statement, entries, rowsOf } = this.writes.compose(plan.parts);
+      const head = `BEGIN; ${locks(lockKeys)}${inlineParams(guard)}; ${inlineParams(statement)}`;
+      let rows: CombinedRows<K>;
+      if (!plan.commitIf) {
+        const results = (await client.query(`${head}; COMMIT`)) as unknown as QueryResult[];
+        rows = rowsOf(results[results.length - 2].rows);
+      } else {
+        const results = (await client.query(head)) as unknown as QueryResult[];
+        rows = rowsOf(results[results.length - 1].rows);
+        if (!plan.commitIf(rows)) throw new LockedWriteAbandoned(rows);
+        await client.query('COMMIT');
+      }
+      for (const [, part] of entries) if (part.afterCommit) this.afterCommit.run(part.afterCommit);
+      return rows;
+    } catch (err) {
+      broken = await client.query('ROLLBACK').then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      if ((err as { code?: string }).code === GUARD_FAILED) return null;
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private pool(): Pool {
+    if (this.db.tx.queryRunner?.isTransactionActive) throw new Error('A locked write runs in a transaction of its own');
+    return (this.db.tx.connection.driver as PostgresDriver).master as Pool;
+  }
+}
+
+/** The SQLSTATE of quota_guard() (migration Quotas1764700000000) when what a write was decided from changed. */
+const GUARD_FAILED = 'QU001';
+
+function locks(keys: string[]): string {
+  return keys.map((k) => `SELECT pg_advisory_xact_lock(${advisoryKey(k)}); `).join('');
 }

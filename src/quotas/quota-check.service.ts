@@ -23,7 +23,14 @@ import {
 } from './quota-rules';
 import { QuotasRepository } from './quotas.repository';
 import { QuotasService } from './quotas.service';
-import { SpendRepository, usageBySubject, type SpendReadRow, type ThresholdMark } from './spend.repository';
+import {
+  SpendRepository,
+  usageBySubject,
+  type GuardCondition,
+  type SpendReadRow,
+  type ThresholdMark,
+} from './spend.repository';
+import type { Statement } from '../database/locked-write';
 
 const log = getLogger('simpletuner.cloud.quotas');
 
@@ -83,12 +90,52 @@ export class QuotaCheck extends QuotaStep {
     };
   }
 
-  decide(applicable: ApplicableQuotas, job: SubmittedJob, rows: unknown[]): QuotaOutcome {
+  clear(applicable: ApplicableQuotas, job: SubmittedJob, rows: unknown[]): boolean {
+    const { verdict, read } = this.verdictOf(applicable as Applicable, job, rows);
+    const sent = new Set(read.marks.map((m) => markKey(m.quota_id, m.subject_id)));
+    return (
+      !verdict.block &&
+      verdict.holds.length === 0 &&
+      verdict.warns.length === 0 &&
+      verdict.crossings.every((s) => sent.has(markKey(s.quota.id, s.subject.id)))
+    );
+  }
+
+  guard(applicable: ApplicableQuotas, job: SubmittedJob): Statement {
     const { quotas, who } = applicable as Applicable;
-    const [read] = rows as SpendReadRow[];
     const now = job.submittedAt;
-    const standings = standingsFrom(quotas, who, usageBySubject(read.usage), { cost: job.costEstimate }, now);
-    const verdict = decide(standings);
+    const conditions = quotas.map((q): GuardCondition => {
+      const type = q.type as WindowType;
+      const subject = subjectOf(q, who);
+      const cost = isCostType(type);
+      return {
+        subject: `${subject.kind}:${subject.id}`,
+        type,
+        requested: cost ? job.costEstimate : 1,
+        limit: q.limit,
+        mark: cost ? { quota_id: q.id, subject_id: subject.id, window_start: windowOf(type, now).start } : null,
+        markAt: q.limit * THRESHOLD_RATIO,
+      };
+    });
+    return this.spend.guard(subjectReads(quotas, who, now), windowStarts(now), conditions);
+  }
+
+  private verdictOf(applicable: Applicable, job: SubmittedJob, rows: unknown[]) {
+    const { quotas, who } = applicable;
+    const [read] = rows as SpendReadRow[];
+    const standings = standingsFrom(
+      quotas,
+      who,
+      usageBySubject(read.usage),
+      { cost: job.costEstimate },
+      job.submittedAt,
+    );
+    return { verdict: decide(standings), read };
+  }
+
+  decide(applicable: ApplicableQuotas, job: SubmittedJob, rows: unknown[]): QuotaOutcome {
+    const { verdict, read } = this.verdictOf(applicable as Applicable, job, rows);
+    const now = job.submittedAt;
     if (verdict.block) throw refusal(verdict.block, now);
     const owner = { jobId: job.jobId, userId: job.userId, orgId: job.orgId };
     const events: NewEvent[] = verdict.warns.map((s) => {

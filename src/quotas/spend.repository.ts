@@ -86,6 +86,25 @@ export class SpendRepository {
     };
   }
 
+  /**
+   * quota_guard() over the subjects' usage now: passes while every condition still holds (each window's usage plus
+   * what the submit adds within its limit, and short of 80 % of a cost quota unless its notice went out).
+   */
+  guard(subjects: SubjectRead[], at: WindowStarts, conditions: GuardCondition[]): Statement {
+    const usage = usageStatement(subjects, at);
+    const params = [...usage.params];
+    const p = (v: unknown) => `$${params.push(v)}`;
+    const checks = conditions.map((c) => {
+      const used = `(SELECT ${c.type} FROM u WHERE subject = ${p(c.subject)})`;
+      const within = `${used} + ${p(c.requested)}::float8 <= ${p(c.limit)}::float8 + 1e-9`;
+      if (!c.mark) return within;
+      const marked = `EXISTS (SELECT 1 FROM quota_thresholds WHERE quota_id = ${p(c.mark.quota_id)}::uuid
+                        AND subject_id = ${p(c.mark.subject_id)} AND window_start = ${p(c.mark.window_start)}::timestamptz)`;
+      return `${within} AND (${used} + ${p(c.requested)}::float8 < ${p(c.markAt)}::float8 - 1e-9 OR ${marked})`;
+    });
+    return { sql: `WITH u AS (${usage.sql}) SELECT quota_guard(${checks.join(' AND ')})`, params };
+  }
+
   /** Dispatching and running entries of a subject: what a concurrent_jobs quota counts. */
   async slotsInUse(subject: Subject): Promise<number> {
     const [row] = await this.db.tx.query<{ n: number }[]>(
@@ -160,6 +179,18 @@ export class SpendRepository {
 export interface SubjectRead {
   subject: Subject;
   since: Date;
+}
+
+/** One quota's condition for a guarded write (see SpendRepository.guard). */
+export interface GuardCondition {
+  /** `kind:id` of the subject, as the usage rows name it. */
+  subject: string;
+  type: WindowType;
+  requested: number;
+  limit: number;
+  /** Cost quotas: the notice to look for, and the amount (80 % of the limit) it is sent at. */
+  mark: ThresholdMark | null;
+  markAt: number;
 }
 
 /** A cost quota's 80 % notice for one subject and window. */

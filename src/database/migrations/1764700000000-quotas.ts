@@ -30,6 +30,17 @@ export class Quotas1764700000000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (quota_id, subject_id, window_start)
       )`);
+    // A submit far from its limits writes in one message under its locks, guarded by this: when the usage read
+    // under the locks no longer matches what the submit decided from (an unlocked read), the whole message rolls
+    // back (SQLSTATE QU001) and the submit decides again under the locks.
+    await q.query(`
+      CREATE FUNCTION quota_guard(ok boolean) RETURNS boolean LANGUAGE plpgsql AS $$
+      BEGIN
+        IF ok IS NOT TRUE THEN
+          RAISE EXCEPTION 'quota usage changed since it was read' USING ERRCODE = 'QU001';
+        END IF;
+        RETURN true;
+      END $$`);
     // The quota check at submit sums a window of one user's, org's or provider's jobs: these read the window's rows
     // from the index alone (no visit to the table), so the check stays a short range scan however many jobs exist.
     const spend = 'INCLUDE (cost_usd, cost_estimate, status, external_id)';
@@ -42,6 +53,7 @@ export class Quotas1764700000000 implements MigrationInterface {
     await q.query(`DROP INDEX jobs_provider_spend_idx`);
     await q.query(`DROP INDEX jobs_org_spend_idx`);
     await q.query(`DROP INDEX jobs_user_spend_idx`);
+    await q.query(`DROP FUNCTION quota_guard(boolean)`);
     await q.query(`DROP TABLE quota_thresholds`);
     await q.query(`DROP TABLE quotas`);
   }

@@ -123,6 +123,13 @@ export abstract class QuotaStep {
    * would be passed; runs while the locks are held and touches no database.
    */
   abstract decide(quotas: ApplicableQuotas, job: SubmittedJob, rows: unknown[]): QuotaOutcome;
+  /**
+   * From a read without the locks: whether the job is clear of every quota (nothing to refuse, hold, warn or
+   * notice). Then it may be written in one message guarded by guard(), which fails when that is no longer so.
+   */
+  abstract clear(quotas: ApplicableQuotas, job: SubmittedJob, rows: unknown[]): boolean;
+  /** The statement that fails (SQLSTATE QU001) unless the job is still clear of every quota. */
+  abstract guard(quotas: ApplicableQuotas, job: SubmittedJob): Statement;
 }
 
 /** Step "enqueue" of a submit, the queue's part of a job's end, and where a job waits. */

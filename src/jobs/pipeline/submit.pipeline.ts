@@ -76,6 +76,15 @@ interface Written {
 
 const NO_QUOTAS: QuotaOutcome = { warnings: [], holdReason: null, events: [], write: null };
 
+/** With an idempotency key, the rows commit only if this submit took the key. */
+const keyTaken = (idempotency: IdempotencyKey | null) =>
+  idempotency ? (rows: CombinedRows<SubmitParts>) => rows.key.length > 0 : undefined;
+
+/** A locked write rolled back because another submit holds the key: replay that one. */
+function keyHeld(err: unknown): never {
+  throw err instanceof LockedWriteAbandoned ? new KeyHeld() : err;
+}
+
 /** The queue position of the new entry (null while held for approval). */
 const positionOf = (rows: CombinedRows<SubmitParts>) => (rows.entry[0]?.position as number | null | undefined) ?? null;
 
@@ -155,19 +164,41 @@ export class SubmitPipeline {
   }
 
   /**
-   * Quotas apply: one transaction under advisory locks on the submitter's subjects (user, org, provider, in that
-   * order) held until the commit, so that concurrent submits of a subject count each other's jobs and cannot pass a
-   * limit together, on any instance. Two messages, as the plain submit: the locks and both reads (the submit's and
-   * the quotas' windows); then, once everything is decided, the rows and the COMMIT.
+   * Quotas apply. Far from its limits (the common case), a submit reads its facts and the quotas' windows without
+   * locks, and writes in one message under advisory locks on its subjects (user, org, provider, in that order),
+   * guarded: if the windows no longer leave it clear, nothing is written and it decides again under the locks
+   * (submitLocked). Either way the locks are held until the commit, so concurrent submits of a subject count each
+   * other's jobs and cannot pass a limit together, on any instance; and in the guarded write the locks are held
+   * for the database's work only, not while this process decides.
    */
   private async submitGoverned(intake: Intake, quotas: ApplicableQuotas): Promise<Written> {
     const { user, request, now, idempotency } = intake;
+    const loaded = await this.load(intake);
     const { lockKeys, read } = this.quotas.measure(quotas, now);
     const facts = this.repo.submitFactsStatement(user.id, user.orgId, request.profile, now);
-    const loaded = await this.load(intake); // before the locks: deciding under them needs no database
+    const [factRows, quotaRows] = await this.lockedWrites.read([facts, read]);
+    const submission = this.decide(intake, toSubmitFacts(factRows), loaded);
+    if (this.quotas.clear(quotas, submission.job, quotaRows)) {
+      const plan = { parts: this.rows(submission, NO_QUOTAS), commitIf: keyTaken(idempotency) };
+      const rows = await this.lockedWrites
+        .tryGuarded(lockKeys, this.quotas.guard(quotas, submission.job), plan)
+        .catch(keyHeld);
+      if (rows) return { job: submission.job, hold: submission.hold, position: positionOf(rows), warnings: [] };
+    }
+    return this.submitLocked(intake, quotas, loaded);
+  }
+
+  /**
+   * Near a limit: one transaction in two messages — the locks and both reads (the submit's and the quotas'
+   * windows), then, once everything is decided from them, the rows and the COMMIT.
+   */
+  private async submitLocked(intake: Intake, quotas: ApplicableQuotas, loaded: Loaded): Promise<Written> {
+    const { user, request, now, idempotency } = intake;
+    const { lockKeys, read } = this.quotas.measure(quotas, now);
+    const facts = this.repo.submitFactsStatement(user.id, user.orgId, request.profile, now);
     let written: Omit<Written, 'position'> | undefined;
-    try {
-      const rows = await this.lockedWrites.run(lockKeys, [facts, read], ([factRows, quotaRows]) => {
+    const rows = await this.lockedWrites
+      .run(lockKeys, [facts, read], ([factRows, quotaRows]) => {
         const submission = this.decide(intake, toSubmitFacts(factRows), loaded);
         const { job } = submission;
         const outcome = this.quotas.decide(quotas, job, quotaRows); // 429 when a block quota would be passed
@@ -175,15 +206,10 @@ export class SubmitPipeline {
           ? this.approvals.holdForQuota(job, outcome.holdReason, submission.hold)
           : submission.hold;
         written = { job, hold, warnings: outcome.warnings };
-        const parts = this.rows({ ...submission, hold }, outcome);
-        // With an idempotency key, the rows commit only if this submit took the key.
-        return { parts, commitIf: idempotency ? (done) => done.key.length > 0 : undefined };
-      });
-      return { ...written!, position: positionOf(rows) };
-    } catch (err) {
-      if (err instanceof LockedWriteAbandoned) throw new KeyHeld();
-      throw err;
-    }
+        return { parts: this.rows({ ...submission, hold }, outcome), commitIf: keyTaken(idempotency) };
+      })
+      .catch(keyHeld);
+    return { ...written!, position: positionOf(rows) };
   }
 
   /** What pricing and the gate read from memory (the provider's prices, the rules that may apply). */
