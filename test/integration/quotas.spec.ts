@@ -352,4 +352,77 @@ describe('quotas (PostgreSQL)', () => {
       expect(byId.get(slots.id)).toMatchObject({ used: 0, remaining: 3, resets_at: null });
     });
   });
+
+  describe('usage report', () => {
+    it("totals equal the sum of the caller's jobs, per level scope, in JSON and CSV", async () => {
+      const orgC = await createOrg(services.module, admin, 'quota-usage');
+      const leadC = await person('lead', orgC);
+      const [r1, r2] = [await person('researcher', orgC), await person('researcher', orgC)];
+      const outsider = await person('researcher', orgB);
+      // Jobs in June 2025 (no other test writes there): finished with a known cost, or still open.
+      const made: { user: string; org: string; cost: number | null; status: string; estimate: number }[] = [];
+      const spec = [
+        [r1, 'completed', 2.5],
+        [r1, 'failed', 1.25],
+        [r1, 'pending', null],
+        [r2, 'completed', 4],
+        [r2, 'cancelled', null],
+        [leadC, 'completed', 10],
+        [outsider, 'completed', 7.75],
+      ] as const;
+      for (const [i, [user, status, cost]] of spec.entries()) {
+        const at = new Date(Date.UTC(2025, 5, 1 + i, 12));
+        const { body } = await submitAt(user, at.getTime());
+        await rows(`UPDATE jobs SET status = $2, cost_usd = $3, started_at = $4, completed_at = $5 WHERE job_id = $1`, [
+          body.job_id,
+          status,
+          cost,
+          status === 'pending' ? null : at,
+          status === 'pending' ? null : new Date(at.getTime() + 600_000),
+        ]);
+        made.push({ user: user.id, org: user.orgId, cost, status, estimate: body.cost_estimate });
+      }
+      const range = { from: '2025-06-01', to: '2025-07-01' };
+      const expected = (mine: typeof made) => ({
+        jobs: mine.length,
+        completed: mine.filter((j) => j.status === 'completed').length,
+        failed: mine.filter((j) => j.status === 'failed').length,
+        cancelled: mine.filter((j) => j.status === 'cancelled').length,
+        cost_usd: mine.reduce((n, j) => n + (j.cost ?? 0), 0),
+        open_estimate: mine.filter((j) => j.status === 'pending').reduce((n, j) => n + j.estimate, 0),
+        // Every job but the pending one ran ten minutes on one GPU (l40s).
+        gpu_seconds: mine.filter((j) => j.status !== 'pending').length * 600,
+      });
+      for (const [caller, mine] of [
+        [r1, made.filter((j) => j.user === r1.id)],
+        [leadC, made.filter((j) => j.org === orgC)],
+        [admin, made],
+      ] as const) {
+        const report = await usage.report(caller, { ...range, group_by: 'user' });
+        const want = expected([...mine]);
+        expect(report.totals).toEqual({
+          ...want,
+          cost_usd: expect.closeTo(want.cost_usd, 6),
+          open_estimate: expect.closeTo(want.open_estimate, 6),
+        });
+        expect(report.rows.reduce((n, r) => n + r.jobs, 0)).toBe(want.jobs);
+        expect(new Set(report.rows.map((r) => r.key))).toEqual(new Set(mine.map((j) => j.user)));
+        const csv = usage.toCsv(report).trim().split('\r\n');
+        expect(csv[0]).toBe('key,label,jobs,completed,failed,cancelled,cost_usd,open_estimate,gpu_seconds');
+        const total = csv[csv.length - 1].split(',');
+        expect(total.slice(0, 6)).toEqual([
+          'total',
+          '',
+          ...[want.jobs, want.completed, want.failed, want.cancelled].map(String),
+        ]);
+        expect(Number(total[6])).toBeCloseTo(want.cost_usd, 6);
+      }
+      const byDay = await usage.report(admin, { ...range, group_by: 'day' });
+      expect(byDay.rows.map((r) => r.key)).toEqual(spec.map((_, i) => `2025-06-0${i + 1}`));
+      const byOrg = await usage.report(admin, { ...range, group_by: 'org' });
+      expect(byOrg.rows.find((r) => r.key === orgC)).toMatchObject({ label: 'quota-usage', jobs: 6 });
+      const err = await errorOf(usage.report(admin, { from: 'June', to: '2025-07-01' }));
+      expect([err?.status, Object.keys(err?.details ?? {})]).toEqual([400, ['from']]);
+    });
+  });
 });
