@@ -40,7 +40,7 @@ function literal(v: unknown): string {
   return Buffer.isBuffer(text) ? `'\\x${text.toString('hex')}'` : escapeLiteral(text);
 }
 
-export function inlineParams({ sql, params }: Statement): string {
+function inlineParams({ sql, params }: Statement): string {
   return sql.replace(/\$(\d+)\b/g, (_, n: string) => literal(params[Number(n) - 1]));
 }
 

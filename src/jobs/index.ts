@@ -10,7 +10,6 @@ export type {
   GateRules,
   QuotaMeasure,
   QuotaOutcome,
-  QuotaWarning,
   SubmittedJob,
   SubmitterHistory,
 } from './pipeline/steps';

@@ -24,7 +24,7 @@ export function windowStarts(now: Date): WindowStarts {
   };
 }
 
-export const subjectKey = (s: Subject) => `${s.kind}:${s.id}`;
+const subjectKey = (s: Subject) => `${s.kind}:${s.id}`;
 
 /** The subjects the window quotas count, each read from the earliest window start it needs. */
 export function subjectReads(quotas: Quota[], who: Submitter, now: Date): SubjectRead[] {

@@ -106,11 +106,11 @@ export function standingOf(
 
 /** Sums of dollar amounts carry float noise: a limit is passed only by more than a billionth. */
 const EPSILON = 1e-9;
-export const exceeds = (s: Standing): boolean => s.used + s.requested > s.quota.limit + EPSILON;
+const exceeds = (s: Standing): boolean => s.used + s.requested > s.quota.limit + EPSILON;
 
 /** The first time a subject passes 80 % of a cost quota in a window (this submit takes it there). */
 export const THRESHOLD_RATIO = 0.8;
-export function crossesThreshold(s: Standing): boolean {
+function crossesThreshold(s: Standing): boolean {
   if (!isCostType(s.quota.type) || s.requested <= 0) return false;
   const mark = s.quota.limit * THRESHOLD_RATIO;
   return s.used < mark - EPSILON && s.used + s.requested >= mark - EPSILON;

@@ -5,7 +5,7 @@ import { QUOTA_ACTIONS, QUOTA_SCOPES, QUOTA_TYPES, QuotaAction, QuotaScope, Quot
 import { USAGE_GROUPS, UsageGroup } from './spend.repository';
 
 /** The largest limit a quota takes: dollars for cost quotas, a count for the others. */
-export const MAX_QUOTA_LIMIT = 1_000_000_000;
+const MAX_QUOTA_LIMIT = 1_000_000_000;
 
 export class CreateQuotaDto {
   /** `user`, `level` and `global` quotas count each user's own jobs; `org` the org's together; `provider` every job on it */

@@ -21,7 +21,7 @@ const SUBJECT_COLUMN: Record<SubjectKind, string> = { user: 'user_id', org: 'org
  * What a job costs in a window: its actual cost once known, else its estimate; a job cancelled before it was ever
  * dispatched (no provider id) cost nothing.
  */
-export const JOB_SPEND = `CASE WHEN status = 'cancelled' AND external_id IS NULL THEN 0 ELSE coalesce(cost_usd, cost_estimate) END`;
+const JOB_SPEND = `CASE WHEN status = 'cancelled' AND external_id IS NULL THEN 0 ELSE coalesce(cost_usd, cost_estimate) END`;
 
 export const USAGE_GROUPS = ['day', 'user', 'org', 'hardware_profile', 'provider'] as const;
 export type UsageGroup = (typeof USAGE_GROUPS)[number];

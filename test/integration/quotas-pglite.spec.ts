@@ -40,15 +40,16 @@ describe('quotas (PGlite)', () => {
       Array.from({ length: 6 }, () =>
         pipe.submit(lead, dto).then(
           (r) => r,
-          (err: unknown) => (err instanceof AppError ? err : Promise.reject(err)),
+          (err: unknown) => {
+            if (err instanceof AppError) return err;
+            throw err;
+          },
         ),
       ),
     );
     const accepted = results.filter((r) => !(r instanceof AppError));
     expect(accepted).toHaveLength(3);
-    expect(results.filter((r) => r instanceof AppError).map((e) => (e as AppError).code)).toEqual(
-      Array(3).fill('quota_exceeded'),
-    );
+    expect(results.filter((r) => r instanceof AppError).map((e) => e.code)).toEqual(Array(3).fill('quota_exceeded'));
     // The third accepted job passed the warn quota of two an hour.
     const warned = accepted.filter((r) => 'body' in r && r.body.warnings);
     expect(warned.map((r) => ('body' in r ? r.body.warnings : null))).toEqual([

@@ -42,9 +42,7 @@ describe('quotas (PostgreSQL)', () => {
   const add = (caller: AuthenticatedUser, dto: Partial<CreateQuotaDto>) =>
     quotas.create(caller, { action: 'block', type: 'jobs_per_day', limit: 10, ...dto } as CreateQuotaDto);
   const submit = (user: AuthenticatedUser, over: Partial<SubmitJobDto> = {}) =>
-    services
-      .get(SubmitPipeline)
-      .submit(user, { config_name: 'q', config: {}, provider: 'simulator', ...over } as SubmitJobDto);
+    services.get(SubmitPipeline).submit(user, { config_name: 'q', config: {}, provider: 'simulator', ...over });
   /** A submit at `at` (the clock's time, and the job's created_at: the database stamps its own now()). */
   async function submitAt(user: AuthenticatedUser, at: number, over: Partial<SubmitJobDto> = {}) {
     clock.set(at);
