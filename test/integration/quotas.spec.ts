@@ -9,6 +9,7 @@ import { SubmitPipeline } from '../../src/jobs/pipeline/submit.pipeline';
 import type { CreateQuotaDto } from '../../src/quotas/quotas.dto';
 import { QuotasService } from '../../src/quotas';
 import { UsageService } from '../../src/quotas/usage.service';
+import { MetricsService } from '../../src/metrics';
 import { actorFor, createActor, createOrg, setRuleActive, statusOf } from '../support/service-actors';
 import { ServiceModule, startServiceModule } from '../support/service-module';
 import { TestClock } from '../support/test-clock';
@@ -421,6 +422,21 @@ describe('quotas (PostgreSQL)', () => {
       expect(byOrg.rows.find((r) => r.key === orgC)).toMatchObject({ label: 'quota-usage', jobs: 6 });
       const err = await errorOf(usage.report(admin, { from: 'June', to: '2025-07-01' }));
       expect([err?.status, Object.keys(err?.details ?? {})]).toEqual([400, ['from']]);
+    });
+  });
+
+  describe('metrics', () => {
+    it('exports actual cost by provider and profile, and how full each active quota is', async () => {
+      const u = await person('lead', orgA);
+      const { body } = await submit(u, { hardware_profile: 'h100-x2' });
+      await rows(`UPDATE jobs SET status = 'completed', cost_usd = 12.5 WHERE job_id = $1`, [body.job_id]);
+      const q = await add(admin, { scope: 'user', scope_id: u.id, type: 'jobs_per_day', limit: 4 });
+      const text = await services.get(MetricsService).render();
+      const [known] = await rows<{ s: number }>(
+        `SELECT sum(cost_usd)::float8 AS s FROM jobs WHERE provider = 'simulator' AND hardware_profile = 'h100-x2'`,
+      );
+      expect(text).toContain(`simpletuner_cost_usd_total{provider="simulator",hardware_profile="h100-x2"} ${known.s}`);
+      expect(text).toContain(`simpletuner_quota_used_ratio{quota_id="${q.id}",type="jobs_per_day"} 0.25`);
     });
   });
 });
