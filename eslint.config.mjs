@@ -31,6 +31,7 @@ const MODULES = [
   'openapi',
   'providers',
   'queue',
+  'quotas',
   'scheduling',
   'secrets',
   'settings',

@@ -9,7 +9,8 @@
  *       without auth or database (bench-only: bench/api-floor.ts, added through createApp's imports, in no build);
  *   (b) GET /api/cloud/jobs?limit=20 with an API key (a researcher with 100 jobs of its own);
  *   (c) POST /api/cloud/jobs/submit (simulator; the default approval rules do not apply to that user);
- *   (d) GET /api/queue/position/:id (a job in the middle of about 1,000 pending entries).
+ *   (d) GET /api/queue/position/:id (a job in the middle of about 1,000 pending entries);
+ *   (e) the submit of (c) with five applicable quotas, then (f) = (c′) without them again (bench/api-quotas.ts).
  * Prints req/s, p50 and p99 for each, the ratios b/a, c/a and d/a against their targets, and the server's RSS
  * after boot, when idle (30 s after boot, no jobs) and after the run.
  *
@@ -35,12 +36,13 @@ import { formatSummary, summarise, type CpuProfile } from './cpuprofile-top';
 import { JOBS, USERS } from './api-seed';
 import { admin, dbUrl, fmt, median } from './queue-common';
 import { FLOOR_PATH } from './api-floor';
+import { addQuotas, QUOTAS, removeQuotas } from './api-quotas';
 
 const ROOT = path.join(__dirname, '..');
 const DB_NAME = 'test_bench_api';
 
 type Db = 'postgres' | 'pglite';
-type RouteId = 'a' | 'b' | 'c' | 'd';
+type RouteId = 'a' | 'b' | 'c' | 'd' | 'e' | 'f';
 
 function parseArgs(argv: string[]) {
   const flags = new Map<string, string | true>();
@@ -106,6 +108,8 @@ interface Route {
   path: string;
   status: number;
   body?: string;
+  /** Runs before the route's warm-up (setting up what the route measures). */
+  before?: () => Promise<void>;
 }
 
 const MB = 2 ** 20;
@@ -213,6 +217,22 @@ async function settle(base: string, key: string): Promise<void> {
   await new Promise((r) => setTimeout(r, 500));
 }
 
+/** (e) submit with five applicable quotas, (f) the plain submit again once they are removed. */
+function quotaRoutes(base: string, adminKey: string, userKey: string): Route[] {
+  let ids: string[] = [];
+  const body = JSON.stringify({ config_name: 'bench', config: { max_steps: 10 }, provider: 'simulator' });
+  const route = { method: 'POST', path: '/api/cloud/jobs/submit', status: 201, body } as const;
+  return [
+    {
+      id: 'e',
+      label: `(e) submit, ${QUOTAS.length} quotas apply`,
+      ...route,
+      before: async () => void (ids = await addQuotas(base, adminKey, userKey)),
+    },
+    { id: 'f', label: '(c′) submit again, no quota', ...route, before: () => removeQuotas(base, adminKey, ids) },
+  ];
+}
+
 async function benchOne(db: Db, serverJs: string): Promise<DbResult> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `st-bench-api-${db}-`));
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'st-bench-api-cwd-'));
@@ -291,6 +311,7 @@ async function benchOne(db: Db, serverJs: string): Promise<DbResult> {
         status: 201,
         body: submitBody,
       },
+      ...quotaRoutes(ready.url, fs.readFileSync(path.join(dataDir, 'admin-api-key'), 'utf8').trim(), seeded.key),
     ];
     // The bench user's submissions must go straight to the queue.
     const probe = await fetch(`${ready.url}/api/cloud/jobs/submit`, {
@@ -305,6 +326,7 @@ async function benchOne(db: Db, serverJs: string): Promise<DbResult> {
     const figures = {} as Record<RouteId, Figures>;
     const cpu = () => ask<Extract<FromServer, { kind: 'cpu' }>>({ kind: 'cpu' }, 'cpu');
     for (const route of routes) {
+      await route.before?.();
       if (opts.warmup > 0) {
         await drive(ready.url, seeded.key, route, opts.warmup);
         await settle(ready.url, seeded.key);
@@ -371,6 +393,7 @@ const TARGETS: Record<Db, Partial<Record<'b' | 'c' | 'd', number>>> = {
   pglite: { b: 0.35 },
 };
 const RSS_GROWTH_TARGET = 1.5;
+const QUOTA_SUBMIT_TARGET = 0.8;
 const PGLITE_IDLE_TARGET_MB = 300;
 
 function report(results: DbResult[]): void {
@@ -383,10 +406,10 @@ function report(results: DbResult[]): void {
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const missed: string[] = [];
   for (const r of results) {
-    for (const id of ['a', 'b', 'c', 'd'] as const) {
+    for (const id of ['a', 'b', 'c', 'd', 'e', 'f'] as const) {
       const f = r.routes[id];
       const ratio = f.rps / r.routes.a.rps;
-      const target = id === 'a' ? undefined : TARGETS[r.db][id];
+      const target = id === 'a' || id === 'e' || id === 'f' ? undefined : TARGETS[r.db][id];
       const verdict = target === undefined ? '' : `≥ ${target} ${ratio >= target ? 'met' : '**not met**'}`;
       if (target !== undefined && ratio < target) missed.push(`${name(r.db)} ${id}/a ${ratio.toFixed(2)} < ${target}`);
       console.log(
@@ -395,6 +418,17 @@ function report(results: DbResult[]): void {
           `${fmt(f.statements, 1)} |`,
       );
     }
+  }
+  for (const r of results) {
+    // Quotas cost the submit a transaction and two statements: (e) against the mean of the submits around it.
+    const plain = (r.routes.c.rps + r.routes.f.rps) / 2;
+    const ratio = r.routes.e.rps / plain;
+    const verdict = ratio >= QUOTA_SUBMIT_TARGET ? 'met' : '**not met**';
+    if (ratio < QUOTA_SUBMIT_TARGET) missed.push(`${name(r.db)} e/c ${ratio.toFixed(2)} < ${QUOTA_SUBMIT_TARGET}`);
+    console.log(
+      `\n${name(r.db)}: submit with ${QUOTAS.length} quotas ${fmt(r.routes.e.rps, 0)} req/s against ${fmt(plain, 0)} ` +
+        `without (mean of (c) and (c′)): ${ratio.toFixed(2)}× (target ≥ ${QUOTA_SUBMIT_TARGET}: ${verdict})`,
+    );
   }
   console.log('\n| database | boot | RSS after boot | idle RSS | RSS after the run | after / boot | 10 s later |');
   console.log('| --- | --- | --- | --- | --- | --- | --- |');

@@ -930,6 +930,112 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/quotas/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The quotas that apply to me, with what is used
+         * @description Level `viewer` or above.
+         *
+         *     Every active quota that applies to the caller: used and remaining in the current window.
+         */
+        get: operations["Quotas_me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/quotas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List quotas
+         * @description Level `lead` or above.
+         *
+         *     An admin manages every quota; a lead the `user` quotas of its organisation’s members and its organisation’s `org` quota (never `global`, `level` or `provider` ones), and may lower but never raise, loosen or remove a quota an admin set. A quota the caller may not see answers 404.
+         */
+        get: operations["Quotas_list"];
+        put?: never;
+        /**
+         * Create a quota
+         * @description Level `lead` or above.
+         *
+         *     An admin manages every quota; a lead the `user` quotas of its organisation’s members and its organisation’s `org` quota (never `global`, `level` or `provider` ones), and may lower but never raise, loosen or remove a quota an admin set. A quota the caller may not see answers 404.
+         */
+        post: operations["Quotas_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/quotas/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a quota
+         * @description Level `lead` or above.
+         *
+         *     An admin manages every quota; a lead the `user` quotas of its organisation’s members and its organisation’s `org` quota (never `global`, `level` or `provider` ones), and may lower but never raise, loosen or remove a quota an admin set. A quota the caller may not see answers 404.
+         */
+        get: operations["Quotas_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a quota
+         * @description Level `lead` or above.
+         *
+         *     An admin manages every quota; a lead the `user` quotas of its organisation’s members and its organisation’s `org` quota (never `global`, `level` or `provider` ones), and may lower but never raise, loosen or remove a quota an admin set. A quota the caller may not see answers 404.
+         */
+        delete: operations["Quotas_remove"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a quota’s limit, action or activity
+         * @description Level `lead` or above.
+         *
+         *     An admin manages every quota; a lead the `user` quotas of its organisation’s members and its organisation’s `org` quota (never `global`, `level` or `provider` ones), and may lower but never raise, loosen or remove a quota an admin set. A quota the caller may not see answers 404.
+         */
+        patch: operations["Quotas_update"];
+        trace?: never;
+    };
+    "/api/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Usage report
+         * @description Level `viewer` or above.
+         *
+         *     Jobs created in [from, to) (default: the current UTC month), grouped by day, user, org, hardware profile or provider: own jobs for a researcher, the organisation’s for a lead or viewer, all for an admin. `Accept: text/csv` or `format=csv` answers CSV: a header row, a row per key and a last row `total`.
+         */
+        get: operations["Usage_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/": {
         parameters: {
             query?: never;
@@ -1303,6 +1409,34 @@ export interface components {
             /** @description Facts about the error, when there are any */
             details?: {
                 [key: string]: unknown;
+            };
+            /**
+             * @description The id of this request in the logs (also the X-Correlation-ID header)
+             * @example abc123def456
+             */
+            correlation_id: string;
+        };
+        /** @description A `block` quota would be passed by this submit (its window counts the new job); `Retry-After` is the number of seconds until `details.resets_at`, when the window frees room */
+        QuotaExceededError: {
+            /** @enum {string} */
+            error: "quota_exceeded";
+            /** @description For people; may change between versions */
+            message: string;
+            details?: {
+                /** Format: uuid */
+                quota_id: string;
+                /** @enum {string} */
+                type: "cost_daily" | "cost_monthly" | "jobs_per_hour" | "jobs_per_day";
+                /** @enum {string} */
+                scope: "global" | "org" | "level" | "user" | "provider";
+                scope_id: string | null;
+                limit: number;
+                /** @description Used in the window before this submit */
+                used: number;
+                /** @description This submit's cost estimate (cost quotas) or 1 (job counts) */
+                requested: number;
+                /** Format: date-time */
+                resets_at: string;
             };
             /**
              * @description The id of this request in the logs (also the X-Correlation-ID header)
@@ -2128,6 +2262,22 @@ export interface components {
             dataset?: components["schemas"]["DatasetDto"];
             secrets?: components["schemas"]["SubmitSecretsDto"];
         };
+        QuotaWarningView: {
+            /** Format: uuid */
+            quota_id: string;
+            /**
+             * @example cost_daily
+             * @enum {string}
+             */
+            type: "cost_daily" | "cost_monthly" | "jobs_per_hour" | "jobs_per_day";
+            /** @example 100 */
+            limit: number;
+            /**
+             * @description What the window holds with this job included
+             * @example 104.5
+             */
+            used: number;
+        };
         SubmittedJobView: {
             /**
              * Format: uuid
@@ -2152,6 +2302,8 @@ export interface components {
              * @enum {boolean}
              */
             idempotent_hit?: true;
+            /** @description Present when the job passes a `warn` quota: accepted, but over that limit */
+            warnings?: components["schemas"]["QuotaWarningView"][];
         };
         JobProgressView: {
             /**
@@ -2872,6 +3024,187 @@ export interface components {
             error: "authentication_error";
             message: string;
         };
+        /** @enum {string} */
+        QuotaScope: "global" | "org" | "level" | "user" | "provider";
+        /** @enum {string} */
+        QuotaType: "cost_daily" | "cost_monthly" | "jobs_per_hour" | "jobs_per_day" | "concurrent_jobs";
+        /** @enum {string} */
+        QuotaAction: "block" | "warn" | "require_approval";
+        MyQuotaView: {
+            /** Format: uuid */
+            quota_id: string;
+            /** @example user */
+            scope: components["schemas"]["QuotaScope"];
+            /** @example cost_daily */
+            type: components["schemas"]["QuotaType"];
+            /** @example 100 */
+            limit: number;
+            /**
+             * @description Cost (dollars) or submissions in the current window, or jobs dispatching and running (`concurrent_jobs`)
+             * @example 42.5
+             */
+            used: number;
+            /**
+             * @description limit − used, never below 0
+             * @example 57.5
+             */
+            remaining: number;
+            /** @example block */
+            action: components["schemas"]["QuotaAction"];
+            /**
+             * Format: date-time
+             * @description When the window frees room: the next UTC midnight or first of the month, or when the oldest counted submission
+             *     leaves the rolling window; null for `concurrent_jobs`
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            resets_at: string | null;
+        };
+        QuotaView: {
+            /** Format: uuid */
+            id: string;
+            /** @example org */
+            scope: components["schemas"]["QuotaScope"];
+            /** @description The org id, level name, user id or provider name; null for `global` */
+            scope_id: string | null;
+            /** @example cost_monthly */
+            type: components["schemas"]["QuotaType"];
+            /**
+             * @description Dollars for cost types, a count for the others
+             * @example 500
+             */
+            limit: number;
+            /** @example block */
+            action: components["schemas"]["QuotaAction"];
+            /**
+             * Format: uuid
+             * @description Who created it (null once that user is gone)
+             */
+            created_by: string | null;
+            /**
+             * Format: date-time
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            updated_at: string;
+            is_active: boolean;
+        };
+        QuotaListView: {
+            quotas: components["schemas"]["QuotaView"][];
+        };
+        CreateQuotaDto: {
+            /**
+             * @description `user`, `level` and `global` quotas count each user's own jobs; `org` the org's together; `provider` every job on it
+             * @example org
+             */
+            scope: components["schemas"]["QuotaScope"];
+            /**
+             * @description The org id, level name, user id or provider name the quota is about; absent or null for `global`
+             * @example 5f0c7a3e-6d1b-4c59-9a1e-2b7c1d0e9f11
+             */
+            scope_id?: string | null;
+            /**
+             * @description Cost in the UTC day or calendar month (dollars), submissions in the rolling hour or day, or jobs at once
+             * @example cost_monthly
+             */
+            type: components["schemas"]["QuotaType"];
+            /**
+             * @description Greater than 0: dollars for cost types, a whole number for the others
+             * @example 500
+             */
+            limit: number;
+            /**
+             * @description What happens when a submit would pass the limit
+             * @example block
+             */
+            action: components["schemas"]["QuotaAction"];
+            /** @description Default true */
+            is_active?: boolean;
+        };
+        UpdateQuotaDto: {
+            /**
+             * @description Greater than 0: dollars for cost types, a whole number for the others
+             * @example 500
+             */
+            limit?: number;
+            /**
+             * @description What happens when a submit would pass the limit
+             * @example block
+             */
+            action?: components["schemas"]["QuotaAction"];
+            /** @description Default true */
+            is_active?: boolean;
+        };
+        DeletedQuotaView: {
+            /** @enum {boolean} */
+            deleted: true;
+            /** Format: uuid */
+            id: string;
+        };
+        /** @enum {string} */
+        UsageGroup: "day" | "user" | "org" | "hardware_profile" | "provider";
+        UsageRowView: {
+            /**
+             * @description The day (YYYY-MM-DD, UTC), user id, org id, hardware profile or provider
+             * @example 2026-12-06
+             */
+            key: string;
+            /** @description The username or org name when the key is a user or org; else null */
+            label: string | null;
+            jobs: number;
+            completed: number;
+            failed: number;
+            cancelled: number;
+            /**
+             * @description Actual spend of the jobs whose cost is known (dollars)
+             * @example 12.5
+             */
+            cost_usd: number;
+            /**
+             * @description Estimates of active jobs whose cost is not known yet (dollars)
+             * @example 3.5
+             */
+            open_estimate: number;
+            /**
+             * @description GPUs × seconds from start to finish (to now for running jobs)
+             * @example 7200
+             */
+            gpu_seconds: number;
+        };
+        UsageTotalsView: {
+            jobs: number;
+            completed: number;
+            failed: number;
+            cancelled: number;
+            /** @example 12.5 */
+            cost_usd: number;
+            /** @example 3.5 */
+            open_estimate: number;
+            /** @example 7200 */
+            gpu_seconds: number;
+        };
+        UsageReportView: {
+            /**
+             * Format: date-time
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            to: string;
+            /** @example day */
+            group_by: components["schemas"]["UsageGroup"];
+            /** @description Jobs created in [from, to), grouped, ordered by key */
+            rows: components["schemas"]["UsageRowView"][];
+            totals: components["schemas"]["UsageTotalsView"];
+        };
+        /** @enum {string} */
+        UsageFormat: "json" | "csv";
         /** @enum {string} */
         UploadProvider: "replicate" | "simulator";
         /** @enum {string} */
@@ -4136,7 +4469,7 @@ export interface operations {
                     "application/json": components["schemas"]["IdempotencyKeyReusedError"];
                 };
             };
-            /** @description Too many requests: `rate_limit_exceeded` */
+            /** @description Too many requests: `quota_exceeded`, `rate_limit_exceeded` */
             429: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
@@ -4144,7 +4477,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RateLimitExceededError"];
+                    "application/json": components["schemas"]["QuotaExceededError"] | components["schemas"]["RateLimitExceededError"];
                 };
             };
             /** @description Unavailable: `request_timeout` */
@@ -6929,6 +7262,559 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ServiceUnavailableError"];
+                };
+            };
+        };
+    };
+    Quotas_me: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyQuotaView"][];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    Quotas_list: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotaListView"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Forbidden: `permission_denied` */
+            403: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDeniedError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    Quotas_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateQuotaDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotaView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Forbidden: `permission_denied` */
+            403: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDeniedError"];
+                };
+            };
+            /** @description Payload too large: `payload_too_large` */
+            413: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayloadTooLargeError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    Quotas_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotaView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Forbidden: `permission_denied` */
+            403: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDeniedError"];
+                };
+            };
+            /** @description Not found: `not_found` */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    Quotas_remove: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletedQuotaView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Forbidden: `permission_denied` */
+            403: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDeniedError"];
+                };
+            };
+            /** @description Not found: `not_found` */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    Quotas_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateQuotaDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotaView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Forbidden: `permission_denied` */
+            403: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDeniedError"];
+                };
+            };
+            /** @description Not found: `not_found` */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            /** @description Payload too large: `payload_too_large` */
+            413: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayloadTooLargeError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    Usage_report: {
+        parameters: {
+            query?: {
+                /** @description Inclusive: an ISO date or time (default: the first of the current UTC month) */
+                from?: string;
+                /** @description Exclusive: an ISO date or time (default: the first of the next UTC month) */
+                to?: string;
+                /** @description Default `day` */
+                group_by?: components["schemas"]["UsageGroup"];
+                /** @description `csv` answers text/csv (as does `Accept: text/csv`) */
+                format?: components["schemas"]["UsageFormat"];
+            };
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report, as JSON or (asked for) CSV */
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageReportView"];
+                    "text/csv": string;
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
                 };
             };
         };

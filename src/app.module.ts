@@ -22,6 +22,7 @@ import { QueueModule } from './queue';
 import { ApprovalsModule } from './approvals';
 import { ArtifactsModule } from './artifacts';
 import { JobLogsModule } from './job-logs';
+import { QuotasModule } from './quotas';
 import { DashboardModule } from './dashboard';
 import { UploadsModule } from './uploads';
 import { JobPipelineStepsModule } from './job-pipeline-steps.module';
@@ -74,6 +75,7 @@ export class AppModule {
         ApprovalsModule,
         ArtifactsModule,
         JobLogsModule,
+        QuotasModule,
         JobPipelineStepsModule.forRoot(opts.jobEndedSteps),
         DashboardModule,
         UploadsModule,

@@ -8,15 +8,18 @@ import {
   JOB_ENDED_EXTENSIONS,
   JobLogsStep,
   QueueStep,
+  QuotaStep,
   type JobEndedStep,
 } from './jobs';
 import { QueueEntriesService, QueueModule } from './queue';
+import { QuotaCheck, QuotasModule } from './quotas';
 
 /**
  * Which module carries out each step of the job pipelines (src/jobs/pipeline): the submit's gate is the approvals
- * module's, its enqueue and the release of a slot are the queue's, a completed job's outputs and a deleted job's
- * files are the artifacts', the log text a provider report carries is the job logs', and an embedding app may add steps at the end of the job-ended pipeline. The assembly binds them so that the jobs module names its steps without importing the
- * modules that implement them (they import jobs).
+ * module's, its quota check the quotas module's, its enqueue and the release of a slot are the queue's, a completed
+ * job's outputs and a deleted job's files are the artifacts', the log text a provider report carries is the job
+ * logs', and an embedding app may add steps at the end of the job-ended pipeline. The assembly binds them so that the
+ * jobs module names its steps without importing the modules that implement them (they import jobs).
  */
 @Global()
 @Module({})
@@ -24,15 +27,16 @@ export class JobPipelineStepsModule {
   static forRoot(jobEndedSteps: Type<JobEndedStep>[] = []): DynamicModule {
     return {
       module: JobPipelineStepsModule,
-      imports: [QueueModule, ApprovalsModule, ArtifactsModule, JobLogsModule],
+      imports: [QueueModule, ApprovalsModule, ArtifactsModule, QuotasModule, JobLogsModule],
       providers: [
         { provide: ApprovalGateStep, useExisting: ApprovalGate },
         { provide: QueueStep, useExisting: QueueEntriesService },
+        { provide: QuotaStep, useExisting: QuotaCheck },
         { provide: ArtifactsStep, useExisting: ArtifactRecordsService },
         { provide: JobLogsStep, useExisting: JobLogWriter },
         { provide: JOB_ENDED_EXTENSIONS, useValue: jobEndedSteps },
       ],
-      exports: [ApprovalGateStep, QueueStep, ArtifactsStep, JobLogsStep, JOB_ENDED_EXTENSIONS],
+      exports: [ApprovalGateStep, QueueStep, QuotaStep, ArtifactsStep, JobLogsStep, JOB_ENDED_EXTENSIONS],
     };
   }
 }

@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type { AuthenticatedUser } from '../auth';
+import { atLeast, type AuthenticatedUser, type UserLevel } from '../auth';
 import { AppConfig } from '../config';
 import { ApprovalGateStep, inScopeOf, type ApprovalHold, type EndedJob, type SubmittedJob } from '../jobs';
-import type { SubmitterHistory } from '../jobs';
+import type { GateRules, SubmitterHistory } from '../jobs';
+import type { ApprovalRule } from './approval-rule.entity';
 import { getLogger } from '../logging';
 import { ApprovalRulesService } from './approval-rules.service';
 import { ApprovalsRepository } from './approvals.repository';
 import { candidateRules, evaluateRules } from './rules-engine';
 
 const log = getLogger('simpletuner.cloud.approvals');
+/** A quota that requires approval is decided like a rule whose approver level is lead. */
+const QUOTA_APPROVER: UserLevel = 'lead';
 
 /**
  * The submit's gate: the first matching rule holds the job for a person. The request is written with the job, in
@@ -26,7 +29,20 @@ export class ApprovalGate extends ApprovalGateStep {
   }
 
   async evaluate(job: SubmittedJob, user: AuthenticatedUser, history: SubmitterHistory): Promise<ApprovalHold | null> {
-    const candidates = candidateRules(await this.rules.activeRules(), user.level, job.provider);
+    return this.evaluateWith(await this.prepare(user, job.provider), job, user, history);
+  }
+
+  async prepare(user: AuthenticatedUser, provider: string): Promise<GateRules & { rules: ApprovalRule[] }> {
+    return { rules: candidateRules(await this.rules.activeRules(), user.level, provider) };
+  }
+
+  evaluateWith(
+    gateRules: GateRules,
+    job: SubmittedJob,
+    user: AuthenticatedUser,
+    history: SubmitterHistory,
+  ): ApprovalHold | null {
+    const candidates = gateRules.rules as ApprovalRule[];
     if (candidates.length === 0) return null;
     const match = evaluateRules(candidates, {
       userLevel: user.level,
@@ -38,25 +54,39 @@ export class ApprovalGate extends ApprovalGateStep {
       jobsLast24h: history.jobsLast24h,
     });
     if (!match) return null;
-    const id = randomUUID();
+    return this.hold(job, match.reason, {
+      id: match.rule.id,
+      name: match.rule.name,
+      requiredApproverLevel: match.rule.requiredApproverLevel,
+    });
+  }
+
+  holdForQuota(job: SubmittedJob, reason: string, ruleHold: ApprovalHold | null): ApprovalHold {
+    if (!ruleHold) return this.hold(job, reason, { id: null, name: 'Quota', requiredApproverLevel: QUOTA_APPROVER });
+    const level = atLeast(ruleHold.rule.requiredApproverLevel, QUOTA_APPROVER)
+      ? ruleHold.rule.requiredApproverLevel
+      : QUOTA_APPROVER;
+    // One request for both, under the rule's hold id (already in the log).
+    const rule = { ...ruleHold.rule, requiredApproverLevel: level };
+    return this.hold(job, `${ruleHold.reason}; ${reason}`, rule, ruleHold.approvalId);
+  }
+
+  /** The request's row and its `approval_required` event, written with the job. */
+  private hold(job: SubmittedJob, reason: string, rule: ApprovalHold['rule'], id: string = randomUUID()): ApprovalHold {
     const expiresAt = new Date(job.submittedAt.getTime() + this.config.enterprise.approvalExpiresHours * 3600_000);
     const owner = { jobId: job.jobId, userId: job.userId, orgId: job.orgId };
-    log.info('Job requires approval', {
-      job_id: job.jobId,
-      approval_id: id,
-      rule: match.rule.name,
-      reason: match.reason,
-    });
+    log.info('Job requires approval', { job_id: job.jobId, approval_id: id, rule: rule.name, reason });
     return {
       approvalId: id,
-      reason: match.reason,
+      reason,
+      rule,
       write: this.repo.requestPart({
         id,
         ...owner,
-        ruleId: match.rule.id,
-        ruleName: match.rule.name,
-        requiredApproverLevel: match.rule.requiredApproverLevel,
-        reason: match.reason,
+        ruleId: rule.id,
+        ruleName: rule.name,
+        requiredApproverLevel: rule.requiredApproverLevel,
+        reason,
         estimatedCost: job.costEstimate,
         createdAt: job.submittedAt,
         expiresAt,
@@ -67,11 +97,11 @@ export class ApprovalGate extends ApprovalGateStep {
           ...owner,
           data: {
             approval_id: id,
-            rule_id: match.rule.id,
-            rule_name: match.rule.name,
-            reason: match.reason,
+            rule_id: rule.id,
+            rule_name: rule.name,
+            reason,
             estimated_cost: job.costEstimate,
-            required_approver_level: match.rule.requiredApproverLevel,
+            required_approver_level: rule.requiredApproverLevel,
             expires_at: expiresAt.toISOString(),
           },
         },

@@ -111,4 +111,34 @@ export class AccessPolicy {
       return 'Approvers can only decide requests of their own organisation';
     return null;
   }
+
+  /**
+   * Whether the caller may see a quota (and so manage it, as far as quotaRefusal allows): an admin every quota; a
+   * lead the `user` quotas of its organisation's members and its organisation's own `org` quota; nobody else.
+   * `subjectOrgId` is the organisation of a user quota's user (or of an org quota: the org itself).
+   */
+  canSeeQuota(caller: AuthenticatedUser, quota: { scope: string; subjectOrgId: string | null }): boolean {
+    if (caller.level === 'admin') return true;
+    if (caller.level !== 'lead') return false;
+    return (quota.scope === 'user' || quota.scope === 'org') && quota.subjectOrgId === caller.orgId;
+  }
+
+  /**
+   * Why the caller may not create, change or delete a quota of this scope (null = it may): a lead manages user and
+   * org quotas only, never global, level or provider ones; a quota an admin set, a lead may lower or make stricter
+   * but never raise, loosen, switch off or delete (`loosens`).
+   */
+  quotaRefusal(
+    caller: AuthenticatedUser,
+    quota: { scope: string; adminSet: boolean },
+    loosens: boolean,
+  ): string | null {
+    if (caller.level === 'admin') return null;
+    if (caller.level !== 'lead') return 'Only leads and admins manage quotas';
+    if (quota.scope !== 'user' && quota.scope !== 'org')
+      return `Only an admin manages ${quota.scope} quotas; a lead manages user quotas of its organisation and its organisation's quota`;
+    if (quota.adminSet && loosens)
+      return 'An admin set this quota: a lead may lower it, never raise, loosen or remove it';
+    return null;
+  }
 }

@@ -72,6 +72,11 @@ export class UsersService {
     return this.repo.findUser(id);
   }
 
+  /** Whether an organisation exists, for other modules' validation. */
+  orgExists(id: string): Promise<boolean> {
+    return this.repo.orgExists(id);
+  }
+
   /**
    * The ties between an approver (and who minted its key) and a job's requester (and who minted the key the job
    * was submitted with), through who created whom; AccessPolicy.decisionRefusal says what they mean.

@@ -71,8 +71,32 @@ export class RateLimitError extends AppError {
     details?: Record<string, unknown>,
     /** Sent as Retry-After: when the client may try again. */
     readonly retryAfterSeconds?: number,
+    code = 'rate_limit_exceeded',
   ) {
-    super('rate_limit_exceeded', HttpStatus.TOO_MANY_REQUESTS, message, details);
+    super(code, HttpStatus.TOO_MANY_REQUESTS, message, details);
+  }
+}
+
+/** The quota a refused submit would have passed, and when its window frees room. */
+export type QuotaExceededDetails = {
+  quota_id: string;
+  type: string;
+  scope: string;
+  scope_id: string | null;
+  limit: number;
+  /** Used in the window before this submit. */
+  used: number;
+  /** What this submit would have added (its cost estimate, or 1 job). */
+  requested: number;
+  resets_at: string;
+};
+
+/** A `block` quota refuses a submit (429 with Retry-After = seconds until `resets_at`). */
+export class QuotaExceededError extends RateLimitError {
+  declare readonly details: QuotaExceededDetails;
+
+  constructor(message: string, details: QuotaExceededDetails, retryAfterSeconds: number) {
+    super(message, { ...details }, retryAfterSeconds, 'quota_exceeded');
   }
 }
 

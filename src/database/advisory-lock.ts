@@ -14,8 +14,9 @@ export function advisoryKey(key: string | number): string {
  * Serialises work across instances until the current transaction ends. Transaction-scoped on purpose: no session
  * state survives behind a pooler, and a forgotten unlock cannot exist. On PGlite (one session) it is re-entrant and
  * the pool of one already serialises, so it trivially succeeds. The one advisory-lock helper of the project (the
- * exceptions: the migration runner's session lock, as migrations run outside a transaction, and the queue's claim,
- * which sends its transaction-level lock in one message with the statements it guards).
+ * exceptions: the migration runner's session lock, as migrations run outside a transaction, and the queue's claim
+ * and LockedWrites (the submit under quotas), which send their transaction-level locks in one message with the
+ * statements they guard).
  */
 export async function lockUntilCommit(tx: EntityManager, key: string | number): Promise<void> {
   if (!tx.queryRunner?.isTransactionActive) {

@@ -35,6 +35,14 @@ export class CombinedWrites {
   ) {}
 
   async run<K extends string>(parts: Partial<Record<K, WritePart | null>>): Promise<CombinedRows<K>> {
+    const { statement, entries, rowsOf } = this.compose(parts);
+    const [row] = await this.db.tx.query<Record<string, unknown>[]>(statement.sql, statement.params);
+    for (const [, part] of entries) if (part.afterCommit) this.afterCommit.run(part.afterCommit);
+    return rowsOf([row]);
+  }
+
+  /** The parts as one statement (not run), the parts it holds, and how to read its one row. */
+  compose<K extends string>(parts: Partial<Record<K, WritePart | null>>) {
     const entries = Object.entries(parts).filter((e): e is [K, WritePart] => Boolean(e[1]));
     const params: unknown[] = [];
     const ctes: string[] = [];
@@ -43,11 +51,10 @@ export class CombinedWrites {
       params.push(...part.params);
     }
     const columns = entries.map(([name]) => `(SELECT coalesce(json_agg(r), '[]') FROM "${name}" r) AS "${name}"`);
-    const [row] = await this.db.tx.query<Record<K, Record<string, unknown>[]>[]>(
-      `WITH ${ctes.join(', ')} SELECT ${columns.join(', ')}`,
-      params,
-    );
-    for (const [, part] of entries) if (part.afterCommit) this.afterCommit.run(part.afterCommit);
-    return row;
+    return {
+      statement: { sql: `WITH ${ctes.join(', ')} SELECT ${columns.join(', ')}`, params },
+      entries,
+      rowsOf: (rows: unknown[]) => rows[0] as CombinedRows<K>,
+    };
   }
 }

@@ -6,6 +6,7 @@ import { getLogger } from '../logging';
 import { buildDataSourceOptions, DatabaseTarget } from './data-source-options';
 import { AfterCommit } from './after-commit';
 import { CombinedWrites } from './combined-write';
+import { LockedWrites } from './locked-write';
 import { pendingMigrations, runMigrationsLocked } from './migration-runner';
 import { NotificationListener } from './notification-listener';
 import { SettingsCache } from './settings-cache';
@@ -62,8 +63,8 @@ export class DatabaseModule {
           retryDelay: 1000,
         }),
       ],
-      providers: [MigrationService, AfterCommit, CombinedWrites, NotificationListener, SettingsCache],
-      exports: [MigrationService, AfterCommit, CombinedWrites, NotificationListener, SettingsCache],
+      providers: [MigrationService, AfterCommit, CombinedWrites, LockedWrites, NotificationListener, SettingsCache],
+      exports: [MigrationService, AfterCommit, CombinedWrites, LockedWrites, NotificationListener, SettingsCache],
     };
   }
 }

@@ -1,4 +1,5 @@
 import type { JobProgress } from '../common/job-progress';
+import type { QuotaExceededDetails } from '../common/errors';
 
 /**
  * Each event type and the fields of its `data` (besides `type` and `job_id`, which the publisher adds). An
@@ -17,7 +18,8 @@ export interface EventPayloads {
   job_dispatched: { provider: string; external_id: string | undefined; attempt: number | undefined };
   approval_required: {
     approval_id: string;
-    rule_id: string;
+    /** Null when only a quota holds the job. */
+    rule_id: string | null;
     rule_name: string;
     reason: string;
     estimated_cost: number;
@@ -42,6 +44,30 @@ export interface EventPayloads {
     org_max_concurrent: number;
     changed_by: string;
   };
+  /** A submit passed a `warn` quota (accepted; `used` includes the new job). */
+  quota_warning: {
+    quota_id: string;
+    type: string;
+    scope: string;
+    scope_id: string | null;
+    limit: number;
+    used: number;
+  };
+  /** A user, org or provider passed 80 % of a cost quota for the first time in the window. */
+  quota_threshold: {
+    quota_id: string;
+    type: string;
+    scope: string;
+    scope_id: string | null;
+    /** Whose spend: a user id (user, level and global quotas), an org id, or a provider name. */
+    subject_id: string;
+    limit: number;
+    used: number;
+    window_start: string;
+    resets_at: string;
+  };
+  /** A `block` quota refused a submit (no job was created). */
+  quota_exceeded: QuotaExceededDetails;
   /** A dataset upload's bytes so far, to its uploader (at most twice a second per upload). */
   upload_progress: { upload_id: string; bytes_received: number; total_bytes: number | null };
   /** A running job's training progress, as read from its log (at most once per SIMPLETUNER_PROGRESS_EVENT_SECONDS). */

@@ -3,11 +3,19 @@ export { JobTransitionService, logStatusChange } from './job-transition.service'
 export type { TransitionResult } from './job-transition.service';
 export { JobRecordsService } from './job-records.service';
 export { JobSecretsService } from './job-secrets.service';
-export { ApprovalGateStep, ArtifactsStep, JobLogsStep, QueueStep } from './pipeline/steps';
+export { ApprovalGateStep, ArtifactsStep, JobLogsStep, QueueStep, QuotaStep } from './pipeline/steps';
 export type { JobLogReport } from './pipeline/steps';
 export { JobStateApplier } from './job-state-applier';
 export type { PlannedChange } from './job-state-applier';
-export type { ApprovalHold, SubmittedJob, SubmitterHistory } from './pipeline/steps';
+export type {
+  ApplicableQuotas,
+  ApprovalHold,
+  GateRules,
+  QuotaMeasure,
+  QuotaOutcome,
+  SubmittedJob,
+  SubmitterHistory,
+} from './pipeline/steps';
 /** @public for enterprise modules (README "Extending"). */
 export type { EndedJob, JobEndedStep } from './pipeline/steps';
 export { JOB_ENDED_EXTENSIONS } from './pipeline/job-ended.pipeline';

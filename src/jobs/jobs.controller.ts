@@ -46,7 +46,7 @@ export class JobsController {
     type: SubmittedJobView,
     headers: { 'Idempotent-Replayed': { description: 'Always `true`', schema: { type: 'string', enum: ['true'] } } },
   })
-  @ApiErrors('not_found', 'conflict', 'idempotency_key_reused')
+  @ApiErrors('not_found', 'conflict', 'idempotency_key_reused', 'quota_exceeded')
   async submit(
     @CurrentUser() user: AuthenticatedUser,
     @Body() dto: SubmitJobDto,

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { In, IsNull, Not } from 'typeorm';
 import type { WritePart } from '../database/combined-write';
+import type { Statement } from '../database/locked-write';
 import { EntityRows, entityRows } from '../database/entity-rows';
 import { affectedRows, Db, returnedRows } from '../database/transaction-host';
 import { ACTIVE_STATUSES, JobStatus, TERMINAL_STATUSES } from '../common/job-status';
@@ -40,6 +41,18 @@ export interface ReadOptions {
 }
 
 /** Mean run time and count of the org's ($1) completed jobs on a profile ($2) in the last 90 days. */
+/** What a submit reads from the jobs table (JobsRepository.submitFacts). */
+export interface SubmitFacts {
+  history: { meanSeconds: number | null; count: number };
+  hasJob: boolean;
+  lastDay: number;
+}
+
+export function toSubmitFacts(rows: unknown[]): SubmitFacts {
+  const [row] = rows as { mean: number | null; n: number; has_job: boolean; last_day: number }[];
+  return { history: { meanSeconds: row.mean, count: row.n }, hasJob: row.has_job, lastDay: row.last_day };
+}
+
 const COMPLETED_RUN_STATS = `
   SELECT avg(extract(epoch FROM completed_at - started_at))::float8 AS mean, count(*)::int AS n
     FROM jobs
@@ -173,21 +186,21 @@ export class JobsRepository {
    * What a submit needs from the jobs table, in one statement: the org's completed runs on the profile in the last
    * 90 days (the cost estimate), whether the user has any job, and the user's submissions in the 24 h before `at`.
    */
-  async submitFacts(
-    userId: string,
-    orgId: string,
-    profile: string,
-    at: Date,
-  ): Promise<{ history: { meanSeconds: number | null; count: number }; hasJob: boolean; lastDay: number }> {
-    const [row] = await this.db.tx.query<{ mean: number | null; n: number; has_job: boolean; last_day: number }[]>(
-      `SELECT h.mean, h.n,
-              EXISTS (SELECT 1 FROM jobs WHERE user_id = $3) AS has_job,
-              (SELECT count(*)::int FROM jobs WHERE user_id = $3 AND created_at > $4::timestamptz - interval '24 hours')
-                AS last_day
-         FROM (${COMPLETED_RUN_STATS}) h`,
-      [orgId, profile, userId, at],
-    );
-    return { history: { meanSeconds: row.mean, count: row.n }, hasJob: row.has_job, lastDay: row.last_day };
+  async submitFacts(userId: string, orgId: string, profile: string, at: Date): Promise<SubmitFacts> {
+    const { sql, params } = this.submitFactsStatement(userId, orgId, profile, at);
+    return toSubmitFacts(await this.db.tx.query(sql, params));
+  }
+
+  /** submitFacts as a statement, for a caller that sends it with others (read it with toSubmitFacts). */
+  submitFactsStatement(userId: string, orgId: string, profile: string, at: Date): Statement {
+    return {
+      sql: `SELECT h.mean, h.n,
+                   EXISTS (SELECT 1 FROM jobs WHERE user_id = $3) AS has_job,
+                   (SELECT count(*)::int FROM jobs
+                     WHERE user_id = $3 AND created_at > $4::timestamptz - interval '24 hours') AS last_day
+              FROM (${COMPLETED_RUN_STATS}) h`,
+      params: [orgId, profile, userId, at],
+    };
   }
 
   findOne(where: JobFilter): Promise<Job | null> {

@@ -81,6 +81,19 @@ export class JobView {
 }
 
 /** What a submission answers: the job's id and where it stands. */
+/** A `warn` quota a submit passed. */
+export class QuotaWarningView {
+  @ApiUuid()
+  quota_id: string;
+  @ApiProperty({ enum: ['cost_daily', 'cost_monthly', 'jobs_per_hour', 'jobs_per_day'], example: 'cost_daily' })
+  type: string;
+  @ApiProperty({ example: 100 })
+  limit: number;
+  /** What the window holds with this job included */
+  @ApiProperty({ example: 104.5 })
+  used: number;
+}
+
 export class SubmittedJobView {
   @ApiUuid({ example: uuidExample })
   job_id: string;
@@ -98,6 +111,9 @@ export class SubmittedJobView {
   /** Present (true) when this is the answer to a repeated idempotency key */
   @ApiProperty({ enum: [true] })
   idempotent_hit?: true;
+  /** Present when the job passes a `warn` quota: accepted, but over that limit */
+  @ApiProperty({ type: [QuotaWarningView], required: false })
+  warnings?: QuotaWarningView[];
 }
 
 export class JobListView {

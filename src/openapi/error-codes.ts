@@ -105,6 +105,27 @@ export const ERROR_CODES = {
       'Too many failed key checks from this address or for this key prefix, or too many event streams (per user, ' +
       'organisation or instance, named in `details.scope`); see `Retry-After`',
   },
+  quota_exceeded: {
+    status: 429,
+    schema: 'QuotaExceededError',
+    description:
+      'A `block` quota would be passed by this submit (its window counts the new job); `Retry-After` is the number ' +
+      'of seconds until `details.resets_at`, when the window frees room',
+    details: {
+      type: 'object',
+      required: ['quota_id', 'type', 'scope', 'scope_id', 'limit', 'used', 'requested', 'resets_at'],
+      properties: {
+        quota_id: { type: 'string', format: 'uuid' },
+        type: { type: 'string', enum: ['cost_daily', 'cost_monthly', 'jobs_per_hour', 'jobs_per_day'] },
+        scope: { type: 'string', enum: ['global', 'org', 'level', 'user', 'provider'] },
+        scope_id: { type: 'string', nullable: true },
+        limit: { type: 'number' },
+        used: { type: 'number', description: 'Used in the window before this submit' },
+        requested: { type: 'number', description: "This submit's cost estimate (cost quotas) or 1 (job counts)" },
+        resets_at: { type: 'string', format: 'date-time' },
+      },
+    },
+  },
   provider_error: {
     status: 502,
     schema: 'ProviderError',

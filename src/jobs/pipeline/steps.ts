@@ -1,5 +1,6 @@
-import type { AuthenticatedUser } from '../../auth';
+import type { AuthenticatedUser, UserLevel } from '../../auth';
 import type { WritePart } from '../../database/combined-write';
+import type { Statement } from '../../database/locked-write';
 import type { NewEvent } from '../../events';
 import type { JobStatus } from '../../common/job-status';
 import type { Job } from '../job.entity';
@@ -39,8 +40,15 @@ export interface SubmitterHistory {
 export interface ApprovalHold {
   approvalId: string;
   reason: string;
+  /** The rule that holds it (id and name null when only a quota does) and who may decide. */
+  rule: { id: string | null; name: string; requiredApproverLevel: UserLevel };
   write: WritePart;
   events: NewEvent[];
+}
+
+/** The approval rules that may hold a submitter's jobs on a provider, loaded before a submit decides. */
+export interface GateRules {
+  readonly rules: readonly unknown[];
 }
 
 /** Step "gate" of a submit, and the approvals' part of a job's end. */
@@ -51,8 +59,77 @@ export abstract class ApprovalGateStep {
     user: AuthenticatedUser,
     history: SubmitterHistory,
   ): Promise<ApprovalHold | null>;
+  /** The rules that may apply to this submitter and provider (from memory, loaded when they changed). */
+  abstract prepare(user: AuthenticatedUser, provider: string): Promise<GateRules>;
+  /** evaluate() with the rules loaded: decides without the database (a submit may call it while holding locks). */
+  abstract evaluateWith(
+    rules: GateRules,
+    job: SubmittedJob,
+    user: AuthenticatedUser,
+    history: SubmitterHistory,
+  ): ApprovalHold | null;
+  /**
+   * The job is held because a quota requires approval (`reason` names the quota), decided like a rule whose approver
+   * level is `lead`; with a rule's hold as well, one request carries both reasons and the higher approver level.
+   */
+  abstract holdForQuota(job: SubmittedJob, reason: string, ruleHold: ApprovalHold | null): ApprovalHold;
   /** A request still waiting on a job that ended some other way (cancelled by its owner) closes. */
   abstract closeFor(ended: EndedJob[]): Promise<void>;
+}
+
+/** The quotas that apply to one submit, read before it opens its transaction; opaque to the pipeline. */
+export interface ApplicableQuotas {
+  readonly quotaIds: readonly string[];
+}
+
+/** A warn quota the submit passes: the job is accepted and the response says so. */
+export interface QuotaWarning {
+  quota_id: string;
+  type: string;
+  limit: number;
+  /** What the window holds with this job included. */
+  used: number;
+}
+
+/** What the quotas decide about a submit they let through (a `block` quota refuses it with a 429 instead). */
+export interface QuotaOutcome {
+  warnings: QuotaWarning[];
+  /** Why a quota holds the job for a lead's approval; null when none does. */
+  holdReason: string | null;
+  /** Written with the job: warnings, and the first pass of 80 % of a cost quota in a window. */
+  events: NewEvent[];
+  /** The quotas' own rows written with the job (which 80 % notices went out); null when none. */
+  write: WritePart | null;
+}
+
+/** How a submit's quotas are measured: the locks that serialise its subjects (in order) and the read under them. */
+export interface QuotaMeasure {
+  lockKeys: string[];
+  read: Statement;
+}
+
+/**
+ * Step "quotas" of a submit: spend and submission limits, checked with the new job included. The pipeline takes
+ * the locks, runs the read and writes the rows in one transaction (LockedWrites); the step says what to lock and
+ * read, and decides from what was read.
+ */
+export abstract class QuotaStep {
+  /** The active quotas that apply to this submitter and provider (from memory); null when none does. */
+  abstract applicable(user: AuthenticatedUser, provider: string): Promise<ApplicableQuotas | null>;
+  /** Which subjects (user, org, provider) to lock, in the fixed order, and what to read at `now` once they are. */
+  abstract measure(quotas: ApplicableQuotas, now: Date): QuotaMeasure;
+  /**
+   * Decides from the read's rows (the job not yet written): throws `quota_exceeded` (429) when a `block` quota
+   * would be passed; runs while the locks are held and touches no database.
+   */
+  abstract decide(quotas: ApplicableQuotas, job: SubmittedJob, rows: unknown[]): QuotaOutcome;
+  /**
+   * From a read without the locks: whether the job is clear of every quota (nothing to refuse, hold, warn or
+   * notice). Then it may be written in one message guarded by guard(), which fails when that is no longer so.
+   */
+  abstract clear(quotas: ApplicableQuotas, job: SubmittedJob, rows: unknown[]): boolean;
+  /** The statement that fails (SQLSTATE QU001) unless the job is still clear of every quota. */
+  abstract guard(quotas: ApplicableQuotas, job: SubmittedJob): Statement;
 }
 
 /** Step "enqueue" of a submit, the queue's part of a job's end, and where a job waits. */

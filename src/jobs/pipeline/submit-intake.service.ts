@@ -165,7 +165,23 @@ export class SubmitIntake {
     history: RunHistory,
     submittedAt: Date,
   ): Promise<SubmittedJob> {
-    const overrides = (await this.configs.get(request.provider)).hardwareInfo ?? {};
+    return this.priceWith(await this.pricing(request.provider), user, dto, request, history, submittedAt);
+  }
+
+  /** The provider's price overrides (from memory, loaded when they changed). */
+  async pricing(provider: string): Promise<HardwareOverrides> {
+    return (await this.configs.get(provider)).hardwareInfo ?? {};
+  }
+
+  /** price() with the overrides loaded: no database (a submit may call it while holding locks). */
+  priceWith(
+    overrides: HardwareOverrides,
+    user: AuthenticatedUser,
+    dto: SubmitJobDto,
+    request: SubmitRequest,
+    history: RunHistory,
+    submittedAt: Date,
+  ): SubmittedJob {
     const estimate = estimateCost(history, request.profile, dto.config, overrides, request.maxRuntimeSeconds);
     return {
       jobId: randomUUID(),
@@ -181,3 +197,6 @@ export class SubmitIntake {
     };
   }
 }
+
+/** A provider's per-profile price overrides. */
+type HardwareOverrides = Parameters<typeof estimateCost>[3];

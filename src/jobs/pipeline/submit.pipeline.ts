@@ -1,20 +1,31 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthenticatedUser } from '../../auth';
 import { Clock } from '../../common/clock';
-import { ConflictError } from '../../common/errors';
+import { ConflictError, QuotaExceededError } from '../../common/errors';
 import { isTerminal } from '../../common/job-status';
 import { getCorrelationId } from '../../context';
-import { CombinedWrites, type WritePart } from '../../database/combined-write';
+import { CombinedWrites, type CombinedRows, type WritePart } from '../../database/combined-write';
+import { LockedWriteAbandoned, LockedWrites } from '../../database/locked-write';
 import { Transactional } from '../../database/transactional';
 import { EventsService, type NewEvent } from '../../events';
 import type { JobDataset } from '../../providers';
 import { getLogger } from '../../logging';
 import { IdempotencyKey, keyReusedError } from '../idempotency';
 import { givenSecrets, type SubmitJobDto } from '../jobs.dto';
-import { JobsRepository } from '../jobs.repository';
+import { JobsRepository, toSubmitFacts, type SubmitFacts } from '../jobs.repository';
 import { JobSecretsService } from '../job-secrets.service';
 import { JobsService } from '../jobs.service';
-import { ApprovalGateStep, ApprovalHold, QueueStep, SubmittedJob } from './steps';
+import {
+  ApprovalGateStep,
+  QueueStep,
+  QuotaStep,
+  type ApplicableQuotas,
+  type ApprovalHold,
+  type GateRules,
+  type QuotaOutcome,
+  type QuotaWarning,
+  type SubmittedJob,
+} from './steps';
 import { SubmitIntake, SubmitRequest } from './submit-intake.service';
 
 const log = getLogger('simpletuner.cloud.jobs');
@@ -30,34 +41,82 @@ export interface SubmitResult {
     cost_estimate: number;
     queue_position: number | null;
     idempotent_hit?: true;
+    warnings?: QuotaWarning[];
   };
 }
+
+/** A validated request, before anything is read: its time is the clock's, read once. */
+interface Intake {
+  user: AuthenticatedUser;
+  dto: SubmitJobDto;
+  request: SubmitRequest & { dataset: JobDataset | null };
+  idempotency: IdempotencyKey | null;
+  now: Date;
+}
+
+/** A submit once it is priced and the gate has spoken: what its rows are made of. */
+interface Submission extends Intake {
+  job: SubmittedJob;
+  hold: ApprovalHold | null;
+}
+
+/** What a submit decides with, loaded before it reads. */
+interface Loaded {
+  overrides: Awaited<ReturnType<SubmitIntake['pricing']>>;
+  rules: GateRules;
+}
+
+/** What the write left: the job, the hold that applies, the entry's queue position, the quota warnings. */
+interface Written {
+  job: SubmittedJob;
+  hold: ApprovalHold | null;
+  position: number | null;
+  warnings: QuotaWarning[];
+}
+
+const NO_QUOTAS: QuotaOutcome = { warnings: [], holdReason: null, events: [], write: null };
+
+/** With an idempotency key, the rows commit only if this submit took the key. */
+const keyTaken = (idempotency: IdempotencyKey | null) =>
+  idempotency ? (rows: CombinedRows<SubmitParts>) => rows.key.length > 0 : undefined;
+
+/** A locked write rolled back because another submit holds the key: replay that one. */
+function keyHeld(err: unknown): never {
+  throw err instanceof LockedWriteAbandoned ? new KeyHeld() : err;
+}
+
+/** The queue position of the new entry (null while held for approval). */
+const positionOf = (rows: CombinedRows<SubmitParts>) => (rows.entry[0]?.position as number | null | undefined) ?? null;
 
 /** Another submit holds the key: the statement that wrote this one's rows rolls back. */
 class KeyHeld extends Error {}
 
 /** The rows one submit writes, part by part, each from the repository of its own table. */
-type SubmitParts = 'job' | 'secrets' | 'key' | 'approval' | 'entry' | 'events';
+type SubmitParts = 'job' | 'secrets' | 'key' | 'approval' | 'entry' | 'events' | 'quotas';
 
 /**
  * What a submit does, in order. Each step is a method of an injected service with a typed input and result (the
- * gate and the queue are the approvals and queue modules' own, bound in src/job-pipeline-steps.module.ts); adding a
- * step is one line here plus its service.
+ * gate, the quotas and the queue are the approvals, quotas and queue modules' own, bound in
+ * src/job-pipeline-steps.module.ts); adding a step is one line here plus its service.
  *
  * Nothing is written until every step has decided: then the job, its idempotency key, its approval request, its
  * queue entry and its events go to the database in one statement, so a submit is one read and one write (with an
- * idempotency key, that write runs in a transaction that rolls back when another submit holds the key). What must
- * follow the commit — the queue's wake-up, delivery to event streams — runs once it has committed.
+ * idempotency key, that write runs in a transaction that rolls back when another submit holds the key). When
+ * quotas apply, their read and that write share a transaction that serialises the submits of the same user, org
+ * and provider (two messages: lock and read; write and commit); a submit no quota applies to pays nothing for them.
+ * What must follow the commit — the queue's wake-up, delivery to event streams — runs once it has committed.
  */
 @Injectable()
 export class SubmitPipeline {
   constructor(
     private readonly intake: SubmitIntake,
     private readonly approvals: ApprovalGateStep,
+    private readonly quotas: QuotaStep,
     private readonly queue: QueueStep,
     private readonly repo: JobsRepository,
     private readonly events: EventsService,
     private readonly writes: CombinedWrites,
+    private readonly lockedWrites: LockedWrites,
     private readonly jobs: JobsService,
     private readonly clock: Clock,
     private readonly secrets: JobSecretsService,
@@ -66,20 +125,18 @@ export class SubmitPipeline {
   async submit(user: AuthenticatedUser, dto: SubmitJobDto, idempotency = bodyKey(dto)): Promise<SubmitResult> {
     const request = this.intake.validate(user, dto); // 1. validate: 400/403 before any database work
     const dataset = await this.intake.dataset(user, dto); // 2. the dataset: a URL, or the user's own upload
-    const now = this.clock.now();
-    const facts = await this.repo.submitFacts(user.id, user.orgId, request.profile, now); // 3. the one read
-    const job = await this.intake.price(user, dto, request, facts.history, now); // 4. price
-    const submitter = { hasEarlierJob: facts.hasJob, jobsLast24h: facts.lastDay + 1 };
-    const hold = await this.approvals.evaluate(job, user, submitter); // 5. gate: a rule may hold it for a person
-    // 6. the rows: job (+ its sealed secrets), idempotency key, approval request, queue entry, events
-    const parts = this.rows(user, job, dto, { ...request, dataset }, hold, idempotency);
-    let position: number | null;
+    const quotas = await this.quotas.applicable(user, request.provider); // 3. the quotas that apply (in memory)
+    const intake: Intake = { user, dto, request: { ...request, dataset }, idempotency, now: this.clock.now() };
+    let written: Written;
     try {
-      position = await this.write(parts); // 7. one statement; wake-ups after the commit
+      // 4. the one read, 5. price, 6. gate, 7. quotas, 8. the rows in one statement (wake-ups after the commit)
+      written = quotas ? await this.submitGoverned(intake, quotas) : await this.submitPlain(intake);
     } catch (err) {
+      if (err instanceof QuotaExceededError) await this.quotaExceeded(user, err);
       if (!(err instanceof KeyHeld)) throw err;
       return this.replay(user, idempotency!, request.requestHash);
     }
+    const { job, hold, position, warnings } = written;
     log.info('Job submitted successfully', {
       job_id: job.jobId,
       provider: job.provider,
@@ -90,20 +147,97 @@ export class SubmitPipeline {
       status: 'pending',
       requires_approval: hold !== null,
       cost_estimate: job.costEstimate,
+      ...(hold ? { approval_id: hold.approvalId } : {}),
+      queue_position: position,
     };
-    return {
-      created: true,
-      body: { ...body, ...(hold ? { approval_id: hold.approvalId } : {}), queue_position: position },
-    };
+    return { created: true, body: warnings.length ? { ...body, warnings } : body };
+  }
+
+  /** No quota applies: the read, then the rows in one statement. */
+  private async submitPlain(intake: Intake): Promise<Written> {
+    const { user, request, now } = intake;
+    const loaded = await this.load(intake);
+    const facts = await this.repo.submitFacts(user.id, user.orgId, request.profile, now); // the one read
+    const submission = this.decide(intake, facts, loaded);
+    const position = await this.write(this.rows(submission, NO_QUOTAS));
+    return { job: submission.job, hold: submission.hold, position, warnings: [] };
+  }
+
+  /**
+   * Quotas apply. Far from its limits (the common case), a submit reads its facts and the quotas' windows without
+   * locks, and writes in one message under advisory locks on its subjects (user, org, provider, in that order),
+   * guarded: if the windows no longer leave it clear, nothing is written and it decides again under the locks
+   * (submitLocked). Either way the locks are held until the commit, so concurrent submits of a subject count each
+   * other's jobs and cannot pass a limit together, on any instance; and in the guarded write the locks are held
+   * for the database's work only, not while this process decides.
+   */
+  private async submitGoverned(intake: Intake, quotas: ApplicableQuotas): Promise<Written> {
+    const { user, request, now, idempotency } = intake;
+    const loaded = await this.load(intake);
+    const { lockKeys, read } = this.quotas.measure(quotas, now);
+    const facts = this.repo.submitFactsStatement(user.id, user.orgId, request.profile, now);
+    const [factRows, quotaRows] = await this.lockedWrites.read([facts, read]);
+    const submission = this.decide(intake, toSubmitFacts(factRows), loaded);
+    if (this.quotas.clear(quotas, submission.job, quotaRows)) {
+      const plan = { parts: this.rows(submission, NO_QUOTAS), commitIf: keyTaken(idempotency) };
+      const rows = await this.lockedWrites
+        .tryGuarded(lockKeys, this.quotas.guard(quotas, submission.job), plan)
+        .catch(keyHeld);
+      if (rows) return { job: submission.job, hold: submission.hold, position: positionOf(rows), warnings: [] };
+    }
+    return this.submitLocked(intake, quotas, loaded);
+  }
+
+  /**
+   * Near a limit: one transaction in two messages — the locks and both reads (the submit's and the quotas'
+   * windows), then, once everything is decided from them, the rows and the COMMIT.
+   */
+  private async submitLocked(intake: Intake, quotas: ApplicableQuotas, loaded: Loaded): Promise<Written> {
+    const { user, request, now, idempotency } = intake;
+    const { lockKeys, read } = this.quotas.measure(quotas, now);
+    const facts = this.repo.submitFactsStatement(user.id, user.orgId, request.profile, now);
+    let written: Omit<Written, 'position'> | undefined;
+    const rows = await this.lockedWrites
+      .run(lockKeys, [facts, read], ([factRows, quotaRows]) => {
+        const submission = this.decide(intake, toSubmitFacts(factRows), loaded);
+        const { job } = submission;
+        const outcome = this.quotas.decide(quotas, job, quotaRows); // 429 when a block quota would be passed
+        const hold = outcome.holdReason
+          ? this.approvals.holdForQuota(job, outcome.holdReason, submission.hold)
+          : submission.hold;
+        written = { job, hold, warnings: outcome.warnings };
+        return { parts: this.rows({ ...submission, hold }, outcome), commitIf: keyTaken(idempotency) };
+      })
+      .catch(keyHeld);
+    return { ...written!, position: positionOf(rows) };
+  }
+
+  /** What pricing and the gate read from memory (the provider's prices, the rules that may apply). */
+  private async load(intake: Intake): Promise<Loaded> {
+    const { user, request } = intake;
+    const [overrides, rules] = await Promise.all([
+      this.intake.pricing(request.provider),
+      this.approvals.prepare(user, request.provider),
+    ]);
+    return { overrides, rules };
+  }
+
+  /** 5. price (from the org's history) and 6. the gate: a rule may hold the job for a person. No database. */
+  private decide(intake: Intake, facts: SubmitFacts, loaded: Loaded): Submission {
+    const { user, dto, request, now } = intake;
+    const job = this.intake.priceWith(loaded.overrides, user, dto, request, facts.history, now);
+    const submitter = { hasEarlierJob: facts.hasJob, jobsLast24h: facts.lastDay + 1 };
+    return { ...intake, job, hold: this.approvals.evaluateWith(loaded.rules, job, user, submitter) };
+  }
+
+  /** A refused submit leaves its notice (the transaction that would have written the job rolled back). */
+  private async quotaExceeded(user: AuthenticatedUser, err: QuotaExceededError): Promise<void> {
+    await this.events.publish({ type: 'quota_exceeded', userId: user.id, orgId: user.orgId, data: err.details });
   }
 
   private rows(
-    user: AuthenticatedUser,
-    job: SubmittedJob,
-    dto: SubmitJobDto,
-    request: SubmitRequest & { dataset: JobDataset | null },
-    hold: ApprovalHold | null,
-    idempotency: IdempotencyKey | null,
+    { user, job, dto, request, hold, idempotency }: Submission,
+    quotas: QuotaOutcome,
   ): Record<SubmitParts, WritePart | null> {
     const submitted: NewEvent = {
       type: 'job_submitted',
@@ -143,14 +277,14 @@ export class SubmitPipeline {
         : null,
       approval: hold?.write ?? null,
       entry: this.queue.enqueue(job, hold !== null),
-      events: this.events.publishPart([submitted, ...(hold?.events ?? [])]),
+      events: this.events.publishPart([submitted, ...(hold?.events ?? []), ...quotas.events]),
+      quotas: quotas.write,
     };
   }
 
   /** The rows in one statement; the queue position of the new entry (null while held for approval). */
   private async write(parts: Record<SubmitParts, WritePart | null>): Promise<number | null> {
-    const rows = parts.key ? await this.writeClaimingKey(parts) : await this.writes.run(parts);
-    return (rows.entry[0]?.position as number | null | undefined) ?? null;
+    return positionOf(parts.key ? await this.writeClaimingKey(parts) : await this.writes.run(parts));
   }
 
   /** With an idempotency key the statement runs in a transaction: it rolls back if another job holds the key. */

@@ -1,0 +1,3 @@
+export { QuotasModule } from './quotas.module';
+export { QuotasService } from './quotas.service';
+export { QuotaCheck } from './quota-check.service';
