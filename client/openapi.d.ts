@@ -2007,7 +2007,38 @@ export interface components {
             dataset?: components["schemas"]["DatasetDto"];
             secrets?: components["schemas"]["SubmitSecretsDto"];
         };
+        JobDatasetView: {
+            /** @example https://example.com/datasets/portraits.zip */
+            url?: string;
+            /** Format: uuid */
+            upload_id?: string;
+        };
         SubmittedJobView: {
+            /** @description The trainer's multidatabackend list (its dataloader config) */
+            dataloader_config: {
+                [key: string]: unknown;
+            }[] | null;
+            /**
+             * @example {
+             *       "algo": "lokr",
+             *       "factor": 16
+             *     }
+             */
+            lycoris_config: {
+                [key: string]: unknown;
+            } | null;
+            dataset: components["schemas"]["JobDatasetView"] | null;
+            /** @example my-org/portrait-lora */
+            hub_model_id: string | null;
+            /** @example 2000 */
+            max_train_steps: number | null;
+            /**
+             * @description Names of the secrets the job was given; their values are never shown
+             * @example [
+             *       "hf_token"
+             *     ]
+             */
+            secrets: string[];
             /**
              * Format: uuid
              * @example 3f1c2b9e-8a4d-4c6e-9b1a-2d7e5f0a1c3b
@@ -2032,7 +2063,54 @@ export interface components {
              */
             idempotent_hit?: true;
         };
+        /**
+         * @description `pending` and `copying` until the copy ends `stored` or, after its last try, `failed`
+         * @enum {string}
+         */
+        ArtifactStatus: "pending" | "copying" | "stored" | "failed";
+        JobArtifactView: {
+            /** @description Bytes stored (null until stored) */
+            size: number | null;
+            /** @description `pending` and `copying` until the copy ends `stored` or, after its last try, `failed` */
+            status: components["schemas"]["ArtifactStatus"];
+            /**
+             * Format: date-time
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            created_at: string;
+            /** @description Unique within the job; the download is `GET /api/cloud/jobs/{id}/artifacts/{name}` */
+            name: string;
+            /** @description Hex SHA-256 of the stored bytes, the download's ETag (null until stored) */
+            sha256: string | null;
+            /** @description As the provider served it (null until stored); the download itself is always application/octet-stream */
+            content_type: string | null;
+        };
         JobView: {
+            /** @description The trainer's multidatabackend list (its dataloader config) */
+            dataloader_config: {
+                [key: string]: unknown;
+            }[] | null;
+            /**
+             * @example {
+             *       "algo": "lokr",
+             *       "factor": 16
+             *     }
+             */
+            lycoris_config: {
+                [key: string]: unknown;
+            } | null;
+            dataset: components["schemas"]["JobDatasetView"] | null;
+            /** @example my-org/portrait-lora */
+            hub_model_id: string | null;
+            /** @example 2000 */
+            max_train_steps: number | null;
+            /**
+             * @description Names of the secrets the job was given; their values are never shown
+             * @example [
+             *       "hf_token"
+             *     ]
+             */
+            secrets: string[];
             /**
              * Format: uuid
              * @example 3f1c2b9e-8a4d-4c6e-9b1a-2d7e5f0a1c3b
@@ -2116,6 +2194,8 @@ export interface components {
              * @example 2
              */
             queue_position: number | null;
+            /** @description The outputs kept in the artifact store, in the order the provider listed them */
+            artifacts: components["schemas"]["JobArtifactView"][];
             /** @description The provider's id for the job (Replicate's prediction id) once dispatched */
             external_id: string | null;
             requires_approval: boolean;
@@ -2595,11 +2675,6 @@ export interface components {
             /** @description Requests that expired in this run (their jobs are cancelled) */
             expired: number;
         };
-        /**
-         * @description `pending` and `copying` until the copy ends `stored` or, after its last try, `failed`
-         * @enum {string}
-         */
-        ArtifactStatus: "pending" | "copying" | "stored" | "failed";
         ArtifactView: {
             /** @description Bytes stored (null until stored) */
             size: number | null;

@@ -21,7 +21,7 @@ import {
 import { CostEstimate, estimateCost } from './job-cost';
 import { ACTIVE_STATUSES, isTerminal, TERMINAL_STATUSES } from '../common/job-status';
 import { JobTransitionService } from './job-transition.service';
-import { ArtifactsStep, QueueStep } from './pipeline/steps';
+import { ArtifactsStep, type JobViewColumns, QueueStep } from './pipeline/steps';
 import { Clock } from '../common/clock';
 import { jobView, JobView } from './job-view';
 import type { Job } from './job.entity';
@@ -55,6 +55,12 @@ export class JobsService {
     private readonly clock: Clock,
   ) {}
 
+  /** What a job view shows from the queue's and the artifacts' tables, selected with the job (JobViewColumns). */
+  private readonly viewColumns: JobViewColumns = {
+    queue_position: (jobIdSql) => this.queue.positionColumn(jobIdSql),
+    artifacts: (jobIdSql) => this.artifacts.viewsColumn(jobIdSql),
+  };
+
   defaultProvider(): string {
     return this.config.env.REPLICATE_API_TOKEN ? 'replicate' : 'simulator';
   }
@@ -71,20 +77,22 @@ export class JobsService {
     if (!this.access.canAct(user, job)) throw new PermissionDeniedError(`You may not ${action} this job`);
   }
 
+  /** A page of the jobs the caller may see, each with its queue position and artifacts, in one statement. */
   async list(user: AuthenticatedUser, q: ListJobsQuery): Promise<{ jobs: JobView[]; total: number }> {
     const where: JobFilter = { ...this.access.scope(user) };
     if (q.status) where.status = q.status as Job['status'];
     if (q.provider) where.provider = q.provider;
-    const [jobs, total] = await this.repo.list(where, q.limit ?? 50, q.offset ?? 0);
-    const positions = await this.queue.positions(jobs.filter((j) => !isTerminal(j.status)).map((j) => j.jobId));
+    const [rows, total] = await this.repo.list(where, q.limit ?? 50, q.offset ?? 0, this.viewColumns);
     const now = this.clock.now();
-    return { jobs: jobs.map((j) => jobView(j, positions.get(j.jobId) ?? null, now)), total };
+    return { jobs: rows.map((r) => jobView(r.job, r.queuePosition, now, r.artifacts)), total };
   }
 
   async get(user: AuthenticatedUser, jobId: string): Promise<JobView> {
-    const job = await this.findVisible(user, jobId);
-    const positions = await this.queue.positions(isTerminal(job.status) ? [] : [jobId]);
-    return jobView(job, positions.get(jobId) ?? null, this.clock.now());
+    const row = UUID.test(jobId)
+      ? await this.repo.findView({ jobId, ...this.access.scope(user) }, this.viewColumns)
+      : null;
+    if (!row) throw new JobNotFoundError(jobId);
+    return jobView(row.job, row.queuePosition, this.clock.now(), row.artifacts);
   }
 
   /** Cancels at the provider first (a failure leaves the job unchanged, 502), then through the transition function. */

@@ -14,6 +14,8 @@ import { givenSecrets, type SubmitJobDto } from '../jobs.dto';
 import { JobsRepository } from '../jobs.repository';
 import { JobSecretsService } from '../job-secrets.service';
 import { JobsService } from '../jobs.service';
+import { trainerInputs, type TrainerInputs } from '../job-view';
+import type { TrainerInputsView } from '../jobs.view';
 import { ApprovalGateStep, ApprovalHold, QueueStep, SubmittedJob } from './steps';
 import { SubmitIntake, SubmitRequest } from './submit-intake.service';
 
@@ -22,7 +24,7 @@ const IDEMPOTENCY_HOURS = 24;
 
 export interface SubmitResult {
   created: boolean;
-  body: {
+  body: TrainerInputsView & {
     job_id: string;
     status: string;
     requires_approval: boolean;
@@ -93,7 +95,12 @@ export class SubmitPipeline {
     };
     return {
       created: true,
-      body: { ...body, ...(hold ? { approval_id: hold.approvalId } : {}), queue_position: position },
+      body: {
+        ...body,
+        ...(hold ? { approval_id: hold.approvalId } : {}),
+        queue_position: position,
+        ...trainerInputs(submittedInputs(dto, dataset)),
+      },
     };
   }
 
@@ -130,12 +137,7 @@ export class SubmitPipeline {
         // Who submitted with which key: an approver must be independent of both (AccessPolicy).
         submittedKeyId: user.apiKeyId,
         submittedKeyMintedBy: user.keyCreatedBy ?? null,
-        dataloaderConfig: dto.dataloader_config ?? null,
-        lycorisConfig: dto.lycoris_config ?? null,
-        dataset: request.dataset,
-        hubModelId: dto.hub_model_id ?? null,
-        maxTrainSteps: dto.max_train_steps ?? null,
-        secretNames: Object.keys(givenSecrets(dto)),
+        ...submittedInputs(dto, request.dataset),
       }),
       secrets: this.secrets.sealPart(job.jobId, givenSecrets(dto)),
       key: idempotency
@@ -181,10 +183,23 @@ export class SubmitPipeline {
         ...(job.approvalId ? { approval_id: job.approvalId } : {}),
         cost_estimate: job.costEstimate,
         queue_position: position ?? null,
+        ...trainerInputs(job),
         idempotent_hit: true,
       },
     };
   }
+}
+
+/** The trainer inputs a submission gives, as the job's row keeps them (its secrets by name). */
+function submittedInputs(dto: SubmitJobDto, dataset: JobDataset | null): TrainerInputs {
+  return {
+    dataloaderConfig: dto.dataloader_config ?? null,
+    lycorisConfig: dto.lycoris_config ?? null,
+    dataset,
+    hubModelId: dto.hub_model_id ?? null,
+    maxTrainSteps: dto.max_train_steps ?? null,
+    secretNames: Object.keys(givenSecrets(dto)),
+  };
 }
 
 function bodyKey(dto: SubmitJobDto): IdempotencyKey | null {
