@@ -2,7 +2,8 @@
  * npm run bench:api — issue #16 "Build".
  *
  * Starts the real app from the production build (`nest build` first; JSON logs to a file at INFO) in a child
- * process (bench/api-server.ts), once on the local PostgreSQL (a fresh database test_bench_api, dropped at the end)
+ * process (bench/api-server.ts), once on the local PostgreSQL (a fresh database test_bench_api_<pid>, dropped at the
+ * end: two runs at once, or a run beside a test, never share one)
  * and once on PGlite (a temporary data folder), seeds 10,000 jobs across 100 users, and drives it with autocannon
  * (50 connections) from this process:
  *   (a) the framework floor: GET /api/bench/floor, a static 20-item JSON array through the same middleware chain,
@@ -37,7 +38,7 @@ import { admin, dbUrl, fmt, median } from './queue-common';
 import { FLOOR_PATH } from './api-floor';
 
 const ROOT = path.join(__dirname, '..');
-const DB_NAME = 'test_bench_api';
+const DB_NAME = `test_bench_api_${process.pid}`;
 
 type Db = 'postgres' | 'pglite';
 type RouteId = 'a' | 'b' | 'c' | 'd';
@@ -218,7 +219,6 @@ async function benchOne(db: Db, serverJs: string): Promise<DbResult> {
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'st-bench-api-cwd-'));
   const logFile = path.join(dataDir, 'app.log');
   if (db === 'postgres') {
-    await admin(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
     await admin(`CREATE DATABASE ${DB_NAME}`);
   }
   // As a user runs it: configured by its environment only (no .env or enterprise file from the checkout).

@@ -1,11 +1,23 @@
 import { redactSecrets, redactString } from '../common/secrets';
 import { isTerminal } from '../common/job-status';
+import type { JobDataset } from '../providers';
 import type { Job } from './job.entity';
 import type { JobArtifactView, JobView, TrainerInputsView } from './jobs.view';
 
 export type { JobView } from './jobs.view';
 
-const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+/** The trainer inputs as stored: the dataset with its provider URL too when it came from an upload. */
+type StoredInputs = Omit<TrainerInputsView, 'dataset'> & { dataset: JobDataset | null };
+
+/**
+ * A job's own fields as the database builds them for its view (JobViewsRepository): stored values, times already
+ * written as the API writes them; nothing redacted or derived yet.
+ */
+export type StoredJobView = Omit<
+  JobView,
+  'dataset' | 'is_active' | 'is_terminal' | 'duration_seconds' | 'queue_position' | 'artifacts'
+> &
+  StoredInputs;
 
 /** What the trainer is given besides `config`, as the job's row keeps it. */
 export type TrainerInputs = Pick<
@@ -17,64 +29,54 @@ export type TrainerInputs = Pick<
  * The trainer inputs as submitted: the dataset as its URL or as the upload it came from (that upload's provider URL
  * is the service's business), and the secrets by name only. What may carry a credential is redacted as `config` is.
  */
-export function trainerInputs(job: TrainerInputs): TrainerInputsView {
-  const dataset = job.dataset;
+function shownInputs(stored: StoredInputs): TrainerInputsView {
+  const dataset = stored.dataset;
   return {
-    dataloader_config: redactSecrets(job.dataloaderConfig) as Record<string, unknown>[] | null,
-    lycoris_config: redactSecrets(job.lycorisConfig) as Record<string, unknown> | null,
+    dataloader_config: redactSecrets(stored.dataloader_config) as Record<string, unknown>[] | null,
+    lycoris_config: redactSecrets(stored.lycoris_config) as Record<string, unknown> | null,
     dataset: !dataset
       ? null
       : dataset.upload_id
         ? { upload_id: dataset.upload_id }
         : { url: redactString(dataset.url) },
-    hub_model_id: job.hubModelId,
-    max_train_steps: job.maxTrainSteps,
-    secrets: job.secretNames,
+    hub_model_id: stored.hub_model_id,
+    max_train_steps: stored.max_train_steps,
+    secrets: stored.secrets,
   };
 }
 
+/** The trainer inputs of a job (or of a submission) as a response shows them. */
+export function trainerInputs(job: TrainerInputs): TrainerInputsView {
+  return shownInputs({
+    dataloader_config: job.dataloaderConfig,
+    lycoris_config: job.lycorisConfig,
+    dataset: job.dataset,
+    hub_model_id: job.hubModelId,
+    max_train_steps: job.maxTrainSteps,
+    secrets: job.secretNames,
+  });
+}
+
+/** The job as the API shows it: secrets redacted, what follows from its status and times added. */
 export function jobView(
-  job: Job,
-  queuePosition: number | null = null,
-  now: Date = new Date(),
-  artifacts: JobArtifactView[] = [],
+  stored: StoredJobView,
+  queuePosition: number | null,
+  now: Date,
+  artifacts: JobArtifactView[],
 ): JobView {
-  const start = job.startedAt;
-  const end = job.completedAt ?? (isTerminal(job.status) ? null : now);
+  const terminal = isTerminal(stored.status);
+  const start = stored.started_at === null ? null : Date.parse(stored.started_at);
+  const end = stored.completed_at !== null ? Date.parse(stored.completed_at) : terminal ? null : now.getTime();
   return {
-    job_id: job.jobId,
-    user_id: job.userId,
-    org_id: job.orgId,
-    provider: job.provider,
-    external_id: job.externalId,
-    status: job.status,
-    config_name: redactString(job.configName),
+    ...stored,
+    config_name: redactString(stored.config_name),
     // A config may carry credentials (hf_token, a password in a URL…): responses never include them.
-    config: redactSecrets(job.config) as Record<string, unknown>,
-    ...trainerInputs(job),
-    hardware_profile: job.hardwareProfile,
-    priority: job.priority,
-    priority_override: job.priorityOverride,
-    requires_approval: job.requiresApproval,
-    approval_id: job.approvalId,
-    cost_estimate: job.costEstimate,
-    cost_usd: job.costUsd,
-    error_message: job.errorMessage,
-    output_url: job.outputUrl,
-    logs_url: job.logsUrl,
-    correlation_id: job.correlationId,
-    attempt: job.attempt,
-    max_attempts: job.maxAttempts,
-    max_runtime_seconds: job.maxRuntimeSeconds,
-    created_at: job.createdAt.toISOString(),
-    queued_at: job.queuedAt.toISOString(),
-    started_at: iso(start),
-    completed_at: iso(job.completedAt),
-    metadata: job.metadata,
-    is_active: !isTerminal(job.status),
-    is_terminal: isTerminal(job.status),
-    duration_seconds: start && end ? Math.max(0, Math.round((end.getTime() - start.getTime()) / 1000)) : null,
-    queue_position: isTerminal(job.status) ? null : queuePosition,
+    config: redactSecrets(stored.config) as Record<string, unknown>,
+    ...shownInputs(stored),
+    is_active: !terminal,
+    is_terminal: terminal,
+    duration_seconds: start !== null && end !== null ? Math.max(0, Math.round((end - start) / 1000)) : null,
+    queue_position: terminal ? null : queuePosition,
     artifacts,
   };
 }

@@ -10,6 +10,7 @@ import { Job } from './job.entity';
 import { JobsController } from './jobs.controller';
 import { JobsMetrics } from './jobs.metrics';
 import { JobsRepository } from './jobs.repository';
+import { JobViewsRepository } from './job-views.repository';
 import { JobsService } from './jobs.service';
 import { JobsScheduler } from './jobs.scheduler';
 import { PollingController } from './polling.controller';
@@ -29,6 +30,7 @@ import { SubmitPipeline } from './pipeline/submit.pipeline';
   controllers: [JobsController, ProvidersController, PollingController, WebhookController],
   providers: [
     JobsRepository,
+    JobViewsRepository,
     JobSecretsRepository,
     JobSecretsService,
     JobEndedPipeline,

@@ -5,8 +5,6 @@ import { EntityRows, entityRows } from '../database/entity-rows';
 import { affectedRows, Db, returnedRows } from '../database/transaction-host';
 import { ACTIVE_STATUSES, JobStatus, TERMINAL_STATUSES } from '../common/job-status';
 import { Job } from './job.entity';
-import type { JobArtifactView } from './jobs.view';
-import type { JobViewColumns } from './pipeline/steps';
 
 /**
  * Written once at submit and never changed (the transition function's patch cannot name them, and no other statement
@@ -84,13 +82,6 @@ export interface JobFilter {
   provider?: string;
   status?: JobStatus;
   externalId?: string;
-}
-
-/** A job as its view reads it: the row, and what other modules' columns (JobViewColumns) computed beside it. */
-export interface JobViewRow {
-  job: Job;
-  queuePosition: number | null;
-  artifacts: JobArtifactView[];
 }
 
 /** One set of changed columns and the rows that change them (see JobTransitionService). */
@@ -206,64 +197,6 @@ export class JobsRepository {
   /** A job of `provider` whose dispatch is not recorded yet (no external id). */
   findUndispatched(jobId: string, provider: string): Promise<Job | null> {
     return this.db.tx.getRepository(Job).findOneBy({ jobId, provider, externalId: IsNull() });
-  }
-
-  /** `"column" = $n AND …` for the filter's properties, their values appended to `params`. */
-  private whereClause(where: JobFilter, params: unknown[]): string {
-    const { all } = this.rows();
-    const clauses = Object.entries(where)
-      .filter(([, v]) => v !== undefined)
-      .map(([property, value]) => {
-        params.push(value);
-        return `jobs."${all.byProperty.get(property)!.databaseName}" = $${params.length}`;
-      });
-    return clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-  }
-
-  private viewRow(row: Record<string, unknown>): JobViewRow {
-    return {
-      job: this.rows().all.toEntity(row),
-      queuePosition: row.queue_position as number | null,
-      artifacts: row.artifacts as JobArtifactView[],
-    };
-  }
-
-  /** The job matching the filter, read with its view's columns from other modules, in one statement. */
-  async findView(where: JobFilter, columns: JobViewColumns): Promise<JobViewRow | null> {
-    const params: unknown[] = [];
-    const rows: Record<string, unknown>[] = await this.db.tx.query(
-      `SELECT ${this.rows().all.select}, ${columns.queue_position('jobs.job_id')} AS queue_position,
-              ${columns.artifacts('jobs.job_id')} AS artifacts
-         FROM jobs ${this.whereClause(where, params)}`,
-      params,
-    );
-    return rows.length ? this.viewRow(rows[0]) : null;
-  }
-
-  /**
-   * A page of jobs, newest first, with their view's columns from other modules, and how many match: one statement,
-   * read along the (org|user, created_at) or (created_at, job_id) indexes. The count is the page's own when the page
-   * is the first and not full (it then holds every match); only otherwise are the matches counted.
-   */
-  async list(where: JobFilter, take: number, skip: number, columns: JobViewColumns): Promise<[JobViewRow[], number]> {
-    const params: unknown[] = [];
-    const filter = this.whereClause(where, params);
-    params.push(take, skip);
-    const [limit, offset] = [`$${params.length - 1}::int`, `$${params.length}::int`];
-    const rows: Record<string, unknown>[] = await this.db.tx.query(
-      `WITH page AS (
-         SELECT ${this.rows().all.select} FROM jobs ${filter}
-          ORDER BY jobs.created_at DESC, jobs.job_id DESC LIMIT ${limit} OFFSET ${offset})
-       SELECT n.total, page.*, ${columns.queue_position('page.job_id')} AS queue_position,
-              ${columns.artifacts('page.job_id')} AS artifacts
-         FROM (SELECT CASE WHEN ${offset} = 0 AND (SELECT count(*) FROM page) < ${limit} THEN (SELECT count(*) FROM page)
-                           ELSE (SELECT count(*) FROM jobs ${filter}) END::int AS total) n
-         LEFT JOIN page ON true
-        ORDER BY page.created_at DESC, page.job_id DESC`,
-      params,
-    );
-    const total = rows.length ? (rows[0].total as number) : 0;
-    return [rows.filter((r) => r.job_id !== null).map((r) => this.viewRow(r)), total];
   }
 
   /** Active jobs the provider knows (an external id), oldest first; `providers` narrows it. */

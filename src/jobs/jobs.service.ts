@@ -26,7 +26,8 @@ import { Clock } from '../common/clock';
 import { jobView, JobView } from './job-view';
 import type { Job } from './job.entity';
 import type { ListJobsQuery } from './jobs.dto';
-import { JobFilter, JobsRepository } from './jobs.repository';
+import { JobsRepository } from './jobs.repository';
+import { JobViewFilter, JobViewsRepository } from './job-views.repository';
 
 const log = getLogger('simpletuner.cloud.jobs');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -46,6 +47,7 @@ export class JobsService {
   constructor(
     private readonly config: AppConfig,
     private readonly repo: JobsRepository,
+    private readonly views: JobViewsRepository,
     private readonly registry: ProviderRegistry,
     private readonly configs: ProviderConfigService,
     private readonly queue: QueueStep,
@@ -79,20 +81,28 @@ export class JobsService {
 
   /** A page of the jobs the caller may see, each with its queue position and artifacts, in one statement. */
   async list(user: AuthenticatedUser, q: ListJobsQuery): Promise<{ jobs: JobView[]; total: number }> {
-    const where: JobFilter = { ...this.access.scope(user) };
-    if (q.status) where.status = q.status as Job['status'];
-    if (q.provider) where.provider = q.provider;
-    const [rows, total] = await this.repo.list(where, q.limit ?? 50, q.offset ?? 0, this.viewColumns);
+    const [rows, total] = await this.views.list(
+      { ...this.viewScope(user), status: q.status, provider: q.provider },
+      q.limit ?? 50,
+      q.offset ?? 0,
+      this.viewColumns,
+    );
     const now = this.clock.now();
     return { jobs: rows.map((r) => jobView(r.job, r.queuePosition, now, r.artifacts)), total };
   }
 
+  /** A job the caller may see, with its queue position and artifacts, in one statement (anything else is 404). */
   async get(user: AuthenticatedUser, jobId: string): Promise<JobView> {
-    const row = UUID.test(jobId)
-      ? await this.repo.findView({ jobId, ...this.access.scope(user) }, this.viewColumns)
-      : null;
+    const filter = { job_id: jobId, ...this.viewScope(user) };
+    const row = UUID.test(jobId) ? await this.views.findView(filter, this.viewColumns) : null;
     if (!row) throw new JobNotFoundError(jobId);
     return jobView(row.job, row.queuePosition, this.clock.now(), row.artifacts);
+  }
+
+  /** The jobs the caller may see (AccessPolicy's scope) as a filter on the view's columns. */
+  private viewScope(user: AuthenticatedUser): JobViewFilter {
+    const scope = this.access.scope(user);
+    return { user_id: scope.userId, org_id: scope.orgId };
   }
 
   /** Cancels at the provider first (a failure leaves the job unchanged, 502), then through the transition function. */
@@ -120,7 +130,7 @@ export class JobsService {
       throw new InvalidJobStateError(jobId, result.job.status, active);
     }
     log.info('Job cancelled', { job_id: jobId, provider: job.provider, previous_status: result.previous });
-    return jobView(result.job, null, this.clock.now());
+    return this.get(user, jobId);
   }
 
   async remove(user: AuthenticatedUser, jobId: string): Promise<{ job_id: string; deleted: true }> {
