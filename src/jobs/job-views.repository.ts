@@ -79,9 +79,9 @@ export class JobViewsRepository {
 
   /**
    * A page of jobs, newest first, with their view's columns from other modules, and how many match: one statement,
-   * read along the (org|user, created_at) or (created_at, job_id) indexes. The count is the page's own when the page
-   * is the first and not full (it then holds every match); only otherwise are the matches counted. The page joins
-   * one row holding the count, so that a page past the end still answers it.
+   * read along the (org|user, created_at) indexes (an admin's unfiltered page sorts every job: no index serves it).
+   * The count is the page's own when the page is the first and not full (it then holds every match); only otherwise
+   * are the matches counted. The page joins one row holding the count, so that a page past the end still answers it.
    */
   async list(filter: JobViewFilter, take: number, skip: number, c: JobViewColumns): Promise<[JobViewRow[], number]> {
     const params: unknown[] = [];
