@@ -10,14 +10,17 @@ export type { JobView } from './jobs.view';
 type StoredInputs = Omit<TrainerInputsView, 'dataset'> & { dataset: JobDataset | null };
 
 /**
- * A job's own fields as the database builds them for its view (JobViewsRepository): stored values, times already
- * written as the API writes them; nothing redacted or derived yet.
+ * A job's own fields as the database builds them for its view (JobViewsRepository): stored values, times as
+ * PostgreSQL writes them in JSON (`2025-01-31T12:00:00.123456+00:00`); nothing redacted or derived yet.
  */
 export type StoredJobView = Omit<
   JobView,
   'dataset' | 'is_active' | 'is_terminal' | 'duration_seconds' | 'queue_position' | 'artifacts'
 > &
   StoredInputs;
+
+/** A time as PostgreSQL writes it in JSON, to the millisecond (as pg's own parsing cuts it). */
+const time = (t: string | null): Date | null => (t === null ? null : new Date(t));
 
 /** What the trainer is given besides `config`, as the job's row keeps it. */
 export type TrainerInputs = Pick<
@@ -69,8 +72,10 @@ export function jobView(
   artifacts: JobArtifactView[],
 ): JobView {
   const terminal = isTerminal(stored.status);
-  const start = stored.started_at === null ? null : Date.parse(stored.started_at);
-  const end = stored.completed_at !== null ? Date.parse(stored.completed_at) : terminal ? null : now.getTime();
+  const started = time(stored.started_at);
+  const completed = time(stored.completed_at);
+  const start = started?.getTime() ?? null;
+  const end = completed !== null ? completed.getTime() : terminal ? null : now.getTime();
   const inputs = shownInputs(stored);
   return {
     job_id: stored.job_id,
@@ -102,10 +107,10 @@ export function jobView(
     attempt: stored.attempt,
     max_attempts: stored.max_attempts,
     max_runtime_seconds: stored.max_runtime_seconds,
-    created_at: stored.created_at,
-    queued_at: stored.queued_at,
-    started_at: stored.started_at,
-    completed_at: stored.completed_at,
+    created_at: time(stored.created_at)!.toISOString(),
+    queued_at: time(stored.queued_at)!.toISOString(),
+    started_at: started?.toISOString() ?? null,
+    completed_at: completed?.toISOString() ?? null,
     metadata: stored.metadata,
     is_active: !terminal,
     is_terminal: terminal,

@@ -102,6 +102,14 @@ describe('jobs API (PostgreSQL, simulator)', () => {
     expect(lead.status).toBe(201);
     const job = await http(app.url, 'GET', `/api/cloud/jobs/${lead.body.job_id}`, { key: keys.lena });
     expect(job.body.priority).toBe(40);
+    // Times as the API writes them everywhere: UTC, to the millisecond.
+    const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+    expect([job.body.created_at, job.body.queued_at, job.body.started_at]).toEqual([
+      expect.stringMatching(iso),
+      expect.stringMatching(iso),
+      null,
+    ]);
+    expect(Date.parse(job.body.created_at)).toBeLessThanOrEqual(Date.now());
     const defaulted = await submit(keys.rob, {});
     expect(
       (await http(app.url, 'GET', `/api/cloud/jobs/${defaulted.body.job_id}`, { key: keys.rob })).body.priority,
