@@ -2262,6 +2262,12 @@ export interface components {
             dataset?: components["schemas"]["DatasetDto"];
             secrets?: components["schemas"]["SubmitSecretsDto"];
         };
+        JobDatasetView: {
+            /** @example https://example.com/datasets/portraits.zip */
+            url?: string;
+            /** Format: uuid */
+            upload_id?: string;
+        };
         QuotaWarningView: {
             /** Format: uuid */
             quota_id: string;
@@ -2279,6 +2285,31 @@ export interface components {
             used: number;
         };
         SubmittedJobView: {
+            /** @description The trainer's multidatabackend list (its dataloader config) */
+            dataloader_config: {
+                [key: string]: unknown;
+            }[] | null;
+            /**
+             * @example {
+             *       "algo": "lokr",
+             *       "factor": 16
+             *     }
+             */
+            lycoris_config: {
+                [key: string]: unknown;
+            } | null;
+            dataset: components["schemas"]["JobDatasetView"] | null;
+            /** @example my-org/portrait-lora */
+            hub_model_id: string | null;
+            /** @example 2000 */
+            max_train_steps: number | null;
+            /**
+             * @description Names of the secrets the job was given; their values are never shown
+             * @example [
+             *       "hf_token"
+             *     ]
+             */
+            secrets: string[];
             /**
              * Format: uuid
              * @example 3f1c2b9e-8a4d-4c6e-9b1a-2d7e5f0a1c3b
@@ -2304,6 +2335,28 @@ export interface components {
             idempotent_hit?: true;
             /** @description Present when the job passes a `warn` quota: accepted, but over that limit */
             warnings?: components["schemas"]["QuotaWarningView"][];
+        };
+        /**
+         * @description `pending` and `copying` until the copy ends `stored` or, after its last try, `failed`
+         * @enum {string}
+         */
+        ArtifactStatus: "pending" | "copying" | "stored" | "failed";
+        JobArtifactView: {
+            /** @description Bytes stored (null until stored) */
+            size: number | null;
+            /** @description `pending` and `copying` until the copy ends `stored` or, after its last try, `failed` */
+            status: components["schemas"]["ArtifactStatus"];
+            /**
+             * Format: date-time
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            created_at: string;
+            /** @description Unique within the job; the download is `GET /api/cloud/jobs/{id}/artifacts/{name}` */
+            name: string;
+            /** @description Hex SHA-256 of the stored bytes, the download's ETag (null until stored) */
+            sha256: string | null;
+            /** @description As the provider served it (null until stored); the download itself is always application/octet-stream */
+            content_type: string | null;
         };
         JobProgressView: {
             /**
@@ -2348,6 +2401,31 @@ export interface components {
             updated_at: string | null;
         };
         JobView: {
+            /** @description The trainer's multidatabackend list (its dataloader config) */
+            dataloader_config: {
+                [key: string]: unknown;
+            }[] | null;
+            /**
+             * @example {
+             *       "algo": "lokr",
+             *       "factor": 16
+             *     }
+             */
+            lycoris_config: {
+                [key: string]: unknown;
+            } | null;
+            dataset: components["schemas"]["JobDatasetView"] | null;
+            /** @example my-org/portrait-lora */
+            hub_model_id: string | null;
+            /** @example 2000 */
+            max_train_steps: number | null;
+            /**
+             * @description Names of the secrets the job was given; their values are never shown
+             * @example [
+             *       "hf_token"
+             *     ]
+             */
+            secrets: string[];
             /**
              * Format: uuid
              * @example 3f1c2b9e-8a4d-4c6e-9b1a-2d7e5f0a1c3b
@@ -2393,11 +2471,6 @@ export interface components {
              */
             cost_estimate: number;
             /**
-             * @description The Hugging Face Hub repository (`owner/name`) the trainer pushes the model to, when one was given
-             * @example acme/flux-lora-portraits
-             */
-            hub_model_id: string | null;
-            /**
              * @description The correlation id of the submitting request: every log line about this job carries it
              * @example abc123def456
              */
@@ -2436,6 +2509,8 @@ export interface components {
              * @example 2
              */
             queue_position: number | null;
+            /** @description The outputs kept in the artifact store, in the order the provider listed them */
+            artifacts: components["schemas"]["JobArtifactView"][];
             /** @description Training progress read from the job's log; null until the log tells any */
             progress: components["schemas"]["JobProgressView"] | null;
             /** @description The provider's id for the job (Replicate's prediction id) once dispatched */
@@ -2951,11 +3026,6 @@ export interface components {
             /** @description Requests that expired in this run (their jobs are cancelled) */
             expired: number;
         };
-        /**
-         * @description `pending` and `copying` until the copy ends `stored` or, after its last try, `failed`
-         * @enum {string}
-         */
-        ArtifactStatus: "pending" | "copying" | "stored" | "failed";
         ArtifactView: {
             /** @description Bytes stored (null until stored) */
             size: number | null;

@@ -31,6 +31,10 @@ export class ArtifactRecordsService extends ArtifactsStep {
     super();
   }
 
+  viewsColumn(jobIdSql: string): string {
+    return this.repo.viewsColumn(jobIdSql);
+  }
+
   /**
    * Step of the job-ended pipeline, in the transaction that completed the jobs: one copy row per output URL, in one
    * statement. An output on an untrusted host is recorded `failed` at once and never fetched.

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { EntityRows, entityRows } from '../database/entity-rows';
+import { isoTimeSql } from '../database/sql-time';
 import { returnedRows, Db } from '../database/transaction-host';
-import { ArtifactStatus, JobArtifact } from './job-artifact.entity';
+import type { ArtifactStatus } from '../common/artifact-status';
+import { JobArtifact } from './job-artifact.entity';
 
 /** A copy row as the job-ended step writes it. */
 export type NewArtifact = Pick<
@@ -78,6 +80,17 @@ export class ArtifactsRepository {
         [jobIds],
       ),
     );
+  }
+
+  /**
+   * The artifacts of the job whose id is the SQL expression `jobIdSql`, as a JSON array of the job view's
+   * JobArtifactView (its outputs' order), for the job's own read to select.
+   */
+  viewsColumn(jobIdSql: string): string {
+    return `(SELECT coalesce(json_agg(json_build_object(
+                'name', a.name, 'size', a.size, 'sha256', a.sha256, 'content_type', a.content_type, 'status', a.status,
+                'created_at', ${isoTimeSql('a.created_at')}) ORDER BY a.position), '[]'::json)
+               FROM job_artifacts a WHERE a.job_id = ${jobIdSql})`;
   }
 
   async findByName(jobId: string, name: string): Promise<JobArtifact | null> {

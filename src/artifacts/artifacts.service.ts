@@ -38,17 +38,10 @@ export class ArtifactsService {
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
   ) {}
 
-  /** The artifacts of each job (a job without any maps to an empty list), for the job views. */
-  async forJobs(jobIds: string[]): Promise<Map<string, ArtifactView[]>> {
-    const out = new Map<string, ArtifactView[]>(jobIds.map((id) => [id, []]));
-    for (const a of await this.repo.forJobs(jobIds)) out.get(a.jobId)?.push(artifactView(a));
-    return out;
-  }
-
   /** A visible job's artifacts (404 as the job for anything else). */
   async list(user: AuthenticatedUser, jobId: string): Promise<ArtifactView[]> {
     await this.jobs.findVisible(user, jobId);
-    return (await this.forJobs([jobId])).get(jobId) ?? [];
+    return (await this.repo.forJobs([jobId])).map(artifactView);
   }
 
   /**

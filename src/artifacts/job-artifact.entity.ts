@@ -1,8 +1,6 @@
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, Unique } from 'typeorm';
+import type { ArtifactStatus } from '../common/artifact-status';
 import { Job } from '../jobs/job.entity';
-
-export const ARTIFACT_STATUSES = ['pending', 'copying', 'stored', 'failed'] as const;
-export type ArtifactStatus = (typeof ARTIFACT_STATUSES)[number];
 
 /** bigint arrives from pg as a string; sizes stay far below 2^53. */
 const bigintColumn = {

@@ -24,3 +24,4 @@ export { isTerminal } from '../common/job-status';
 export type { JobStatus } from '../common/job-status';
 export { Job } from './job.entity';
 export { JobsService } from './jobs.service';
+export { JobArtifactView } from './jobs.view';

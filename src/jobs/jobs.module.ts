@@ -12,6 +12,7 @@ import { Job } from './job.entity';
 import { JobsController } from './jobs.controller';
 import { JobsMetrics } from './jobs.metrics';
 import { JobsRepository } from './jobs.repository';
+import { JobViewsRepository } from './job-views.repository';
 import { JobsService } from './jobs.service';
 import { JobsScheduler } from './jobs.scheduler';
 import { PollingController } from './polling.controller';
@@ -31,6 +32,7 @@ import { SubmitPipeline } from './pipeline/submit.pipeline';
   controllers: [JobsController, JobEventsController, ProvidersController, PollingController, WebhookController],
   providers: [
     JobsRepository,
+    JobViewsRepository,
     JobSecretsRepository,
     JobSecretsService,
     JobEndedPipeline,

@@ -212,37 +212,6 @@ export class JobsRepository {
     return this.db.tx.getRepository(Job).findOneBy({ jobId, provider, externalId: IsNull() });
   }
 
-  /**
-   * A page of jobs, newest first, and how many match: one statement (a window count), read along the
-   * (org|user, created_at) or (created_at, job_id) indexes.
-   */
-  async list(where: JobFilter, take: number, skip: number): Promise<[Job[], number]> {
-    const { all } = this.rows();
-    const params: unknown[] = [];
-    const clauses = Object.entries(where)
-      .filter(([, v]) => v !== undefined)
-      .map(([property, value]) => {
-        params.push(value);
-        return `"${all.byProperty.get(property)!.databaseName}" = $${params.length}`;
-      });
-    params.push(take, skip);
-    const rows: Record<string, unknown>[] = await this.db.tx.query(
-      `SELECT ${all.select}, count(*) OVER () AS total FROM jobs
-        ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''}
-        ORDER BY jobs.created_at DESC, jobs.job_id DESC LIMIT $${params.length - 1} OFFSET $${params.length}`,
-      params,
-    );
-    if (rows.length === 0 && skip > 0) {
-      // Paged past the end: the window count had no row to ride on.
-      const [{ n }] = await this.db.tx.query<{ n: number }[]>(
-        `SELECT count(*)::int AS n FROM jobs ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''}`,
-        params.slice(0, -2),
-      );
-      return [[], n];
-    }
-    return [rows.map((r) => all.toEntity(r)), rows.length > 0 ? Number(rows[0].total) : 0];
-  }
-
   /** Active jobs the provider knows (an external id), oldest first; `providers` narrows it. */
   activeAtProviders(providers?: string[]): Promise<Job[]> {
     return this.db.tx.getRepository(Job).find({

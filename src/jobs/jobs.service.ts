@@ -21,12 +21,13 @@ import {
 import { CostEstimate, estimateCost } from './job-cost';
 import { ACTIVE_STATUSES, isTerminal, TERMINAL_STATUSES } from '../common/job-status';
 import { JobTransitionService } from './job-transition.service';
-import { ArtifactsStep, QueueStep } from './pipeline/steps';
+import { ArtifactsStep, type JobViewColumns, QueueStep } from './pipeline/steps';
 import { Clock } from '../common/clock';
 import { jobView, JobView } from './job-view';
 import type { Job } from './job.entity';
 import type { ListJobsQuery } from './jobs.dto';
-import { JobFilter, JobsRepository } from './jobs.repository';
+import { JobsRepository } from './jobs.repository';
+import { JobViewFilter, JobViewsRepository } from './job-views.repository';
 
 const log = getLogger('simpletuner.cloud.jobs');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -46,6 +47,7 @@ export class JobsService {
   constructor(
     private readonly config: AppConfig,
     private readonly repo: JobsRepository,
+    private readonly views: JobViewsRepository,
     private readonly registry: ProviderRegistry,
     private readonly configs: ProviderConfigService,
     private readonly queue: QueueStep,
@@ -54,6 +56,12 @@ export class JobsService {
     private readonly access: AccessPolicy,
     private readonly clock: Clock,
   ) {}
+
+  /** What a job view shows from the queue's and the artifacts' tables, selected with the job (JobViewColumns). */
+  private readonly viewColumns: JobViewColumns = {
+    queue_position: (jobIdSql) => this.queue.positionColumn(jobIdSql),
+    artifacts: (jobIdSql) => this.artifacts.viewsColumn(jobIdSql),
+  };
 
   defaultProvider(): string {
     return this.config.env.REPLICATE_API_TOKEN ? 'replicate' : 'simulator';
@@ -71,20 +79,30 @@ export class JobsService {
     if (!this.access.canAct(user, job)) throw new PermissionDeniedError(`You may not ${action} this job`);
   }
 
+  /** A page of the jobs the caller may see, each with its queue position and artifacts, in one statement. */
   async list(user: AuthenticatedUser, q: ListJobsQuery): Promise<{ jobs: JobView[]; total: number }> {
-    const where: JobFilter = { ...this.access.scope(user) };
-    if (q.status) where.status = q.status as Job['status'];
-    if (q.provider) where.provider = q.provider;
-    const [jobs, total] = await this.repo.list(where, q.limit ?? 50, q.offset ?? 0);
-    const positions = await this.queue.positions(jobs.filter((j) => !isTerminal(j.status)).map((j) => j.jobId));
+    const [rows, total] = await this.views.list(
+      { ...this.viewScope(user), status: q.status, provider: q.provider },
+      q.limit ?? 50,
+      q.offset ?? 0,
+      this.viewColumns,
+    );
     const now = this.clock.now();
-    return { jobs: jobs.map((j) => jobView(j, positions.get(j.jobId) ?? null, now)), total };
+    return { jobs: rows.map((r) => jobView(r.job, r.queuePosition, now, r.artifacts)), total };
   }
 
+  /** A job the caller may see, with its queue position and artifacts, in one statement (anything else is 404). */
   async get(user: AuthenticatedUser, jobId: string): Promise<JobView> {
-    const job = await this.findVisible(user, jobId);
-    const positions = await this.queue.positions(isTerminal(job.status) ? [] : [jobId]);
-    return jobView(job, positions.get(jobId) ?? null, this.clock.now());
+    const filter = { job_id: jobId, ...this.viewScope(user) };
+    const row = UUID.test(jobId) ? await this.views.findView(filter, this.viewColumns) : null;
+    if (!row) throw new JobNotFoundError(jobId);
+    return jobView(row.job, row.queuePosition, this.clock.now(), row.artifacts);
+  }
+
+  /** The jobs the caller may see (AccessPolicy's scope) as a filter on the view's columns. */
+  private viewScope(user: AuthenticatedUser): JobViewFilter {
+    const scope = this.access.scope(user);
+    return { user_id: scope.userId, org_id: scope.orgId };
   }
 
   /** Cancels at the provider first (a failure leaves the job unchanged, 502), then through the transition function. */
@@ -112,7 +130,7 @@ export class JobsService {
       throw new InvalidJobStateError(jobId, result.job.status, active);
     }
     log.info('Job cancelled', { job_id: jobId, provider: job.provider, previous_status: result.previous });
-    return jobView(result.job, null, this.clock.now());
+    return this.get(user, jobId);
   }
 
   async remove(user: AuthenticatedUser, jobId: string): Promise<{ job_id: string; deleted: true }> {

@@ -3,11 +3,62 @@ import { ApiDateTime, ApiEnum, ApiInt, ApiUuid } from '../openapi';
 import type { CostEstimate } from './job-cost';
 import { JOB_STATUSES, JobStatus } from '../common/job-status';
 import { JobProgressView } from '../common/job-progress.view';
+import { ARTIFACT_STATUSES, type ArtifactStatus } from '../common/artifact-status';
+import { MAX_DATALOADER_ENTRIES } from '../common/submission-rules';
 
 const uuidExample = '3f1c2b9e-8a4d-4c6e-9b1a-2d7e5f0a1c3b';
 
+/** The dataset as submitted: the archive's URL, or the upload it came from. */
+export class JobDatasetView {
+  @ApiProperty({ required: false, example: 'https://example.com/datasets/portraits.zip' })
+  url?: string;
+  @ApiUuid({ required: false })
+  upload_id?: string;
+}
+
+/** What the trainer is given besides `config`, as submitted; secrets by name only. */
+export class TrainerInputsView {
+  /** The trainer's multidatabackend list (its dataloader config) */
+  @ApiProperty({
+    type: 'array',
+    nullable: true,
+    maxItems: MAX_DATALOADER_ENTRIES,
+    items: { type: 'object', additionalProperties: true } as Record<string, unknown>,
+  })
+  dataloader_config: Record<string, unknown>[] | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, example: { algo: 'lokr', factor: 16 } })
+  lycoris_config: Record<string, unknown> | null;
+  @ApiProperty({ type: JobDatasetView, nullable: true })
+  dataset: JobDatasetView | null;
+  @ApiProperty({ type: String, nullable: true, example: 'my-org/portrait-lora' })
+  hub_model_id: string | null;
+  @ApiInt({ nullable: true, example: 2000 })
+  max_train_steps: number | null;
+  /** Names of the secrets the job was given; their values are never shown */
+  @ApiProperty({ type: [String], example: ['hf_token'] })
+  secrets: string[];
+}
+
+/** A completed job's output as its job shows it (`GET /api/cloud/jobs/{id}/artifacts` has the copy's error too). */
+export class JobArtifactView {
+  /** Unique within the job; the download is `GET /api/cloud/jobs/{id}/artifacts/{name}` */
+  name: string;
+  /** Bytes stored (null until stored) */
+  @ApiInt({ nullable: true })
+  size: number | null;
+  /** Hex SHA-256 of the stored bytes, the download's ETag (null until stored) */
+  sha256: string | null;
+  /** As the provider served it (null until stored); the download itself is always application/octet-stream */
+  content_type: string | null;
+  /** `pending` and `copying` until the copy ends `stored` or, after its last try, `failed` */
+  @ApiEnum(ARTIFACT_STATUSES, 'ArtifactStatus')
+  status: ArtifactStatus;
+  @ApiDateTime()
+  created_at: string;
+}
+
 /** A training job as the API shows it: never its secrets (secret-named config keys read `[REDACTED]`). */
-export class JobView {
+export class JobView extends TrainerInputsView {
   @ApiUuid({ example: uuidExample })
   job_id: string;
   @ApiUuid()
@@ -43,9 +94,6 @@ export class JobView {
   /** Actual cost in US dollars, once the provider reports the run time */
   cost_usd: number | null;
   error_message: string | null;
-  /** The Hugging Face Hub repository (`owner/name`) the trainer pushes the model to, when one was given */
-  @ApiProperty({ type: String, nullable: true, example: 'acme/flux-lora-portraits' })
-  hub_model_id: string | null;
   output_url: string | null;
   logs_url: string | null;
   /** The correlation id of the submitting request: every log line about this job carries it */
@@ -75,12 +123,14 @@ export class JobView {
   /** 1-based rank among waiting jobs in dispatch order; null when blocked, dispatched or finished */
   @ApiInt({ nullable: true, example: 2 })
   queue_position: number | null;
+  /** The outputs kept in the artifact store, in the order the provider listed them */
+  @ApiProperty({ type: [JobArtifactView] })
+  artifacts: JobArtifactView[];
   /** Training progress read from the job's log; null until the log tells any */
   @ApiProperty({ type: JobProgressView, nullable: true })
   progress: JobProgressView | null;
 }
 
-/** What a submission answers: the job's id and where it stands. */
 /** A `warn` quota a submit passed. */
 export class QuotaWarningView {
   @ApiUuid()
@@ -94,7 +144,8 @@ export class QuotaWarningView {
   used: number;
 }
 
-export class SubmittedJobView {
+/** What a submission answers: the job's id, where it stands, and the trainer inputs it was given. */
+export class SubmittedJobView extends TrainerInputsView {
   @ApiUuid({ example: uuidExample })
   job_id: string;
   @ApiEnum(JOB_STATUSES, 'JobStatus', { example: 'pending' })

@@ -98,6 +98,10 @@ export class QueueEntriesService extends QueueStep {
     return this.repo.positions(jobIds);
   }
 
+  positionColumn(jobIdSql: string): string {
+    return this.repo.positionColumn(jobIdSql);
+  }
+
   private wake(): void {
     this.afterCommit.run(() => this.notifyWake());
   }

@@ -26,6 +26,12 @@ export interface NewEntry {
   maxAttempts: number;
 }
 
+/** How many pending entries come before entry `e` in dispatch order (along queue_entries_dispatch_order_idx). */
+const PENDING_AHEAD_OF_E = `(SELECT count(*) FROM queue_entries p
+    WHERE p.status = 'pending'
+      AND (p.effective_priority > e.effective_priority
+           OR (p.effective_priority = e.effective_priority AND (p.queued_at, p.job_id) < (e.queued_at, e.job_id))))::int`;
+
 /** The queue's SQL (`queue_entries`). Every method joins the caller's transaction. */
 @Injectable()
 export class QueueRepository {
@@ -161,17 +167,17 @@ export class QueueRepository {
   async positions(jobIds: string[]): Promise<Map<string, number>> {
     if (jobIds.length === 0) return new Map();
     const rows: { job_id: string; position: number }[] = await this.db.tx.query(
-      `SELECT e.job_id,
-              (SELECT count(*) FROM queue_entries p
-                WHERE p.status = 'pending'
-                  AND (p.effective_priority > e.effective_priority
-                       OR (p.effective_priority = e.effective_priority AND (p.queued_at, p.job_id) < (e.queued_at, e.job_id))))::int + 1
-                AS position
+      `SELECT e.job_id, ${PENDING_AHEAD_OF_E} + 1 AS position
          FROM queue_entries e
         WHERE e.job_id = ANY($1::uuid[]) AND e.status = 'pending'`,
       [jobIds],
     );
     return new Map(rows.map((r) => [r.job_id, r.position]));
+  }
+
+  /** The position of the job whose id is the SQL expression `jobIdSql`, as an int expression (null: not pending). */
+  positionColumn(jobIdSql: string): string {
+    return `(SELECT ${PENDING_AHEAD_OF_E} + 1 FROM queue_entries e WHERE e.job_id = ${jobIdSql} AND e.status = 'pending')`;
   }
 
   async countsByStatus(): Promise<Record<string, number>> {

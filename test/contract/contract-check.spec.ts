@@ -15,6 +15,12 @@ const submitted = {
   requires_approval: false,
   cost_estimate: 3.5,
   queue_position: 1,
+  dataloader_config: null,
+  lycoris_config: null,
+  dataset: null,
+  hub_model_id: null,
+  max_train_steps: null,
+  secrets: [],
 };
 const record = (over: Partial<RecordedResponse>): RecordedResponse => ({
   method: 'POST',

@@ -81,6 +81,18 @@ describe('artifacts in the local store', () => {
       created_at: expect.any(String),
     });
     expect(list[2].sha256).toBe(sha256(fake.outputs.bytes('/files/run1/b/image.png')));
+    // The job shows them too, as its page of the list does (the same fields but the copy's error).
+    const shown = list.map(({ error: _error, ...a }) => a);
+    const job = await http(app.url, 'GET', `/api/cloud/jobs/${jobId}`, { key: app.adminKey });
+    expect(job.body.artifacts).toEqual(shown);
+    const page = await http(app.url, 'GET', '/api/cloud/jobs?limit=100', { key: app.adminKey });
+    const row = page.body.jobs.find((j: { job_id: string }) => j.job_id === jobId);
+    expect(row.artifacts).toEqual(shown);
+    expect(
+      page.body.jobs
+        .filter((j: { job_id: string }) => j.job_id !== jobId)
+        .map((j: { artifacts: unknown[] }) => j.artifacts),
+    ).not.toContainEqual(shown);
 
     const whole = await download(app, jobId, 'model.safetensors');
     expect(whole.status).toBe(200);

@@ -60,6 +60,12 @@ describe('jobs API (PostgreSQL, simulator)', () => {
       requires_approval: false,
       cost_estimate: expect.any(Number),
       queue_position: first.body.queue_position,
+      dataloader_config: null,
+      lycoris_config: null,
+      dataset: null,
+      hub_model_id: null,
+      max_train_steps: null,
+      secrets: [],
     });
     const again = await submit(keys.rita, { idempotency_key: 'run-1' });
     expect(again.status).toBe(200);
@@ -96,6 +102,14 @@ describe('jobs API (PostgreSQL, simulator)', () => {
     expect(lead.status).toBe(201);
     const job = await http(app.url, 'GET', `/api/cloud/jobs/${lead.body.job_id}`, { key: keys.lena });
     expect(job.body.priority).toBe(40);
+    // Times as the API writes them everywhere: UTC, to the millisecond.
+    const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+    expect([job.body.created_at, job.body.queued_at, job.body.started_at]).toEqual([
+      expect.stringMatching(iso),
+      expect.stringMatching(iso),
+      null,
+    ]);
+    expect(Date.parse(job.body.created_at)).toBeLessThanOrEqual(Date.now());
     const defaulted = await submit(keys.rob, {});
     expect(
       (await http(app.url, 'GET', `/api/cloud/jobs/${defaulted.body.job_id}`, { key: keys.rob })).body.priority,
@@ -123,6 +137,17 @@ describe('jobs API (PostgreSQL, simulator)', () => {
     expect(all.status).toBe(200);
     expect(all.body.jobs).toHaveLength(2);
     expect(all.body.total).toBeGreaterThan(2);
+    // The total is every match's count, whether the page is full, partial, past the end or holds them all.
+    const total = all.body.total as number;
+    for (const [limit, offset, rows] of [
+      [500, 0, total],
+      [2, total - 1, 1],
+      [2, total, 0],
+      [2, total + 10, 0],
+    ]) {
+      const page = await http(app.url, 'GET', `/api/cloud/jobs?limit=${limit}&offset=${offset}`, { key: keys.lena });
+      expect([page.body.jobs.length, page.body.total]).toEqual([rows, total]);
+    }
     const ritaOnly = await http(app.url, 'GET', '/api/cloud/jobs?provider=simulator&limit=500', { key: keys.rita });
     expect(
       ritaOnly.body.jobs.every(

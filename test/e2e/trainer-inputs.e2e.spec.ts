@@ -24,6 +24,16 @@ const TRAINING = {
   max_train_steps: 1500,
 };
 
+/** How a job with TRAINING and an hf_token shows them. */
+const SHOWN = {
+  dataloader_config: TRAINING.dataloader_config,
+  lycoris_config: TRAINING.lycoris_config,
+  dataset: TRAINING.dataset,
+  hub_model_id: TRAINING.hub_model_id,
+  max_train_steps: TRAINING.max_train_steps,
+  secrets: ['hf_token'],
+};
+
 /** Training inputs through the whole app to the fake Replicate, and the secrets that go with them. */
 describe('trainer inputs and job secrets (PostgreSQL, fake Replicate)', () => {
   let database: TestDatabase;
@@ -82,6 +92,11 @@ describe('trainer inputs and job secrets (PostgreSQL, fake Replicate)', () => {
     expect(stored[0]).toEqual({ secret_names: ['hf_token'], dataset: TRAINING.dataset });
     const [sealed] = await db.query(`SELECT sealed FROM job_secrets WHERE job_id = $1`, [jobId]);
     expect(sealed.sealed).not.toContain(TOKEN);
+    // The answer, the job and its row in the list show the inputs as submitted, the secret by name only.
+    expect(submit.body).toMatchObject(SHOWN);
+    expect((await call('GET', `/api/cloud/jobs/${jobId}`)).body).toMatchObject({ ...SHOWN, artifacts: [] });
+    const page = await call('GET', '/api/cloud/jobs?limit=100');
+    expect(page.body.jobs.find((j: { job_id: string }) => j.job_id === jobId)).toMatchObject(SHOWN);
 
     const prediction = await dispatch(jobId);
     // JSON inputs are compared as JSON (the database keeps a config's keys in its own order).
@@ -112,6 +127,17 @@ describe('trainer inputs and job secrets (PostgreSQL, fake Replicate)', () => {
     expect(await db.query(`SELECT 1 FROM job_secrets WHERE job_id = $1`, [jobId])).toHaveLength(0);
   });
 
+  it('answers a repeated idempotency key with the first job’s inputs, its secret by name only', async () => {
+    const body = { ...TRAINING, config_name: 'replayed', idempotency_key: 'inputs-1', secrets: { hf_token: TOKEN } };
+    const first = await call('POST', '/api/cloud/jobs/submit', { body });
+    expect(first.status).toBe(201);
+    const again = await call('POST', '/api/cloud/jobs/submit', { body });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ ...SHOWN, job_id: first.body.job_id, idempotent_hit: true });
+    // It would hold a running slot of this user's that the later tests' dispatches need.
+    expect((await call('POST', `/api/cloud/jobs/${first.body.job_id}/cancel`)).body).toMatchObject(SHOWN);
+  });
+
   it('takes the dataset from the submitter’s own upload: its provider URL becomes the trainer’s images', async () => {
     const up = await call('POST', '/api/cloud/uploads?filename=portraits.zip', {
       rawBody: randomBytes(4096),
@@ -124,6 +150,10 @@ describe('trainer inputs and job secrets (PostgreSQL, fake Replicate)', () => {
     expect(submit.status).toBe(201);
     const stored = await db.query(`SELECT dataset FROM jobs WHERE job_id = $1`, [submit.body.job_id]);
     expect(stored[0].dataset).toEqual({ url: up.body.url, upload_id: up.body.upload_id });
+    // Shown as submitted: the upload, not the provider's URL of its file.
+    expect(submit.body.dataset).toEqual({ upload_id: up.body.upload_id });
+    const job = await call('GET', `/api/cloud/jobs/${submit.body.job_id}`);
+    expect([job.body.dataset, job.body.secrets]).toEqual([{ upload_id: up.body.upload_id }, []]);
     expect((await dispatch(submit.body.job_id as string)).input.images).toBe(up.body.url);
 
     // Someone else's upload is not found; an unknown one neither.

@@ -129,6 +129,12 @@ describe('submit pipeline (PostgreSQL)', () => {
         requires_approval: false,
         cost_estimate: expect.any(Number),
         queue_position: 1,
+        dataloader_config: null,
+        lycoris_config: null,
+        dataset: null,
+        hub_model_id: null,
+        max_train_steps: null,
+        secrets: [],
       },
     });
     const id = result.body.job_id;

@@ -140,6 +140,8 @@ export abstract class QueueStep {
   abstract release(ended: EndedJob[]): Promise<void>;
   /** 1-based rank of each job among the pending entries, in dispatch order (absent: not waiting). */
   abstract positions(jobIds: string[]): Promise<Map<string, number>>;
+  /** The job's position as an expression over the job id `jobIdSql` (null: not waiting): see JobViewColumns. */
+  abstract positionColumn(jobIdSql: string): string;
 }
 
 /** The artifacts' part of a job's end and of its deletion: the outputs kept before the provider deletes them. */
@@ -148,6 +150,20 @@ export abstract class ArtifactsStep {
   abstract record(ended: EndedJob[]): Promise<void>;
   /** Deleted jobs' stored files go too (their rows went with the jobs). */
   abstract jobsDeleted(jobIds: string[]): Promise<void>;
+  /** The job's artifacts as a JSON array of JobArtifactView, an expression over the job id: see JobViewColumns. */
+  abstract viewsColumn(jobIdSql: string): string;
+}
+
+/**
+ * What a job view shows from other modules' tables, as SQL expressions over the job's id that the jobs' own read
+ * selects beside the job's columns: a page of jobs, its positions and its artifacts are one statement, while each
+ * table's SQL is still written by its own repository.
+ */
+export interface JobViewColumns {
+  /** The queue position (int, null when not waiting). */
+  queue_position(jobIdSql: string): string;
+  /** The artifacts (json array of JobArtifactView, in the order of the outputs). */
+  artifacts(jobIdSql: string): string;
 }
 
 /** A provider's report on a job that carried the run's log (a poll, a webhook, a log follow). */

@@ -26,6 +26,8 @@ import {
   type QuotaWarning,
   type SubmittedJob,
 } from './steps';
+import { trainerInputs, type TrainerInputs } from '../job-view';
+import type { TrainerInputsView } from '../jobs.view';
 import { SubmitIntake, SubmitRequest } from './submit-intake.service';
 
 const log = getLogger('simpletuner.cloud.jobs');
@@ -33,7 +35,7 @@ const IDEMPOTENCY_HOURS = 24;
 
 export interface SubmitResult {
   created: boolean;
-  body: {
+  body: TrainerInputsView & {
     job_id: string;
     status: string;
     requires_approval: boolean;
@@ -150,7 +152,8 @@ export class SubmitPipeline {
       ...(hold ? { approval_id: hold.approvalId } : {}),
       queue_position: position,
     };
-    return { created: true, body: warnings.length ? { ...body, warnings } : body };
+    const shown = { ...body, ...trainerInputs(submittedInputs(dto, dataset)) };
+    return { created: true, body: warnings.length ? { ...shown, warnings } : shown };
   }
 
   /** No quota applies: the read, then the rows in one statement. */
@@ -264,12 +267,7 @@ export class SubmitPipeline {
         // Who submitted with which key: an approver must be independent of both (AccessPolicy).
         submittedKeyId: user.apiKeyId,
         submittedKeyMintedBy: user.keyCreatedBy ?? null,
-        dataloaderConfig: dto.dataloader_config ?? null,
-        lycorisConfig: dto.lycoris_config ?? null,
-        dataset: request.dataset,
-        hubModelId: dto.hub_model_id ?? null,
-        maxTrainSteps: dto.max_train_steps ?? null,
-        secretNames: Object.keys(givenSecrets(dto)),
+        ...submittedInputs(dto, request.dataset),
       }),
       secrets: this.secrets.sealPart(job.jobId, givenSecrets(dto)),
       key: idempotency
@@ -315,10 +313,23 @@ export class SubmitPipeline {
         ...(job.approvalId ? { approval_id: job.approvalId } : {}),
         cost_estimate: job.costEstimate,
         queue_position: position ?? null,
+        ...trainerInputs(job),
         idempotent_hit: true,
       },
     };
   }
+}
+
+/** The trainer inputs a submission gives, as the job's row keeps them (its secrets by name). */
+function submittedInputs(dto: SubmitJobDto, dataset: JobDataset | null): TrainerInputs {
+  return {
+    dataloaderConfig: dto.dataloader_config ?? null,
+    lycorisConfig: dto.lycoris_config ?? null,
+    dataset,
+    hubModelId: dto.hub_model_id ?? null,
+    maxTrainSteps: dto.max_train_steps ?? null,
+    secretNames: Object.keys(givenSecrets(dto)),
+  };
 }
 
 function bodyKey(dto: SubmitJobDto): IdempotencyKey | null {
