@@ -34,6 +34,11 @@ import { numericColumn } from '../database/numeric-column';
 @Index('jobs_completed_profile_idx', ['orgId', 'hardwareProfile', 'completedAt'], {
   where: `status = 'completed'::text`,
 })
+// The quota check's covering indexes (INCLUDE cost_usd, cost_estimate, status, external_id): made by the quotas
+// migration; TypeORM cannot declare INCLUDE, so the schema diff is told to leave them alone.
+@Index('jobs_user_spend_idx', { synchronize: false })
+@Index('jobs_org_spend_idx', { synchronize: false })
+@Index('jobs_provider_spend_idx', { synchronize: false })
 export class Job {
   @PrimaryGeneratedColumn('uuid')
   jobId: string;
