@@ -134,10 +134,17 @@ describe('documented answers of single routes', () => {
     expect([res.status, res.body.error]).toEqual([400, 'validation_error']);
   });
 
-  it('the event stream while the service shuts down', async () => {
+  it("the event stream and a job's log stream while the service shuts down", async () => {
+    const job = await http(app.url, 'POST', '/api/cloud/jobs/submit', {
+      key: app.adminKey,
+      body: { config_name: 'shutting-down', config: {}, provider: 'simulator' },
+    });
+    expect(job.status).toBe(201);
     // The moment between the event hub stopping (first step of shutdown) and the HTTP server closing.
     app.app.get(EventHub).stop();
     const res = await http(app.url, 'GET', '/api/events', { key: app.adminKey });
     expect([res.status, res.body.error]).toEqual([503, 'service_unavailable']);
+    const logs = await http(app.url, 'GET', `/api/cloud/jobs/${job.body.job_id}/logs/stream`, { key: app.adminKey });
+    expect([logs.status, logs.body.error]).toEqual([503, 'service_unavailable']);
   });
 });
