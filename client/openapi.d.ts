@@ -3217,13 +3217,6 @@ export interface components {
         /** @enum {string} */
         UsageGroup: "day" | "user" | "org" | "hardware_profile" | "provider";
         UsageRowView: {
-            /**
-             * @description The day (YYYY-MM-DD, UTC), user id, org id, hardware profile or provider
-             * @example 2026-12-06
-             */
-            key: string;
-            /** @description The username or org name when the key is a user or org; else null */
-            label: string | null;
             jobs: number;
             completed: number;
             failed: number;
@@ -3243,17 +3236,33 @@ export interface components {
              * @example 7200
              */
             gpu_seconds: number;
+            /**
+             * @description The day (YYYY-MM-DD, UTC), user id, org id, hardware profile or provider
+             * @example 2026-12-06
+             */
+            key: string;
+            /** @description The username or org name when the key is a user or org; else null */
+            label: string | null;
         };
         UsageTotalsView: {
             jobs: number;
             completed: number;
             failed: number;
             cancelled: number;
-            /** @example 12.5 */
+            /**
+             * @description Actual spend of the jobs whose cost is known (dollars)
+             * @example 12.5
+             */
             cost_usd: number;
-            /** @example 3.5 */
+            /**
+             * @description Estimates of active jobs whose cost is not known yet (dollars)
+             * @example 3.5
+             */
             open_estimate: number;
-            /** @example 7200 */
+            /**
+             * @description GPUs × seconds from start to finish (to now for running jobs)
+             * @example 7200
+             */
             gpu_seconds: number;
         };
         UsageReportView: {

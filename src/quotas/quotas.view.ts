@@ -66,13 +66,7 @@ export class MyQuotaView {
   resets_at: string | null;
 }
 
-export class UsageRowView {
-  /** The day (YYYY-MM-DD, UTC), user id, org id, hardware profile or provider */
-  @ApiProperty({ example: '2026-12-06' })
-  key: string;
-  /** The username or org name when the key is a user or org; else null */
-  @ApiProperty({ type: String, nullable: true })
-  label: string | null;
+export class UsageTotalsView {
   @ApiInt()
   jobs: number;
   @ApiInt()
@@ -92,21 +86,13 @@ export class UsageRowView {
   gpu_seconds: number;
 }
 
-export class UsageTotalsView {
-  @ApiInt()
-  jobs: number;
-  @ApiInt()
-  completed: number;
-  @ApiInt()
-  failed: number;
-  @ApiInt()
-  cancelled: number;
-  @ApiProperty({ example: 12.5 })
-  cost_usd: number;
-  @ApiProperty({ example: 3.5 })
-  open_estimate: number;
-  @ApiProperty({ example: 7200 })
-  gpu_seconds: number;
+export class UsageRowView extends UsageTotalsView {
+  /** The day (YYYY-MM-DD, UTC), user id, org id, hardware profile or provider */
+  @ApiProperty({ example: '2026-12-06' })
+  key: string;
+  /** The username or org name when the key is a user or org; else null */
+  @ApiProperty({ type: String, nullable: true })
+  label: string | null;
 }
 
 export class UsageReportView {
