@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { generateApiKey } from '../../src/auth/api-key.util';
+import { fromSourceArgs } from '../support/spawn-app';
 import { openSse, SseStream } from '../support/sse-client';
 import { captureOutput } from '../support/test-logs';
 import { makeTempDir } from '../support/test-app';
@@ -24,12 +25,11 @@ interface Child {
 
 /** The service's own entry path (createApp + installShutdownHandlers) with a slow enterprise task, as a process. */
 function startChild(tickMs: number, env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', CHILD, String(tickMs)], {
+  const proc = spawn(process.execPath, [...fromSourceArgs(CHILD), String(tickMs)], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
-      TS_NODE_PROJECT: 'tsconfig.json',
       PORT: '0',
       SIMPLETUNER_LOG_LEVEL: 'INFO',
       SIMPLETUNER_ENTERPRISE_CONFIG: '',

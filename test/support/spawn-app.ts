@@ -16,13 +16,15 @@ export interface SpawnedApp {
 }
 
 /**
- * The ts-node command that runs `file` (relative to the repository) from any working directory: in a temporary one,
- * the child never reads a developer's ./.env or ./simpletuner-enterprise.yaml from the checkout.
+ * The node arguments that run `file` (relative to the repository) from source from any working directory: in a
+ * temporary one, the child never reads a developer's ./.env or ./simpletuner-enterprise.yaml from the checkout.
+ * TypeScript goes through a transpile cache shared by every child (ts-cached-register.js).
  */
-export function tsNodeArgs(file: string): string[] {
-  return ['-r', require.resolve('ts-node/register/transpile-only'), path.join(ROOT, file)];
+export function fromSourceArgs(file: string): string[] {
+  return ['-r', path.join(__dirname, 'ts-cached-register.js'), path.join(ROOT, file)];
 }
 
+/** What the TypeORM CLI run from source (ts-node) needs to find the compiler options from any working directory. */
 export const TS_NODE_ENV = { TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.json') };
 
 /**
@@ -31,9 +33,9 @@ export const TS_NODE_ENV = { TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.json') }
  */
 export function spawnApp(env: Record<string, string>, opts: { cwd?: string } = {}): SpawnedApp {
   const cwd = opts.cwd ?? fs.mkdtempSync(path.join(os.tmpdir(), 'st-app-cwd-'));
-  const child = spawn(process.execPath, tsNodeArgs('src/main.ts'), {
+  const child = spawn(process.execPath, fromSourceArgs('src/main.ts'), {
     cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...TS_NODE_ENV, ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   captureOutput(child.stdout, `[app ${child.pid} stdout]`);

@@ -1,6 +1,6 @@
 /**
  * The service's process entry (as src/main.ts) plus an enterprise task with a slow tick, for the SIGTERM test.
- * Usage: node -r ts-node/register/transpile-only shutdown-child.ts <tickMs>; configuration from the environment.
+ * Usage: node -r test/support/ts-cached-register.js shutdown-child.ts <tickMs>; configuration from the environment.
  */
 import 'reflect-metadata';
 import { createApp } from '../../../src/app.factory';
