@@ -86,10 +86,12 @@ describe.each(['postgres', 'pglite'] as const)('event order across ids of differ
     expect(live.messages.map((m) => m.id)).toEqual(ordered);
     await live.close();
 
-    for (let i = 0; i < ordered.length; i++) {
-      const tail = ordered.slice(i + 1);
-      if (tail.length === 0) continue;
-      expect(await replayFrom(ordered[i], tail.length)).toEqual(tail);
+    // A replay from every id but the last; ten streams at a time (each is independent of the others).
+    const starts = ordered.slice(0, -1).map((id, i) => ({ id, tail: ordered.slice(i + 1) }));
+    for (let i = 0; i < starts.length; i += 10) {
+      const batch = starts.slice(i, i + 10);
+      const replayed = await Promise.all(batch.map((s) => replayFrom(s.id, s.tail.length)));
+      expect(replayed).toEqual(batch.map((s) => s.tail));
     }
     // An id the log does not hold (94 was never written), older than every kept event while nothing was ever purged:
     // everything after it is still kept, so it replays without a reset.

@@ -3,11 +3,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateApiKey } from '../../src/auth/api-key.util';
 import { AppConfig, loadAppConfig } from '../../src/config';
+import { seedMigratedPglite } from './pglite-template';
 import { createTestDatabase, TestDatabase } from './test-database';
 
 /** Where a test's app (or service module) keeps its data, and the settings it runs with. */
 export interface TestConfigOptions {
-  /** 'postgres' (default): a fresh clone of the template; 'pglite': the embedded database in a temp folder. */
+  /**
+   * 'postgres' (default): a fresh clone of the template; 'pglite': the embedded database in a temp folder, copied
+   * from the run's migrated one unless the test brings its own `dataDir`.
+   */
   db?: 'postgres' | 'pglite';
   /** Reuse an existing database (several instances on one database). */
   database?: TestDatabase;
@@ -33,6 +37,7 @@ export async function makeTestConfig(opts: TestConfigOptions = {}): Promise<Test
   const dataDir = opts.dataDir ?? makeTempDir();
   const ownsDatabase = !opts.database && (opts.db ?? 'postgres') === 'postgres';
   const database = opts.database ?? (ownsDatabase ? await createTestDatabase() : null);
+  if (!opts.database && opts.db === 'pglite' && !opts.dataDir) await seedMigratedPglite(dataDir);
   const adminKey = opts.env?.SIMPLETUNER_ADMIN_API_KEY ?? generateApiKey();
   const env: Record<string, string> = {
     SIMPLETUNER_DATA_DIR: dataDir,

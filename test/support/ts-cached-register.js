@@ -13,12 +13,16 @@ const path = require('node:path');
 const ts = require('typescript');
 
 const ROOT = path.join(__dirname, '..', '..');
-const parsed = ts.getParsedCommandLineOfConfigFile(path.join(ROOT, 'tsconfig.json'), {}, {
-  ...ts.sys,
-  onUnRecoverableConfigFileDiagnostic: (d) => {
-    throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+const parsed = ts.getParsedCommandLineOfConfigFile(
+  path.join(ROOT, 'tsconfig.json'),
+  {},
+  {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (d) => {
+      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    },
   },
-});
+);
 // Inline source maps: a stack trace from the child names the .ts file and line, as under ts-node.
 const options = {
   ...parsed.options,
