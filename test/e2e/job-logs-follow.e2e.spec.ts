@@ -4,6 +4,7 @@ import { generateApiKey } from '../../src/auth/api-key.util';
 import { JobSyncService } from '../../src/jobs/job-sync.service';
 import { FakeReplicate, startFakeReplicate } from '../support/fake-replicate';
 import { http } from '../support/http';
+import { logText } from '../support/running-jobs';
 import { openSse, SseStream } from '../support/sse-client';
 import { startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
@@ -51,12 +52,6 @@ describe('log follow across two instances (PostgreSQL, fake Replicate)', () => {
     expect(s.status).toBe(200);
     return s;
   }
-
-  const logText = (s: SseStream) =>
-    s.messages
-      .filter((m) => m.event === 'log')
-      .map((m) => m.json.text as string)
-      .join('');
 
   it('fetches a streamed running job once per interval for two watchers on two instances, and stops after the last leaves', async () => {
     const submit = await http(a.url, 'POST', '/api/cloud/jobs/submit', {

@@ -1,8 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { JobSyncService } from '../../src/jobs/job-sync.service';
-import { FakePrediction, FakeReplicate, startFakeReplicate } from '../support/fake-replicate';
+import { FakeReplicate, startFakeReplicate } from '../support/fake-replicate';
 import { http } from '../support/http';
+import {
+  adminCall,
+  allowManyManualJobs,
+  logText,
+  manualReplicateEnv,
+  runningReplicateJob,
+} from '../support/running-jobs';
 import { openSse, SseStream } from '../support/sse-client';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -16,54 +23,30 @@ describe('job logs (PostgreSQL, fake Replicate)', () => {
   const streams: SseStream[] = [];
   const responses: string[] = [];
 
+  const call = adminCall(
+    () => app,
+    (res) => responses.push(res.text),
+  );
+  const poll = () => app.app.get(JobSyncService).syncActiveJobs();
+  const runningJob = (body: Record<string, unknown> = {}) =>
+    runningReplicateJob(app, fake, call, { config_name: 'logs', ...body });
+
   beforeAll(async () => {
     fake = await startFakeReplicate();
     app = await startTestApp({
       env: {
-        REPLICATE_API_BASE: fake.url,
-        REPLICATE_API_TOKEN: fake.token,
-        SIMPLETUNER_QUEUE_INTERVAL: '3600',
-        SIMPLETUNER_JOB_POLL_INTERVAL: '3600',
+        ...manualReplicateEnv(fake),
         SIMPLETUNER_SECRET_KEY: randomBytes(32).toString('base64'),
         SIMPLETUNER_JOB_LOG_MAX_BYTES: String(MAX_BYTES),
-        // Followed jobs would be fetched besides the polls this file makes itself.
-        SIMPLETUNER_LOG_FOLLOW_INTERVAL: '3600',
       },
     });
-    await call('PUT', '/api/cloud/polling/setting', { body: { enabled: false } });
-    await call('PUT', '/api/queue/concurrency', {
-      body: { max_concurrent: 50, user_max_concurrent: 50, org_max_concurrent: 50 },
-    });
+    await allowManyManualJobs(call);
   });
   afterAll(async () => {
     await Promise.all(streams.map((s) => s.close()));
     await app?.stop();
     await fake?.stop();
   });
-
-  async function call(method: string, path: string, opts: Parameters<typeof http>[3] = {}) {
-    const res = await http(app.url, method, path, { key: app.adminKey, ...opts });
-    responses.push(res.text);
-    return res;
-  }
-
-  const poll = () => app.app.get(JobSyncService).syncActiveJobs();
-
-  /** A dispatched job whose prediction is running (the app has polled it once). */
-  async function runningJob(body: Record<string, unknown> = {}): Promise<{ jobId: string; p: FakePrediction }> {
-    const submit = await call('POST', '/api/cloud/jobs/submit', { body: { config_name: 'logs', config: {}, ...body } });
-    expect(submit.status).toBe(201);
-    const jobId = submit.body.job_id as string;
-    await call('POST', '/api/queue/process');
-    const p = (await fake.waitForPrediction(jobId))!;
-    expect(p).toBeDefined();
-    for (let i = 0; i < 50 && (await call('GET', `/api/cloud/jobs/${jobId}`)).body.external_id !== p.id; i++)
-      await new Promise((r) => setTimeout(r, 100));
-    await fake.setStatus(p.id, 'processing');
-    await poll();
-    expect((await call('GET', `/api/cloud/jobs/${jobId}`)).body.status).toBe('running');
-    return { jobId, p };
-  }
 
   async function stream(
     jobId: string,
@@ -74,12 +57,6 @@ describe('job logs (PostgreSQL, fake Replicate)', () => {
     expect(s.status).toBe(200);
     return s;
   }
-
-  const logText = (s: SseStream) =>
-    s.messages
-      .filter((m) => m.event === 'log')
-      .map((m) => m.json.text as string)
-      .join('');
 
   it('reads the last lines and continues from an offset with only what is new', async () => {
     const { jobId, p } = await runningJob();
@@ -238,20 +215,15 @@ describe('job logs (PostgreSQL, fake Replicate)', () => {
 describe('job logs (PGlite, fake Replicate)', () => {
   let fake: FakeReplicate;
   let app: TestApp;
+  const call = adminCall(() => app);
 
   beforeAll(async () => {
     fake = await startFakeReplicate();
     app = await startTestApp({
       db: 'pglite',
-      env: {
-        REPLICATE_API_BASE: fake.url,
-        REPLICATE_API_TOKEN: fake.token,
-        SIMPLETUNER_QUEUE_INTERVAL: '3600',
-        SIMPLETUNER_JOB_POLL_INTERVAL: '3600',
-        SIMPLETUNER_LOG_FOLLOW_INTERVAL: '3600',
-      },
+      env: manualReplicateEnv(fake),
     });
-    await http(app.url, 'PUT', '/api/cloud/polling/setting', { key: app.adminKey, body: { enabled: false } });
+    await allowManyManualJobs(call);
   });
   afterAll(async () => {
     await app?.stop();
@@ -260,16 +232,8 @@ describe('job logs (PGlite, fake Replicate)', () => {
 
   it('appends by poll, streams live and ends with the job', async () => {
     const key = app.adminKey;
-    const submit = await http(app.url, 'POST', '/api/cloud/jobs/submit', {
-      key,
-      body: { config_name: 'l', config: {} },
-    });
-    const jobId = submit.body.job_id as string;
-    await http(app.url, 'POST', '/api/queue/process', { key });
-    const p = (await fake.waitForPrediction(jobId))!;
-    await fake.setStatus(p.id, 'processing');
+    const { jobId, p } = await runningReplicateJob(app, fake, call, { config_name: 'l' });
     const poll = () => app.app.get(JobSyncService).syncActiveJobs();
-    await poll();
     const s = await openSse(app.url, `/api/cloud/jobs/${jobId}/logs/stream`, { key });
     fake.appendLogs(p.id, 'a\nb\n');
     await poll();
@@ -278,8 +242,7 @@ describe('job logs (PGlite, fake Replicate)', () => {
     await fake.setStatus(p.id, 'succeeded');
     await poll();
     await s.waitFor((x) => x.ended, 8000, 'the end');
-    const text = s.messages.filter((m) => m.event === 'log').map((m) => m.json.text as string);
-    expect(text.join('')).toBe('a\nb\nc\n');
+    expect(logText(s)).toBe('a\nb\nc\n');
     expect(s.messages[s.messages.length - 1].json).toMatchObject({ type: 'end', status: 'completed', next_offset: 6 });
     const read = await http(app.url, 'GET', `/api/cloud/jobs/${jobId}/logs`, { key });
     expect(read.body).toMatchObject({ offset: 0, next_offset: 6, text: 'a\nb\nc\n', complete: true });

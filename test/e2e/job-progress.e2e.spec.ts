@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { JobSyncService } from '../../src/jobs/job-sync.service';
 import { FakePrediction, FakeReplicate, startFakeReplicate } from '../support/fake-replicate';
 import { http } from '../support/http';
+import { adminCall, allowManyManualJobs, manualReplicateEnv, runningReplicateJob } from '../support/running-jobs';
 import { openSse, SseStream } from '../support/sse-client';
 import { startTestApp, TestApp } from '../support/test-app';
 import { TestClock } from '../support/test-clock';
@@ -31,19 +32,9 @@ describe('job progress (PostgreSQL, fake Replicate)', () => {
     fake = await startFakeReplicate();
     app = await startTestApp({
       clock,
-      env: {
-        REPLICATE_API_BASE: fake.url,
-        REPLICATE_API_TOKEN: fake.token,
-        SIMPLETUNER_QUEUE_INTERVAL: '3600',
-        SIMPLETUNER_JOB_POLL_INTERVAL: '3600',
-        SIMPLETUNER_LOG_FOLLOW_INTERVAL: '3600',
-        SIMPLETUNER_PROGRESS_EVENT_SECONDS: '10',
-      },
+      env: { ...manualReplicateEnv(fake), SIMPLETUNER_PROGRESS_EVENT_SECONDS: '10' },
     });
-    await call('PUT', '/api/cloud/polling/setting', { body: { enabled: false } });
-    await call('PUT', '/api/queue/concurrency', {
-      body: { max_concurrent: 50, user_max_concurrent: 50, org_max_concurrent: 50 },
-    });
+    await allowManyManualJobs(call);
   });
   afterAll(async () => {
     await Promise.all(streams.map((s) => s.close()));
@@ -51,8 +42,7 @@ describe('job progress (PostgreSQL, fake Replicate)', () => {
     await fake?.stop();
   });
 
-  const call = (method: string, path: string, opts: Parameters<typeof http>[3] = {}) =>
-    http(app.url, method, path, { key: app.adminKey, ...opts });
+  const call = adminCall(() => app);
   const poll = () => app.app.get(JobSyncService).syncActiveJobs();
   /** Each test's second 0, set once its job runs: a clock far from the job's start would time the job out. */
   let t0 = 0;
@@ -68,15 +58,7 @@ describe('job progress (PostgreSQL, fake Replicate)', () => {
 
   async function runningJob(): Promise<{ jobId: string; p: FakePrediction }> {
     clock.release();
-    const submit = await call('POST', '/api/cloud/jobs/submit', { body: { config_name: 'progress', config: {} } });
-    expect(submit.status).toBe(201);
-    const jobId = submit.body.job_id as string;
-    await call('POST', '/api/queue/process');
-    const p = (await fake.waitForPrediction(jobId))!;
-    for (let i = 0; i < 50 && (await call('GET', `/api/cloud/jobs/${jobId}`)).body.external_id !== p.id; i++)
-      await new Promise((r) => setTimeout(r, 100));
-    await fake.setStatus(p.id, 'processing');
-    await poll();
+    const { jobId, p } = await runningReplicateJob(app, fake, call, { config_name: 'progress' });
     const job = (await call('GET', `/api/cloud/jobs/${jobId}`)).body;
     expect(job).toMatchObject({ status: 'running', progress: null });
     t0 = Date.now();
