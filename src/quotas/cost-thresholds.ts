@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { UserLevel } from '../auth/user.entity';
+import type { UserLevel } from '../auth';
 import { Db, returnedRows } from '../database/transaction-host';
 import { EventsService } from '../events';
 import type { EndedJob, JobEndedStep } from '../jobs';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { UserLevel } from '../auth/user.entity';
+import type { UserLevel } from '../auth';
 import { DispatchGate, type Candidate, type GateCheck, type GateRead, type QuotaWaitReason } from '../queue';
 import type { Quota } from './quota.entity';
 import { windowStarts } from './quota-meter.service';

@@ -35,7 +35,6 @@ export type ApprovalRequest = Schemas['ApprovalRequestView'];
 export type ApprovalRequestList = Schemas['ApprovalRequestListView'];
 
 export type MyQuota = Schemas['MyQuotaView'];
-export type QuotaList = Schemas['QuotaListView'];
 export type UsageReport = Schemas['UsageReportView'];
 export type UsageRow = Schemas['UsageRowView'];
 
