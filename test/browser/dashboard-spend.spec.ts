@@ -63,8 +63,9 @@ describe('dashboard: spend (browser)', () => {
       [null, 6, 5.5],
     ] as const)
       await spent(who, days, cost);
-    // One job still waiting: its estimate shows as open.
-    expect((await submit(app, ada.key, { config: {}, hardware_profile: 'l40s' })).status).toBe(201);
+    // One job not finished (two hours on an h100, about $11): its estimate shows as open.
+    const open = await submit(app, ada.key, { config: { estimated_duration_seconds: 7200 }, hardware_profile: 'h100' });
+    expect(open.status).toBe(201);
     await quota({ scope: 'global', type: 'cost_daily', limit: 10, action: 'warn' });
     await quota({ scope: 'org', scope_id: vision, type: 'cost_monthly', limit: 40, action: 'block' });
     await quota({ scope: 'user', scope_id: ada.id, type: 'jobs_per_day', limit: 5, action: 'block' });
@@ -86,7 +87,9 @@ describe('dashboard: spend (browser)', () => {
     await page.getByRole('img', { name: 'Cost per day' }).locator('canvas').waitFor();
     const users = page.locator('#spend-users');
     await users.getByRole('row', { name: /ben/ }).waitFor();
-    await expect(users.getByRole('row').nth(1).textContent()).resolves.toContain('ben');
+    // Ranked by cost and open estimates: ada's unfinished job puts her above ben.
+    await expect(users.getByRole('row').nth(1).textContent()).resolves.toContain('ada');
+    await expect(users.getByRole('row').nth(2).textContent()).resolves.toContain('ben');
     await expect(page.locator('#spend-orgs').textContent()).resolves.toContain('vision-team');
     // The admin's own: the global daily cost quota and the provider's concurrency.
     const meters = page.getByRole('meter');
