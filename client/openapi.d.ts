@@ -2684,7 +2684,7 @@ export interface components {
          * @description Why the job waits: a limit that is full, an approval, or a retry backoff
          * @enum {string}
          */
-        BlockedReason: "user_limit" | "org_limit" | "global_limit" | "awaiting_approval" | "backoff";
+        BlockedReason: "user_limit" | "org_limit" | "global_limit" | "awaiting_approval" | "backoff" | "quota_limit" | "budget_exhausted";
         QueueEntryView: {
             /** Format: uuid */
             job_id: string;

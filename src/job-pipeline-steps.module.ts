@@ -11,14 +11,15 @@ import {
   QuotaStep,
   type JobEndedStep,
 } from './jobs';
-import { QueueEntriesService, QueueModule } from './queue';
-import { QuotaCheck, QuotasModule } from './quotas';
+import { DispatchGate, QueueEntriesService, QueueModule } from './queue';
+import { QuotaCheck, QuotaCostThresholds, QuotaDispatchGate, QuotasModule } from './quotas';
 
 /**
  * Which module carries out each step of the job pipelines (src/jobs/pipeline): the submit's gate is the approvals
- * module's, its quota check the quotas module's, its enqueue and the release of a slot are the queue's, a completed
+ * module's, its quota check (and the claim's quota gate) the quotas module's, its enqueue and the release of a slot are the queue's, a completed
  * job's outputs and a deleted job's files are the artifacts', the log text a provider report carries is the job
- * logs', and an embedding app may add steps at the end of the job-ended pipeline. The assembly binds them so that the
+ * logs', a finished job's cost is weighed against the cost quotas' 80 % notices (the quotas' step, first of the
+ * job-ended extensions), and an embedding app may add steps at the end of the job-ended pipeline. The assembly binds them so that the
  * jobs module names its steps without importing the modules that implement them (they import jobs).
  */
 @Global()
@@ -32,11 +33,12 @@ export class JobPipelineStepsModule {
         { provide: ApprovalGateStep, useExisting: ApprovalGate },
         { provide: QueueStep, useExisting: QueueEntriesService },
         { provide: QuotaStep, useExisting: QuotaCheck },
+        { provide: DispatchGate, useExisting: QuotaDispatchGate },
         { provide: ArtifactsStep, useExisting: ArtifactRecordsService },
         { provide: JobLogsStep, useExisting: JobLogWriter },
-        { provide: JOB_ENDED_EXTENSIONS, useValue: jobEndedSteps },
+        { provide: JOB_ENDED_EXTENSIONS, useValue: [QuotaCostThresholds, ...jobEndedSteps] },
       ],
-      exports: [ApprovalGateStep, QueueStep, QuotaStep, ArtifactsStep, JobLogsStep, JOB_ENDED_EXTENSIONS],
+      exports: [ApprovalGateStep, QueueStep, QuotaStep, DispatchGate, ArtifactsStep, JobLogsStep, JOB_ENDED_EXTENSIONS],
     };
   }
 }

@@ -40,7 +40,7 @@ export async function buildDashboard(outDir = join(webDir, 'dist')) {
   const repoRoot = resolve(webDir, '..');
   const strays = Object.keys(result.metafile.inputs)
     .map((p) => relative(repoRoot, resolve(p)).split(sep).join('/'))
-    .filter((p) => !/^(web\/src|src\/common|node_modules\/(preact|eventsource-parser))\//.test(p));
+    .filter((p) => !/^(web\/src|src\/common|node_modules\/(preact|eventsource-parser|uplot))\//.test(p));
   if (strays.length > 0) throw new Error(`dashboard: the page would bundle ${strays.join(', ')}`);
 
   const outputs = Object.keys(result.metafile.outputs).map((p) => resolve(p));

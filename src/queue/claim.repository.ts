@@ -178,6 +178,8 @@ export interface ClaimInput {
   examine: number;
   /** A `dispatching` entry older than this has lost its dispatcher. */
   staleBefore: Date;
+  /** Quotas may hold entries (see DispatchGate): the claim always lets `choose` decide, never claims in its read. */
+  gated?: boolean;
 }
 
 /** Reads a claim may add between its read and its write, in its transaction (the fallback of a short head). */
@@ -189,6 +191,8 @@ export interface ClaimQueries {
   candidates(perUser: number, skipUsers: string[], skipOrgs: string[], limit: number | null): Promise<Candidate[]>;
   /** Whether at least n entries are pending (reads at most n index entries). */
   pendingAtLeast(n: number): Promise<boolean>;
+  /** Any read in the claim's transaction (the quotas' gate). */
+  read<T>(sql: string, params: unknown[]): Promise<T[]>;
 }
 
 /** A statement with its parameters written in as literals, for a message of several statements. */
@@ -239,12 +243,12 @@ export class ClaimRepository {
     const client = await pool.connect();
     let broken: Error | undefined;
     try {
-      const quick = await this.read(client, lockKey, input, token, true);
-      if (quick.claimed) return { view: quick.view, claimed: quick.claimed };
+      const quick = input.gated ? null : await this.read(client, lockKey, input, token, true);
+      if (quick?.claimed) return { view: quick.view, claimed: quick.claimed };
       // The first message committed its aging: the second read finds none left to do.
       const { view } = await this.read(client, lockKey, input, token, false);
-      view.aged += quick.view.aged;
-      view.stale ||= quick.view.stale;
+      view.aged += quick?.view.aged ?? 0;
+      view.stale ||= quick?.view.stale ?? false;
       const chosen = await choose(view, this.queries(client, input.now));
       const claimed = new Set(await this.markDispatching(client, chosen, input.now, token));
       return { view, claimed: chosen.filter((id) => claimed.has(id)) };
@@ -332,6 +336,7 @@ export class ClaimRepository {
         );
         return rows[0].n >= n;
       },
+      read: async <T>(sql: string, params: unknown[]) => (await client.query(sql, params)).rows as T[],
     };
   }
 }

@@ -11,8 +11,16 @@ export const QUEUE_ENTRY_STATUSES = [
 ] as const;
 export type QueueEntryStatus = (typeof QUEUE_ENTRY_STATUSES)[number];
 
-/** Why a job waits (GET /api/queue/position). */
-export const WAIT_REASONS = ['user_limit', 'org_limit', 'global_limit', 'awaiting_approval', 'backoff'] as const;
+/** Why a job waits (GET /api/queue/position); the last two are quotas' (a concurrent_jobs limit, a spent budget). */
+export const WAIT_REASONS = [
+  'user_limit',
+  'org_limit',
+  'global_limit',
+  'awaiting_approval',
+  'backoff',
+  'quota_limit',
+  'budget_exhausted',
+] as const;
 export type WaitReason = (typeof WAIT_REASONS)[number];
 
 /** One job's place in the queue; the schema is migration 1764300004000-queue. */

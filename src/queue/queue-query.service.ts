@@ -11,6 +11,8 @@ import { QueueEntry, QueueEntryStatus, WaitReason } from './queue-entry.entity';
 import { QueueLimitsService } from './queue-limits.service';
 import { agedPriority } from './queue-priority';
 import { QueueRepository } from './queue.repository';
+import { DispatchGate } from './dispatch-gate';
+import { Db } from '../database/transaction-host';
 import type { QueueEntryView } from './queue.view';
 
 const log = getLogger('simpletuner.cloud.queue');
@@ -62,6 +64,8 @@ export class QueueQueryService {
     private readonly access: AccessPolicy,
     @Inject(AUDIT_RECORDER) private readonly audit: AuditRecorder,
     private readonly clock: Clock,
+    private readonly gate: DispatchGate,
+    private readonly db: Db,
   ) {}
 
   /** Own entries; a lead sees its org's, an admin all. */
@@ -169,7 +173,16 @@ export class QueueQueryService {
     if (used.user >= limits.userMaxConcurrent) return 'user_limit';
     if (used.org >= limits.orgMaxConcurrent) return 'org_limit';
     if (used.total >= limits.maxConcurrent) return 'global_limit';
-    return null;
+    return this.quotaReason(e, now);
+  }
+
+  /** What the claim's quota check would say of this entry now (a concurrent_jobs limit, a spent budget). */
+  private async quotaReason(e: QueueEntry, now: Date): Promise<WaitReason | null> {
+    if (!(await this.gate.active())) return null;
+    const check = await this.gate.open((sql, params) => this.db.tx.query(sql, params), now);
+    const entry = { jobId: e.jobId, userId: e.userId, orgId: e.orgId };
+    await check.load([entry]);
+    return check.tally()(entry);
   }
 
   /** From measured waits: position ÷ the dispatch rate of the last hour, and never before a backoff ends. */

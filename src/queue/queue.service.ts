@@ -9,6 +9,7 @@ import { QueueEntriesService } from './queue-entries.service';
 import { QueueLimits, QueueLimitsService } from './queue-limits.service';
 import { Candidate, ClaimQueries, ClaimRepository, ClaimView } from './claim.repository';
 import { QueueRepository } from './queue.repository';
+import { DispatchGate, type GateCheck } from './dispatch-gate';
 
 const log = getLogger('simpletuner.cloud.queue');
 
@@ -69,6 +70,7 @@ export class QueueService implements OnModuleInit {
     private readonly limits: QueueLimitsService,
     private readonly dispatcher: QueueDispatcher,
     private readonly clock: Clock,
+    private readonly gate: DispatchGate,
   ) {}
 
   onModuleInit(): void {
@@ -224,6 +226,7 @@ export class QueueService implements OnModuleInit {
    */
   private async claim(now: Date, token: string): Promise<Claim> {
     const limits = await this.limits.current();
+    const gated = await this.gate.active();
     const input = {
       now,
       starvationMinutes: this.config.enterprise.starvationMinutes,
@@ -232,9 +235,10 @@ export class QueueService implements OnModuleInit {
       margin: HEAD_MARGIN,
       examine: HEAD_EXAMINE,
       staleBefore: new Date(now.getTime() - this.dispatchGraceMs),
+      gated,
     };
-    const { view, claimed } = await this.claims.claim(CLAIM_LOCK, input, token, (v, more) =>
-      this.choose(limits, v, more),
+    const { view, claimed } = await this.claims.claim(CLAIM_LOCK, input, token, async (v, more) =>
+      this.choose(limits, v, more, gated ? await this.gate.open((sql, params) => more.read(sql, params), now) : null),
     );
     const jobs = await this.jobs.read(claimed);
     const inUse = view.slots.reduce((n, s) => n + s.n, 0);
@@ -248,8 +252,16 @@ export class QueueService implements OnModuleInit {
     };
   }
 
-  /** Highest effective priority first, oldest first within a level, skipping users and orgs at their limit. */
-  private async choose(limits: QueueLimits, view: ClaimView, more: ClaimQueries): Promise<string[]> {
+  /**
+   * Highest effective priority first, oldest first within a level, skipping users and orgs at their limit and
+   * entries a quota holds (`gate`, read under the claim's lock like the slots).
+   */
+  private async choose(
+    limits: QueueLimits,
+    view: ClaimView,
+    more: ClaimQueries,
+    gate: GateCheck | null,
+  ): Promise<string[]> {
     const byUser = new Map<string, number>();
     const byOrg = new Map<string, number>();
     let total = 0;
@@ -260,21 +272,27 @@ export class QueueService implements OnModuleInit {
     }
     const room = Math.min(CLAIM_BATCH, limits.maxConcurrent - total);
     if (room <= 0) return [];
+    const take = async (candidates: Candidate[]) => {
+      await gate?.load(candidates);
+      return pick(candidates, limits, room, byUser, byOrg, gate?.tally());
+    };
     // Fast path: the head of the dispatch order usually fills the batch (users at their limit are skipped in SQL).
-    let chosen = pick(view.head, limits, room, byUser, byOrg);
+    let chosen = await take(view.head);
     // Short of the batch: final if the head held every pending entry; else the head was cut (margin or depth).
     if (chosen.length < room && (view.head.length === view.headLimit || (await more.pendingAtLeast(HEAD_EXAMINE)))) {
       // The head could not fill the batch: each user's best entries instead, one index probe per user. Only the
       // best few can be taken; org limits filling within this batch may skip some, so read a margin first.
       const fullUsers = [...byUser].filter(([, n]) => n >= limits.userMaxConcurrent).map(([id]) => id);
       const fullOrgs = [...byOrg].filter(([, n]) => n >= limits.orgMaxConcurrent).map(([id]) => id);
+      fullUsers.push(...(gate?.fullUsers ?? []));
+      fullOrgs.push(...(gate?.fullOrgs ?? []));
       const perUser = Math.min(limits.userMaxConcurrent, room);
       const margin = room * HEAD_MARGIN;
       let candidates = await more.candidates(perUser, fullUsers, fullOrgs, margin);
-      chosen = pick(candidates, limits, room, byUser, byOrg);
+      chosen = await take(candidates);
       if (chosen.length < room && candidates.length === margin) {
         candidates = await more.candidates(perUser, fullUsers, fullOrgs, null);
-        chosen = pick(candidates, limits, room, byUser, byOrg);
+        chosen = await take(candidates);
       }
     }
     return chosen;
@@ -307,13 +325,17 @@ export class QueueService implements OnModuleInit {
   }
 }
 
-/** Takes candidates (in dispatch order) while there is room, skipping users and orgs at their limit. */
+/**
+ * Takes candidates (in dispatch order) while there is room, skipping users and orgs at their limit and entries
+ * `held` by a quota (asked last: an entry it lets through counts against the quotas from then on).
+ */
 function pick(
   candidates: Candidate[],
   limits: QueueLimits,
   room: number,
   usedByUser: Map<string, number>,
   usedByOrg: Map<string, number>,
+  held?: (c: Candidate) => string | null,
 ): string[] {
   const byUser = new Map(usedByUser);
   const byOrg = new Map(usedByOrg);
@@ -323,6 +345,7 @@ function pick(
     const user = byUser.get(c.userId) ?? 0;
     const org = byOrg.get(c.orgId) ?? 0;
     if (user >= limits.userMaxConcurrent || org >= limits.orgMaxConcurrent) continue;
+    if (held && held(c) !== null) continue;
     chosen.push(c.jobId);
     byUser.set(c.userId, user + 1);
     byOrg.set(c.orgId, org + 1);

@@ -184,7 +184,8 @@ const amounts = (s: Standing) => ({
   requested: s.requested,
 });
 
-function thresholdData(s: Standing) {
+/** The data of a `quota_threshold` event (at a submit, or at a finished job's cost). */
+export function thresholdData(s: Standing) {
   return {
     ...about(s.quota),
     subject_id: s.subject.id,

@@ -105,6 +105,29 @@ export class SpendRepository {
     return { sql: `WITH u AS (${usage.sql}) SELECT quota_guard(${checks.join(' AND ')})`, params };
   }
 
+  /**
+   * The subjects' spend as the claim weighs a budget: the jobs already dispatched (actual cost once known, else
+   * their estimate) and those being dispatched now, not the ones still waiting. One statement (see usageStatement).
+   */
+  dispatchedSpend(subjects: SubjectRead[], at: WindowStarts): Statement {
+    const params: unknown[] = [at.day, at.month];
+    const selects = subjects.map(({ subject, since }) => {
+      params.push(`${subject.kind}:${subject.id}`, subject.id, since);
+      const n = params.length;
+      const column = SUBJECT_COLUMN[subject.kind];
+      return `SELECT $${n - 2}::text AS subject,
+          coalesce(sum(c) FILTER (WHERE created_at >= $1), 0)::float8 AS cost_daily,
+          coalesce(sum(c) FILTER (WHERE created_at >= $2), 0)::float8 AS cost_monthly
+        FROM (SELECT created_at, ${JOB_SPEND} AS c FROM jobs
+               WHERE ${column} = $${n - 1} AND created_at >= $${n} AND status NOT IN ('pending', 'uploading')
+              UNION ALL
+              SELECT j.created_at, j.cost_estimate FROM queue_entries q JOIN jobs j ON j.job_id = q.job_id
+               WHERE q.status = 'dispatching' AND j.${column} = $${n - 1} AND j.created_at >= $${n}
+                 AND j.status IN ('pending', 'uploading')) w`;
+    });
+    return { sql: selects.join(' UNION ALL '), params };
+  }
+
   /** Dispatching and running entries of a subject: what a concurrent_jobs quota counts. */
   async slotsInUse(subject: Subject): Promise<number> {
     const [row] = await this.db.tx.query<{ n: number }[]>(

@@ -84,4 +84,28 @@ describe('quota and usage routes (PostgreSQL)', () => {
     expect(lines[0]).toMatch(/^key,/);
     expect(lines.some((l) => l.startsWith('simulator,'))).toBe(true);
   });
+
+  it('shows an entry a concurrent_jobs quota holds as quota_limit on the position route', async () => {
+    const quota = await http(app.url, 'POST', '/api/quotas', {
+      key: admin,
+      body: { scope: 'provider', scope_id: 'simulator', type: 'concurrent_jobs', limit: 1, action: 'block' },
+    });
+    expect(quota.status).toBe(201);
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await http(app.url, 'POST', '/api/cloud/jobs/submit', {
+        key: admin,
+        body: { config_name: `held-${i}`, config: {}, provider: 'simulator' },
+      });
+      expect(res.status).toBe(201);
+      ids.push(res.body.job_id as string);
+    }
+    expect((await http(app.url, 'POST', '/api/queue/process', { key: admin })).status).toBe(200);
+    const positions = await Promise.all(
+      ids.map(async (id) => (await http(app.url, 'GET', `/api/queue/position/${id}`, { key: admin })).body),
+    );
+    // One simulator job at a time: the later one (at least) waits on the quota.
+    expect(positions[1]).toMatchObject({ status: 'pending', blocked_reason: 'quota_limit' });
+    expect((await http(app.url, 'DELETE', `/api/quotas/${quota.body.id}`, { key: admin })).status).toBe(200);
+  });
 });

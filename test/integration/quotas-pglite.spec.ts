@@ -4,6 +4,8 @@ import type { SubmitJobDto } from '../../src/jobs/jobs.dto';
 import { SubmitPipeline } from '../../src/jobs/pipeline/submit.pipeline';
 import { QuotasService } from '../../src/quotas';
 import { UsageService } from '../../src/quotas/usage.service';
+import { QueueQueryService } from '../../src/queue/queue-query.service';
+import { QueueService } from '../../src/queue/queue.service';
 import { actorFor, createActor, createOrg } from '../support/service-actors';
 import { ServiceModule, startServiceModule } from '../support/service-module';
 
@@ -58,5 +60,49 @@ describe('quotas (PGlite)', () => {
     const report = await services.get(UsageService).report(lead, { group_by: 'user' });
     expect(report.totals.jobs).toBe(3);
     expect(report.rows).toEqual([expect.objectContaining({ key: lead.id, label: 'pg-lead', jobs: 3 })]);
+  });
+
+  it('holds a concurrent_jobs quota and a spent budget at dispatch', async () => {
+    const quotas = services.get(QuotasService);
+    const queue = services.get(QueueService);
+    const position = (id: string) => services.get(QueueQueryService).position(admin, id);
+    const org = await createOrg(services.module, admin, 'pgl-dispatch');
+    const lena = await createActor(services.module, admin, 'pg-lena', 'lead', org);
+    await quotas.create(admin, {
+      scope: 'user',
+      scope_id: lena.id,
+      type: 'concurrent_jobs',
+      limit: 1,
+      action: 'block',
+    });
+    const pipe = services.get(SubmitPipeline);
+    const dto = { config_name: 'd', config: {}, provider: 'simulator' } as SubmitJobDto;
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await pipe.submit(lena, dto)).body.job_id);
+    await queue.processTick(new Date());
+    await queue.processTick(new Date());
+    const states = await Promise.all(ids.map(position));
+    expect(states.filter((p) => p.status === 'pending').map((p) => p.blocked_reason)).toEqual([
+      'quota_limit',
+      'quota_limit',
+    ]);
+
+    // A budget the org's running job already fills: the next entries wait on it instead.
+    const [{ estimate }] = await services.db.query(
+      `SELECT cost_estimate::float8 AS estimate FROM jobs WHERE job_id = $1`,
+      [ids[0]],
+    );
+    await quotas.create(admin, {
+      scope: 'org',
+      scope_id: org,
+      type: 'cost_daily',
+      limit: 1.5 * estimate,
+      action: 'block',
+    });
+    const waiting = states.filter((p) => p.status === 'pending').map((p) => p.job_id);
+    for (const q of (await quotas.list(admin)).filter((x) => x.type === 'concurrent_jobs'))
+      await quotas.remove(admin, q.id);
+    expect((await queue.processTick(new Date())).claimed).toBe(0);
+    expect((await position(waiting[0])).blocked_reason).toBe('budget_exhausted');
   });
 });

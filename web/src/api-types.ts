@@ -34,6 +34,10 @@ export type WaitReason = Schemas['BlockedReason'];
 export type ApprovalRequest = Schemas['ApprovalRequestView'];
 export type ApprovalRequestList = Schemas['ApprovalRequestListView'];
 
+export type MyQuota = Schemas['MyQuotaView'];
+export type UsageReport = Schemas['UsageReportView'];
+export type UsageRow = Schemas['UsageRowView'];
+
 export type BackgroundTasks = Schemas['BackgroundTasksView'];
 export type TaskState = Schemas['TaskStateView'];
 export type PollingStatus = Schemas['PollingStatusView'];

@@ -14,6 +14,7 @@ import { JobDetailView } from './views/job-detail-view';
 import { JobsView } from './views/jobs-view';
 import { NewJobView } from './views/new-job-view';
 import { QueueView } from './views/queue-view';
+import { SpendView } from './views/spend-view';
 import { WorkersView } from './views/workers-view';
 
 const TABS: Array<TabDef & { minLevel?: User['level'] }> = [
@@ -22,6 +23,7 @@ const TABS: Array<TabDef & { minLevel?: User['level'] }> = [
   { id: 'new-job', label: 'New job', minLevel: 'researcher' },
   { id: 'queue', label: 'Queue' },
   { id: 'approvals', label: 'Approvals' },
+  { id: 'spend', label: 'Spend' },
   { id: 'workers', label: 'Workers' },
   { id: 'activity', label: 'Activity' },
 ];
@@ -118,6 +120,7 @@ export function Dashboard({ apiKey, me, onSignOut }: DashboardProps) {
           {tab === 'new-job' && <NewJobView />}
           {tab === 'queue' && <QueueView />}
           {tab === 'approvals' && <ApprovalsView />}
+          {tab === 'spend' && <SpendView />}
           {tab === 'workers' && <WorkersView />}
           {tab === 'activity' && <ActivityView events={activity} />}
         </div>

@@ -60,6 +60,10 @@ export function waitReason(reason: WaitReason | null, status: string): string {
       return 'Waiting for approval';
     case 'backoff':
       return 'Retrying after a provider error';
+    case 'quota_limit':
+      return 'A concurrent-jobs quota is full';
+    case 'budget_exhausted':
+      return 'The budget of a cost quota is spent';
     default:
       return status === 'pending' ? 'Ready: dispatched at the next free slot' : '—';
   }
