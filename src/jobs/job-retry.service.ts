@@ -73,7 +73,6 @@ export class JobRetryService {
     if (missing.length > 0) {
       throw new ValidationError(`Secrets are not kept after a job ends: give ${missing.join(', ')} again`, {
         secrets: `missing ${missing.join(', ')}`,
-        missing,
       });
     }
     const submitter = await this.submitter(caller, job);
