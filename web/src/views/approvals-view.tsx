@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { useDashboard } from '../dashboard-context';
 import { dateTime, money, relative, shortId, userName } from '../format';
 import { useNow, useReloadOnEvents, useResource } from '../hooks';
-import { canDecide } from '../permissions';
+import { atLeast, canDecide } from '../permissions';
 import type { Api } from '../api';
 import type { ApprovalRequest, ApprovalRequestList, JobList } from '../api-types';
 import { ListState } from '../ui/list-state';
@@ -63,7 +63,7 @@ export function ApprovalsView() {
       </div>
       <p class="view-help">Jobs held until a lead or admin decides. Undecided requests expire and cancel their job.</p>
       <h3>Pending</h3>
-      {decidable.length > 1 && (
+      {(decidable.length > 0 || atLeast(me.level, 'lead')) && (
         <ApprovalBulkBar
           selected={chosen}
           nameOf={requestName}

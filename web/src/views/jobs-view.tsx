@@ -99,7 +99,7 @@ export function JobsView() {
         </label>
       </div>
       <p class="view-help">Newest first. Statuses change live as the providers report them.</p>
-      {selectable.length > 0 && (
+      {me.level !== 'viewer' && (
         <JobBulkBar
           selected={chosen}
           nameOf={nameOf}
