@@ -15,7 +15,7 @@ import { BULK_JOB_ACTIONS, type BulkJobAction } from './job-bulk.service';
 import { SubmitSecretsDto } from './jobs.dto';
 
 /** Ids one bulk request may name. */
-export const MAX_BULK_JOBS = 1000;
+const MAX_BULK_JOBS = 1000;
 
 export class RetryJobDto {
   /** Secrets are deleted when a job ends: a retry of a job that had any must give every one of them again */
