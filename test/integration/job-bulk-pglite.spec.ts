@@ -3,7 +3,6 @@ import type { AuthenticatedUser } from '../../src/auth';
 import type { EndedJob, JobEndedStep } from '../../src/jobs';
 import { JobBulkService } from '../../src/jobs/job-bulk.service';
 import { JobRetryService } from '../../src/jobs/job-retry.service';
-import type { SubmitJobDto } from '../../src/jobs/jobs.dto';
 import { SubmitPipeline } from '../../src/jobs/pipeline/submit.pipeline';
 import { actorFor, createActor, createOrg, setRuleActive } from '../support/service-actors';
 import { ServiceModule, startServiceModule } from '../support/service-module';
@@ -29,10 +28,9 @@ describe('bulk job actions (PGlite)', () => {
   let rita: AuthenticatedUser;
 
   const submit = async (name: string) =>
-    (await services.get(SubmitPipeline).submit(rita, { config_name: name, config: {} } as SubmitJobDto)).body.job_id;
+    (await services.get(SubmitPipeline).submit(rita, { config_name: name, config: {} })).body.job_id;
   const statusOf = async (jobId: string) =>
-    ((await services.db.query(`SELECT status FROM jobs WHERE job_id = $1`, [jobId])) as { status: string }[])[0]
-      ?.status;
+    (await services.db.query<{ status: string }[]>(`SELECT status FROM jobs WHERE job_id = $1`, [jobId]))[0]?.status;
 
   beforeAll(async () => {
     services = await startServiceModule({ db: 'pglite', imports: [RefuseToEndModule], jobEndedSteps: [RefuseToEnd] });
