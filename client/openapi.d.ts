@@ -392,6 +392,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cloud/jobs/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry a finished job
+         * @description Level `researcher` or above.
+         *
+         *     A new job with the same inputs (config, dataloader and LyCORIS configs, dataset, profile, provider, priority), submitted as the old job's owner through quotas and approval rules like any submission; its `retry_of` is the old job, whose view shows it as `retried_by`. Only a completed, failed or cancelled job; the owner, a lead of its organisation or an admin. Secrets are not kept after a job ends: give them again in `secrets` (400 names the missing ones). Retry-safe with the `Idempotency-Key` header, as a submission.
+         */
+        post: operations["JobOperations_retry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cloud/jobs/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel, delete or retry many jobs
+         * @description Level `researcher` or above.
+         *
+         *     Each id under the rules of its single route (`POST …/:id/cancel`, `DELETE …/:id`, `POST …/:id/retry` without secrets), answered on its own in `results`: an id that is unknown, not the caller’s to act on or in the wrong state fails alone and never stops or undoes the others. Up to 1,000 distinct ids.
+         */
+        post: operations["JobOperations_bulkAction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cloud/jobs/{id}/events": {
         parameters: {
             query?: never;
@@ -696,6 +740,28 @@ export interface paths {
         get: operations["Approvals_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/approvals/requests/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve or reject many requests
+         * @description Level `viewer` or above.
+         *
+         *     Each id as its single route decides it, answered on its own in `results`. An approver at the rule's level or above, in the job's organisation (an admin anywhere), never the requester. Only a pending request changes: a decided or expired one answers 409. A refused id (your own request, one you may not see or decide, one already decided) fails alone. Up to 100 distinct ids; `reason` is required to reject.
+         */
+        post: operations["Approvals_bulk"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1849,6 +1915,11 @@ export interface components {
             /** Format: uuid */
             job_id: string;
             status: components["schemas"]["JobStatus"];
+            /**
+             * Format: uuid
+             * @description Present when the job retries another (`POST /api/cloud/jobs/:id/retry`)
+             */
+            retry_of?: string;
             provider: string;
             config_name: string;
             cost_estimate: number;
@@ -2513,6 +2584,16 @@ export interface components {
             artifacts: components["schemas"]["JobArtifactView"][];
             /** @description Training progress read from the job's log; null until the log tells any */
             progress: components["schemas"]["JobProgressView"] | null;
+            /**
+             * Format: uuid
+             * @description The job this one retries (`POST /api/cloud/jobs/:id/retry`)
+             */
+            retry_of: string | null;
+            /**
+             * Format: uuid
+             * @description The newest retry of this job
+             */
+            retried_by: string | null;
             /** @description The provider's id for the job (Replicate's prediction id) once dispatched */
             external_id: string | null;
             requires_approval: boolean;
@@ -2556,6 +2637,96 @@ export interface components {
             basis: "history" | "config" | "default";
             /** @description Completed jobs the history estimate is based on */
             sample_size: number;
+        };
+        RetryJobDto: {
+            /** @description Secrets are deleted when a job ends: a retry of a job that had any must give every one of them again */
+            secrets?: components["schemas"]["SubmitSecretsDto"];
+        };
+        RetriedJobView: {
+            /** @description The trainer's multidatabackend list (its dataloader config) */
+            dataloader_config: {
+                [key: string]: unknown;
+            }[] | null;
+            /**
+             * @example {
+             *       "algo": "lokr",
+             *       "factor": 16
+             *     }
+             */
+            lycoris_config: {
+                [key: string]: unknown;
+            } | null;
+            dataset: components["schemas"]["JobDatasetView"] | null;
+            /** @example my-org/portrait-lora */
+            hub_model_id: string | null;
+            /** @example 2000 */
+            max_train_steps: number | null;
+            /**
+             * @description Names of the secrets the job was given; their values are never shown
+             * @example [
+             *       "hf_token"
+             *     ]
+             */
+            secrets: string[];
+            /**
+             * Format: uuid
+             * @example 3f1c2b9e-8a4d-4c6e-9b1a-2d7e5f0a1c3b
+             */
+            job_id: string;
+            /** @example pending */
+            status: components["schemas"]["JobStatus"];
+            /** @example false */
+            requires_approval: boolean;
+            /**
+             * Format: uuid
+             * @description The approval request holding the job, when a rule requires one
+             */
+            approval_id?: string;
+            /** @example 3.5 */
+            cost_estimate: number;
+            /** @example 1 */
+            queue_position: number | null;
+            /**
+             * @description Present (true) when this is the answer to a repeated idempotency key
+             * @enum {boolean}
+             */
+            idempotent_hit?: true;
+            /** @description Present when the job passes a `warn` quota: accepted, but over that limit */
+            warnings?: components["schemas"]["QuotaWarningView"][];
+            /** Format: uuid */
+            retry_of: string;
+        };
+        /** @enum {string} */
+        BulkJobAction: "cancel" | "delete" | "retry";
+        BulkJobsDto: {
+            action: components["schemas"]["BulkJobAction"];
+            /** @description 1 to 1,000 distinct job ids */
+            job_ids: string[];
+        };
+        BulkItemErrorView: {
+            /** @example invalid_job_state */
+            code: string;
+            /** @example Job 7c9e6679-7425-40de-944b-e07fc1f90ae7 is completed */
+            message: string;
+        };
+        BulkJobResultView: {
+            /** Format: uuid */
+            job_id: string;
+            /** @description The job's status after the action (cancel), or the new job's (retry), or where it stands when refused */
+            status?: components["schemas"]["JobStatus"];
+            /**
+             * Format: uuid
+             * @description The retry's new job
+             */
+            new_job_id?: string;
+            error?: components["schemas"]["BulkItemErrorView"];
+            ok: boolean;
+        };
+        BulkJobsView: {
+            succeeded: number;
+            failed: number;
+            /** @description One per id, in request order */
+            results: components["schemas"]["BulkJobResultView"][];
         };
         JobEventView: {
             /**
@@ -2890,6 +3061,34 @@ export interface components {
             requests: components["schemas"]["ApprovalRequestView"][];
             /** @description Pending requests the caller can see */
             pending_count: number;
+        };
+        /** @enum {string} */
+        BulkDecision: "approve" | "reject";
+        BulkDecisionDto: {
+            action: components["schemas"]["BulkDecision"];
+            /** @description 1 to 100 distinct approval request ids */
+            ids: string[];
+            /**
+             * @description Required to reject: each job is cancelled with it
+             * @example Use the l40s profile for this size of run
+             */
+            reason?: string;
+            /** @description Kept with each approval */
+            notes?: string;
+        };
+        BulkDecisionResultView: {
+            /** Format: uuid */
+            id: string;
+            /** @description The request's status after the decision, or where it stands when refused */
+            status?: components["schemas"]["ApprovalStatus"];
+            error?: components["schemas"]["BulkItemErrorView"];
+            ok: boolean;
+        };
+        BulkDecisionView: {
+            succeeded: number;
+            failed: number;
+            /** @description One per id, in request order */
+            results: components["schemas"]["BulkDecisionResultView"][];
         };
         ApproveDto: {
             /** @description Kept with the decision */
@@ -4987,6 +5186,219 @@ export interface operations {
             };
         };
     };
+    JobOperations_retry: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the retry retry-safe (1–255 printable ASCII characters) */
+                "Idempotency-Key"?: string;
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetryJobDto"];
+            };
+        };
+        responses: {
+            /** @description The idempotency key was used within 24 h with the same request: the first retry */
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    /** @description Always `true` */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetriedJobView"];
+                };
+            };
+            /** @description The new job was created */
+            201: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetriedJobView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Forbidden: `permission_denied` */
+            403: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDeniedError"];
+                };
+            };
+            /** @description Not found: `job_not_found` */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobNotFoundError"];
+                };
+            };
+            /** @description Conflict: `invalid_job_state` */
+            409: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidJobStateError"];
+                };
+            };
+            /** @description Payload too large: `payload_too_large` */
+            413: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayloadTooLargeError"];
+                };
+            };
+            /** @description Too many requests: `quota_exceeded`, `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotaExceededError"] | components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    JobOperations_bulkAction: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkJobsDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkJobsView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Forbidden: `permission_denied` */
+            403: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDeniedError"];
+                };
+            };
+            /** @description Payload too large: `payload_too_large` */
+            413: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayloadTooLargeError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
     JobEvents_list: {
         parameters: {
             query?: {
@@ -6218,6 +6630,84 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    Approvals_bulk: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkDecisionDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkDecisionView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Payload too large: `payload_too_large` */
+            413: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayloadTooLargeError"];
                 };
             };
             /** @description Too many requests: `rate_limit_exceeded` */

@@ -4,13 +4,22 @@ import { CurrentUser, MinLevel } from '../auth';
 import type { AuthenticatedUser } from '../auth';
 import { ApprovalRulesService } from './approval-rules.service';
 import { requestView, ruleView } from './approval-views';
-import { ApproveDto, CreateRuleDto, ListRequestsQuery, RejectDto, UpdateRuleDto } from './approvals.dto';
+import { bulkSummary } from '../common/bulk';
+import {
+  ApproveDto,
+  BulkDecisionDto,
+  CreateRuleDto,
+  ListRequestsQuery,
+  RejectDto,
+  UpdateRuleDto,
+} from './approvals.dto';
 import { ApprovalsService } from './approvals.service';
 import {
   ApprovalRequestListView,
   ApprovalRequestView,
   ApprovalRuleListView,
   ApprovalRuleView,
+  BulkDecisionView,
   DeletedRuleView,
   ExpiredSummaryView,
 } from './approvals.view';
@@ -52,6 +61,21 @@ export class ApprovalsController {
   @ApiErrors('not_found')
   async get(@CurrentUser() caller: AuthenticatedUser, @UuidParam('id') id: string): Promise<ApprovalRequestView> {
     return requestView(await this.approvals.get(caller, id));
+  }
+
+  @Post('requests/bulk')
+  @MinLevel('viewer')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Approve or reject many requests',
+    description:
+      `Each id as its single route decides it, answered on its own in \`results\`. ${DECIDE} A refused id (your own ` +
+      'request, one you may not see or decide, one already decided) fails alone. Up to 100 distinct ids; `reason` ' +
+      'is required to reject.',
+  })
+  @ApiOkResponse({ type: BulkDecisionView })
+  async bulk(@CurrentUser() caller: AuthenticatedUser, @Body() dto: BulkDecisionDto): Promise<BulkDecisionView> {
+    return bulkSummary(await this.approvals.decideMany(caller, dto.action, dto.ids, dto));
   }
 
   @Post('requests/:id/approve')

@@ -4,6 +4,7 @@ import { ApiEnum, ApiInt } from '../openapi';
 import {
   Allow,
   ArrayMaxSize,
+  ArrayMinSize,
   ArrayUnique,
   IsArray,
   IsBoolean,
@@ -11,6 +12,7 @@ import {
   IsInt,
   IsOptional,
   IsString,
+  IsUUID,
   Length,
   Matches,
   Max,
@@ -44,6 +46,39 @@ export class RejectDto {
   @MaxLength(2000)
   @ApiProperty({ example: 'Use the l40s profile for this size of run' })
   reason: string;
+}
+
+/** Ids one bulk decision may name. */
+const MAX_BULK_DECISIONS = 100;
+export const BULK_DECISIONS = ['approve', 'reject'] as const;
+
+export class BulkDecisionDto {
+  @IsIn(BULK_DECISIONS)
+  @ApiEnum(BULK_DECISIONS, 'BulkDecision')
+  action: (typeof BULK_DECISIONS)[number];
+
+  /** 1 to 100 distinct approval request ids */
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_BULK_DECISIONS)
+  @ArrayUnique()
+  @IsUUID('all', { each: true })
+  @ApiProperty({ type: [String], format: 'uuid', minItems: 1, maxItems: MAX_BULK_DECISIONS })
+  ids: string[];
+
+  /** Kept with each approval */
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  notes?: string;
+
+  /** Required to reject: each job is cancelled with it */
+  @ValidateIf((o: BulkDecisionDto) => o.action === 'reject' || o.reason !== undefined)
+  @IsString({ message: 'reason is required to reject' })
+  @Matches(/\S/, { message: 'reason is required to reject' })
+  @MaxLength(2000)
+  @ApiProperty({ required: false, example: 'Use the l40s profile for this size of run' })
+  reason?: string;
 }
 
 const APPROVER_LEVELS = ['researcher', 'lead', 'admin'];

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AccessPolicy, AuthenticatedUser, UsersService } from '../auth';
+import { bulkError } from '../common/bulk';
 import { AUDIT_RECORDER, AuditRecorder } from '../common/audit';
 import { Clock } from '../common/clock';
 import { ConflictError, NotFoundError, PermissionDeniedError } from '../common/errors';
@@ -21,6 +22,14 @@ class DeadlinePassedError extends ConflictError {
   constructor(id: string, expiresAt: Date) {
     super(`Approval request ${id} expired at ${expiresAt.toISOString()}`, { approval_id: id, status: 'expired' });
   }
+}
+
+/** One id's outcome in a bulk decision. */
+export interface BulkDecision {
+  id: string;
+  ok: boolean;
+  status?: ApprovalStatus;
+  error?: { code: string; message: string };
 }
 
 export interface ListRequestsOptions {
@@ -147,6 +156,34 @@ export class ApprovalsService {
     const r = await this.reload(id);
     log.info('Approval request rejected', { job_id: r.jobId, approval_id: id, reviewed_by: caller.id });
     return r;
+  }
+
+  /**
+   * Approves or rejects each request as its single route would (who may decide, separation of duties, only a
+   * pending request), each in its own transaction with its event and audit row: one refused id leaves the others.
+   */
+  async decideMany(
+    caller: AuthenticatedUser,
+    action: 'approve' | 'reject',
+    ids: string[],
+    text: { notes?: string; reason?: string },
+  ): Promise<BulkDecision[]> {
+    const results: BulkDecision[] = [];
+    for (const id of ids) {
+      try {
+        const r =
+          action === 'approve'
+            ? await this.approve(caller, id, text.notes)
+            : await this.reject(caller, id, text.reason!);
+        results.push({ id, ok: true, status: r.status });
+      } catch (err) {
+        const { status, ...error } = bulkError(err, (e) =>
+          log.error('Bulk decision failed', { approval_id: id, error: e }),
+        );
+        results.push({ id, ok: false, ...(status ? { status: status as ApprovalStatus } : {}), error });
+      }
+    }
+    return results;
   }
 
   /** The requester withdraws: the request and its job end `cancelled`. */

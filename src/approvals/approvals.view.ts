@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { BulkCountsView, BulkItemErrorView } from '../common/bulk.view';
 import { USER_LEVELS, UserLevel } from '../auth';
 import { ApiDateTime, ApiEnum, ApiInt, ApiUuid } from '../openapi';
 import { APPROVAL_STATUSES, ApprovalStatus } from './approval-request.entity';
@@ -93,4 +94,22 @@ export class ExpiredSummaryView {
   /** Requests that expired in this run (their jobs are cancelled) */
   @ApiInt()
   expired: number;
+}
+
+/** One id's outcome in a bulk decision. */
+export class BulkDecisionResultView {
+  @ApiUuid()
+  id: string;
+  ok: boolean;
+  /** The request's status after the decision, or where it stands when refused */
+  @ApiEnum(APPROVAL_STATUSES, 'ApprovalStatus', { required: false })
+  status?: ApprovalStatus;
+  @ApiProperty({ type: BulkItemErrorView, required: false })
+  error?: BulkItemErrorView;
+}
+
+export class BulkDecisionView extends BulkCountsView {
+  /** One per id, in request order */
+  @ApiProperty({ type: [BulkDecisionResultView] })
+  results: BulkDecisionResultView[];
 }

@@ -31,22 +31,14 @@ export interface AuditFilter {
 export class AuditRepository {
   constructor(private readonly db: Db) {}
 
-  async insert(row: Omit<AuditRow, 'id' | 'at'>): Promise<void> {
+  async insert(rows: Omit<AuditRow, 'id' | 'at'>[]): Promise<void> {
     await this.db.tx.query(
       `INSERT INTO audit_log (actor_id, actor_name, actor_key_id, org_id, action, target_type, target_id, before, after, correlation_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10)`,
-      [
-        row.actor_id,
-        row.actor_name,
-        row.actor_key_id,
-        row.org_id,
-        row.action,
-        row.target_type,
-        row.target_id,
-        row.before === undefined ? null : JSON.stringify(row.before),
-        row.after === undefined ? null : JSON.stringify(row.after),
-        row.correlation_id,
-      ],
+       SELECT v.actor_id, v.actor_name, v.actor_key_id, v.org_id, v.action, v.target_type, v.target_id, v.before,
+              v.after, v.correlation_id
+         FROM jsonb_to_recordset($1::jsonb) AS v(actor_id uuid, actor_name text, actor_key_id uuid, org_id uuid,
+              action text, target_type text, target_id text, before jsonb, after jsonb, correlation_id text)`,
+      [JSON.stringify(rows.map((r) => ({ ...r, before: r.before ?? null, after: r.after ?? null })))],
     );
   }
 

@@ -34,7 +34,15 @@ export class AuditService implements AuditRecorder {
   ) {}
 
   async record(entry: AuditEntry): Promise<void> {
-    await this.repo.insert({
+    await this.repo.insert([this.row(entry)]);
+  }
+
+  async recordMany(entries: AuditEntry[]): Promise<void> {
+    if (entries.length > 0) await this.repo.insert(entries.map((e) => this.row(e)));
+  }
+
+  private row(entry: AuditEntry): Omit<AuditRow, 'id' | 'at'> {
+    return {
       actor_id: entry.actor?.id ?? null,
       actor_name: entry.actor?.username ?? null,
       actor_key_id: entry.actor?.apiKeyId ?? null,
@@ -45,7 +53,7 @@ export class AuditService implements AuditRecorder {
       before: entry.before === undefined ? undefined : redactSecrets(entry.before),
       after: entry.after === undefined ? undefined : redactSecrets(entry.after),
       correlation_id: getCorrelationId(),
-    });
+    };
   }
 
   async list(filter: AuditFilter, limit: number, offset: number): Promise<AuditListView> {

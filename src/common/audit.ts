@@ -25,5 +25,7 @@ export interface AuditEntry {
  */
 export interface AuditRecorder {
   record(entry: AuditEntry): Promise<void>;
+  /** One row per entry, in one statement (a bulk action's changes). */
+  recordMany(entries: AuditEntry[]): Promise<void>;
 }
 export const AUDIT_RECORDER = Symbol('AUDIT_RECORDER');

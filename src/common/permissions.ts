@@ -38,6 +38,11 @@ export function canCancelJob(actor: Actor, job: Ownership & { status: JobStatus 
   return !isTerminal(job.status) && canAct(actor, job);
 }
 
+/** Retrying a job: one that has finished, by someone who may act on it. */
+export function canRetryJob(actor: Actor, job: Ownership & { status: JobStatus }): boolean {
+  return isTerminal(job.status) && canAct(actor, job);
+}
+
 /** Overriding a waiting job's priority: a lead of its organisation or an admin. */
 export function canSetPriority(actor: Actor, owned: Ownership): boolean {
   return atLeast(actor.level, 'lead') && canAct(actor, owned);

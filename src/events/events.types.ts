@@ -13,6 +13,8 @@ export interface EventPayloads {
     config_name: string;
     cost_estimate: number;
     requires_approval: boolean;
+    /** Present when the job retries another. */
+    retry_of?: string;
   };
   job_status_changed: { status: string; previous_status: string };
   job_dispatched: { provider: string; external_id: string | undefined; attempt: number | undefined };

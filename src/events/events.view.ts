@@ -21,6 +21,9 @@ class JobSubmittedEvent {
   config_name: string;
   cost_estimate: number;
   requires_approval: boolean;
+  /** Present when the job retries another (`POST /api/cloud/jobs/:id/retry`) */
+  @ApiUuid({ required: false })
+  retry_of?: string;
 }
 
 class JobStatusChangedEvent {

@@ -118,5 +118,7 @@ export function jobView(
     queue_position: terminal ? null : queuePosition,
     artifacts,
     progress: stored.progress ?? null,
+    retry_of: stored.retry_of ?? null,
+    retried_by: stored.retried_by ?? null,
   };
 }

@@ -7,8 +7,8 @@ import type { JobViewColumns } from './pipeline/steps';
 /**
  * The view's own fields of the job row `j`, built by the database as one JSON object: the driver then parses one
  * JSON value per row instead of forty typed columns (dates, numerics, arrays), which was most of a list page's CPU.
- * Times come as PostgreSQL writes them in JSON (ISO 8601 with microseconds and an offset; formatting them in SQL
- * cost more than Date does). Secrets are redacted, times rewritten and the derived fields added by jobView.
+ * `retried_by` is the newest retry of the job (jobs_retry_of_idx). Times come as PostgreSQL writes them in JSON
+ * (ISO 8601 with microseconds and an offset; formatting them in SQL cost more than Date does). Secrets are redacted, times rewritten and the derived fields added by jobView.
  */
 const VIEW_JSON = `json_build_object(
     'job_id', j.job_id, 'user_id', j.user_id, 'org_id', j.org_id, 'provider', j.provider,
@@ -20,7 +20,9 @@ const VIEW_JSON = `json_build_object(
     'cost_usd', j.cost_usd, 'error_message', j.error_message, 'output_url', j.output_url, 'logs_url', j.logs_url,
     'correlation_id', j.correlation_id, 'attempt', j.attempt, 'max_attempts', j.max_attempts,
     'max_runtime_seconds', j.max_runtime_seconds, 'created_at', j.created_at, 'queued_at', j.queued_at,
-    'started_at', j.started_at, 'completed_at', j.completed_at, 'metadata', j.metadata, 'progress', j.progress)`;
+    'started_at', j.started_at, 'completed_at', j.completed_at, 'metadata', j.metadata, 'progress', j.progress,
+    'retry_of', j.retry_of, 'retried_by', (SELECT r.job_id FROM jobs r WHERE r.retry_of = j.job_id
+                                            ORDER BY r.created_at DESC, r.job_id DESC LIMIT 1))`;
 
 /** Equality filters on a job's columns, by column name (the caller's scope, the list's filters). */
 export type JobViewFilter = Partial<Record<'job_id' | 'user_id' | 'org_id' | 'provider' | 'status', string>>;

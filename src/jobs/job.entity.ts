@@ -36,6 +36,7 @@ import { numericColumn } from '../database/numeric-column';
 })
 // The quota check's covering indexes (INCLUDE cost_usd, cost_estimate, status, external_id): made by the quotas
 // migration; TypeORM cannot declare INCLUDE, so the schema diff is told to leave them alone.
+@Index('jobs_retry_of_idx', ['retryOf', 'createdAt'], { where: 'retry_of IS NOT NULL' })
 @Index('jobs_user_spend_idx', { synchronize: false })
 @Index('jobs_org_spend_idx', { synchronize: false })
 @Index('jobs_provider_spend_idx', { synchronize: false })
@@ -153,6 +154,14 @@ export class Job {
   /** Names of the secrets the job was given (their values are sealed in job_secrets until the job ends). */
   @Column('text', { array: true, default: () => "'{}'" })
   secretNames: string[];
+
+  /** The job this one retries (POST /api/cloud/jobs/:id/retry); cleared when that job is deleted. */
+  @Column('uuid', { nullable: true })
+  retryOf: string | null;
+
+  @ManyToOne(() => Job, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'retry_of', foreignKeyConstraintName: 'jobs_retry_of_fkey' })
+  retried?: Job;
 
   /** Set when a cancel arrives while the dispatch outcome is unknown; carried out once it is recorded. */
   @Column('timestamptz', { nullable: true })

@@ -21,6 +21,9 @@ import { PollingService } from './polling.service';
 import { ProvidersController } from './providers.controller';
 import { WebhookController } from './webhook.controller';
 import { WebhookService } from './webhook.service';
+import { JobBulkService } from './job-bulk.service';
+import { JobOperationsController } from './job-operations.controller';
+import { JobRetryService } from './job-retry.service';
 import { JobEndedPipeline } from './pipeline/job-ended.pipeline';
 import { JobSecretsRepository } from './job-secrets.repository';
 import { JobSecretsService } from './job-secrets.service';
@@ -29,7 +32,14 @@ import { SubmitPipeline } from './pipeline/submit.pipeline';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Job]), ProvidersModule, UploadsModule],
-  controllers: [JobsController, JobEventsController, ProvidersController, PollingController, WebhookController],
+  controllers: [
+    JobsController,
+    JobOperationsController,
+    JobEventsController,
+    ProvidersController,
+    PollingController,
+    WebhookController,
+  ],
   providers: [
     JobsRepository,
     JobViewsRepository,
@@ -44,6 +54,8 @@ import { SubmitPipeline } from './pipeline/submit.pipeline';
     JobEventsService,
     SubmitIntake,
     SubmitPipeline,
+    JobRetryService,
+    JobBulkService,
     PollingSettingsService,
     PollingService,
     JobsScheduler,

@@ -85,6 +85,7 @@ export type NewJob = Pick<
   | 'hubModelId'
   | 'maxTrainSteps'
   | 'secretNames'
+  | 'retryOf'
 >;
 
 /** Equality filters on a job's columns. */
@@ -149,9 +150,9 @@ export class JobsRepository {
                               requires_approval, approval_id, cost_estimate, correlation_id, max_runtime_seconds,
                               max_attempts, idempotency_key, request_hash, submitted_key_id, submitted_key_minted_by,
                               dataloader_config, lycoris_config, dataset, hub_model_id, max_train_steps, secret_names,
-                              metadata)
+                              retry_of, metadata)
             VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                    $19, $20, $21, $22, $23, $24, '{}')
+                    $19, $20, $21, $22, $23, $24, $25, '{}')
             RETURNING job_id`,
       params: [
         j.jobId,
@@ -178,6 +179,7 @@ export class JobsRepository {
         j.hubModelId,
         j.maxTrainSteps,
         j.secretNames,
+        j.retryOf,
       ],
     };
   }
@@ -226,13 +228,18 @@ export class JobsRepository {
 
   /** Deletes the job if it is finished; false when it is not (or is gone). */
   async deleteFinished(jobId: string): Promise<boolean> {
-    const rows = returnedRows(
-      await this.db.tx.query(`DELETE FROM jobs WHERE job_id = $1 AND status = ANY($2::text[]) RETURNING job_id`, [
-        jobId,
-        [...TERMINAL_STATUSES],
-      ]),
+    return (await this.deleteFinishedMany([jobId])).length > 0;
+  }
+
+  /** Deletes those of the jobs that are finished; the ids it deleted. */
+  async deleteFinishedMany(jobIds: string[]): Promise<string[]> {
+    const rows = returnedRows<{ job_id: string }>(
+      await this.db.tx.query(
+        `DELETE FROM jobs WHERE job_id = ANY($1::uuid[]) AND status = ANY($2::text[]) RETURNING job_id`,
+        [jobIds, [...TERMINAL_STATUSES]],
+      ),
     );
-    return rows.length > 0;
+    return rows.map((r) => r.job_id);
   }
 
   /** Writes each set of changed columns with one UPDATE (no re-read), `updated_at` with it. */

@@ -129,6 +129,12 @@ export class JobView extends TrainerInputsView {
   /** Training progress read from the job's log; null until the log tells any */
   @ApiProperty({ type: JobProgressView, nullable: true })
   progress: JobProgressView | null;
+  /** The job this one retries (`POST /api/cloud/jobs/:id/retry`) */
+  @ApiUuid({ nullable: true })
+  retry_of: string | null;
+  /** The newest retry of this job */
+  @ApiUuid({ nullable: true })
+  retried_by: string | null;
 }
 
 /** A `warn` quota a submit passed. */

@@ -5,8 +5,10 @@
 import {
   type Actor,
   atLeast,
+  canAct,
   canCancelJob,
   canDecideApproval,
+  canRetryJob,
   canSetPriority as mayOverridePriority,
 } from '../../src/common/permissions';
 import type { ApprovalRequest, Job, QueueEntry, User } from './api-types';
@@ -17,6 +19,12 @@ const actor = (me: User): Actor => ({ id: me.id, level: me.level, orgId: me.org_
 
 export const canCancel = (me: User, job: Job): boolean =>
   canCancelJob(actor(me), { userId: job.user_id, orgId: job.org_id, status: job.status });
+
+export const canRetry = (me: User, job: Job): boolean =>
+  canRetryJob(actor(me), { userId: job.user_id, orgId: job.org_id, status: job.status });
+
+/** Whether a bulk action may name the job at all (each action's own rule is the API's, per id). */
+export const canActOn = (me: User, job: Job): boolean => canAct(actor(me), { userId: job.user_id, orgId: job.org_id });
 
 export const canSetPriority = (me: User, entry: QueueEntry): boolean =>
   mayOverridePriority(actor(me), { userId: entry.user_id, orgId: entry.org_id });

@@ -54,6 +54,8 @@ interface Intake {
   request: SubmitRequest & { dataset: JobDataset | null };
   idempotency: IdempotencyKey | null;
   now: Date;
+  /** The job this submit retries (POST /api/cloud/jobs/:id/retry). */
+  retryOf: string | null;
 }
 
 /** A submit once it is priced and the gate has spoken: what its rows are made of. */
@@ -124,11 +126,17 @@ export class SubmitPipeline {
     private readonly secrets: JobSecretsService,
   ) {}
 
-  async submit(user: AuthenticatedUser, dto: SubmitJobDto, idempotency = bodyKey(dto)): Promise<SubmitResult> {
+  /** `retryOf`: the job this submit retries (JobOperationsService.retry); its row links to it. */
+  async submit(
+    user: AuthenticatedUser,
+    dto: SubmitJobDto,
+    idempotency = bodyKey(dto),
+    retryOf: string | null = null,
+  ): Promise<SubmitResult> {
     const request = this.intake.validate(user, dto); // 1. validate: 400/403 before any database work
     const dataset = await this.intake.dataset(user, dto); // 2. the dataset: a URL, or the user's own upload
     const quotas = await this.quotas.applicable(user, request.provider); // 3. the quotas that apply (in memory)
-    const intake: Intake = { user, dto, request: { ...request, dataset }, idempotency, now: this.clock.now() };
+    const intake: Intake = { user, dto, request: { ...request, dataset }, idempotency, now: this.clock.now(), retryOf };
     let written: Written;
     try {
       // 4. the one read, 5. price, 6. gate, 7. quotas, 8. the rows in one statement (wake-ups after the commit)
@@ -239,7 +247,7 @@ export class SubmitPipeline {
   }
 
   private rows(
-    { user, job, dto, request, hold, idempotency }: Submission,
+    { user, job, dto, request, hold, idempotency, retryOf }: Submission,
     quotas: QuotaOutcome,
   ): Record<SubmitParts, WritePart | null> {
     const submitted: NewEvent = {
@@ -253,6 +261,7 @@ export class SubmitPipeline {
         config_name: job.configName,
         cost_estimate: job.costEstimate,
         requires_approval: hold !== null,
+        ...(retryOf ? { retry_of: retryOf } : {}),
       },
     };
     return {
@@ -267,6 +276,7 @@ export class SubmitPipeline {
         // Who submitted with which key: an approver must be independent of both (AccessPolicy).
         submittedKeyId: user.apiKeyId,
         submittedKeyMintedBy: user.keyCreatedBy ?? null,
+        retryOf,
         ...submittedInputs(dto, request.dataset),
       }),
       secrets: this.secrets.sealPart(job.jobId, givenSecrets(dto)),

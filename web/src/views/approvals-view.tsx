@@ -1,12 +1,14 @@
+import { useState } from 'preact/hooks';
 import { useDashboard } from '../dashboard-context';
 import { dateTime, money, relative, shortId, userName } from '../format';
 import { useNow, useReloadOnEvents, useResource } from '../hooks';
-import { canDecide } from '../permissions';
+import { atLeast, canDecide } from '../permissions';
 import type { Api } from '../api';
 import type { ApprovalRequest, ApprovalRequestList, JobList } from '../api-types';
 import { ListState } from '../ui/list-state';
 import { StatusBadge } from '../ui/status-badge';
 import { ApprovalActions } from './approval-actions';
+import { ApprovalBulkBar } from './approval-bulk-bar';
 
 const RELOAD_ON = ['approval_required', 'approval_approved', 'approval_rejected', 'approval_expired', 'job_submitted'];
 const HISTORY_SIZE = 50;
@@ -39,6 +41,20 @@ export function ApprovalsView() {
   const approvals = useResource(() => loadApprovals(api), []);
   useReloadOnEvents(RELOAD_ON, approvals.reload);
   const nameOf = (d: ApprovalsSnapshot, r: ApprovalRequest) => d.jobNames.get(r.job_id) ?? `job ${shortId(r.job_id)}`;
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const decidable = (approvals.data?.pending ?? []).filter((r) => canDecide(me, r));
+  const chosen = decidable.filter((r) => selected.has(r.id)).map((r) => r.id);
+  const requestName = (id: string) => {
+    const r = approvals.data?.pending.find((p) => p.id === id);
+    return r && approvals.data ? nameOf(approvals.data, r) : 'request';
+  };
+  const toggle = (id: string, on: boolean) =>
+    setSelected((set) => {
+      const next = new Set(set);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
 
   return (
     <section aria-labelledby="approvals-heading">
@@ -47,6 +63,16 @@ export function ApprovalsView() {
       </div>
       <p class="view-help">Jobs held until a lead or admin decides. Undecided requests expire and cancel their job.</p>
       <h3>Pending</h3>
+      {(decidable.length > 0 || atLeast(me.level, 'lead')) && (
+        <ApprovalBulkBar
+          selected={chosen}
+          nameOf={requestName}
+          onDone={() => {
+            setSelected(new Set());
+            approvals.reload();
+          }}
+        />
+      )}
       <ListState
         resource={approvals}
         what="approval requests"
@@ -61,6 +87,14 @@ export function ApprovalsView() {
               return (
                 <li class="card request" key={r.id} aria-label={`Request for ${name}`}>
                   <h4>
+                    {canDecide(me, r) && (
+                      <input
+                        type="checkbox"
+                        aria-label={`Select the request for ${name}`}
+                        checked={selected.has(r.id)}
+                        onChange={(e) => toggle(r.id, (e.target as HTMLInputElement).checked)}
+                      />
+                    )}{' '}
                     {name} <code class="id">{shortId(r.job_id)}</code>
                   </h4>
                   <dl class="facts">

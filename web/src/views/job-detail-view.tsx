@@ -2,8 +2,9 @@ import { useState } from 'preact/hooks';
 import { useDashboard } from '../dashboard-context';
 import { dateTime, duration, shortId, userName } from '../format';
 import { useNow, useReloadOnEvents, useResource } from '../hooks';
-import { canCancel } from '../permissions';
-import type { Job } from '../api-types';
+import { canCancel, canRetry } from '../permissions';
+import type { Job, RetriedJob } from '../api-types';
+import { jobHref } from '../route';
 import { ListState } from '../ui/list-state';
 import { StatusBadge } from '../ui/status-badge';
 import { JobArtifacts } from './job-artifacts';
@@ -40,6 +41,25 @@ function JobLinks({ job }: { job: Job }) {
           </a>
         </li>
       ))}
+    </ul>
+  );
+}
+
+/** The retries this job belongs to: the job it retries and its newest retry. */
+function RetryLinks({ job }: { job: Job }) {
+  if (!job.retry_of && !job.retried_by) return null;
+  return (
+    <ul class="job-links" aria-label="Retries">
+      {job.retry_of && (
+        <li>
+          <a href={jobHref(job.retry_of)}>Retry of {shortId(job.retry_of)}</a>
+        </li>
+      )}
+      {job.retried_by && (
+        <li>
+          <a href={jobHref(job.retried_by)}>Retried as {shortId(job.retried_by)}</a>
+        </li>
+      )}
     </ul>
   );
 }
@@ -88,6 +108,18 @@ export function JobDetailView({ jobId }: { jobId: string }) {
       setCancelling(false);
     }
   };
+  // The new job opens at once; secrets are not kept, so a job that had some is refused with their names.
+  const retry = async (j: Job) => {
+    setCancelling(true);
+    try {
+      const retried = await api.post<RetriedJob>(`/api/cloud/jobs/${j.job_id}/retry`, {});
+      location.hash = jobHref(retried.job_id);
+    } catch (err) {
+      reportFailure(`Retry ${j.config_name}`, err);
+    } finally {
+      setCancelling(false);
+    }
+  };
 
   return (
     <section aria-labelledby="job-heading" class="job-detail">
@@ -109,9 +141,15 @@ export function JobDetailView({ jobId }: { jobId: string }) {
                   Cancel job
                 </button>
               )}
+              {canRetry(me, j) && (
+                <button type="button" disabled={cancelling} onClick={() => void retry(j)}>
+                  Retry job
+                </button>
+              )}
             </div>
             {j.error_message && <p class="notice notice-error">{j.error_message}</p>}
             <JobLinks job={j} />
+            <RetryLinks job={j} />
             <JobFacts job={j} now={now} />
             <div class="job-panels">
               <section class="card" aria-labelledby="progress-heading">

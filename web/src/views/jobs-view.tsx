@@ -2,13 +2,14 @@ import { useEffect, useState } from 'preact/hooks';
 import { useDashboard, useServerEvents } from '../dashboard-context';
 import { dateTime, duration, money, shortId, userName } from '../format';
 import { useNow, useReloadOnEvents, useResource } from '../hooks';
-import { canCancel } from '../permissions';
+import { canActOn, canCancel, canRetry } from '../permissions';
 // The service's own status vocabulary and forward-only rule (a dependency-free file), bundled into the page.
 import { canTransition, JOB_STATUSES, type JobStatus } from '../../../src/common/job-status';
-import type { Job, JobList } from '../api-types';
+import type { Job, JobList, RetriedJob } from '../api-types';
 import { jobHref } from '../route';
 import { ListState } from '../ui/list-state';
 import { StatusBadge } from '../ui/status-badge';
+import { JobBulkBar } from './job-bulk-bar';
 import { ProgressBar, useLiveProgress } from './job-progress';
 
 export const isJobStatus = (value: unknown): value is JobStatus => (JOB_STATUSES as readonly unknown[]).includes(value);
@@ -33,6 +34,7 @@ export function JobsView() {
   const [status, setStatus] = useState('');
   const [liveStatus, setLiveStatus] = useState<ReadonlyMap<string, JobStatus>>(new Map());
   const [cancelling, setCancelling] = useState<string | null>(null);
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const now = useNow();
   const progressOf = useLiveProgress();
   const jobs = useResource(
@@ -57,17 +59,30 @@ export function JobsView() {
     });
   }, [jobs.data]);
 
-  const cancel = async (job: Job) => {
+  const act = async (job: Job, action: 'cancel' | 'retry') => {
     setCancelling(job.job_id);
     try {
-      await api.post(`/api/cloud/jobs/${job.job_id}/cancel`);
+      await api.post<RetriedJob>(`/api/cloud/jobs/${job.job_id}/${action}`, action === 'retry' ? {} : undefined);
       jobs.reload();
     } catch (err) {
-      reportFailure(`Cancel ${job.config_name}`, err);
+      reportFailure(`${action === 'retry' ? 'Retry' : 'Cancel'} ${job.config_name}`, err);
     } finally {
       setCancelling(null);
     }
   };
+  const toggle = (ids: string[], on: boolean) =>
+    setSelected((set) => {
+      const next = new Set(set);
+      for (const id of ids) {
+        if (on) next.add(id);
+        else next.delete(id);
+      }
+      return next;
+    });
+  const listed = jobs.data?.jobs ?? [];
+  const selectable = listed.filter((j) => canActOn(me, j)).map((j) => j.job_id);
+  const chosen = selectable.filter((id) => selected.has(id));
+  const nameOf = (id: string) => listed.find((j) => j.job_id === id)?.config_name ?? 'job';
 
   return (
     <section aria-labelledby="jobs-heading">
@@ -84,6 +99,16 @@ export function JobsView() {
         </label>
       </div>
       <p class="view-help">Newest first. Statuses change live as the providers report them.</p>
+      {me.level !== 'viewer' && (
+        <JobBulkBar
+          selected={chosen}
+          nameOf={nameOf}
+          onDone={() => {
+            setSelected(new Set());
+            jobs.reload();
+          }}
+        />
+      )}
       <ListState
         resource={jobs}
         what="jobs"
@@ -95,6 +120,15 @@ export function JobsView() {
             <table class="data">
               <thead>
                 <tr>
+                  <th scope="col" class="select">
+                    <input
+                      type="checkbox"
+                      aria-label="Select all jobs"
+                      disabled={selectable.length === 0}
+                      checked={selectable.length > 0 && chosen.length === selectable.length}
+                      onChange={(e) => toggle(selectable, (e.target as HTMLInputElement).checked)}
+                    />
+                  </th>
                   <th scope="col">Job</th>
                   <th scope="col">Status</th>
                   <th scope="col">Provider</th>
@@ -114,6 +148,16 @@ export function JobsView() {
                   const percent = job.status === 'running' ? progressOf(job.job_id, listed.progress)?.percent : null;
                   return (
                     <tr key={job.job_id}>
+                      <td class="select">
+                        {canActOn(me, job) && (
+                          <input
+                            type="checkbox"
+                            aria-label={`Select ${job.config_name} ${shortId(job.job_id)}`}
+                            checked={selected.has(job.job_id)}
+                            onChange={(e) => toggle([job.job_id], (e.target as HTMLInputElement).checked)}
+                          />
+                        )}
+                      </td>
                       <th scope="row" data-label="Job">
                         <a class="name" href={jobHref(job.job_id)}>
                           {job.config_name}
@@ -143,9 +187,19 @@ export function JobsView() {
                             type="button"
                             class="danger"
                             disabled={cancelling === job.job_id}
-                            onClick={() => void cancel(job)}
+                            onClick={() => void act(job, 'cancel')}
                           >
                             Cancel<span class="sr-only"> {job.config_name}</span>
+                          </button>
+                        )}
+                        {canRetry(me, job) && (
+                          <button
+                            type="button"
+                            class="secondary"
+                            disabled={cancelling === job.job_id}
+                            onClick={() => void act(job, 'retry')}
+                          >
+                            Retry<span class="sr-only"> {job.config_name}</span>
                           </button>
                         )}
                       </td>
