@@ -26,13 +26,24 @@ export interface LoginChecks {
 /** Failures that are the provider's (or the network's): no answer, a timeout, an error status, not JSON. */
 const PROVIDER_FAULTS = new Set(['OAUTH_TIMEOUT', 'OAUTH_RESPONSE_IS_NOT_JSON', 'OAUTH_RESPONSE_IS_NOT_CONFORM']);
 
+interface Fault {
+  name?: string;
+  message?: string;
+  code?: string;
+  cause?: unknown;
+}
+
 /**
- * The provider could not be reached (or answered nonsense): not the person's fault. By name, not `instanceof`:
- * fetch's TypeError may come from another realm than this module's (under Jest it does).
+ * The provider could not be reached (or answered nonsense): not the person's fault. By name along the causes, not
+ * `instanceof`: fetch's TypeError may come from another realm than openid-client's (under Jest it does, and
+ * openid-client then wraps it).
  */
 function unreachable(error: unknown): boolean {
-  const e = error as { name?: string; message?: string; code?: string };
-  return (e.name === 'TypeError' && e.message === 'fetch failed') || PROVIDER_FAULTS.has(e.code ?? '');
+  let e = error as Fault | undefined;
+  for (let depth = 0; e && depth < 5; depth++, e = e.cause as Fault | undefined) {
+    if ((e.name === 'TypeError' && e.message === 'fetch failed') || PROVIDER_FAULTS.has(e.code ?? '')) return true;
+  }
+  return false;
 }
 
 /**
