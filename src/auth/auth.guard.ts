@@ -89,7 +89,8 @@ export class AuthGuard implements CanActivate {
     const token = readCookie(req, SESSION_COOKIE);
     if (!token) throw new AuthenticationError();
     const caller = await this.sessions.authenticate(token);
-    if (!caller) throw new AuthenticationError('The session has ended or expired, or its user is inactive: sign in again');
+    if (!caller)
+      throw new AuthenticationError('The session has ended or expired, or its user is inactive: sign in again');
     if (!SAFE_METHODS.has(req.method)) {
       const sent = req.headers['x-csrf-token'];
       if (typeof sent !== 'string' || !sameSecret(sent, caller.csrfToken)) throw new CsrfTokenError();

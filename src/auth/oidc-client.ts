@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config';
+import { OUTBOUND_FETCH, type OutboundFetch } from '../common/outbound-fetch';
 import { AuthenticationError } from '../common/errors';
 import { getLogger } from '../logging';
 import { SsoProviderError } from './sso-errors';
@@ -55,7 +56,10 @@ function unreachable(error: unknown): boolean {
 export class OidcClient {
   private configuration?: Promise<{ lib: OpenIdClient; config: Configuration }>;
 
-  constructor(private readonly app: AppConfig) {}
+  constructor(
+    private readonly app: AppConfig,
+    @Inject(OUTBOUND_FETCH) private readonly fetch: OutboundFetch,
+  ) {}
 
   /** Fresh random checks and the provider URL to send the browser to. */
   async authorizationUrl(): Promise<{ url: URL; checks: LoginChecks }> {
@@ -115,9 +119,14 @@ export class OidcClient {
       sso.clientId,
       sso.clientSecret,
       sso.clientSecret ? undefined : lib.None(),
-      // A plain-http issuer is for a provider on this machine or network (tests, trials): openid-client refuses
-      // one unless told.
-      sso.issuer.protocol === 'http:' ? { execute: [lib.allowInsecureRequests] } : undefined,
+      {
+        // Every call to the provider (discovery, keys, token, userinfo) goes through the app's outbound settings.
+        [lib.customFetch]: this.fetch,
+        timeout: this.app.env.SIMPLETUNER_HTTP_TIMEOUT,
+        // A plain-http issuer is for a provider on this machine or network (tests, trials): openid-client refuses
+        // one unless told.
+        execute: sso.issuer.protocol === 'http:' ? [lib.allowInsecureRequests] : [],
+      },
     );
     return { lib, config };
   }

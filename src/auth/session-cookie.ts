@@ -1,5 +1,5 @@
 import type { CookieOptions, Request, Response } from 'express';
-import type { SsoSettings } from '../config/sso-config';
+import type { SsoSettings } from '../config';
 import { LOGIN_MINUTES } from './sso.service';
 import { SESSION_HOURS } from './sessions.service';
 

@@ -11,7 +11,7 @@ import { SessionsRepository } from './sessions.repository';
 export const SESSION_HOURS = 12;
 
 /** 256 random bits, URL-safe: a session token, a CSRF token. */
-export const randomToken = (): string => randomBytes(32).toString('base64url');
+const randomToken = (): string => randomBytes(32).toString('base64url');
 
 /** The token's digest as stored (the same SHA-256 as for API keys). */
 export const tokenHash = hashApiKey;

@@ -1,4 +1,4 @@
-import type { SsoSettings } from '../config/sso-config';
+import type { SsoSettings } from '../config';
 import { USER_LEVELS, type UserLevel } from './user.entity';
 
 /** Who signed in, as this service records it. */

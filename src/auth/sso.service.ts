@@ -69,7 +69,9 @@ export class SsoService {
     if (!login) throw new OidcStateError();
     const refused = query.get('error');
     if (refused) {
-      throw new AuthenticationError(`The OpenID provider refused the sign-in: ${query.get('error_description') ?? refused}`);
+      throw new AuthenticationError(
+        `The OpenID provider refused the sign-in: ${query.get('error_description') ?? refused}`,
+      );
     }
     const claims = await this.oidc.claims(query, { state, nonce: login.nonce, codeVerifier: login.codeVerifier });
     return this.signIn(identityFrom(claims, this.config.sso!));

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { USER_LEVELS, type UserLevel } from '../common/permissions';
+
+/**
+ * The user levels, lowest first, as src/common/permissions.ts ranks them (configuration depends on nothing of the
+ * service; a unit test holds the two lists equal).
+ */
+export const LEVEL_NAMES = ['viewer', 'researcher', 'lead', 'admin'] as const;
+type LevelName = (typeof LEVEL_NAMES)[number];
 
 const optional = z
   .string()
@@ -7,7 +13,10 @@ const optional = z
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
 const httpUrl = (what: string) =>
-  optional.refine((v) => v === undefined || /^https?:\/\/[^\s/]+(\/\S*)?$/.test(v), `must be the http(s) URL of ${what}`);
+  optional.refine(
+    (v) => v === undefined || /^https?:\/\/[^\s/]+(\/\S*)?$/.test(v),
+    `must be the http(s) URL of ${what}`,
+  );
 
 /** `group=level` pairs separated by commas: which level a member of each group gets. */
 const levelMap = optional
@@ -22,10 +31,10 @@ const levelMap = optional
       }),
   )
   .refine(
-    (pairs) => pairs.every(([group, level]) => group !== '' && (USER_LEVELS as readonly string[]).includes(level)),
-    `must be group=level pairs separated by commas, the level one of ${USER_LEVELS.join(', ')}`,
+    (pairs) => pairs.every(([group, level]) => group !== '' && (LEVEL_NAMES as readonly string[]).includes(level)),
+    `must be group=level pairs separated by commas, the level one of ${LEVEL_NAMES.join(', ')}`,
   )
-  .transform((pairs) => new Map(pairs as (readonly [string, UserLevel])[]));
+  .transform((pairs) => new Map(pairs as (readonly [string, LevelName])[]));
 
 /** The single sign-on variables (OpenID Connect); SSO is off while the issuer is unset. */
 export const ssoEnv = {
@@ -63,7 +72,7 @@ export interface SsoSettings {
   clientSecret: string | undefined;
   redirectUrl: string;
   levelClaim: string;
-  levelMap: ReadonlyMap<string, UserLevel>;
+  levelMap: ReadonlyMap<string, LevelName>;
   orgClaim: string | undefined;
   /** Session cookies carry `Secure`: the service is reached over https. */
   secureCookies: boolean;

@@ -73,7 +73,9 @@ describe('single sign-on (OpenID Connect)', () => {
     expect(to.searchParams.get('code_challenge_method')).toBe('S256');
     expect(to.searchParams.get('state')).toBe(jar.get(app.url, 'st_oidc_state'));
     expect(to.searchParams.get('nonce')).toBeTruthy();
-    expect(login.headers.getSetCookie()[0]).toMatch(/^st_oidc_state=.*; Path=\/api\/auth\/oidc; .*HttpOnly; SameSite=Lax/);
+    expect(login.headers.getSetCookie()[0]).toMatch(
+      /^st_oidc_state=.*; Path=\/api\/auth\/oidc; .*HttpOnly; SameSite=Lax/,
+    );
   });
 
   it('signs in through the provider as the mapped level and organisation, with a 12 h session cookie', async () => {
@@ -115,7 +117,7 @@ describe('single sign-on (OpenID Connect)', () => {
     tampered.searchParams.set('state', `${callback.searchParams.get('state')!.slice(0, -2)}xx`);
     const altered = await browse(jar, tampered);
     expect(altered.status).toBe(400);
-    expect((await altered.json()).error).toBe('invalid_oidc_state');
+    expect(((await altered.json()) as { error: string }).error).toBe('invalid_oidc_state');
     const elsewhere = await browse(new CookieJar(), callback);
     expect(elsewhere.status).toBe(400);
 
@@ -147,7 +149,7 @@ describe('single sign-on (OpenID Connect)', () => {
   it('refuses a username taken by an account that does not sign in with SSO (409)', async () => {
     const res = await signInWithSso(new CookieJar(), app.url, 'admin');
     expect(res.status).toBe(409);
-    expect((await res.json()).details).toEqual({ username: 'admin' });
+    expect(((await res.json()) as { details: unknown }).details).toEqual({ username: 'admin' });
   });
 
   it('needs the CSRF token for a cookie-authenticated change; API keys are unchanged', async () => {
@@ -210,7 +212,7 @@ describe('single sign-on (OpenID Connect)', () => {
     provider = undefined;
     const res = await browse(jar, callback);
     expect(res.status).toBe(502);
-    expect((await res.json()).error).toBe('sso_provider_error');
+    expect(((await res.json()) as { error: string }).error).toBe('sso_provider_error');
   });
 });
 

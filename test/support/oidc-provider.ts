@@ -131,7 +131,8 @@ export async function providerRoundTrip(jar: CookieJar, appUrl: string, login: s
     const html = await res.text();
     if (res.status !== 200) throw new Error(`${url.href} answered ${res.status}: ${html.slice(0, 300)}`);
     const form = formOf(html);
-    const fields = form.prompt === 'login' ? { prompt: 'login', login, password: 'any' } : { prompt: form.prompt };
+    const fields: Record<string, string> =
+      form.prompt === 'login' ? { prompt: 'login', login, password: 'any' } : { prompt: form.prompt };
     url = new URL(form.action, url);
     res = await browse(jar, url, {
       method: 'POST',

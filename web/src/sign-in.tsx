@@ -28,10 +28,13 @@ export function SignIn({ error, ssoLoginUrl, onSignIn }: SignInProps) {
       <h1>SimpleTuner Cloud</h1>
       <p class="lead">Live operations: jobs, queue, approvals and workers.</p>
       {ssoLoginUrl && (
-        <form method="get" action={ssoLoginUrl} class="card sso">
-          <button type="submit">Sign in with SSO</button>
+        <div class="card sso">
+          {/* A navigation, not a form post: the page's policy allows no form submission (form-action 'none'). */}
+          <button type="button" onClick={() => window.location.assign(ssoLoginUrl)}>
+            Sign in with SSO
+          </button>
           <p class="hint">With your organisation's account; or with an API key below.</p>
-        </form>
+        </div>
       )}
       <form onSubmit={(e) => void submit(e)} class="card">
         <label for="api-key">API key</label>
