@@ -50,7 +50,12 @@ describe('single sign-on (OpenID Connect)', () => {
   beforeAll(async () => {
     const appPort = await freePort();
     providerPort = await freePort();
-    app = await startTestApp({ port: appPort, env: oidcEnv(providerPort, `http://127.0.0.1:${appPort}`) });
+    // Reached over https behind a proxy, as people would: the cookies are Secure (this test's jar sends them anyway).
+    const env = {
+      ...oidcEnv(providerPort, `http://127.0.0.1:${appPort}`),
+      SIMPLETUNER_PUBLIC_URL: 'https://st.example',
+    };
+    app = await startTestApp({ port: appPort, env });
     researchOrg = await makeOrg(app, 'research');
   });
   afterAll(async () => {
@@ -74,7 +79,7 @@ describe('single sign-on (OpenID Connect)', () => {
     expect(to.searchParams.get('state')).toBe(jar.get(app.url, 'st_oidc_state'));
     expect(to.searchParams.get('nonce')).toBeTruthy();
     expect(login.headers.getSetCookie()[0]).toMatch(
-      /^st_oidc_state=.*; Path=\/api\/auth\/oidc; .*HttpOnly; SameSite=Lax/,
+      /^st_oidc_state=.*; Path=\/api\/auth\/oidc; .*HttpOnly; Secure; SameSite=Lax/,
     );
   });
 
@@ -84,8 +89,7 @@ describe('single sign-on (OpenID Connect)', () => {
     expect(callback.status).toBe(302);
     expect(callback.headers.get('location')).toBe('/');
     const set = callback.headers.getSetCookie().find((c) => c.startsWith('st_session='))!;
-    expect(set).toMatch(/Max-Age=43200; Path=\/; Expires=.*; HttpOnly; SameSite=Lax$/);
-    expect(set).not.toMatch(/Secure/);
+    expect(set).toMatch(/Max-Age=43200; Path=\/; Expires=.*; HttpOnly; Secure; SameSite=Lax$/);
     const cookie = cookieOf(jar, app);
     const session = await http(app.url, 'GET', '/api/auth/session', { headers: { Cookie: cookie } });
     expect(session.status).toBe(200);
@@ -179,7 +183,7 @@ describe('single sign-on (OpenID Connect)', () => {
     expect(refused.status).toBe(403);
     const out = await http(app.url, 'POST', '/api/auth/logout', { headers: { Cookie: cookie, 'X-CSRF-Token': csrf } });
     expect(out.status).toBe(204);
-    expect(out.headers.getSetCookie()[0]).toMatch(/^st_session=; Path=\/; Expires=Thu, 01 Jan 1970/);
+    expect(out.headers.getSetCookie()[0]).toMatch(/^st_session=; Path=\/; Expires=Thu, 01 Jan 1970.*; Secure/);
     expect((await http(app.url, 'GET', '/api/auth/session', { headers: { Cookie: cookie } })).status).toBe(401);
     expect((await http(app.url, 'GET', '/api/users/me', { headers: { Cookie: cookie } })).status).toBe(401);
     expect((await http(app.url, 'GET', '/api/auth/session')).status).toBe(401);
