@@ -214,6 +214,116 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How people can sign in
+         * @description No API key needed.
+         *
+         *     API keys always; single sign-on when set up.
+         */
+        get: operations["Session_authConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/oidc/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sign in with single sign-on
+         * @description No API key needed.
+         *
+         *     Redirects the browser to the OpenID provider (authorization code with PKCE, `state` and `nonce`); the `state` is also kept in a short-lived cookie that the callback checks.
+         */
+        get: operations["Session_login"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/oidc/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the OpenID provider sends the browser back
+         * @description No API key needed.
+         *
+         *     Checks the `state` against this browser’s, exchanges the code, verifies the ID token, creates or updates the account (level and organisation from the claims) and sets the session cookie (HttpOnly, SameSite=Lax, Secure behind https, 12 h); then redirects to the dashboard.
+         */
+        get: operations["Session_callback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The browser session
+         * @description No API key needed.
+         *
+         *     Who is signed in with the session cookie, and the CSRF token its changes must send.
+         */
+        get: operations["Session_session"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign out
+         * @description Level `viewer` or above.
+         *
+         *     Ends the session used (and its event streams) and clears its cookie; with an API key, nothing.
+         */
+        post: operations["Session_logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/events": {
         parameters: {
             query?: never;
@@ -1287,6 +1397,22 @@ export interface components {
              */
             correlation_id: string;
         };
+        /** @description The single sign-on callback does not belong to a sign-in this browser started (unknown, used, expired or altered `state`) */
+        InvalidOidcStateError: {
+            /** @enum {string} */
+            error: "invalid_oidc_state";
+            /** @description For people; may change between versions */
+            message: string;
+            /** @description Facts about the error, when there are any */
+            details?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description The id of this request in the logs (also the X-Correlation-ID header)
+             * @example abc123def456
+             */
+            correlation_id: string;
+        };
         /** @description No API key, or one that is unknown, revoked or expired, or whose user is inactive */
         AuthenticationError: {
             /** @enum {string} */
@@ -1335,10 +1461,42 @@ export interface components {
              */
             correlation_id: string;
         };
+        /** @description A change made with a session cookie lacks the X-CSRF-Token header of that session (GET /api/auth/session) */
+        CsrfTokenInvalidError: {
+            /** @enum {string} */
+            error: "csrf_token_invalid";
+            /** @description For people; may change between versions */
+            message: string;
+            /** @description Facts about the error, when there are any */
+            details?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description The id of this request in the logs (also the X-Correlation-ID header)
+             * @example abc123def456
+             */
+            correlation_id: string;
+        };
         /** @description No such resource, or one the caller may not see */
         NotFoundError: {
             /** @enum {string} */
             error: "not_found";
+            /** @description For people; may change between versions */
+            message: string;
+            /** @description Facts about the error, when there are any */
+            details?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description The id of this request in the logs (also the X-Correlation-ID header)
+             * @example abc123def456
+             */
+            correlation_id: string;
+        };
+        /** @description Single sign-on is off (SIMPLETUNER_OIDC_ISSUER is unset) */
+        SsoNotConfiguredError: {
+            /** @enum {string} */
+            error: "sso_not_configured";
             /** @description For people; may change between versions */
             message: string;
             /** @description Facts about the error, when there are any */
@@ -1514,6 +1672,22 @@ export interface components {
         ProviderError: {
             /** @enum {string} */
             error: "provider_error";
+            /** @description For people; may change between versions */
+            message: string;
+            /** @description Facts about the error, when there are any */
+            details?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description The id of this request in the logs (also the X-Correlation-ID header)
+             * @example abc123def456
+             */
+            correlation_id: string;
+        };
+        /** @description The OpenID provider could not be reached or answered nonsense */
+        SsoProviderError: {
+            /** @enum {string} */
+            error: "sso_provider_error";
             /** @description For people; may change between versions */
             message: string;
             /** @description Facts about the error, when there are any */
@@ -1903,6 +2077,26 @@ export interface components {
             /** @example st_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6 */
             key: string;
             name: string | null;
+        };
+        AuthConfigView: {
+            /**
+             * @description Where the browser goes to sign in with it (null when off)
+             * @example /api/auth/oidc/login
+             */
+            login_url: string | null;
+            /** @description Whether people can sign in with single sign-on (OpenID Connect) */
+            sso_enabled: boolean;
+        };
+        SessionView: {
+            user: components["schemas"]["UserView"];
+            /**
+             * Format: date-time
+             * @description When the session ends (12 h after sign-in)
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            expires_at: string;
+            /** @description Send it as X-CSRF-Token with every change made with this session */
+            csrf_token: string;
         };
         /** @enum {string} */
         JobStatus: "pending" | "uploading" | "queued" | "running" | "completed" | "failed" | "cancelled";
@@ -3837,14 +4031,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Conflict: `conflict` */
@@ -3991,14 +4185,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Not found: `not_found` */
@@ -4153,14 +4347,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Conflict: `conflict` */
@@ -4339,14 +4533,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Not found: `not_found` */
@@ -4435,14 +4629,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Not found: `not_found` */
@@ -4453,6 +4647,254 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    Session_authConfig: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthConfigView"];
+                };
+            };
+        };
+    };
+    Session_login: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the OpenID provider (`Location`) */
+            302: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not found: `sso_not_configured` */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoNotConfiguredError"];
+                };
+            };
+            /** @description Provider error: `sso_provider_error` */
+            502: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoProviderError"];
+                };
+            };
+        };
+    };
+    Session_callback: {
+        parameters: {
+            query?: {
+                /** @description The provider refused the sign-in */
+                error?: string;
+                code?: string;
+                state?: string;
+            };
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the dashboard, signed in (`Set-Cookie`) */
+            302: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request: `invalid_oidc_state`, `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidOidcStateError"] | components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Forbidden: `permission_denied` */
+            403: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDeniedError"];
+                };
+            };
+            /** @description Not found: `sso_not_configured` */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoNotConfiguredError"];
+                };
+            };
+            /** @description Conflict: `conflict` */
+            409: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictError"];
+                };
+            };
+            /** @description Provider error: `sso_provider_error` */
+            502: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoProviderError"];
+                };
+            };
+        };
+    };
+    Session_session: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionView"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+        };
+    };
+    Session_logout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out */
+            204: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Forbidden: `csrf_token_invalid` */
+            403: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Too many requests: `rate_limit_exceeded` */
@@ -4697,14 +5139,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Not found: `not_found` */
@@ -4960,14 +5402,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Not found: `job_not_found` */
@@ -5056,14 +5498,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Not found: `job_not_found` */
@@ -5667,14 +6109,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Not found: `not_found` */
@@ -5829,14 +6271,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Payload too large: `payload_too_large` */
@@ -6230,14 +6672,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Not found: `job_not_found` */
@@ -6324,14 +6766,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Too many requests: `rate_limit_exceeded` */
@@ -6466,14 +6908,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Payload too large: `payload_too_large` */
@@ -6780,14 +7222,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Not found: `not_found` */
@@ -6890,14 +7332,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Not found: `not_found` */
@@ -6996,14 +7438,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Not found: `not_found` */
@@ -7158,14 +7600,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Payload too large: `payload_too_large` */
@@ -7244,14 +7686,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Not found: `not_found` */
@@ -7334,14 +7776,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Not found: `not_found` */
@@ -7418,14 +7860,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Too many requests: `rate_limit_exceeded` */
@@ -7998,14 +8440,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Payload too large: `payload_too_large` */
@@ -8170,14 +8612,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Not found: `not_found` */
@@ -8260,14 +8702,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Not found: `not_found` */
@@ -8645,14 +9087,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Payload too large: `payload_too_large` */
@@ -8827,14 +9269,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Not found: `not_found` */

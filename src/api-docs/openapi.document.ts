@@ -23,7 +23,7 @@ Every error is \`{error, message, details?, correlation_id}\` with a stable \`er
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head'] as const;
 const CODE_BY_SCHEMA = new Map(Object.entries(ERROR_CODES).map(([code, doc]) => [doc.schema, code as ErrorCode]));
-const KEYED_SECURITY: SecurityRequirementObject[] = [{ 'api-key': [] }, { bearer: [] }];
+const KEYED_SECURITY: SecurityRequirementObject[] = [{ 'api-key': [] }, { bearer: [] }, { session: [] }];
 
 const correlationHeader = { $ref: '#/components/headers/X-Correlation-ID' };
 
@@ -41,6 +41,17 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addApiKey(
       { type: 'apiKey', in: 'query', name: 'api_key', description: "For browsers' EventSource only (never logged)" },
       'api-key-query',
+    )
+    .addApiKey(
+      {
+        type: 'apiKey',
+        in: 'cookie',
+        name: 'st_session',
+        description:
+          'A browser session from single sign-on (GET /api/auth/oidc/login); a change made with it also needs the ' +
+          "session's X-CSRF-Token header",
+      },
+      'session',
     )
     .build();
   config.components = {
@@ -105,7 +116,7 @@ function completeOperations(document: OpenAPIObject, access: Map<string, RouteAc
       const rules = access.get(op.operationId ?? '');
       if (!rules) throw new Error(`No access rules found for ${method.toUpperCase()} ${path} (${op.operationId})`);
       applyAccess(op, rules);
-      addSharedErrors(op, rules);
+      addSharedErrors(op, rules, method);
       for (const response of Object.values(op.responses) as ResponseObject[]) {
         response.headers = { 'X-Correlation-ID': correlationHeader, ...response.headers };
       }
@@ -129,10 +140,10 @@ function applyAccess(op: OperationObject, rules: RouteAccess): void {
 
 /**
  * Errors that come from the edge and the guard rather than the route: a key that fails (401) or an address that
- * failed too often (429), a level too low (403), a bad parameter, header or body (400), a body too large (413),
+ * failed too often (429), a level too low or a session's change without its CSRF token (403), a bad parameter, header or body (400), a body too large (413),
  * and the request timeout (503; not on the event stream, which is long-lived by design).
  */
-function addSharedErrors(op: OperationObject, rules: RouteAccess): void {
+function addSharedErrors(op: OperationObject, rules: RouteAccess, method: string): void {
   const add = (code: ErrorCode) => addError(op, code);
   const streams = Object.keys((op.responses['200'] as ResponseObject | undefined)?.content ?? {}).includes(
     'text/event-stream',
@@ -146,6 +157,7 @@ function addSharedErrors(op: OperationObject, rules: RouteAccess): void {
   if (rules.public) return;
   add('authentication_error');
   if (rules.minLevel !== 'viewer') add('permission_denied');
+  if (method !== 'get') add('csrf_token_invalid');
   add('rate_limit_exceeded');
   if (!streams) add('request_timeout');
 }

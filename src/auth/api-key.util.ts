@@ -1,4 +1,4 @@
-import { createHash, randomInt } from 'node:crypto';
+import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 export const API_KEY_PATTERN = /^st_[A-Za-z0-9]{32}$/;
@@ -16,4 +16,9 @@ export function hashApiKey(key: string): string {
 /** The 11-character display prefix (`st_` + 8) that identifies a key without revealing it. */
 export function apiKeyPrefix(key: string): string {
   return key.slice(0, 11);
+}
+
+/** Whether two secrets (tokens, `state`) are equal, in time that does not depend on where they differ. */
+export function sameSecret(a: string, b: string): boolean {
+  return a.length === b.length && timingSafeEqual(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }

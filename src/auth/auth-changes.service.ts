@@ -10,11 +10,13 @@ const log = getLogger('simpletuner.cloud.auth');
 /** The channel that carries authority changes between instances. */
 const AUTH_CHANNEL = 'simpletuner_auth';
 
-/** Someone's authority changed: a key revoked, a user deactivated or moved to another organisation or level. */
+/** Someone's authority changed: a key revoked, a session ended, a user deactivated or moved to another organisation or level. */
 export interface AuthChange {
   userId: string;
   /** Only this key (a revocation); absent = every key of the user. */
   keyId?: string;
+  /** Only this browser session (a sign-out). */
+  sessionId?: string;
 }
 
 type Listener = (change: AuthChange) => void;

@@ -2,11 +2,18 @@ import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AuthenticationError, PermissionDeniedError, RateLimitError } from '../common/errors';
-import { apiKeyPrefix, hashApiKey } from './api-key.util';
+import { apiKeyPrefix, hashApiKey, sameSecret } from './api-key.util';
 import { IS_PUBLIC, MIN_LEVEL } from './auth.decorators';
 import { AuthService } from './auth.service';
 import { FailedAuthThrottle } from './failed-auth-throttle';
+import type { AuthenticatedUser } from './authenticated-user';
+import { readCookie, SESSION_COOKIE } from './session-cookie';
+import { SessionsService } from './sessions.service';
+import { CsrfTokenError } from './sso-errors';
 import { atLeast, UserLevel } from './user.entity';
+
+/** Methods that change nothing: a session cookie suffices for them without the CSRF token. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export const QUERY_KEY_ALLOWED = 'auth:queryKey';
 /** Accept `?api_key=` (browsers' EventSource cannot set headers); only the SSE route uses it. */
@@ -32,13 +39,18 @@ function tooManyFailures(wait: number): RateLimitError {
   );
 }
 
-/** Global guard: every route needs a valid key unless @Public, and the level of @MinLevel (default admin). */
+/**
+ * Global guard: every route needs a valid key, or a browser session (single sign-on), unless @Public, and the
+ * level of @MinLevel (default admin). A key in a header wins over a session cookie. A change (not GET) made with
+ * a session must carry the session's X-CSRF-Token: another site can make a browser send the cookie, not the header.
+ */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly auth: AuthService,
     private readonly throttle: FailedAuthThrottle,
+    private readonly sessions: SessionsService,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -48,7 +60,16 @@ export class AuthGuard implements CanActivate {
     const req = ctx.switchToHttp().getRequest<Request & { user?: unknown }>();
     const allowQuery = this.reflector.getAllAndOverride<boolean>(QUERY_KEY_ALLOWED, targets) ?? false;
     const key = extractApiKey(req, allowQuery);
-    if (!key) throw new AuthenticationError();
+    const user = key ? await this.keyUser(req, key) : await this.sessionUser(req);
+    req.user = user;
+    const required = this.reflector.getAllAndOverride<UserLevel>(MIN_LEVEL, targets) ?? 'admin';
+    if (!atLeast(user.level, required)) {
+      throw new PermissionDeniedError(`This action needs level ${required} or above`, { required_level: required });
+    }
+    return true;
+  }
+
+  private async keyUser(req: Request, key: string): Promise<AuthenticatedUser> {
     const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
     const keyHash = hashApiKey(key);
     const prefix = apiKeyPrefix(key);
@@ -60,11 +81,20 @@ export class AuthGuard implements CanActivate {
       if (wait !== null) throw tooManyFailures(wait);
       throw new AuthenticationError('The API key is invalid, expired or revoked, or its user is inactive');
     }
-    req.user = user;
-    const required = this.reflector.getAllAndOverride<UserLevel>(MIN_LEVEL, targets) ?? 'admin';
-    if (!atLeast(user.level, required)) {
-      throw new PermissionDeniedError(`This action needs level ${required} or above`, { required_level: required });
+    return user;
+  }
+
+  /** The session's 256-bit random token is not worth throttling guesses of. */
+  private async sessionUser(req: Request): Promise<AuthenticatedUser> {
+    const token = readCookie(req, SESSION_COOKIE);
+    if (!token) throw new AuthenticationError();
+    const caller = await this.sessions.authenticate(token);
+    if (!caller)
+      throw new AuthenticationError('The session has ended or expired, or its user is inactive: sign in again');
+    if (!SAFE_METHODS.has(req.method)) {
+      const sent = req.headers['x-csrf-token'];
+      if (typeof sent !== 'string' || !sameSecret(sent, caller.csrfToken)) throw new CsrfTokenError();
     }
-    return true;
+    return caller.user;
   }
 }

@@ -7,6 +7,12 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKey } from './api-key.entity';
 import { Org } from './org.entity';
 import { User } from './user.entity';
+import { OidcLogin, Session } from './session.entity';
+import { SessionController } from './session.controller';
+import { SessionsRepository } from './sessions.repository';
+import { SessionsService } from './sessions.service';
+import { OidcClient } from './oidc-client';
+import { SsoService } from './sso.service';
 import { UsersRepository } from './users.repository';
 import { FailedAuthThrottle } from './failed-auth-throttle';
 import { AuthGuard } from './auth.guard';
@@ -17,19 +23,23 @@ import { UsersService } from './users.service';
 /** Global: every module asks AccessPolicy who may see and do what, and reads users through UsersService. */
 @Global()
 @Module({
-  imports: [TypeOrmModule.forFeature([User, Org, ApiKey])],
-  controllers: [UsersController],
+  imports: [TypeOrmModule.forFeature([User, Org, ApiKey, Session, OidcLogin])],
+  controllers: [UsersController, SessionController],
   providers: [
     UsersRepository,
     AccessPolicy,
     AuthChanges,
     AuthService,
     UsersService,
+    SessionsRepository,
+    SessionsService,
+    OidcClient,
+    SsoService,
     ThrottlerStorageService,
     FailedAuthThrottle,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [AuthService, UsersService, AccessPolicy, AuthChanges],
+  exports: [AuthService, UsersService, AccessPolicy, AuthChanges, SessionsService],
 })
 export class AuthModule implements OnApplicationBootstrap {
   constructor(private readonly auth: AuthService) {}

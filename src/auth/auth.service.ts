@@ -29,7 +29,9 @@ export class AuthService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.changes.onChange((change) => this.cache.forget(change.userId, change.keyId));
+    this.changes.onChange((change) => {
+      if (!change.sessionId) this.cache.forget(change.userId, change.keyId);
+    });
   }
 
   /**
@@ -44,7 +46,7 @@ export class AuthService implements OnModuleInit {
     const announced = this.config.embeddedDatabase || this.notifications.backendPid !== null;
     const cached = this.cache.get(hash, at, announced ? KEY_CACHE_TTL_MS : KEY_CACHE_FALLBACK_TTL_MS);
     if (cached) {
-      this.touch(cached.apiKeyId, at);
+      if (cached.apiKeyId) this.touch(cached.apiKeyId, at);
       return cached;
     }
     const found = await this.repo.keyWithUser(hash);

@@ -3,6 +3,7 @@ export { AuthService } from './auth.service';
 export { AccessPolicy } from './access-policy';
 export { AuthChanges } from './auth-changes.service';
 export { UsersService } from './users.service';
+export { SessionsService } from './sessions.service';
 export type { AuthChange } from './auth-changes.service';
 export { Public, MinLevel, CurrentUser, IS_PUBLIC, MIN_LEVEL } from './auth.decorators';
 export { AllowQueryApiKey, QUERY_KEY_ALLOWED } from './auth.guard';

@@ -20,6 +20,7 @@ export type { UserLevel };
 @Unique('users_org_username_key', ['orgId', 'username'])
 @Index('users_org_id_idx', ['orgId'])
 @Index('users_created_by_idx', ['createdBy'], { where: 'created_by IS NOT NULL' })
+@Index('users_oidc_subject_key', ['oidcSubject'], { unique: true, where: 'oidc_subject IS NOT NULL' })
 @Check('users_level_check', `level = ANY (ARRAY['viewer'::text, 'researcher'::text, 'lead'::text, 'admin'::text])`)
 export class User {
   @PrimaryGeneratedColumn('uuid')
@@ -47,6 +48,10 @@ export class User {
   /** Who created this account (null: the bootstrap admin, or created before this was recorded). */
   @Column('uuid', { nullable: true })
   createdBy: string | null;
+
+  /** Issuer and `sub` of a single sign-on account (null: an account that signs in with API keys only). */
+  @Column('text', { nullable: true })
+  oidcSubject: string | null;
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;

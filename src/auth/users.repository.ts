@@ -56,6 +56,10 @@ export class UsersRepository {
     return this.db.tx.getRepository(User).findOneBy({ id });
   }
 
+  findUserBySubject(oidcSubject: string): Promise<User | null> {
+    return this.db.tx.getRepository(User).findOneBy({ oidcSubject });
+  }
+
   listUsers(orgId?: string): Promise<User[]> {
     return this.db.tx.getRepository(User).find({ where: orgId ? { orgId } : {}, order: { createdAt: 'ASC' } });
   }
@@ -133,7 +137,7 @@ export class UsersRepository {
    */
   async independenceConflicts(
     requester: { userId: string; keyId: string | null; keyMintedBy: string | null },
-    approver: { userId: string; keyId: string },
+    approver: { userId: string; keyId: string | null },
   ): Promise<IndependenceConflict[]> {
     const rows = await this.db.tx.query<{ approver_side: string; requester_side: string; dir: string }[]>(
       `WITH RECURSIVE

@@ -12,6 +12,7 @@ import type { Org } from './org.entity';
 import type { User } from './user.entity';
 import type { CreateApiKeyDto, CreateUserDto, UpdateUserDto } from './users.dto';
 import { DuplicateError, IndependenceConflict, UsersRepository } from './users.repository';
+import { SessionsService } from './sessions.service';
 import type { ApiKeyView, CreatedApiKeyView, UserView } from './users.view';
 
 const log = getLogger('simpletuner.cloud.auth');
@@ -57,6 +58,7 @@ export class UsersService {
     private readonly auth: AuthService,
     private readonly access: AccessPolicy,
     private readonly changes: AuthChanges,
+    private readonly sessions: SessionsService,
     @Inject(AUDIT_RECORDER) private readonly audit: AuditRecorder,
   ) {}
 
@@ -153,6 +155,7 @@ export class UsersService {
       throw err;
     }
     const after = userView(user);
+    if (!after.is_active) await this.sessions.endAllOf(user.id);
     if (before.is_active !== after.is_active || before.org_id !== after.org_id || before.level !== after.level) {
       await this.changes.announce({ userId: user.id });
     }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DotEnvError, environmentWithDotEnv } from './dotenv';
 import { EnterpriseFileError, loadEnterpriseFile } from './enterprise-config';
 import { LOG_LEVEL_NAMES, type LogLevelName } from './log-levels';
+import { ssoEnv, ssoProblems, ssoSettings, type SsoSettings } from './sso-config';
 
 const bool = z
   .string()
@@ -166,6 +167,7 @@ const envSchema = z.object({
     .regex(/^\d+(\.\d+)?$/, 'must be a number of seconds')
     .transform(Number)
     .default(5),
+  ...ssoEnv,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -198,12 +200,15 @@ export class AppConfig {
   readonly enterprise: EnterpriseConfig;
   readonly dataDir: string;
   readonly embeddedDatabase: boolean;
+  /** Single sign-on (OpenID Connect); null when SIMPLETUNER_OIDC_ISSUER is unset. */
+  readonly sso: SsoSettings | null;
 
   constructor(env: Env, enterprise: EnterpriseConfig) {
     this.env = Object.freeze(env);
     this.enterprise = enterprise;
     this.dataDir = path.resolve(env.SIMPLETUNER_DATA_DIR);
     this.embeddedDatabase = !env.DATABASE_URL;
+    this.sso = ssoSettings(env);
     Object.freeze(this);
   }
 }
@@ -228,6 +233,7 @@ function combinationProblems(env: Env): string[] {
   if (env.SIMPLETUNER_ARTIFACT_S3_BUCKET && !env.AWS_ACCESS_KEY_ID) {
     problems.push('SIMPLETUNER_ARTIFACT_S3_BUCKET: needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
   }
+  problems.push(...ssoProblems(env));
   return problems;
 }
 

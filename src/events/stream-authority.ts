@@ -1,6 +1,6 @@
 import { AsyncResource } from 'node:async_hooks';
 import { BeforeApplicationShutdown, Injectable, OnModuleInit } from '@nestjs/common';
-import { AuthChanges, AuthService } from '../auth';
+import { AuthChanges, AuthService, SessionsService } from '../auth';
 import type { AuthChange, AuthenticatedUser } from '../auth';
 import { getLogger } from '../logging';
 
@@ -35,6 +35,7 @@ export class StreamAuthority implements OnModuleInit, BeforeApplicationShutdown 
   constructor(
     private readonly changes: AuthChanges,
     private readonly auth: AuthService,
+    private readonly sessions: SessionsService,
   ) {}
 
   onModuleInit(): void {
@@ -50,14 +51,16 @@ export class StreamAuthority implements OnModuleInit, BeforeApplicationShutdown 
     this.expiries.clear();
   }
 
-  /** The stream now lives on its authority; an expiring key ends it when the key expires. */
+  /** The stream now lives on its authority; an expiring key or session ends it when it expires. */
   bind(stream: AuthorityBound): void {
     this.streams.add(stream);
-    const expiresAt = stream.user.keyExpiresAt;
+    const { session, keyExpiresAt } = stream.user;
+    const expiresAt = session?.expiresAt ?? keyExpiresAt;
     if (!expiresAt) return;
     const delay = Math.min(Math.max(0, expiresAt.getTime() - Date.now()), MAX_TIMER_MS);
+    const why = session ? 'the session expired' : 'the API key expired';
     this.scope.runInAsyncScope(() => {
-      const timer = setTimeout(() => stream.endAuthority('the API key expired'), delay);
+      const timer = setTimeout(() => stream.endAuthority(why), delay);
       timer.unref();
       this.expiries.set(stream, timer);
     });
@@ -73,20 +76,28 @@ export class StreamAuthority implements OnModuleInit, BeforeApplicationShutdown 
     for (const stream of [...this.streams]) {
       if (stream.user.id !== change.userId) continue;
       if (change.keyId && stream.user.apiKeyId !== change.keyId) continue;
-      stream.endAuthority(change.keyId ? 'the API key was revoked' : "the user's access changed");
+      if (change.sessionId && stream.user.session?.id !== change.sessionId) continue;
+      stream.endAuthority(
+        change.keyId ? 'the API key was revoked' : change.sessionId ? 'the session ended' : "the user's access changed",
+      );
     }
   }
 
-  /** Ends the streams whose key is no longer valid or whose user changed organisation or level. */
+  /** Ends the streams whose key or session is no longer valid or whose user changed organisation or level. */
   async recheck(): Promise<void> {
     if (this.rechecking || this.streams.size === 0) return;
     this.rechecking = true;
     try {
       const open = [...this.streams];
-      const valid = await this.auth.validKeys([...new Set(open.map((s) => s.user.apiKeyId))]);
+      const ids = (pick: (s: AuthorityBound) => string | null | undefined) => [
+        ...new Set(open.map(pick).filter((id): id is string => !!id)),
+      ];
+      const keys = await this.auth.validKeys(ids((s) => s.user.apiKeyId));
+      const sessions = await this.sessions.liveSessions(ids((s) => s.user.session?.id));
       for (const stream of open) {
-        const now = valid.get(stream.user.apiKeyId);
-        if (!now) stream.endAuthority('the API key is no longer valid');
+        const { apiKeyId, session } = stream.user;
+        const now = session ? sessions.get(session.id) : apiKeyId ? keys.get(apiKeyId) : undefined;
+        if (!now) stream.endAuthority(session ? 'the session has ended' : 'the API key is no longer valid');
         else if (now.orgId !== stream.user.orgId || now.level !== stream.user.level)
           stream.endAuthority("the user's access changed");
       }

@@ -1,4 +1,6 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { fetch } from 'undici';
+import type { OutboundFetch } from '../common/outbound-fetch';
 import { AppConfig } from '../config';
 import { CircuitBreakerRegistry } from './circuit-breaker';
 import { HttpClient, HttpClientOptions } from './http-client';
@@ -29,6 +31,16 @@ export class HttpClientFactory implements OnApplicationShutdown {
     const breaker = opts.breaker === false ? null : this.breakers.breakerFor(opts.name, opts.breaker ?? {});
     return new HttpClient(opts, this.settings, breaker);
   }
+
+  /**
+   * A fetch on this app's connection pool (its proxy and CA, closed with the app), for a library that takes its own
+   * fetch function (openid-client); it answers undici's Response, which such libraries accept as the global one.
+   */
+  readonly fetch: OutboundFetch = (url, init) =>
+    fetch(url, {
+      ...(init as Parameters<typeof fetch>[1]),
+      dispatcher: this.settings.dispatcher,
+    });
 
   /**
    * Ends the app's connections. Runs last at shutdown, after the background tasks have drained: a call still in

@@ -24,6 +24,13 @@ export const ERROR_CODES = {
     description: 'The request is malformed: a bad parameter, header or body field (named in `details`)',
     details: fieldMessages,
   },
+  invalid_oidc_state: {
+    status: 400,
+    schema: 'InvalidOidcStateError',
+    description:
+      'The single sign-on callback does not belong to a sign-in this browser started (unknown, used, expired or ' +
+      'altered `state`)',
+  },
   authentication_error: {
     status: 401,
     schema: 'AuthenticationError',
@@ -39,10 +46,21 @@ export const ERROR_CODES = {
     schema: 'PermissionDeniedError',
     description: "The caller's level does not allow this action on a resource it can see",
   },
+  csrf_token_invalid: {
+    status: 403,
+    schema: 'CsrfTokenInvalidError',
+    description:
+      'A change made with a session cookie lacks the X-CSRF-Token header of that session (GET /api/auth/session)',
+  },
   not_found: {
     status: 404,
     schema: 'NotFoundError',
     description: 'No such resource, or one the caller may not see',
+  },
+  sso_not_configured: {
+    status: 404,
+    schema: 'SsoNotConfiguredError',
+    description: 'Single sign-on is off (SIMPLETUNER_OIDC_ISSUER is unset)',
   },
   job_not_found: {
     status: 404,
@@ -130,6 +148,11 @@ export const ERROR_CODES = {
     status: 502,
     schema: 'ProviderError',
     description: 'The training provider refused or failed the call; nothing was changed here',
+  },
+  sso_provider_error: {
+    status: 502,
+    schema: 'SsoProviderError',
+    description: 'The OpenID provider could not be reached or answered nonsense',
   },
   provider_unavailable: {
     status: 503,

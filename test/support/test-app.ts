@@ -13,7 +13,11 @@ export interface TestApp extends RunningApp {
   stop(): Promise<void>;
 }
 
-export type TestAppOptions = TestConfigOptions & Pick<CreateAppOptions, 'imports' | 'clock' | 'jobEndedSteps'>;
+export type TestAppOptions = TestConfigOptions &
+  Pick<CreateAppOptions, 'imports' | 'clock' | 'jobEndedSteps'> & {
+    /** Listen on this port (one a test reserved, e.g. for a redirect URL registered beforehand); default any. */
+    port?: number;
+  };
 
 /** The whole app on a free loopback port, as a user runs it, against a real database. */
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
@@ -21,7 +25,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   let running: RunningApp;
   try {
     running = await createApp(prepared.config, {
-      port: 0,
+      port: opts.port ?? 0,
       imports: opts.imports,
       clock: opts.clock,
       jobEndedSteps: opts.jobEndedSteps,

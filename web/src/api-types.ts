@@ -7,6 +7,8 @@ import type { components } from '../../client/openapi';
 type Schemas = components['schemas'];
 
 export type User = Schemas['UserView'];
+export type AuthConfig = Schemas['AuthConfigView'];
+export type AuthSession = Schemas['SessionView'];
 export type UserList = Schemas['UserListView'];
 export type OrgList = Schemas['OrgListView'];
 

@@ -1,7 +1,9 @@
 import type { ErrorBody } from './api-types';
+import { authHeaders, cookieMode, type Credentials } from './session';
 
 /**
- * The one way the page talks to the API: same origin, the key in the X-API-Key header (never in a URL), and every
+ * The one way the page talks to the API: same origin, the key in the X-API-Key header (never in a URL) or the
+ * session cookie with its CSRF token on changes, and every
  * error turned into an ApiError carrying the API's own message and correlation id, so the page can show both.
  */
 export class ApiError extends Error {
@@ -65,8 +67,8 @@ function answer<T>(status: number, statusText: string, text: string, headerCorre
   return parsed as T;
 }
 
-async function request<T>(key: string, method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { 'X-API-Key': key, Accept: 'application/json' };
+async function request<T>(cred: Credentials, method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { ...authHeaders(cred, method), Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let res: Response;
   try {
@@ -75,7 +77,7 @@ async function request<T>(key: string, method: string, path: string, body?: unkn
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store',
-      credentials: 'omit',
+      credentials: cookieMode(cred),
     });
   } catch {
     throw new ApiError(0, 'network_error', 'The service did not answer (network error)', null);
@@ -84,10 +86,10 @@ async function request<T>(key: string, method: string, path: string, body?: unkn
 }
 
 /** A file body; an error answer is read as any other (its JSON message and correlation id). */
-async function fetchFile(key: string, path: string): Promise<Blob> {
+async function fetchFile(cred: Credentials, path: string): Promise<Blob> {
   let res: Response;
   try {
-    res = await fetch(path, { headers: { 'X-API-Key': key }, cache: 'no-store', credentials: 'omit' });
+    res = await fetch(path, { headers: authHeaders(cred), cache: 'no-store', credentials: cookieMode(cred) });
   } catch {
     throw new ApiError(0, 'network_error', 'The service did not answer (network error)', null);
   }
@@ -98,10 +100,11 @@ async function fetchFile(key: string, path: string): Promise<Blob> {
 
 /**
  * An upload with XMLHttpRequest, the one browser API that reports how much of a request body has been sent (fetch
- * does not). Same rules as `request`: the key in the header, no cookies, errors as ApiError.
+ * does not). Same rules as `request`: the key in the header (no cookies) or the session's CSRF token, errors as
+ * ApiError.
  */
 function sendFile<T>(
-  key: string,
+  cred: Credentials,
   path: string,
   file: Blob,
   contentType: string,
@@ -111,8 +114,9 @@ function sendFile<T>(
   return new Promise<T>((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', path);
+    // Same origin: the browser sends the session cookie (if any) whatever withCredentials says.
     xhr.withCredentials = false;
-    xhr.setRequestHeader('X-API-Key', key);
+    for (const [name, value] of Object.entries(authHeaders(cred, 'POST'))) xhr.setRequestHeader(name, value);
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.setRequestHeader('Content-Type', contentType);
     xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
@@ -130,7 +134,7 @@ function sendFile<T>(
   });
 }
 
-export function createApi(key: string, onUnauthorized: (err: ApiError) => void): Api {
+export function createApi(cred: Credentials, onUnauthorized: (err: ApiError) => void): Api {
   const signOutOn401 = async <T>(sent: Promise<T>): Promise<T> => {
     try {
       return await sent;
@@ -141,26 +145,44 @@ export function createApi(key: string, onUnauthorized: (err: ApiError) => void):
     }
   };
   return {
-    get: <T>(path: string) => signOutOn401(request<T>(key, 'GET', path)),
-    post: <T>(path: string, body?: unknown) => signOutOn401(request<T>(key, 'POST', path, body ?? {})),
+    get: <T>(path: string) => signOutOn401(request<T>(cred, 'GET', path)),
+    post: <T>(path: string, body?: unknown) => signOutOn401(request<T>(cred, 'POST', path, body ?? {})),
     upload: <T>(path: string, file: Blob, contentType: string, onProgress: UploadProgress, signal: AbortSignal) =>
-      signOutOn401(sendFile<T>(key, path, file, contentType, onProgress, signal)),
-    download: (path: string) => signOutOn401(fetchFile(key, path)),
+      signOutOn401(sendFile<T>(cred, path, file, contentType, onProgress, signal)),
+    download: (path: string) => signOutOn401(fetchFile(cred, path)),
     openStream: (path: string, lastEventId: string | null, signal: AbortSignal) =>
       fetch(path, {
         headers: {
-          'X-API-Key': key,
+          ...authHeaders(cred),
           Accept: 'text/event-stream',
           ...(lastEventId === null ? {} : { 'Last-Event-ID': lastEventId }),
         },
         signal,
         cache: 'no-store',
-        credentials: 'omit',
+        credentials: cookieMode(cred),
       }),
   };
 }
 
 /** Sign-in check: who owns this key. */
 export function fetchMe<T>(key: string): Promise<T> {
-  return request<T>(key, 'GET', '/api/users/me');
+  return request<T>({ kind: 'key', key }, 'GET', '/api/users/me');
+}
+
+/** A GET with the browser's cookies and no key: the session route and the public sign-in settings. */
+const BROWSER: Credentials = { kind: 'session', csrfToken: '' };
+
+/** The single sign-on session of this browser, if any (401 without one). */
+export function fetchSession<T>(): Promise<T> {
+  return request<T>(BROWSER, 'GET', '/api/auth/session');
+}
+
+/** Whether single sign-on is offered, and where it starts. */
+export function fetchAuthConfig<T>(): Promise<T> {
+  return request<T>(BROWSER, 'GET', '/api/auth/config');
+}
+
+/** Ends the session (its cookie is cleared by the answer). */
+export function signOutSession(csrfToken: string): Promise<void> {
+  return request<void>({ kind: 'session', csrfToken }, 'POST', '/api/auth/logout');
 }

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { ApiError, createApi } from './api';
 import { DashboardContext, DashboardContextValue, EventListener } from './dashboard-context';
 import { openEventStream, ServerEvent, StreamState } from './event-stream';
+import type { Credentials } from './session';
 import { atLeast } from './permissions';
 import { routeFromHash } from './route';
 import type { User, UserList } from './api-types';
@@ -33,12 +34,12 @@ const ACTIVITY_LIMIT = 100;
 const tabsFor = (me: User): TabDef[] => TABS.filter((t) => !t.minLevel || atLeast(me.level, t.minLevel));
 
 interface DashboardProps {
-  apiKey: string;
+  credentials: Credentials;
   me: User;
   onSignOut: (message?: string) => void;
 }
 
-export function Dashboard({ apiKey, me, onSignOut }: DashboardProps) {
+export function Dashboard({ credentials, me, onSignOut }: DashboardProps) {
   const [connection, setConnection] = useState<StreamState>('connecting');
   const [resyncCount, setResyncCount] = useState(0);
   const [failure, setFailure] = useState<Failure | null>(null);
@@ -49,10 +50,10 @@ export function Dashboard({ apiKey, me, onSignOut }: DashboardProps) {
   const tab = route.tab;
   const listeners = useRef(new Set<EventListener>());
 
-  const api = useMemo(() => createApi(apiKey, (err) => onSignOut(err.message)), [apiKey]);
+  const api = useMemo(() => createApi(credentials, (err) => onSignOut(err.message)), [credentials]);
 
   useEffect(() => {
-    const stream = openEventStream(apiKey, {
+    const stream = openEventStream(credentials, {
       onEvent(event) {
         for (const listener of listeners.current) listener(event);
         setActivity((list) => [event, ...list].slice(0, ACTIVITY_LIMIT));
@@ -62,7 +63,7 @@ export function Dashboard({ apiKey, me, onSignOut }: DashboardProps) {
       onUnauthorized: (message) => onSignOut(message),
     });
     return () => stream.close();
-  }, [apiKey]);
+  }, [credentials]);
 
   // Names for the owner and requester columns; only leads and admins may list users.
   useEffect(() => {

@@ -1,5 +1,6 @@
 import { createParser } from 'eventsource-parser';
 import type { ErrorBody, StreamEventData } from './api-types';
+import { authHeaders, cookieMode, type Credentials } from './session';
 import { type Attempt, keepConnected, pump } from './sse';
 
 /**
@@ -27,10 +28,11 @@ export interface StreamHandlers {
 const SILENCE_LIMIT_MS = 45_000;
 
 /**
- * GET /api/events read with fetch rather than EventSource, which cannot send headers: the key stays in a header.
+ * GET /api/events read with fetch rather than EventSource, which cannot send headers: the key stays in a header
+ * (a single sign-on session rides on its cookie).
  * After a drop it reconnects with backoff and `Last-Event-ID`, so the server replays what was published meanwhile.
  */
-export function openEventStream(key: string, handlers: StreamHandlers): { close(): void } {
+export function openEventStream(cred: Credentials, handlers: StreamHandlers): { close(): void } {
   let lastEventId: string | null = null;
 
   const parser = createParser({
@@ -53,10 +55,10 @@ export function openEventStream(key: string, handlers: StreamHandlers): { close(
   });
 
   const attempt: Attempt = async (signal, connected) => {
-    const headers: Record<string, string> = { 'X-API-Key': key, Accept: 'text/event-stream' };
+    const headers: Record<string, string> = { ...authHeaders(cred), Accept: 'text/event-stream' };
     const resuming = lastEventId !== null;
     if (resuming) headers['Last-Event-ID'] = lastEventId as string;
-    const res = await fetch('/api/events', { headers, signal, cache: 'no-store', credentials: 'omit' });
+    const res = await fetch('/api/events', { headers, signal, cache: 'no-store', credentials: cookieMode(cred) });
     if (res.status === 401) {
       const body = (await res.json().catch(() => ({}))) as Partial<ErrorBody>;
       handlers.onUnauthorized(body.message ?? 'The API key is no longer valid');

@@ -1,10 +1,10 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, fetchMe } from './api';
+import { ApiError, fetchAuthConfig, fetchMe, fetchSession, signOutSession } from './api';
 import { Dashboard } from './dashboard';
-import { forgetKey, loadKey, saveKey } from './session';
+import { type Credentials, forgetKey, loadKey, saveKey } from './session';
 import { SignIn } from './sign-in';
-import type { User } from './api-types';
+import type { AuthConfig, AuthSession, User } from './api-types';
 import './styles/base.css';
 import './styles/shell.css';
 import './styles/tables.css';
@@ -12,23 +12,37 @@ import './styles/views.css';
 import './styles/form.css';
 
 interface Session {
-  key: string;
+  credentials: Credentials;
   me: User;
 }
 
 const messageOf = (err: unknown) => (err instanceof ApiError ? err.fullMessage : String(err));
 
+/** A key kept in this tab, checked again; else this browser's single sign-on session, if it has one. */
+async function restore(): Promise<Session | null> {
+  const key = loadKey();
+  if (key) return { credentials: { kind: 'key', key }, me: await fetchMe<User>(key) };
+  try {
+    const session = await fetchSession<AuthSession>();
+    return { credentials: { kind: 'session', csrfToken: session.csrf_token }, me: session.user };
+  } catch {
+    return null; // no session: the sign-in page
+  }
+}
+
 function App() {
   const [session, setSession] = useState<Session | null>(null);
-  const [restoring, setRestoring] = useState(() => loadKey() !== null);
+  const [restoring, setRestoring] = useState(true);
   const [error, setError] = useState<string | null>(null);
+  const [ssoLoginUrl, setSsoLoginUrl] = useState<string | null>(null);
 
-  // A reload of the tab keeps the session: the stored key is checked again before anything is shown.
+  // A reload of the tab keeps the session: the stored key or the session cookie is checked before anything shows.
   useEffect(() => {
-    const key = loadKey();
-    if (!key) return;
-    fetchMe<User>(key)
-      .then((me) => setSession({ key, me }))
+    fetchAuthConfig<AuthConfig>()
+      .then((c) => setSsoLoginUrl(c.login_url))
+      .catch(() => undefined); // the key form is there anyway
+    restore()
+      .then(setSession)
       .catch((err: unknown) => {
         forgetKey();
         setError(messageOf(err));
@@ -41,21 +55,24 @@ function App() {
       const me = await fetchMe<User>(key);
       saveKey(key);
       setError(null);
-      setSession({ key, me });
+      setSession({ credentials: { kind: 'key', key }, me });
     } catch (err) {
       setError(messageOf(err));
     }
   };
 
   const signOut = (message?: string) => {
+    const credentials = session?.credentials;
+    // Ends the session on the server too (a 401 here means it had ended already).
+    if (credentials?.kind === 'session') void signOutSession(credentials.csrfToken).catch(() => undefined);
     forgetKey();
     setSession(null);
     setError(message ?? null);
   };
 
   if (restoring) return <p class="placeholder">Signing in…</p>;
-  if (!session) return <SignIn error={error} onSignIn={signIn} />;
-  return <Dashboard key={session.me.id} apiKey={session.key} me={session.me} onSignOut={signOut} />;
+  if (!session) return <SignIn error={error} ssoLoginUrl={ssoLoginUrl} onSignIn={signIn} />;
+  return <Dashboard key={session.me.id} credentials={session.credentials} me={session.me} onSignOut={signOut} />;
 }
 
 const root = document.getElementById('app') as HTMLElement;

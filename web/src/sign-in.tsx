@@ -2,11 +2,16 @@ import { useState } from 'preact/hooks';
 
 interface SignInProps {
   error: string | null;
+  /** Where single sign-on starts; null when it is not set up. */
+  ssoLoginUrl: string | null;
   onSignIn: (key: string) => Promise<void>;
 }
 
-/** The key is typed here and kept in this tab's sessionStorage; the field has no name, so no form post carries it. */
-export function SignIn({ error, onSignIn }: SignInProps) {
+/**
+ * Single sign-on (when set up) is a plain navigation to the provider and back; the key is typed here and kept in
+ * this tab's sessionStorage (the field has no name, so no form post carries it).
+ */
+export function SignIn({ error, ssoLoginUrl, onSignIn }: SignInProps) {
   const [key, setKey] = useState('');
   const [busy, setBusy] = useState(false);
   const submit = async (e: Event) => {
@@ -22,6 +27,15 @@ export function SignIn({ error, onSignIn }: SignInProps) {
     <main class="sign-in">
       <h1>SimpleTuner Cloud</h1>
       <p class="lead">Live operations: jobs, queue, approvals and workers.</p>
+      {ssoLoginUrl && (
+        <div class="card sso">
+          {/* A navigation, not a form post: the page's policy allows no form submission (form-action 'none'). */}
+          <button type="button" onClick={() => window.location.assign(ssoLoginUrl)}>
+            Sign in with SSO
+          </button>
+          <p class="hint">With your organisation's account; or with an API key below.</p>
+        </div>
+      )}
       <form onSubmit={(e) => void submit(e)} class="card">
         <label for="api-key">API key</label>
         <input

@@ -43,6 +43,8 @@ export async function openDashboard(
   browser: Browser,
   appUrl: string,
   viewport: { width: number; height: number } = { width: 1280, height: 800 },
+  /** Other origins the page may reach (a single sign-on provider). */
+  allowed: string[] = [],
 ): Promise<DashboardPage> {
   const origin = new URL(appUrl).origin;
   const context = await browser.newContext({ viewport, serviceWorkers: 'block' });
@@ -51,7 +53,8 @@ export async function openDashboard(
   const pageErrors: string[] = [];
   await context.route('**/*', async (route) => {
     const url = route.request().url();
-    if (new URL(url).origin === origin) return route.continue();
+    const to = new URL(url).origin;
+    if (to === origin || allowed.includes(to)) return route.continue();
     foreign.push(url);
     return route.abort('blockedbyclient');
   });
@@ -65,7 +68,7 @@ export async function openDashboard(
 /** Signs in through the form and waits until the live stream is connected. */
 export async function signIn(page: Page, key: string): Promise<void> {
   await page.getByLabel('API key').fill(key);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await connection(page).filter({ hasText: 'Live' }).waitFor({ timeout: 15_000 });
 }
 
