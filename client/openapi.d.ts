@@ -5690,14 +5690,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Not found: `job_not_found` */
@@ -5798,14 +5798,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
-            /** @description Forbidden: `permission_denied` */
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
             403: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PermissionDeniedError"];
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Payload too large: `payload_too_large` */
@@ -7140,6 +7140,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Forbidden: `csrf_token_invalid` */
+            403: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CsrfTokenInvalidError"];
                 };
             };
             /** @description Payload too large: `payload_too_large` */
