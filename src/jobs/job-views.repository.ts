@@ -19,7 +19,8 @@ const VIEW_JSON = `json_build_object(
     'requires_approval', j.requires_approval, 'approval_id', j.approval_id, 'cost_estimate', j.cost_estimate,
     'cost_usd', j.cost_usd, 'error_message', j.error_message, 'output_url', j.output_url, 'logs_url', j.logs_url,
     'correlation_id', j.correlation_id, 'attempt', j.attempt, 'max_attempts', j.max_attempts,
-    'max_runtime_seconds', j.max_runtime_seconds, 'created_at', j.created_at, 'queued_at', j.queued_at,
+    'max_runtime_seconds', j.max_runtime_seconds, 'start_after', j.start_after,
+    'max_wait_seconds', j.max_wait_seconds, 'created_at', j.created_at, 'queued_at', j.queued_at,
     'started_at', j.started_at, 'completed_at', j.completed_at, 'metadata', j.metadata, 'progress', j.progress)`;
 
 /** Equality filters on a job's columns, by column name (the caller's scope, the list's filters). */

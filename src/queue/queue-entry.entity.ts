@@ -12,7 +12,15 @@ export const QUEUE_ENTRY_STATUSES = [
 export type QueueEntryStatus = (typeof QUEUE_ENTRY_STATUSES)[number];
 
 /** Why a job waits (GET /api/queue/position). */
-export const WAIT_REASONS = ['user_limit', 'org_limit', 'global_limit', 'awaiting_approval', 'backoff'] as const;
+export const WAIT_REASONS = [
+  'user_limit',
+  'org_limit',
+  'global_limit',
+  'awaiting_approval',
+  'backoff',
+  'paused',
+  'scheduled',
+] as const;
 export type WaitReason = (typeof WAIT_REASONS)[number];
 
 /** One job's place in the queue; the schema is migration 1764300004000-queue. */
@@ -59,9 +67,16 @@ export class QueueEntry {
   @Column('timestamptz', { nullable: true })
   nextAgingAt: Date | null;
 
-  /** Backoff after a retryable provider error: not dispatched before this. */
+  /**
+   * Backoff after a retryable provider error, or a scheduled start (`blocked`, reason `scheduled`, until then): not
+   * dispatched before this.
+   */
   @Column('timestamptz', { nullable: true })
   notBefore: Date | null;
+
+  /** The job is cancelled when its entry still waits (pending or blocked) at this time (`max_wait_seconds`). */
+  @Column('timestamptz', { nullable: true })
+  waitDeadline: Date | null;
 
   @Column('timestamptz', { nullable: true })
   dispatchedAt: Date | null;
