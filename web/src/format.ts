@@ -60,6 +60,10 @@ export function waitReason(reason: WaitReason | null, status: string): string {
       return 'Waiting for approval';
     case 'backoff':
       return 'Retrying after a provider error';
+    case 'paused':
+      return 'Dispatch is paused';
+    case 'scheduled':
+      return 'Scheduled: waits for its start time';
     default:
       return status === 'pending' ? 'Ready: dispatched at the next free slot' : '—';
   }
