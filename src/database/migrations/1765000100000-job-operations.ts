@@ -31,16 +31,21 @@ export class JobOperations1765000100000 implements MigrationInterface {
       `CREATE INDEX queue_entries_wait_deadline_idx ON queue_entries (wait_deadline)
         WHERE wait_deadline IS NOT NULL AND status IN ('pending', 'blocked')`,
     );
-    // Retention reads the oldest finished jobs first.
+    // Retention reads the oldest finished jobs first; deleting a job cascades to the rows that reference it, and
+    // these two referencing tables had no index on job_id for that (each deleted job scanned them whole).
     await q.query(
       `CREATE INDEX jobs_finished_idx ON jobs (completed_at) WHERE status IN ('completed', 'failed', 'cancelled')`,
     );
+    await q.query(`CREATE INDEX approval_requests_job_idx ON approval_requests (job_id)`);
+    await q.query(`CREATE INDEX job_idempotency_keys_job_idx ON job_idempotency_keys (job_id)`);
     // A run in progress (scheduled or asked for over the API): another instance's run-now answers 409 meanwhile.
     await q.query(`ALTER TABLE task_leases ADD COLUMN running_since timestamptz, ADD COLUMN running_holder text`);
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE task_leases DROP COLUMN running_holder, DROP COLUMN running_since`);
+    await q.query(`DROP INDEX job_idempotency_keys_job_idx`);
+    await q.query(`DROP INDEX approval_requests_job_idx`);
     await q.query(`DROP INDEX jobs_finished_idx`);
     await q.query(`DROP INDEX queue_entries_wait_deadline_idx`);
     await q.query(`DROP INDEX queue_entries_scheduled_idx`);
