@@ -2113,6 +2113,45 @@ export interface components {
             /** @description Username of who changed them */
             changed_by: string;
         };
+        QueuePausedEvent: {
+            /** @enum {string} */
+            scope: "global" | "provider" | "org";
+            /** @description The provider name or org id; null for a global pause */
+            scope_id: string | null;
+            /**
+             * Format: uuid
+             * @description The user id of who paused it
+             */
+            paused_by: string | null;
+            /**
+             * @description Also the `event:` name
+             * @enum {string}
+             */
+            type: "queue_paused";
+            reason: string;
+        };
+        QueueResumedEvent: {
+            /** @enum {string} */
+            scope: "global" | "provider" | "org";
+            /** @description The provider name or org id; null for a global pause */
+            scope_id: string | null;
+            /**
+             * Format: uuid
+             * @description The user id of who paused it
+             */
+            paused_by: string | null;
+            /**
+             * @description Also the `event:` name
+             * @enum {string}
+             */
+            type: "queue_resumed";
+            /**
+             * Format: uuid
+             * @description The user id of who resumed it
+             */
+            resumed_by: string;
+            reason: string;
+        };
         UploadProgressEvent: {
             /**
              * @description Also the `event:` name
@@ -4603,6 +4642,8 @@ export interface operations {
              *     | `artifact_stored` | [ArtifactStoredEvent](#/components/schemas/ArtifactStoredEvent) |
              *     | `artifact_failed` | [ArtifactFailedEvent](#/components/schemas/ArtifactFailedEvent) |
              *     | `queue_limits_changed` | [QueueLimitsChangedEvent](#/components/schemas/QueueLimitsChangedEvent) |
+             *     | `queue_paused` | [QueuePausedEvent](#/components/schemas/QueuePausedEvent) |
+             *     | `queue_resumed` | [QueueResumedEvent](#/components/schemas/QueueResumedEvent) |
              *     | `upload_progress` | [UploadProgressEvent](#/components/schemas/UploadProgressEvent) |
              *     | `job_progress` | [JobProgressEvent](#/components/schemas/JobProgressEvent) |
              *     | `reset` | [ResetEvent](#/components/schemas/ResetEvent) |
