@@ -122,7 +122,7 @@ async function main(): Promise<void> {
     dataDir,
   );
   const running = await createApp(config, { port: 0 });
-  let failed = false;
+  let failed: boolean;
   try {
     const db = running.app.get<DataSource>(getDataSourceToken());
     let t = performance.now();

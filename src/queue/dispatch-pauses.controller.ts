@@ -34,7 +34,11 @@ export class DispatchPausesController {
     description: `Nothing in the scope is dispatched until it is resumed: its entries stay pending (blocked_reason \`paused\`) and running jobs go on. ${WHO}`,
   })
   @ApiResponse({ status: 201, description: 'The scope is now paused', type: DispatchPauseView })
-  @ApiResponse({ status: 200, description: 'The scope was already paused: that pause, unchanged', type: DispatchPauseView })
+  @ApiResponse({
+    status: 200,
+    description: 'The scope was already paused: that pause, unchanged',
+    type: DispatchPauseView,
+  })
   @ApiErrors('permission_denied')
   async pause(
     @CurrentUser() caller: AuthenticatedUser,

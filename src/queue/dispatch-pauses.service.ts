@@ -130,7 +130,8 @@ export class DispatchPausesService {
     const { scope } = target;
     const scopeId = target.scope_id ?? null;
     if (scope === 'global') {
-      if (scopeId !== null) throw new ValidationError('scope_id must be absent for a global pause', { scope_id: 'must be absent' });
+      if (scopeId !== null)
+        throw new ValidationError('scope_id must be absent for a global pause', { scope_id: 'must be absent' });
     } else if (scopeId === null) {
       throw new ValidationError(`scope_id is required for a ${scope} pause`, { scope_id: 'required' });
     } else if (scope === 'provider' && !this.registry.has(scopeId)) {

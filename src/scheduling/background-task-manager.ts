@@ -235,7 +235,7 @@ export class BackgroundTaskManager implements OnModuleInit, BeforeApplicationShu
     }
     return {
       outcome,
-      duration_ms: s.last_duration_ms!,
+      duration_ms: s.last_duration_ms,
       error: outcome === 'failure' ? s.last_error : null,
       summary: outcome === 'success' ? summary : null,
     };

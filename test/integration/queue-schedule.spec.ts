@@ -38,7 +38,7 @@ describe.each(['postgres', 'pglite'] as const)('scheduled starts, max wait and p
   });
   const submit = async (extra: Partial<SubmitJobDto> = {}) => {
     const dto = { config_name: 'cfg', config: {}, provider: 'fakeq', hardware_profile: 'l40s', ...extra };
-    return (await h.submissions.submit(asUser(), dto as SubmitJobDto)).body.job_id;
+    return (await h.submissions.submit(asUser(), dto)).body.job_id;
   };
   const tick = (at: number) => h.queue.processTick(new Date(at));
   const jobRow = async (jobId: string) =>

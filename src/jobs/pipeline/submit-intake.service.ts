@@ -162,7 +162,15 @@ export class SubmitIntake {
     const requestHash = requestHashOf(dto, provider, profile, priority);
     const maxRuntimeSeconds = dto.max_runtime_seconds ?? DEFAULT_MAX_RUNTIME_SECONDS;
     const startAfter = startAfterOf(dto, now);
-    return { provider, profile, priority, maxRuntimeSeconds, startAfter, maxWaitSeconds: dto.max_wait_seconds ?? null, requestHash };
+    return {
+      provider,
+      profile,
+      priority,
+      maxRuntimeSeconds,
+      startAfter,
+      maxWaitSeconds: dto.max_wait_seconds ?? null,
+      requestHash,
+    };
   }
 
   /**

@@ -41,8 +41,8 @@ export function PauseBanner() {
       {list.map((p) => (
         <p key={p.id}>
           <span>
-            <strong>Dispatch is paused {scopeLabel(p)}</strong> since {dateTime(p.created_at)}: {p.reason}. Waiting
-            jobs stay queued; running jobs go on.
+            <strong>Dispatch is paused {scopeLabel(p)}</strong> since {dateTime(p.created_at)}: {p.reason}. Waiting jobs
+            stay queued; running jobs go on.
           </span>
           {canResume(me, p) && (
             <button type="button" disabled={resuming === p.id} onClick={() => void resume(p)}>
