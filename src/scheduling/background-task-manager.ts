@@ -156,7 +156,11 @@ export class BackgroundTaskManager implements OnModuleInit, BeforeApplicationShu
     if (!(await this.leases.tryStartRun(name, this.instanceId, staleSeconds))) {
       throw new ConflictError(`Background task ${name} is running on another instance`, { task: name });
     }
-    if (task.inFlight) throw new ConflictError(`Background task ${name} is running`, { task: name });
+    if (task.inFlight) {
+      // A tick of its schedule started here meanwhile: the mark just taken is this instance's, give it back.
+      await this.releaseRun(task);
+      throw new ConflictError(`Background task ${name} is running`, { task: name });
+    }
     let result: ManualRunResult | undefined;
     await this.wrap(task, async (ctx) => {
       task.state.running = true;
