@@ -50,13 +50,15 @@ export class JobRetentionService {
     let deleted = 0;
     let batches = 0;
     for (;;) {
-      const ids = await this.repo.deleteFinishedBefore(cutoff, RETENTION_BATCH);
-      if (ids.length === 0) break;
+      const gone = await this.repo.deleteFinishedBefore(cutoff, RETENTION_BATCH);
+      if (gone.length === 0) break;
       batches++;
-      deleted += ids.length;
-      this.deletedTotal.inc(ids.length);
-      await this.artifacts.jobsDeleted(ids); // their stored outputs (the rows went with the jobs)
-      if (ids.length < RETENTION_BATCH) break;
+      deleted += gone.length;
+      this.deletedTotal.inc(gone.length);
+      // Their stored outputs (the rows went with the jobs): only a job the provider gave outputs can have any.
+      const withOutputs = gone.filter((j) => j.hadOutputs).map((j) => j.jobId);
+      if (withOutputs.length > 0) await this.artifacts.jobsDeleted(withOutputs);
+      if (gone.length < RETENTION_BATCH) break;
     }
     log.info(`Deleted ${deleted} jobs older than ${days} days`, { deleted, days, cutoff: cutoff.toISOString() });
     return { days, cutoff: cutoff.toISOString(), deleted, batches };

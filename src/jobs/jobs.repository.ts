@@ -245,20 +245,21 @@ export class JobsRepository {
    * Deletes up to `limit` finished jobs that completed before `cutoff`, oldest first, in one statement (its own short
    * transaction): their queue entries, approval requests, logs, secrets and artifact rows go with them (ON DELETE
    * CASCADE). Rows another transaction holds are passed over; an active job is never touched (the status is checked
-   * again under the row lock). Returns the deleted ids.
+   * again under the row lock). Returns the deleted jobs, and whether each had provider outputs (only those can have
+   * stored artifacts).
    */
-  async deleteFinishedBefore(cutoff: Date, limit: number): Promise<string[]> {
-    const rows = returnedRows<{ job_id: string }>(
+  async deleteFinishedBefore(cutoff: Date, limit: number): Promise<{ jobId: string; hadOutputs: boolean }[]> {
+    const rows = returnedRows<{ job_id: string; had_outputs: boolean }>(
       await this.db.tx.query(
         `DELETE FROM jobs WHERE job_id IN (
            SELECT job_id FROM jobs WHERE status = ANY($2::text[]) AND completed_at < $1
             ORDER BY completed_at LIMIT $3 FOR UPDATE SKIP LOCKED)
            AND status = ANY($2::text[])
-         RETURNING job_id`,
+         RETURNING job_id, output_urls IS NOT NULL AS had_outputs`,
         [cutoff, [...TERMINAL_STATUSES], limit],
       ),
     );
-    return rows.map((r) => r.job_id);
+    return rows.map((r) => ({ jobId: r.job_id, hadOutputs: r.had_outputs }));
   }
 
   /** Writes each set of changed columns with one UPDATE (no re-read), `updated_at` with it. */

@@ -33,7 +33,8 @@ describe('job retention', () => {
     const job = await submitJob(h, member);
     const completedAt = daysAgo === null ? null : new Date(Date.now() - daysAgo * DAY);
     await h.db.query(
-      `UPDATE jobs SET status = $2, completed_at = $3, created_at = now() - interval '400 days' WHERE job_id = $1`,
+      `UPDATE jobs SET status = $2, completed_at = $3, created_at = now() - interval '400 days',
+                       output_urls = '["https://example.com/o"]' WHERE job_id = $1`,
       [job.jobId, status, completedAt],
     );
     const entry = ['completed', 'failed', 'cancelled'].includes(status) ? status : 'running';
