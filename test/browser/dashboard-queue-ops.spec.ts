@@ -3,7 +3,7 @@ import type { Browser } from 'playwright-core';
 import { makeOrg, makeUser, setRuleActive, submit, type Actor } from '../support/approval-fixtures';
 import { http } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
-import { DashboardPage, launchBrowser, openDashboard, screenshot, signIn } from './support/browser';
+import { DashboardPage, launchBrowser, openDashboard, openTab, screenshot, signIn } from './support/browser';
 import { buildDashboard } from './support/dashboard-app';
 
 /**
@@ -64,6 +64,13 @@ describe('dashboard: paused dispatch and scheduled starts (browser)', () => {
     const row = page.getByRole('row', { name: /night-run/ });
     await row.getByText(/^Starts /).waitFor();
     await screenshot(page, 'queue-paused-researcher');
+
+    // The Queue tab lists it after the pending ones, with its start time and why it waits.
+    await openTab(page, 'Queue');
+    const queued = page.locator('#panel-queue tr', { hasText: 'night-run' });
+    await queued.getByText(/^from /).waitFor();
+    expect(await queued.textContent()).toContain('Scheduled: waits for its start time');
+    await screenshot(page, 'queue-scheduled-researcher');
   });
 
   it('lets an admin resume from the banner, which then goes away', async () => {
