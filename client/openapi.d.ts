@@ -46,6 +46,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cloud/background-tasks/{name}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a background task once, now
+         * @description Level `admin` only.
+         *
+         *     Through the same wrapper, lease and no-overlap rule as its schedule (whether the schedule is on or not): refused while the task runs on this or another instance. Answers once the run has ended, with what the task returned; a run that failed answers 200 with `outcome: failure` and its error.
+         */
+        post: operations["BackgroundTasks_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/audit": {
         parameters: {
             query?: never;
@@ -808,6 +830,72 @@ export interface paths {
          */
         put: operations["Queue_updateConcurrency"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/queue/pauses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The paused dispatch scopes
+         * @description Level `viewer` or above.
+         *
+         *     Global and provider pauses, and the caller’s organisation’s; an admin sees every one.
+         */
+        get: operations["DispatchPauses_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/queue/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause dispatch for a scope
+         * @description Level `lead` or above.
+         *
+         *     Nothing in the scope is dispatched until it is resumed: its entries stay pending (blocked_reason `paused`) and running jobs go on. An admin pauses or resumes any scope; a lead its own organisation (`scope: org`) only.
+         */
+        post: operations["DispatchPauses_pause"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/queue/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume dispatch for a paused scope
+         * @description Level `lead` or above.
+         *
+         *     Its waiting entries are dispatched from the next queue tick. An admin pauses or resumes any scope; a lead its own organisation (`scope: org`) only.
+         */
+        post: operations["DispatchPauses_resume"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1823,6 +1911,24 @@ export interface components {
             /** @description The tasks were started (the app is ready) and not yet stopped */
             started: boolean;
         };
+        TaskRunView: {
+            /** @example job_retention */
+            task: string;
+            /**
+             * Format: date-time
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            started_at: string;
+            /** @enum {string} */
+            outcome: "success" | "failure";
+            /** @description The failure, as the task listing shows it; null on success */
+            error: string | null;
+            /** @description What the task returned (e.g. `{deleted, days, cutoff, batches}` for job_retention); null when nothing */
+            summary: {
+                [key: string]: unknown;
+            } | null;
+            duration_ms: number;
+        };
         AuditActorView: {
             /**
              * Format: uuid
@@ -2272,6 +2378,45 @@ export interface components {
             /** @description Username of who changed them */
             changed_by: string;
         };
+        QueuePausedEvent: {
+            /** @enum {string} */
+            scope: "global" | "provider" | "org";
+            /** @description The provider name or org id; null for a global pause */
+            scope_id: string | null;
+            /**
+             * Format: uuid
+             * @description The user id of who paused it
+             */
+            paused_by: string | null;
+            /**
+             * @description Also the `event:` name
+             * @enum {string}
+             */
+            type: "queue_paused";
+            reason: string;
+        };
+        QueueResumedEvent: {
+            /** @enum {string} */
+            scope: "global" | "provider" | "org";
+            /** @description The provider name or org id; null for a global pause */
+            scope_id: string | null;
+            /**
+             * Format: uuid
+             * @description The user id of who paused it
+             */
+            paused_by: string | null;
+            /**
+             * @description Also the `event:` name
+             * @enum {string}
+             */
+            type: "queue_resumed";
+            /**
+             * Format: uuid
+             * @description The user id of who resumed it
+             */
+            resumed_by: string;
+            reason: string;
+        };
         UploadProgressEvent: {
             /**
              * @description Also the `event:` name
@@ -2488,6 +2633,18 @@ export interface components {
              * @example 86400
              */
             max_runtime_seconds?: number;
+            /**
+             * Format: date-time
+             * @description Not dispatched before this time (ISO 8601, at most 30 days ahead; a past time starts at once). The job waits
+             *     with blocked_reason `scheduled`
+             * @example 2026-01-31T22:00:00Z
+             */
+            start_after?: string;
+            /**
+             * @description Cancelled ("Not started within N seconds") when still not dispatched this long after the submit (1 s to 30 days)
+             * @example 3600
+             */
+            max_wait_seconds?: number;
             /**
              * @description The trainer's multidatabackend list (its dataloader config): up to 64 objects
              * @example [
@@ -2745,6 +2902,17 @@ export interface components {
             max_attempts: number;
             /** @example 86400 */
             max_runtime_seconds: number;
+            /**
+             * Format: date-time
+             * @description Not dispatched before this (a scheduled start); null: as soon as the queue allows
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            start_after: string | null;
+            /**
+             * @description Cancelled when still not dispatched this long after its submit; null: no limit
+             * @example 3600
+             */
+            max_wait_seconds: number | null;
             /**
              * Format: date-time
              * @example 2024-01-15T10:30:00.000Z
@@ -3046,10 +3214,10 @@ export interface components {
         /** @enum {string} */
         QueueEntryStatus: "pending" | "blocked" | "dispatching" | "running" | "completed" | "failed" | "cancelled";
         /**
-         * @description Why the job waits: a limit that is full, an approval, or a retry backoff
+         * @description Why the job waits: a limit that is full, an approval, a retry backoff, a paused scope or a scheduled start
          * @enum {string}
          */
-        BlockedReason: "user_limit" | "org_limit" | "global_limit" | "awaiting_approval" | "backoff" | "quota_limit" | "budget_exhausted";
+        BlockedReason: "user_limit" | "org_limit" | "global_limit" | "awaiting_approval" | "backoff" | "quota_limit" | "budget_exhausted" | "paused" | "scheduled";
         QueueEntryView: {
             /** Format: uuid */
             job_id: string;
@@ -3066,7 +3234,7 @@ export interface components {
             effective_priority: number;
             /** @description 1-based rank among pending entries in dispatch order; null unless pending */
             position: number | null;
-            /** @description Why the job waits: a limit that is full, an approval, or a retry backoff */
+            /** @description Why the job waits: a limit that is full, an approval, a retry backoff, a paused scope or a scheduled start */
             blocked_reason: components["schemas"]["BlockedReason"] | null;
             attempt: number;
             max_attempts: number;
@@ -3154,7 +3322,7 @@ export interface components {
              */
             estimated_wait_seconds: number | null;
             /**
-             * @description Why the job waits: a limit that is full, an approval, or a retry backoff
+             * @description Why the job waits: a limit that is full, an approval, a retry backoff, a paused scope or a scheduled start
              * @example user_limit
              */
             blocked_reason: components["schemas"]["BlockedReason"] | null;
@@ -3182,6 +3350,10 @@ export interface components {
             /** @description Submissions whose outcome is unknown (reconciled by a later tick) */
             unknown: number;
             lost: number;
+            /** @description Scheduled entries whose start came (pending from this tick on) */
+            released_scheduled: number;
+            /** @description Jobs cancelled because they were not dispatched within their max_wait_seconds */
+            wait_expired: number;
             tick_id: string;
             reconciled: components["schemas"]["ReconciledView"];
             claim_ms: number;
@@ -3192,6 +3364,64 @@ export interface components {
             max_concurrent?: number | null;
             user_max_concurrent?: number | null;
             org_max_concurrent?: number | null;
+        };
+        DispatchPauseView: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @example global
+             * @enum {string}
+             */
+            scope: "global" | "provider" | "org";
+            /**
+             * @description The provider name or org id; null for a global pause
+             * @example null
+             */
+            scope_id: string | null;
+            /** @example Provider maintenance until 06:00 UTC */
+            reason: string;
+            /**
+             * Format: uuid
+             * @description The user id of who paused it
+             */
+            paused_by: string | null;
+            /**
+             * Format: date-time
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            created_at: string;
+        };
+        DispatchPauseListView: {
+            pauses: components["schemas"]["DispatchPauseView"][];
+        };
+        PauseDispatchDto: {
+            /**
+             * @example provider
+             * @enum {string}
+             */
+            scope: "global" | "provider" | "org";
+            /**
+             * @description The provider name or org id; required for `provider` and `org`, absent for `global`
+             * @example replicate
+             */
+            scope_id?: string;
+            /**
+             * @description Why dispatch is paused: shown to everyone the pause holds back
+             * @example Provider maintenance until 06:00 UTC
+             */
+            reason: string;
+        };
+        PauseTargetDto: {
+            /**
+             * @example provider
+             * @enum {string}
+             */
+            scope: "global" | "provider" | "org";
+            /**
+             * @description The provider name or org id; required for `provider` and `org`, absent for `global`
+             * @example replicate
+             */
+            scope_id?: string;
         };
         /** @enum {string} */
         ApprovalStatus: "pending" | "approved" | "rejected" | "expired" | "cancelled";
@@ -3812,6 +4042,102 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PermissionDeniedError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    BackgroundTasks_run: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskRunView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
+            403: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
+                };
+            };
+            /** @description Not found: `not_found` */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            /** @description Conflict: `conflict` */
+            409: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictError"];
                 };
             };
             /** @description Too many requests: `rate_limit_exceeded` */
@@ -4957,6 +5283,8 @@ export interface operations {
              *     | `artifact_stored` | [ArtifactStoredEvent](#/components/schemas/ArtifactStoredEvent) |
              *     | `artifact_failed` | [ArtifactFailedEvent](#/components/schemas/ArtifactFailedEvent) |
              *     | `queue_limits_changed` | [QueueLimitsChangedEvent](#/components/schemas/QueueLimitsChangedEvent) |
+             *     | `queue_paused` | [QueuePausedEvent](#/components/schemas/QueuePausedEvent) |
+             *     | `queue_resumed` | [QueueResumedEvent](#/components/schemas/QueueResumedEvent) |
              *     | `upload_progress` | [UploadProgressEvent](#/components/schemas/UploadProgressEvent) |
              *     | `job_progress` | [JobProgressEvent](#/components/schemas/JobProgressEvent) |
              *     | `reset` | [ResetEvent](#/components/schemas/ResetEvent) |
@@ -6916,6 +7244,258 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
+                };
+            };
+            /** @description Payload too large: `payload_too_large` */
+            413: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayloadTooLargeError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    DispatchPauses_list: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DispatchPauseListView"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    DispatchPauses_pause: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PauseDispatchDto"];
+            };
+        };
+        responses: {
+            /** @description The scope was already paused: that pause, unchanged */
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DispatchPauseView"];
+                };
+            };
+            /** @description The scope is now paused */
+            201: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DispatchPauseView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
+            403: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
+                };
+            };
+            /** @description Payload too large: `payload_too_large` */
+            413: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayloadTooLargeError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    DispatchPauses_resume: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PauseTargetDto"];
+            };
+        };
+        responses: {
+            /** @description The pause that was lifted */
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DispatchPauseView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
+            403: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
+                };
+            };
+            /** @description Not found: `not_found` */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFoundError"];
                 };
             };
             /** @description Payload too large: `payload_too_large` */

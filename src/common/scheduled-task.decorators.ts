@@ -21,11 +21,16 @@ export interface CronTaskOptions {
   name: string;
   /** IANA zone the expression is read in; the host's zone without it. */
   timeZone?: string;
+  /**
+   * Run once per firing across all instances: the first instance to take the lease (task_leases) for this many
+   * seconds runs it, the others skip that firing.
+   */
+  leaderLeaseSeconds?: number;
 }
 
 export type ScheduledTaskMetadata =
   | { type: 'interval'; name: string; every: IntervalSeconds; options: IntervalTaskOptions }
-  | { type: 'cron'; name: string; expression: string; timeZone?: string };
+  | { type: 'cron'; name: string; expression: string; timeZone?: string; leaderLeaseSeconds?: number };
 
 /** A method that can be a tick: it gets the tick's context and may return a promise the manager waits for. */
 type TickMethod = (ctx: TickContext) => unknown;
@@ -55,5 +60,6 @@ export function Interval(name: string, every: IntervalSeconds, options: Interval
  * @example @Cron('0 0 * * *', { name: LOG_DAILY_ROTATION_TASK, timeZone: 'UTC' })
  */
 export function Cron(expression: string, options: CronTaskOptions): TaskDecorator {
-  return ScheduledTask({ type: 'cron', name: options.name, expression, timeZone: options.timeZone });
+  const { name, timeZone, leaderLeaseSeconds } = options;
+  return ScheduledTask({ type: 'cron', name, expression, timeZone, leaderLeaseSeconds });
 }

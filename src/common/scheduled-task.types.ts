@@ -25,6 +25,8 @@ export interface TaskDefinition extends TaskHooks {
   trigger: { everySeconds: number } | { cron: string; timeZone?: string };
   /** How it is listed before its first run. */
   listing: Pick<TaskState, 'name' | 'kind' | 'interval_seconds' | 'schedule' | 'enabled' | 'reason' | 'leader'>;
+  /** A leader task's lease length when it is not the interval (a cron task's). */
+  leaseSeconds?: number;
   run: TickFn;
 }
 

@@ -106,6 +106,8 @@ const envSchema = z.object({
   SIMPLETUNER_HTTP_CA_FILE: optionalString,
   SIMPLETUNER_EVENT_RETENTION_DAYS: int(1).default(7),
   SIMPLETUNER_AUDIT_RETENTION_DAYS: int(1).default(365),
+  // Finished jobs older than this are deleted daily (with their rows and stored outputs); 0 keeps them forever.
+  SIMPLETUNER_JOB_RETENTION_DAYS: int(0).default(90),
   SIMPLETUNER_SSE_MAX_PER_USER: int(1).default(10),
   SIMPLETUNER_SSE_MAX_PER_ORG: int(1).default(200),
   SIMPLETUNER_SSE_MAX_CONNECTIONS: int(1).default(2000),

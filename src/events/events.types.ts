@@ -46,6 +46,10 @@ export interface EventPayloads {
     org_max_concurrent: number;
     changed_by: string;
   };
+  /** Dispatch was paused for a scope (the whole service, a provider or an org); running jobs go on. */
+  queue_paused: QueuePauseEvent;
+  /** A paused scope dispatches again; `reason` and `paused_by` are the pause's. */
+  queue_resumed: QueuePauseEvent & { resumed_by: string };
   /** A submit passed a `warn` quota (accepted; `used` includes the new job). */
   quota_warning: {
     quota_id: string;
@@ -77,6 +81,14 @@ export interface EventPayloads {
 }
 
 export type EventType = keyof EventPayloads;
+
+interface QueuePauseEvent {
+  scope: string;
+  scope_id: string | null;
+  reason: string;
+  /** The user id of who paused it. */
+  paused_by: string | null;
+}
 
 /** What a service publishes. Who it is about decides who sees it on the stream (see event-visibility). */
 export type NewEvent<K extends EventType = EventType> = K extends EventType
@@ -132,6 +144,8 @@ export const EVENT_TYPES: readonly EventType[] = [
   'artifact_stored',
   'artifact_failed',
   'queue_limits_changed',
+  'queue_paused',
+  'queue_resumed',
   'upload_progress',
   'job_progress',
 ];

@@ -167,6 +167,34 @@ class QueueLimitsChangedEvent {
   changed_by: string;
 }
 
+/** What a pause's events say about it. */
+class QueuePauseFields {
+  @ApiProperty({ enum: ['global', 'provider', 'org'] })
+  scope: string;
+  /** The provider name or org id; null for a global pause */
+  @ApiProperty({ type: String, nullable: true })
+  scope_id: string | null;
+  reason: string;
+  /** The user id of who paused it */
+  @ApiUuid({ nullable: true })
+  paused_by: string | null;
+}
+
+/** Dispatch was paused for a scope: nothing there starts until it is resumed; running jobs go on. */
+class QueuePausedEvent extends QueuePauseFields {
+  @eventType('queue_paused')
+  type: 'queue_paused';
+}
+
+/** A paused scope dispatches again (`reason` and `paused_by` are the pause's). */
+class QueueResumedEvent extends QueuePauseFields {
+  @eventType('queue_resumed')
+  type: 'queue_resumed';
+  /** The user id of who resumed it */
+  @ApiUuid()
+  resumed_by: string;
+}
+
 /** A dataset upload in progress, to its uploader's streams: at most two a second per upload. */
 class UploadProgressEvent {
   @eventType('upload_progress')
@@ -231,6 +259,8 @@ export const STREAM_EVENTS = {
   artifact_stored: ArtifactStoredEvent,
   artifact_failed: ArtifactFailedEvent,
   queue_limits_changed: QueueLimitsChangedEvent,
+  queue_paused: QueuePausedEvent,
+  queue_resumed: QueueResumedEvent,
   upload_progress: UploadProgressEvent,
   job_progress: JobProgressEvent,
   reset: ResetEvent,

@@ -107,6 +107,8 @@ export function jobView(
     attempt: stored.attempt,
     max_attempts: stored.max_attempts,
     max_runtime_seconds: stored.max_runtime_seconds,
+    start_after: time(stored.start_after)?.toISOString() ?? null,
+    max_wait_seconds: stored.max_wait_seconds,
     created_at: time(stored.created_at)!.toISOString(),
     queued_at: time(stored.queued_at)!.toISOString(),
     started_at: started?.toISOString() ?? null,

@@ -19,7 +19,8 @@ const VIEW_JSON = `json_build_object(
     'requires_approval', j.requires_approval, 'approval_id', j.approval_id, 'cost_estimate', j.cost_estimate,
     'cost_usd', j.cost_usd, 'error_message', j.error_message, 'output_url', j.output_url, 'logs_url', j.logs_url,
     'correlation_id', j.correlation_id, 'attempt', j.attempt, 'max_attempts', j.max_attempts,
-    'max_runtime_seconds', j.max_runtime_seconds, 'created_at', j.created_at, 'queued_at', j.queued_at,
+    'max_runtime_seconds', j.max_runtime_seconds, 'start_after', j.start_after,
+    'max_wait_seconds', j.max_wait_seconds, 'created_at', j.created_at, 'queued_at', j.queued_at,
     'started_at', j.started_at, 'completed_at', j.completed_at, 'metadata', j.metadata, 'progress', j.progress,
     'retry_of', j.retry_of, 'retried_by', (SELECT r.job_id FROM jobs r WHERE r.retry_of = j.job_id
                                             ORDER BY r.created_at DESC, r.job_id DESC LIMIT 1))`;

@@ -31,6 +31,9 @@ import { numericColumn } from '../database/numeric-column';
 @Index('jobs_user_created_idx', ['userId', 'createdAt'])
 @Index('jobs_org_created_idx', ['orgId', 'createdAt'])
 @Index('jobs_provider_external_id_key', ['provider', 'externalId'], { unique: true, where: 'external_id IS NOT NULL' })
+@Index('jobs_finished_idx', ['completedAt'], {
+  where: `status = ANY (ARRAY['completed'::text, 'failed'::text, 'cancelled'::text])`,
+})
 @Index('jobs_completed_profile_idx', ['orgId', 'hardwareProfile', 'completedAt'], {
   where: `status = 'completed'::text`,
 })
@@ -120,6 +123,14 @@ export class Job {
 
   @Column('int', { default: 86400 })
   maxRuntimeSeconds: number;
+
+  /** Not dispatched before this (the submit's `start_after`); null: as soon as the queue allows. */
+  @Column('timestamptz', { nullable: true })
+  startAfter: Date | null;
+
+  /** Cancelled when still not dispatched this long after its submit; null: waits as long as it takes. */
+  @Column('int', { nullable: true })
+  maxWaitSeconds: number | null;
 
   @Column('text', { nullable: true })
   idempotencyKey: string | null;

@@ -8,6 +8,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsISO8601,
   IsObject,
   IsOptional,
   IsString,
@@ -119,6 +120,23 @@ export class SubmitJobDto {
   @Max(MAX_RUNTIME_SECONDS)
   @ApiInt({ example: 86400 })
   max_runtime_seconds?: number;
+
+  /**
+   * Not dispatched before this time (ISO 8601, at most 30 days ahead; a past time starts at once). The job waits
+   * with blocked_reason `scheduled`
+   */
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'start_after must be an ISO 8601 time' })
+  @ApiProperty({ required: false, format: 'date-time', example: '2026-01-31T22:00:00Z' })
+  start_after?: string;
+
+  /** Cancelled ("Not started within N seconds") when still not dispatched this long after the submit (1 s to 30 days) */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(2_592_000)
+  @ApiInt({ required: false, example: 3600 })
+  max_wait_seconds?: number;
 
   /** The trainer's multidatabackend list (its dataloader config): up to 64 objects */
   @IsOptional()

@@ -11,6 +11,7 @@ import { JobTransitionService } from './job-transition.service';
 import { Job } from './job.entity';
 import { JobsController } from './jobs.controller';
 import { JobsMetrics } from './jobs.metrics';
+import { JobRetentionService } from './job-retention.service';
 import { JobsRepository } from './jobs.repository';
 import { JobViewsRepository } from './job-views.repository';
 import { JobsService } from './jobs.service';
@@ -61,6 +62,7 @@ import { SubmitPipeline } from './pipeline/submit.pipeline';
     JobsScheduler,
     WebhookService,
     JobsMetrics,
+    JobRetentionService,
   ],
   exports: [
     ProvidersModule,

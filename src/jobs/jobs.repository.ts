@@ -24,6 +24,8 @@ const SET_AT_SUBMIT = new Set<string>([
   'correlationId',
   'maxAttempts',
   'maxRuntimeSeconds',
+  'startAfter',
+  'maxWaitSeconds',
   'idempotencyKey',
   'requestHash',
   'createdAt',
@@ -74,6 +76,8 @@ export type NewJob = Pick<
   | 'costEstimate'
   | 'correlationId'
   | 'maxRuntimeSeconds'
+  | 'startAfter'
+  | 'maxWaitSeconds'
   | 'maxAttempts'
   | 'idempotencyKey'
   | 'requestHash'
@@ -150,9 +154,9 @@ export class JobsRepository {
                               requires_approval, approval_id, cost_estimate, correlation_id, max_runtime_seconds,
                               max_attempts, idempotency_key, request_hash, submitted_key_id, submitted_key_minted_by,
                               dataloader_config, lycoris_config, dataset, hub_model_id, max_train_steps, secret_names,
-                              retry_of, metadata)
+                              retry_of, start_after, max_wait_seconds, metadata)
             VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                    $19, $20, $21, $22, $23, $24, $25, '{}')
+                    $19, $20, $21, $22, $23, $24, $25, $26, $27, '{}')
             RETURNING job_id`,
       params: [
         j.jobId,
@@ -180,6 +184,8 @@ export class JobsRepository {
         j.maxTrainSteps,
         j.secretNames,
         j.retryOf,
+        j.startAfter,
+        j.maxWaitSeconds,
       ],
     };
   }
@@ -240,6 +246,27 @@ export class JobsRepository {
       ),
     );
     return rows.map((r) => r.job_id);
+  }
+
+  /**
+   * Deletes up to `limit` finished jobs that completed before `cutoff`, oldest first, in one statement (its own short
+   * transaction): their queue entries, approval requests, logs, secrets and artifact rows go with them (ON DELETE
+   * CASCADE). Rows another transaction holds are passed over; an active job is never touched (the status is checked
+   * again under the row lock). Returns the deleted jobs, and whether each had provider outputs (only those can have
+   * stored artifacts).
+   */
+  async deleteFinishedBefore(cutoff: Date, limit: number): Promise<{ jobId: string; hadOutputs: boolean }[]> {
+    const rows = returnedRows<{ job_id: string; had_outputs: boolean }>(
+      await this.db.tx.query(
+        `DELETE FROM jobs WHERE job_id IN (
+           SELECT job_id FROM jobs WHERE status = ANY($2::text[]) AND completed_at < $1
+            ORDER BY completed_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+           AND status = ANY($2::text[])
+         RETURNING job_id, output_urls IS NOT NULL AS had_outputs`,
+        [cutoff, [...TERMINAL_STATUSES], limit],
+      ),
+    );
+    return rows.map((r) => ({ jobId: r.job_id, hadOutputs: r.had_outputs }));
   }
 
   /** Writes each set of changed columns with one UPDATE (no re-read), `updated_at` with it. */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { getLogger } from '../logging';
-import { Interval, TickContext } from '../scheduling';
+import { Cron, Interval, TickContext } from '../scheduling';
+import { JobRetentionService, RetentionSummary } from './job-retention.service';
 import { JobSyncService } from './job-sync.service';
 import { POLLING_TASK } from './polling-settings.service';
 import { PollingService } from './polling.service';
@@ -10,6 +11,7 @@ const log = getLogger('simpletuner.cloud.jobs.polling');
 const SIMULATOR_TASK = 'simulator_progress';
 const WEBHOOK_PURGE_TASK = 'webhook_deliveries_purge';
 const SETTINGS_REFRESH_TASK = 'job_polling_setting_refresh';
+const RETENTION_TASK = 'job_retention';
 
 /** Transport only: the Jobs module's background tasks, each one call into a service. */
 @Injectable()
@@ -18,6 +20,7 @@ export class JobsScheduler {
     private readonly polling: PollingService,
     private readonly sync: JobSyncService,
     private readonly webhooks: WebhookService,
+    private readonly retention: JobRetentionService,
   ) {}
 
   // Off until PollingService applies the first decision at bootstrap; it switches the task at run time.
@@ -51,5 +54,11 @@ export class JobsScheduler {
   @Interval(WEBHOOK_PURGE_TASK, 3600, { leader: true, reason: 'webhook-id replay window is 24 h' })
   purgeWebhookDeliveries(): Promise<number> {
     return this.webhooks.purgeDeliveries();
+  }
+
+  // Daily, on one instance (the first to take the hour's lease): finished jobs past SIMPLETUNER_JOB_RETENTION_DAYS.
+  @Cron('15 4 * * *', { name: RETENTION_TASK, timeZone: 'UTC', leaderLeaseSeconds: 3600 })
+  purgeExpiredJobs(): Promise<RetentionSummary> {
+    return this.retention.purgeExpired();
   }
 }

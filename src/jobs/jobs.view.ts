@@ -106,6 +106,12 @@ export class JobView extends TrainerInputsView {
   max_attempts: number;
   @ApiInt({ example: 86400 })
   max_runtime_seconds: number;
+  /** Not dispatched before this (a scheduled start); null: as soon as the queue allows */
+  @ApiDateTime({ nullable: true })
+  start_after: string | null;
+  /** Cancelled when still not dispatched this long after its submit; null: no limit */
+  @ApiInt({ nullable: true, example: 3600 })
+  max_wait_seconds: number | null;
   @ApiDateTime()
   created_at: string;
   @ApiDateTime()

@@ -3,6 +3,7 @@ import { escapeLiteral, type Pool, type PoolClient, type QueryResult } from 'pg'
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { advisoryKey } from '../database/advisory-lock';
 import { Db } from '../database/transaction-host';
+import { notPaused, PAUSED_CTE } from './dispatch-pauses.repository';
 import { AGING_CAP, AGING_STEP } from './queue-priority';
 
 interface SlotCount {
@@ -70,11 +71,12 @@ const AGE_DUE = `
             FROM queue_entries
            WHERE status = 'pending' AND next_aging_at IS NOT NULL AND next_aging_at <= $1) due
    WHERE q.job_id = due.job_id
-  RETURNING q.job_id, q.user_id, q.org_id, q.effective_priority, q.queued_at, q.not_before`;
+  RETURNING q.job_id, q.user_id, q.org_id, q.provider, q.effective_priority, q.queued_at, q.not_before`;
 
-/** An entry the claim may take: not backing off, its user and org below their limits. */
+/** An entry the claim may take: not backing off, its user and org below their limits, its scope not paused. */
 const DISPATCHABLE = `(not_before IS NULL OR not_before <= $1)
-  AND user_id <> ALL(ARRAY(SELECT user_id FROM full_users)) AND org_id <> ALL(ARRAY(SELECT org_id FROM full_orgs))`;
+  AND user_id <> ALL(ARRAY(SELECT user_id FROM full_users)) AND org_id <> ALL(ARRAY(SELECT org_id FROM full_orgs))
+  AND ${notPaused()}`;
 
 const ORDER = `effective_priority DESC, queued_at, job_id`;
 
@@ -93,6 +95,7 @@ const ORDER = `effective_priority DESC, queued_at, job_id`;
  */
 const READ = `
   WITH aged AS (${AGE_DUE}),
+  ${PAUSED_CTE},
   busy AS (SELECT user_id, org_id, count(*)::int AS n FROM queue_entries
             WHERE status IN ('dispatching', 'running') GROUP BY user_id, org_id),
   busy_users AS (SELECT user_id, sum(n)::int AS n FROM busy GROUP BY user_id),
@@ -102,7 +105,7 @@ const READ = `
   full_orgs AS (SELECT org_id FROM busy_orgs WHERE n >= $6),
   head AS (
     (SELECT job_id, user_id, org_id, effective_priority, queued_at
-       FROM (SELECT job_id, user_id, org_id, effective_priority, queued_at, not_before
+       FROM (SELECT job_id, user_id, org_id, provider, effective_priority, queued_at, not_before
                FROM queue_entries WHERE status = 'pending' ORDER BY ${ORDER} LIMIT $10) h
       WHERE ${DISPATCHABLE} AND job_id <> ALL(ARRAY(SELECT job_id FROM aged))
       ORDER BY ${ORDER} LIMIT (SELECT r * $9 FROM room))
@@ -148,8 +151,12 @@ const MARK_DISPATCHING = `
    WHERE job_id = ANY($1) AND status = 'pending'
   RETURNING job_id`;
 
-/** Each user's best entries ($2 per user), dispatch order, users $3 and orgs $4 left out, at most $5. $1 now. */
+/**
+ * Each user's best entries ($2 per user), dispatch order, users $3 and orgs $4 and paused scopes left out, at most
+ * $5. $1 now.
+ */
 const CANDIDATES = `
+  WITH ${PAUSED_CTE}
   SELECT json_agg(json_build_array(c.job_id, c.user_id, c.org_id) ORDER BY ${ORDER}) AS head
     FROM (SELECT c.* FROM users u
           CROSS JOIN LATERAL (
@@ -158,6 +165,7 @@ const CANDIDATES = `
              WHERE q.user_id = u.id AND q.status = 'pending'
                AND (q.not_before IS NULL OR q.not_before <= $1)
                AND q.org_id <> ALL($4::uuid[])
+               AND ${notPaused('q.')}
              ORDER BY q.effective_priority DESC, q.queued_at, q.job_id
              LIMIT $2
           ) c

@@ -32,9 +32,14 @@ export class QueueEntriesService extends QueueStep {
     return () => this.wakeListeners.delete(fn);
   }
 
-  /** The submit's entry: `blocked` while its approval is awaited, else `pending` with aging from the submit. */
+  /**
+   * The submit's entry: `blocked` while its approval is awaited or its scheduled start has not come (reason
+   * `scheduled`: the tick releases it then), else `pending` with aging from the submit.
+   */
   enqueue(job: SubmittedJob, held: boolean): WritePart {
-    const aging = held
+    const scheduled = job.startAfter && job.startAfter > job.submittedAt ? job.startAfter : null;
+    const waits = held || scheduled !== null;
+    const aging = waits
       ? null
       : agedPriority(job.priority, null, job.submittedAt, job.submittedAt, this.config.enterprise.starvationMinutes);
     const part = this.repo.insertPart({
@@ -43,18 +48,24 @@ export class QueueEntriesService extends QueueStep {
       orgId: job.orgId,
       provider: job.provider,
       priority: job.priority,
-      blockedReason: held ? 'awaiting_approval' : null,
-      pendingSince: held ? null : job.submittedAt,
+      blockedReason: held ? 'awaiting_approval' : scheduled ? 'scheduled' : null,
+      pendingSince: waits ? null : job.submittedAt,
       nextAgingAt: aging?.nextAgingAt ?? null,
       maxAttempts: job.maxAttempts,
+      notBefore: scheduled,
+      waitDeadline: job.maxWaitSeconds ? new Date(job.submittedAt.getTime() + job.maxWaitSeconds * 1000) : null,
     });
-    return held ? part : { ...part, afterCommit: () => this.notifyWake() };
+    return waits ? part : { ...part, afterCommit: () => this.notifyWake() };
   }
 
-  /** Approve → pending; aging starts now. */
+  /** Approve → pending; aging starts now. A scheduled start still ahead: it waits for it (`scheduled`). */
   async unblock(jobId: string, now: Date = this.clock.now()): Promise<boolean> {
     const entry = await this.repo.find(jobId, true);
     if (!entry || entry.status !== 'blocked') return false;
+    if (entry.notBefore && entry.notBefore > now) {
+      await this.repo.update(jobId, { blockedReason: 'scheduled', updatedAt: now });
+      return true;
+    }
     const aged = agedPriority(
       entry.basePriority,
       entry.priorityOverride,
@@ -100,6 +111,11 @@ export class QueueEntriesService extends QueueStep {
 
   positionColumn(jobIdSql: string): string {
     return this.repo.positionColumn(jobIdSql);
+  }
+
+  /** Wakes this instance's processing tick once the current unit of work has committed (a resumed scope). */
+  wakeAfterCommit(): void {
+    this.wake();
   }
 
   private wake(): void {

@@ -11,7 +11,8 @@ export const QUEUE_ENTRY_STATUSES = [
 ] as const;
 export type QueueEntryStatus = (typeof QUEUE_ENTRY_STATUSES)[number];
 
-/** Why a job waits (GET /api/queue/position); the last two are quotas' (a concurrent_jobs limit, a spent budget). */
+/** Why a job waits (GET /api/queue/position); quota_limit and budget_exhausted are quotas' (a concurrent_jobs limit,
+ * a spent budget), paused and scheduled the operators' and the submitter's. */
 export const WAIT_REASONS = [
   'user_limit',
   'org_limit',
@@ -20,6 +21,8 @@ export const WAIT_REASONS = [
   'backoff',
   'quota_limit',
   'budget_exhausted',
+  'paused',
+  'scheduled',
 ] as const;
 export type WaitReason = (typeof WAIT_REASONS)[number];
 
@@ -67,9 +70,16 @@ export class QueueEntry {
   @Column('timestamptz', { nullable: true })
   nextAgingAt: Date | null;
 
-  /** Backoff after a retryable provider error: not dispatched before this. */
+  /**
+   * Backoff after a retryable provider error, or a scheduled start (`blocked`, reason `scheduled`, until then): not
+   * dispatched before this.
+   */
   @Column('timestamptz', { nullable: true })
   notBefore: Date | null;
+
+  /** The job is cancelled when its entry still waits (pending or blocked) at this time (`max_wait_seconds`). */
+  @Column('timestamptz', { nullable: true })
+  waitDeadline: Date | null;
 
   @Column('timestamptz', { nullable: true })
   dispatchedAt: Date | null;

@@ -9,6 +9,7 @@ import { JobRecordsService, JobTransitionService } from '../jobs';
 import { getLogger } from '../logging';
 import { QueueEntry, QueueEntryStatus, WaitReason } from './queue-entry.entity';
 import { QueueLimitsService } from './queue-limits.service';
+import { DispatchPausesRepository } from './dispatch-pauses.repository';
 import { agedPriority } from './queue-priority';
 import { QueueRepository } from './queue.repository';
 import { DispatchGate } from './dispatch-gate';
@@ -59,6 +60,7 @@ export class QueueQueryService {
     private readonly config: AppConfig,
     private readonly repo: QueueRepository,
     private readonly limits: QueueLimitsService,
+    private readonly pauses: DispatchPausesRepository,
     private readonly transitions: JobTransitionService,
     private readonly jobs: JobRecordsService,
     private readonly access: AccessPolicy,
@@ -168,6 +170,7 @@ export class QueueQueryService {
     if (e.status === 'blocked') return (e.blockedReason as WaitReason | null) ?? 'awaiting_approval';
     if (e.status !== 'pending') return null;
     if (e.notBefore && e.notBefore.getTime() > now.getTime()) return 'backoff';
+    if (await this.pauses.pausedFor(e.provider, e.orgId)) return 'paused';
     const limits = await this.limits.current();
     const used = await this.repo.slotsFor(e.userId, e.orgId);
     if (used.user >= limits.userMaxConcurrent) return 'user_limit';

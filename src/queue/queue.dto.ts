@@ -1,6 +1,8 @@
 import { PaginationQuery } from '../common/pagination.dto';
 import { ApiEnum, ApiInt } from '../openapi';
-import { IsDefined, IsIn, IsInt, IsOptional, Max, Min, ValidateIf } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsDefined, IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidateIf } from 'class-validator';
+import { PAUSE_SCOPES, type PauseScope } from './dispatch-pauses.repository';
 import { QUEUE_ENTRY_STATUSES, QueueEntryStatus } from './queue-entry.entity';
 import { MAX_PRIORITY } from './queue-priority';
 
@@ -50,4 +52,26 @@ export class UpdateConcurrencyDto {
   @Max(MAX_CONCURRENCY)
   @ApiInt({ nullable: true, required: false })
   org_max_concurrent?: number | null;
+}
+
+/** Which dispatch scope: the whole service, one provider, or one organisation. */
+export class PauseTargetDto {
+  @IsIn(PAUSE_SCOPES)
+  @ApiProperty({ enum: PAUSE_SCOPES, example: 'provider' })
+  scope: PauseScope;
+
+  /** The provider name or org id; required for `provider` and `org`, absent for `global` */
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  @ApiProperty({ required: false, type: String, example: 'replicate' })
+  scope_id?: string;
+}
+
+export class PauseDispatchDto extends PauseTargetDto {
+  /** Why dispatch is paused: shown to everyone the pause holds back */
+  @IsString()
+  @Length(1, 500)
+  @ApiProperty({ example: 'Provider maintenance until 06:00 UTC' })
+  reason: string;
 }

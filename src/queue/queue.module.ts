@@ -4,6 +4,9 @@ import { JobsModule } from '../jobs';
 import { ClaimRepository } from './claim.repository';
 import { QueueEntry } from './queue-entry.entity';
 import { QueueController } from './queue.controller';
+import { DispatchPausesController } from './dispatch-pauses.controller';
+import { DispatchPausesRepository } from './dispatch-pauses.repository';
+import { DispatchPausesService } from './dispatch-pauses.service';
 import { DispatchRecorder } from './dispatch-recorder';
 import { QueueDispatcher } from './queue-dispatcher';
 import { QueueEntriesService } from './queue-entries.service';
@@ -13,6 +16,7 @@ import { QueueQueryService } from './queue-query.service';
 import { QueueRepository } from './queue.repository';
 import { QueueScheduler } from './queue.scheduler';
 import { QueueService } from './queue.service';
+import { QueueWaitsService } from './queue-waits.service';
 
 /**
  * Dispatch under limits. Depends on jobs (transitions, providers, the pipeline steps it implements); the approvals
@@ -20,9 +24,11 @@ import { QueueService } from './queue.service';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([QueueEntry]), JobsModule],
-  controllers: [QueueController],
+  controllers: [QueueController, DispatchPausesController],
   providers: [
     QueueRepository,
+    DispatchPausesRepository,
+    DispatchPausesService,
     ClaimRepository,
     QueueEntriesService,
     QueueLimitsService,
@@ -30,6 +36,7 @@ import { QueueService } from './queue.service';
     QueueDispatcher,
     QueueQueryService,
     QueueService,
+    QueueWaitsService,
     QueueScheduler,
     QueueMetrics,
   ],

@@ -24,6 +24,9 @@ export interface NewEntry {
   pendingSince: Date | null;
   nextAgingAt: Date | null;
   maxAttempts: number;
+  /** A scheduled start (the entry is then `blocked`, reason `scheduled` or `awaiting_approval`). */
+  notBefore: Date | null;
+  waitDeadline: Date | null;
 }
 
 /** How many pending entries come before entry `e` in dispatch order (along queue_entries_dispatch_order_idx). */
@@ -44,8 +47,9 @@ export class QueueRepository {
   insertPart(e: NewEntry): WritePart {
     return {
       sql: `INSERT INTO queue_entries (job_id, user_id, org_id, provider, base_priority, effective_priority, status,
-                                       blocked_reason, pending_since, next_aging_at, max_attempts)
-            VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10)
+                                       blocked_reason, pending_since, next_aging_at, max_attempts, not_before,
+                                       wait_deadline)
+            VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11, $12)
             RETURNING job_id, CASE WHEN status = 'pending' THEN
               (SELECT count(*) FROM queue_entries p WHERE p.status = 'pending' AND p.effective_priority >= $5)::int + 1
             END AS position`,
@@ -60,8 +64,39 @@ export class QueueRepository {
         e.pendingSince,
         e.nextAgingAt,
         e.maxAttempts,
+        e.notBefore,
+        e.waitDeadline,
       ],
     };
+  }
+
+  /**
+   * Scheduled entries whose start has come become pending (their aging starts now: next_aging_at due at once, so the
+   * claim's aging sets their priority). Along queue_entries_scheduled_idx; returns how many.
+   */
+  async releaseScheduled(now: Date): Promise<number> {
+    const rows = returnedRows(
+      await this.db.tx.query(
+        `UPDATE queue_entries
+            SET status = 'pending', blocked_reason = NULL, not_before = NULL, pending_since = $1,
+                next_aging_at = $1, effective_priority = COALESCE(priority_override, base_priority), updated_at = $1
+          WHERE status = 'blocked' AND blocked_reason = 'scheduled' AND not_before <= $1
+          RETURNING job_id`,
+        [now],
+      ),
+    );
+    return rows.length;
+  }
+
+  /** Jobs whose entry still waits (pending or blocked) past its wait deadline, oldest deadline first. */
+  async pastWaitDeadline(now: Date, limit: number): Promise<string[]> {
+    const rows: { job_id: string }[] = await this.db.tx.query(
+      `SELECT job_id FROM queue_entries
+        WHERE wait_deadline IS NOT NULL AND status IN ('pending', 'blocked') AND wait_deadline <= $1
+        ORDER BY wait_deadline LIMIT $2`,
+      [now, limit],
+    );
+    return rows.map((r) => r.job_id);
   }
 
   /**

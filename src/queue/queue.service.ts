@@ -10,6 +10,7 @@ import { QueueLimits, QueueLimitsService } from './queue-limits.service';
 import { Candidate, ClaimQueries, ClaimRepository, ClaimView } from './claim.repository';
 import { QueueRepository } from './queue.repository';
 import { DispatchGate, type GateCheck } from './dispatch-gate';
+import { QueueWaitsService } from './queue-waits.service';
 
 const log = getLogger('simpletuner.cloud.queue');
 
@@ -35,6 +36,10 @@ export interface TickSummary {
   failed: number;
   unknown: number;
   lost: number;
+  /** Scheduled entries whose start came (pending from this tick on) */
+  released_scheduled: number;
+  /** Jobs cancelled because they were not dispatched within their max_wait_seconds */
+  wait_expired: number;
   reconciled: { adopted: number; redispatched: number; failed: number };
   /** Time in the claim transactions (under the lock), and the rest of claiming + dispatching (submit + record). */
   claim_ms: number;
@@ -69,6 +74,7 @@ export class QueueService implements OnModuleInit {
     private readonly entries: QueueEntriesService,
     private readonly limits: QueueLimitsService,
     private readonly dispatcher: QueueDispatcher,
+    private readonly waits: QueueWaitsService,
     private readonly clock: Clock,
     private readonly gate: DispatchGate,
   ) {}
@@ -126,6 +132,8 @@ export class QueueService implements OnModuleInit {
       failed: 0,
       unknown: 0,
       lost: 0,
+      released_scheduled: 0,
+      wait_expired: 0,
       reconciled: { adopted: 0, redispatched: 0, failed: 0 },
       claim_ms: 0,
       dispatch_ms: 0,
@@ -133,6 +141,9 @@ export class QueueService implements OnModuleInit {
     };
     this.ticking++;
     try {
+      const waits = await this.waits.run(now);
+      summary.released_scheduled = waits.released;
+      summary.wait_expired = waits.expired;
       for (let pass = 0; pass < 5; pass++) {
         this.wokenDuringTick = false;
         if (await this.claimAndDispatch(now, `${tickId}:${pass}`, tickId, summary)) {

@@ -2,7 +2,8 @@ import { ApiProperty } from '@nestjs/swagger';
 import { ApiDateTime, ApiEnum, ApiInt, ApiUuid } from '../openapi';
 import { QUEUE_ENTRY_STATUSES, QueueEntryStatus, WAIT_REASONS, WaitReason } from './queue-entry.entity';
 
-const BLOCKED_REASON = 'Why the job waits: a limit that is full, an approval, or a retry backoff';
+const BLOCKED_REASON =
+  'Why the job waits: a limit that is full, an approval, a retry backoff, a paused scope or a scheduled start';
 
 export class QueueEntryView {
   @ApiUuid()
@@ -136,8 +137,37 @@ export class TickSummaryView {
   unknown: number;
   @ApiInt()
   lost: number;
+  /** Scheduled entries whose start came (pending from this tick on) */
+  @ApiInt()
+  released_scheduled: number;
+  /** Jobs cancelled because they were not dispatched within their max_wait_seconds */
+  @ApiInt()
+  wait_expired: number;
   reconciled: ReconciledView;
   claim_ms: number;
   dispatch_ms: number;
   duration_ms: number;
+}
+
+/** A paused dispatch scope: its pending entries stay pending; running jobs go on. */
+export class DispatchPauseView {
+  @ApiUuid()
+  id: string;
+  @ApiProperty({ enum: ['global', 'provider', 'org'], example: 'global' })
+  scope: 'global' | 'provider' | 'org';
+  /** The provider name or org id; null for a global pause */
+  @ApiProperty({ type: String, nullable: true, example: null })
+  scope_id: string | null;
+  @ApiProperty({ example: 'Provider maintenance until 06:00 UTC' })
+  reason: string;
+  /** The user id of who paused it */
+  @ApiUuid({ nullable: true })
+  paused_by: string | null;
+  @ApiDateTime()
+  created_at: string;
+}
+
+export class DispatchPauseListView {
+  @ApiProperty({ type: [DispatchPauseView] })
+  pauses: DispatchPauseView[];
 }

@@ -11,8 +11,25 @@ import { ScheduledTaskExplorer } from './scheduled-task.explorer';
 import { TaskLeaseRepository } from './task-lease.repository';
 import { TaskDefinition, TaskState, TickContext, TickFn, TickOutcome } from '../common/scheduled-task.types';
 import { TaskMetrics } from './task-metrics';
+import { ConflictError, NotFoundError } from '../common/errors';
 
 const log = getLogger('simpletuner.cloud.scheduling');
+/** A run marked as going for longer than this (its instance died) no longer blocks a run asked for now. */
+const MANUAL_RUN_STALE_SECONDS = 3600;
+
+interface RunOutcome {
+  outcome: 'success' | 'failure';
+  duration_ms: number;
+  error: string | null;
+  /** What the task returned (its summary); null on failure. */
+  summary: unknown;
+}
+
+/** A run asked for over the API, as it answers. */
+export interface ManualRunResult extends RunOutcome {
+  task: string;
+  started_at: string;
+}
 
 interface Task {
   state: TaskState;
@@ -121,10 +138,50 @@ export class BackgroundTaskManager implements OnModuleInit, BeforeApplicationShu
       this.metrics.outcome(name, 'skipped');
       return;
     }
+    await this.wrap(task, (ctx) => this.execute(task, ctx));
+  }
+
+  /**
+   * One run of a task now, asked for by an operator (POST /api/cloud/background-tasks/:name/run), whether its
+   * schedule is on or not: the same wrapper as a tick, and the same no-overlap rule — refused (409) while it runs
+   * here, or while another instance's run of it is marked in task_leases; the run takes the task's lease, so a
+   * leader task's schedule elsewhere skips its next firing. Answers with what the task returned.
+   */
+  async runNow(name: string): Promise<ManualRunResult> {
+    const task = this.tasks.get(name);
+    if (!task) throw new NotFoundError(`No background task named ${name}`, 'not_found', { task: name });
+    if (this.stopping) throw new ConflictError('The service is shutting down', { task: name });
+    if (task.inFlight) throw new ConflictError(`Background task ${name} is running`, { task: name });
+    const staleSeconds = Math.max(MANUAL_RUN_STALE_SECONDS, task.def.leaseSeconds ?? 0);
+    if (!(await this.leases.tryStartRun(name, this.instanceId, staleSeconds))) {
+      throw new ConflictError(`Background task ${name} is running on another instance`, { task: name });
+    }
+    if (task.inFlight) {
+      // A tick of its schedule started here meanwhile: the mark just taken is this instance's, give it back.
+      await this.releaseRun(task);
+      throw new ConflictError(`Background task ${name} is running`, { task: name });
+    }
+    let result: ManualRunResult | undefined;
+    await this.wrap(task, async (ctx) => {
+      task.state.running = true;
+      try {
+        const outcome = await this.measure(task.state, task.def.run, ctx);
+        result = { task: name, started_at: ctx.startedAt.toISOString(), ...outcome };
+      } finally {
+        task.state.running = false;
+        await this.releaseRun(task);
+      }
+    });
+    return result!;
+  }
+
+  /** A fresh correlation id and log context, and the in-flight mark that keeps runs of the task from overlapping. */
+  private async wrap(task: Task, body: (ctx: TickContext) => Promise<void>): Promise<void> {
+    const name = task.state.name;
     const correlationId = generateCorrelationId();
     const ctx: TickContext = { taskName: name, tickId: correlationId, correlationId, startedAt: new Date() };
     const run = runWithCorrelationId(correlationId, () =>
-      LogContext.run({ task: name, tick_id: correlationId }, () => this.execute(task, task.def.run, ctx)),
+      LogContext.run({ task: name, tick_id: correlationId }, () => body(ctx)),
     );
     task.inFlight = run;
     try {
@@ -134,16 +191,17 @@ export class BackgroundTaskManager implements OnModuleInit, BeforeApplicationShu
     }
   }
 
-  private async execute(task: Task, fn: TickFn, ctx: TickContext): Promise<void> {
+  private async execute(task: Task, ctx: TickContext): Promise<void> {
     const s = task.state;
     s.running = true;
     try {
-      if (s.leader && !(await this.winLease(s))) {
+      if (s.leader && !(await this.winLease(task))) {
         s.not_leader++;
         this.metrics.outcome(s.name, 'not_leader');
         return;
       }
-      await this.measure(s, fn, ctx);
+      await this.measure(s, task.def.run, ctx);
+      if (s.leader) await this.releaseRun(task);
     } catch (err) {
       // Only the lease query can land here: count it as a failed run so an unreachable database shows.
       this.recordFailure(s, err);
@@ -152,12 +210,22 @@ export class BackgroundTaskManager implements OnModuleInit, BeforeApplicationShu
     }
   }
 
-  private async measure(s: TaskState, fn: TickFn, ctx: TickContext): Promise<void> {
+  /** Clears this instance's running mark on the task's lease; a failure only delays another instance's run-now. */
+  private async releaseRun(task: Task): Promise<void> {
+    try {
+      await this.leases.finishRun(task.state.name, this.instanceId);
+    } catch (err) {
+      log.warning(`Could not clear the running mark of background task ${task.state.name}`, { error: err });
+    }
+  }
+
+  private async measure(s: TaskState, fn: TickFn, ctx: TickContext): Promise<RunOutcome> {
     const started = process.hrtime.bigint();
     s.last_started_at = ctx.startedAt.toISOString();
     let outcome: TickOutcome = 'success';
+    let summary: unknown = null;
     try {
-      await fn(ctx);
+      summary = (await fn(ctx)) ?? null;
     } catch (err) {
       outcome = 'failure';
       this.recordFailure(s, err);
@@ -169,6 +237,12 @@ export class BackgroundTaskManager implements OnModuleInit, BeforeApplicationShu
       if (outcome === 'success') this.metrics.outcome(s.name, 'success');
       this.metrics.duration(s.name, ms / 1000);
     }
+    return {
+      outcome,
+      duration_ms: s.last_duration_ms,
+      error: outcome === 'failure' ? s.last_error : null,
+      summary: outcome === 'success' ? summary : null,
+    };
   }
 
   private recordFailure(s: TaskState, err: unknown): void {
@@ -178,8 +252,10 @@ export class BackgroundTaskManager implements OnModuleInit, BeforeApplicationShu
     log.error(`Background task ${s.name} failed`, { task: s.name, error: err });
   }
 
-  private winLease(s: TaskState): Promise<boolean> {
-    return this.leases.tryAcquire(s.name, s.interval_seconds ?? 0, { holder: this.instanceId });
+  private winLease({ state, def }: Task): Promise<boolean> {
+    return this.leases.tryAcquire(state.name, def.leaseSeconds ?? state.interval_seconds ?? 0, {
+      holder: this.instanceId,
+    });
   }
 
   private async drain(timeoutMs: number): Promise<void> {

@@ -43,3 +43,20 @@ export class BackgroundTasksView {
   @ApiProperty({ type: [TaskStateView] })
   tasks: TaskStateView[];
 }
+
+/** One run asked for over the API. */
+export class TaskRunView {
+  @ApiProperty({ example: 'job_retention' })
+  task: string;
+  @ApiDateTime()
+  started_at: string;
+  @ApiProperty({ enum: ['success', 'failure'] })
+  outcome: 'success' | 'failure';
+  duration_ms: number;
+  /** The failure, as the task listing shows it; null on success */
+  @ApiProperty({ type: String, nullable: true })
+  error: string | null;
+  /** What the task returned (e.g. `{deleted, days, cutoff, batches}` for job_retention); null when nothing */
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true })
+  summary: unknown;
+}

@@ -54,8 +54,9 @@ export class ScheduledTaskExplorer {
           schedule: `cron ${meta.expression}${meta.timeZone ? ` (${meta.timeZone})` : ''}`,
           enabled: true,
           reason: null,
-          leader: false,
+          leader: meta.leaderLeaseSeconds !== undefined,
         },
+        leaseSeconds: meta.leaderLeaseSeconds,
         run,
       };
     }

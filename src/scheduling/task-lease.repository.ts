@@ -34,13 +34,40 @@ export class TaskLeaseRepository {
   async tryAcquire(task: string, intervalSeconds: number, claim: LeaseClaim = {}): Promise<boolean> {
     const window = Math.max(0, intervalSeconds - leaseSlackSeconds(intervalSeconds));
     const rows = await this.db.query<{ task: string }[]>(
-      `INSERT INTO task_leases AS l (task, last_run_at, holder)
-       VALUES ($1, COALESCE($2::timestamptz, now()), $3)
-       ON CONFLICT (task) DO UPDATE SET last_run_at = EXCLUDED.last_run_at, holder = EXCLUDED.holder
+      `INSERT INTO task_leases AS l (task, last_run_at, holder, running_since, running_holder)
+       VALUES ($1, COALESCE($2::timestamptz, now()), $3, COALESCE($2::timestamptz, now()), $3)
+       ON CONFLICT (task) DO UPDATE SET last_run_at = EXCLUDED.last_run_at, holder = EXCLUDED.holder,
+                                        running_since = EXCLUDED.running_since, running_holder = EXCLUDED.holder
          WHERE l.last_run_at <= EXCLUDED.last_run_at - make_interval(secs => $4)
        RETURNING l.task`,
       [task, claim.now ?? null, claim.holder ?? null, window],
     );
     return rows.length === 1;
+  }
+
+  /**
+   * A run asked for now (POST /api/cloud/background-tasks/:name/run): takes the lease whatever its interval, unless
+   * another holder's run is marked as going (and not older than `staleSeconds`: a crashed instance's mark expires).
+   */
+  async tryStartRun(task: string, holder: string, staleSeconds: number): Promise<boolean> {
+    const rows = await this.db.query<{ task: string }[]>(
+      `INSERT INTO task_leases AS l (task, last_run_at, holder, running_since, running_holder)
+       VALUES ($1, now(), $2, now(), $2)
+       ON CONFLICT (task) DO UPDATE SET last_run_at = EXCLUDED.last_run_at, holder = EXCLUDED.holder,
+                                        running_since = EXCLUDED.running_since, running_holder = EXCLUDED.holder
+         WHERE l.running_since IS NULL OR l.running_holder = $2
+            OR l.running_since < EXCLUDED.running_since - make_interval(secs => $3)
+       RETURNING l.task`,
+      [task, holder, staleSeconds],
+    );
+    return rows.length === 1;
+  }
+
+  /** The holder's run ended: another instance may run the task now. */
+  async finishRun(task: string, holder: string): Promise<void> {
+    await this.db.query(
+      `UPDATE task_leases SET running_since = NULL, running_holder = NULL WHERE task = $1 AND running_holder = $2`,
+      [task, holder],
+    );
   }
 }

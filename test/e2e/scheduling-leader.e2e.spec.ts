@@ -41,7 +41,10 @@ async function sql<T = Record<string, any>>(url: string, text: string): Promise<
   }
 }
 
-/** The database itself records every lease a tick wins: the run records this test reads. */
+/**
+ * The database itself records every lease a tick wins: the run records this test reads. Only changes of
+ * last_run_at count: a run's end clears its running mark on the same row without winning anything.
+ */
 const RECORD_LEASES = `
   CREATE TABLE lease_wins (task text NOT NULL, last_run_at timestamptz NOT NULL, holder text);
   CREATE FUNCTION record_lease_win() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -49,7 +52,7 @@ const RECORD_LEASES = `
       INSERT INTO lease_wins VALUES (NEW.task, NEW.last_run_at, NEW.holder);
       RETURN NULL;
     END $$;
-  CREATE TRIGGER record_lease_win AFTER INSERT OR UPDATE ON task_leases
+  CREATE TRIGGER record_lease_win AFTER INSERT OR UPDATE OF last_run_at ON task_leases
     FOR EACH ROW EXECUTE FUNCTION record_lease_win();`;
 
 describe('single-leader task across two instances on one PostgreSQL', () => {

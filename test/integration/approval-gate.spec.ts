@@ -40,6 +40,8 @@ describe('approval gate (PostgreSQL)', () => {
     priority: 10,
     costEstimate: 1,
     maxAttempts: 3,
+    startAfter: null,
+    maxWaitSeconds: null,
     submittedAt: clock.now(),
     ...over,
   });

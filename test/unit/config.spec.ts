@@ -30,6 +30,7 @@ describe('configuration', () => {
       SIMPLETUNER_LOG_LEVEL: 'INFO',
       SIMPLETUNER_LOG_FORMAT: 'json',
       DB_MIGRATIONS_RUN: true,
+      SIMPLETUNER_JOB_RETENTION_DAYS: 90,
     });
     expect(c.embeddedDatabase).toBe(true);
     expect(c.dataDir).toBe(path.resolve('./data'));
@@ -59,6 +60,15 @@ describe('configuration', () => {
       'SIMPLETUNER_LOG_LEVEL',
       'SIMPLETUNER_QUEUE_INTERVAL',
     ]);
+  });
+
+  it('takes SIMPLETUNER_JOB_RETENTION_DAYS as whole days, 0 keeping jobs forever', () => {
+    expect(loadAppConfig({ SIMPLETUNER_JOB_RETENTION_DAYS: '0' }, dir).env.SIMPLETUNER_JOB_RETENTION_DAYS).toBe(0);
+    for (const value of ['-1', '1.5', 'forever']) {
+      expect(problems({ SIMPLETUNER_JOB_RETENTION_DAYS: value }, dir)).toEqual([
+        expect.stringMatching(/^SIMPLETUNER_JOB_RETENTION_DAYS: /),
+      ]);
+    }
   });
 
   it('reads a YAML enterprise file with ${VAR} interpolation; env wins over file, file over default', () => {

@@ -35,6 +35,8 @@ export type QueueList = Schemas['QueueListView'];
 export type QueuePosition = Schemas['QueuePositionView'];
 export type QueueStats = Schemas['QueueStatsView'];
 export type WaitReason = Schemas['BlockedReason'];
+export type DispatchPause = Schemas['DispatchPauseView'];
+export type DispatchPauseList = Schemas['DispatchPauseListView'];
 
 export type ApprovalRequest = Schemas['ApprovalRequestView'];
 export type ApprovalRequestList = Schemas['ApprovalRequestListView'];

@@ -8,6 +8,7 @@ import { routeFromHash } from './route';
 import type { User, UserList } from './api-types';
 import { ConnectionIndicator } from './ui/connection-indicator';
 import { Failure, FailureBanner } from './ui/failure-banner';
+import { PauseBanner } from './ui/pause-banner';
 import { Tabs, TabDef } from './ui/tabs';
 import { ActivityView } from './views/activity-view';
 import { ApprovalsView } from './views/approvals-view';
@@ -114,6 +115,7 @@ export function Dashboard({ credentials, me, onSignOut }: DashboardProps) {
         </button>
       </header>
       <FailureBanner failure={failure} onDismiss={() => setFailure(null)} />
+      <PauseBanner />
       <Tabs tabs={tabs} selected={tab} onSelect={selectTab} />
       <main class="panel">
         <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>

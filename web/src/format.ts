@@ -64,6 +64,10 @@ export function waitReason(reason: WaitReason | null, status: string): string {
       return 'A concurrent-jobs quota is full';
     case 'budget_exhausted':
       return 'The budget of a cost quota is spent';
+    case 'paused':
+      return 'Dispatch is paused';
+    case 'scheduled':
+      return 'Scheduled: waits for its start time';
     default:
       return status === 'pending' ? 'Ready: dispatched at the next free slot' : '—';
   }

@@ -11,7 +11,7 @@ import {
   canRetryJob,
   canSetPriority as mayOverridePriority,
 } from '../../src/common/permissions';
-import type { ApprovalRequest, Job, QueueEntry, User } from './api-types';
+import type { ApprovalRequest, DispatchPause, Job, QueueEntry, User } from './api-types';
 
 export { atLeast };
 
@@ -40,3 +40,7 @@ export const canDecide = (me: User, request: ApprovalRequest): boolean =>
 
 /** Admin-only routes: queue stats and limits, background tasks, polling status. */
 export const isAdmin = (me: User): boolean => atLeast(me.level, 'admin');
+
+/** An admin resumes any paused scope; a lead its own organisation's. */
+export const canResume = (me: User, pause: DispatchPause): boolean =>
+  me.level === 'admin' || (me.level === 'lead' && pause.scope === 'org' && pause.scope_id === me.org_id);

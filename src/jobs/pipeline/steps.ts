@@ -24,6 +24,10 @@ export interface SubmittedJob {
   priority: number;
   costEstimate: number;
   maxAttempts: number;
+  /** Not dispatched before this (null: as soon as the queue allows; a past time counts as none). */
+  startAfter: Date | null;
+  /** Cancelled when still not dispatched this long after the submit (null: no limit). */
+  maxWaitSeconds: number | null;
   /** The submit's time (the clock's): the rows it writes and the approval deadline start here. */
   submittedAt: Date;
 }

@@ -20,6 +20,8 @@ import type { SubmittedJob } from './steps';
 
 /** A job's runtime limit when the submission names none: a day. */
 const DEFAULT_MAX_RUNTIME_SECONDS = 86_400;
+/** How far ahead `start_after` may be. */
+const MAX_START_DELAY_MS = 30 * 86_400_000;
 /** Submissions to the provider before a job fails. */
 const MAX_ATTEMPTS = 3;
 
@@ -29,6 +31,8 @@ export interface SubmitRequest {
   profile: string;
   priority: number;
   maxRuntimeSeconds: number;
+  startAfter: Date | null;
+  maxWaitSeconds: number | null;
   /** Identifies the request for idempotency: the same key with another body is refused. */
   requestHash: string;
 }
@@ -89,6 +93,8 @@ function requestHashOf(dto: SubmitJobDto, provider: string, profile: string, pri
     h: profile,
     pr: priority,
     rt: dto.max_runtime_seconds ?? null,
+    ...(dto.start_after ? { sa: dto.start_after } : {}),
+    ...(dto.max_wait_seconds ? { mw: dto.max_wait_seconds } : {}),
     ...(dto.dataloader_config ? { dl: dto.dataloader_config } : {}),
     ...(dto.lycoris_config ? { ly: dto.lycoris_config } : {}),
     ...(dto.dataset ? { ds: { ...dto.dataset } } : {}),
@@ -105,6 +111,18 @@ function requestHashOf(dto: SubmitJobDto, provider: string, profile: string, pri
   return createHash('sha256').update(stableJson(request)).digest('hex');
 }
 
+/** `start_after` as a time: at most 30 days ahead (400 naming the field); a past time is kept (it starts at once). */
+function startAfterOf(dto: SubmitJobDto, now: Date): Date | null {
+  if (dto.start_after === undefined) return null;
+  const at = new Date(dto.start_after);
+  if (at.getTime() - now.getTime() > MAX_START_DELAY_MS) {
+    throw new ValidationError('start_after is more than 30 days ahead', {
+      start_after: 'must be at most 30 days ahead',
+    });
+  }
+  return at;
+}
+
 /** The submit pipeline's first steps: validate the request, then price the job. */
 @Injectable()
 export class SubmitIntake {
@@ -117,7 +135,7 @@ export class SubmitIntake {
   ) {}
 
   /** 403 for a priority above the caller's level, 400 naming the field for an unknown provider or profile. */
-  validate(user: AuthenticatedUser, dto: SubmitJobDto): SubmitRequest {
+  validate(user: AuthenticatedUser, dto: SubmitJobDto, now: Date): SubmitRequest {
     const levelDefault = DEFAULT_PRIORITY_BY_LEVEL[user.level];
     if (dto.priority !== undefined && user.level !== 'admin' && user.level !== 'lead' && dto.priority > levelDefault) {
       throw new PermissionDeniedError(`Priority above ${levelDefault} needs a lead or admin`, {
@@ -143,7 +161,16 @@ export class SubmitIntake {
     const priority = dto.priority ?? levelDefault;
     const requestHash = requestHashOf(dto, provider, profile, priority);
     const maxRuntimeSeconds = dto.max_runtime_seconds ?? DEFAULT_MAX_RUNTIME_SECONDS;
-    return { provider, profile, priority, maxRuntimeSeconds, requestHash };
+    const startAfter = startAfterOf(dto, now);
+    return {
+      provider,
+      profile,
+      priority,
+      maxRuntimeSeconds,
+      startAfter,
+      maxWaitSeconds: dto.max_wait_seconds ?? null,
+      requestHash,
+    };
   }
 
   /**
@@ -193,6 +220,8 @@ export class SubmitIntake {
       priority: request.priority,
       costEstimate: estimate.estimated_cost,
       maxAttempts: MAX_ATTEMPTS,
+      startAfter: request.startAfter,
+      maxWaitSeconds: request.maxWaitSeconds,
       submittedAt,
     };
   }

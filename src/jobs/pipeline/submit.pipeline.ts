@@ -133,7 +133,7 @@ export class SubmitPipeline {
     idempotency = bodyKey(dto),
     retryOf: string | null = null,
   ): Promise<SubmitResult> {
-    const request = this.intake.validate(user, dto); // 1. validate: 400/403 before any database work
+    const request = this.intake.validate(user, dto, this.clock.now()); // 1. validate: 400/403 before any database work
     const dataset = await this.intake.dataset(user, dto); // 2. the dataset: a URL, or the user's own upload
     const quotas = await this.quotas.applicable(user, request.provider); // 3. the quotas that apply (in memory)
     const intake: Intake = { user, dto, request: { ...request, dataset }, idempotency, now: this.clock.now(), retryOf };
@@ -271,6 +271,8 @@ export class SubmitPipeline {
         approvalId: hold?.approvalId ?? null,
         correlationId: getCorrelationId(),
         maxRuntimeSeconds: request.maxRuntimeSeconds,
+        startAfter: request.startAfter,
+        maxWaitSeconds: request.maxWaitSeconds,
         idempotencyKey: idempotency?.key ?? null,
         requestHash: request.requestHash,
         // Who submitted with which key: an approver must be independent of both (AccessPolicy).

@@ -170,6 +170,11 @@ export function JobsView() {
                         {typeof percent === 'number' && (
                           <ProgressBar percent={percent} label={`Progress of ${job.config_name}`} />
                         )}
+                        {job.status === 'pending' && job.start_after && Date.parse(job.start_after) > now && (
+                          <span class="scheduled" title={job.start_after}>
+                            Starts {dateTime(job.start_after)}
+                          </span>
+                        )}
                       </td>
                       <td data-label="Provider">{job.provider}</td>
                       <td data-label="Hardware">{job.hardware_profile}</td>

@@ -1,5 +1,5 @@
 import { useDashboard } from '../dashboard-context';
-import { duration, shortId, userName, waitReason } from '../format';
+import { dateTime, duration, shortId, userName, waitReason } from '../format';
 import { useReloadOnEvents, useResource } from '../hooks';
 import { atLeast, canSetPriority, isAdmin } from '../permissions';
 import { ListState } from '../ui/list-state';
@@ -16,10 +16,15 @@ const RELOAD_ON = [
   'approval_rejected',
   'approval_expired',
   'queue_limits_changed',
+  'queue_paused',
+  'queue_resumed',
 ];
 
 function eta(w: WaitingJob): string {
-  if (w.entry.status === 'blocked') return 'after approval';
+  if (w.entry.status === 'blocked') {
+    const scheduled = w.entry.blocked_reason === 'scheduled' && w.entry.not_before;
+    return scheduled ? `from ${dateTime(w.entry.not_before)}` : 'after approval';
+  }
   if (!w.detail) return '—';
   const s = w.detail.estimated_wait_seconds;
   return s === null ? 'unknown yet' : `about ${duration(s)}`;
@@ -40,7 +45,8 @@ export function QueueView() {
         <h2 id="queue-heading">Queue</h2>
       </div>
       <p class="view-help">
-        Waiting jobs in dispatch order: highest effective priority first, then oldest. Jobs awaiting approval follow.
+        Waiting jobs in dispatch order: highest effective priority first, then oldest. Jobs awaiting approval or a
+        scheduled start follow.
       </p>
       {queue.data?.stats ? (
         <QueueLimits stats={queue.data.stats} running={queue.data.running} orgNames={queue.data.orgNames} />
