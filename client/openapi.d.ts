@@ -1400,7 +1400,7 @@ export interface components {
              */
             correlation_id: string;
         };
-        /** @description Too many failed key checks from this address or for this key prefix, or too many event streams (per user, organisation or instance, named in `details.scope`); see `Retry-After` */
+        /** @description Too many requests with this key (the general limit, or the route's own: submit, uploads) or, without a key, from this address (webhooks); too many failed key checks from this address or for this key prefix; or too many event streams (per user, organisation or instance, named in `details.scope`); see `Retry-After` */
         RateLimitExceededError: {
             /** @enum {string} */
             error: "rate_limit_exceeded";
@@ -1644,6 +1644,11 @@ export interface components {
             } | null;
             /** @description The request's X-Correlation-ID, to find its log lines */
             correlation_id: string | null;
+            /**
+             * @description The address the change came from (after the trusted proxies); null for the system
+             * @example 203.0.113.7
+             */
+            client_ip: string | null;
             actor: components["schemas"]["AuditActorView"];
             target: components["schemas"]["AuditTargetView"];
         };
@@ -5547,6 +5552,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PayloadTooLargeError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
                 };
             };
             /** @description Unavailable: `provider_unavailable`, `request_timeout` */

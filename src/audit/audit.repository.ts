@@ -14,6 +14,7 @@ export interface AuditRow {
   before: unknown;
   after: unknown;
   correlation_id: string | null;
+  client_ip: string | null;
 }
 
 export interface AuditFilter {
@@ -33,8 +34,8 @@ export class AuditRepository {
 
   async insert(row: Omit<AuditRow, 'id' | 'at'>): Promise<void> {
     await this.db.tx.query(
-      `INSERT INTO audit_log (actor_id, actor_name, actor_key_id, org_id, action, target_type, target_id, before, after, correlation_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10)`,
+      `INSERT INTO audit_log (actor_id, actor_name, actor_key_id, org_id, action, target_type, target_id, before, after, correlation_id, client_ip)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11)`,
       [
         row.actor_id,
         row.actor_name,
@@ -46,6 +47,7 @@ export class AuditRepository {
         row.before === undefined ? null : JSON.stringify(row.before),
         row.after === undefined ? null : JSON.stringify(row.after),
         row.correlation_id,
+        row.client_ip,
       ],
     );
   }
@@ -68,7 +70,7 @@ export class AuditRepository {
     params.push(limit, offset);
     const rows = await this.db.tx.query<(AuditRow & { total: string })[]>(
       `SELECT id::text AS id, at, actor_id, actor_name, actor_key_id, org_id, action, target_type, target_id,
-              before, after, correlation_id, count(*) OVER () AS total
+              before, after, correlation_id, client_ip, count(*) OVER () AS total
          FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY audit_log.at DESC, audit_log.id DESC
         LIMIT $${params.length - 1} OFFSET $${params.length}`,

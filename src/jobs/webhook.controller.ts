@@ -53,6 +53,7 @@ export class WebhookController {
     'payload_too_large',
     'provider_unavailable',
     'request_timeout',
+    'rate_limit_exceeded',
   )
   async replicate(@Req() req: Request): Promise<WebhookReceiptView> {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
