@@ -9,7 +9,7 @@ import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config';
 import { EVENTS_PATH } from './events';
 import { LOG_STREAM_PATH } from './job-logs';
-import { webhookPreflight } from './providers';
+import { ProviderConfigService, ReplicateProvider, webhookPreflight, webhookSourceCheck } from './providers';
 import { DatabaseTarget, EmbeddedPostgres, startEmbeddedPostgres } from './database';
 import { configureStructuredLogging } from './logging';
 import { setupOpenApi } from './api-docs';
@@ -93,7 +93,12 @@ function configureHttp(app: NestExpressApplication, config: AppConfig): void {
       {
         path: WEBHOOK_PATH,
         limit: WEBHOOK_LIMIT_BYTES,
-        preflight: [webhookRateLimit(config), webhookPreflight(config, WEBHOOK_LIMIT_BYTES)],
+        // In this order: the source allowlist (403), the rate limit (429), then the headers and size.
+        preflight: [
+          webhookSourceCheck(app.get(ProviderConfigService)),
+          webhookRateLimit(config),
+          webhookPreflight(() => app.get(ReplicateProvider).isConfigured(), WEBHOOK_LIMIT_BYTES),
+        ],
       },
     ],
     streamingPaths: [EVENTS_PATH, LOG_STREAM_PATH],

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import express from 'express';
 import { z } from 'zod';
+import { invalidAddress } from './address-list';
 import { DotEnvError, environmentWithDotEnv } from './dotenv';
 import { EnterpriseFileError, loadEnterpriseFile } from './enterprise-config';
 import { LOG_LEVEL_NAMES, type LogLevelName } from './log-levels';
@@ -66,14 +66,10 @@ const proxyList = z
       .map((p) => p.trim())
       .filter(Boolean),
   )
-  .refine((list) => {
-    try {
-      express().set('trust proxy', list);
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'must be IP addresses or CIDR ranges (e.g. 10.0.0.0/8, ::1), separated by commas');
+  .refine(
+    (list) => invalidAddress(list) === null,
+    'must be IP addresses or CIDR ranges (e.g. 10.0.0.0/8, ::1), separated by commas',
+  );
 
 /** A per-minute request limit; 0 switches the limit off. */
 const perMinute = (def: number) => int(0).default(def);

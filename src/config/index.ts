@@ -3,3 +3,4 @@ export { ConfigModule } from './config.module';
 export { environmentWithDotEnv } from './dotenv';
 export { LOG_LEVEL_NAMES } from './log-levels';
 export type { LogLevelName } from './log-levels';
+export { compileAddressList, invalidAddress } from './address-list';

@@ -18,6 +18,7 @@ import { JobsScheduler } from './jobs.scheduler';
 import { PollingController } from './polling.controller';
 import { PollingSettingsService } from './polling-settings.service';
 import { PollingService } from './polling.service';
+import { ProviderCredentialsController } from './provider-credentials.controller';
 import { ProvidersController } from './providers.controller';
 import { WebhookController } from './webhook.controller';
 import { WebhookService } from './webhook.service';
@@ -29,7 +30,14 @@ import { SubmitPipeline } from './pipeline/submit.pipeline';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Job]), ProvidersModule, UploadsModule],
-  controllers: [JobsController, JobEventsController, ProvidersController, PollingController, WebhookController],
+  controllers: [
+    JobsController,
+    JobEventsController,
+    ProvidersController,
+    ProviderCredentialsController,
+    PollingController,
+    WebhookController,
+  ],
   providers: [
     JobsRepository,
     JobViewsRepository,
