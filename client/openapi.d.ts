@@ -214,6 +214,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an organisation
+         * @description Level `viewer` or above.
+         *
+         *     Your own; an admin any.
+         */
+        get: operations["Orgs_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an organisation
+         * @description Level `admin` only.
+         *
+         *     Only once nothing belongs to it: 409 while it has users, or jobs (active or kept) or other records.
+         */
+        delete: operations["Orgs_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Rename an organisation
+         * @description Level `admin` only.
+         */
+        patch: operations["Orgs_rename"];
+        trace?: never;
+    };
+    "/api/orgs/{id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an organisation's users
+         * @description Level `lead` or above.
+         *
+         *     A lead its own; an admin any.
+         */
+        get: operations["Orgs_members"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/events": {
         parameters: {
             query?: never;
@@ -3039,7 +3093,7 @@ export interface components {
             reason: string;
         };
         /** @enum {string} */
-        RuleCondition: "cost_exceeds" | "first_job" | "hardware_type" | "provider" | "config_pattern" | "daily_jobs_exceed";
+        RuleCondition: "cost_exceeds" | "first_job" | "hardware_type" | "provider" | "config_pattern" | "daily_jobs_exceed" | "user_level";
         ApprovalRuleView: {
             /** Format: uuid */
             id: string;
@@ -3055,6 +3109,8 @@ export interface components {
             /** @description Higher is evaluated first */
             priority: number;
             exempt_levels: components["schemas"]["UserLevel"][];
+            /** @description Levels the rule applies to (empty: all) */
+            applies_to_levels: components["schemas"]["UserLevel"][];
             required_approver_level: components["schemas"]["UserLevel"];
             /**
              * Format: date-time
@@ -3084,7 +3140,8 @@ export interface components {
             description?: string | null;
             /**
              * @description `cost_exceeds` (threshold: dollars), `first_job`, `hardware_type` (a glob of profiles), `provider` (a name),
-             *     `config_pattern` (a glob of config names, or `/regex/`, admin-only) or `daily_jobs_exceed` (a count in 24 h)
+             *     `config_pattern` (a glob of config names, or `/regex/`, admin-only), `daily_jobs_exceed` (a count in 24 h) or
+             *     `user_level` (a level name: holds the jobs of submitters at that level)
              * @example hardware_type
              */
             condition: components["schemas"]["RuleCondition"];
@@ -3108,6 +3165,13 @@ export interface components {
              */
             exempt_levels?: components["schemas"]["UserLevel"][];
             /**
+             * @description Levels the rule applies to (empty or left out: every level)
+             * @example [
+             *       "researcher"
+             *     ]
+             */
+            applies_to_levels?: components["schemas"]["UserLevel"][];
+            /**
              * @description Who may decide (default `lead`)
              * @example lead
              */
@@ -3121,7 +3185,8 @@ export interface components {
             description?: string | null;
             /**
              * @description `cost_exceeds` (threshold: dollars), `first_job`, `hardware_type` (a glob of profiles), `provider` (a name),
-             *     `config_pattern` (a glob of config names, or `/regex/`, admin-only) or `daily_jobs_exceed` (a count in 24 h)
+             *     `config_pattern` (a glob of config names, or `/regex/`, admin-only), `daily_jobs_exceed` (a count in 24 h) or
+             *     `user_level` (a level name: holds the jobs of submitters at that level)
              * @example hardware_type
              */
             condition?: components["schemas"]["RuleCondition"];
@@ -3144,6 +3209,13 @@ export interface components {
              *     ]
              */
             exempt_levels?: components["schemas"]["UserLevel"][];
+            /**
+             * @description Levels the rule applies to (empty or left out: every level)
+             * @example [
+             *       "researcher"
+             *     ]
+             */
+            applies_to_levels?: components["schemas"]["UserLevel"][];
             /**
              * @description Who may decide (default `lead`)
              * @example lead
@@ -4350,6 +4422,372 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiKeyView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Forbidden: `permission_denied` */
+            403: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDeniedError"];
+                };
+            };
+            /** @description Not found: `not_found` */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    Orgs_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Not found: `not_found` */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    Orgs_delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Forbidden: `permission_denied` */
+            403: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDeniedError"];
+                };
+            };
+            /** @description Not found: `not_found` */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            /** @description Conflict: `conflict` */
+            409: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    Orgs_rename: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateOrgDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Forbidden: `permission_denied` */
+            403: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDeniedError"];
+                };
+            };
+            /** @description Not found: `not_found` */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            /** @description Conflict: `conflict` */
+            409: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictError"];
+                };
+            };
+            /** @description Payload too large: `payload_too_large` */
+            413: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayloadTooLargeError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    Orgs_members: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserListView"];
                 };
             };
             /** @description Bad request: `validation_error` */

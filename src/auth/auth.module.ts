@@ -12,19 +12,22 @@ import { FailedAuthThrottle } from './failed-auth-throttle';
 import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
 import { UsersController } from './users.controller';
+import { OrgsController } from './orgs.controller';
+import { OrgsService } from './orgs.service';
 import { UsersService } from './users.service';
 
 /** Global: every module asks AccessPolicy who may see and do what, and reads users through UsersService. */
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature([User, Org, ApiKey])],
-  controllers: [UsersController],
+  controllers: [UsersController, OrgsController],
   providers: [
     UsersRepository,
     AccessPolicy,
     AuthChanges,
     AuthService,
     UsersService,
+    OrgsService,
     ThrottlerStorageService,
     FailedAuthThrottle,
     { provide: APP_GUARD, useClass: AuthGuard },

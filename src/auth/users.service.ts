@@ -12,7 +12,7 @@ import type { Org } from './org.entity';
 import type { User } from './user.entity';
 import type { CreateApiKeyDto, CreateUserDto, UpdateUserDto } from './users.dto';
 import { DuplicateError, IndependenceConflict, UsersRepository } from './users.repository';
-import type { ApiKeyView, CreatedApiKeyView, UserView } from './users.view';
+import type { ApiKeyView, CreatedApiKeyView, OrgView, UserView } from './users.view';
 
 const log = getLogger('simpletuner.cloud.auth');
 
@@ -28,6 +28,12 @@ export function userView(u: User): UserView {
     created_at: u.createdAt.toISOString(),
   };
 }
+
+export const orgView = (o: { id: string; name: string; createdAt: Date }): OrgView => ({
+  id: o.id,
+  name: o.name,
+  created_at: o.createdAt.toISOString(),
+});
 
 /** Usernames are unique within an organisation only: the answer says nothing about other organisations. */
 function usernameTaken(username: string): ConflictError {
