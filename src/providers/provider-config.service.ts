@@ -30,7 +30,7 @@ function auditView(c: ProviderConfig) {
   };
 }
 
-export const providerConfigCacheKey = (name: string) => `provider_config.${name}`;
+const providerConfigCacheKey = (name: string) => `provider_config.${name}`;
 
 type ChangeListener = (name: string, config: ProviderConfig) => void | Promise<void>;
 

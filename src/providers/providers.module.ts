@@ -40,14 +40,14 @@ import { SimulatorProvider } from './simulator/simulator.provider';
           call: { limit: config.env.SIMPLETUNER_REPLICATE_CALLS_PER_MINUTE, windowSeconds: window },
         });
         // The token is read before each call: one set through the API wins over REPLICATE_API_TOKEN at once.
-        let provider: ReplicateProvider | undefined;
+        const holder: { provider?: ReplicateProvider } = {};
         const client = new ReplicateClient(http, {
           baseUrl: config.env.REPLICATE_API_BASE,
-          token: () => provider!.token(),
+          token: () => holder.provider!.token(),
           budget,
         });
-        provider = new ReplicateProvider(client, configs, credentials, config.env.REPLICATE_API_TOKEN);
-        return provider;
+        holder.provider = new ReplicateProvider(client, configs, credentials, config.env.REPLICATE_API_TOKEN);
+        return holder.provider;
       },
     },
     {
