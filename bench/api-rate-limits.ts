@@ -3,7 +3,7 @@
  * production build on one PostgreSQL database (seeded once): one with every limit off (0), one with them on at
  * limits no run reaches (each request still counted). Rounds of GET /api/cloud/jobs?limit=20 alternate between
  * them, so load on the machine falls on both alike; prints the median req/s of each and their ratio (target: with
- * limits ≥ 0.95× without).
+ * limits ≥ 0.95× without), and the server's CPU time per request (what machine load blurs least).
  */
 import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -63,12 +63,22 @@ async function startServer(serverJs: string, limits: string): Promise<Server> {
   };
 }
 
-async function drive(url: string, key: string, seconds: number, connections: number): Promise<number> {
-  const r = await autocannon({ url: url + LIST, connections, duration: seconds, headers: { 'X-API-Key': key } });
+/** req/s of one window, and the server's CPU (user + system) per answered request in it, ms. */
+async function drive(
+  server: Server,
+  key: string,
+  seconds: number,
+  connections: number,
+): Promise<{ rps: number; cpuMs: number }> {
+  const cpu = () => server.ask<Extract<FromServer, { kind: 'cpu' }>>({ kind: 'cpu' }, 'cpu');
+  const before = await cpu();
+  const r = await autocannon({ url: server.url + LIST, connections, duration: seconds, headers: { 'X-API-Key': key } });
+  const after = await cpu();
   const ok = r.statusCodeStats?.['200']?.count ?? 0;
   const answered = Object.values(r.statusCodeStats ?? {}).reduce((n, s) => n + s.count, 0);
   if (ok !== answered || r.errors > 0) throw new Error(`unexpected answers: ${JSON.stringify(r.statusCodeStats)}`);
-  return r.requests.average;
+  const cpuMs = (after.user + after.system - before.user - before.system) / 1000 / Math.max(1, answered);
+  return { rps: r.requests.average, cpuMs };
 }
 
 export async function benchRateLimits(
@@ -84,22 +94,30 @@ export async function benchRateLimits(
     const on = await startServer(serverJs, ON);
     servers.push(on);
     const seeded = await off.ask<Extract<FromServer, { kind: 'seeded' }>>({ kind: 'seed' }, 'seeded', 300_000);
-    for (const s of servers) await drive(s.url, seeded.key, opts.warmup, opts.connections);
+    for (const s of servers) await drive(s, seeded.key, opts.warmup, opts.connections);
     const rps: Record<'off' | 'on', number[]> = { off: [], on: [] };
+    const cpu: Record<'off' | 'on', number[]> = { off: [], on: [] };
     for (let round = 0; round < opts.rounds; round++) {
       // Alternate which goes first, so neither always follows the other's leftovers.
       const order = round % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const);
       for (const which of order) {
-        rps[which].push(await drive((which === 'on' ? on : off).url, seeded.key, opts.seconds, opts.connections));
+        const f = await drive(which === 'on' ? on : off, seeded.key, opts.seconds, opts.connections);
+        rps[which].push(f.rps);
+        cpu[which].push(f.cpuMs);
       }
-      console.log(`round ${round + 1}: off ${fmt(rps.off.at(-1)!, 0)} req/s, on ${fmt(rps.on.at(-1)!, 0)} req/s`);
+      console.log(
+        `round ${round + 1}: off ${fmt(rps.off.at(-1)!, 0)} req/s (${fmt(cpu.off.at(-1)!, 2)} ms CPU/req), ` +
+          `on ${fmt(rps.on.at(-1)!, 0)} req/s (${fmt(cpu.on.at(-1)!, 2)} ms CPU/req)`,
+      );
     }
     const ratio = median(rps.on) / median(rps.off);
+    const cpuRatio = median(cpu.off) / median(cpu.on);
     console.log(
       `\nrate limits, GET ${LIST} (PostgreSQL, ${opts.connections} connections, ${opts.rounds} rounds of ` +
         `${opts.seconds} s each, load ${os.loadavg()[0].toFixed(2)}): off ${fmt(median(rps.off), 0)} req/s, on ` +
         `${fmt(median(rps.on), 0)} req/s (medians); on/off ${ratio.toFixed(3)} (target ≥ ${TARGET}: ` +
-        `${ratio >= TARGET ? 'met' : '**not met**'})`,
+        `${ratio >= TARGET ? 'met' : '**not met**'}); server CPU per request off ${fmt(median(cpu.off), 2)} ms, ` +
+        `on ${fmt(median(cpu.on), 2)} ms: as throughput, off/on ${cpuRatio.toFixed(3)}`,
     );
     for (const s of servers) await s.ask({ kind: 'stop' }, 'stopped', 60_000);
   } finally {

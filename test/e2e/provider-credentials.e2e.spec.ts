@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { generateApiKey } from '../../src/auth/api-key.util';
-import { ReplicateWebhookReader } from '../../src/providers';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { ProviderConfigService, ReplicateWebhookReader } from '../../src/providers';
 import { signWebhook } from '../../src/providers/replicate/webhook-verifier';
 import { makeOrg, makeUser } from '../support/approval-fixtures';
 import { FakeReplicate, startFakeReplicate } from '../support/fake-replicate';
@@ -118,6 +120,24 @@ describe('provider credentials and webhook sources (PostgreSQL, fake Replicate)'
     };
     await expect(late(fresh)).resolves.toMatchObject({ providerStatus: 'processing' });
     await expect(late(old)).rejects.toMatchObject({ code: 'invalid_signature' });
+  });
+
+  it('encrypts a webhook secret an older version stored in plain text, at boot', async () => {
+    const db = app.app.get<DataSource>(getDataSourceToken());
+    const plain = `whsec_${randomBytes(24).toString('base64')}`;
+    await db.query(
+      `UPDATE provider_configs SET webhook_secret = $1, webhook_secret_sealed = NULL, previous_webhook_secret = NULL
+        WHERE name = 'replicate'`,
+      [plain],
+    );
+    await app.app.get(ProviderConfigService).onApplicationBootstrap();
+    const [row] = await db.query<{ webhook_secret: string | null; sealed: string | null }[]>(
+      `SELECT webhook_secret, webhook_secret_sealed::text AS sealed FROM provider_configs WHERE name = 'replicate'`,
+    );
+    expect(row.webhook_secret).toBeNull();
+    expect(row.sealed).not.toContain(plain);
+    const d = delivery(plain);
+    expect((await http(app.url, 'POST', HOOK, { rawBody: d.body, headers: d.headers })).status).toBe(200);
   });
 
   it('keeps neither the token nor a webhook secret in plain text in the database', () => {
