@@ -25,7 +25,10 @@
  * --connections=N (50), --cpu-prof[=dir] (a CPU profile of the server for each route's measured window, with its
  * top costs printed; read one again with bench/cpuprofile-top.ts), --statements (list the SQL each route runs,
  * with its mean time), --no-build (use dist/ as it is), --keep (keep the data: the PostgreSQL database, the data
- * folder and its log file). Env: TEST_DATABASE_URL (the server to create the bench database on).
+ * folder and its log file), --rate-limits (instead of the above: the list route with the inbound rate limits off
+ * and on, in alternating rounds, and their ratio; bench/api-rate-limits.ts), --rounds=N (its rounds, 6). The
+ * limits are on in every mode, far above what a run sends. Env: TEST_DATABASE_URL (the server to create the bench
+ * database on).
  */
 import { fork, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -40,6 +43,7 @@ import { JOBS, USERS } from './api-seed';
 import { admin, dbUrl, fmt, median } from './queue-common';
 import { FLOOR_PATH } from './api-floor';
 import { addQuotas, QUOTAS, removeQuotas } from './api-quotas';
+import { BENCH_LIMITS_ENV, benchRateLimits } from './api-rate-limits';
 
 const ROOT = path.join(__dirname, '..');
 const DB_NAME = `test_bench_api_${process.pid}`;
@@ -73,6 +77,8 @@ function parseArgs(argv: string[]) {
     build: !flags.has('no-build'),
     statements: flags.has('statements'),
     keep: flags.has('keep'),
+    rateLimits: flags.has('rate-limits'),
+    rounds: num('rounds', short ? 2 : 6),
   };
 }
 const opts = parseArgs(process.argv.slice(2));
@@ -254,6 +260,7 @@ async function benchOne(db: Db, serverJs: string): Promise<DbResult> {
     SIMPLETUNER_LOG_FILE: logFile,
     SIMPLETUNER_QUEUE_INTERVAL: '3600',
     SIMPLETUNER_JOB_POLL_INTERVAL: '3600',
+    ...BENCH_LIMITS_ENV,
     ...(db === 'postgres' ? { DATABASE_URL: dbUrl(DB_NAME) } : {}),
   };
   const bootStart = performance.now();
@@ -491,6 +498,7 @@ async function main(): Promise<void> {
     );
   }
   const serverJs = buildServer();
+  if (opts.rateLimits) return benchRateLimits(serverJs, opts);
   const results: DbResult[] = [];
   for (const db of opts.dbs) results.push(await benchOne(db, serverJs));
   report(results);

@@ -9,12 +9,13 @@ import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config';
 import { EVENTS_PATH } from './events';
 import { LOG_STREAM_PATH } from './job-logs';
-import { webhookPreflight } from './providers';
+import { ProviderConfigService, ReplicateProvider, webhookPreflight, webhookSourceCheck } from './providers';
 import { DatabaseTarget, EmbeddedPostgres, startEmbeddedPostgres } from './database';
 import { configureStructuredLogging } from './logging';
 import { setupOpenApi } from './api-docs';
 import { BackgroundTaskManager } from './scheduling';
 import { UPLOADS_PATH } from './uploads';
+import { webhookRateLimit } from './rate-limits';
 
 const WEBHOOK_PATH = '/api/webhooks/replicate';
 const WEBHOOK_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -84,11 +85,21 @@ async function openDatabase(config: AppConfig): Promise<{ database: DatabaseTarg
 /** The HTTP edge: our logger, body parsing and limits before any route, error bodies, validation, the docs. */
 function configureHttp(app: NestExpressApplication, config: AppConfig): void {
   app.useLogger(app.get(NestPinoLogger));
-  app.set('trust proxy', false);
+  // express's own proxy-addr list: X-Forwarded-For is believed only through these hops (none by default).
+  app.set('trust proxy', config.env.SIMPLETUNER_TRUSTED_PROXIES);
   app.disable('x-powered-by');
   installRequestEdge(app, config, {
     rawBodyRoutes: [
-      { path: WEBHOOK_PATH, limit: WEBHOOK_LIMIT_BYTES, preflight: webhookPreflight(config, WEBHOOK_LIMIT_BYTES) },
+      {
+        path: WEBHOOK_PATH,
+        limit: WEBHOOK_LIMIT_BYTES,
+        // In this order: the source allowlist (403), the rate limit (429), then the headers and size.
+        preflight: [
+          webhookSourceCheck(app.get(ProviderConfigService)),
+          webhookRateLimit(config),
+          webhookPreflight(() => app.get(ReplicateProvider).isConfigured(), WEBHOOK_LIMIT_BYTES),
+        ],
+      },
     ],
     streamingPaths: [EVENTS_PATH, LOG_STREAM_PATH],
     streamedBodyPaths: [UPLOADS_PATH],

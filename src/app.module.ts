@@ -5,6 +5,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { ClsModule } from 'nestjs-cls';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AuthModule } from './auth';
+import { RateLimitsModule } from './rate-limits';
 import { AppConfig, ConfigModule } from './config';
 import { Clock, ClockModule } from './common/clock';
 import { DatabaseModule, DatabaseTarget } from './database';
@@ -68,6 +69,8 @@ export class AppModule {
         HttpModule,
         SecretsModule,
         AuthModule,
+        // After AuthModule: its guard limits by the API key the auth guard found.
+        RateLimitsModule,
         EventsModule,
         HealthModule,
         JobsModule,

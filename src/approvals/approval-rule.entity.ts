@@ -32,6 +32,10 @@ export class ApprovalRule {
   @Column('text', { array: true, default: () => "'{}'" })
   exemptLevels: UserLevel[];
 
+  /** Levels the rule applies to; empty = every level. */
+  @Column('text', { array: true, default: () => "'{}'" })
+  appliesToLevels: UserLevel[];
+
   @Column('text', { default: 'lead' })
   requiredApproverLevel: UserLevel;
 

@@ -3,7 +3,7 @@ import { SettingsCache } from '../database/settings-cache';
 import { Transactional } from '../database/transactional';
 import { AUDIT_RECORDER, AuditRecorder } from '../common/audit';
 import { ruleView } from './approval-views';
-import type { AuthenticatedUser } from '../auth';
+import { USER_LEVELS, type AuthenticatedUser } from '../auth';
 import { NotFoundError, PermissionDeniedError, ValidationError } from '../common/errors';
 import { getLogger } from '../logging';
 import { ApprovalRule } from './approval-rule.entity';
@@ -33,6 +33,10 @@ function normaliseThreshold(condition: RuleCondition, raw: unknown, caller: Auth
         throw bad('daily_jobs_exceed needs a whole number');
       return condition === 'cost_exceeds' ? n.toFixed(2) : String(n);
     }
+    case 'user_level':
+      if (typeof raw !== 'string' || !(USER_LEVELS as readonly string[]).includes(raw))
+        throw bad(`user_level needs a level name: ${USER_LEVELS.join(', ')}`);
+      return raw;
     case 'hardware_type':
     case 'provider':
     case 'config_pattern': {
@@ -109,6 +113,7 @@ export class ApprovalRulesService {
       priority: dto.priority ?? 0,
       appliesToProvider: dto.applies_to_provider ?? null,
       exemptLevels: dto.exempt_levels ?? [],
+      appliesToLevels: dto.applies_to_levels ?? [],
       requiredApproverLevel: dto.required_approver_level ?? 'lead',
       createdBy: caller.id,
     });
@@ -140,6 +145,7 @@ export class ApprovalRulesService {
     if (dto.priority !== undefined) rule.priority = dto.priority;
     if (dto.applies_to_provider !== undefined) rule.appliesToProvider = dto.applies_to_provider;
     if (dto.exempt_levels !== undefined) rule.exemptLevels = dto.exempt_levels;
+    if (dto.applies_to_levels !== undefined) rule.appliesToLevels = dto.applies_to_levels;
     if (dto.required_approver_level !== undefined) rule.requiredApproverLevel = dto.required_approver_level;
     const saved = await this.repo.saveRule(rule);
     await this.record(caller, 'approval_rule.update', id, before, ruleView(saved));

@@ -37,6 +37,7 @@ export function ruleView(r: ApprovalRule): ApprovalRuleView {
     priority: r.priority,
     applies_to_provider: r.appliesToProvider,
     exempt_levels: r.exemptLevels,
+    applies_to_levels: r.appliesToLevels ?? [],
     required_approver_level: r.requiredApproverLevel,
     created_at: r.createdAt.toISOString(),
     updated_at: r.updatedAt.toISOString(),

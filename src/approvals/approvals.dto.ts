@@ -97,7 +97,8 @@ export class CreateRuleDto {
 
   /**
    * `cost_exceeds` (threshold: dollars), `first_job`, `hardware_type` (a glob of profiles), `provider` (a name),
-   * `config_pattern` (a glob of config names, or `/regex/`, admin-only) or `daily_jobs_exceed` (a count in 24 h)
+   * `config_pattern` (a glob of config names, or `/regex/`, admin-only), `daily_jobs_exceed` (a count in 24 h) or
+   * `user_level` (a level name: holds the jobs of submitters at that level)
    */
   @IsIn(RULE_CONDITIONS)
   @ApiEnum(RULE_CONDITIONS, 'RuleCondition', { example: 'hardware_type' })
@@ -137,6 +138,15 @@ export class CreateRuleDto {
   @IsIn(USER_LEVELS, { each: true })
   @ApiEnum(USER_LEVELS, 'UserLevel', { isArray: true, example: ['admin'] })
   exempt_levels?: UserLevel[];
+
+  /** Levels the rule applies to (empty or left out: every level) */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(USER_LEVELS.length)
+  @ArrayUnique()
+  @IsIn(USER_LEVELS, { each: true })
+  @ApiEnum(USER_LEVELS, 'UserLevel', { isArray: true, example: ['researcher'] })
+  applies_to_levels?: UserLevel[];
 
   /** Who may decide (default `lead`) */
   @IsOptional()

@@ -70,6 +70,9 @@ export class ApprovalRuleView {
   applies_to_provider: string | null;
   @ApiEnum(USER_LEVELS, 'UserLevel', { isArray: true })
   exempt_levels: UserLevel[];
+  /** Levels the rule applies to (empty: all) */
+  @ApiEnum(USER_LEVELS, 'UserLevel', { isArray: true })
+  applies_to_levels: UserLevel[];
   @ApiEnum(USER_LEVELS, 'UserLevel')
   required_approver_level: UserLevel;
   @ApiDateTime()

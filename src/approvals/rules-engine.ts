@@ -9,6 +9,7 @@ export const RULE_CONDITIONS = [
   'provider',
   'config_pattern',
   'daily_jobs_exceed',
+  'user_level',
 ] as const;
 export type RuleCondition = (typeof RULE_CONDITIONS)[number];
 
@@ -22,6 +23,8 @@ export interface RuleInput {
   priority: number;
   appliesToProvider: string | null;
   exemptLevels: UserLevel[];
+  /** Levels the rule applies to (empty: all). */
+  appliesToLevels: UserLevel[];
   createdAt?: Date;
 }
 
@@ -79,6 +82,8 @@ function conditionReason(rule: RuleInput, f: SubmissionFacts): string | null {
         ? `${f.jobsLast24h} jobs submitted in the last 24 hours exceeds ${limit}`
         : null;
     }
+    case 'user_level':
+      return t !== null && f.userLevel === t ? `Jobs of ${t}-level users need approval` : null;
     default:
       return null;
   }
@@ -88,13 +93,14 @@ function conditionReason(rule: RuleInput, f: SubmissionFacts): string | null {
 export function candidateRules<R extends RuleInput>(rules: R[], userLevel: UserLevel, provider: string): R[] {
   return rules
     .filter((r) => r.isActive && !r.exemptLevels.includes(userLevel))
+    .filter((r) => r.appliesToLevels.length === 0 || r.appliesToLevels.includes(userLevel))
     .filter((r) => r.appliesToProvider === null || r.appliesToProvider === provider)
     .sort((a, b) => b.priority - a.priority || (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0));
 }
 
 /**
- * The first matching active rule by priority decides; exempt levels skip a rule; a provider filter
- * restricts it. Pure: the caller gathers the facts.
+ * The first matching active rule by priority decides; exempt levels skip a rule; a provider filter and a levels
+ * filter (applies_to_levels) restrict it. Pure: the caller gathers the facts.
  */
 export function evaluateRules<R extends RuleInput>(rules: R[], facts: SubmissionFacts): RuleMatch<R> | null {
   for (const rule of candidateRules(rules, facts.userLevel, facts.provider)) {

@@ -14,6 +14,7 @@ export interface AuditRow {
   before: unknown;
   after: unknown;
   correlation_id: string | null;
+  client_ip: string | null;
 }
 
 export interface AuditFilter {
@@ -33,11 +34,12 @@ export class AuditRepository {
 
   async insert(rows: Omit<AuditRow, 'id' | 'at'>[]): Promise<void> {
     await this.db.tx.query(
-      `INSERT INTO audit_log (actor_id, actor_name, actor_key_id, org_id, action, target_type, target_id, before, after, correlation_id)
+      `INSERT INTO audit_log (actor_id, actor_name, actor_key_id, org_id, action, target_type, target_id, before, after, correlation_id, client_ip)
        SELECT v.actor_id, v.actor_name, v.actor_key_id, v.org_id, v.action, v.target_type, v.target_id, v.before,
-              v.after, v.correlation_id
+              v.after, v.correlation_id, v.client_ip
          FROM jsonb_to_recordset($1::jsonb) AS v(actor_id uuid, actor_name text, actor_key_id uuid, org_id uuid,
-              action text, target_type text, target_id text, before jsonb, after jsonb, correlation_id text)`,
+              action text, target_type text, target_id text, before jsonb, after jsonb, correlation_id text,
+              client_ip text)`,
       [JSON.stringify(rows.map((r) => ({ ...r, before: r.before ?? null, after: r.after ?? null })))],
     );
   }
@@ -60,7 +62,7 @@ export class AuditRepository {
     params.push(limit, offset);
     const rows = await this.db.tx.query<(AuditRow & { total: string })[]>(
       `SELECT id::text AS id, at, actor_id, actor_name, actor_key_id, org_id, action, target_type, target_id,
-              before, after, correlation_id, count(*) OVER () AS total
+              before, after, correlation_id, client_ip, count(*) OVER () AS total
          FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY audit_log.at DESC, audit_log.id DESC
         LIMIT $${params.length - 1} OFFSET $${params.length}`,

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { AuditEntry, AuditRecorder } from '../common/audit';
 import { redactSecrets } from '../common/secrets';
 import { AppConfig } from '../config';
-import { getCorrelationId } from '../context';
+import { getClientIp, getCorrelationId } from '../context';
 import { getLogger } from '../logging';
 import { AuditFilter, AuditRepository, AuditRow } from './audit.repository';
 import type { AuditListView, AuditView } from './audit.view';
@@ -21,6 +21,7 @@ function view(r: AuditRow): AuditView {
     before: r.before ?? null,
     after: r.after ?? null,
     correlation_id: r.correlation_id,
+    client_ip: r.client_ip,
   };
 }
 
@@ -53,6 +54,7 @@ export class AuditService implements AuditRecorder {
       before: entry.before === undefined ? undefined : redactSecrets(entry.before),
       after: entry.after === undefined ? undefined : redactSecrets(entry.after),
       correlation_id: getCorrelationId(),
+      client_ip: getClientIp(),
     };
   }
 

@@ -43,6 +43,9 @@ export class AuditView {
   /** The request's X-Correlation-ID, to find its log lines */
   @ApiProperty({ type: String, nullable: true })
   correlation_id: string | null;
+  /** The address the change came from (after the trusted proxies); null for the system */
+  @ApiProperty({ type: String, nullable: true, example: '203.0.113.7' })
+  client_ip: string | null;
 }
 
 export class AuditListView {

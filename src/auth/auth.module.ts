@@ -18,13 +18,15 @@ import { FailedAuthThrottle } from './failed-auth-throttle';
 import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
 import { UsersController } from './users.controller';
+import { OrgsController } from './orgs.controller';
+import { OrgsService } from './orgs.service';
 import { UsersService } from './users.service';
 
 /** Global: every module asks AccessPolicy who may see and do what, and reads users through UsersService. */
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature([User, Org, ApiKey, Session, OidcLogin])],
-  controllers: [UsersController, SessionController],
+  controllers: [UsersController, SessionController, OrgsController],
   providers: [
     UsersRepository,
     AccessPolicy,
@@ -35,6 +37,7 @@ import { UsersService } from './users.service';
     SessionsService,
     OidcClient,
     SsoService,
+    OrgsService,
     ThrottlerStorageService,
     FailedAuthThrottle,
     { provide: APP_GUARD, useClass: AuthGuard },

@@ -3,7 +3,7 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestj
 import { CurrentUser, MinLevel } from './auth.decorators';
 import type { AuthenticatedUser } from './authenticated-user';
 import { CreateApiKeyDto, CreateOrgDto, CreateUserDto, UpdateUserDto } from './users.dto';
-import { apiKeyView, userView, UsersService } from './users.service';
+import { apiKeyView, orgView, userView, UsersService } from './users.service';
 import {
   ApiKeyListView,
   ApiKeyView,
@@ -15,12 +15,6 @@ import {
 } from './users.view';
 import { UuidParam } from '../common/uuid-param';
 import { ApiErrors } from '../openapi';
-
-const orgView = (o: { id: string; name: string; createdAt: Date }): OrgView => ({
-  id: o.id,
-  name: o.name,
-  created_at: o.createdAt.toISOString(),
-});
 
 @ApiTags('Users')
 @Controller('api')

@@ -20,6 +20,9 @@ export interface IndependenceConflict {
 /** Thrown for a unique key already taken (username, organisation name). */
 export class DuplicateError extends Error {}
 
+/** Thrown when a row to delete is still referenced (an organisation's jobs, uploads, approvals). */
+export class StillReferencedError extends Error {}
+
 function rethrowDuplicate(err: unknown): never {
   if (err instanceof QueryFailedError && (err.driverError as { code?: string })?.code === '23505') {
     throw new DuplicateError(err.message);
@@ -89,6 +92,26 @@ export class UsersRepository {
       return await this.db.tx.getRepository(Org).save(org);
     } catch (err) {
       rethrowDuplicate(err);
+    }
+  }
+
+  findOrg(id: string): Promise<Org | null> {
+    return this.db.tx.getRepository(Org).findOneBy({ id });
+  }
+
+  countOrgUsers(orgId: string): Promise<number> {
+    return this.db.tx.getRepository(User).countBy({ orgId });
+  }
+
+  /** Deletes the organisation; StillReferencedError while any record (a job, an upload…) still points at it. */
+  async deleteOrg(id: string): Promise<void> {
+    try {
+      await this.db.tx.getRepository(Org).delete({ id });
+    } catch (err) {
+      if (err instanceof QueryFailedError && (err.driverError as { code?: string })?.code === '23503') {
+        throw new StillReferencedError(err.message);
+      }
+      throw err;
     }
   }
 

@@ -13,7 +13,7 @@ import type { User } from './user.entity';
 import type { CreateApiKeyDto, CreateUserDto, UpdateUserDto } from './users.dto';
 import { DuplicateError, IndependenceConflict, UsersRepository } from './users.repository';
 import { SessionsService } from './sessions.service';
-import type { ApiKeyView, CreatedApiKeyView, UserView } from './users.view';
+import type { ApiKeyView, CreatedApiKeyView, OrgView, UserView } from './users.view';
 
 const log = getLogger('simpletuner.cloud.auth');
 
@@ -29,6 +29,12 @@ export function userView(u: User): UserView {
     created_at: u.createdAt.toISOString(),
   };
 }
+
+export const orgView = (o: { id: string; name: string; createdAt: Date }): OrgView => ({
+  id: o.id,
+  name: o.name,
+  created_at: o.createdAt.toISOString(),
+});
 
 /** Usernames are unique within an organisation only: the answer says nothing about other organisations. */
 function usernameTaken(username: string): ConflictError {

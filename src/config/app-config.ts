@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { z } from 'zod';
+import { invalidAddress } from './address-list';
 import { DotEnvError, environmentWithDotEnv } from './dotenv';
 import { EnterpriseFileError, loadEnterpriseFile } from './enterprise-config';
 import { LOG_LEVEL_NAMES, type LogLevelName } from './log-levels';
@@ -52,6 +53,27 @@ const hostList = z
     (list) => list.every((h) => SOURCE_HOST.test(h)),
     'must be host names, host:port or *.domain, separated by commas',
   );
+
+/**
+ * Proxy addresses or CIDRs separated by commas (express's `trust proxy` list, proxy-addr's syntax: `10.0.0.0/8`,
+ * `::1`, `loopback`…). Checked by express itself, so what boots is exactly what the app will trust.
+ */
+const proxyList = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean),
+  )
+  .refine(
+    (list) => invalidAddress(list) === null,
+    'must be IP addresses or CIDR ranges (e.g. 10.0.0.0/8, ::1), separated by commas',
+  );
+
+/** A per-minute request limit; 0 switches the limit off. */
+const perMinute = (def: number) => int(0).default(def);
 
 /** An AES-256 key: 32 bytes, base64. */
 const isSecretKey = (v: string) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32;
@@ -127,6 +149,16 @@ const envSchema = z.object({
     ),
   SIMPLETUNER_REQUEST_TIMEOUT: seconds.default(60),
   SIMPLETUNER_AUTH_FAILURE_LIMIT: int(1).default(20),
+  /** The reverse proxies whose X-Forwarded-For is believed; none = the TCP peer is the client. */
+  SIMPLETUNER_TRUSTED_PROXIES: proxyList,
+  /** Requests per minute per API key (per client address without one), on each instance. */
+  SIMPLETUNER_RATE_LIMIT_PER_MINUTE: perMinute(600),
+  /** Submits per minute per API key, counted in the database (all instances together). */
+  SIMPLETUNER_RATE_LIMIT_SUBMIT_PER_MINUTE: perMinute(60),
+  /** Dataset uploads per minute per API key. */
+  SIMPLETUNER_RATE_LIMIT_UPLOADS_PER_MINUTE: perMinute(10),
+  /** Provider webhooks per minute per client address. */
+  SIMPLETUNER_RATE_LIMIT_WEBHOOKS_PER_MINUTE: perMinute(600),
   SIMPLETUNER_REPLICATE_CREATES_PER_MINUTE: int(10).default(600),
   SIMPLETUNER_REPLICATE_CALLS_PER_MINUTE: int(10).default(3000),
   SIMPLETUNER_REPLICATE_RATE_WINDOW_SECONDS: seconds.default(60),

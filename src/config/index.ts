@@ -4,3 +4,4 @@ export { environmentWithDotEnv } from './dotenv';
 export { LOG_LEVEL_NAMES } from './log-levels';
 export type { LogLevelName } from './log-levels';
 export type { SsoSettings } from './sso-config';
+export { compileAddressList, invalidAddress } from './address-list';

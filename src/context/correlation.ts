@@ -5,6 +5,7 @@ import { ClsServiceManager } from 'nestjs-cls';
 export const CLS_CORRELATION_ID = 'correlationId';
 export const CLS_LOG_FIELDS = 'logFields';
 export const CLS_TRACEPARENT = 'traceparent';
+export const CLS_CLIENT_IP = 'clientIp';
 
 const CORRELATION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -70,6 +71,13 @@ export function switchCorrelationId<T>(id: string, fn: () => T, fields?: Record<
     cls().set(CLS_TRACEPARENT, undefined);
     return fn();
   });
+}
+
+/** The request's client address (after the trusted proxies), or null outside a request. */
+export function getClientIp(): string | null {
+  const c = cls();
+  if (!c.isActive()) return null;
+  return c.get<string | undefined>(CLS_CLIENT_IP) ?? null;
 }
 
 export interface TraceContext {

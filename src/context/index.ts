@@ -1,6 +1,7 @@
 export {
   CLS_CORRELATION_ID,
   CLS_TRACEPARENT,
+  CLS_CLIENT_IP,
   generateCorrelationId,
   isValidCorrelationId,
   peekCorrelationId,
@@ -10,6 +11,7 @@ export {
   runWithCorrelationId,
   switchCorrelationId,
   getTraceparent,
+  getClientIp,
   peekLogState,
 } from './correlation';
 export type { TraceContext } from './correlation';

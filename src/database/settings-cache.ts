@@ -23,6 +23,7 @@ interface Entry {
 @Injectable()
 export class SettingsCache implements OnModuleInit {
   private readonly entries = new Map<string, Entry>();
+  private readonly watchers = new Map<string, (() => void)[]>();
 
   constructor(
     private readonly db: Db,
@@ -32,9 +33,27 @@ export class SettingsCache implements OnModuleInit {
 
   onModuleInit(): void {
     this.notifications.subscribe(SETTINGS_CHANNEL, {
-      onNotify: (key) => this.entries.delete(key),
-      onReconnect: () => this.entries.clear(),
+      onNotify: (key) => {
+        this.entries.delete(key);
+        this.notifyWatchers(key);
+      },
+      onReconnect: () => {
+        this.entries.clear();
+        for (const key of this.watchers.keys()) this.notifyWatchers(key);
+      },
     });
+  }
+
+  /**
+   * Calls `fn` whenever `key` changes, on this instance or another (once the change committed): for what keeps a
+   * value derived from the setting outside this cache (a provider's credentials).
+   */
+  watch(key: string, fn: () => void): void {
+    this.watchers.set(key, [...(this.watchers.get(key) ?? []), fn]);
+  }
+
+  private notifyWatchers(key: string): void {
+    for (const fn of this.watchers.get(key) ?? []) fn();
   }
 
   /** The value of `key`, loaded by `load` when it is not held (or no longer trusted). */
@@ -55,7 +74,11 @@ export class SettingsCache implements OnModuleInit {
     this.entries.delete(key);
     if (this.notifications.enabled) await this.db.tx.query(`SELECT pg_notify($1, $2)`, [SETTINGS_CHANNEL, key]);
     // A read between the change and its commit cached the old value: drop it again once the change is visible.
-    this.afterCommit.run(() => this.entries.delete(key));
+    this.afterCommit.run(() => {
+      this.entries.delete(key);
+      // With notifications every instance (this one too) hears of it on commit; without, only this one can.
+      if (!this.notifications.enabled) this.notifyWatchers(key);
+    });
   }
 
   private trusted(entry: Entry): boolean {

@@ -4,6 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { ClsServiceManager } from 'nestjs-cls';
 import { getLogger } from '../logging';
 import {
+  CLS_CLIENT_IP,
   CLS_CORRELATION_ID,
   CLS_TRACEPARENT,
   generateCorrelationId,
@@ -38,6 +39,8 @@ export function correlationMiddleware(req: Request, res: Response, next: NextFun
     cls.set(CLS_CORRELATION_ID, id);
     const trace = parseTraceparent(req.headers.traceparent);
     if (trace) cls.set(CLS_TRACEPARENT, trace);
+    // express's req.ip: the TCP peer, or the X-Forwarded-For hop the trusted proxies vouch for.
+    cls.set(CLS_CLIENT_IP, req.ip ?? null);
     res.setHeader('X-Correlation-ID', id);
     if (header !== undefined && !valid) {
       // Never echo the raw bytes: they may carry newlines, secrets or be huge. Length says enough.

@@ -17,7 +17,7 @@ interface RawBodyRoute {
   /** Bytes. */
   limit: number;
   /** Runs before the body is read: refuse what can be refused from the headers alone. */
-  preflight?: RequestHandler;
+  preflight?: RequestHandler[];
 }
 
 export interface RequestEdgeOptions {

@@ -6,6 +6,7 @@ import type { AuthenticatedUser } from '../auth';
 import { bulkSummary } from '../common/bulk';
 import { UuidParam } from '../common/uuid-param';
 import { ApiErrors } from '../openapi';
+import { RateLimit } from '../rate-limits';
 import { idempotencyFrom } from './idempotency';
 import { JobBulkService } from './job-bulk.service';
 import { BulkJobsDto, RetryJobDto } from './job-operations.dto';
@@ -23,6 +24,8 @@ export class JobOperationsController {
 
   @Post(':id/retry')
   @MinLevel('researcher')
+  // A retry is a submit: it shares the submit limit (one count per key and minute, across instances).
+  @RateLimit('submit')
   @ApiOperation({
     summary: 'Retry a finished job',
     description:

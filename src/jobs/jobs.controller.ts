@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, Post, Query, Res } fr
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentUser, MinLevel } from '../auth';
+import { RateLimit } from '../rate-limits';
 import type { AuthenticatedUser } from '../auth';
 import { UuidParam } from '../common/uuid-param';
 import { ApiErrors } from '../openapi';
@@ -25,6 +26,7 @@ export class JobsController {
    */
   @Post('jobs/submit')
   @MinLevel('researcher')
+  @RateLimit('submit')
   @ApiOperation({
     summary: 'Submit a training job',
     description:

@@ -247,4 +247,17 @@ export class ProviderConfigDto {
   @IsObject()
   @ApiProperty({ type: 'object', additionalProperties: { type: 'number' }, nullable: true, example: { h100: 0.002 } })
   hardware_info?: Record<string, unknown> | null;
+
+  /**
+   * Where webhooks may come from: addresses or CIDR ranges (the client address, after SIMPLETUNER_TRUSTED_PROXIES);
+   * empty or null = anywhere. Others are refused 403 before the body is read
+   */
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsArray()
+  @ArrayMaxSize(256)
+  @IsString({ each: true })
+  @MaxLength(64, { each: true })
+  @ApiProperty({ type: [String], nullable: true, example: ['203.0.113.0/24', '2001:db8::/32'] })
+  webhook_allowed_ips?: string[] | null;
 }

@@ -19,6 +19,7 @@ import { JobsScheduler } from './jobs.scheduler';
 import { PollingController } from './polling.controller';
 import { PollingSettingsService } from './polling-settings.service';
 import { PollingService } from './polling.service';
+import { ProviderCredentialsController } from './provider-credentials.controller';
 import { ProvidersController } from './providers.controller';
 import { WebhookController } from './webhook.controller';
 import { WebhookService } from './webhook.service';
@@ -38,6 +39,7 @@ import { SubmitPipeline } from './pipeline/submit.pipeline';
     JobOperationsController,
     JobEventsController,
     ProvidersController,
+    ProviderCredentialsController,
     PollingController,
     WebhookController,
   ],

@@ -64,7 +64,7 @@ export class JobsService {
   };
 
   defaultProvider(): string {
-    return this.config.env.REPLICATE_API_TOKEN ? 'replicate' : 'simulator';
+    return this.registry.defaultName();
   }
 
   /** A job the caller may see (see AccessPolicy); anything else is 404. */

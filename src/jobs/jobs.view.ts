@@ -247,6 +247,12 @@ export class ProviderConfigView {
   /** Price overrides in US dollars per second, by profile (`h100-x2`) or base (`h100`) */
   @ApiProperty({ type: 'object', additionalProperties: { type: 'number' }, example: { h100: 0.002 } })
   hardware_info: Record<string, unknown>;
+  /** Where webhooks may come from (empty: anywhere) */
+  @ApiProperty({ type: [String], example: ['203.0.113.0/24'] })
+  webhook_allowed_ips: string[];
+  /** Where the API token in force comes from: set through the API, the environment, or none (never the token) */
+  @ApiProperty({ enum: ['stored', 'env', 'none'] })
+  token_source: 'stored' | 'env' | 'none';
   @ApiDateTime({ nullable: true })
   updated_at: string | null;
 }

@@ -7,6 +7,7 @@ import {
   hardwareOverrideProblems,
   hardwareRate,
   ProviderConfigService,
+  ProviderCredentialsService,
   ProviderRegistry,
 } from '../providers';
 import type { ProviderConfig } from '../providers';
@@ -14,6 +15,7 @@ import { ProviderConfigDto } from './jobs.dto';
 import { JobsService } from './jobs.service';
 import { ProviderConfigView, ProviderListView } from './jobs.view';
 import { ApiErrors } from '../openapi';
+import { invalidAddress } from '../config';
 
 const NAME_PARAM = ApiParam({
   name: 'name',
@@ -21,14 +23,16 @@ const NAME_PARAM = ApiParam({
   example: 'replicate',
 });
 
-/** webhook_secret is write-only: responses say whether one is set, never what it is. */
-function configView(c: ProviderConfig): ProviderConfigView {
+/** webhook_secret and the token are write-only: responses say whether one is set, never what it is. */
+export function configView(c: ProviderConfig, tokenSource: ProviderConfigView['token_source']): ProviderConfigView {
   return {
     name: c.name,
     webhook_url: c.webhookUrl,
-    webhook_secret_set: Boolean(c.webhookSecret),
+    webhook_secret_set: Boolean(c.webhookSecretSealed ?? c.webhookSecret),
     version_override: c.versionOverride,
     hardware_info: c.hardwareInfo ?? {},
+    webhook_allowed_ips: c.webhookAllowedIps ?? [],
+    token_source: tokenSource,
     updated_at: c.updatedAt ? c.updatedAt.toISOString() : null,
   };
 }
@@ -39,6 +43,7 @@ export class ProvidersController {
   constructor(
     private readonly registry: ProviderRegistry,
     private readonly configs: ProviderConfigService,
+    private readonly credentials: ProviderCredentialsService,
     private readonly jobs: JobsService,
   ) {}
 
@@ -73,7 +78,8 @@ export class ProvidersController {
   @ApiErrors('not_found')
   async getConfig(@Param('name') name: string): Promise<ProviderConfigView> {
     if (!this.registry.has(name)) throw new NotFoundError(`Provider ${name} not found`);
-    return configView(await this.configs.get(name));
+    const c = await this.configs.get(name);
+    return configView(c, this.credentials.tokenSourceOf(c));
   }
 
   /** Changing webhook_url re-evaluates job polling at once. */
@@ -91,9 +97,14 @@ export class ProvidersController {
     @Body() dto: ProviderConfigDto,
   ): Promise<ProviderConfigView> {
     if (!this.registry.has(name)) throw new NotFoundError(`Provider ${name} not found`);
-    const problems = hardwareOverrideProblems(dto.hardware_info ?? {});
+    const problems: Record<string, string> = hardwareOverrideProblems(dto.hardware_info ?? {});
+    const badAddress = invalidAddress(dto.webhook_allowed_ips ?? []);
+    if (badAddress !== null)
+      problems.webhook_allowed_ips = `${JSON.stringify(badAddress)} is not an IP address or CIDR range`;
+    if (dto.webhook_secret) this.configs.requireSealing('webhook_secret');
     if (Object.keys(problems).length > 0)
       throw new ValidationError(`Invalid request: ${Object.keys(problems).join(', ')}`, problems);
-    return configView(await this.configs.update(name, dto, caller));
+    const saved = await this.configs.update(name, dto, caller);
+    return configView(saved, this.credentials.tokenSourceOf(saved));
   }
 }

@@ -21,7 +21,8 @@ export class WebhookController {
   @ApiOperation({
     summary: "Receive Replicate's prediction webhook",
     description:
-      'Signed with Standard Webhooks instead of an API key; 404 when the service has no Replicate token. A ' +
+      'Signed with Standard Webhooks instead of an API key; 404 when the service has no Replicate token; 403 from ' +
+      "a client address outside the provider config's `webhook_allowed_ips`. A " +
       '`webhook-id` seen in the last 24 h is acknowledged and not applied again. Bodies up to 10 MiB.',
   })
   @ApiHeader({ name: 'webhook-id', required: true, description: 'Unique per message' })
@@ -53,6 +54,8 @@ export class WebhookController {
     'payload_too_large',
     'provider_unavailable',
     'request_timeout',
+    'rate_limit_exceeded',
+    'permission_denied',
   )
   async replicate(@Req() req: Request): Promise<WebhookReceiptView> {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);

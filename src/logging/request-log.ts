@@ -16,6 +16,8 @@ type Req = IncomingMessage & {
   baseUrl?: string;
   route?: { path?: unknown };
   user?: { id?: string };
+  /** express's client address (the trusted proxies' X-Forwarded-For hop, else the TCP peer). */
+  ip?: string;
 };
 
 export interface RequestLogOptions {
@@ -35,7 +37,7 @@ function pathOf(req: Req): string {
 
 /**
  * One line per request from `simpletuner.cloud.http` when its response ends, e.g. `GET /api/cloud/jobs 200
- * (3.1 ms)`, with method, route pattern, status, duration, user and bytes in `extra`: never a query value, a header
+ * (3.1 ms)`, with method, route pattern, status, duration, client address, user and bytes in `extra`: never a query value, a header
  * value or a body. It is pino-http's request logging, shaped into our line (its own req/res dumps never exist).
  */
 export function requestLogging(opts: RequestLogOptions): RequestHandler {
@@ -56,6 +58,7 @@ export function requestLogging(opts: RequestLogOptions): RequestHandler {
         route,
         status,
         duration_ms: durationMs,
+        client_ip: req.ip ?? req.socket?.remoteAddress ?? null,
         ...(req.user?.id ? { user_id: req.user.id } : {}),
         bytes: Number.isFinite(length) ? length : null,
       },

@@ -120,8 +120,9 @@ export const ERROR_CODES = {
     status: 429,
     schema: 'RateLimitExceededError',
     description:
-      'Too many failed key checks from this address or for this key prefix, or too many event streams (per user, ' +
-      'organisation or instance, named in `details.scope`); see `Retry-After`',
+      "Too many requests with this key (the general limit, or the route's own: submit, uploads) or, without a key, " +
+      'from this address (webhooks); too many failed key checks from this address or for this key prefix; or too ' +
+      'many event streams (per user, organisation or instance, named in `details.scope`); see `Retry-After`',
   },
   quota_exceeded: {
     status: 429,

@@ -13,6 +13,7 @@ export type {
 export { ProviderRegistry } from './provider-registry';
 export { ProviderConfig } from './provider-config.entity';
 export { ProviderConfigService } from './provider-config.service';
+export { ProviderCredentialsService } from './provider-credentials.service';
 export {
   DEFAULT_HARDWARE_PROFILE,
   DEFAULT_DURATION_SECONDS,
@@ -25,6 +26,7 @@ export {
 export { ProvidersModule } from './providers.module';
 export { ReplicateWebhookReader } from './replicate/replicate-webhook';
 export { webhookPreflight } from './replicate/webhook-preflight';
+export { webhookSourceCheck } from './replicate/webhook-allowlist';
 export type { ReplicateWebhook } from './replicate/replicate-webhook';
 /** The Replicate provider's client reaches Replicate's files API (dataset uploads). */
 export { ReplicateProvider } from './replicate/replicate.provider';

@@ -72,6 +72,12 @@ export class ProviderRegistry {
     return provider;
   }
 
+  /** Where a job or upload goes without `provider`: Replicate when a token is in force (stored or env), else the simulator. */
+  defaultName(): string {
+    const replicate = this.providers.get('replicate');
+    return replicate?.isConfigured?.() ? 'replicate' : 'simulator';
+  }
+
   list(): TrainingProvider[] {
     return [...this.providers.values()];
   }

@@ -2,6 +2,7 @@ import { Controller, Delete, Get, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentUser, MinLevel } from '../auth';
+import { RateLimit } from '../rate-limits';
 import type { AuthenticatedUser } from '../auth';
 import { PaginationQuery } from '../common/pagination.dto';
 import { UuidParam } from '../common/uuid-param';
@@ -23,6 +24,7 @@ export class UploadsController {
   /** Answered by hand: a client that left mid-upload gets nothing (there is nobody to answer). */
   @Post()
   @MinLevel('researcher')
+  @RateLimit('uploads')
   @ApiOperation({
     summary: 'Upload a dataset archive',
     description:

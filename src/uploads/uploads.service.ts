@@ -14,7 +14,7 @@ import {
 import { AppConfig } from '../config';
 import { EventsService } from '../events';
 import { getLogger } from '../logging';
-import { ProviderCallError } from '../providers';
+import { ProviderCallError, ProviderRegistry } from '../providers';
 import { ClientGoneError, PayloadTooLargeError, uploadContentType } from './upload-errors';
 import { meterBody } from './upload-meter';
 import { UploadProgress } from './upload-progress';
@@ -55,6 +55,7 @@ export class UploadsService {
 
   constructor(
     private readonly config: AppConfig,
+    private readonly registry: ProviderRegistry,
     private readonly repo: UploadsRepository,
     private readonly access: AccessPolicy,
     private readonly events: EventsService,
@@ -66,7 +67,7 @@ export class UploadsService {
 
   /** The same rule as a submit's default provider: Replicate when a token is configured, else the simulator. */
   defaultProvider(): string {
-    return this.config.env.REPLICATE_API_TOKEN ? 'replicate' : 'simulator';
+    return this.registry.defaultName();
   }
 
   /**

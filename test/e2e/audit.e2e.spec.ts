@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { AuditService } from '../../src/audit';
 import { EXPENSIVE, makeOrg, makeUser, setRuleActive, submit } from '../support/approval-fixtures';
 import { http } from '../support/http';
@@ -10,7 +11,10 @@ describe('audit trail', () => {
   let orgB: string;
 
   beforeAll(async () => {
-    app = await startTestApp({ env: { SIMPLETUNER_QUEUE_INTERVAL: '3600' } });
+    // A secret key: the provider's webhook secret below is stored encrypted.
+    app = await startTestApp({
+      env: { SIMPLETUNER_QUEUE_INTERVAL: '3600', SIMPLETUNER_SECRET_KEY: randomBytes(32).toString('base64') },
+    });
     orgA = await makeOrg(app, 'audit-a');
     orgB = await makeOrg(app, 'audit-b');
   });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { WebhookService } from '../../src/jobs/webhook.service';
@@ -18,6 +19,8 @@ describe('Replicate webhooks (PostgreSQL, fake Replicate)', () => {
       env: {
         REPLICATE_API_BASE: fake.url,
         REPLICATE_API_TOKEN: fake.token,
+        // The configured webhook secret is stored encrypted.
+        SIMPLETUNER_SECRET_KEY: randomBytes(32).toString('base64'),
         SIMPLETUNER_QUEUE_INTERVAL: '3600',
         SIMPLETUNER_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'ERROR',
       },

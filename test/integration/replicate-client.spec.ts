@@ -2,6 +2,7 @@ import type { HttpClientFactory } from '../../src/http';
 import type { Job } from '../../src/jobs/job.entity';
 import { providerApiError } from '../../src/jobs/jobs.service';
 import type { ProviderConfigService } from '../../src/providers/provider-config.service';
+import type { ProviderCredentialsService } from '../../src/providers/provider-credentials.service';
 import { ProviderCallError } from '../../src/providers/provider.interface';
 import { ReplicateClient } from '../../src/providers/replicate/replicate.client';
 import { ReplicateProvider } from '../../src/providers/replicate/replicate.provider';
@@ -23,7 +24,12 @@ describe('Replicate client against the fake Replicate', () => {
     });
   const noConfig = {
     get: async () => ({ webhookUrl: null, webhookSecret: null, versionOverride: null, hardwareInfo: {} }),
+    watch: () => undefined,
   } as unknown as ProviderConfigService;
+  const envCredentials = {
+    token: async () => ({ token: fake.token, source: 'env' }),
+    webhookSecrets: async () => ({ current: null, previous: null }),
+  } as unknown as ProviderCredentialsService;
 
   beforeAll(async () => {
     fake = await startFakeReplicate();
@@ -78,7 +84,7 @@ describe('Replicate client against the fake Replicate', () => {
 
   it('does not resend a create that timed out after the fake received it, and finds it again by job_id', async () => {
     fake.stallNext(1, Infinity, { method: 'POST', path: /^\/predictions$/, applyFirst: true });
-    const provider = new ReplicateProvider(client({ timeoutMs: 500 }), noConfig);
+    const provider = new ReplicateProvider(client({ timeoutMs: 500 }), noConfig, envCredentials, fake.token);
     const job = {
       jobId: '11111111-2222-4333-8444-555555555555',
       config: {},
@@ -105,7 +111,7 @@ describe('Replicate client against the fake Replicate', () => {
   });
 
   it('maps Replicate statuses and treats a 404 on cancel as success', async () => {
-    const provider = new ReplicateProvider(client(), noConfig);
+    const provider = new ReplicateProvider(client(), noConfig, envCredentials, fake.token);
     const p = fake.addPrediction({ status: 'starting' });
     for (const [raw, ours] of [
       ['starting', 'queued'],
@@ -131,8 +137,9 @@ describe('Replicate client against the fake Replicate', () => {
         versionOverride: null,
         hardwareInfo: {},
       }),
+      watch: () => undefined,
     } as unknown as ProviderConfigService;
-    const provider = new ReplicateProvider(client(), withHook);
+    const provider = new ReplicateProvider(client(), withHook, envCredentials, fake.token);
     const job = {
       jobId: '99999999-2222-4333-8444-555555555555',
       config: { steps: 3 },
@@ -157,7 +164,7 @@ describe('Replicate client against the fake Replicate', () => {
   });
 
   it('syncs many jobs from list pages and asks again by id only for a finished prediction listed without metrics', async () => {
-    const provider = new ReplicateProvider(client(), noConfig);
+    const provider = new ReplicateProvider(client(), noConfig, envCredentials, fake.token);
     const a = fake.addPrediction({ status: 'processing' });
     const b = fake.addPrediction({ status: 'succeeded', metrics: {} });
     const jobs = [a, b].map((p) => ({

@@ -47,6 +47,8 @@ export class FakeReplicate {
   readonly token: string;
   readonly webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
   pageSize = 100;
+  /** The username GET /account answers for the token. */
+  accountName = 'fake-owner';
   /** When set, status changes of predictions with a `webhook` are sent to it, signed. */
   autoWebhooks = false;
   readonly requests: RecordedRequest[] = [];
@@ -382,6 +384,8 @@ export class FakeReplicate {
       return [200, { results: [{ id: `ver-${m[2]}`, created_at: new Date().toISOString() }], next: null }];
     }
     if (method === 'GET' && path === '/webhooks/default/secret') return [200, { key: this.webhookSecret }];
+    if (method === 'GET' && path === '/account')
+      return [200, { type: 'user', username: this.accountName, name: 'Fake' }];
     return this.files.route(method, path) ?? [404, { detail: 'Not found.' }];
   }
 }

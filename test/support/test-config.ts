@@ -45,6 +45,12 @@ export async function makeTestConfig(opts: TestConfigOptions = {}): Promise<Test
     SIMPLETUNER_ENTERPRISE_CONFIG: '',
     SIMPLETUNER_ADMIN_API_KEY: adminKey,
     HOST: '127.0.0.1',
+    // Tests make many requests and submits with one key within a minute: limits high enough never to refuse them
+    // (the rate-limit tests set their own, low ones).
+    SIMPLETUNER_RATE_LIMIT_PER_MINUTE: '1000000',
+    SIMPLETUNER_RATE_LIMIT_SUBMIT_PER_MINUTE: '1000000',
+    SIMPLETUNER_RATE_LIMIT_UPLOADS_PER_MINUTE: '1000000',
+    SIMPLETUNER_RATE_LIMIT_WEBHOOKS_PER_MINUTE: '1000000',
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...opts.env,
   };

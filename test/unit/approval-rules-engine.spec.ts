@@ -12,6 +12,7 @@ function rule(over: Partial<RuleInput>): RuleInput {
     priority: 0,
     appliesToProvider: null,
     exemptLevels: [],
+    appliesToLevels: [],
     createdAt: new Date(2026, 0, 1, 0, 0, seq),
     ...over,
   };
@@ -93,5 +94,21 @@ describe('approval rules engine', () => {
     expect(evaluateRules([rule({ threshold: null })], { ...base, costEstimate: 1e6 })).toBeNull();
     expect(evaluateRules([rule({ threshold: 'lots' })], { ...base, costEstimate: 1e6 })).toBeNull();
     expect(evaluateRules([rule({ condition: 'config_pattern', threshold: '/[/' })], base)).toBeNull();
+  });
+
+  it('user_level matches submitters at that level; applies_to_levels limits any rule to its levels', () => {
+    const researchers = rule({ condition: 'user_level', threshold: 'researcher' });
+    expect(evaluateRules([researchers], base)?.reason).toContain('researcher-level');
+    expect(evaluateRules([researchers], { ...base, userLevel: 'lead' })).toBeNull();
+
+    const costlyForViewers = rule({ threshold: '1', appliesToLevels: ['viewer'] });
+    expect(evaluateRules([costlyForViewers], { ...base, costEstimate: 99 })).toBeNull();
+    expect(evaluateRules([costlyForViewers], { ...base, costEstimate: 99, userLevel: 'viewer' })?.rule.id).toBe(
+      costlyForViewers.id,
+    );
+    // Empty: every level.
+    expect(
+      evaluateRules([rule({ threshold: '1', appliesToLevels: [] })], { ...base, costEstimate: 99 }),
+    ).not.toBeNull();
   });
 });

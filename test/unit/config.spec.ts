@@ -112,6 +112,23 @@ describe('configuration', () => {
     fs.rmSync(cwd, { recursive: true, force: true });
   });
 
+  it('reads the trusted proxies and rate limits, and names a bad proxy entry at boot', () => {
+    const config = loadAppConfig(
+      { SIMPLETUNER_TRUSTED_PROXIES: ' 10.0.0.0/8, ::1 ,loopback', SIMPLETUNER_RATE_LIMIT_PER_MINUTE: '0' },
+      dir,
+    );
+    expect(config.env.SIMPLETUNER_TRUSTED_PROXIES).toEqual(['10.0.0.0/8', '::1', 'loopback']);
+    expect(config.env.SIMPLETUNER_RATE_LIMIT_PER_MINUTE).toBe(0);
+    const defaults = loadAppConfig({}, dir).env;
+    expect(defaults.SIMPLETUNER_TRUSTED_PROXIES).toEqual([]);
+    expect(defaults.SIMPLETUNER_RATE_LIMIT_PER_MINUTE).toBe(600);
+    expect(defaults.SIMPLETUNER_RATE_LIMIT_SUBMIT_PER_MINUTE).toBe(60);
+    expect(problems({ SIMPLETUNER_TRUSTED_PROXIES: '10.0.0.0/8,proxy.example.com' }, dir)).toEqual([
+      expect.stringMatching(/^SIMPLETUNER_TRUSTED_PROXIES: must be IP addresses or CIDR ranges/),
+    ]);
+    expect(problems({ SIMPLETUNER_TRUSTED_PROXIES: '10.0.0.0/33' }, dir)).toHaveLength(1);
+  });
+
   it('refuses queue_processing.enabled: false, a sub-second interval, a missing explicit file and bad YAML', () => {
     const disabled = write('disabled.yaml', 'background:\n  queue_processing:\n    enabled: false\n');
     expect(problems({ SIMPLETUNER_ENTERPRISE_CONFIG: disabled }, dir).join('\n')).toMatch(

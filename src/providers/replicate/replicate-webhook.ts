@@ -58,25 +58,42 @@ export class ReplicateWebhookReader {
     };
   }
 
-  /** Verifies with the known secret; after a mismatch, once more with a refreshed default secret (rotation). */
+  /**
+   * Verifies with the known secrets (a rotated-out one during its overlap too); after a mismatch, once more with a
+   * refreshed default secret (Replicate's own rotation).
+   */
   private async verify(h: WebhookHeaders, rawBody: Buffer, now: Date): Promise<void> {
-    const known = await this.secret(false);
+    const known = await this.secret(false, now);
     try {
-      verifyWebhook(known.secret, h, rawBody, now);
+      verifyWithAny(known.secrets, h, rawBody, now);
     } catch (err) {
       if (!(err instanceof InvalidSignatureError) || known.configured) throw err;
-      const refreshed = await this.secret(true);
-      if (refreshed.secret === known.secret) throw err;
-      verifyWebhook(refreshed.secret, h, rawBody, now);
+      const refreshed = await this.secret(true, now);
+      if (refreshed.secrets[0] === known.secrets[0]) throw err;
+      verifyWithAny(refreshed.secrets, h, rawBody, now);
     }
   }
 
-  private async secret(rotated: boolean): Promise<{ secret: string; configured: boolean }> {
+  private async secret(rotated: boolean, now: Date): Promise<{ secrets: string[]; configured: boolean }> {
     try {
-      return await this.replicate.webhookSecret(rotated);
+      return await this.replicate.webhookSecrets(rotated, now);
     } catch {
       // Logged once per fetch attempt by the secret cache, not once per webhook.
       throw new ProviderUnavailableError('Webhook secret unavailable; retry later');
     }
   }
+}
+
+/** Passes when any of `secrets` signed the delivery; else the first secret's error. */
+function verifyWithAny(secrets: string[], h: WebhookHeaders, rawBody: Buffer, now: Date): void {
+  let first: unknown;
+  for (const secret of secrets) {
+    try {
+      verifyWebhook(secret, h, rawBody, now);
+      return;
+    } catch (err) {
+      first ??= err;
+    }
+  }
+  throw first;
 }

@@ -16,7 +16,8 @@ import { fileUploadBody, ReplicateFile } from './replicate-files';
 
 export interface ReplicateClientOptions {
   baseUrl: string;
-  token: string | undefined;
+  /** The API token, or where to read it before each call (a token changed through the API applies at once). */
+  token: string | undefined | (() => Promise<string | undefined>);
   /** Circuit-breaker name; the app uses `replicate` (one breaker per provider and app). */
   name?: string;
   timeoutMs?: number;
@@ -90,20 +91,25 @@ export class ReplicateClient {
       timeoutMs: opts.timeoutMs,
       retry: opts.retry,
       breaker: opts.breaker,
-      headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {},
     });
     this.budget = opts.budget ?? { acquire: () => Promise.resolve() };
   }
 
-  get configured(): boolean {
-    return Boolean(this.opts.token);
+  /** The Authorization header of the token in force now. */
+  private async auth(): Promise<Record<string, string>> {
+    const token = typeof this.opts.token === 'function' ? await this.opts.token() : this.opts.token;
+    return token ? { authorization: `Bearer ${token}` } : {};
   }
 
   /** Never retried once it may have reached Replicate: an unknown outcome is reconciled by job_id. */
   async createPrediction(body: CreatePredictionBody): Promise<ReplicatePrediction> {
     try {
       await this.budget.acquire('create');
-      const res = await this.http.request<ReplicatePrediction>('POST', '/predictions', { body, idempotent: false });
+      const res = await this.http.request<ReplicatePrediction>('POST', '/predictions', {
+        body,
+        idempotent: false,
+        headers: await this.auth(),
+      });
       return res.body;
     } catch (err) {
       throw toProviderCallError(err, 'create prediction');
@@ -183,7 +189,7 @@ export class ReplicateClient {
       await this.budget.acquire('call');
       const res = await this.http.request<ReplicateFile>('POST', '/files', {
         stream: body,
-        headers,
+        headers: { ...headers, ...(await this.auth()) },
         idempotent: false,
       });
       return res.body;
@@ -203,9 +209,25 @@ export class ReplicateClient {
     }
   }
 
+  /**
+   * The account the token belongs to (GET /account): `{valid, username}`, or `{valid: false, error}` when Replicate
+   * refuses the token. Other failures (network, 5xx) are thrown.
+   */
+  async account(): Promise<{ valid: boolean; username?: string; error?: string }> {
+    try {
+      const body = await this.call<{ username?: string }>('GET', '/account');
+      return { valid: true, ...(typeof body?.username === 'string' ? { username: body.username } : {}) };
+    } catch (err) {
+      if (err instanceof HttpStatusError && (err.status === 401 || err.status === 403)) {
+        return { valid: false, error: `Replicate refused the token (HTTP ${err.status})` };
+      }
+      throw toProviderCallError(err, 'get account');
+    }
+  }
+
   private async call<T>(method: string, path: string): Promise<T> {
     await this.budget.acquire('call');
-    const res = await this.http.request<T>(method, path);
+    const res = await this.http.request<T>(method, path, { headers: await this.auth() });
     return res.body;
   }
 }

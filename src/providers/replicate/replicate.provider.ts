@@ -3,6 +3,7 @@ import { getLogger } from '../../logging';
 import { replicateModelFor } from '../hardware';
 import { predictionStatus } from '../prediction-status';
 import type { ProviderConfigService } from '../provider-config.service';
+import type { ProviderCredentialsService } from '../provider-credentials.service';
 import { ProviderCallError, ProviderJobState, ProviderSubmission, TrainingProvider } from '../provider.interface';
 import type { JobSecrets, ProviderJob } from '../provider.interface';
 import { trainerInput } from './trainer-input';
@@ -56,17 +57,39 @@ export class ReplicateProvider implements TrainingProvider {
   readonly name = 'replicate';
   private readonly versions = new Map<string, string>();
   private readonly defaultSecret: WebhookSecretCache;
+  /** Whether a token is in force (stored or from the environment), kept current as the credentials change. */
+  private configured: boolean;
 
   constructor(
     readonly client: ReplicateClient,
     private readonly configs: ProviderConfigService,
+    private readonly credentials: ProviderCredentialsService,
+    envToken: string | undefined,
     private readonly opts: ReplicateProviderOptions = {},
   ) {
     this.defaultSecret = new WebhookSecretCache(() => this.client.getDefaultWebhookSecret());
+    this.configured = Boolean(envToken);
+    // A token set or deleted through the API, on this instance or another, applies without a restart.
+    configs.watch(this.name, () => void this.refreshCredentials());
   }
 
   isConfigured(): boolean {
-    return this.client.configured;
+    return this.configured;
+  }
+
+  /** The token in force now (read before every call by the client), refreshing isConfigured on the way. */
+  async token(): Promise<string | undefined> {
+    const { token } = await this.credentials.token(this.name);
+    this.configured = Boolean(token);
+    return token;
+  }
+
+  async refreshCredentials(): Promise<void> {
+    try {
+      await this.token();
+    } catch (err) {
+      log.error('Reading the Replicate credentials failed', { error: err });
+    }
   }
 
   async submit(job: ProviderJob, secrets?: JobSecrets): Promise<ProviderSubmission> {
@@ -153,14 +176,15 @@ export class ReplicateProvider implements TrainingProvider {
   }
 
   /**
-   * The webhook signing secret: the provider config's when set, else Replicate's default (fetched once and kept;
-   * see WebhookSecretCache). `rotated` asks again after a mismatch, at most once a minute.
+   * The webhook signing secrets: the provider config's when set (with the one a rotation replaced, during its
+   * overlap), else Replicate's default (fetched once and kept; see WebhookSecretCache). `rotated` asks again after
+   * a mismatch, at most once a minute. `now` decides whether the overlap is over.
    */
-  async webhookSecret(rotated = false): Promise<{ secret: string; configured: boolean }> {
-    const config = await this.configs.get(this.name);
-    if (config.webhookSecret) return { secret: config.webhookSecret, configured: true };
+  async webhookSecrets(rotated = false, now?: Date): Promise<{ secrets: string[]; configured: boolean }> {
+    const { current, previous } = await this.credentials.webhookSecrets(this.name, now);
+    if (current) return { secrets: previous ? [current, previous] : [current], configured: true };
     const secret = await (rotated ? this.defaultSecret.refresh() : this.defaultSecret.get());
-    return { secret, configured: false };
+    return { secrets: previous ? [secret, previous] : [secret], configured: false };
   }
 
   private async latestVersion(profile: string): Promise<string> {

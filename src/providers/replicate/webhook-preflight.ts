@@ -1,7 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { sendErrorResponse } from '../../edge';
 import { AppError, NotFoundError } from '../../common/errors';
-import type { AppConfig } from '../../config';
 import { getLogger } from '../../logging';
 import { checkWebhookHeaders } from './webhook-verifier';
 
@@ -12,12 +11,11 @@ const log = getLogger('simpletuner.cloud.jobs.webhooks');
  * Standard-Webhooks headers there is nothing to verify (401). Either way the answer costs no body read, no secret
  * fetch and no database work, and the connection is closed so an unread upload stops.
  */
-export function webhookPreflight(config: AppConfig, maxBytes: number): RequestHandler {
-  const configured = Boolean(config.env.REPLICATE_API_TOKEN);
+export function webhookPreflight(isConfigured: () => boolean, maxBytes: number): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     if (req.method !== 'POST') return next();
     let refusal: Error | null = null;
-    if (!configured) {
+    if (!isConfigured()) {
       refusal = new NotFoundError('Replicate is not configured on this service');
     } else {
       try {
