@@ -3,7 +3,7 @@ import { sendErrorResponse } from '../../edge';
 import { AppError, NotFoundError } from '../../common/errors';
 import type { AppConfig } from '../../config';
 import { getLogger } from '../../logging';
-import { checkWebhookHeaders } from './webhook-verifier';
+import { checkWebhookHeaders } from '../../common/standard-webhooks';
 
 const log = getLogger('simpletuner.cloud.jobs.webhooks');
 

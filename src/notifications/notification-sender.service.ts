@@ -1,0 +1,95 @@
+import { Injectable } from '@nestjs/common';
+import { Clock } from '../common/clock';
+import { forEachLimit } from '../common/concurrency';
+import { AppConfig } from '../config';
+import { getLogger } from '../logging';
+import { ChannelsRepository } from './channels.repository';
+import { ChannelsService } from './channels.service';
+import { DeliveriesRepository, DeliveryRow } from './deliveries.repository';
+import { afterAttempt, DISABLE_AFTER_FAILURES } from './delivery-schedule';
+import type { SendResult } from './http-transport';
+import type { NotificationChannel } from './notification-channel.entity';
+import { NotificationTransports } from './notification-transports';
+import { NotificationsMetrics } from './notifications.metrics';
+import { TARGET_TIMEOUT_MS } from './target-guard';
+
+const log = getLogger('simpletuner.cloud.notifications');
+
+/**
+ * A claimed delivery stays with its sender this long: past the longest attempt, so no other sender takes it while
+ * it is in flight, and short, so one whose sender died is sent again soon after.
+ */
+const CLAIM_LEASE_MS = TARGET_TIMEOUT_MS + 5_000;
+
+/** Sends deliveries: the due ones with bounded concurrency and retries, or one now (a test, a redelivery). */
+@Injectable()
+export class NotificationSender {
+  private readonly concurrency: number;
+  private readonly baseMs: number;
+
+  constructor(
+    private readonly deliveries: DeliveriesRepository,
+    private readonly channelRows: ChannelsRepository,
+    private readonly channels: ChannelsService,
+    private readonly transports: NotificationTransports,
+    private readonly metrics: NotificationsMetrics,
+    private readonly clock: Clock,
+    config: AppConfig,
+  ) {
+    this.concurrency = config.env.SIMPLETUNER_NOTIFY_CONCURRENCY;
+    this.baseMs = config.env.SIMPLETUNER_NOTIFY_RETRY_BASE_SECONDS * 1000;
+  }
+
+  /** One round: claims up to `concurrency` due deliveries of active channels and attempts each; how many. */
+  async sendDueRound(): Promise<number> {
+    const now = this.clock.now();
+    const claimed = await this.deliveries.claimDue(now, new Date(now.getTime() + CLAIM_LEASE_MS), this.concurrency);
+    if (claimed.length === 0) return 0;
+    const channels = new Map(
+      (await this.channelRows.findMany([...new Set(claimed.map((d) => d.channel_id))])).map((c) => [c.id, c]),
+    );
+    await forEachLimit(claimed, this.concurrency, async (delivery) => {
+      const channel = channels.get(delivery.channel_id);
+      if (channel) await this.attempt(channel, delivery, true);
+    });
+    return claimed.length;
+  }
+
+  /**
+   * Sends a delivery once and records the attempt. `retry`: a retryable failure stays pending for its next turn
+   * (the outbox); without it (a test, a redelivery a person asked for) the outcome is final.
+   */
+  async attempt(channel: NotificationChannel, delivery: DeliveryRow, retry: boolean): Promise<DeliveryRow> {
+    let result: SendResult;
+    try {
+      result = await this.transports.send(channel, this.channels.secretOf(channel), delivery, this.clock.now());
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      result = {
+        ok: false,
+        statusCode: null,
+        durationMs: 0,
+        error,
+        excerpt: null,
+        retryable: true,
+        retryAfterMs: null,
+      };
+    }
+    const attempts = delivery.attempts + 1;
+    const next = afterAttempt(result, retry ? attempts : Number.MAX_SAFE_INTEGER, this.clock.now(), this.baseMs);
+    const saved = (await this.deliveries.recordAttempt(delivery.id, next)) ?? delivery;
+    const outcome = next.status === 'pending' ? 'retry' : next.status;
+    this.metrics.delivered(channel.kind, outcome, result.durationMs);
+    if (next.status === 'failed') {
+      log.info(`Delivery ${delivery.id} to channel ${channel.name} failed: ${result.error}`, {
+        channel_id: channel.id,
+        delivery_id: delivery.id,
+        attempts,
+        status_code: result.statusCode,
+      });
+      if (retry && (await this.deliveries.lastAllFailed(channel.id, DISABLE_AFTER_FAILURES)))
+        await this.channels.disableFailing(channel, `The last ${DISABLE_AFTER_FAILURES} deliveries failed`);
+    }
+    return saved;
+  }
+}
