@@ -124,7 +124,7 @@ export class ChannelsService {
     if (!(await this.repo.disable(channel.id, reason))) return false;
     await this.audit.record({
       actor: null,
-      action: 'channel_disabled',
+      action: 'notification_channel.channel_disabled',
       targetType: 'notification_channel',
       targetId: channel.id,
       orgId: channel.orgId,

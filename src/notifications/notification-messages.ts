@@ -43,7 +43,7 @@ export function summaryOf(p: NotificationPayload): string {
 /** The dashboard page of the job the notification is about (null: it is about no job). */
 export function jobLink(publicUrl: string, p: NotificationPayload): string | null {
   const jobId = str(p.data.job_id);
-  return jobId ? `${publicUrl.replace(/\/+$/, '')}/#jobs/${encodeURIComponent(jobId)}` : null;
+  return jobId ? `${publicUrl.replace(/\/+$/, '')}/dashboard#jobs/${encodeURIComponent(jobId)}` : null;
 }
 
 /** A Slack incoming-webhook message: the summary with a link to the job (Slack's `<url|label>` markup). */
