@@ -131,7 +131,12 @@ describe('notifications (PostgreSQL)', () => {
     const failed = (await deliveriesOf(channel.id)).filter((d) => d.status === 'failed');
     expect(failed).toHaveLength(20);
     expect(failed.every((d) => d.attempts === 1 && d.last_status_code === 410)).toBe(true);
-    const audit = await http(app.url, 'GET', `/api/audit?action=notification_channel.channel_disabled&target_id=${channel.id}`, { key: app.adminKey });
+    const audit = await http(
+      app.url,
+      'GET',
+      `/api/audit?action=notification_channel.channel_disabled&target_id=${channel.id}`,
+      { key: app.adminKey },
+    );
     expect(audit.body.entries.map((e: { target: { id: string } }) => e.target.id)).toContain(channel.id);
   });
 
