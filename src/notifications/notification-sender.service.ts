@@ -62,6 +62,7 @@ export class NotificationSender {
   async attempt(channel: NotificationChannel, delivery: DeliveryRow, retry: boolean): Promise<DeliveryRow> {
     let result: SendResult;
     try {
+      // Inside the try: a secret sealed with a key this instance no longer has fails this attempt, not the round.
       result = await this.transports.send(channel, this.channels.secretOf(channel), delivery, this.clock.now());
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
