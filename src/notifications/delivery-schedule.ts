@@ -3,7 +3,7 @@ import type { AttemptRecord } from './deliveries.repository';
 import type { SendResult } from './http-transport';
 
 /** Attempts of one delivery before it is given up. */
-export const MAX_ATTEMPTS = 8;
+const MAX_ATTEMPTS = 8;
 /** A channel whose last this many deliveries all failed is switched off. */
 export const DISABLE_AFTER_FAILURES = 20;
 /** A server asking to wait longer than this is taken at its word only this far. */

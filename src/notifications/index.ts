@@ -1,2 +1,1 @@
 export { NotificationsModule } from './notifications.module';
-export { NotificationsService } from './notifications.service';

@@ -8,7 +8,7 @@ export interface NotificationPayload {
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
 /** One line a person reads: what happened, to which job. */
-export function summaryOf(p: NotificationPayload): string {
+function summaryOf(p: NotificationPayload): string {
   const d = p.data;
   const job = str(d.config_name) ?? str(d.job_id);
   const jobPart = job ? ` ${job}` : '';
@@ -41,7 +41,7 @@ export function summaryOf(p: NotificationPayload): string {
 }
 
 /** The dashboard page of the job the notification is about (null: it is about no job). */
-export function jobLink(publicUrl: string, p: NotificationPayload): string | null {
+function jobLink(publicUrl: string, p: NotificationPayload): string | null {
   const jobId = str(p.data.job_id);
   return jobId ? `${publicUrl.replace(/\/+$/, '')}/dashboard#jobs/${encodeURIComponent(jobId)}` : null;
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Interval } from '../scheduling';
 import { NotificationsService, TickSummary } from './notifications.service';
 
-export const NOTIFICATION_OUTBOX_TASK = 'notification_outbox';
+const NOTIFICATION_OUTBOX_TASK = 'notification_outbox';
 
 /** Transport only: the outbox tick, every SIMPLETUNER_NOTIFY_INTERVAL seconds, on one instance at a time. */
 @Injectable()

@@ -9,7 +9,7 @@ import { channelHears, notificationType, type NotificationType } from './notific
 /** Events read per expansion: one transaction, one insert. */
 const EXPAND_BATCH = 1000;
 
-export function payloadOf(type: NotificationType, event: StoredEvent): NotificationPayload {
+function payloadOf(type: NotificationType, event: StoredEvent): NotificationPayload {
   const { type: _internal, ...data } = event.data;
   const owner = { user_id: event.userId, org_id: event.orgId };
   return { type, timestamp: event.createdAt.toISOString(), data: { ...owner, ...data, event_id: event.id } };

@@ -40,7 +40,7 @@ export function isBlockedAddress(address: string): boolean {
   return BLOCKED.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
-export class BlockedTargetError extends Error {
+class BlockedTargetError extends Error {
   readonly code = 'ERR_BLOCKED_TARGET';
 }
 

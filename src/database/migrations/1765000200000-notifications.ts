@@ -49,6 +49,11 @@ export class Notifications1765000200000 implements MigrationInterface {
         delivered_at timestamptz,
         CONSTRAINT notification_deliveries_event_channel_key UNIQUE (event_id, channel_id)
       )`);
+    await this.deliveryLog(q);
+  }
+
+  /** Indexes of the deliveries, their attempts, and the outbox cursor. */
+  private async deliveryLog(q: QueryRunner): Promise<void> {
     // The sender's claim reads only due pending rows.
     await q.query(
       `CREATE INDEX notification_deliveries_due_idx ON notification_deliveries (next_attempt_at) WHERE status = 'pending'`,
