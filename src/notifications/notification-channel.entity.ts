@@ -1,4 +1,15 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+import { Org } from '../auth/org.entity';
+import { User } from '../auth/user.entity';
 
 export const CHANNEL_KINDS = ['webhook', 'slack', 'email'] as const;
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
@@ -18,8 +29,17 @@ export interface ChannelFilters {
   min_cost?: number;
 }
 
-/** Where notifications go, whose events it hears, and which. */
+/** Where notifications go, whose events it hears, and which. Mirrors migration 1765000200000. */
 @Entity('notification_channels')
+@Check('notification_channels_kind_check', `kind = ANY (ARRAY['webhook'::text, 'slack'::text, 'email'::text])`)
+@Check(
+  'notification_channels_owner_scope_check',
+  `owner_scope = ANY (ARRAY['user'::text, 'org'::text, 'global'::text])`,
+)
+@Check(
+  'notification_channels_owner_check',
+  `owner_scope = 'user' AND user_id IS NOT NULL OR owner_scope = 'org' AND org_id IS NOT NULL AND user_id IS NULL OR owner_scope = 'global' AND org_id IS NULL AND user_id IS NULL`,
+)
 export class NotificationChannel {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -36,8 +56,16 @@ export class NotificationChannel {
   @Column('uuid', { nullable: true })
   orgId: string | null;
 
+  @ManyToOne(() => Org, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'org_id', foreignKeyConstraintName: 'notification_channels_org_id_fkey' })
+  org?: Org;
+
   @Column('uuid', { nullable: true })
   userId: string | null;
+
+  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'notification_channels_user_id_fkey' })
+  user?: User;
 
   @Column('jsonb', { default: {} })
   config: ChannelConfig;
@@ -65,6 +93,10 @@ export class NotificationChannel {
 
   @Column('uuid', { nullable: true })
   createdBy: string | null;
+
+  @ManyToOne(() => User, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'created_by', foreignKeyConstraintName: 'notification_channels_created_by_fkey' })
+  creator?: User;
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
