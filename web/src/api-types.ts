@@ -34,6 +34,13 @@ export type WaitReason = Schemas['BlockedReason'];
 export type ApprovalRequest = Schemas['ApprovalRequestView'];
 export type ApprovalRequestList = Schemas['ApprovalRequestListView'];
 
+export type Channel = Schemas['ChannelView'];
+export type ChannelList = Schemas['ChannelListView'];
+export type CreatedChannel = Schemas['CreatedChannelView'];
+export type Delivery = Schemas['DeliveryView'];
+export type DeliveryList = Schemas['DeliveryListView'];
+export type TestDelivery = Schemas['TestDeliveryView'];
+export type RotatedSecret = Schemas['RotatedSecretView'];
 export type BackgroundTasks = Schemas['BackgroundTasksView'];
 export type TaskState = Schemas['TaskStateView'];
 export type PollingStatus = Schemas['PollingStatusView'];

@@ -32,6 +32,7 @@ type UploadProgress = (sent: number, total: number) => void;
 export interface Api {
   get<T>(path: string): Promise<T>;
   post<T>(path: string, body?: unknown): Promise<T>;
+  patch<T>(path: string, body: unknown): Promise<T>;
   /** POST of a file as the raw body, with its Content-Type, reporting the bytes sent; `signal` aborts it. */
   upload<T>(path: string, file: Blob, contentType: string, onProgress: UploadProgress, signal: AbortSignal): Promise<T>;
   /** GET of a file (an artifact) as a Blob: the key goes in the header, so a plain link cannot fetch it. */
@@ -143,6 +144,7 @@ export function createApi(key: string, onUnauthorized: (err: ApiError) => void):
   return {
     get: <T>(path: string) => signOutOn401(request<T>(key, 'GET', path)),
     post: <T>(path: string, body?: unknown) => signOutOn401(request<T>(key, 'POST', path, body ?? {})),
+    patch: <T>(path: string, body: unknown) => signOutOn401(request<T>(key, 'PATCH', path, body)),
     upload: <T>(path: string, file: Blob, contentType: string, onProgress: UploadProgress, signal: AbortSignal) =>
       signOutOn401(sendFile<T>(key, path, file, contentType, onProgress, signal)),
     download: (path: string) => signOutOn401(fetchFile(key, path)),

@@ -13,6 +13,7 @@ import { ApprovalsView } from './views/approvals-view';
 import { JobDetailView } from './views/job-detail-view';
 import { JobsView } from './views/jobs-view';
 import { NewJobView } from './views/new-job-view';
+import { NotificationsView } from './views/notifications-view';
 import { QueueView } from './views/queue-view';
 import { WorkersView } from './views/workers-view';
 
@@ -22,6 +23,7 @@ const TABS: Array<TabDef & { minLevel?: User['level'] }> = [
   { id: 'new-job', label: 'New job', minLevel: 'researcher' },
   { id: 'queue', label: 'Queue' },
   { id: 'approvals', label: 'Approvals' },
+  { id: 'notifications', label: 'Notifications' },
   { id: 'workers', label: 'Workers' },
   { id: 'activity', label: 'Activity' },
 ];
@@ -118,6 +120,7 @@ export function Dashboard({ apiKey, me, onSignOut }: DashboardProps) {
           {tab === 'new-job' && <NewJobView />}
           {tab === 'queue' && <QueueView />}
           {tab === 'approvals' && <ApprovalsView />}
+          {tab === 'notifications' && <NotificationsView />}
           {tab === 'workers' && <WorkersView />}
           {tab === 'activity' && <ActivityView events={activity} />}
         </div>
