@@ -16,6 +16,7 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import autocannon from 'autocannon';
@@ -39,26 +40,43 @@ const SECONDS = flags.get('seconds') ?? 10;
 const CONNECTIONS = flags.get('connections') ?? 20;
 const CONCURRENCY = flags.get('concurrency') ?? 32;
 
+/** A port free now (the app logs only warnings, so it is told its port rather than asked for it). */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 async function startApp(env: Record<string, string>): Promise<{ url: string; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
   const child = spawn(
     process.execPath,
     ['-r', path.join(ROOT, 'tools/ts-register.js'), path.join(ROOT, 'src/main.ts')],
     {
       cwd: fs.mkdtempSync(path.join(os.tmpdir(), 'st-bench-notify-')),
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env, PORT: String(port) },
+      stdio: ['ignore', 'inherit', 'inherit'],
     },
   );
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    void exited.then(() => reject(new Error(`the app exited before listening:\n${out}`)));
-  });
+  let gone = false;
+  const exited = new Promise<void>((resolve) =>
+    child.on('exit', () => {
+      gone = true;
+      resolve();
+    }),
+  );
+  for (;;) {
+    if (gone) throw new Error('the app exited before it was ready');
+    const ready = await fetch(`${url}/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ready) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
   return {
     url,
     async stop() {
@@ -107,7 +125,6 @@ async function main(): Promise<void> {
   const key = generateApiKey();
   const app = await startApp({
     DATABASE_URL: dbUrl(DB_NAME),
-    PORT: '0',
     SIMPLETUNER_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'st-bench-notify-data-')),
     SIMPLETUNER_ENTERPRISE_CONFIG: '',
     SIMPLETUNER_ADMIN_API_KEY: key,

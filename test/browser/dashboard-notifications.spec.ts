@@ -45,9 +45,9 @@ describe('dashboard: notifications (browser)', () => {
   it('creates a webhook channel, shows its secret once, tests, rotates and disables it, and redelivers', async () => {
     await openTab(page, 'Notifications');
     const form = page.getByRole('form', { name: 'New channel' });
-    await form.getByLabel('Name').fill('CI hook');
-    await form.getByLabel('URL').fill(`${receiver.url}/ci`);
-    await form.getByLabel('Events').fill('job.submitted, job.completed');
+    await form.getByLabel('Name', { exact: true }).fill('CI hook');
+    await form.getByLabel('URL', { exact: true }).fill(`${receiver.url}/ci`);
+    await form.getByLabel('Events', { exact: true }).fill('job.submitted, job.completed');
     await form.getByRole('button', { name: 'Create channel' }).click();
     await page
       .getByLabel('Signing secret')
