@@ -130,6 +130,36 @@ export class DeliveriesRepository {
     return row ?? null;
   }
 
+  /** Records a round's attempts in one statement: each delivery's new state and its attempt row. */
+  async recordAttempts(records: { id: string; record: AttemptRecord }[]): Promise<void> {
+    if (records.length === 0) return;
+    const rows = records.map(({ id, record: r }) => ({
+      id,
+      status: r.status,
+      status_code: r.statusCode,
+      error: r.error,
+      duration_ms: Math.round(r.durationMs),
+      excerpt: r.excerpt,
+      next_attempt_at: r.nextAttemptAt.toISOString(),
+      delivered_at: r.deliveredAt?.toISOString() ?? null,
+    }));
+    await this.db.tx.query(
+      `WITH r AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, status text, status_code int, error text,
+                duration_ms int, excerpt text, next_attempt_at timestamptz, delivered_at timestamptz)),
+       d AS (
+         UPDATE notification_deliveries d SET attempts = d.attempts + 1, status = r.status,
+                last_status_code = r.status_code, last_error = r.error, duration_ms = r.duration_ms,
+                response_excerpt = r.excerpt, next_attempt_at = r.next_attempt_at,
+                delivered_at = COALESCE(r.delivered_at, d.delivered_at)
+           FROM r WHERE d.id = r.id
+         RETURNING d.id, d.attempts, r.status_code, r.duration_ms, r.error, r.excerpt)
+       INSERT INTO notification_attempts (delivery_id, attempt, status_code, duration_ms, error, response_excerpt)
+       SELECT id, attempts, status_code, duration_ms, error, excerpt FROM d`,
+      [JSON.stringify(rows)],
+    );
+  }
+
   /** Whether the channel's last `n` finished deliveries all failed (and there are `n`). */
   async lastAllFailed(channelId: string, n: number): Promise<boolean> {
     const [row] = await this.db.tx.query<{ total: number; failed: number }[]>(

@@ -5,7 +5,7 @@ import { AppConfig } from '../config';
 import { getLogger } from '../logging';
 import { ChannelsRepository } from './channels.repository';
 import { ChannelsService } from './channels.service';
-import { DeliveriesRepository, DeliveryRow } from './deliveries.repository';
+import { AttemptRecord, DeliveriesRepository, DeliveryRow } from './deliveries.repository';
 import { afterAttempt, DISABLE_AFTER_FAILURES } from './delivery-schedule';
 import type { SendResult } from './http-transport';
 import type { NotificationChannel } from './notification-channel.entity';
@@ -40,7 +40,10 @@ export class NotificationSender {
     this.baseMs = config.env.SIMPLETUNER_NOTIFY_RETRY_BASE_SECONDS * 1000;
   }
 
-  /** One round: claims up to `concurrency` due deliveries of active channels and attempts each; how many. */
+  /**
+   * One round: claims up to `concurrency` due deliveries of active channels, attempts each, and records the round's
+   * outcomes in one statement; how many were attempted.
+   */
   async sendDueRound(): Promise<number> {
     const now = this.clock.now();
     const claimed = await this.deliveries.claimDue(now, new Date(now.getTime() + CLAIM_LEASE_MS), this.concurrency);
@@ -48,49 +51,54 @@ export class NotificationSender {
     const channels = new Map(
       (await this.channelRows.findMany([...new Set(claimed.map((d) => d.channel_id))])).map((c) => [c.id, c]),
     );
+    const done: { id: string; record: AttemptRecord; channel: NotificationChannel; result: SendResult }[] = [];
     await forEachLimit(claimed, this.concurrency, async (delivery) => {
       const channel = channels.get(delivery.channel_id);
-      if (channel) await this.attempt(channel, delivery, true);
+      if (!channel) return;
+      const result = await this.send(channel, delivery);
+      const record = afterAttempt(result, delivery.attempts + 1, this.clock.now(), this.baseMs);
+      done.push({ id: delivery.id, record, channel, result });
     });
+    await this.deliveries.recordAttempts(done);
+    const failing = new Map<string, NotificationChannel>();
+    for (const d of done) {
+      this.observe(d.channel, d.record, d.result);
+      if (d.record.status === 'failed') failing.set(d.channel.id, d.channel);
+    }
+    for (const channel of failing.values()) await this.disableIfFailing(channel);
     return claimed.length;
   }
 
-  /**
-   * Sends a delivery once and records the attempt. `retry`: a retryable failure stays pending for its next turn
-   * (the outbox); without it (a test, a redelivery a person asked for) the outcome is final.
-   */
-  async attempt(channel: NotificationChannel, delivery: DeliveryRow, retry: boolean): Promise<DeliveryRow> {
-    let result: SendResult;
+  /** Sends a delivery once, now, and records the attempt; the outcome is final (a test, a redelivery asked for). */
+  async attempt(channel: NotificationChannel, delivery: DeliveryRow): Promise<DeliveryRow> {
+    const result = await this.send(channel, delivery);
+    const record = afterAttempt(result, Number.MAX_SAFE_INTEGER, this.clock.now(), this.baseMs);
+    const saved = (await this.deliveries.recordAttempt(delivery.id, record)) ?? delivery;
+    this.observe(channel, record, result);
+    return saved;
+  }
+
+  private async send(channel: NotificationChannel, delivery: DeliveryRow): Promise<SendResult> {
     try {
       // Inside the try: a secret sealed with a key this instance no longer has fails this attempt, not the round.
-      result = await this.transports.send(channel, this.channels.secretOf(channel), delivery, this.clock.now());
+      return await this.transports.send(channel, this.channels.secretOf(channel), delivery, this.clock.now());
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
-      result = {
-        ok: false,
-        statusCode: null,
-        durationMs: 0,
-        error,
-        excerpt: null,
-        retryable: true,
-        retryAfterMs: null,
-      };
+      return { ok: false, statusCode: null, durationMs: 0, error, excerpt: null, retryable: true, retryAfterMs: null };
     }
-    const attempts = delivery.attempts + 1;
-    const next = afterAttempt(result, retry ? attempts : Number.MAX_SAFE_INTEGER, this.clock.now(), this.baseMs);
-    const saved = (await this.deliveries.recordAttempt(delivery.id, next)) ?? delivery;
-    const outcome = next.status === 'pending' ? 'retry' : next.status;
-    this.metrics.delivered(channel.kind, outcome, result.durationMs);
-    if (next.status === 'failed') {
-      log.info(`Delivery ${delivery.id} to channel ${channel.name} failed: ${result.error}`, {
+  }
+
+  private observe(channel: NotificationChannel, record: AttemptRecord, result: SendResult): void {
+    this.metrics.delivered(channel.kind, record.status === 'pending' ? 'retry' : record.status, result.durationMs);
+    if (record.status === 'failed')
+      log.info(`A delivery to channel ${channel.name} failed: ${result.error}`, {
         channel_id: channel.id,
-        delivery_id: delivery.id,
-        attempts,
         status_code: result.statusCode,
       });
-      if (retry && (await this.deliveries.lastAllFailed(channel.id, DISABLE_AFTER_FAILURES)))
-        await this.channels.disableFailing(channel, `The last ${DISABLE_AFTER_FAILURES} deliveries failed`);
-    }
-    return saved;
+  }
+
+  private async disableIfFailing(channel: NotificationChannel): Promise<void> {
+    if (await this.deliveries.lastAllFailed(channel.id, DISABLE_AFTER_FAILURES))
+      await this.channels.disableFailing(channel, `The last ${DISABLE_AFTER_FAILURES} deliveries failed`);
   }
 }

@@ -59,14 +59,14 @@ export class NotificationsService {
       { channel_id: channel.id, event_id: null, type: 'test', payload },
       new Date(now.getTime() + 3600_000),
     );
-    return this.sender.attempt(channel, delivery, false);
+    return this.sender.attempt(channel, delivery);
   }
 
   /** Sends a delivery again now, with the same webhook-id, as a new attempt; its new state. */
   async redeliver(caller: AuthenticatedUser, id: string): Promise<DeliveryRow> {
     const delivery = await this.find(caller, id);
     const channel = await this.channels.get(caller, delivery.channel_id);
-    return this.sender.attempt(channel, delivery, false);
+    return this.sender.attempt(channel, delivery);
   }
 
   list(

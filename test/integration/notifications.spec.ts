@@ -5,7 +5,6 @@ import { EventsService } from '../../src/events';
 import { ChannelsService } from '../../src/notifications/channels.service';
 import { afterAttempt } from '../../src/notifications/delivery-schedule';
 import type { SendResult } from '../../src/notifications/http-transport';
-import type { CreateChannelDto } from '../../src/notifications/notifications.dto';
 import { NotificationOutbox } from '../../src/notifications/outbox.service';
 import { actorFor } from '../support/service-actors';
 import { ServiceModule, startServiceModule } from '../support/service-module';
@@ -85,7 +84,7 @@ describe('notification outbox (PostgreSQL)', () => {
       owner_scope: 'global',
       config: { url: 'http://127.0.0.1:9/never' },
       events: ['job.submitted'],
-    } as CreateChannelDto);
+    });
     channelId = channel.id;
   });
   afterAll(async () => {
