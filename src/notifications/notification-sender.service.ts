@@ -15,11 +15,13 @@ import { TARGET_TIMEOUT_MS } from './target-guard';
 
 const log = getLogger('simpletuner.cloud.notifications');
 
+/** A round claims this many deliveries per concurrent send: fewer statements per delivery. */
+const CLAIMS_PER_SLOT = 4;
 /**
- * A claimed delivery stays with its sender this long: past the longest attempt, so no other sender takes it while
- * it is in flight, and short, so one whose sender died is sent again soon after.
+ * A claimed delivery stays with its sender this long: past the longest round (each slot's sends one after another),
+ * so no other sender takes it while it is in flight, and short enough that one whose sender died is sent again soon.
  */
-const CLAIM_LEASE_MS = TARGET_TIMEOUT_MS + 5_000;
+const CLAIM_LEASE_MS = CLAIMS_PER_SLOT * TARGET_TIMEOUT_MS + 5_000;
 
 /** Sends deliveries: the due ones with bounded concurrency and retries, or one now (a test, a redelivery). */
 @Injectable()
@@ -41,12 +43,13 @@ export class NotificationSender {
   }
 
   /**
-   * One round: claims up to `concurrency` due deliveries of active channels, attempts each, and records the round's
+   * One round: claims up to 4 × `concurrency` due deliveries of active channels, attempts each, and records the round's
    * outcomes in one statement; how many were attempted.
    */
   async sendDueRound(): Promise<number> {
     const now = this.clock.now();
-    const claimed = await this.deliveries.claimDue(now, new Date(now.getTime() + CLAIM_LEASE_MS), this.concurrency);
+    const lease = new Date(now.getTime() + CLAIM_LEASE_MS);
+    const claimed = await this.deliveries.claimDue(now, lease, this.concurrency * CLAIMS_PER_SLOT);
     if (claimed.length === 0) return 0;
     const channels = new Map(
       (await this.channelRows.findMany([...new Set(claimed.map((d) => d.channel_id))])).map((c) => [c.id, c]),
