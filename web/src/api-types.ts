@@ -37,7 +37,6 @@ export type ApprovalRequestList = Schemas['ApprovalRequestListView'];
 export type Channel = Schemas['ChannelView'];
 export type ChannelList = Schemas['ChannelListView'];
 export type CreatedChannel = Schemas['CreatedChannelView'];
-export type Delivery = Schemas['DeliveryView'];
 export type DeliveryList = Schemas['DeliveryListView'];
 export type TestDelivery = Schemas['TestDeliveryView'];
 export type RotatedSecret = Schemas['RotatedSecretView'];
