@@ -1426,6 +1426,156 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/notifications/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List notification channels
+         * @description Level `viewer` or above.
+         *
+         *     Anyone may own channels for their own jobs’ events (`user`); a lead, its organisation’s (`org`); an admin, `global` ones. A lead sees and manages its organisation’s channels and its members’ own; a channel the caller may not see answers 404.
+         */
+        get: operations["Notifications_list"];
+        put?: never;
+        /**
+         * Create a notification channel
+         * @description Level `viewer` or above.
+         *
+         *     Anyone may own channels for their own jobs’ events (`user`); a lead, its organisation’s (`org`); an admin, `global` ones. A lead sees and manages its organisation’s channels and its members’ own; a channel the caller may not see answers 404. A webhook channel's signing secret is in the answer, this once. Webhook and Slack URLs must be https:// and must not resolve to a private, loopback, link-local or metadata address (400 naming `config.url`).
+         */
+        post: operations["Notifications_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/channels/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a notification channel
+         * @description Level `viewer` or above.
+         *
+         *     Anyone may own channels for their own jobs’ events (`user`); a lead, its organisation’s (`org`); an admin, `global` ones. A lead sees and manages its organisation’s channels and its members’ own; a channel the caller may not see answers 404.
+         */
+        get: operations["Notifications_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a channel and its delivery log
+         * @description Level `viewer` or above.
+         *
+         *     Anyone may own channels for their own jobs’ events (`user`); a lead, its organisation’s (`org`); an admin, `global` ones. A lead sees and manages its organisation’s channels and its members’ own; a channel the caller may not see answers 404.
+         */
+        delete: operations["Notifications_remove"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a channel (name, config, events, filters, on/off)
+         * @description Level `viewer` or above.
+         *
+         *     Anyone may own channels for their own jobs’ events (`user`); a lead, its organisation’s (`org`); an admin, `global` ones. A lead sees and manages its organisation’s channels and its members’ own; a channel the caller may not see answers 404.
+         */
+        patch: operations["Notifications_update"];
+        trace?: never;
+    };
+    "/api/notifications/channels/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give a webhook channel a new signing secret, returned this once
+         * @description Level `viewer` or above.
+         *
+         *     Anyone may own channels for their own jobs’ events (`user`); a lead, its organisation’s (`org`); an admin, `global` ones. A lead sees and manages its organisation’s channels and its members’ own; a channel the caller may not see answers 404.
+         */
+        post: operations["Notifications_rotate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/channels/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test event to a channel now
+         * @description Level `viewer` or above.
+         *
+         *     Anyone may own channels for their own jobs’ events (`user`); a lead, its organisation’s (`org`); an admin, `global` ones. A lead sees and manages its organisation’s channels and its members’ own; a channel the caller may not see answers 404. One attempt, not retried; the answer is its outcome.
+         */
+        post: operations["Notifications_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The delivery log, newest first
+         * @description Level `viewer` or above.
+         *
+         *     Anyone may own channels for their own jobs’ events (`user`); a lead, its organisation’s (`org`); an admin, `global` ones. A lead sees and manages its organisation’s channels and its members’ own; a channel the caller may not see answers 404.
+         */
+        get: operations["Notifications_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/deliveries/{id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again now
+         * @description Level `viewer` or above.
+         *
+         *     Anyone may own channels for their own jobs’ events (`user`); a lead, its organisation’s (`org`); an admin, `global` ones. A lead sees and manages its organisation’s channels and its members’ own; a channel the caller may not see answers 404. The same delivery (same `webhook-id`) as a new attempt, not retried; its new state.
+         */
+        post: operations["Notifications_redeliver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/": {
         parameters: {
             query?: never;
@@ -4115,6 +4265,228 @@ export interface components {
         };
         /** @enum {string} */
         UsageFormat: "json" | "csv";
+        /** @enum {string} */
+        ChannelKind: "webhook" | "slack" | "email";
+        /** @enum {string} */
+        ChannelOwnerScope: "user" | "org" | "global";
+        ChannelConfigDto: {
+            /**
+             * @description `webhook` and `slack`: the https:// URL deliveries are posted to
+             * @example https://ci.example.com/hooks/simpletuner
+             */
+            url?: string;
+            /**
+             * @description `email`: addresses, or the roles `owner` (the job's submitter) and `approvers` (who may decide the request)
+             * @example [
+             *       "ops@example.com",
+             *       "approvers"
+             *     ]
+             */
+            recipients?: string[];
+        };
+        ChannelFiltersDto: {
+            /** @description Only events about jobs the channel's creator submitted */
+            job_owner_only?: boolean;
+            /** @description Only events of jobs estimated (or known) to cost at least this many dollars */
+            min_cost?: number;
+        };
+        ChannelView: {
+            /** Format: uuid */
+            id: string;
+            /** @example webhook */
+            kind: components["schemas"]["ChannelKind"];
+            /** @example user */
+            owner_scope: components["schemas"]["ChannelOwnerScope"];
+            /** Format: uuid */
+            org_id: string | null;
+            /** Format: uuid */
+            user_id: string | null;
+            config: components["schemas"]["ChannelConfigDto"];
+            /**
+             * @example [
+             *       "job.completed"
+             *     ]
+             */
+            events: string[];
+            filters: components["schemas"]["ChannelFiltersDto"];
+            /** @description Why the service switched it off (its last 20 deliveries failed) */
+            disabled_reason: string | null;
+            /** Format: uuid */
+            created_by: string | null;
+            /**
+             * Format: date-time
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            updated_at: string;
+            name: string;
+            is_active: boolean;
+            /** @description Webhook channels: a signing secret is set (it is shown only when created or rotated) */
+            has_signing_secret: boolean;
+        };
+        ChannelListView: {
+            channels: components["schemas"]["ChannelView"][];
+        };
+        CreateChannelDto: {
+            /** @example webhook */
+            kind: components["schemas"]["ChannelKind"];
+            /** @example CI pipeline */
+            name: string;
+            /**
+             * @description `user` (default): your own jobs' events; `org` (lead): your organisation's; `global` (admin): every event
+             * @example user
+             */
+            owner_scope?: components["schemas"]["ChannelOwnerScope"];
+            /**
+             * Format: uuid
+             * @description `org` channels of an admin: the organisation (default the caller's)
+             */
+            org_id?: string;
+            /**
+             * @description The event types the channel hears
+             * @example [
+             *       "job.completed",
+             *       "job.failed"
+             *     ]
+             */
+            events: ("job.submitted" | "job.started" | "job.completed" | "job.failed" | "job.cancelled" | "approval.required" | "approval.approved" | "approval.rejected" | "approval.expired" | "quota.warning" | "quota.exceeded" | "quota.threshold" | "artifact.failed" | "queue.paused" | "queue.resumed" | "provider.circuit_open")[];
+            config: components["schemas"]["ChannelConfigDto"];
+            filters?: components["schemas"]["ChannelFiltersDto"];
+            /** @description Default true */
+            is_active?: boolean;
+        };
+        CreatedChannelView: {
+            /** Format: uuid */
+            id: string;
+            /** @example webhook */
+            kind: components["schemas"]["ChannelKind"];
+            /** @example user */
+            owner_scope: components["schemas"]["ChannelOwnerScope"];
+            /** Format: uuid */
+            org_id: string | null;
+            /** Format: uuid */
+            user_id: string | null;
+            config: components["schemas"]["ChannelConfigDto"];
+            /**
+             * @example [
+             *       "job.completed"
+             *     ]
+             */
+            events: string[];
+            filters: components["schemas"]["ChannelFiltersDto"];
+            /** @description Why the service switched it off (its last 20 deliveries failed) */
+            disabled_reason: string | null;
+            /** Format: uuid */
+            created_by: string | null;
+            /**
+             * Format: date-time
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            updated_at: string;
+            /**
+             * @description `whsec_…`: verify deliveries with it (Standard Webhooks); it is not shown again
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            signing_secret?: string;
+            name: string;
+            is_active: boolean;
+            /** @description Webhook channels: a signing secret is set (it is shown only when created or rotated) */
+            has_signing_secret: boolean;
+        };
+        UpdateChannelDto: {
+            /** @example CI pipeline */
+            name?: string;
+            /**
+             * @description The event types the channel hears
+             * @example [
+             *       "job.completed",
+             *       "job.failed"
+             *     ]
+             */
+            events?: ("job.submitted" | "job.started" | "job.completed" | "job.failed" | "job.cancelled" | "approval.required" | "approval.approved" | "approval.rejected" | "approval.expired" | "quota.warning" | "quota.exceeded" | "quota.threshold" | "artifact.failed" | "queue.paused" | "queue.resumed" | "provider.circuit_open")[];
+            config?: components["schemas"]["ChannelConfigDto"];
+            filters?: components["schemas"]["ChannelFiltersDto"];
+            /** @description Default true */
+            is_active?: boolean;
+        };
+        DeletedChannelView: {
+            /** @enum {boolean} */
+            deleted: true;
+            /** Format: uuid */
+            id: string;
+        };
+        RotatedSecretView: {
+            /** Format: uuid */
+            channel_id: string;
+            /**
+             * @description The new `whsec_…` secret; deliveries are signed with it from now on
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            signing_secret: string;
+        };
+        /** @enum {string} */
+        DeliveryStatus: "pending" | "succeeded" | "failed";
+        TestDeliveryView: {
+            /** Format: uuid */
+            delivery_id: string;
+            status: components["schemas"]["DeliveryStatus"];
+            status_code: number | null;
+            duration_ms: number | null;
+            error: string | null;
+        };
+        DeliveryView: {
+            /**
+             * Format: uuid
+             * @description Also the `webhook-id` header: receivers dedupe on it
+             */
+            id: string;
+            /** Format: uuid */
+            channel_id: string;
+            /**
+             * @description The event of the log it delivers (null for a test)
+             * @example 1042
+             */
+            event_id: string | null;
+            /** @example job.completed */
+            type: string;
+            status: components["schemas"]["DeliveryStatus"];
+            attempts: number;
+            last_status_code: number | null;
+            last_error: string | null;
+            /** @description The last attempt's duration */
+            duration_ms: number | null;
+            /** @description The first KiB of the last answer */
+            response_excerpt: string | null;
+            /**
+             * Format: date-time
+             * @description When a pending delivery is tried next
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            next_attempt_at: string | null;
+            /**
+             * Format: date-time
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            delivered_at: string | null;
+        };
+        DeliveryListView: {
+            deliveries: components["schemas"]["DeliveryView"][];
+            total: number;
+        };
         /** @enum {string} */
         UploadProvider: "replicate" | "simulator";
         /** @enum {string} */
@@ -10294,6 +10666,739 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    Notifications_list: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelListView"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    Notifications_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateChannelDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedChannelView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Forbidden: `permission_denied`, `csrf_token_invalid` */
+            403: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDeniedError"] | components["schemas"]["CsrfTokenInvalidError"];
+                };
+            };
+            /** @description Payload too large: `payload_too_large` */
+            413: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayloadTooLargeError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    Notifications_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Not found: `not_found` */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    Notifications_remove: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletedChannelView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Forbidden: `csrf_token_invalid` */
+            403: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CsrfTokenInvalidError"];
+                };
+            };
+            /** @description Not found: `not_found` */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    Notifications_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateChannelDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Forbidden: `csrf_token_invalid` */
+            403: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CsrfTokenInvalidError"];
+                };
+            };
+            /** @description Not found: `not_found` */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            /** @description Payload too large: `payload_too_large` */
+            413: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayloadTooLargeError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    Notifications_rotate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotatedSecretView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Forbidden: `csrf_token_invalid` */
+            403: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CsrfTokenInvalidError"];
+                };
+            };
+            /** @description Not found: `not_found` */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    Notifications_test: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestDeliveryView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Forbidden: `csrf_token_invalid` */
+            403: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CsrfTokenInvalidError"];
+                };
+            };
+            /** @description Not found: `not_found` */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    Notifications_deliveries: {
+        parameters: {
+            query?: {
+                /** @description Items per page */
+                limit?: number;
+                /** @description Items to skip */
+                offset?: number;
+                channel_id?: string;
+                status?: components["schemas"]["DeliveryStatus"];
+            };
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryListView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Too many requests: `rate_limit_exceeded` */
+            429: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitExceededError"];
+                };
+            };
+            /** @description Unavailable: `request_timeout` */
+            503: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+        };
+    };
+    Notifications_redeliver: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (`^[A-Za-z0-9._:-]{1,128}$`); it is used in the logs and echoed back */
+                "X-Correlation-ID"?: components["parameters"]["X-Correlation-ID"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryView"];
+                };
+            };
+            /** @description Bad request: `validation_error` */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Unauthenticated: `authentication_error` */
+            401: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Forbidden: `csrf_token_invalid` */
+            403: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CsrfTokenInvalidError"];
+                };
+            };
+            /** @description Not found: `not_found` */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFoundError"];
                 };
             };
             /** @description Too many requests: `rate_limit_exceeded` */

@@ -24,6 +24,7 @@ import { ApprovalsModule } from './approvals';
 import { ArtifactsModule } from './artifacts';
 import { JobLogsModule } from './job-logs';
 import { QuotasModule } from './quotas';
+import { NotificationsModule } from './notifications';
 import { DashboardModule } from './dashboard';
 import { UploadsModule } from './uploads';
 import { JobPipelineStepsModule } from './job-pipeline-steps.module';
@@ -79,6 +80,7 @@ export class AppModule {
         ArtifactsModule,
         JobLogsModule,
         QuotasModule,
+        NotificationsModule,
         JobPipelineStepsModule.forRoot(opts.jobEndedSteps),
         DashboardModule,
         UploadsModule,

@@ -65,6 +65,27 @@ export class AccessPolicy {
     return permissions.canAct(caller, owned); // the dashboard bundles the same rule
   }
 
+  /**
+   * A notification channel the caller may see and manage: its own, its organisation's (a lead: the org's channels
+   * and its members' own), any (an admin).
+   */
+  canSeeChannel(
+    caller: AuthenticatedUser,
+    ch: { ownerScope: string; userId: string | null; orgId: string | null },
+  ): boolean {
+    if (caller.level === 'admin' || (ch.userId !== null && ch.userId === caller.id)) return true;
+    return caller.level === 'lead' && ch.ownerScope !== 'global' && ch.orgId === caller.orgId;
+  }
+
+  /** Why the caller may not own a channel of this scope (null: it may): org channels a lead's own, global an admin. */
+  channelScopeRefusal(caller: AuthenticatedUser, scope: string, orgId: string | null): string | null {
+    if (caller.level === 'admin' || scope === 'user') return null;
+    if (scope === 'global') return 'Only an admin may own global channels';
+    return caller.level === 'lead' && orgId === caller.orgId
+      ? null
+      : 'Only a lead of the organisation or an admin may own its channels';
+  }
+
   /** A user the caller may see: itself, its organisation's users for a lead, anyone for an admin. */
   canSeeUser(caller: AuthenticatedUser, user: { id: string; orgId: string }): boolean {
     return (

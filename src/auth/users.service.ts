@@ -9,7 +9,7 @@ import { AuthChanges } from './auth-changes.service';
 import { AuthService } from './auth.service';
 import type { AuthenticatedUser } from './authenticated-user';
 import type { Org } from './org.entity';
-import type { User } from './user.entity';
+import { atLeast, type User, type UserLevel } from './user.entity';
 import type { CreateApiKeyDto, CreateUserDto, UpdateUserDto } from './users.dto';
 import { DuplicateError, IndependenceConflict, UsersRepository } from './users.repository';
 import { SessionsService } from './sessions.service';
@@ -94,6 +94,23 @@ export class UsersService {
     requester: { userId: string; keyId: string | null; keyMintedBy: string | null },
   ): Promise<IndependenceConflict[]> {
     return this.repo.independenceConflicts(requester, { userId: approver.id, keyId: approver.apiKeyId });
+  }
+
+  /**
+   * The addresses of who may decide an approval request of `orgId` needing `level`: its active users at that level
+   * or above (never viewers) who have an email, except `requesterId` (nobody decides their own request).
+   */
+  async approverEmails(orgId: string, level: UserLevel, requesterId: string | null): Promise<string[]> {
+    const users = await this.repo.listUsers(orgId);
+    return users
+      .filter((u) => u.isActive && u.email && u.level !== 'viewer' && atLeast(u.level, level) && u.id !== requesterId)
+      .map((u) => u.email!);
+  }
+
+  /** A user's email address, if it is active and has one. */
+  async emailOf(userId: string): Promise<string | null> {
+    const user = await this.repo.findUser(userId);
+    return user?.isActive && user.email ? user.email : null;
   }
 
   me(caller: AuthenticatedUser): Promise<User> {

@@ -28,6 +28,14 @@ const seconds = z
   .transform(Number)
   .refine((n) => n >= 1, 'must be at least 1 second');
 
+/** Seconds that may be below one (tests and benchmarks run short intervals). */
+const fractionSeconds = z
+  .string()
+  .trim()
+  .regex(/^\d+(\.\d+)?$/, 'must be a number of seconds')
+  .transform(Number)
+  .refine((n) => n >= 0.01, 'must be at least 0.01 second');
+
 const optionalString = z
   .string()
   .optional()
@@ -188,6 +196,19 @@ const envSchema = z.object({
     .default(5),
   /** Least seconds between two job_progress events of one job. */
   SIMPLETUNER_PROGRESS_EVENT_SECONDS: seconds.default(10),
+  /** Notifications: seconds between outbox ticks, the first retry's delay (doubling), parallel sends. */
+  SIMPLETUNER_NOTIFY_INTERVAL: fractionSeconds.default(1),
+  SIMPLETUNER_NOTIFY_RETRY_BASE_SECONDS: fractionSeconds.default(30),
+  SIMPLETUNER_NOTIFY_CONCURRENCY: int(1).default(16),
+  /** Lets webhook and Slack channels reach private, loopback and link-local addresses, and plain http://. */
+  SIMPLETUNER_ALLOW_PRIVATE_WEBHOOK_TARGETS: bool.default(false),
+  // SIMPLETUNER_PUBLIC_URL (links in notifications; default http://HOST:PORT) is with the sign-in settings (ssoEnv).
+  /** Email channels: smtp:// or smtps:// URL of the mail server, and the From address. */
+  SIMPLETUNER_SMTP_URL: optionalString.refine(
+    (v) => v === undefined || /^smtps?:\/\/[^\s]+$/.test(v),
+    'must be an smtp:// or smtps:// URL',
+  ),
+  SIMPLETUNER_SMTP_FROM: z.string().default('SimpleTuner <simpletuner@localhost>'),
   /** The standard AWS variables: the S3 artifact store's credentials and region. */
   AWS_ACCESS_KEY_ID: optionalString,
   AWS_SECRET_ACCESS_KEY: optionalString,

@@ -38,7 +38,8 @@ const levelMap = optional
 
 /** The single sign-on variables (OpenID Connect); SSO is off while the issuer is unset. */
 export const ssoEnv = {
-  /** The public address people reach the service at; `https://` makes the session cookie Secure. */
+  /** The public address people reach the service at: links in notifications, the sign-in callback; `https://` makes
+   * the session cookie Secure. Unset: http://HOST:PORT. */
   SIMPLETUNER_PUBLIC_URL: httpUrl('the service as people reach it'),
   SIMPLETUNER_OIDC_ISSUER: httpUrl('the OpenID provider (its issuer)'),
   SIMPLETUNER_OIDC_CLIENT_ID: optional,

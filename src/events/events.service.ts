@@ -68,6 +68,27 @@ export class EventsService {
   }
 
   /**
+   * The committed events after `cursor` (`<tx>:<id>`, `0:0` for the start) in commit order, the same horizon rule
+   * as a stream's replay: reading stops before the first event whose transaction may still be preceded by a
+   * late-committing one, so a reader that stores the returned cursor never skips an event.
+   */
+  async readCommittedAfter(
+    cursor: string,
+    limit: number,
+  ): Promise<{ events: StoredEvent[]; cursor: string; more: boolean }> {
+    const [tx, id] = cursor.split(':');
+    const rows = await this.repo.readAfter({ tx: BigInt(tx), id: BigInt(id) }, limit);
+    const firstUnsafe = rows.findIndex((r) => !r.safe);
+    const safe = firstUnsafe === -1 ? rows : rows.slice(0, firstUnsafe);
+    const last = safe.at(-1)?.position;
+    return {
+      events: safe.map(({ safe: _s, ...e }) => toStored(e)),
+      cursor: last ? `${last.tx}:${last.id}` : cursor,
+      more: firstUnsafe === -1 && rows.length === limit,
+    };
+  }
+
+  /**
    * Retention: deletes events created before `cutoff`; returns how many. The highest id ever purged is kept, so that
    * a stream resuming from an id the log no longer has can tell "purged" (a reset) from "nothing after it was ever
    * purged" (a plain replay: id 0 on a fresh install).

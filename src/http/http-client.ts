@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { fetch, Headers, request } from 'undici';
+import { type Dispatcher, fetch, Headers, request } from 'undici';
 import { getCorrelationId, getTraceparent } from '../context';
 import { getLogger } from '../logging';
 import { backoffDelay, parseRetryAfter, sleep } from './backoff';
@@ -30,6 +30,10 @@ export interface HttpClientOptions {
   breaker?: CircuitBreakerOptions | false;
   /** The path itself may carry a secret (e.g. a webhook URL): logs and errors show only the host. */
   redactPaths?: boolean;
+  /** A connection pool of the caller's own (e.g. one that checks each address it connects to); default the app's. */
+  dispatcher?: Dispatcher;
+  /** `manual`: a 3xx answer is returned as it is, never followed (default `follow`). */
+  redirect?: 'follow' | 'manual';
 }
 
 export interface HttpRequestOptions {
@@ -304,7 +308,7 @@ export class HttpClient {
     body: string | Uint8Array | Readable | undefined,
     signal: AbortSignal,
   ): Promise<Answer> {
-    const dispatcher = this.settings.dispatcher;
+    const dispatcher = this.opts.dispatcher ?? this.settings.dispatcher;
     if (body instanceof Readable) {
       const res = await request(url, { method, headers, body, signal, dispatcher });
       const answerHeaders = new Headers();
@@ -314,7 +318,8 @@ export class HttpClient {
       }
       return { status: res.statusCode, headers: answerHeaders, text: await res.body.text() };
     }
-    const res = await fetch(url, { method, headers, body, signal, dispatcher });
+    const redirect = this.opts.redirect ?? 'follow';
+    const res = await fetch(url, { method, headers, body, signal, dispatcher, redirect });
     return { status: res.status, headers: res.headers, text: await res.text() };
   }
 

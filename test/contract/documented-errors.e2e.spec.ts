@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { EventHub } from '../../src/events';
-import { signWebhook } from '../../src/providers/replicate/webhook-verifier';
+import { signWebhook } from '../../src/common/standard-webhooks';
 import { Actor, makeUser, submit } from '../support/approval-fixtures';
 import { FakeReplicate, startFakeReplicate } from '../support/fake-replicate';
 import { http } from '../support/http';

@@ -4,7 +4,7 @@ import { generateApiKey } from '../../src/auth/api-key.util';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { ProviderConfigService, ReplicateWebhookReader } from '../../src/providers';
-import { signWebhook } from '../../src/providers/replicate/webhook-verifier';
+import { signWebhook } from '../../src/common/standard-webhooks';
 import { makeOrg, makeUser } from '../support/approval-fixtures';
 import { FakeReplicate, startFakeReplicate } from '../support/fake-replicate';
 import { http } from '../support/http';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { signWebhook } from '../../src/providers/replicate/webhook-verifier';
+import { signWebhook } from '../../src/common/standard-webhooks';
 import { FakeOutputs } from './fake-outputs';
 import { FakeFiles } from './fake-replicate-files';
 

@@ -45,6 +45,12 @@ export type MyQuota = Schemas['MyQuotaView'];
 export type UsageReport = Schemas['UsageReportView'];
 export type UsageRow = Schemas['UsageRowView'];
 
+export type Channel = Schemas['ChannelView'];
+export type ChannelList = Schemas['ChannelListView'];
+export type CreatedChannel = Schemas['CreatedChannelView'];
+export type DeliveryList = Schemas['DeliveryListView'];
+export type TestDelivery = Schemas['TestDeliveryView'];
+export type RotatedSecret = Schemas['RotatedSecretView'];
 export type BackgroundTasks = Schemas['BackgroundTasksView'];
 export type TaskState = Schemas['TaskStateView'];
 export type PollingStatus = Schemas['PollingStatusView'];

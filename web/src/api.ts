@@ -34,6 +34,7 @@ type UploadProgress = (sent: number, total: number) => void;
 export interface Api {
   get<T>(path: string): Promise<T>;
   post<T>(path: string, body?: unknown): Promise<T>;
+  patch<T>(path: string, body: unknown): Promise<T>;
   /** POST of a file as the raw body, with its Content-Type, reporting the bytes sent; `signal` aborts it. */
   upload<T>(path: string, file: Blob, contentType: string, onProgress: UploadProgress, signal: AbortSignal): Promise<T>;
   /** GET of a file (an artifact) as a Blob: the key goes in the header, so a plain link cannot fetch it. */
@@ -147,6 +148,7 @@ export function createApi(cred: Credentials, onUnauthorized: (err: ApiError) => 
   return {
     get: <T>(path: string) => signOutOn401(request<T>(cred, 'GET', path)),
     post: <T>(path: string, body?: unknown) => signOutOn401(request<T>(cred, 'POST', path, body ?? {})),
+    patch: <T>(path: string, body: unknown) => signOutOn401(request<T>(cred, 'PATCH', path, body)),
     upload: <T>(path: string, file: Blob, contentType: string, onProgress: UploadProgress, signal: AbortSignal) =>
       signOutOn401(sendFile<T>(cred, path, file, contentType, onProgress, signal)),
     download: (path: string) => signOutOn401(fetchFile(cred, path)),

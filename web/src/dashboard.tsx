@@ -15,6 +15,7 @@ import { ApprovalsView } from './views/approvals-view';
 import { JobDetailView } from './views/job-detail-view';
 import { JobsView } from './views/jobs-view';
 import { NewJobView } from './views/new-job-view';
+import { NotificationsView } from './views/notifications-view';
 import { QueueView } from './views/queue-view';
 import { SpendView } from './views/spend-view';
 import { WorkersView } from './views/workers-view';
@@ -26,6 +27,7 @@ const TABS: Array<TabDef & { minLevel?: User['level'] }> = [
   { id: 'queue', label: 'Queue' },
   { id: 'approvals', label: 'Approvals' },
   { id: 'spend', label: 'Spend' },
+  { id: 'notifications', label: 'Notifications' },
   { id: 'workers', label: 'Workers' },
   { id: 'activity', label: 'Activity' },
 ];
@@ -124,6 +126,7 @@ export function Dashboard({ credentials, me, onSignOut }: DashboardProps) {
           {tab === 'queue' && <QueueView />}
           {tab === 'approvals' && <ApprovalsView />}
           {tab === 'spend' && <SpendView />}
+          {tab === 'notifications' && <NotificationsView />}
           {tab === 'workers' && <WorkersView />}
           {tab === 'activity' && <ActivityView events={activity} />}
         </div>

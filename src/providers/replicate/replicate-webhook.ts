@@ -4,7 +4,7 @@ import { getLogger } from '../../logging';
 import type { ProviderJobState } from '../provider.interface';
 import { predictionToState, ReplicateProvider } from './replicate.provider';
 import type { ReplicatePrediction } from './replicate.types';
-import { checkWebhookHeaders, verifyWebhook, type WebhookHeaders } from './webhook-verifier';
+import { checkWebhookHeaders, verifyWebhook, type WebhookHeaders } from '../../common/standard-webhooks';
 
 const log = getLogger('simpletuner.cloud.jobs.webhooks');
 

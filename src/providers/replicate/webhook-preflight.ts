@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { sendErrorResponse } from '../../edge';
 import { AppError, NotFoundError } from '../../common/errors';
 import { getLogger } from '../../logging';
-import { checkWebhookHeaders } from './webhook-verifier';
+import { checkWebhookHeaders } from '../../common/standard-webhooks';
 
 const log = getLogger('simpletuner.cloud.jobs.webhooks');
 

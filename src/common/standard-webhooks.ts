@@ -1,5 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { InvalidSignatureError } from '../../common/errors';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { InvalidSignatureError } from './errors';
 
 const WEBHOOK_TOLERANCE_SECONDS = 300;
 
@@ -18,6 +18,9 @@ const WEBHOOK_ID = /^[\x21-\x7e]{1,256}$/;
 const SIGNATURE_PART = /^v1,[A-Za-z0-9+/]+={0,2}$/;
 
 /**
+ * Standard Webhooks (https://www.standardwebhooks.com), both directions: the provider's incoming webhooks are
+ * verified here and the notification deliveries are signed here, so the two can never drift apart.
+ *
  * Everything that can be checked without the secret or the body (Standard Webhooks): the id is present, the
  * timestamp is a number within the tolerance, and at least one `v1,<base64>` signature is given. Runs before the
  * body is read and before any secret is fetched, so junk costs nothing. Throws InvalidSignatureError.
@@ -48,6 +51,26 @@ function webhookKey(secret: string): Buffer {
 export function signWebhook(secret: string, id: string, timestamp: number | string, body: Buffer | string): string {
   const mac = createHmac('sha256', webhookKey(secret)).update(`${id}.${timestamp}.`).update(body).digest('base64');
   return `v1,${mac}`;
+}
+
+/** A new signing secret in the Standard-Webhooks form: `whsec_` and 24 random bytes, base64. */
+export function generateWebhookSecret(): string {
+  return `whsec_${randomBytes(24).toString('base64')}`;
+}
+
+/** The three headers of a signed outgoing delivery (the same scheme verifyWebhook checks on the way in). */
+export function signedWebhookHeaders(
+  secret: string,
+  id: string,
+  body: Buffer | string,
+  now: Date,
+): Record<string, string> {
+  const timestamp = Math.floor(now.getTime() / 1000);
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': signWebhook(secret, id, timestamp, body),
+  };
 }
 
 /**

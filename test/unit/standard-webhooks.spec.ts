@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import { checkWebhookHeaders, signWebhook, verifyWebhook } from '../../src/providers/replicate/webhook-verifier';
+import { checkWebhookHeaders, signWebhook, verifyWebhook } from '../../src/common/standard-webhooks';
 
 const secret = `whsec_${Buffer.from('a-very-secret-webhook-key-0123').toString('base64')}`;
 const body = Buffer.from(JSON.stringify({ id: 'p1', status: 'succeeded', extra_field: { nested: true } }));

@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import type { AuthenticatedUser } from '../../src/auth';
+import { EventsService } from '../../src/events';
+import { ChannelsService } from '../../src/notifications/channels.service';
+import { afterAttempt } from '../../src/notifications/delivery-schedule';
+import type { SendResult } from '../../src/notifications/http-transport';
+import { NotificationOutbox } from '../../src/notifications/outbox.service';
+import { actorFor } from '../support/service-actors';
+import { ServiceModule, startServiceModule } from '../support/service-module';
+
+const failure = (over: Partial<SendResult>): SendResult => ({
+  ok: false,
+  statusCode: 500,
+  durationMs: 5,
+  error: 'HTTP 500',
+  excerpt: null,
+  retryable: true,
+  retryAfterMs: null,
+  ...over,
+});
+
+describe('delivery schedule', () => {
+  const now = new Date('2026-12-07T00:00:00Z');
+
+  it('retries after 30 s·2ⁿ with jitter, honours Retry-After, and gives up after 8 attempts or on a final 4xx', () => {
+    for (const [attempts, base] of [
+      [1, 30_000],
+      [2, 60_000],
+      [5, 480_000],
+    ] as const) {
+      const next = afterAttempt(failure({}), attempts, now, 30_000);
+      const delay = next.nextAttemptAt.getTime() - now.getTime();
+      expect(next.status).toBe('pending');
+      expect(delay).toBeGreaterThanOrEqual(base * 0.75);
+      expect(delay).toBeLessThanOrEqual(base * 1.25);
+    }
+    const asked = afterAttempt(failure({ statusCode: 429, retryAfterMs: 120_000 }), 1, now, 30_000);
+    expect(asked.nextAttemptAt.getTime() - now.getTime()).toBe(120_000);
+    expect(afterAttempt(failure({}), 8, now, 30_000).status).toBe('failed');
+    expect(afterAttempt(failure({ statusCode: 404, retryable: false }), 1, now, 30_000).status).toBe('failed');
+    const ok = afterAttempt({ ...failure({}), ok: true, statusCode: 204, error: null }, 3, now, 30_000);
+    expect(ok).toMatchObject({ status: 'succeeded', deliveredAt: now, error: null });
+  });
+});
+
+/**
+ * The outbox at the service level on PostgreSQL: the channel entity matches its migration, an event committed late
+ * by an older transaction is not skipped (the same horizon rule as the event stream's replay), and reading the same
+ * events again makes no second delivery.
+ */
+describe('notification outbox (PostgreSQL)', () => {
+  let services: ServiceModule;
+  let admin: AuthenticatedUser;
+  let channelId: string;
+
+  const deliveredEvents = async (): Promise<string[]> =>
+    (
+      await services.db.query<{ type: string }[]>(
+        `SELECT e.data->>'config_name' AS type FROM notification_deliveries d JOIN events e ON e.id = d.event_id
+          WHERE d.channel_id = $1 ORDER BY e.tx_id, e.id`,
+        [channelId],
+      )
+    ).map((r) => r.type);
+  const event = (name: string) => ({
+    type: 'job_submitted' as const,
+    jobId: `job-${name}`,
+    data: { status: 'pending', provider: 'simulator', config_name: name, cost_estimate: 1, requires_approval: false },
+  });
+
+  beforeAll(async () => {
+    services = await startServiceModule({
+      env: {
+        SIMPLETUNER_SECRET_KEY: randomBytes(32).toString('base64'),
+        SIMPLETUNER_ALLOW_PRIVATE_WEBHOOK_TARGETS: 'true',
+        SIMPLETUNER_NOTIFY_INTERVAL: '3600',
+        SIMPLETUNER_QUEUE_INTERVAL: '3600',
+      },
+    });
+    admin = await actorFor(services.module, services.adminKey);
+    const { channel } = await services.get(ChannelsService).create(admin, {
+      kind: 'webhook',
+      name: 'outbox',
+      owner_scope: 'global',
+      config: { url: 'http://127.0.0.1:9/never' },
+      events: ['job.submitted'],
+    });
+    channelId = channel.id;
+  });
+  afterAll(async () => {
+    await services?.close();
+  });
+
+  it('has no schema difference between the channel entity and the migrated database', async () => {
+    const log = await services.db.driver.createSchemaBuilder().log();
+    expect(log.upQueries.map((q) => q.query).filter((q) => /"notification_/.test(q))).toEqual([]);
+  });
+
+  it('waits for an older transaction still open, then expands its event too, in commit order, once', async () => {
+    const outbox = services.get(NotificationOutbox);
+    await outbox.expand();
+    const late = new Client({ connectionString: services.database!.url });
+    await late.connect();
+    try {
+      await late.query('BEGIN');
+      await late.query(
+        `INSERT INTO events (type, job_id, data) VALUES ('job_submitted', 'job-late', '{"config_name": "late"}')`,
+      );
+      await services.get(EventsService).publish(event('early'));
+      // The later transaction's event is committed, but an older one may still commit before it: nothing yet.
+      expect(await outbox.expand()).toMatchObject({ events: 0, deliveries: 0 });
+      await late.query('COMMIT');
+    } finally {
+      await late.end();
+    }
+    expect(await outbox.expand()).toMatchObject({ events: 2, deliveries: 2 });
+    expect(await deliveredEvents()).toEqual(['late', 'early']);
+
+    // Read again from the start (a crash before the cursor moved): the unique key makes no second delivery.
+    await services.db.query(`UPDATE notification_cursor SET position = '0:0'`);
+    expect(await outbox.expand()).toMatchObject({ deliveries: 0 });
+    expect(await deliveredEvents()).toEqual(['late', 'early']);
+  });
+});
