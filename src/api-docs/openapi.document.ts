@@ -139,8 +139,8 @@ function applyAccess(op: OperationObject, rules: RouteAccess): void {
 }
 
 /**
- * Errors that come from the edge and the guard rather than the route: a key that fails (401) or an address that
- * failed too often (429), a level too low or a session's change without its CSRF token (403), a bad parameter, header or body (400), a body too large (413),
+ * Errors that come from the edge and the guards rather than the route: a key that fails (401), an address that
+ * failed too often or a caller past its rate limit (429), a level too low or a session's change without its CSRF token (403), a bad parameter, header or body (400), a body too large (413),
  * and the request timeout (503; not on the event stream, which is long-lived by design).
  */
 function addSharedErrors(op: OperationObject, rules: RouteAccess, method: string): void {
@@ -154,11 +154,11 @@ function addSharedErrors(op: OperationObject, rules: RouteAccess, method: string
     add('payload_too_large');
   }
   if (params.some((p) => p.in === 'path' || p.in === 'query' || p.in === 'header')) add('validation_error');
+  if (rules.rateLimited) add('rate_limit_exceeded'); // an anonymous caller: by its address
   if (rules.public) return;
   add('authentication_error');
   if (rules.minLevel !== 'viewer') add('permission_denied');
   if (method !== 'get') add('csrf_token_invalid');
-  add('rate_limit_exceeded');
   if (!streams) add('request_timeout');
 }
 

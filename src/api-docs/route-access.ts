@@ -2,6 +2,7 @@ import type { INestApplication, Type } from '@nestjs/common';
 import { METHOD_METADATA } from '@nestjs/common/constants';
 import { ModulesContainer, Reflector } from '@nestjs/core';
 import { IS_PUBLIC, MIN_LEVEL, QUERY_KEY_ALLOWED, type UserLevel } from '../auth';
+import { NO_RATE_LIMIT } from '../rate-limits';
 
 /** Who may call a route, read from the same metadata, the same way, as the global auth guard reads it. */
 export interface RouteAccess {
@@ -10,6 +11,8 @@ export interface RouteAccess {
   minLevel: UserLevel | null;
   /** `?api_key=` accepted besides the headers (the event stream, for browsers' EventSource). */
   queryKey: boolean;
+  /** Counted against its caller's allowance (everything but @NoRateLimit routes). */
+  rateLimited: boolean;
 }
 
 /** The operation id the document gives a handler: `Jobs_submit` for JobsController.submit. */
@@ -34,6 +37,7 @@ export function routeAccessByOperation(app: INestApplication): Map<string, Route
           public: isPublic,
           minLevel: isPublic ? null : (reflector.getAllAndOverride<UserLevel>(MIN_LEVEL, targets) ?? 'admin'),
           queryKey: reflector.getAllAndOverride<boolean>(QUERY_KEY_ALLOWED, targets) ?? false,
+          rateLimited: !(reflector.getAllAndOverride<boolean>(NO_RATE_LIMIT, targets) ?? false),
         });
       }
     }

@@ -2,6 +2,7 @@ import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../auth';
+import { NoRateLimit } from '../rate-limits';
 import { AppError, NotFoundError } from '../common/errors';
 import { DashboardFile } from './dashboard-assets';
 import { ASSET_CACHE_CONTROL, DASHBOARD_SECURITY_HEADERS, INDEX_CACHE_CONTROL } from './dashboard-headers';
@@ -17,6 +18,8 @@ const NOT_MODIFIED = ApiResponse({ status: 304, description: 'Not modified (the 
 @ApiTags('Dashboard')
 @Controller()
 @Public()
+// Static files, many per page load and all from one address behind an office proxy: not worth a caller's allowance.
+@NoRateLimit()
 export class DashboardController {
   constructor(private readonly dashboard: DashboardService) {}
 

@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AppError } from '../common/errors';
 import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../auth';
+import { NoRateLimit } from '../rate-limits';
 import { MigrationService } from '../database/database.module';
 import { BackgroundTaskManager } from '../scheduling';
 import { ApiErrors } from '../openapi';
@@ -11,6 +12,8 @@ import { LiveView, ReadyView } from './health.view';
 @ApiTags('Health')
 @Controller('health')
 @Public()
+// Probes and scrapes come on a schedule from one address; a 429 would read as the service being down.
+@NoRateLimit()
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,

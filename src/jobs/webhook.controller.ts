@@ -3,6 +3,7 @@ import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestj
 import type { Request } from 'express';
 import { Public } from '../auth';
 import { ApiErrors } from '../openapi';
+import { NoRateLimit } from '../rate-limits';
 import { WebhookReceiptView } from './jobs.view';
 import { WebhookService } from './webhook.service';
 
@@ -17,6 +18,8 @@ export class WebhookController {
 
   @Post('replicate')
   @Public()
+  // Limited per address at the edge, before its body is read (webhookRateLimit), on its own allowance.
+  @NoRateLimit()
   @HttpCode(200)
   @ApiOperation({
     summary: "Receive Replicate's prediction webhook",

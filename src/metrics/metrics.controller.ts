@@ -2,12 +2,14 @@ import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../auth';
+import { NoRateLimit } from '../rate-limits';
 import { MetricsService } from './metrics.service';
 
 /** Prometheus scrape endpoint; public like /health so a scraper needs no API key. */
 @ApiTags('Health')
 @Controller()
 @Public()
+@NoRateLimit()
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 

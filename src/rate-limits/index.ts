@@ -1,3 +1,3 @@
 export { RateLimitsModule } from './rate-limits.module';
-export { RateLimit } from './rate-limit.decorator';
+export { NO_RATE_LIMIT, NoRateLimit, RateLimit } from './rate-limit.decorator';
 export { webhookRateLimit } from './webhook-rate-limit';

@@ -10,3 +10,8 @@ export const ROUTE_LIMIT = 'rate-limit:route';
  * so it holds across instances; `uploads`, like the general limit, per instance.
  */
 export const RateLimit = (route: RouteLimit) => SetMetadata(ROUTE_LIMIT, route);
+
+export const NO_RATE_LIMIT = 'rate-limit:none';
+
+/** Not limited: health probes and metric scrapes (a 429 would read as the service being down), static files. */
+export const NoRateLimit = () => SetMetadata(NO_RATE_LIMIT, true);

@@ -14,7 +14,10 @@ describe("a job's events", () => {
     http(app.url, 'GET', `/api/cloud/jobs/${id}/events${query}`, { key });
 
   beforeAll(async () => {
-    app = await startTestApp({ env: { SIMULATOR_STEP_SECONDS: '0.2', SIMPLETUNER_QUEUE_INTERVAL: '1' } });
+    // Two-second steps seen by a poll every second: the job is seen running at least once before it completes.
+    app = await startTestApp({
+      env: { SIMULATOR_STEP_SECONDS: '2', SIMPLETUNER_QUEUE_INTERVAL: '1', SIMPLETUNER_JOB_POLL_INTERVAL: '1' },
+    });
     const lab = await makeOrg(app, 'lab');
     rita = await makeUser(app, 'rita', 'researcher', lab);
     vic = await makeUser(app, 'vic', 'viewer', lab);

@@ -116,6 +116,28 @@ describe('inbound rate limits (two instances, one PostgreSQL database)', () => {
     expectRefused(await upload(), UPLOADS);
   });
 
+  it('counts an anonymous caller by its address, and never limits health probes', async () => {
+    // A public route of the sign-in: no key, so the caller is its address (127.0.0.1 here), on the first instance.
+    for (let i = 1; i <= GENERAL; i++) {
+      const res = await http(apps[0].url, 'GET', '/api/auth/config');
+      expect(res.status).toBe(200);
+      expectHeaders(res, GENERAL, GENERAL - i);
+    }
+    // The address's allowance is spent for every public route that counts it: the sign-in ones.
+    for (const path of ['/api/auth/config', '/api/auth/oidc/login', '/api/auth/oidc/callback', '/api/auth/session']) {
+      expectRefused(await http(apps[0].url, 'GET', path), GENERAL);
+    }
+    // Probes from the same address still pass, with no allowance to show.
+    for (let i = 0; i < 3; i++) {
+      const live = await http(apps[0].url, 'GET', '/health/live');
+      expect(live.status).toBe(200);
+      expect(live.headers.get('ratelimit-limit')).toBeNull();
+    }
+    // A key from that address has its own allowance.
+    const user = await researcher();
+    expect((await http(apps[0].url, 'GET', '/api/users/me', { key: user.key })).status).toBe(200);
+  });
+
   it('limits webhooks per client address before reading them', async () => {
     const post = () => http(apps[0].url, 'POST', '/api/webhooks/replicate', { body: { id: 'x', status: 'succeeded' } });
     for (let i = 1; i <= WEBHOOKS; i++) {

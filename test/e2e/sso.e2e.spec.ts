@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { makeOrg } from '../support/approval-fixtures';
 import { http } from '../support/http';
 import {
@@ -166,6 +167,24 @@ describe('single sign-on (OpenID Connect)', () => {
       body: { name: 'o1' },
     });
     expect(wrong.status).toBe(403);
+    // Every change refuses a session without its token before anything else, whoever may make it.
+    const id = randomUUID();
+    for (const [method, path] of [
+      ['POST', '/api/approvals/requests/bulk'],
+      ['PATCH', `/api/notifications/channels/${id}`],
+      ['DELETE', `/api/notifications/channels/${id}`],
+      ['POST', `/api/notifications/channels/${id}/rotate-secret`],
+      ['POST', `/api/notifications/channels/${id}/test`],
+      ['POST', `/api/notifications/deliveries/${id}/redeliver`],
+    ]) {
+      const refused = await http(app.url, method, path, { headers: { Cookie: cookie }, body: {} });
+      expect({ method, path, status: refused.status, error: refused.body.error }).toEqual({
+        method,
+        path,
+        status: 403,
+        error: 'csrf_token_invalid',
+      });
+    }
     const made = await http(app.url, 'POST', '/api/orgs', {
       headers: { Cookie: cookie, 'X-CSRF-Token': csrf },
       body: { name: 'o1' },
