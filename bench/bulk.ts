@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { createApp } from '../src/app.factory';
 import { loadAppConfig } from '../src/config';
 import { admin, dbUrl, fmt, median } from './queue-common';
+import { BENCH_LIMITS_ENV } from './api-rate-limits';
 
 const DB_NAME = 'test_bench_bulk';
 const JOBS = 1_000;
@@ -35,6 +36,8 @@ async function main(): Promise<void> {
       SIMPLETUNER_LOG_LEVEL: 'ERROR',
       SIMPLETUNER_ENTERPRISE_CONFIG: '',
       SIMPLETUNER_ADMIN_API_KEY: adminKey,
+      // Inbound limits on, as in production, but far above what this bench sends.
+      ...BENCH_LIMITS_ENV,
       SIMPLETUNER_QUEUE_INTERVAL: '3600',
       SIMPLETUNER_QUEUE_WAKE_ON_RELEASE: 'false',
       SIMPLETUNER_JOB_POLL_INTERVAL: '3600',

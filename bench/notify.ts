@@ -24,6 +24,7 @@ import { Client } from 'pg';
 import { generateApiKey } from '../src/auth/api-key.util';
 import { WebhookReceiver } from '../test/support/webhook-receiver';
 import { admin, dbUrl, fmt } from './queue-common';
+import { BENCH_LIMITS_ENV } from './api-rate-limits';
 
 const ROOT = path.join(__dirname, '..');
 const DB_NAME = `test_bench_notify_${process.pid}`;
@@ -128,6 +129,8 @@ async function main(): Promise<void> {
     SIMPLETUNER_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'st-bench-notify-data-')),
     SIMPLETUNER_ENTERPRISE_CONFIG: '',
     SIMPLETUNER_ADMIN_API_KEY: key,
+    // Inbound limits on, as in production, but far above what this bench sends.
+    ...BENCH_LIMITS_ENV,
     SIMPLETUNER_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
     SIMPLETUNER_LOG_LEVEL: 'WARNING',
     SIMPLETUNER_ALLOW_PRIVATE_WEBHOOK_TARGETS: 'true',

@@ -23,6 +23,7 @@ import { createApp } from '../src/app.factory';
 import { loadAppConfig } from '../src/config';
 import { JobRetentionService } from '../src/jobs/job-retention.service';
 import { admin, dbUrl, fmt } from './queue-common';
+import { BENCH_LIMITS_ENV } from './api-rate-limits';
 
 const DB_NAME = 'test_bench_ops';
 const JOBS = 100_000;
@@ -115,6 +116,8 @@ async function main(): Promise<void> {
       SIMPLETUNER_LOG_LEVEL: 'ERROR',
       SIMPLETUNER_ENTERPRISE_CONFIG: '',
       SIMPLETUNER_ADMIN_API_KEY: adminKey,
+      // Inbound limits on, as in production, but far above what this bench sends.
+      ...BENCH_LIMITS_ENV,
       SIMPLETUNER_QUEUE_INTERVAL: '3600',
       SIMPLETUNER_QUEUE_WAKE_ON_RELEASE: 'false',
       SIMPLETUNER_JOB_POLL_INTERVAL: '3600',
