@@ -9,14 +9,8 @@
  *
  * Env: TEST_DATABASE_URL (the server), BENCH_RUNS (3).
  */
-import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { createApp } from '../src/app.factory';
-import { loadAppConfig } from '../src/config';
-import { admin, dbUrl, fmt, median } from './queue-common';
-import { BENCH_LIMITS_ENV } from './api-rate-limits';
+import { fmt, median } from './queue-common';
+import { startBenchApp } from './bench-app';
 
 const DB_NAME = 'test_bench_bulk';
 const JOBS = 1_000;
@@ -25,26 +19,7 @@ const TARGET_MS = 2000;
 const SUBMIT_CONCURRENCY = 8;
 
 async function main(): Promise<void> {
-  await admin(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-  await admin(`CREATE DATABASE ${DB_NAME}`);
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'st-bench-bulk-'));
-  const adminKey = `st_${randomBytes(16).toString('hex')}`;
-  const config = loadAppConfig(
-    {
-      DATABASE_URL: dbUrl(DB_NAME),
-      SIMPLETUNER_DATA_DIR: dataDir,
-      SIMPLETUNER_LOG_LEVEL: 'ERROR',
-      SIMPLETUNER_ENTERPRISE_CONFIG: '',
-      SIMPLETUNER_ADMIN_API_KEY: adminKey,
-      // Inbound limits on, as in production, but far above what this bench sends.
-      ...BENCH_LIMITS_ENV,
-      SIMPLETUNER_QUEUE_INTERVAL: '3600',
-      SIMPLETUNER_QUEUE_WAKE_ON_RELEASE: 'false',
-      SIMPLETUNER_JOB_POLL_INTERVAL: '3600',
-    },
-    dataDir,
-  );
-  const running = await createApp(config, { port: 0 });
+  const { running, adminKey, stop } = await startBenchApp(DB_NAME, { SIMPLETUNER_QUEUE_WAKE_ON_RELEASE: 'false' });
   const call = async (method: string, url: string, body?: unknown) => {
     const res = await fetch(`${running.url}${url}`, {
       method,
@@ -102,9 +77,7 @@ async function main(): Promise<void> {
     console.log(`| baseline: ${JOBS} single cancels in a row | ${fmt(single)} ms | — |`);
     console.log(`\nbulk cancel is ${fmt(single / m)}× faster than single requests`);
   } finally {
-    await running.close();
-    await admin(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await stop();
   }
 }
 

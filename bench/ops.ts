@@ -13,17 +13,11 @@
  *
  * Env: TEST_DATABASE_URL (the server), BENCH_SUBMITS (600), BENCH_CONCURRENCY (4).
  */
-import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { createApp } from '../src/app.factory';
-import { loadAppConfig } from '../src/config';
 import { JobRetentionService } from '../src/jobs/job-retention.service';
-import { admin, dbUrl, fmt } from './queue-common';
-import { BENCH_LIMITS_ENV } from './api-rate-limits';
+import { fmt } from './queue-common';
+import { startBenchApp } from './bench-app';
 
 const DB_NAME = 'test_bench_ops';
 const JOBS = 100_000;
@@ -105,26 +99,7 @@ async function counts(db: DataSource) {
 }
 
 async function main(): Promise<void> {
-  await admin(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-  await admin(`CREATE DATABASE ${DB_NAME}`);
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'st-bench-ops-'));
-  const adminKey = `st_${randomBytes(16).toString('hex')}`;
-  const config = loadAppConfig(
-    {
-      DATABASE_URL: dbUrl(DB_NAME),
-      SIMPLETUNER_DATA_DIR: dataDir,
-      SIMPLETUNER_LOG_LEVEL: 'ERROR',
-      SIMPLETUNER_ENTERPRISE_CONFIG: '',
-      SIMPLETUNER_ADMIN_API_KEY: adminKey,
-      // Inbound limits on, as in production, but far above what this bench sends.
-      ...BENCH_LIMITS_ENV,
-      SIMPLETUNER_QUEUE_INTERVAL: '3600',
-      SIMPLETUNER_QUEUE_WAKE_ON_RELEASE: 'false',
-      SIMPLETUNER_JOB_POLL_INTERVAL: '3600',
-    },
-    dataDir,
-  );
-  const running = await createApp(config, { port: 0 });
+  const { running, adminKey, stop } = await startBenchApp(DB_NAME, { SIMPLETUNER_QUEUE_WAKE_ON_RELEASE: 'false' });
   let failed: boolean;
   try {
     const db = running.app.get<DataSource>(getDataSourceToken());
@@ -166,9 +141,7 @@ async function main(): Promise<void> {
     console.log('bulk cancel of 1,000 pending jobs: bench/bulk.ts, which npm run bench:ops runs next');
     failed = ratio > TARGET_RATIO || !exact || after.orphans !== 0;
   } finally {
-    await running.close();
-    await admin(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await stop();
   }
   if (failed) process.exitCode = 1;
 }

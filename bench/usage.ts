@@ -9,15 +9,10 @@
  *
  * Env: TEST_DATABASE_URL (the server), BENCH_RUNS (5).
  */
-import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { createApp } from '../src/app.factory';
-import { loadAppConfig } from '../src/config';
-import { admin, dbUrl, fmt, median } from './queue-common';
+import { fmt, median } from './queue-common';
+import { startBenchApp } from './bench-app';
 
 const DB_NAME = 'test_bench_usage';
 const JOBS = 100_000;
@@ -71,23 +66,7 @@ async function timed(url: string, key: string, csv: boolean): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  await admin(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-  await admin(`CREATE DATABASE ${DB_NAME}`);
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'st-bench-usage-'));
-  const adminKey = `st_${randomBytes(16).toString('hex')}`;
-  const config = loadAppConfig(
-    {
-      DATABASE_URL: dbUrl(DB_NAME),
-      SIMPLETUNER_DATA_DIR: dataDir,
-      SIMPLETUNER_LOG_LEVEL: 'ERROR',
-      SIMPLETUNER_ENTERPRISE_CONFIG: '',
-      SIMPLETUNER_ADMIN_API_KEY: adminKey,
-      SIMPLETUNER_QUEUE_INTERVAL: '3600',
-      SIMPLETUNER_JOB_POLL_INTERVAL: '3600',
-    },
-    dataDir,
-  );
-  const running = await createApp(config, { port: 0 });
+  const { running, adminKey, stop } = await startBenchApp(DB_NAME);
   let missed = 0;
   try {
     const db = running.app.get<DataSource>(getDataSourceToken());
@@ -130,9 +109,7 @@ async function main(): Promise<void> {
     }
     console.log(missed ? `\n${missed} medians at or over ${TARGET_MS} ms` : `\nevery median under ${TARGET_MS} ms`);
   } finally {
-    await running.close();
-    await admin(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await stop();
   }
   if (missed) process.exitCode = 1;
 }
