@@ -196,13 +196,17 @@ describe('single sign-on (OpenID Connect)', () => {
     expect(unknown.status).toBe(401);
   });
 
-  it('signs out: the session ends (401 afterwards) and its cookie is cleared', async () => {
+  it('signs out: the session ends (401 afterwards), the stream it opened ends and its cookie is cleared', async () => {
     const { cookie, csrf } = await signedIn(app, 'lee');
+    const stream = await openSse(app.url, '/api/events', { headers: { Cookie: cookie } });
+    expect(stream.status).toBe(200);
+    await stream.waitFor((s) => s.comments.includes('connected'), 3000, ': connected');
     const refused = await http(app.url, 'POST', '/api/auth/logout', { headers: { Cookie: cookie } });
     expect(refused.status).toBe(403);
     const out = await http(app.url, 'POST', '/api/auth/logout', { headers: { Cookie: cookie, 'X-CSRF-Token': csrf } });
     expect(out.status).toBe(204);
     expect(out.headers.getSetCookie()[0]).toMatch(/^st_session=; Path=\/; Expires=Thu, 01 Jan 1970.*; Secure/);
+    await stream.waitFor((s) => s.ended, 3000, 'the stream to end');
     expect((await http(app.url, 'GET', '/api/auth/session', { headers: { Cookie: cookie } })).status).toBe(401);
     expect((await http(app.url, 'GET', '/api/users/me', { headers: { Cookie: cookie } })).status).toBe(401);
     expect((await http(app.url, 'GET', '/api/auth/session')).status).toBe(401);
