@@ -1,11 +1,11 @@
 import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentUser, MinLevel } from '../auth';
 import type { AuthenticatedUser } from '../auth';
 import { bulkSummary } from '../common/bulk';
 import { UuidParam } from '../common/uuid-param';
-import { ApiErrors } from '../openapi';
+import { ApiErrors, ApiIdempotentCreate } from '../openapi';
 import { RateLimit } from '../rate-limits';
 import { idempotencyFrom } from './idempotency';
 import { JobBulkService } from './job-bulk.service';
@@ -35,18 +35,11 @@ export class JobOperationsController {
       'of its organisation or an admin. Secrets are not kept after a job ends: give them again in `secrets` (400 ' +
       'names the missing ones). Retry-safe with the `Idempotency-Key` header, as a submission.',
   })
-  @ApiHeader({
-    name: 'Idempotency-Key',
-    required: false,
-    description: 'Makes the retry retry-safe (1–255 printable ASCII characters)',
-    schema: { type: 'string', pattern: '^[\\x20-\\x7e]{1,255}$' },
-  })
-  @ApiResponse({ status: 201, description: 'The new job was created', type: RetriedJobView })
-  @ApiResponse({
-    status: 200,
-    description: 'The idempotency key was used within 24 h with the same request: the first retry',
+  @ApiIdempotentCreate({
     type: RetriedJobView,
-    headers: { 'Idempotent-Replayed': { description: 'Always `true`', schema: { type: 'string', enum: ['true'] } } },
+    header: 'Makes the retry retry-safe (1–255 printable ASCII characters)',
+    created: 'The new job was created',
+    replayed: 'the first retry',
   })
   @ApiErrors('job_not_found', 'permission_denied', 'invalid_job_state', 'quota_exceeded')
   async retry(

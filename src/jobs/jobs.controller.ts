@@ -1,11 +1,11 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentUser, MinLevel } from '../auth';
 import { RateLimit } from '../rate-limits';
 import type { AuthenticatedUser } from '../auth';
 import { UuidParam } from '../common/uuid-param';
-import { ApiErrors } from '../openapi';
+import { ApiErrors, ApiIdempotentCreate } from '../openapi';
 import { CostEstimateQuery, ListJobsQuery, SubmitJobDto } from './jobs.dto';
 import { idempotencyFrom } from './idempotency';
 import { SubmitPipeline } from './pipeline/submit.pipeline';
@@ -35,18 +35,11 @@ export class JobsController {
       'the same key and body answers 200 with the first job; the same key with another body is 422 ' +
       '`idempotency_key_reused` for the header, 409 `conflict` for the body key.',
   })
-  @ApiHeader({
-    name: 'Idempotency-Key',
-    required: false,
-    description: 'Makes the submission retry-safe (1–255 printable ASCII characters; must equal a body key if both)',
-    schema: { type: 'string', pattern: '^[\\x20-\\x7e]{1,255}$' },
-  })
-  @ApiResponse({ status: 201, description: 'The job was created', type: SubmittedJobView })
-  @ApiResponse({
-    status: 200,
-    description: 'The idempotency key was used within 24 h with the same request: the first job',
+  @ApiIdempotentCreate({
     type: SubmittedJobView,
-    headers: { 'Idempotent-Replayed': { description: 'Always `true`', schema: { type: 'string', enum: ['true'] } } },
+    header: 'Makes the submission retry-safe (1–255 printable ASCII characters; must equal a body key if both)',
+    created: 'The job was created',
+    replayed: 'the first job',
   })
   @ApiErrors('not_found', 'conflict', 'idempotency_key_reused', 'quota_exceeded')
   async submit(

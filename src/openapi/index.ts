@@ -5,3 +5,4 @@ export { ApiErrors, errorResponse } from './api-errors.decorator';
 export { ERROR_CODES, errorBodySchema } from './error-codes';
 export type { ErrorCode } from './error-codes';
 export { ApiEventStream } from './api-event-stream.decorator';
+export { ApiIdempotentCreate } from './api-idempotent.decorator';
