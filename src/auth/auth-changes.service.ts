@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config';
 import { AfterCommit } from '../database/after-commit';
@@ -21,6 +22,11 @@ export interface AuthChange {
 
 type Listener = (change: AuthChange) => void;
 
+/** What travels on the channel: the change and the instance that made it (which has already applied it). */
+interface AuthChangeNotice extends AuthChange {
+  origin?: string;
+}
+
 /**
  * Tells every instance at once when a key or a user loses or changes its authority, so that what was granted on
  * the old authority (an open event stream, a cached key) ends: on PostgreSQL a NOTIFY sent in the changing
@@ -30,6 +36,8 @@ type Listener = (change: AuthChange) => void;
 @Injectable()
 export class AuthChanges implements OnModuleInit {
   private readonly listeners = new Set<Listener>();
+  /** Names this instance on the channel, so that it skips the echo of its own changes. */
+  private readonly origin = randomUUID();
 
   constructor(
     private readonly repo: UsersRepository,
@@ -52,16 +60,23 @@ export class AuthChanges implements OnModuleInit {
     return () => this.listeners.delete(listener);
   }
 
-  /** Announces a change in the current transaction: nothing is announced if it rolls back. */
+  /**
+   * Announces a change in the current transaction: nothing is announced if it rolls back. This instance applies it
+   * as the commit returns, before the caller's response is sent: waiting for its own NOTIFY to come back would let
+   * the caller's next request still pass on the old authority.
+   */
   async announce(change: AuthChange): Promise<void> {
-    // On PostgreSQL every instance (this one included) hears the NOTIFY when the transaction commits.
-    if (!this.config.embeddedDatabase) await this.repo.notify(AUTH_CHANNEL, JSON.stringify(change));
-    else this.afterCommit.run(() => this.emit(change));
+    if (!this.config.embeddedDatabase) {
+      const notice: AuthChangeNotice = { ...change, origin: this.origin };
+      await this.repo.notify(AUTH_CHANNEL, JSON.stringify(notice));
+    }
+    this.afterCommit.run(() => this.emit(change));
   }
 
   private receive(payload: string): void {
     try {
-      const change = JSON.parse(payload) as AuthChange;
+      const { origin, ...change } = JSON.parse(payload) as AuthChangeNotice;
+      if (origin === this.origin) return;
       if (typeof change.userId === 'string') this.emit(change);
     } catch (error) {
       log.warning('Ignored an unreadable authority change notification', { error });

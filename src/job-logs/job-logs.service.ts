@@ -4,7 +4,7 @@ import { ValidationError } from '../common/errors';
 import { isTerminal, JobsService, type Job } from '../jobs';
 import { JobLogsRepository } from './job-logs.repository';
 import { JobLogView } from './job-logs.view';
-import { lastLines, LogText, omittedMarker, textFrom } from './log-text';
+import { lastLines, LogText, omittedMarker, StoredChunk, textFrom } from './log-text';
 
 /** Text one read answers at most (the next read continues at `next_offset`). */
 const MAX_READ_BYTES = 1024 * 1024;
@@ -49,19 +49,27 @@ export class JobLogsService {
 
   async readRange(jobId: string, range: LogRange): Promise<LogText> {
     if (range.offset !== undefined) return this.textAfter(jobId, range.offset);
+    const tail = (chunks: StoredChunk[]) => lastLines(chunks, range.tail ?? DEFAULT_TAIL_LINES, MAX_READ_BYTES);
     const chunks = await this.repo.lastChunks(jobId, MAX_READ_BYTES);
-    if (chunks.length > 0) return lastLines(chunks, range.tail ?? DEFAULT_TAIL_LINES, MAX_READ_BYTES);
+    if (chunks.length > 0) return tail(chunks);
     const end = (await this.repo.consumed([jobId])).get(jobId) ?? 0;
-    return end > 0 ? everythingOmitted(0, end) : { offset: 0, next: 0, text: '', truncated: false };
+    if (end === 0) return { offset: 0, next: 0, text: '', truncated: false };
+    // The log grew between the two reads, or it was trimmed whole: only a read after the length can tell.
+    const again = await this.repo.lastChunks(jobId, MAX_READ_BYTES);
+    return again.length > 0 ? tail(again) : everythingOmitted(0, end);
   }
 
   /** The text after provider offset `from`, up to about `maxBytes`; empty when nothing is stored after it. */
   async textAfter(jobId: string, from: number, maxBytes = MAX_READ_BYTES): Promise<LogText> {
     const chunks = await this.repo.chunksAfter(jobId, from, maxBytes);
     if (chunks.length > 0) return textFrom(chunks, from);
-    // Nothing kept after `from`, yet the log reaches further: that part was trimmed whole.
     const end = (await this.repo.consumed([jobId])).get(jobId) ?? 0;
-    return end > from ? everythingOmitted(from, end) : { offset: from, next: from, text: '', truncated: false };
+    if (end <= from) return { offset: from, next: from, text: '', truncated: false };
+    // The log reaches further than what the first read saw. Either an append committed between the two reads, or
+    // that part was trimmed whole: chunks are committed with the length that counts them, so a read made after
+    // the length was read sees them unless a trim removed them.
+    const again = await this.repo.chunksAfter(jobId, from, maxBytes);
+    return again.length > 0 ? textFrom(again, from) : everythingOmitted(from, end);
   }
 }
 

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { JobLogsRepository } from '../../src/job-logs/job-logs.repository';
+import { JobLogsService } from '../../src/job-logs/job-logs.service';
 import { JobSyncService } from '../../src/jobs/job-sync.service';
 import { FakeReplicate, startFakeReplicate } from '../support/fake-replicate';
 import { http } from '../support/http';
@@ -168,6 +170,25 @@ describe('job logs (PostgreSQL, fake Replicate)', () => {
     expect(tail.body).toMatchObject({ text: line(397) + line(398) + line(399), truncated: false });
     const metrics = await http(app.url, 'GET', '/metrics');
     expect(Number(/^simpletuner_job_log_bytes_total (\d+)/m.exec(metrics.text)?.[1])).toBeGreaterThanOrEqual(total);
+  });
+
+  it('never reports as omitted a part appended between a read of the text and the read of the length', async () => {
+    const { jobId, p } = await runningJob();
+    fake.appendLogs(p.id, 'one\n');
+    await poll();
+    const repo = app.app.get(JobLogsRepository);
+    const readLength = repo.consumed.bind(repo);
+    // A real poll commits new lines right after the text was read and before its length is: the race a live
+    // stream meets when the trainer prints while it reads.
+    const spy = jest.spyOn(repo, 'consumed').mockImplementationOnce(async (ids) => {
+      fake.appendLogs(p.id, 'two\n');
+      await poll();
+      return readLength(ids);
+    });
+    const from = Buffer.byteLength('one\n');
+    const read = await app.app.get(JobLogsService).textAfter(jobId, from);
+    spy.mockRestore();
+    expect(read).toEqual({ offset: from, next: from + 4, text: 'two\n', truncated: false });
   });
 
   it('never gives back a secret the trainer printed: not in logs, the stream, the job or its events', async () => {
