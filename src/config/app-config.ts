@@ -200,6 +200,8 @@ const envSchema = z.object({
   SIMPLETUNER_NOTIFY_INTERVAL: fractionSeconds.default(1),
   SIMPLETUNER_NOTIFY_RETRY_BASE_SECONDS: fractionSeconds.default(30),
   SIMPLETUNER_NOTIFY_CONCURRENCY: int(1).default(16),
+  /** While the API is under load, deliveries wait for it up to this many seconds (0: never). */
+  SIMPLETUNER_NOTIFY_MAX_DEFER_SECONDS: int(0).default(30),
   /** Lets webhook and Slack channels reach private, loopback and link-local addresses, and plain http://. */
   SIMPLETUNER_ALLOW_PRIVATE_WEBHOOK_TARGETS: bool.default(false),
   // SIMPLETUNER_PUBLIC_URL (links in notifications; default http://HOST:PORT) is with the sign-in settings (ssoEnv).

@@ -1,10 +1,11 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import type { Counter, Histogram } from 'prom-client';
+import { ApiLoad } from './api-load';
 import { MetricsService } from './metrics.service';
 
 /**
- * Times every HTTP request. The `route` label is the matched route pattern (`/api/cloud/jobs/:id`), never the
+ * Times and counts every HTTP request (the count also feeds ApiLoad). The `route` label is the matched route pattern (`/api/cloud/jobs/:id`), never the
  * raw path, so ids and probes of unknown URLs cannot blow up the series count.
  */
 @Injectable()
@@ -12,7 +13,10 @@ export class HttpMetricsMiddleware implements NestMiddleware {
   private readonly duration: Histogram<'method' | 'route' | 'status'>;
   private readonly total: Counter<'method' | 'route' | 'status'>;
 
-  constructor(metrics: MetricsService) {
+  constructor(
+    metrics: MetricsService,
+    private readonly load: ApiLoad,
+  ) {
     this.duration = metrics.histogram({
       name: 'simpletuner_http_request_duration_seconds',
       help: 'HTTP request duration by method, route pattern and status',
@@ -28,6 +32,7 @@ export class HttpMetricsMiddleware implements NestMiddleware {
 
   use(req: Request, res: Response, next: NextFunction): void {
     const started = process.hrtime.bigint();
+    this.load.began();
     // 'close' also fires for aborted requests and long-lived streams (SSE), which 'finish' may never see.
     res.once('close', () => {
       const labels = { method: req.method, route: routeOf(req), status: String(res.statusCode) };

@@ -1,2 +1,3 @@
 export { MetricsModule } from './metrics.module';
 export { MetricsService } from './metrics.service';
+export { ApiLoad } from './api-load';

@@ -98,10 +98,10 @@ export class DeliveriesRepository {
   }
 
   /**
-   * Claims up to `limit` due pending deliveries: their next attempt moves to `leaseUntil`, so no other sender takes
-   * them meanwhile, and one whose sender dies becomes due again then (sent at least once).
+   * Claims up to `limit` pending deliveries due by `dueBy`: their next attempt moves to `leaseUntil`, so no other
+   * sender takes them meanwhile, and one whose sender dies becomes due again then (sent at least once).
    */
-  async claimDue(now: Date, leaseUntil: Date, limit: number): Promise<DeliveryRow[]> {
+  async claimDue(dueBy: Date, leaseUntil: Date, limit: number): Promise<DeliveryRow[]> {
     const result: unknown = await this.db.tx.query(
       `UPDATE notification_deliveries d SET next_attempt_at = $2
         WHERE d.id IN (SELECT id FROM notification_deliveries
@@ -109,7 +109,7 @@ export class DeliveriesRepository {
                           AND EXISTS (SELECT 1 FROM notification_channels c WHERE c.id = channel_id AND c.is_active)
                         ORDER BY next_attempt_at, created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
         RETURNING ${COLUMNS}`,
-      [now, leaseUntil, limit],
+      [dueBy, leaseUntil, limit],
     );
     return returnedRows<DeliveryRow>(result).sort((a, b) => +new Date(a.created_at) - +new Date(b.created_at));
   }

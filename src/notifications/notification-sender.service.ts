@@ -3,6 +3,7 @@ import { Clock } from '../common/clock';
 import { forEachLimit } from '../common/concurrency';
 import { AppConfig } from '../config';
 import { getLogger } from '../logging';
+import { ApiLoad } from '../metrics';
 import { ChannelsRepository } from './channels.repository';
 import { ChannelsService } from './channels.service';
 import { AttemptRecord, DeliveriesRepository, DeliveryRow } from './deliveries.repository';
@@ -28,6 +29,7 @@ const CLAIM_LEASE_MS = CLAIMS_PER_SLOT * TARGET_TIMEOUT_MS + 5_000;
 export class NotificationSender {
   private readonly concurrency: number;
   private readonly baseMs: number;
+  private readonly maxDeferMs: number;
 
   constructor(
     private readonly deliveries: DeliveriesRepository,
@@ -36,20 +38,25 @@ export class NotificationSender {
     private readonly transports: NotificationTransports,
     private readonly metrics: NotificationsMetrics,
     private readonly clock: Clock,
+    private readonly load: ApiLoad,
     config: AppConfig,
   ) {
     this.concurrency = config.env.SIMPLETUNER_NOTIFY_CONCURRENCY;
     this.baseMs = config.env.SIMPLETUNER_NOTIFY_RETRY_BASE_SECONDS * 1000;
+    this.maxDeferMs = config.env.SIMPLETUNER_NOTIFY_MAX_DEFER_SECONDS * 1000;
   }
 
   /**
    * One round: claims up to 4 × `concurrency` due deliveries of active channels, attempts each, and records the round's
-   * outcomes in one statement; how many were attempted.
+   * outcomes in one statement; how many were attempted. While this instance's API is under load, deliveries yield
+   * to it: only those due for SIMPLETUNER_NOTIFY_MAX_DEFER_SECONDS or longer are sent, so a burst of requests is not
+   * slowed by the deliveries it causes and no delivery waits more than that beyond its time.
    */
   async sendDueRound(): Promise<number> {
     const now = this.clock.now();
     const lease = new Date(now.getTime() + CLAIM_LEASE_MS);
-    const claimed = await this.deliveries.claimDue(now, lease, this.concurrency * CLAIMS_PER_SLOT);
+    const dueBy = this.maxDeferMs > 0 && this.load.busy() ? new Date(now.getTime() - this.maxDeferMs) : now;
+    const claimed = await this.deliveries.claimDue(dueBy, lease, this.concurrency * CLAIMS_PER_SLOT);
     if (claimed.length === 0) return 0;
     const channels = new Map(
       (await this.channelRows.findMany([...new Set(claimed.map((d) => d.channel_id))])).map((c) => [c.id, c]),

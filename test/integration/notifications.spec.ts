@@ -5,9 +5,18 @@ import { EventsService } from '../../src/events';
 import { ChannelsService } from '../../src/notifications/channels.service';
 import { afterAttempt } from '../../src/notifications/delivery-schedule';
 import type { SendResult } from '../../src/notifications/http-transport';
+import { ApiLoad } from '../../src/metrics';
+import { NotificationSender } from '../../src/notifications/notification-sender.service';
 import { NotificationOutbox } from '../../src/notifications/outbox.service';
 import { actorFor } from '../support/service-actors';
 import { ServiceModule, startServiceModule } from '../support/service-module';
+import { WebhookReceiver } from '../support/webhook-receiver';
+
+/** Keeps the event loop busy for `ms` (real work, as a request burst would). */
+function spin(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) Math.sqrt(Math.random());
+}
 
 const failure = (over: Partial<SendResult>): SendResult => ({
   ok: false,
@@ -120,5 +129,51 @@ describe('notification outbox (PostgreSQL)', () => {
     await services.db.query(`UPDATE notification_cursor SET position = '0:0'`);
     expect(await outbox.expand()).toMatchObject({ deliveries: 0 });
     expect(await deliveredEvents()).toEqual(['late', 'early']);
+  });
+  it('yields to a busy API: only deliveries due for the longest deferral go, the rest once it is quiet', async () => {
+    const receiver = await new WebhookReceiver().start();
+    try {
+      const { channel } = await services.get(ChannelsService).create(admin, {
+        kind: 'webhook',
+        name: 'yield',
+        owner_scope: 'global',
+        config: { url: `${receiver.url}/hook` },
+        events: ['job.completed'],
+      });
+      await services.db.query(`UPDATE notification_deliveries SET status = 'failed'`); // earlier tests' deliveries
+      for (const name of ['a', 'b', 'c'])
+        await services.get(EventsService).publish({
+          type: 'job_status_changed',
+          jobId: `job-yield-${name}`,
+          data: { status: 'completed', previous_status: 'running', config_name: name },
+        });
+      await services.get(NotificationOutbox).expand();
+      // One of them has waited past the 30 s deferral already.
+      await services.db.query(
+        `UPDATE notification_deliveries SET next_attempt_at = now() - interval '31 seconds'
+          WHERE channel_id = $1 AND payload->'data'->>'job_id' = 'job-yield-a'`,
+        [channel.id],
+      );
+      const load = services.get(ApiLoad);
+      const sender = services.get(NotificationSender);
+      load.busy(); // starts a fresh sample of the event loop
+      spin(300);
+      for (let i = 0; i < 25; i++) load.began();
+      expect(load.busy()).toBe(true);
+      expect(await sender.sendDueRound()).toBe(1);
+      expect(receiver.requests.map((r) => r.json.data.job_id)).toEqual(['job-yield-a']);
+
+      // Quiet: an idle event loop since the last look, whatever the request count.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(load.busy()).toBe(false);
+      expect(await sender.sendDueRound()).toBe(2);
+      expect(receiver.requests.map((r) => r.json.data.job_id).sort()).toEqual([
+        'job-yield-a',
+        'job-yield-b',
+        'job-yield-c',
+      ]);
+    } finally {
+      await receiver.stop();
+    }
   });
 });
