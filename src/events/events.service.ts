@@ -70,15 +70,17 @@ export class EventsService {
   /**
    * The committed events after `cursor` (`<tx>:<id>`, `0:0` for the start) in commit order, the same horizon rule
    * as a stream's replay: reading stops before the first event whose transaction may still be preceded by a
-   * late-committing one, so a reader that stores the returned cursor never skips an event.
+   * late-committing one, so a reader that stores the returned cursor never skips an event. With `createdBy`, it
+   * also stops before the first event created after that time (a reader that takes only events old enough).
    */
   async readCommittedAfter(
     cursor: string,
     limit: number,
+    createdBy?: Date,
   ): Promise<{ events: StoredEvent[]; cursor: string; more: boolean }> {
     const [tx, id] = cursor.split(':');
     const rows = await this.repo.readAfter({ tx: BigInt(tx), id: BigInt(id) }, limit);
-    const firstUnsafe = rows.findIndex((r) => !r.safe);
+    const firstUnsafe = rows.findIndex((r) => !r.safe || (createdBy !== undefined && r.createdAt > createdBy));
     const safe = firstUnsafe === -1 ? rows : rows.slice(0, firstUnsafe);
     const last = safe.at(-1)?.position;
     return {

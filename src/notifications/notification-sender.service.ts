@@ -47,16 +47,24 @@ export class NotificationSender {
   }
 
   /**
-   * One round: claims up to 4 × `concurrency` due deliveries of active channels, attempts each, and records the round's
-   * outcomes in one statement; how many were attempted. While this instance's API is under load, deliveries yield
-   * to it: only those due for SIMPLETUNER_NOTIFY_MAX_DEFER_SECONDS or longer are sent, so a burst of requests is not
-   * slowed by the deliveries it causes and no delivery waits more than that beyond its time.
+   * While this instance's API is under load, notification work yields to it: only events and deliveries at least
+   * SIMPLETUNER_NOTIFY_MAX_DEFER_SECONDS old are handled, so a burst of requests is not slowed by the deliveries it
+   * causes and none waits more than that beyond its time. The time before which work is taken then; null when the
+   * API is not busy (everything due is taken).
    */
-  async sendDueRound(): Promise<number> {
+  yieldingBefore(): Date | null {
+    if (this.maxDeferMs === 0 || !this.load.busy()) return null;
+    return new Date(this.clock.now().getTime() - this.maxDeferMs);
+  }
+
+  /**
+   * One round: claims up to 4 × `concurrency` deliveries of active channels due now (or by `dueBy`), attempts each,
+   * and records the round's outcomes in one statement; how many were attempted.
+   */
+  async sendDueRound(dueBy: Date | null = this.yieldingBefore()): Promise<number> {
     const now = this.clock.now();
     const lease = new Date(now.getTime() + CLAIM_LEASE_MS);
-    const dueBy = this.maxDeferMs > 0 && this.load.busy() ? new Date(now.getTime() - this.maxDeferMs) : now;
-    const claimed = await this.deliveries.claimDue(dueBy, lease, this.concurrency * CLAIMS_PER_SLOT);
+    const claimed = await this.deliveries.claimDue(dueBy ?? now, lease, this.concurrency * CLAIMS_PER_SLOT);
     if (claimed.length === 0) return 0;
     const channels = new Map(
       (await this.channelRows.findMany([...new Set(claimed.map((d) => d.channel_id))])).map((c) => [c.id, c]),

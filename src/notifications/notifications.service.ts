@@ -26,7 +26,8 @@ export class NotificationsService {
 
   /**
    * Expands new events into deliveries and sends what is due, round after round, until both are idle or
-   * `budgetMs` has passed (the next tick goes on from there).
+   * `budgetMs` has passed (the next tick goes on from there). While the API is under load, both take only what is
+   * old enough, and the rest waits for a quieter tick.
    */
   async processTick(budgetMs = 5_000): Promise<TickSummary> {
     const deadline = performance.now() + budgetMs;
@@ -34,13 +35,15 @@ export class NotificationsService {
     let more = true;
     let sent = 1;
     while ((more || sent > 0) && performance.now() < deadline) {
+      // Under load, only what is old enough is handled (see NotificationSender.yieldingBefore).
+      const before = this.sender.yieldingBefore();
       if (more) {
-        const expanded = await this.outbox.expand();
+        const expanded = await this.outbox.expand(undefined, before ?? undefined);
         summary.events += expanded.events;
         summary.deliveries_created += expanded.deliveries;
         more = expanded.more;
       }
-      sent = await this.sender.sendDueRound();
+      sent = await this.sender.sendDueRound(before);
       summary.attempts += sent;
     }
     return summary;

@@ -28,10 +28,11 @@ export class NotificationOutbox {
     private readonly deliveries: DeliveriesRepository,
   ) {}
 
+  /** Expands the next events (with `createdBy`: only those created by then, in order). */
   @Transactional()
-  async expand(limit = EXPAND_BATCH): Promise<{ events: number; deliveries: number; more: boolean }> {
+  async expand(limit = EXPAND_BATCH, createdBy?: Date): Promise<{ events: number; deliveries: number; more: boolean }> {
     const cursor = await this.deliveries.lockCursor();
-    const read = await this.events.readCommittedAfter(cursor ?? '0:0', limit);
+    const read = await this.events.readCommittedAfter(cursor ?? '0:0', limit, createdBy);
     if (read.events.length === 0) return { events: 0, deliveries: 0, more: false };
     const channels = await this.channels.active();
     const rows: NewDelivery[] = [];

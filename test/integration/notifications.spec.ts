@@ -6,7 +6,7 @@ import { ChannelsService } from '../../src/notifications/channels.service';
 import { afterAttempt } from '../../src/notifications/delivery-schedule';
 import type { SendResult } from '../../src/notifications/http-transport';
 import { ApiLoad } from '../../src/metrics';
-import { NotificationSender } from '../../src/notifications/notification-sender.service';
+import { NotificationsService } from '../../src/notifications/notifications.service';
 import { NotificationOutbox } from '../../src/notifications/outbox.service';
 import { actorFor } from '../support/service-actors';
 import { ServiceModule, startServiceModule } from '../support/service-module';
@@ -130,7 +130,7 @@ describe('notification outbox (PostgreSQL)', () => {
     expect(await outbox.expand()).toMatchObject({ deliveries: 0 });
     expect(await deliveredEvents()).toEqual(['late', 'early']);
   });
-  it('yields to a busy API: only deliveries due for the longest deferral go, the rest once it is quiet', async () => {
+  it('yields to a busy API: only events and deliveries older than the longest deferral, the rest once quiet', async () => {
     const receiver = await new WebhookReceiver().start();
     try {
       const { channel } = await services.get(ChannelsService).create(admin, {
@@ -141,12 +141,13 @@ describe('notification outbox (PostgreSQL)', () => {
         events: ['job.completed'],
       });
       await services.db.query(`UPDATE notification_deliveries SET status = 'failed'`); // earlier tests' deliveries
-      for (const name of ['a', 'b', 'c'])
-        await services.get(EventsService).publish({
+      const completed = (name: string) =>
+        services.get(EventsService).publish({
           type: 'job_status_changed',
           jobId: `job-yield-${name}`,
           data: { status: 'completed', previous_status: 'running', config_name: name },
         });
+      for (const name of ['a', 'b', 'c']) await completed(name);
       await services.get(NotificationOutbox).expand();
       // One of them has waited past the 30 s deferral already.
       await services.db.query(
@@ -154,24 +155,23 @@ describe('notification outbox (PostgreSQL)', () => {
           WHERE channel_id = $1 AND payload->'data'->>'job_id' = 'job-yield-a'`,
         [channel.id],
       );
+      await completed('d');
       const load = services.get(ApiLoad);
-      const sender = services.get(NotificationSender);
+      const notifications = services.get(NotificationsService);
+      const jobIds = () => receiver.requests.map((r) => r.json.data.job_id as string).sort();
       load.busy(); // starts a fresh sample of the event loop
       spin(300);
       for (let i = 0; i < 25; i++) load.began();
       expect(load.busy()).toBe(true);
-      expect(await sender.sendDueRound()).toBe(1);
-      expect(receiver.requests.map((r) => r.json.data.job_id)).toEqual(['job-yield-a']);
+      // Busy: the old delivery goes; the new event is not even expanded yet.
+      expect(await notifications.processTick()).toEqual({ events: 0, deliveries_created: 0, attempts: 1 });
+      expect(jobIds()).toEqual(['job-yield-a']);
 
       // Quiet: an idle event loop since the last look, whatever the request count.
       await new Promise((r) => setTimeout(r, 300));
       expect(load.busy()).toBe(false);
-      expect(await sender.sendDueRound()).toBe(2);
-      expect(receiver.requests.map((r) => r.json.data.job_id).sort()).toEqual([
-        'job-yield-a',
-        'job-yield-b',
-        'job-yield-c',
-      ]);
+      expect(await notifications.processTick()).toEqual({ events: 1, deliveries_created: 1, attempts: 3 });
+      expect(jobIds()).toEqual(['job-yield-a', 'job-yield-b', 'job-yield-c', 'job-yield-d']);
     } finally {
       await receiver.stop();
     }
