@@ -15,7 +15,7 @@
  * change compiles these files again, and a warm cache needs no TypeScript at all. The type-checked test
  * (`diagnostics.pathRegex`) keeps ts-jest's own key: its errors depend on files outside `src/` too.
  */
-const crypto = require('node:crypto');
+const { createHash } = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const { TsJestTransformer } = require('ts-jest');
@@ -37,7 +37,7 @@ const treeHashes = new Map();
 function sourceTreeHash(rootDir) {
   let hash = treeHashes.get(rootDir);
   if (hash) return hash;
-  const h = crypto.createHash('sha1');
+  const h = createHash('sha1');
   const walk = (dir) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const full = path.join(dir, entry.name);
@@ -63,8 +63,7 @@ module.exports = {
     const optionsText = JSON.stringify(tsJestOptions ?? {});
     const cacheKey = (source, file, options) => {
       if (typeChecked.test(file)) return inner.getCacheKey(source, file, ownConfig(options));
-      return crypto
-        .createHash('sha1')
+      return createHash('sha1')
         .update(sourceTreeHash(options.config.rootDir))
         .update(`\0${optionsText}\0${file}\0${options.instrument ? 1 : 0}${options.supportsStaticESM ? 1 : 0}\0`)
         .update(source)
