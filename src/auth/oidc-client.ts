@@ -11,11 +11,28 @@ type OpenIdClient = typeof import('openid-client');
 type Configuration = import('openid-client').Configuration;
 
 /**
- * openid-client is an ES module only. TypeScript turns `import()` into `require()` in this CommonJS build, and
- * Jest cannot `require()` an ES module; a real `import()` loads it everywhere (Node, the build, Jest).
+ * openid-client is an ES module only. TypeScript turns `import()` into `require()` in this CommonJS build, so a real
+ * `import()` is kept through `new Function`.
  */
 // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the one way to keep a real import() in CommonJS output
 const importModule = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
+
+/**
+ * Loads openid-client with `import()`, or where that import has no loader to answer it, with Node's own `require()`
+ * of an ES module (Node 20.19+, 22.12+). The second happens under Jest: a test file's import() can reach the
+ * loader of an earlier test file whose environment is gone ("Test environment has been torn down"), and Jest's
+ * own `require` cannot load ES modules, so Node's is taken from `process.getBuiltinModule`.
+ */
+async function loadOpenIdClient(): Promise<OpenIdClient> {
+  try {
+    return (await importModule('openid-client')) as OpenIdClient;
+  } catch (error) {
+    const builtin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+    if (!builtin) throw error;
+    const { createRequire } = builtin('node:module') as typeof import('node:module');
+    return createRequire(__filename)('openid-client') as OpenIdClient;
+  }
+}
 
 /** What a sign-in sends the browser to the provider with, and what the callback checks against. */
 export interface LoginChecks {
@@ -112,7 +129,7 @@ export class OidcClient {
   }
 
   private async discover(): Promise<{ lib: OpenIdClient; config: Configuration }> {
-    const lib = (await importModule('openid-client')) as OpenIdClient;
+    const lib = await loadOpenIdClient();
     const sso = this.app.sso!;
     const config = await lib.discovery(
       sso.issuer,

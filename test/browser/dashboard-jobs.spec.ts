@@ -214,7 +214,7 @@ describe('dashboard: sign-in, live jobs, levels, narrow screens (browser)', () =
     await page.getByLabel('API key').waitFor();
     await expect(page.evaluate<number>('sessionStorage.length')).resolves.toBe(0);
     await page.reload();
-    await expect(page.getByRole('button', { name: 'Sign in' }).isVisible()).resolves.toBe(true);
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
     await expect(connection(page).count()).resolves.toBe(0);
   });
 
