@@ -366,7 +366,7 @@ export interface paths {
          * Delete an organisation
          * @description Level `admin` only.
          *
-         *     Only once nothing belongs to it: 409 while it has users, or jobs (active or kept) or other records.
+         *     Only with no user and no active job (409 naming `users` or `active_jobs`). When finished jobs, approval requests or uploads of former members still name it, it is marked deleted instead: gone from every lookup, its name free again, its history kept.
          */
         delete: operations["Orgs_delete"];
         options?: never;

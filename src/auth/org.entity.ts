@@ -1,7 +1,7 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { Column, CreateDateColumn, DeleteDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 @Entity('orgs')
-@Unique('orgs_name_key', ['name'])
+@Index('orgs_name_key', ['name'], { unique: true, where: 'deleted_at IS NULL' })
 export class Org {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -11,4 +11,11 @@ export class Org {
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
+
+  /**
+   * Set when the organisation was deleted while its history (former members' finished jobs, approval requests,
+   * uploads) still names it; such an organisation is gone for every lookup (TypeORM leaves it out of `find…`).
+   */
+  @DeleteDateColumn({ type: 'timestamptz' })
+  deletedAt: Date | null;
 }

@@ -48,7 +48,10 @@ export class OrgsController {
   @HttpCode(204)
   @ApiOperation({
     summary: 'Delete an organisation',
-    description: 'Only once nothing belongs to it: 409 while it has users, or jobs (active or kept) or other records.',
+    description:
+      'Only with no user and no active job (409 naming `users` or `active_jobs`). When finished jobs, approval ' +
+      'requests or uploads of former members still name it, it is marked deleted instead: gone from every lookup, ' +
+      'its name free again, its history kept.',
   })
   @ApiNoContentResponse()
   @ApiErrors('not_found', 'conflict')

@@ -9,8 +9,9 @@ import { DuplicateError, StillReferencedError, UsersRepository } from './users.r
 
 /**
  * Organisations: a caller sees its own (an admin all; any other is 404), an admin renames and deletes them. An
- * organisation is deleted only when nothing belongs to it any more: no user, and no job (active or kept), upload or
- * approval that still names it.
+ * organisation is deleted only with no user and no active job. When its history still names it (former members'
+ * finished jobs, approval requests, uploads) it is marked deleted instead of removed: gone for every lookup, its
+ * name free again, its history intact; its notification channels go either way.
  */
 @Injectable()
 export class OrgsService {
@@ -60,13 +61,24 @@ export class OrgsService {
     if (users > 0) {
       throw new ConflictError(`Organisation ${org.name} still has ${users} users`, { users });
     }
-    try {
-      await this.repo.deleteOrg(org.id);
-    } catch (err) {
-      if (err instanceof StillReferencedError) {
-        throw new ConflictError(`Organisation ${org.name} still has jobs or other records`, { org_id: org.id });
+    const activeJobs = await this.repo.countActiveOrgJobs(org.id);
+    if (activeJobs > 0) {
+      throw new ConflictError(`Organisation ${org.name} still has ${activeJobs} active jobs`, {
+        active_jobs: activeJobs,
+      });
+    }
+    if (await this.repo.orgHasHistory(org.id)) {
+      await this.repo.markOrgDeleted(org.id);
+    } else {
+      try {
+        await this.repo.deleteOrg(org.id);
+      } catch (err) {
+        // A record of a kind orgHasHistory does not know still names it.
+        if (err instanceof StillReferencedError) {
+          throw new ConflictError(`Organisation ${org.name} still has records that name it`, { org_id: org.id });
+        }
+        throw err;
       }
-      throw err;
     }
     await this.audit.record({
       actor: caller,

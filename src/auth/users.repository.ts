@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
+import { ACTIVE_STATUSES } from '../common/job-status';
 import { lockUntilCommit } from '../database/advisory-lock';
 import { Db } from '../database/transaction-host';
 import { ApiKey } from './api-key.entity';
@@ -101,6 +102,31 @@ export class UsersRepository {
 
   countOrgUsers(orgId: string): Promise<number> {
     return this.db.tx.getRepository(User).countBy({ orgId });
+  }
+
+  async countActiveOrgJobs(orgId: string): Promise<number> {
+    const [row] = await this.db.tx.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM jobs WHERE org_id = $1 AND status = ANY($2::text[])`,
+      [orgId, ACTIVE_STATUSES],
+    );
+    return row.n;
+  }
+
+  /** Whether finished jobs, approval requests or uploads still name the organisation. */
+  async orgHasHistory(orgId: string): Promise<boolean> {
+    const [row] = await this.db.tx.query<{ found: boolean }[]>(
+      `SELECT EXISTS (SELECT 1 FROM jobs WHERE org_id = $1)
+           OR EXISTS (SELECT 1 FROM approval_requests WHERE org_id = $1)
+           OR EXISTS (SELECT 1 FROM uploads WHERE org_id = $1) AS found`,
+      [orgId],
+    );
+    return row.found;
+  }
+
+  /** Marks the organisation deleted (its history keeps naming it) and removes its notification channels. */
+  async markOrgDeleted(orgId: string): Promise<void> {
+    await this.db.tx.getRepository(Org).softDelete({ id: orgId });
+    await this.db.tx.query(`DELETE FROM notification_channels WHERE org_id = $1`, [orgId]);
   }
 
   /** Deletes the organisation; StillReferencedError while any record (a job, an upload…) still points at it. */

@@ -92,7 +92,7 @@ export class DispatchPausesRepository {
   }
 
   async orgExists(orgId: string): Promise<boolean> {
-    const rows: unknown[] = await this.db.tx.query(`SELECT 1 FROM orgs WHERE id = $1`, [orgId]);
+    const rows: unknown[] = await this.db.tx.query(`SELECT 1 FROM orgs WHERE id = $1 AND deleted_at IS NULL`, [orgId]);
     return rows.length > 0;
   }
 }

@@ -52,7 +52,7 @@ describe('organisations and level rules', () => {
     expect(audit.body.entries.map((e: { action: string }) => e.action)).toContain('org.update');
   });
 
-  it('deletes an organisation only once no user or job belongs to it', async () => {
+  it('deletes an organisation only with no user and no active job, keeping its finished history', async () => {
     const empty = await makeOrg(app, 'orgs-empty');
     expect((await as(app.adminKey, 'DELETE', `/api/orgs/${empty}`)).status).toBe(204);
     expect((await as(app.adminKey, 'GET', `/api/orgs/${empty}`)).status).toBe(404);
@@ -63,13 +63,28 @@ describe('organisations and level rules', () => {
     const withUsers = await as(app.adminKey, 'DELETE', `/api/orgs/${busy}`);
     expect(withUsers.status).toBe(409);
     expect(withUsers.body).toMatchObject({ error: 'conflict', details: { users: 1 } });
-    // Its user leaves, its job stays: still refused.
-    expect((await submit(app, user.key, { ...CHEAP, provider: 'simulator' })).status).toBe(201);
+    // Its user leaves, its job is still active: still refused.
+    const job = await submit(app, user.key, { ...CHEAP, provider: 'simulator' });
+    expect(job.status).toBe(201);
     const elsewhere = await makeOrg(app, 'orgs-elsewhere');
     expect((await as(app.adminKey, 'PATCH', `/api/users/${user.id}`, { org_id: elsewhere })).status).toBe(200);
     const withJobs = await as(app.adminKey, 'DELETE', `/api/orgs/${busy}`);
     expect(withJobs.status).toBe(409);
-    expect(withJobs.body.message).toContain('jobs');
+    expect(withJobs.body).toMatchObject({ error: 'conflict', details: { active_jobs: 1 } });
+
+    // Once the job has ended it goes; the finished job keeps naming it, and its name is free again.
+    const jobId = job.body.job_id as string;
+    expect((await as(app.adminKey, 'POST', `/api/cloud/jobs/${jobId}/cancel`)).status).toBe(200);
+    expect((await as(app.adminKey, 'DELETE', `/api/orgs/${busy}`)).status).toBe(204);
+    expect((await as(app.adminKey, 'GET', `/api/orgs/${busy}`)).status).toBe(404);
+    expect((await as(app.adminKey, 'DELETE', `/api/orgs/${busy}`)).status).toBe(404);
+    const listed = await as(app.adminKey, 'GET', '/api/orgs');
+    expect(listed.body.orgs.map((o: { id: string }) => o.id)).not.toContain(busy);
+    const kept = await as(app.adminKey, 'GET', `/api/cloud/jobs/${jobId}`);
+    expect(kept.body).toMatchObject({ job_id: jobId, org_id: busy, status: 'cancelled' });
+    expect((await as(app.adminKey, 'POST', '/api/orgs', { name: 'orgs-busy' })).status).toBe(201);
+    const add = await as(app.adminKey, 'POST', '/api/users', { username: 'orgs-late', level: 'viewer', org_id: busy });
+    expect(add.status).toBeGreaterThanOrEqual(400);
   });
 
   it('holds the jobs of a level with a user_level rule, and applies_to_levels limits a rule to its levels', async () => {

@@ -113,10 +113,15 @@ describe('jobs tables: the transition function and the schema (PostgreSQL)', () 
     ]);
   });
 
-  /** The Job and ProviderConfig entities mirror migration 1764300003000: `migration:generate` finds nothing for them. */
-  it('has no schema difference between the jobs entities and the migrated database', async () => {
+  /**
+   * The Job and ProviderConfig entities mirror migration 1764300003000, and Org its later soft delete:
+   * `migration:generate` finds nothing for them.
+   */
+  it('has no schema difference between the jobs and organisation entities and the migrated database', async () => {
     const log = await db.driver.createSchemaBuilder().log();
-    const mine = log.upQueries.map((q) => q.query).filter((q) => /"jobs"|"jobs_|"provider_configs"/.test(q));
+    const mine = log.upQueries
+      .map((q) => q.query)
+      .filter((q) => /"jobs"|"jobs_|"provider_configs"|"orgs"|"orgs_/.test(q));
     expect(mine).toEqual([]);
   });
 
