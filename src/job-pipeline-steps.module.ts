@@ -9,15 +9,17 @@ import {
   JobLogsStep,
   QueueStep,
   QuotaStep,
+  UploadsStep,
   type JobEndedStep,
 } from './jobs';
 import { DispatchGate, QueueEntriesService, QueueModule } from './queue';
 import { QuotaCheck, QuotaCostThresholds, QuotaDispatchGate, QuotasModule } from './quotas';
+import { UploadsModule, UploadsService } from './uploads';
 
 /**
  * Which module carries out each step of the job pipelines (src/jobs/pipeline): the submit's gate is the approvals
  * module's, its quota check (and the claim's quota gate) the quotas module's, its enqueue and the release of a slot are the queue's, a completed
- * job's outputs and a deleted job's files are the artifacts', the log text a provider report carries is the job
+ * job's outputs and a deleted job's files are the artifacts', a deleted job's unused dataset uploads the uploads', the log text a provider report carries is the job
  * logs', a finished job's cost is weighed against the cost quotas' 80 % notices (the quotas' step, first of the
  * job-ended extensions), and an embedding app may add steps at the end of the job-ended pipeline. The assembly binds them so that the
  * jobs module names its steps without importing the modules that implement them (they import jobs).
@@ -28,7 +30,7 @@ export class JobPipelineStepsModule {
   static forRoot(jobEndedSteps: Type<JobEndedStep>[] = []): DynamicModule {
     return {
       module: JobPipelineStepsModule,
-      imports: [QueueModule, ApprovalsModule, ArtifactsModule, QuotasModule, JobLogsModule],
+      imports: [QueueModule, ApprovalsModule, ArtifactsModule, QuotasModule, JobLogsModule, UploadsModule],
       providers: [
         { provide: ApprovalGateStep, useExisting: ApprovalGate },
         { provide: QueueStep, useExisting: QueueEntriesService },
@@ -36,9 +38,19 @@ export class JobPipelineStepsModule {
         { provide: DispatchGate, useExisting: QuotaDispatchGate },
         { provide: ArtifactsStep, useExisting: ArtifactRecordsService },
         { provide: JobLogsStep, useExisting: JobLogWriter },
+        { provide: UploadsStep, useExisting: UploadsService },
         { provide: JOB_ENDED_EXTENSIONS, useValue: [QuotaCostThresholds, ...jobEndedSteps] },
       ],
-      exports: [ApprovalGateStep, QueueStep, QuotaStep, DispatchGate, ArtifactsStep, JobLogsStep, JOB_ENDED_EXTENSIONS],
+      exports: [
+        ApprovalGateStep,
+        QueueStep,
+        QuotaStep,
+        DispatchGate,
+        ArtifactsStep,
+        JobLogsStep,
+        UploadsStep,
+        JOB_ENDED_EXTENSIONS,
+      ],
     };
   }
 }

@@ -3,7 +3,7 @@ export { JobTransitionService, logStatusChange } from './job-transition.service'
 export type { TransitionResult } from './job-transition.service';
 export { JobRecordsService } from './job-records.service';
 export { JobSecretsService } from './job-secrets.service';
-export { ApprovalGateStep, ArtifactsStep, JobLogsStep, QueueStep, QuotaStep } from './pipeline/steps';
+export { ApprovalGateStep, ArtifactsStep, JobLogsStep, QueueStep, QuotaStep, UploadsStep } from './pipeline/steps';
 export type { JobLogReport } from './pipeline/steps';
 export { JobStateApplier } from './job-state-applier';
 export type { PlannedChange } from './job-state-applier';

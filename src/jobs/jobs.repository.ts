@@ -255,18 +255,30 @@ export class JobsRepository {
    * again under the row lock). Returns the deleted jobs, and whether each had provider outputs (only those can have
    * stored artifacts).
    */
-  async deleteFinishedBefore(cutoff: Date, limit: number): Promise<{ jobId: string; hadOutputs: boolean }[]> {
-    const rows = returnedRows<{ job_id: string; had_outputs: boolean }>(
+  async deleteFinishedBefore(
+    cutoff: Date,
+    limit: number,
+  ): Promise<{ jobId: string; hadOutputs: boolean; uploadId: string | null }[]> {
+    const rows = returnedRows<{ job_id: string; had_outputs: boolean; upload_id: string | null }>(
       await this.db.tx.query(
         `DELETE FROM jobs WHERE job_id IN (
            SELECT job_id FROM jobs WHERE status = ANY($2::text[]) AND completed_at < $1
             ORDER BY completed_at LIMIT $3 FOR UPDATE SKIP LOCKED)
            AND status = ANY($2::text[])
-         RETURNING job_id, output_urls IS NOT NULL AS had_outputs`,
+         RETURNING job_id, output_urls IS NOT NULL AS had_outputs, dataset->>'upload_id' AS upload_id`,
         [cutoff, [...TERMINAL_STATUSES], limit],
       ),
     );
-    return rows.map((r) => ({ jobId: r.job_id, hadOutputs: r.had_outputs }));
+    return rows.map((r) => ({ jobId: r.job_id, hadOutputs: r.had_outputs, uploadId: r.upload_id }));
+  }
+
+  /** Those of these uploads some job still uses as its dataset. */
+  async uploadsInUse(uploadIds: string[]): Promise<Set<string>> {
+    const rows = await this.db.tx.query<{ upload_id: string }[]>(
+      `SELECT DISTINCT dataset->>'upload_id' AS upload_id FROM jobs WHERE dataset->>'upload_id' = ANY($1::text[])`,
+      [uploadIds],
+    );
+    return new Set(rows.map((r) => r.upload_id));
   }
 
   /** Writes each set of changed columns with one UPDATE (no re-read), `updated_at` with it. */

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { In, LessThan } from 'typeorm';
 import { Db } from '../database/transaction-host';
 import { Upload } from './upload.entity';
 
@@ -30,6 +31,11 @@ export class UploadsRepository {
       skip: offset,
     });
     return { uploads, total };
+  }
+
+  /** Those of these uploads made before `cutoff`. */
+  madeBefore(ids: string[], cutoff: Date): Promise<Upload[]> {
+    return this.db.tx.getRepository(Upload).findBy({ id: In(ids), createdAt: LessThan(cutoff) });
   }
 
   /** Whether the row was there. */

@@ -187,6 +187,26 @@ export class UploadsService {
   }
 
   /**
+   * Retention's part (UploadsStep): of these uploads, those made before `cutoff` go, file then row; one its provider
+   * will not delete now stays (logged) until its own expiry or a delete.
+   */
+  async removeUnused(uploadIds: string[], cutoff: Date): Promise<number> {
+    let removed = 0;
+    for (const upload of await this.repo.madeBefore(uploadIds, cutoff)) {
+      try {
+        await this.storeFor(upload.provider, false).remove(upload.externalId);
+        if (await this.repo.delete(upload.id)) removed++;
+      } catch (error) {
+        log.warning('Could not delete an upload whose jobs were deleted by retention; it is kept', {
+          upload_id: upload.id,
+          error,
+        });
+      }
+    }
+    return removed;
+  }
+
+  /**
    * The provider URL of `user`'s own upload for a training job to download: 404 (naming `dataset.upload_id`) for an
    * upload that is not the user's, 400 when it has expired at its provider.
    */

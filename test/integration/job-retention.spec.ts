@@ -88,4 +88,46 @@ describe('job retention', () => {
 
     expect((await retention.purgeExpired()).deleted).toBe(0);
   });
+
+  it('deletes the dataset uploads of the deleted jobs that no other job uses and that are old enough', async () => {
+    const [member] = await makeMembers(h.db, 1, 1);
+    const dir = path.join(m.dataDir, 'uploads');
+    fs.mkdirSync(dir, { recursive: true });
+    /** A simulator upload (row and file) made `daysAgo` days ago. */
+    const upload = async (daysAgo: number): Promise<string> => {
+      const id = randomUUID();
+      fs.writeFileSync(path.join(dir, id), 'dataset');
+      await h.db.query(
+        `INSERT INTO uploads (id, user_id, org_id, provider, external_id, filename, content_type, size, sha256, url,
+                              created_at)
+         VALUES ($1::uuid, $2, $3, 'simulator', $1::text, 'd.zip', 'application/zip', 7, 'x', 'file:///d', now() - $4::interval)`,
+        [id, member.id, member.orgId, `${daysAgo} days`],
+      );
+      return id;
+    };
+    const uses = async (jobId: string, uploadId: string) =>
+      h.db.query(
+        `UPDATE jobs SET dataset = jsonb_build_object('url', 'file:///d', 'upload_id', $2::text) WHERE job_id = $1`,
+        [jobId, uploadId],
+      );
+    const onlyOld = await upload(200);
+    const sharedWithKept = await upload(200);
+    const recent = await upload(10);
+    const [a, b, c] = [await seed('completed', 100), await seed('failed', 120), await seed('cancelled', 95)];
+    await uses(a, onlyOld);
+    await uses(b, sharedWithKept);
+    await uses(c, recent);
+    await uses(await seed('completed', 5), sharedWithKept);
+
+    expect(await retention.purgeExpired()).toMatchObject({ deleted: 3, uploads_deleted: 1 });
+    const left = (
+      await h.db.query(`SELECT id FROM uploads WHERE id = ANY($1::uuid[])`, [[onlyOld, sharedWithKept, recent]])
+    )
+      .map((r: { id: string }) => r.id)
+      .sort();
+    expect(left).toEqual([sharedWithKept, recent].sort());
+    expect(fs.existsSync(path.join(dir, onlyOld))).toBe(false);
+    expect(fs.existsSync(path.join(dir, sharedWithKept))).toBe(true);
+    expect(fs.existsSync(path.join(dir, recent))).toBe(true);
+  });
 });

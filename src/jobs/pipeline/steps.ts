@@ -158,6 +158,15 @@ export abstract class ArtifactsStep {
   abstract viewsColumn(jobIdSql: string): string;
 }
 
+/** The uploads' part of retention: dataset uploads the deleted jobs used. */
+export abstract class UploadsStep {
+  /**
+   * Removes those of these uploads made before `cutoff` (their file at the provider, then the row); the caller has
+   * left out any a remaining job still uses. How many went; one that cannot be removed now stays, logged.
+   */
+  abstract removeUnused(uploadIds: string[], cutoff: Date): Promise<number>;
+}
+
 /**
  * What a job view shows from other modules' tables, as SQL expressions over the job's id that the jobs' own read
  * selects beside the job's columns: a page of jobs, its positions and its artifacts are one statement, while each
