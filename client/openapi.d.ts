@@ -2769,6 +2769,19 @@ export interface components {
             /** Format: uuid */
             job_id: string;
         };
+        ProviderCircuitOpenEvent: {
+            /**
+             * @description Also the `event:` name
+             * @enum {string}
+             */
+            type: "provider_circuit_open";
+            /** @description Consecutive failed calls that opened it */
+            failures: number;
+            /** @description Seconds before a trial call goes through */
+            open_seconds: number;
+            /** @description The provider's (or outbound target's) name, e.g. `replicate` */
+            provider: string;
+        };
         ResetEvent: {
             /**
              * @description Also the `event:` name
@@ -6277,6 +6290,7 @@ export interface operations {
              *     | `queue_resumed` | [QueueResumedEvent](#/components/schemas/QueueResumedEvent) |
              *     | `upload_progress` | [UploadProgressEvent](#/components/schemas/UploadProgressEvent) |
              *     | `job_progress` | [JobProgressEvent](#/components/schemas/JobProgressEvent) |
+             *     | `provider_circuit_open` | [ProviderCircuitOpenEvent](#/components/schemas/ProviderCircuitOpenEvent) |
              *     | `reset` | [ResetEvent](#/components/schemas/ResetEvent) |
              *     | `error` | [StreamErrorEvent](#/components/schemas/StreamErrorEvent) |
              */

@@ -78,6 +78,8 @@ export interface EventPayloads {
   upload_progress: { upload_id: string; bytes_received: number; total_bytes: number | null };
   /** A running job's training progress, as read from its log (at most once per SIMPLETUNER_PROGRESS_EVENT_SECONDS). */
   job_progress: Required<JobProgress>;
+  /** An instance stopped calling a provider after a run of failures; it tries again after `open_seconds`. */
+  provider_circuit_open: { provider: string; failures: number; open_seconds: number };
 }
 
 export type EventType = keyof EventPayloads;
@@ -148,6 +150,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'queue_resumed',
   'upload_progress',
   'job_progress',
+  'provider_circuit_open',
 ];
 
 /** The stream's own control event, sent when a Last-Event-ID is no longer (or never was) in the log. */

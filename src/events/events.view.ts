@@ -222,6 +222,24 @@ class JobProgressEvent extends JobProgressView {
 }
 
 /**
+ * An instance stopped calling a provider after a run of consecutive failures (its circuit opened): submits and
+ * polls to it fail fast until it lets a trial call through after `open_seconds`. Sent once per outage per
+ * instance, to everyone.
+ */
+class ProviderCircuitOpenEvent {
+  @eventType('provider_circuit_open')
+  type: 'provider_circuit_open';
+  /** The provider's (or outbound target's) name, e.g. `replicate` */
+  provider: string;
+  /** Consecutive failed calls that opened it */
+  @ApiInt()
+  failures: number;
+  /** Seconds before a trial call goes through */
+  @ApiInt()
+  open_seconds: number;
+}
+
+/**
  * Sent with id 0 when the Last-Event-ID was purged by retention (or is an id the log never held): every kept event
  * follows. An id older than every kept event is replayed without it while no purge has reached it (id 0 on a fresh
  * install).
@@ -263,6 +281,7 @@ export const STREAM_EVENTS = {
   queue_resumed: QueueResumedEvent,
   upload_progress: UploadProgressEvent,
   job_progress: JobProgressEvent,
+  provider_circuit_open: ProviderCircuitOpenEvent,
   reset: ResetEvent,
   error: StreamErrorEvent,
 } as const;

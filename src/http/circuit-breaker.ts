@@ -26,6 +26,8 @@ export class CircuitBreaker {
     readonly name: string,
     opts: CircuitBreakerOptions = {},
     private readonly now: () => number = Date.now,
+    /** Called when a closed circuit opens (not when a failed trial re-opens it: one outage, one call). */
+    private readonly opened: (breaker: CircuitBreaker) => void = () => undefined,
   ) {
     this.failureThreshold = opts.failureThreshold ?? 5;
     this.openMs = opts.openMs ?? 60_000;
@@ -69,7 +71,10 @@ export class CircuitBreaker {
       this.trip();
       return;
     }
-    if (state === 'closed' && ++this.failures >= this.failureThreshold) this.trip();
+    if (state === 'closed' && ++this.failures >= this.failureThreshold) {
+      this.trip();
+      this.opened(this);
+    }
   }
 
   private trip(): void {
@@ -87,15 +92,21 @@ export class CircuitBreaker {
 @Injectable()
 export class CircuitBreakerRegistry {
   private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly openedListeners: Array<(breaker: CircuitBreaker) => void> = [];
 
   /** The breaker of `name`, created with `opts` on first use (later options are ignored). */
   breakerFor(name: string, opts: CircuitBreakerOptions = {}): CircuitBreaker {
     let breaker = this.breakers.get(name);
     if (!breaker) {
-      breaker = new CircuitBreaker(name, opts);
+      breaker = new CircuitBreaker(name, opts, Date.now, (b) => this.announceOpened(b));
       this.breakers.set(name, breaker);
     }
     return breaker;
+  }
+
+  /** Hears every breaker of this app that opens after a run of failures. */
+  onOpened(listener: (breaker: CircuitBreaker) => void): void {
+    this.openedListeners.push(listener);
   }
 
   /** Every breaker's state, for metrics and health. */
@@ -103,5 +114,9 @@ export class CircuitBreakerRegistry {
     const out: Record<string, CircuitState> = {};
     for (const [name, b] of this.breakers) out[name] = b.state();
     return out;
+  }
+
+  private announceOpened(breaker: CircuitBreaker): void {
+    for (const listener of this.openedListeners) listener(breaker);
   }
 }

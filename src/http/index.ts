@@ -9,6 +9,6 @@ export {
   CircuitOpenError,
 } from './http-errors';
 export { HttpModule } from './http.module';
-export { CircuitBreakerRegistry } from './circuit-breaker';
+export { CircuitBreaker, CircuitBreakerRegistry } from './circuit-breaker';
 export { PACKAGE_VERSION } from './http-settings';
 export { parseRetryAfter, backoffDelay, sleep } from './backoff';

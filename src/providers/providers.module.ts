@@ -4,6 +4,7 @@ import { AppConfig } from '../config';
 import { HttpClientFactory } from '../http';
 import { ProviderConfig } from './provider-config.entity';
 import { ProviderConfigRepository } from './provider-config.repository';
+import { ProviderCircuitEvents } from './provider-circuit-events';
 import { ProviderConfigService } from './provider-config.service';
 import { ProviderCredentialsService } from './provider-credentials.service';
 import { ProviderRegistry } from './provider-registry';
@@ -18,6 +19,7 @@ import { SimulatorProvider } from './simulator/simulator.provider';
 @Module({
   imports: [TypeOrmModule.forFeature([ProviderConfig])],
   providers: [
+    ProviderCircuitEvents,
     ProviderConfigRepository,
     ProviderRegistry,
     ProviderConfigService,

@@ -1,3 +1,4 @@
+import { DataSource } from 'typeorm';
 import { ConnectProxy, startConnectProxy } from '../support/connect-proxy';
 import { FakeReplicate, startFakeReplicate } from '../support/fake-replicate';
 import { http } from '../support/http';
@@ -81,6 +82,15 @@ describe('outbound HTTP belongs to its app (two apps in one process)', () => {
     expect(refused.body.error).toBe('provider_unavailable');
     expect(fakeA.count('POST', CANCEL)).toBe(5);
     expect(await circuitState(appA)).toBe('2');
+    // Announced once, to everyone: the event stream's and notifications' provider_circuit_open.
+    const opened = (app: TestApp) =>
+      app.app
+        .get(DataSource)
+        .query<{ data: unknown }[]>(`SELECT data FROM events WHERE type = 'provider_circuit_open'`);
+    for (let i = 0; i < 50 && (await opened(appA)).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect((await opened(appA)).map((e) => e.data)).toEqual([
+      { type: 'provider_circuit_open', provider: 'replicate', failures: 5, open_seconds: 60 },
+    ]);
 
     // The same 1.5 s answer is in time for B's 3 s timeout: one attempt, cancelled, B's breaker closed.
     expect(await circuitState(appB)).toBe('0');
@@ -93,6 +103,7 @@ describe('outbound HTTP belongs to its app (two apps in one process)', () => {
     expect(fakeB.count('POST', CANCEL)).toBe(1);
     expect(await circuitState(appB)).toBe('0');
     expect(await circuitState(appA)).toBe('2');
+    expect(await opened(appB)).toEqual([]);
 
     // Only B's calls went through B's proxy; A's went direct.
     const hostOf = (fake: FakeReplicate) => new URL(fake.url).host;
