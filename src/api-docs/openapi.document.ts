@@ -26,6 +26,31 @@ const CODE_BY_SCHEMA = new Map(Object.entries(ERROR_CODES).map(([code, doc]) => 
 const KEYED_SECURITY: SecurityRequirementObject[] = [{ 'api-key': [] }, { bearer: [] }, { session: [] }];
 
 const correlationHeader = { $ref: '#/components/headers/X-Correlation-ID' };
+/** On the answers of a limited route once the limiter has counted the request (so not on a 401 from the key check). */
+const RATE_LIMIT_HEADERS = Object.fromEntries(
+  ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'].map((h) => [h, { $ref: `#/components/headers/${h}` }]),
+);
+
+/** The response headers the document refers to. */
+const COMPONENT_HEADERS = {
+  'X-Correlation-ID': {
+    description: 'The id of this request in the service logs (the one sent, when valid, else a generated one)',
+    schema: { type: 'string', example: 'abc123def456' },
+  },
+  'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 1 } },
+  'RateLimit-Limit': {
+    description: "Requests the caller's tightest limit on this route allows per window (a minute)",
+    schema: { type: 'integer', minimum: 1 },
+  },
+  'RateLimit-Remaining': {
+    description: 'Requests left in the current window under that limit',
+    schema: { type: 'integer', minimum: 0 },
+  },
+  'RateLimit-Reset': {
+    description: 'Seconds until the current window ends',
+    schema: { type: 'integer', minimum: 1 },
+  },
+};
 
 /** The OpenAPI document of the running app: generated from its controllers and DTOs, then completed from rules. */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
@@ -59,13 +84,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     schemas: Object.fromEntries(
       Object.entries(ERROR_CODES).map(([code, d]) => [d.schema, errorBodySchema(code as ErrorCode)]),
     ),
-    headers: {
-      'X-Correlation-ID': {
-        description: 'The id of this request in the service logs (the one sent, when valid, else a generated one)',
-        schema: { type: 'string', example: 'abc123def456' },
-      },
-      'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 1 } },
-    },
+    headers: COMPONENT_HEADERS,
     parameters: {
       'X-Correlation-ID': {
         name: 'X-Correlation-ID',
@@ -118,7 +137,11 @@ function completeOperations(document: OpenAPIObject, access: Map<string, RouteAc
       applyAccess(op, rules);
       addSharedErrors(op, rules, method);
       for (const response of Object.values(op.responses) as ResponseObject[]) {
-        response.headers = { 'X-Correlation-ID': correlationHeader, ...response.headers };
+        response.headers = {
+          'X-Correlation-ID': correlationHeader,
+          ...response.headers,
+          ...(rules.rateLimited ? RATE_LIMIT_HEADERS : {}),
+        };
       }
       const retry = op.responses['429'] as ResponseObject | undefined;
       if (retry) retry.headers = { ...retry.headers, 'Retry-After': { $ref: '#/components/headers/Retry-After' } };
