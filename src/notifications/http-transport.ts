@@ -9,7 +9,13 @@ import {
   HttpTimeoutError,
   parseRetryAfter,
 } from '../http';
-import { isBlockedAddress, notificationDispatcher, TARGET_TIMEOUT_MS } from './target-guard';
+import {
+  isBlockedAddress,
+  notificationDispatcher,
+  type NotificationEgress,
+  TARGET_TIMEOUT_MS,
+  targetRefusal,
+} from './target-guard';
 
 /** What one attempt of a delivery came to. */
 export interface SendResult {
@@ -35,18 +41,23 @@ function excerpt(body: unknown): string | null {
 
 /**
  * Webhook and Slack calls: through the app's HTTP client (correlation id, logging) with a pool of their own that
- * checks every address it connects to, one attempt per call (the outbox schedules retries), no redirects followed,
+ * checks every address it connects to (through the app's proxy when set, every name before each call), one
+ * attempt per call (the outbox schedules retries), no redirects followed,
  * 10 s timeout, no circuit breaker (each channel's failures are its own).
  */
 export class HttpTransport {
   private readonly dispatcher: Dispatcher;
   private readonly client: HttpClient;
+  /** Through a proxy, which resolves the names: they are checked before each call. */
+  private readonly checkNames: boolean;
 
   constructor(
     http: HttpClientFactory,
     private readonly allowPrivate: boolean,
+    egress: NotificationEgress = {},
   ) {
-    this.dispatcher = notificationDispatcher(allowPrivate);
+    this.dispatcher = notificationDispatcher(allowPrivate, egress);
+    this.checkNames = !allowPrivate && egress.proxy !== undefined;
     this.client = http.create({
       name: 'notifications',
       breaker: false,
@@ -80,6 +91,11 @@ export class HttpTransport {
     // An address literal never goes through the connect-time lookup: judge it here.
     if (!this.allowPrivate && isIP(host) && isBlockedAddress(host))
       return failure(null, took(), `${host} is a blocked address`, false, null);
+    if (this.checkNames && !isIP(host)) {
+      const refusal = await targetRefusal(url, false);
+      // As a refusal at connect time would be: the name may resolve elsewhere by the next attempt.
+      if (refusal) return failure(null, took(), `${host} ${refusal}`, true, null);
+    }
     try {
       const res = await this.client.post(url, { body, headers, retry: false });
       if (res.status >= 300)

@@ -20,7 +20,10 @@ export class NotificationTransports implements OnApplicationShutdown {
     private readonly users: UsersService,
   ) {
     const env = config.env;
-    this.http = new HttpTransport(httpClients, env.SIMPLETUNER_ALLOW_PRIVATE_WEBHOOK_TARGETS);
+    this.http = new HttpTransport(httpClients, env.SIMPLETUNER_ALLOW_PRIVATE_WEBHOOK_TARGETS, {
+      proxy: env.SIMPLETUNER_HTTP_PROXY,
+      caFile: env.SIMPLETUNER_HTTP_CA_FILE,
+    });
     this.mail = new MailTransport(env.SIMPLETUNER_SMTP_URL, env.SIMPLETUNER_SMTP_FROM);
     this.publicUrl = env.SIMPLETUNER_PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`;
   }

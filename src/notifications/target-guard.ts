@@ -1,6 +1,7 @@
 import * as dns from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
-import { Agent, type Dispatcher } from 'undici';
+import * as fs from 'node:fs';
+import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 
 /** Outbound notification calls give up after this long (connect and answer). */
 export const TARGET_TIMEOUT_MS = 10_000;
@@ -84,15 +85,32 @@ const guardedLookup: LookupFunction = (hostname, options, callback) => {
   });
 };
 
+/** The app's outbound settings notification calls follow: SIMPLETUNER_HTTP_PROXY and SIMPLETUNER_HTTP_CA_FILE. */
+export interface NotificationEgress {
+  proxy?: string;
+  caFile?: string;
+}
+
 /**
- * The connection pool of notification calls: host names checked at each connect (unless private targets are
- * allowed), a 10 s connect timeout. An address literal skips the lookup, so callers check those with
+ * The connection pool of notification calls, their own (no circuit breaker is shared with the provider's calls), a
+ * 10 s connect timeout, through the app's proxy and CA bundle when set. Directly, host names are checked at each
+ * connect (unless private targets are allowed); through a proxy the proxy resolves and connects, so HttpTransport
+ * checks the name just before each call instead. An address literal skips the lookup, so callers check those with
  * {@link isBlockedAddress} before sending.
  */
-export function notificationDispatcher(allowPrivate: boolean): Dispatcher {
+export function notificationDispatcher(allowPrivate: boolean, egress: NotificationEgress = {}): Dispatcher {
+  const ca = egress.caFile ? fs.readFileSync(egress.caFile, 'utf8') : undefined;
+  const timeouts = { headersTimeout: TARGET_TIMEOUT_MS, bodyTimeout: TARGET_TIMEOUT_MS };
+  if (egress.proxy) {
+    return new ProxyAgent({
+      uri: egress.proxy,
+      ...timeouts,
+      proxyTls: { timeout: TARGET_TIMEOUT_MS, ...(ca ? { ca } : {}) },
+      requestTls: { timeout: TARGET_TIMEOUT_MS, ...(ca ? { ca } : {}) },
+    });
+  }
   return new Agent({
-    connect: { timeout: TARGET_TIMEOUT_MS, ...(allowPrivate ? {} : { lookup: guardedLookup }) },
-    headersTimeout: TARGET_TIMEOUT_MS,
-    bodyTimeout: TARGET_TIMEOUT_MS,
+    connect: { timeout: TARGET_TIMEOUT_MS, ...(ca ? { ca } : {}), ...(allowPrivate ? {} : { lookup: guardedLookup }) },
+    ...timeouts,
   });
 }

@@ -1,5 +1,6 @@
 import { HttpClientFactory } from '../../src/http';
 import { HttpTransport } from '../../src/notifications/http-transport';
+import { startConnectProxy } from '../support/connect-proxy';
 import { http } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 import { WebhookReceiver } from '../support/webhook-receiver';
@@ -63,5 +64,30 @@ describe('notification target guard (PostgreSQL)', () => {
       await transport.close();
     }
     expect(receiver.connections).toBe(0);
+  });
+
+  it("goes through the app's proxy when one is set, checking each name before the call", async () => {
+    const proxy = await startConnectProxy();
+    const guarded = new HttpTransport(app.app.get(HttpClientFactory), false, { proxy: proxy.url });
+    const open = new HttpTransport(app.app.get(HttpClientFactory), true, { proxy: proxy.url });
+    try {
+      const port = new URL(receiver.url).port;
+      // The proxy would resolve the name itself: refused here first, and neither the proxy nor the target hears.
+      const refused = await guarded.sendSlack(`https://localhost:${port}/hook`, { text: 'hi' });
+      expect(refused).toMatchObject({ ok: false, statusCode: null, error: expect.stringMatching(/loopback/) });
+      expect(proxy.connects).toEqual([]);
+      expect(receiver.connections).toBe(0);
+
+      // Allowed targets (a private install): the call is tunnelled through the proxy.
+      const sent = await open.sendSlack(`${receiver.url}/hook`, { text: 'through the proxy' });
+      expect(sent).toMatchObject({ ok: true, statusCode: 200 });
+      expect(proxy.connects).toEqual([`127.0.0.1:${port}`]);
+      expect(receiver.requests.map((r) => r.json)).toEqual([{ text: 'through the proxy' }]);
+    } finally {
+      await guarded.close();
+      await open.close();
+      await proxy.close();
+      receiver.reset();
+    }
   });
 });
