@@ -19,9 +19,12 @@ export function pgliteTemplateDir(): string {
  * Gives `dataDir` a copy of a migrated embedded cluster. Creating one (initdb in WASM, then every migration) takes
  * a PGlite app most of its start (5–7 s with a copy against 18–29 s without, measured on this 2-core machine under
  * load); the first test file of a run that needs it builds the template while the others wait for it, then each
- * copies a folder.
+ * copies a folder. Outside a Jest run it does nothing.
  */
 export async function seedMigratedPglite(dataDir: string): Promise<void> {
+  // Outside a Jest run (a bench starting a test app) there is no run to share a template with: the app migrates
+  // its own cluster as it starts.
+  if (!process.env.ST_TEST_RUN_ID) return;
   const template = pgliteTemplateDir();
   await ensureTemplate(template);
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
