@@ -7,12 +7,18 @@ import type {
   TransactionCommitEvent,
   TransactionRollbackEvent,
 } from 'typeorm';
+import { getLogger } from '../logging';
 import { Db } from './transaction-host';
+
+const log = getLogger('simpletuner.cloud.database');
 
 /**
  * Runs callbacks once the current transaction has committed, never if it rolls back (a wake-up, a notice to this
  * instance's listeners). Registered on the DataSource (TypeORM broadcasts transaction events to its subscribers).
- * A callback must not await the database: the query runner is not yet released (PGlite has one connection).
+ * A callback must not await the database: the query runner is not yet released (PGlite has one connection). It runs
+ * outside the finished transaction (the rest of the request's context kept): work it starts, such as a woken
+ * stream's next read, must not query through the committed transaction's connection, which is back in the pool and
+ * may already serve someone else.
  */
 @Injectable()
 export class AfterCommit implements EntitySubscriberInterface, OnModuleInit, OnModuleDestroy {
@@ -48,7 +54,17 @@ export class AfterCommit implements EntitySubscriberInterface, OnModuleInit, OnM
     const list = this.pending.get(runner);
     if (!list) return;
     this.pending.delete(runner);
-    for (const fn of list) fn();
+    for (const fn of list) {
+      // The executor runs at once (the callback stays synchronous) and turns a throw into the rejection logged.
+      const call = () =>
+        new Promise<void>((resolve) => {
+          fn();
+          resolve();
+        });
+      this.db
+        .withoutTransaction(call)
+        .catch((error: unknown) => log.warning('An after-commit callback failed', { error }));
+    }
   }
 
   afterTransactionRollback(event: TransactionRollbackEvent): void {
