@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Db, returnedRows } from '../database/transaction-host';
+import { affectedRows, Db, returnedRows } from '../database/transaction-host';
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
 
@@ -98,27 +98,41 @@ export class DeliveriesRepository {
   }
 
   /**
-   * Claims up to `limit` pending deliveries due by `dueBy`: their next attempt moves to `leaseUntil`, so no other
-   * sender takes them meanwhile, and one whose sender dies becomes due again then (sent at least once).
+   * Claims up to `limit` pending deliveries due by `dueBy` for `sender`: their next attempt moves to `leaseUntil`, so
+   * no other sender takes them meanwhile, and one whose sender dies becomes due again then, or as soon as another
+   * sender takes the outbox over (releaseClaimsOfOthers): sent at least once.
    */
-  async claimDue(dueBy: Date, leaseUntil: Date, limit: number): Promise<DeliveryRow[]> {
+  async claimDue(dueBy: Date, leaseUntil: Date, limit: number, sender: string): Promise<DeliveryRow[]> {
     const result: unknown = await this.db.tx.query(
-      `UPDATE notification_deliveries d SET next_attempt_at = $2
+      `UPDATE notification_deliveries d SET next_attempt_at = $2, claimed_by = $4
         WHERE d.id IN (SELECT id FROM notification_deliveries
                         WHERE status = 'pending' AND next_attempt_at <= $1
                           AND EXISTS (SELECT 1 FROM notification_channels c WHERE c.id = channel_id AND c.is_active)
                         ORDER BY next_attempt_at, created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
         RETURNING ${COLUMNS}`,
-      [dueBy, leaseUntil, limit],
+      [dueBy, leaseUntil, limit, sender],
     );
     return returnedRows<DeliveryRow>(result).sort((a, b) => +new Date(a.created_at) - +new Date(b.created_at));
+  }
+
+  /**
+   * Makes the deliveries other senders claimed due now: the outbox has one sender at a time, so a claim that is not
+   * this sender's belongs to one that stopped (or lost the outbox); how many.
+   */
+  async releaseClaimsOfOthers(sender: string): Promise<number> {
+    const result: unknown = await this.db.tx.query(
+      `UPDATE notification_deliveries SET next_attempt_at = now(), claimed_by = NULL
+        WHERE claimed_by IS NOT NULL AND claimed_by <> $1 AND status = 'pending'`,
+      [sender],
+    );
+    return affectedRows(result);
   }
 
   /** Records an attempt and the delivery's new state in one statement. */
   async recordAttempt(id: string, r: AttemptRecord): Promise<DeliveryRow | null> {
     const [row] = await this.db.tx.query<DeliveryRow[]>(
       `WITH d AS (
-         UPDATE notification_deliveries d SET attempts = attempts + 1, status = $2, last_status_code = $3,
+         UPDATE notification_deliveries d SET attempts = attempts + 1, status = $2, last_status_code = $3, claimed_by = NULL,
                 last_error = $4, duration_ms = $5, response_excerpt = $6, next_attempt_at = $7,
                 delivered_at = COALESCE($8, delivered_at)
           WHERE id = $1 RETURNING ${COLUMNS}),
@@ -148,7 +162,7 @@ export class DeliveriesRepository {
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, status text, status_code int, error text,
                 duration_ms int, excerpt text, next_attempt_at timestamptz, delivered_at timestamptz)),
        d AS (
-         UPDATE notification_deliveries d SET attempts = d.attempts + 1, status = r.status,
+         UPDATE notification_deliveries d SET attempts = d.attempts + 1, status = r.status, claimed_by = NULL,
                 last_status_code = r.status_code, last_error = r.error, duration_ms = r.duration_ms,
                 response_excerpt = r.excerpt, next_attempt_at = r.next_attempt_at,
                 delivered_at = COALESCE(r.delivered_at, d.delivered_at)

@@ -4,6 +4,7 @@ import { forEachLimit } from '../common/concurrency';
 import { AppConfig } from '../config';
 import { getLogger } from '../logging';
 import { ApiLoad } from '../metrics';
+import { BackgroundTaskManager } from '../scheduling';
 import { ChannelsRepository } from './channels.repository';
 import { ChannelsService } from './channels.service';
 import { AttemptRecord, DeliveriesRepository, DeliveryRow } from './deliveries.repository';
@@ -39,6 +40,7 @@ export class NotificationSender {
     private readonly metrics: NotificationsMetrics,
     private readonly clock: Clock,
     private readonly load: ApiLoad,
+    private readonly tasks: BackgroundTaskManager,
     config: AppConfig,
   ) {
     this.concurrency = config.env.SIMPLETUNER_NOTIFY_CONCURRENCY;
@@ -64,7 +66,12 @@ export class NotificationSender {
   async sendDueRound(dueBy: Date | null = this.yieldingBefore()): Promise<number> {
     const now = this.clock.now();
     const lease = new Date(now.getTime() + CLAIM_LEASE_MS);
-    const claimed = await this.deliveries.claimDue(dueBy ?? now, lease, this.concurrency * CLAIMS_PER_SLOT);
+    const claimed = await this.deliveries.claimDue(
+      dueBy ?? now,
+      lease,
+      this.concurrency * CLAIMS_PER_SLOT,
+      this.tasks.instanceId,
+    );
     if (claimed.length === 0) return 0;
     const channels = new Map(
       (await this.channelRows.findMany([...new Set(claimed.map((d) => d.channel_id))])).map((c) => [c.id, c]),
@@ -85,6 +92,16 @@ export class NotificationSender {
     }
     for (const channel of failing.values()) await this.disableIfFailing(channel);
     return claimed.length;
+  }
+
+  /**
+   * Takes over what an earlier sender left in flight (it stopped, or this instance took the outbox from it): its
+   * claims are due again now rather than when they lapse. Receivers may then see those deliveries twice.
+   */
+  async takeOver(): Promise<number> {
+    const released = await this.deliveries.releaseClaimsOfOthers(this.tasks.instanceId);
+    if (released > 0) log.info(`Took over ${released} deliveries another sender had in flight`, { released });
+    return released;
   }
 
   /** Sends a delivery once, now, and records the attempt; the outcome is final (a test, a redelivery asked for). */

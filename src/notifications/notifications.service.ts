@@ -32,6 +32,7 @@ export class NotificationsService {
   async processTick(budgetMs = 5_000): Promise<TickSummary> {
     const deadline = performance.now() + budgetMs;
     const summary: TickSummary = { events: 0, deliveries_created: 0, attempts: 0 };
+    await this.sender.takeOver();
     let more = true;
     let sent = 1;
     while ((more || sent > 0) && performance.now() < deadline) {

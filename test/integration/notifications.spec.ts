@@ -6,6 +6,7 @@ import { ChannelsService } from '../../src/notifications/channels.service';
 import { afterAttempt } from '../../src/notifications/delivery-schedule';
 import type { SendResult } from '../../src/notifications/http-transport';
 import { ApiLoad } from '../../src/metrics';
+import { BackgroundTaskManager } from '../../src/scheduling';
 import { NotificationsService } from '../../src/notifications/notifications.service';
 import { NotificationOutbox } from '../../src/notifications/outbox.service';
 import { actorFor } from '../support/service-actors';
@@ -172,6 +173,52 @@ describe('notification outbox (PostgreSQL)', () => {
       expect(load.busy()).toBe(false);
       expect(await notifications.processTick()).toEqual({ events: 1, deliveries_created: 1, attempts: 3 });
       expect(jobIds()).toEqual(['job-yield-a', 'job-yield-b', 'job-yield-c', 'job-yield-d']);
+    } finally {
+      await receiver.stop();
+    }
+  });
+
+  it('takes over at once what a stopped sender had in flight, keeping its own claims', async () => {
+    const receiver = await new WebhookReceiver().start();
+    try {
+      const { channel } = await services.get(ChannelsService).create(admin, {
+        kind: 'webhook',
+        name: 'takeover',
+        owner_scope: 'global',
+        config: { url: `${receiver.url}/hook` },
+        events: ['job.failed'],
+      });
+      await services.db.query(`UPDATE notification_deliveries SET status = 'failed' WHERE status = 'pending'`);
+      for (const name of ['x', 'y'])
+        await services.get(EventsService).publish({
+          type: 'job_status_changed',
+          jobId: `job-takeover-${name}`,
+          data: { status: 'failed', previous_status: 'running', config_name: name },
+        });
+      await services.get(NotificationOutbox).expand();
+      // x was in flight at a sender that died (its claim runs another 40 s); y is claimed by this instance's own
+      // round, still going.
+      const me = services.get(BackgroundTaskManager).instanceId;
+      const claim = (job: string, by: string) =>
+        services.db.query(
+          `UPDATE notification_deliveries SET claimed_by = $3, next_attempt_at = now() + interval '40 seconds'
+            WHERE channel_id = $1 AND payload->'data'->>'job_id' = $2`,
+          [channel.id, job, by],
+        );
+      await claim('job-takeover-x', 'dead-host:1:abcdef');
+      await claim('job-takeover-y', me);
+      await new Promise((r) => setTimeout(r, 1_100)); // no request in the last second: nothing is deferred
+      expect(await services.get(NotificationsService).processTick()).toMatchObject({ attempts: 1 });
+      expect(receiver.requests.map((r) => r.json.data.job_id)).toEqual(['job-takeover-x']);
+      const rows = await services.db.query<{ job: string; status: string; claimed_by: string | null }[]>(
+        `SELECT payload->'data'->>'job_id' AS job, status, claimed_by FROM notification_deliveries
+          WHERE channel_id = $1 ORDER BY job`,
+        [channel.id],
+      );
+      expect(rows).toEqual([
+        { job: 'job-takeover-x', status: 'succeeded', claimed_by: null },
+        { job: 'job-takeover-y', status: 'pending', claimed_by: me },
+      ]);
     } finally {
       await receiver.stop();
     }
