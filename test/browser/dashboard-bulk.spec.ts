@@ -38,6 +38,7 @@ describe('dashboard: retry and bulk actions (browser)', () => {
           SIMPLETUNER_DASHBOARD_DIR: dashboardDir,
           SIMPLETUNER_QUEUE_INTERVAL: '3600',
           SIMPLETUNER_QUEUE_WAKE_ON_RELEASE: 'false',
+          SIMPLETUNER_SECRET_KEY: Buffer.alloc(32, 3).toString('base64'),
         },
       }),
       launchBrowser(),
@@ -90,6 +91,25 @@ describe('dashboard: retry and bulk actions (browser)', () => {
     await page.getByRole('link', { name: `Retry of ${old.slice(0, 8)}` }).waitFor();
     await page.getByRole('button', { name: 'Cancel job' }).waitFor();
     await screenshot(page, 'job-detail-retry');
+  });
+
+  it('asks again for the secrets of a job that had some before retrying it', async () => {
+    const old = await job('retry-secret', { ...CHEAP, secrets: { hf_token: 'hf_RetrySecretValue0123456789' } });
+    await http(app.url, 'POST', `/api/cloud/jobs/${old}/cancel`, { key: rita.key });
+    const page = await open(rita.key);
+    await page.goto(`${app.url}/dashboard#jobs/${old}`);
+    await page.getByRole('button', { name: 'Retry job' }).click();
+    const form = page.getByRole('form', { name: 'Retry with secrets' });
+    const send = form.getByRole('button', { name: 'Retry with these' });
+    await expect(send.isDisabled()).resolves.toBe(true);
+    await form.getByLabel('hf_token').fill('hf_RetrySecretValue0123456789');
+    await screenshot(page, 'job-detail-retry-secrets');
+    await send.click();
+    await page.getByRole('link', { name: `Retry of ${old.slice(0, 8)}` }).waitFor();
+    const retriedBy = (await http(app.url, 'GET', `/api/cloud/jobs/${old}`, { key: rita.key })).body.retried_by;
+    const retried = (await http(app.url, 'GET', `/api/cloud/jobs/${retriedBy}`, { key: rita.key })).body;
+    expect(retried).toMatchObject({ retry_of: old, secrets: ['hf_token'], status: 'pending' });
+    expect(page.url()).toContain(retriedBy as string);
   });
 
   it('lets a lead approve several requests at once', async () => {

@@ -3,11 +3,12 @@ import { useDashboard } from '../dashboard-context';
 import { dateTime, duration, shortId, userName } from '../format';
 import { useNow, useReloadOnEvents, useResource } from '../hooks';
 import { canCancel, canRetry } from '../permissions';
-import type { Job, RetriedJob } from '../api-types';
+import type { Job } from '../api-types';
 import { jobHref } from '../route';
 import { ListState } from '../ui/list-state';
 import { StatusBadge } from '../ui/status-badge';
 import { JobArtifacts } from './job-artifacts';
+import { RetryJob } from './job-retry';
 import { CostPanel } from './job-cost';
 import { ProgressPanel, useLiveProgress } from './job-progress';
 import { JobTimeline } from './job-timeline';
@@ -108,18 +109,6 @@ export function JobDetailView({ jobId }: { jobId: string }) {
       setCancelling(false);
     }
   };
-  // The new job opens at once; secrets are not kept, so a job that had some is refused with their names.
-  const retry = async (j: Job) => {
-    setCancelling(true);
-    try {
-      const retried = await api.post<RetriedJob>(`/api/cloud/jobs/${j.job_id}/retry`, {});
-      location.hash = jobHref(retried.job_id);
-    } catch (err) {
-      reportFailure(`Retry ${j.config_name}`, err);
-    } finally {
-      setCancelling(false);
-    }
-  };
 
   return (
     <section aria-labelledby="job-heading" class="job-detail">
@@ -141,11 +130,7 @@ export function JobDetailView({ jobId }: { jobId: string }) {
                   Cancel job
                 </button>
               )}
-              {canRetry(me, j) && (
-                <button type="button" disabled={cancelling} onClick={() => void retry(j)}>
-                  Retry job
-                </button>
-              )}
+              {canRetry(me, j) && <RetryJob job={j} busy={cancelling} />}
             </div>
             {j.error_message && <p class="notice notice-error">{j.error_message}</p>}
             <JobLinks job={j} />
