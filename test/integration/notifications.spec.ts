@@ -131,17 +131,24 @@ describe('notification outbox (PostgreSQL)', () => {
     expect(await outbox.expand()).toMatchObject({ deliveries: 0 });
     expect(await deliveredEvents()).toEqual(['late', 'early']);
   });
-  it('yields to a busy API: only events and deliveries older than the longest deferral, the rest once quiet', async () => {
+
+  /** A webhook channel to a new local receiver, hearing `event`; earlier tests' pending deliveries out of the way. */
+  const receiverChannel = async (name: string, event: string) => {
     const receiver = await new WebhookReceiver().start();
+    const { channel } = await services.get(ChannelsService).create(admin, {
+      kind: 'webhook',
+      name,
+      owner_scope: 'global',
+      config: { url: `${receiver.url}/hook` },
+      events: [event],
+    });
+    await services.db.query(`UPDATE notification_deliveries SET status = 'failed' WHERE status = 'pending'`);
+    return { receiver, channel };
+  };
+
+  it('yields to a busy API: only events and deliveries older than the longest deferral, the rest once quiet', async () => {
+    const { receiver, channel } = await receiverChannel('yield', 'job.completed');
     try {
-      const { channel } = await services.get(ChannelsService).create(admin, {
-        kind: 'webhook',
-        name: 'yield',
-        owner_scope: 'global',
-        config: { url: `${receiver.url}/hook` },
-        events: ['job.completed'],
-      });
-      await services.db.query(`UPDATE notification_deliveries SET status = 'failed'`); // earlier tests' deliveries
       const completed = (name: string) =>
         services.get(EventsService).publish({
           type: 'job_status_changed',
@@ -179,16 +186,8 @@ describe('notification outbox (PostgreSQL)', () => {
   });
 
   it('takes over at once what a stopped sender had in flight, keeping its own claims', async () => {
-    const receiver = await new WebhookReceiver().start();
+    const { receiver, channel } = await receiverChannel('takeover', 'job.failed');
     try {
-      const { channel } = await services.get(ChannelsService).create(admin, {
-        kind: 'webhook',
-        name: 'takeover',
-        owner_scope: 'global',
-        config: { url: `${receiver.url}/hook` },
-        events: ['job.failed'],
-      });
-      await services.db.query(`UPDATE notification_deliveries SET status = 'failed' WHERE status = 'pending'`);
       for (const name of ['x', 'y'])
         await services.get(EventsService).publish({
           type: 'job_status_changed',
