@@ -19,10 +19,13 @@ const CHROMIUM_ARGS = [
 
 const SCREENSHOT_DIR = path.resolve(__dirname, '..', '..', '..', 'test-results', 'screenshots');
 
+// Checked as the test file loads, before its beforeAll starts an app: a failure there while an app was still booting
+// left that boot running after the file's environment was torn down, and its errors failed the next file's tests.
+if (!fs.existsSync(CHROMIUM_PATH)) {
+  throw new Error(`No Chromium at ${CHROMIUM_PATH}: install the Debian package (apt-get install -y chromium)`);
+}
+
 export function launchBrowser(): Promise<Browser> {
-  if (!fs.existsSync(CHROMIUM_PATH)) {
-    throw new Error(`No Chromium at ${CHROMIUM_PATH}: install the Debian package (apt-get install -y chromium)`);
-  }
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
 }
 
