@@ -3670,7 +3670,7 @@ export interface components {
             /** @example 20 */
             effective_priority: number;
             /**
-             * @description From the dispatch rate of the last hour; null when unknown
+             * @description From the dispatch rate of the last hour; null when unknown (nothing dispatched in that hour, or dispatch paused)
              * @example 240
              */
             estimated_wait_seconds: number | null;

@@ -109,7 +109,9 @@ export class QueueQueryService {
       status: entry.status,
       position,
       effective_priority: entry.effectivePriority,
-      estimated_wait_seconds: position === null ? null : await this.estimateWait(entry, position, now),
+      // A paused scope starts nothing until someone resumes it: no rate of the last hour says when that will be.
+      estimated_wait_seconds:
+        position === null || reason === 'paused' ? null : await this.estimateWait(entry, position, now),
       blocked_reason: reason,
     };
   }

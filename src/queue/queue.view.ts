@@ -101,7 +101,7 @@ export class QueuePositionView {
   position: number | null;
   @ApiInt({ example: 20 })
   effective_priority: number;
-  /** From the dispatch rate of the last hour; null when unknown */
+  /** From the dispatch rate of the last hour; null when unknown (nothing dispatched in that hour, or dispatch paused) */
   @ApiInt({ nullable: true, example: 240 })
   estimated_wait_seconds: number | null;
   @ApiEnum(WAIT_REASONS, 'BlockedReason', { nullable: true, description: BLOCKED_REASON, example: 'user_limit' })
