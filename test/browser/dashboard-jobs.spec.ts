@@ -91,6 +91,9 @@ describe('dashboard: sign-in, live jobs, levels, narrow screens (browser)', () =
     const { page, requests } = await open();
     await signIn(page, researcher.key);
     await page.getByText('No jobs yet').waitFor();
+    // Nothing to act on yet: no bulk toolbar (its own job brings it, below).
+    const bulkBar = page.getByRole('toolbar', { name: 'Selected jobs' });
+    await expect(bulkBar.count()).resolves.toBe(0);
     const documentLoads = () => requests.filter((u) => new URL(u).pathname === '/dashboard').length;
     const loadsBefore = documentLoads();
 
@@ -98,6 +101,7 @@ describe('dashboard: sign-in, live jobs, levels, narrow screens (browser)', () =
     expect(submitted.status).toBe(201);
     const row = page.getByRole('row', { name: /sdxl-live/ });
     await row.waitFor({ timeout: 2000 });
+    await bulkBar.waitFor();
 
     await row.getByText('completed', { exact: true }).waitFor({ timeout: 20_000 });
     expect(documentLoads()).toBe(loadsBefore);

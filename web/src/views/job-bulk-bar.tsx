@@ -11,13 +11,15 @@ const ACTIONS = [
 
 interface JobBulkBarProps {
   selected: string[];
+  /** Whether the page lists any job the caller may act on: without one the toolbar is only clutter. */
+  anySelectable: boolean;
   nameOf: (jobId: string) => string;
   /** After an answer: the selection clears and the list reloads. */
   onDone: () => void;
 }
 
 /** Cancel, retry or delete the selected jobs in one request, then each id's outcome. */
-export function JobBulkBar({ selected, nameOf, onDone }: JobBulkBarProps) {
+export function JobBulkBar({ selected, anySelectable, nameOf, onDone }: JobBulkBarProps) {
   const { api, reportFailure } = useDashboard();
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<BulkOutcomeData | null>(null);
@@ -35,20 +37,23 @@ export function JobBulkBar({ selected, nameOf, onDone }: JobBulkBarProps) {
   };
   return (
     <>
-      <div class="bulk-bar" role="toolbar" aria-label="Selected jobs">
-        <span>{selected.length ? `${selected.length} selected` : 'Select jobs to act on several at once'}</span>
-        {ACTIONS.map((a) => (
-          <button
-            key={a.action}
-            type="button"
-            class={a.danger ? 'danger' : undefined}
-            disabled={busy || selected.length === 0}
-            onClick={() => void run(a)}
-          >
-            {a.label} selected
-          </button>
-        ))}
-      </div>
+      {anySelectable && (
+        <div class="bulk-bar" role="toolbar" aria-label="Selected jobs">
+          <span>{selected.length ? `${selected.length} selected` : 'Select jobs to act on several at once'}</span>
+          {ACTIONS.map((a) => (
+            <button
+              key={a.action}
+              type="button"
+              class={a.danger ? 'danger' : 'secondary'}
+              disabled={busy || selected.length === 0}
+              onClick={() => void run(a)}
+            >
+              {a.label} selected
+            </button>
+          ))}
+        </div>
+      )}
+      {/* Kept when the list empties: a bulk delete of every listed job still shows what became of each. */}
       <BulkOutcome outcome={outcome} onDismiss={() => setOutcome(null)} />
     </>
   );

@@ -102,6 +102,7 @@ export function JobsView() {
       {me.level !== 'viewer' && (
         <JobBulkBar
           selected={chosen}
+          anySelectable={selectable.length > 0}
           nameOf={nameOf}
           onDone={() => {
             setSelected(new Set());
