@@ -54,6 +54,8 @@ describe('dashboard: paused dispatch and scheduled starts (browser)', () => {
       start_after: startAfter,
     });
     expect(job.status).toBe(201);
+    const ready = await submit(app, researcher.key, { config_name: 'day-run', config: {}, provider: 'simulator' });
+    expect(ready.status).toBe(201);
 
     const page = await open();
     await signIn(page, researcher.key);
@@ -70,6 +72,10 @@ describe('dashboard: paused dispatch and scheduled starts (browser)', () => {
     const queued = page.locator('#panel-queue tr', { hasText: 'night-run' });
     await queued.getByText(/^from /).waitFor();
     expect(await queued.textContent()).toContain('Scheduled: waits for its start time');
+    // A job ready to start waits for the pause alone: no guess at when someone resumes.
+    const held = page.locator('#panel-queue tr', { hasText: 'day-run' });
+    await held.getByText('after a resume').waitFor();
+    expect(await held.textContent()).toContain('Dispatch is paused');
     await screenshot(page, 'queue-scheduled-researcher');
   });
 

@@ -26,6 +26,7 @@ function eta(w: WaitingJob): string {
     return scheduled ? `from ${dateTime(w.entry.not_before)}` : 'after approval';
   }
   if (!w.detail) return '—';
+  if (w.detail.blocked_reason === 'paused') return 'after a resume';
   const s = w.detail.estimated_wait_seconds;
   return s === null ? 'unknown yet' : `about ${duration(s)}`;
 }
