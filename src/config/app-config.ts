@@ -17,7 +17,7 @@ const int = (min: number) =>
   z
     .string()
     .trim()
-    .regex(/^\d+$/, 'must be a whole number')
+    .regex(/^\d+$/, `must be a whole number, at least ${min}`)
     .transform(Number)
     .refine((n) => n >= min, `must be at least ${min}`);
 

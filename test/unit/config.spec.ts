@@ -127,6 +127,10 @@ describe('configuration', () => {
       expect.stringMatching(/^SIMPLETUNER_TRUSTED_PROXIES: must be IP addresses or CIDR ranges/),
     ]);
     expect(problems({ SIMPLETUNER_TRUSTED_PROXIES: '10.0.0.0/33' }, dir)).toHaveLength(1);
+    // A negative limit reads as what is wanted instead, not as "not a whole number" alone.
+    expect(problems({ SIMPLETUNER_RATE_LIMIT_PER_MINUTE: '-1' }, dir)).toEqual([
+      'SIMPLETUNER_RATE_LIMIT_PER_MINUTE: must be a whole number, at least 0',
+    ]);
   });
 
   it('refuses queue_processing.enabled: false, a sub-second interval, a missing explicit file and bad YAML', () => {
