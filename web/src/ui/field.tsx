@@ -1,5 +1,13 @@
 import type { ComponentChildren } from 'preact';
 
+/** For text taken literally (JSON, names, tokens): no spellcheck, autofill, autocapitalising or autocorrecting. */
+export const LITERAL_INPUT = {
+  spellcheck: false,
+  autocapitalize: 'off',
+  autocomplete: 'off',
+  autocorrect: 'off',
+} as const;
+
 /** The attributes that tie a control to its hint and error, so a screen reader reads them with the control. */
 export function describedBy(id: string, hint: boolean, error: string | undefined) {
   const ids = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean);

@@ -2,9 +2,7 @@ import { useState } from 'preact/hooks';
 import { useDashboard } from '../dashboard-context';
 import type { Job, RetriedJob } from '../api-types';
 import { jobHref } from '../route';
-import { Field } from '../ui/field';
-
-const SECRET_INPUT = { spellcheck: false, autocapitalize: 'off', autocomplete: 'off', autocorrect: 'off' } as const;
+import { Field, LITERAL_INPUT } from '../ui/field';
 
 /**
  * The Retry button of a finished job. The new job opens at once. Secrets are not kept after a job ends, so for a job
@@ -52,7 +50,7 @@ export function RetryJob({ job, busy }: { job: Job; busy: boolean }) {
         <Field key={name} id={`retry-secret-${name}`} label={name}>
           <input
             id={`retry-secret-${name}`}
-            {...SECRET_INPUT}
+            {...LITERAL_INPUT}
             type="password"
             required
             value={values[name] ?? ''}

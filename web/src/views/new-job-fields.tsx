@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import type { User } from '../api-types';
-import { describedBy, Field } from '../ui/field';
+import { describedBy, Field, LITERAL_INPUT } from '../ui/field';
 import { defaultPriority, maxPriority, type FieldErrors, type JobForm } from './new-job-checks';
 
 interface FieldsProps {
@@ -15,9 +15,6 @@ const DATALOADER_EXAMPLE =
   '[\n  {\n    "id": "portraits",\n    "type": "local",\n    "instance_data_dir": "/data/portraits",\n    "caption_strategy": "filename",\n    "resolution": 1024\n  }\n]';
 
 const valueOf = (e: Event) => (e.target as HTMLInputElement | HTMLTextAreaElement).value;
-
-/** Code typed by hand: no spelling fixes, capitals or autofill in the way. */
-const CODE_INPUT = { spellcheck: false, autocapitalize: 'off', autocomplete: 'off', autocorrect: 'off' } as const;
 
 /** What is trained: the run's name, SimpleTuner's config and dataloader, and (as children) the hardware. */
 export function TrainingFields({ form, errors, onChange, children }: FieldsProps & { children: ComponentChildren }) {
@@ -47,7 +44,7 @@ export function TrainingFields({ form, errors, onChange, children }: FieldsProps
       >
         <textarea
           {...describedBy('config-json', true, errors.config)}
-          {...CODE_INPUT}
+          {...LITERAL_INPUT}
           rows={8}
           placeholder={CONFIG_EXAMPLE}
           value={form.config}
@@ -63,7 +60,7 @@ export function TrainingFields({ form, errors, onChange, children }: FieldsProps
       >
         <textarea
           {...describedBy('dataloader-json', true, errors.dataloader)}
-          {...CODE_INPUT}
+          {...LITERAL_INPUT}
           rows={8}
           placeholder={DATALOADER_EXAMPLE}
           value={form.dataloader}
@@ -90,7 +87,7 @@ export function RunFields({ form, errors, onChange, me }: FieldsProps & { me: Us
       >
         <input
           {...describedBy('hub-model-id', true, errors.hubModelId)}
-          {...CODE_INPUT}
+          {...LITERAL_INPUT}
           type="text"
           placeholder="my-org/portrait-lora"
           value={form.hubModelId}
@@ -134,7 +131,7 @@ export function RunFields({ form, errors, onChange, me }: FieldsProps & { me: Us
       >
         <input
           {...describedBy('hf-token', true, errors.hfToken)}
-          {...CODE_INPUT}
+          {...LITERAL_INPUT}
           type="password"
           placeholder="hf_…"
           value={form.hfToken}
